@@ -1,0 +1,101 @@
+"""GUI bootstrap: arguments, QApplication, the qasync loop, the first window."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from desktop_app import __version__
+
+log = logging.getLogger(__name__)
+ORGANIZATION = "SnapshotBrowser"
+APPLICATION = "SQLite Snapshot Browser"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of `snapshot-browser`."""
+    parser = argparse.ArgumentParser(prog="snapshot-browser", description="Browse a SQLite database safely.")
+    parser.add_argument("file", nargs="?", help="database file or file:// URI to open")
+    parser.add_argument("--demo", action="store_true", help="open the built-in demo database")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="register the app for .db files (Linux, this user)",
+    )
+    parser.add_argument("--uninstall-desktop-entry", action="store_true", help="undo --install-desktop-entry")
+    return parser
+
+
+def _desktop_entry_command(args: argparse.Namespace) -> int | None:
+    if not (args.install_desktop_entry or args.uninstall_desktop_entry):
+        return None
+    from desktop_app.core.errors import UserError
+    from desktop_app.desktop_integration import install_desktop_entry, uninstall_desktop_entry
+
+    try:
+        if args.install_desktop_entry:
+            for path in install_desktop_entry():
+                print(f"installed {path}")
+        else:
+            for path in uninstall_desktop_entry():
+                print(f"removed {path}")
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _file_argument(value: str) -> str:
+    try:
+        from desktop_app.desktop_integration import path_from_argument
+    except ImportError:
+        return value
+    return str(path_from_argument(value))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the GUI; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handled = _desktop_entry_command(args)
+    if handled is not None:
+        return handled
+
+    import qasync
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.resources import resource_path
+    from desktop_app.ui.crash import install_crash_handlers
+    from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("snapshot-browser")
+    icon = resource_path("icons/snapshot-browser.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    install_crash_handlers(loop)
+    quitting = asyncio.Event()
+    app.aboutToQuit.connect(quitting.set)
+    window = MainWindow()
+    window.show()
+    if args.demo:
+        window.open_demo()
+    elif args.file:
+        window.open_path(_file_argument(args.file))
+    with loop:
+        loop.run_until_complete(quitting.wait())
+        loop.run_until_complete(wait_for_closing_windows())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Shared pieces of the headless commands: opening a snapshot, printing JSON and tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from desktop_app.core.connection import ConnectionHook
+from desktop_app.core.snapshot import Snapshot, open_snapshot
+
+
+def add_file_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the positional FILE argument every command takes."""
+    parser.add_argument("file", metavar="FILE", help="SQLite database file (never modified)")
+
+
+@contextmanager
+def open_snapshot_for_cli(path: str) -> Iterator[Snapshot]:
+    """Snapshot `path` (read-only) and close it afterwards."""
+    snapshot = open_snapshot(path)
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
+@contextmanager
+def open_connection(path: str, hooks: Sequence[ConnectionHook] = ()) -> Iterator[sqlite3.Connection]:
+    """Snapshot `path` and yield a configured, query-only connection to the snapshot."""
+    with open_snapshot_for_cli(path) as snapshot:
+        conn = snapshot.connect(hooks)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Return `value` as something `json.dumps` accepts (bytes → {"$base64": ...}, NaN/Inf → strings)."""
+    import base64
+    import math
+
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(data: Any) -> None:
+    """Print `data` as indented JSON on stdout."""
+    json.dump(to_jsonable(data), sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")

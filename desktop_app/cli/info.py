@@ -1,0 +1,88 @@
+"""`snapshot-browser-cli info FILE`: what a database contains."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.core.catalog import TableKind, count_rows, read_catalog
+from desktop_app.core.snapshot import Snapshot
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `info` command."""
+    parser = subparsers.add_parser("info", help="tables, views, indexes, triggers, row counts, page size")
+    add_file_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--all", action="store_true", help="include shadow and internal tables")
+    parser.set_defaults(run=run)
+
+
+def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]:
+    """Return the `info` report for a snapshot as plain data."""
+    conn = snapshot.connect()
+    try:
+        catalog = read_catalog(conn)
+        journal = "wal" if snapshot.header.is_wal else "rollback"
+        tables = []
+        for table in catalog.visible_tables(include_hidden):
+            entry: dict[str, Any] = {
+                "name": table.name,
+                "kind": table.kind.value,
+                "columns": [c.name for c in table.columns],
+            }
+            if table.module:
+                entry["module"] = table.module
+            if table.without_rowid:
+                entry["without_rowid"] = True
+            if table.strict:
+                entry["strict"] = True
+            if table.error:
+                entry["error"] = table.error
+            elif table.kind is not TableKind.VIEW:
+                try:
+                    entry["rows"] = count_rows(conn, table).value
+                except Exception as exc:  # a virtual table whose module is missing, a corrupt page
+                    entry["error"] = str(exc)
+            tables.append(entry)
+        return {
+            "file": str(snapshot.path),
+            "mode": snapshot.mode.value,
+            "snapshot_ms": round(snapshot.elapsed_s * 1000, 1),
+            "page_size": snapshot.header.page_size,
+            "page_count": snapshot.header.page_count,
+            "size_bytes": snapshot.size_bytes,
+            "journal": journal,
+            "encoding": snapshot.header.text_encoding,
+            "user_version": snapshot.header.user_version,
+            "application_id": snapshot.header.application_id,
+            "notes": snapshot.notes,
+            "tables": tables,
+            "indexes": [{"name": i.name, "table": i.table, "unique": i.unique} for i in catalog.indexes],
+            "triggers": [{"name": t.name, "table": t.table} for t in catalog.triggers],
+        }
+    finally:
+        conn.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report."""
+    with open_snapshot_for_cli(args.file) as snapshot:
+        report = describe(snapshot, args.all)
+    if args.json:
+        emit_json(report)
+        return 0
+    print(f"{report['file']}  ({report['mode']}, {report['snapshot_ms']} ms)")
+    print(
+        f"page size {report['page_size']}, {report['page_count']} pages, {report['journal']} journal, "
+        f"{report['encoding']}, user_version {report['user_version']}"
+    )
+    for note in report["notes"]:
+        print(f"note: {note}")
+    for table in report["tables"]:
+        rows = table.get("rows")
+        extra = f"{rows:,} rows" if rows is not None else table.get("error", "")
+        print(f"  {table['kind']:<8} {table['name']}  [{len(table['columns'])} columns]  {extra}")
+    print(f"{len(report['indexes'])} indexes, {len(report['triggers'])} triggers")
+    return 0

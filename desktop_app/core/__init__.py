@@ -1,0 +1,1 @@
+"""The engine: snapshot, database service, catalog and jobs. Never imports Qt."""

@@ -1,0 +1,353 @@
+"""The database service: an async engine over a snapshot, streaming pages, interrupt, result cache.
+
+The UI talks to data only through a `Database`. Queries run on pooled aiosqlite connections (SQLAlchemy
+`AsyncAdaptedQueuePool`); long synchronous jobs (catalog, search, export, blobs) run with `run_sync`
+on a pooled connection in a worker thread. Cancelling always calls `interrupt()` on the sqlite3
+connection, because cancelling an asyncio task does not stop SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiosqlite
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from desktop_app.core.connection import ConnectionHook, configure_connection
+from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, SnapshotClosed, TimeLimitExceeded
+from desktop_app.core.jobs import CancelToken
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.result_cache import ResultCache, approximate_size
+from desktop_app.core.snapshot import Snapshot
+from desktop_app.core.sqlite_lib import DeclaredTypes
+
+T = TypeVar("T")
+Params = Sequence[Any] | dict[str, Any]
+
+#: Rewrites SQLite's terse message for an exception raised by a user function into the real one.
+FunctionErrorLookup = Callable[[sqlite3.Connection], str | None]
+
+
+@dataclass(frozen=True)
+class ResultColumns:
+    """Names and declared types of a result's columns (declared type is '' for expressions)."""
+
+    names: list[str]
+    declared_types: list[str]
+
+
+@dataclass
+class QueryResult:
+    """Rows of a finished query (possibly truncated at `max_rows`)."""
+
+    sql: str
+    columns: ResultColumns
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    elapsed_s: float
+    from_cache: bool = False
+    generation: int = 0
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows held."""
+        return len(self.rows)
+
+
+@dataclass
+class QueryPage:
+    """One page of a streamed result; `columns` is set on every page for convenience."""
+
+    columns: ResultColumns
+    rows: list[tuple[Any, ...]]
+    first_row: int
+    last: bool = False
+
+
+@dataclass
+class _Running:
+    """A statement in progress on one sqlite3 connection, so it can be interrupted."""
+
+    conn: sqlite3.Connection
+    deadline: float | None = None
+    timed_out: bool = False
+    interrupted: bool = field(default=False)
+
+
+class Database:
+    """Async, read-only access to one snapshot generation."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        hooks: Sequence[ConnectionHook] = (),
+        cache: ResultCache | None = None,
+        function_error: FunctionErrorLookup | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.generation = snapshot.generation
+        self.cache = cache if cache is not None else ResultCache(LIMITS.result_cache_bytes)
+        self._hooks = list(hooks)
+        self._function_error = function_error
+        self._closed = False
+        self._decltypes: DeclaredTypes | None = None
+        self.engine: AsyncEngine = create_async_engine(
+            "sqlite+aiosqlite://",
+            async_creator=self._connect,
+            # The URL names no file, which would select StaticPool: keep a real pool of readers.
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=LIMITS.pool_size,
+            max_overflow=LIMITS.pool_size,
+        )
+        event.listen(self.engine.sync_engine, "connect", self._on_connect)
+
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._closed or self.snapshot.closed:
+            raise SnapshotClosed()
+        return await aiosqlite.connect(
+            self.snapshot.uri,
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=LIMITS.busy_timeout_s,
+        )
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        # The aiosqlite worker is idle while the pool sets the connection up, so direct use is safe.
+        configure_connection(_sqlite_of(dbapi_connection), self._hooks)
+
+    def _declared_types(self, sql: str, count: int) -> list[str]:
+        if self._decltypes is None:
+            self._decltypes = DeclaredTypes(self.snapshot.uri)
+        return self._decltypes.of(sql, count)
+
+    def set_hooks(self, hooks: Sequence[ConnectionHook]) -> None:
+        """Replace the registration hooks (e.g. reloaded user functions); pooled connections are renewed."""
+        self._hooks = list(hooks)
+        self.engine.sync_engine.pool.dispose()
+        self.cache.drop_generation(self.generation)
+
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran."""
+        return self._closed
+
+    async def close(self) -> None:
+        """Close every pooled connection; the snapshot itself is closed by its owner."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._decltypes is not None:
+            self._decltypes.close()
+        await self.engine.dispose()
+        self.cache.drop_generation(self.generation)
+
+    @asynccontextmanager
+    async def _checkout(
+        self,
+    ) -> AsyncIterator[tuple[AsyncConnection, sqlite3.Connection, aiosqlite.Connection]]:
+        if self._closed:
+            raise SnapshotClosed()
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            assert isinstance(driver, aiosqlite.Connection)
+            yield conn, _sqlite_of(raw.dbapi_connection), driver
+
+    @asynccontextmanager
+    async def _statement_guard(
+        self,
+        sqlite_conn: sqlite3.Connection,
+        sql: str,
+        cancel: CancelToken | None,
+        time_limit_s: float | None,
+    ) -> AsyncIterator[_Running]:
+        """Interrupt on cancel or deadline, and translate SQLite errors for the user."""
+        running = _Running(sqlite_conn, time.monotonic() + time_limit_s if time_limit_s else None)
+
+        def on_progress() -> int:
+            if running.deadline is not None and time.monotonic() > running.deadline:
+                running.timed_out = True
+                return 1
+            return 0
+
+        def interrupt() -> None:
+            running.interrupted = True
+            sqlite_conn.interrupt()
+
+        if running.deadline is not None:
+            sqlite_conn.set_progress_handler(on_progress, LIMITS.progress_handler_ops)
+        unregister = cancel.on_cancel(interrupt) if cancel else (lambda: None)
+        try:
+            yield running
+        except asyncio.CancelledError:
+            sqlite_conn.interrupt()
+            raise
+        except sqlite3.Error as exc:
+            raise self._translate(exc, sql, running, sqlite_conn) from None
+        finally:
+            unregister()
+            if running.deadline is not None:
+                sqlite_conn.set_progress_handler(None, 0)
+
+    def _translate(
+        self, exc: sqlite3.Error, sql: str, running: _Running, sqlite_conn: sqlite3.Connection
+    ) -> Exception:
+        text = str(exc)
+        if running.timed_out:
+            return TimeLimitExceeded("The query ran past its time limit and was stopped.", sql=sql)
+        if running.interrupted or text == "interrupted":
+            return Cancelled()
+        if "readonly" in text.replace(" ", "").lower() or "query_only" in text:
+            return ReadOnlyError(
+                "The snapshot is read-only: statements that change data or schema cannot run here.",
+                sql=sql,
+                details=text,
+            )
+        if "user-defined function raised exception" in text and self._function_error is not None:
+            real = self._function_error(sqlite_conn)
+            if real:
+                text = real
+        return QueryError(text, sql=sql, details=text)
+
+    async def execute(
+        self,
+        sql: str,
+        params: Params = (),
+        *,
+        max_rows: int | None = None,
+        time_limit_s: float | None = None,
+        cancel: CancelToken | None = None,
+        use_cache: bool = True,
+    ) -> QueryResult:
+        """Run `sql` and return up to `max_rows` rows fetched in pages; repeats come from the cache."""
+
+        async def compute() -> QueryResult:
+            rows: list[tuple[Any, ...]] = []
+            columns = ResultColumns([], [])
+            truncated = False
+            started = time.perf_counter()
+            async for page in self.stream(sql, params, time_limit_s=time_limit_s, cancel=cancel):
+                columns = page.columns
+                room = None if max_rows is None else max_rows - len(rows)
+                if room is not None and len(page.rows) > room:
+                    rows.extend(page.rows[:room])
+                    truncated = True
+                    break
+                rows.extend(page.rows)
+                if room is not None and len(rows) >= max_rows and not page.last:  # type: ignore[operator]
+                    truncated = True
+                    break
+            return QueryResult(
+                sql, columns, rows, truncated, time.perf_counter() - started, False, self.generation
+            )
+
+        if not use_cache:
+            return await compute()
+        key = (self.generation, sql, _freeze(params), max_rows)
+
+        def size_of(result: QueryResult) -> int | None:
+            if len(result.rows) > LIMITS.result_cache_max_rows:
+                return None
+            return approximate_size(result.rows)
+
+        result, from_cache = await self.cache.get_or_compute(key, compute, size_of)
+        if from_cache:
+            return QueryResult(
+                result.sql,
+                result.columns,
+                result.rows,
+                result.truncated,
+                result.elapsed_s,
+                True,
+                result.generation,
+            )
+        return result
+
+    async def stream(
+        self,
+        sql: str,
+        params: Params = (),
+        *,
+        page_rows: int | None = None,
+        time_limit_s: float | None = None,
+        cancel: CancelToken | None = None,
+    ) -> AsyncIterator[QueryPage]:
+        """Yield the result of `sql` page by page; the loop runs between pages.
+
+        Breaking out of the loop (or cancelling) interrupts the statement.
+        """
+        size = page_rows or LIMITS.page_rows
+        async with (
+            self._checkout() as (_conn, sqlite_conn, driver),
+            self._statement_guard(sqlite_conn, sql, cancel, time_limit_s),
+        ):
+            cursor = await driver.execute(sql, params)
+            try:
+                names = [d[0] for d in cursor.description] if cursor.description else []
+                columns = ResultColumns(names, self._declared_types(sql, len(names)))
+                first = 0
+                while True:
+                    rows = await cursor.fetchmany(size)
+                    last = len(rows) < size
+                    yield QueryPage(columns, [tuple(r) for r in rows], first, last)
+                    first += len(rows)
+                    if last:
+                        break
+            finally:
+                await cursor.close()
+
+    async def run_sync(
+        self,
+        job: Callable[..., T],
+        *args: Any,
+        cancel: CancelToken | None = None,
+        time_limit_s: float | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Run `job(sqlite3_connection, *args, **kwargs)` in a worker thread on a pooled connection.
+
+        `cancel` interrupts the connection; SQLite errors come back as `QueryError`/`Cancelled`.
+        """
+        job_name = getattr(job, "__name__", "job")
+        async with (
+            self._checkout() as (_conn, sqlite_conn, _driver),
+            self._statement_guard(sqlite_conn, job_name, cancel, time_limit_s),
+        ):
+            task = asyncio.ensure_future(asyncio.to_thread(job, sqlite_conn, *args, **kwargs))
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                # A thread cannot be killed: stop SQLite, then wait for the thread to release the connection.
+                sqlite_conn.interrupt()
+                if cancel is not None:
+                    cancel.cancel()
+                await asyncio.wait([task])
+                raise
+
+
+def _sqlite_of(connection: Any) -> sqlite3.Connection:
+    """Return the sqlite3 connection behind an SQLAlchemy/aiosqlite connection object."""
+    driver = getattr(connection, "driver_connection", connection)
+    inner = getattr(driver, "_conn", driver)
+    if not isinstance(inner, sqlite3.Connection):
+        raise TypeError(f"not a sqlite3 connection: {inner!r}")
+    return inner
+
+
+def _freeze(params: Params) -> Any:
+    if isinstance(params, dict):
+        return tuple(sorted((k, _freeze_value(v)) for k, v in params.items()))
+    return tuple(_freeze_value(v) for v in params)
+
+
+def _freeze_value(value: Any) -> Any:
+    return (type(value).__name__, value) if isinstance(value, bytes | float | int | str) else repr(value)

@@ -1,0 +1,58 @@
+"""Errors a user can cause, each with a message written for that user.
+
+Anything that is not a `UserError` is a bug: it is logged with its traceback and shown as
+"something went wrong" with the log's location.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """An error caused by the input (file, SQL, settings), with a message fit to show a user."""
+
+    def __init__(self, message: str, *, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DatabaseOpenError(UserError):
+    """The file cannot be opened as a SQLite database."""
+
+
+class QueryError(UserError):
+    """A statement failed; `offset` is the character position SQLite reported, if any."""
+
+    def __init__(self, message: str, *, sql: str = "", offset: int | None = None, details: str = "") -> None:
+        super().__init__(message, details=details)
+        self.sql = sql
+        self.offset = offset
+
+
+class ReadOnlyError(QueryError):
+    """A statement tried to change the snapshot."""
+
+
+class Cancelled(UserError):
+    """The user stopped the job."""
+
+    def __init__(self, message: str = "Stopped.") -> None:
+        super().__init__(message)
+
+
+class TimeLimitExceeded(QueryError):
+    """A statement ran past its time limit and was stopped."""
+
+
+class ExportError(UserError):
+    """Writing an export (CSV, blobs) failed."""
+
+
+class SnapshotClosed(UserError):
+    """The snapshot was closed while a job still wanted it."""
+
+    def __init__(self, message: str = "The database was closed.") -> None:
+        super().__init__(message)

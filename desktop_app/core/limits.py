@@ -1,0 +1,68 @@
+"""Named limits with their defaults, in one table (documented in the README)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every tunable bound of the program. Change one here, not at the place it is used."""
+
+    #: Pages copied per step of the backup; ~50 progress ticks for 200 MB.
+    backup_pages_per_step: int = 1024
+    #: memdb's size cap requested at start-up (SQLITE_CONFIG_MEMDB_MAXSIZE); 0 = leave SQLite's 1 GiB.
+    memdb_max_bytes: int = 1 << 40
+    #: Share of available RAM a snapshot may take before we open in direct read-only mode.
+    snapshot_ram_share: float = 0.5
+    #: Readers in the connection pool.
+    pool_size: int = 4
+    #: Rows per page when streaming any result.
+    page_rows: int = 1000
+    #: Rows per page in the browse grid's windowed model.
+    grid_page_rows: int = 256
+    #: Pages kept by the grid's cache before far pages are evicted.
+    grid_cached_pages: int = 64
+    #: The browse grid's sparse position index keeps the key of every this-many-th row.
+    grid_index_step: int = 1024
+    #: Longer grid cells are held only in part (head + size); the cell viewer loads the whole value.
+    grid_cell_max_chars: int = 4096
+    #: Most rows one copy from the grid may put on the clipboard.
+    grid_copy_max_rows: int = 100_000
+    #: Result cache budget (approximate bytes of cached rows).
+    result_cache_bytes: int = 64 << 20
+    #: A single result larger than this is not cached.
+    result_cache_max_rows: int = 10_000
+    #: Busy timeout for a source file locked by a writer (seconds).
+    busy_timeout_s: float = 5.0
+    #: Rows an exact COUNT(*) is allowed to walk synchronously before we estimate instead.
+    exact_count_max_pages: int = 20_000
+    #: Progress-handler period in SQLite VM instructions (interrupt checks, time limits).
+    progress_handler_ops: int = 10_000
+    #: Default time limit for headless queries in seconds (0 = none).
+    cli_time_limit_s: float = 0.0
+    #: Search hits per table before we stop collecting for that table.
+    search_hits_per_table: int = 1000
+    #: Search hits in all before a search stops.
+    search_hits_total: int = 10_000
+    #: Characters of context in a search hit's snippet.
+    search_snippet_chars: int = 120
+    #: Longest a found search hit waits before its batch is handed over (seconds).
+    search_batch_s: float = 0.1
+    #: Databases at most this large get the instant search index built automatically.
+    auto_index_max_bytes: int = 50 << 20
+    #: Bytes read per chunk in incremental blob I/O.
+    blob_chunk_bytes: int = 1 << 20
+    #: Bytes of a blob shown by the hex view at a time.
+    hex_window_bytes: int = 64 << 10
+    #: Leading bytes of a value read to sniff its type for grids and the Blobs pane.
+    blob_sniff_bytes: int = 512
+    #: Longest exported file name in UTF-8 bytes (filesystems allow 255; room is left for " (n)").
+    blob_file_name_max_bytes: int = 200
+    #: Entries kept by each cache of the built-in SQL functions (compiled regexps, normalized text).
+    function_cache_entries: int = 4096
+    #: Shortest time between two progress reports of a streaming job (export), in seconds.
+    progress_interval_s: float = 0.1
+
+
+LIMITS = Limits()

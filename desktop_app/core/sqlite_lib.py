@@ -1,0 +1,108 @@
+"""Direct calls into the SQLite library the `sqlite3` module uses, for what Python does not expose.
+
+Used for two things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`) and reading the
+declared types of a statement's result columns (`sqlite3_column_decltype`). Everything degrades
+gracefully when the library cannot be reached this way.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import sqlite3
+
+SQLITE_OPEN_READONLY = 0x01
+SQLITE_OPEN_READWRITE = 0x02
+SQLITE_OPEN_URI = 0x40
+SQLITE_FCNTL_SIZE_LIMIT = 36
+
+
+@functools.cache
+def sqlite_library() -> ctypes.CDLL | None:
+    """Return the library behind `sqlite3` through ctypes, or None if it is not the same one."""
+    try:
+        import _sqlite3
+
+        lib = ctypes.CDLL(_sqlite3.__file__)
+        lib.sqlite3_open_v2.argtypes = [
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_void_p),
+            ctypes.c_int,
+            ctypes.c_char_p,
+        ]
+        lib.sqlite3_file_control.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+        lib.sqlite3_close_v2.argtypes = [ctypes.c_void_p]
+        lib.sqlite3_prepare_v2.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_void_p),
+            ctypes.POINTER(ctypes.c_char_p),
+        ]
+        lib.sqlite3_column_count.argtypes = [ctypes.c_void_p]
+        lib.sqlite3_column_decltype.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        lib.sqlite3_column_decltype.restype = ctypes.c_char_p
+        lib.sqlite3_finalize.argtypes = [ctypes.c_void_p]
+        lib.sqlite3_libversion_number.restype = ctypes.c_int
+        major, minor, patch = sqlite3.sqlite_version_info
+        if lib.sqlite3_libversion_number() != major * 1_000_000 + minor * 1000 + patch:
+            return None
+        return lib
+    except (OSError, AttributeError, ImportError):
+        return None
+
+
+def raise_memdb_limit(memdb_uri: str, limit: int) -> bool:
+    """Raise the size cap of the named memdb at `memdb_uri` (shared by every connection of the process)."""
+    lib = sqlite_library()
+    if lib is None:
+        return False
+    handle = ctypes.c_void_p()
+    try:
+        if lib.sqlite3_open_v2(
+            memdb_uri.encode(), ctypes.byref(handle), SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, None
+        ):
+            return False
+        value = ctypes.c_int64(limit)
+        rc = lib.sqlite3_file_control(handle, b"main", SQLITE_FCNTL_SIZE_LIMIT, ctypes.byref(value))
+        return rc == 0 and value.value >= limit
+    finally:
+        lib.sqlite3_close_v2(handle)
+
+
+class DeclaredTypes:
+    """Reads declared column types of statements by preparing them on a private read-only connection."""
+
+    def __init__(self, uri: str) -> None:
+        self._lib = sqlite_library()
+        self._handle = ctypes.c_void_p()
+        if self._lib is not None and self._lib.sqlite3_open_v2(
+            uri.encode(), ctypes.byref(self._handle), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, None
+        ):
+            self.close()
+
+    def of(self, sql: str, count: int) -> list[str]:
+        """Declared type of each result column of `sql` ('' for expressions or when unknown)."""
+        if self._lib is None or not self._handle:
+            return [""] * count
+        stmt = ctypes.c_void_p()
+        if self._lib.sqlite3_prepare_v2(
+            self._handle, sql.encode("utf-8", "surrogatepass"), -1, ctypes.byref(stmt), None
+        ):
+            self._lib.sqlite3_finalize(stmt)
+            return [""] * count
+        try:
+            if self._lib.sqlite3_column_count(stmt) != count:
+                return [""] * count
+            return [
+                (self._lib.sqlite3_column_decltype(stmt, i) or b"").decode("utf-8", "replace")
+                for i in range(count)
+            ]
+        finally:
+            self._lib.sqlite3_finalize(stmt)
+
+    def close(self) -> None:
+        """Close the private connection."""
+        if self._lib is not None and self._handle:
+            self._lib.sqlite3_close_v2(self._handle)
+        self._handle = ctypes.c_void_p()

@@ -1,0 +1,367 @@
+"""The main window: a thin shell that composes the panes, the schema tree, menus and the status bar.
+
+Panes never talk to each other; cross-pane requests (open a row in Browse, show a blob) arrive here
+as signals and are routed. A second database opens in a new window, so a window shows one file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import __version__
+from desktop_app.core.errors import UserError
+from desktop_app.core.logs import log_directory
+from desktop_app.core.snapshot import SnapshotMode
+from desktop_app.ui.context import AppContext
+from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.registry import create_panes
+from desktop_app.ui.session import DatabaseSession
+from desktop_app.ui.widgets.banner import Banner
+from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
+from desktop_app.ui.widgets.job_status import JobStatus
+from desktop_app.ui.widgets.schema_tree import SchemaTree
+from desktop_app.ui.widgets.start_page import StartPage
+
+APP_TITLE = "SQLite Snapshot Browser"
+FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
+RECENT_KEY = "recent_files"
+MAX_RECENT = 12
+
+#: Every open window, so a second file can open beside the first and windows outlive their opener.
+WINDOWS: list[MainWindow] = []
+
+
+class MainWindow(QMainWindow):
+    """One window showing one database (or the start page)."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.context = AppContext(self.settings, self)
+        self.session = DatabaseSession(self.context, self)
+        self.setAcceptDrops(True)
+        self.resize(1200, 780)
+
+        self.start_page = StartPage()
+        self.schema_tree = SchemaTree()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.panes: dict[str, Pane] = create_panes(self.context)
+        for pane in self.panes.values():
+            self.tabs.addTab(pane, pane.title)
+            pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            pane.open_row_requested.connect(self.open_row)
+            pane.show_blob_requested.connect(self.show_blob)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.schema_tree)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([280, 920])
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(splitter)
+        self.banner = Banner()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.mode_label = QLabel()
+        self.statusBar().addPermanentWidget(JobStatus(self.context.jobs))
+        self.statusBar().addPermanentWidget(self.mode_label)
+        self._build_menus()
+        self._connect()
+        self._saved_state: dict[str, Any] | None = None
+        self._refresh_recent()
+        self._update_title()
+        WINDOWS.append(self)
+
+    # ----- set-up -----------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = self._action(file_menu, "&Open…", self.choose_file, QKeySequence.StandardKey.Open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action(file_menu, "Open &demo database", self.open_demo)
+        file_menu.addSeparator()
+        self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
+        self.export_menu = file_menu.addMenu("&Export")
+        self.close_action = self._action(
+            file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
+        )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self._quit, QKeySequence.StandardKey.Quit)
+        view_menu = self.menuBar().addMenu("&View")
+        for index, pane in enumerate(self.panes.values(), start=1):
+            self._action(
+                view_menu, pane.title, lambda p=pane: self.show_pane(p), QKeySequence(f"Ctrl+{index}")
+            )
+        if "search" in self.panes:
+            self._action(
+                view_menu,
+                "Search everything",
+                lambda: self.show_pane(self.panes["search"]),
+                QKeySequence("Ctrl+Shift+F"),
+            )
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "Open log folder", self._open_log_folder)
+        self._action(help_menu, f"About {APP_TITLE}", self._about)
+        self.export_menu.menuAction().setVisible(False)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _connect(self) -> None:
+        self.start_page.browse_requested.connect(self.choose_file)
+        self.start_page.open_requested.connect(self.open_path)
+        self.start_page.demo_requested.connect(self.open_demo)
+        self.start_page.forget_requested.connect(self._forget_recent)
+        self.schema_tree.browse_requested.connect(self.browse_table)
+        self.schema_tree.show_sql_requested.connect(self.show_sql)
+        self.session.opened.connect(self._on_opened)
+        self.session.open_failed.connect(self._on_open_failed)
+        self.session.closed.connect(self._on_closed)
+        self.session.source_changed.connect(self._on_source_changed)
+        self.session.row_count.connect(self.schema_tree.set_row_count)
+        self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
+
+    # ----- opening ---------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        """Ask for a file (non-blocking dialog) and open it."""
+        dialog = QFileDialog(self, "Open SQLite database", self._last_folder(), FILE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.open_path)
+        dialog.open()
+
+    def open_path(self, path: str | Path) -> None:
+        """Open `path` here, or in a new window when this one already shows a database."""
+        if self.session.snapshot is not None or self.session.busy:
+            other = MainWindow(self.settings)
+            other.show()
+            other.open_path(path)
+            return
+        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        self.session.open(path)
+
+    def open_demo(self) -> None:
+        """Build the demo database on first use (a job with progress) and open it."""
+        from desktop_app.core.demo import ensure_demo_database
+
+        async def work(job: Any) -> Path:
+            return await asyncio.to_thread(
+                ensure_demo_database, progress=job.progress_callback(), cancel=job.cancel_token
+            )
+
+        self.context.jobs.start(
+            "Preparing the demo database",
+            work,
+            on_done=self.open_path,
+            on_error=lambda error: show_user_error(self, "Demo database", error),
+        )
+
+    def reload(self) -> None:
+        """Take a new snapshot of the file, keeping each pane's place."""
+        if self.session.snapshot is None:
+            return
+        self.banner.hide()
+        self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self.session.reload()
+
+    def close_database(self) -> None:
+        """Close the database and show the start page."""
+        self.session.close()
+
+    def browse_table(self, name: str) -> None:
+        """Show `name` in the Browse pane."""
+        browse = self.panes.get("browse")
+        if browse is not None:
+            browse.show_table(name)  # type: ignore[attr-defined]
+            self.show_pane(browse)
+
+    def open_row(self, table: str, key: object) -> None:
+        """Show one row of `table` in Browse, selected (from a search hit, a blob...)."""
+        browse = self.panes.get("browse")
+        if browse is not None:
+            browse.show_row(table, key)  # type: ignore[attr-defined]
+            self.show_pane(browse)
+
+    def show_blob(self, table: str, column: str, key: object, value: object) -> None:
+        """Show a cell in the Blobs pane."""
+        blobs = self.panes.get("blobs")
+        if blobs is not None:
+            blobs.show_cell(table, column, key, value)  # type: ignore[attr-defined]
+            self.show_pane(blobs)
+
+    def show_sql(self, sql: str) -> None:
+        """Put `sql` in the SQL pane's editor."""
+        pane = self.panes.get("sql")
+        if pane is not None:
+            pane.set_sql(sql)  # type: ignore[attr-defined]
+            self.show_pane(pane)
+
+    def show_pane(self, pane: Pane) -> None:
+        """Bring `pane` to the front."""
+        self.tabs.setCurrentWidget(pane)
+
+    # ----- session events --------------------------------------------------------------------------
+    def _on_opened(self) -> None:
+        snapshot = self.session.snapshot
+        assert snapshot is not None
+        self.schema_tree.set_catalog(self.context.catalog)
+        self.stack.setCurrentIndex(1)
+        self._remember(str(snapshot.path))
+        self._update_title()
+        size = snapshot.size_bytes / 2**20
+        self.mode_label.setText(f"{snapshot.mode.value} · {size:,.1f} MB · generation {snapshot.generation}")
+        message = f"Opened {snapshot.path.name} in {snapshot.elapsed_s * 1000:,.0f} ms"
+        self.statusBar().showMessage(message, 8000)
+        if snapshot.mode is SnapshotMode.DIRECT or snapshot.notes:
+            self.mode_label.setToolTip("\n".join(snapshot.notes))
+        if snapshot.mode is SnapshotMode.DIRECT:
+            self.banner.show_message(" ".join(snapshot.notes) + " Reads go to the file itself (read-only).")
+        if self._saved_state is not None:
+            saved, self._saved_state = self._saved_state, None
+            for name, state in saved.items():
+                if name in self.panes:
+                    self.panes[name].restore_state(state)
+        elif self.context.catalog is not None:
+            tables = self.context.catalog.visible_tables()
+            if tables:
+                self.browse_table(tables[0].name)
+
+    def _on_open_failed(self, error: UserError) -> None:
+        self.statusBar().showMessage(error.message, 10000)
+        self._saved_state = None
+        if getattr(error, "message", "") != "Stopped.":
+            show_user_error(self, "Cannot open the database", error)
+
+    def _on_closed(self) -> None:
+        self.schema_tree.set_catalog(None)
+        self.banner.hide()
+        self.stack.setCurrentIndex(0)
+        self.mode_label.clear()
+        self._refresh_recent()
+        self._update_title()
+
+    def _on_source_changed(self, message: str) -> None:
+        actions = [("Reload", self.reload)] if self.session.path and self.session.path.exists() else []
+        self.banner.show_message(message, actions)
+
+    def _update_title(self) -> None:
+        snapshot = self.session.snapshot
+        if snapshot is None:
+            self.setWindowTitle(APP_TITLE)
+        else:
+            self.setWindowTitle(f"{snapshot.path.name} — {snapshot.mode.value} — {APP_TITLE}")
+        self.reload_action.setEnabled(snapshot is not None)
+        self.close_action.setEnabled(snapshot is not None)
+
+    # ----- recent files ----------------------------------------------------------------------------
+    def _recent(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value or []]
+
+    def _remember(self, path: str) -> None:
+        recent = [path] + [p for p in self._recent() if p != path]
+        self.settings.setValue(RECENT_KEY, recent[:MAX_RECENT])
+        self._refresh_recent()
+
+    def _forget_recent(self, path: str) -> None:
+        self.settings.setValue(RECENT_KEY, [p for p in self._recent() if p != path])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        recent = self._recent()
+        self.start_page.set_recent(recent)
+        self.recent_menu.clear()
+        for path in recent:
+            action = self.recent_menu.addAction(path)
+            if not Path(path).exists():
+                action.setText(f"{path} (missing)")
+                action.setEnabled(False)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear list")
+        clear.triggered.connect(lambda: (self.settings.setValue(RECENT_KEY, []), self._refresh_recent()))
+
+    def _last_folder(self) -> str:
+        recent = self._recent()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    # ----- window events ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept a dragged local file."""
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Open the dropped file(s)."""
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(url.toLocalFile())
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop jobs and free the snapshot; the loop finishes the clean-up."""
+        self.context.jobs.cancel_all()
+        if self in WINDOWS:
+            WINDOWS.remove(self)
+        pending = asyncio.ensure_future(self.session.shutdown())
+        _CLOSING.add(pending)
+        pending.add_done_callback(_CLOSING.discard)
+        event.accept()
+
+    def _quit(self) -> None:
+        for window in list(WINDOWS):
+            window.close()
+
+    def _open_log_folder(self) -> None:
+        folder = log_directory()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            APP_TITLE,
+            f"<b>{APP_TITLE}</b> {__version__}<br>Browse a read-only snapshot of a SQLite database. "
+            "Your file is never modified.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.open()
+
+
+#: Shutdown tasks of closed windows, awaited before the program exits.
+_CLOSING: set[asyncio.Future[None]] = set()
+
+
+async def wait_for_closing_windows(timeout: float = 5.0) -> None:
+    """Let closed windows finish freeing their snapshots."""
+    if _CLOSING:
+        await asyncio.wait(list(_CLOSING), timeout=timeout)

@@ -1,0 +1,211 @@
+"""The database a window shows: open, reload and close a snapshot as jobs, and watch the source file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+
+from desktop_app.core.catalog import Catalog, TableKind, count_rows, read_catalog
+from desktop_app.core.database import Database
+from desktop_app.core.errors import UserError
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.result_cache import ResultCache
+from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.ui.context import AppContext
+from desktop_app.ui.jobs import Job
+
+#: Seconds a row count may take before it is estimated first and refined in the background.
+COUNT_BUDGET_S = 0.05
+
+
+class DatabaseSession(QObject):
+    """Owns the current `Snapshot` and `Database` of one window."""
+
+    opened = Signal()  #: a database (or a new generation of it) is shown
+    open_failed = Signal(object)  #: UserError
+    closed = Signal()
+    source_changed = Signal(str)  #: a message: the file changed, was deleted or replaced on disk
+    row_count = Signal(str, object)  #: table name, RowCount
+
+    def __init__(self, context: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.snapshot: Snapshot | None = None
+        self.cache = ResultCache(LIMITS.result_cache_bytes)
+        self._opening: Job | None = None
+        self._counting: Job | None = None
+        self._change_reported = False
+        self._disposing: set[asyncio.Future[None]] = set()
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(lambda _p: self._check_source())
+        self._watcher.directoryChanged.connect(lambda _p: self._check_source())
+        self._poll = QTimer(self)
+        self._poll.setInterval(2000)
+        self._poll.timeout.connect(self._check_source)
+
+    @property
+    def path(self) -> Path | None:
+        """The file shown, if any."""
+        return self.snapshot.path if self.snapshot else None
+
+    @property
+    def busy(self) -> bool:
+        """True while a snapshot is being taken."""
+        return self._opening is not None
+
+    def open(self, path: str | Path) -> Job:
+        """Snapshot `path` as a job; the current database stays shown until the new one is ready."""
+        return self._start(Path(path), generation=None, label=f"Opening {Path(path).name}")
+
+    def reload(self) -> Job | None:
+        """Take a new snapshot (a new generation) of the current file."""
+        if self.snapshot is None:
+            return None
+        return self._start(
+            self.snapshot.path, self.snapshot.generation + 1, f"Reloading {self.snapshot.path.name}"
+        )
+
+    def _start(self, path: Path, generation: int | None, label: str) -> Job:
+        if self._opening is not None:
+            self._opening.cancel()
+
+        async def work(job: Job) -> tuple[Snapshot, Database, Catalog]:
+            snapshot = await asyncio.to_thread(
+                open_snapshot,
+                path,
+                generation=generation,
+                progress=job.progress_callback(),
+                cancel=job.cancel_token,
+            )
+            database = Database(snapshot, self._hooks(), self.cache, self._function_error())
+            try:
+                catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
+            except BaseException:
+                await database.close()
+                snapshot.close()
+                raise
+            return snapshot, database, catalog
+
+        job = self.context.jobs.start(label, work, on_done=self._adopt, on_error=self._failed)
+        self._opening = job
+        job.ended.connect(lambda: self._opening_ended(job))
+        return job
+
+    def _opening_ended(self, job: Job) -> None:
+        if self._opening is job:
+            self._opening = None
+
+    def _hooks(self) -> list[object]:
+        registry = self.context.functions
+        hook = getattr(registry, "hook", None)
+        return [hook] if hook is not None else []
+
+    def _function_error(self):  # type: ignore[no-untyped-def]
+        return getattr(self.context.functions, "last_error_for", None)
+
+    def _failed(self, error: UserError) -> None:
+        self.open_failed.emit(error)
+
+    def _adopt(self, result: tuple[Snapshot, Database, Catalog]) -> None:
+        snapshot, database, catalog = result
+        old_database, old_snapshot = self.context.database, self.snapshot
+        self.snapshot = snapshot
+        self._change_reported = False
+        self.context.set_database(database, catalog)
+        self._watch(snapshot.path)
+        self.opened.emit()
+        if old_database is not None:
+            self._dispose_later(old_database, old_snapshot)
+        self._count_rows(database, catalog)
+
+    def _dispose_later(self, database: Database, snapshot: Snapshot | None) -> None:
+        task = asyncio.ensure_future(self._dispose(database, snapshot))
+        self._disposing.add(task)
+        task.add_done_callback(self._disposing.discard)
+
+    async def _dispose(self, database: Database, snapshot: Snapshot | None) -> None:
+        await database.close()
+        if snapshot is not None:
+            snapshot.close()
+
+    def _count_rows(self, database: Database, catalog: Catalog) -> None:
+        """Counts appear as they are known: a quick count or estimate first, exact counts after."""
+        if self._counting is not None:
+            self._counting.cancel()
+        tables = [t for t in catalog.tables if t.kind is not TableKind.VIEW and not t.error]
+
+        async def work(job: Job) -> None:
+            pending = []
+            for table in tables:
+                try:
+                    count = await database.run_sync(
+                        count_rows, table, COUNT_BUDGET_S, cancel=job.cancel_token
+                    )
+                except UserError:
+                    continue
+                self.row_count.emit(table.name, count)
+                if not count.exact:
+                    pending.append(table)
+            for table in pending:
+                try:
+                    count = await database.run_sync(count_rows, table, cancel=job.cancel_token)
+                except UserError:
+                    continue
+                self.row_count.emit(table.name, count)
+
+        self._counting = self.context.jobs.start("Counting rows", work, show=False)
+
+    def close(self) -> None:
+        """Close the database; the window returns to its start page."""
+        for job in (self._opening, self._counting):
+            if job is not None:
+                job.cancel()
+        database, snapshot = self.context.database, self.snapshot
+        self.snapshot = None
+        self._unwatch()
+        self.context.set_database(None, None)
+        self.closed.emit()
+        if database is not None:
+            self._dispose_later(database, snapshot)
+        elif snapshot is not None:
+            snapshot.close()
+
+    async def shutdown(self) -> None:
+        """Stop every job and free the snapshot (window closing)."""
+        self._unwatch()
+        await self.context.jobs.wait_all()
+        if self._disposing:
+            await asyncio.wait(list(self._disposing))
+        database, snapshot = self.context.database, self.snapshot
+        self.snapshot = None
+        if database is not None:
+            await database.close()
+        if snapshot is not None:
+            snapshot.close()
+
+    def _watch(self, path: Path) -> None:
+        self._unwatch()
+        self._watcher.addPath(str(path))
+        self._watcher.addPath(str(path.parent))
+        self._poll.start()
+
+    def _unwatch(self) -> None:
+        self._poll.stop()
+        for watched in self._watcher.files() + self._watcher.directories():
+            self._watcher.removePath(watched)
+
+    def _check_source(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None or self._change_reported or not snapshot.changed_on_disk():
+            return
+        self._change_reported = True
+        if not snapshot.path.exists():
+            message = (
+                f"“{snapshot.path.name}” was deleted or moved. The snapshot in memory still works; "
+                "Reload is possible once the file is back."
+            )
+        else:
+            message = f"“{snapshot.path.name}” changed on disk. The snapshot shows it as it was when opened."
+        self.source_changed.emit(message)

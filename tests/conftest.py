@@ -1,0 +1,64 @@
+"""Shared test set-up: headless Qt, the corpus, and proof that source files are never touched."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep settings, caches and logs of the tests out of the developer's home.
+_HOME = Path(__file__).resolve().parent / ".test-home"
+
+CORPUS = Path(os.environ.get("SNAPSHOT_BROWSER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point XDG folders at a private place for the whole run."""
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        os.environ[name] = str(_HOME / name.lower())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--run-slow` runs the tests marked slow (packaging build)."""
+    parser.addoption("--run-slow", action="store_true", default=False, help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip slow tests unless asked for."""
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def folder_state(folder: Path) -> dict[str, str]:
+    """Name → sha256 of every file in `folder` (not recursive): what 'left exactly as it was' means."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus folder (skips the test when it is not beside the checkout)."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture(autouse=True, scope="session")
+def corpus_never_modified() -> Iterator[None]:
+    """Every corpus folder holds exactly the same files with the same bytes after the whole run."""
+    if not CORPUS.is_dir():
+        yield
+        return
+    before = {d.name: folder_state(d) for d in CORPUS.iterdir() if d.is_dir()}
+    yield
+    after = {d.name: folder_state(d) for d in CORPUS.iterdir() if d.is_dir()}
+    assert after == before, "the test run changed the corpus folders"

@@ -1,0 +1,34 @@
+"""The architecture rules the machine checks: the core and the CLI never load Qt."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_core_and_cli_import_without_qt() -> None:
+    code = (
+        "import sys, pkgutil, importlib, desktop_app.core, desktop_app.cli\n"
+        "for pkg in (desktop_app.core, desktop_app.cli):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if not m.name.endswith('__main__'):\n"
+        "            importlib.import_module(m.name)\n"
+        "desktop_app.cli.build_parser()\n"
+        "loaded = [n for n in sys.modules if n.startswith(('PySide6', 'qasync', 'desktop_app.ui'))]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+def test_import_contracts_hold() -> None:
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint_imports is None:
+        pytest.skip("import-linter is not installed")
+    result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

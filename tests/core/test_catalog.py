@@ -1,0 +1,132 @@
+"""The catalog: every kind of object and every awkward name."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.catalog import Catalog, RowCount, TableKind, count_rows, estimate_rows, read_catalog
+from desktop_app.core.snapshot import open_snapshot
+from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sqlite3.Connection, Catalog]]:
+    path = build_edge_case_database(tmp_path_factory.mktemp("edge") / "edge.db")
+    snap = open_snapshot(path)
+    conn = snap.connect()
+    yield conn, read_catalog(conn)
+    conn.close()
+    snap.close()
+
+
+def test_awkward_table_names_are_listed_and_countable(edge: tuple[sqlite3.Connection, Catalog]) -> None:
+    conn, catalog = edge
+    for name in AWKWARD_TABLES:
+        table = catalog.table(name)
+        assert table is not None, name
+        assert count_rows(conn, table).value == 5
+        assert [c.name for c in table.columns] == ["id", 'col "quoted"', "value"]
+
+
+def test_kinds_flags_and_keys(edge: tuple[sqlite3.Connection, Catalog]) -> None:
+    _conn, catalog = edge
+    compound = catalog.table("compound")
+    assert compound and compound.without_rowid and not compound.has_rowid
+    assert compound.primary_key == ["a", "b"]
+    strict = catalog.table("strict_table")
+    assert strict and strict.strict
+    view = catalog.table("parent_names")
+    assert view and view.kind is TableKind.VIEW
+    docs = catalog.table("docs")
+    assert docs and docs.kind is TableKind.VIRTUAL and docs.module == "fts5"
+    generated = catalog.table("generated")
+    assert generated and [c.name for c in generated.columns if c.generated] == ["total", "doubled"]
+    child = catalog.table("child")
+    assert child and child.foreign_keys[0].target_table == "parent"
+    assert child.foreign_keys[0].from_columns == ("parent_id",) and child.foreign_keys[0].on_delete == "CASCADE"
+    parent = catalog.table("parent")
+    assert parent and parent.column("name") and parent.column("name").not_null  # type: ignore[union-attr]
+    assert parent.column("name").default == "'x'"  # type: ignore[union-attr]
+
+
+def test_shadow_tables_hidden_by_default(edge: tuple[sqlite3.Connection, Catalog]) -> None:
+    _conn, catalog = edge
+    shadows = [t.name for t in catalog.tables if t.kind is TableKind.SHADOW]
+    assert "docs_data" in shadows and "docs_config" in shadows
+    visible = {t.name for t in catalog.visible_tables()}
+    assert "docs_data" not in visible and "docs" in visible
+    assert "docs_data" in {t.name for t in catalog.visible_tables(include_hidden=True)}
+
+
+def test_broken_view_is_listed_with_its_error(edge: tuple[sqlite3.Connection, Catalog]) -> None:
+    _conn, catalog = edge
+    broken = catalog.table("broken_view")
+    assert broken is not None and broken.error and "doomed" in broken.error
+
+
+def test_indexes_and_triggers(edge: tuple[sqlite3.Connection, Catalog]) -> None:
+    _conn, catalog = edge
+    assert [i.columns for i in catalog.indexes_of("child") if i.name == "child_parent"] == [("parent_id",)]
+    assert [t.name for t in catalog.triggers_of("parent")] == ["parent_touch"]
+
+
+def test_count_with_budget_is_exact_or_an_estimate_never_a_block(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, v)")
+    conn.execute(
+        "INSERT INTO big (v) SELECT x FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c "
+        "LIMIT 300000) SELECT x FROM c)"
+    )
+    conn.commit()
+    table = read_catalog(conn).table("big")
+    assert table is not None
+    # count(*) of a rowid table is one opcode (fast); the budget applies to scans such as views.
+    assert count_rows(conn, table, budget_s=0.0).value == 300000
+    estimate = estimate_rows(conn, table)
+    assert not estimate.exact and estimate.value == 300000 and estimate.label() == "≈ 300,000"
+    conn.execute("CREATE VIEW slow AS SELECT a.id FROM big a WHERE a.v % 7 = 0")
+    view = read_catalog(conn).table("slow")
+    assert view is not None
+    assert count_rows(conn, view, budget_s=0.0) == RowCount(None, False)
+    assert count_rows(conn, view).value == 300000 // 7
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        ("chinook/Chinook_Sqlite.sqlite", {"Album", "Artist", "Customer", "Employee", "Genre", "Invoice",
+                                           "InvoiceLine", "MediaType", "Playlist", "PlaylistTrack", "Track"}),
+        ("northwind/northwind.db", {"Order Details", "Customers", "Orders", "Products", "Employees"}),
+    ],
+)  # fmt: skip
+def test_corpus_catalogs(corpus: Path, file: str, expected: set[str]) -> None:
+    snap = open_snapshot(corpus / file)
+    conn = snap.connect()
+    names = {t.name for t in read_catalog(conn).visible_tables()}
+    assert expected <= names
+    conn.close()
+    snap.close()
+
+
+def test_utf16_database_catalog(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA encoding = 'UTF-16le'")
+    conn.execute('CREATE TABLE "naïve 😀" (x TEXT)')
+    conn.execute('INSERT INTO "naïve 😀" VALUES (\'héllo\')')
+    conn.commit()
+    conn.close()
+    snap = open_snapshot(path)
+    assert snap.header.text_encoding == "UTF-16le"
+    conn = snap.connect()
+    table = read_catalog(conn).table("naïve 😀")
+    assert table is not None
+    assert conn.execute(f"SELECT x FROM {table.quoted}").fetchone()[0] == "héllo"
+    conn.close()
+    snap.close()

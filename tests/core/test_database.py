@@ -1,0 +1,155 @@
+"""The database service: paged results, real cancellation, time limits, read-only, and the result cache."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.database import Database
+from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, TimeLimitExceeded
+from desktop_app.core.jobs import CancelToken
+from desktop_app.core.snapshot import open_snapshot
+
+RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    path = tmp_path / "db.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name VARCHAR(20), amount NUMERIC(10,2))")
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, f"n{i}", i / 2) for i in range(1, 5001)])
+    conn.execute("CREATE TABLE bad (v TEXT)")
+    conn.execute("INSERT INTO bad VALUES (CAST(X'FF41' AS TEXT))")
+    conn.commit()
+    conn.close()
+    snap = open_snapshot(path)
+    db = Database(snap)
+    yield db
+    await db.close()
+    snap.close()
+
+
+async def test_results_stream_in_pages(database: Database) -> None:
+    pages = [page async for page in database.stream("SELECT * FROM t", page_rows=1000)]
+    assert [len(p.rows) for p in pages] == [1000] * 5 + [0]
+    assert pages[-1].last and pages[1].first_row == 1000
+    assert pages[0].columns.names == ["id", "name", "amount"]
+
+
+async def test_declared_types_of_result_columns(database: Database) -> None:
+    result = await database.execute("SELECT id, name, amount, 1 + 1 AS two FROM t LIMIT 1")
+    assert result.columns.declared_types == ["INTEGER", "VARCHAR(20)", "NUMERIC(10,2)", ""]
+
+
+async def test_max_rows_truncates(database: Database) -> None:
+    result = await database.execute("SELECT * FROM t", max_rows=10)
+    assert result.row_count == 10 and result.truncated
+
+
+async def test_cancel_interrupts_sqlite_quickly(database: Database) -> None:
+    token = CancelToken()
+    task = asyncio.ensure_future(database.execute(RUNAWAY, cancel=token, use_cache=False))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        await task
+    assert time.monotonic() - started < 1.0
+    assert (await database.execute("SELECT 1", use_cache=False)).rows == [(1,)]
+
+
+async def test_cancelling_the_task_also_stops_sqlite(database: Database) -> None:
+    task = asyncio.ensure_future(database.execute(RUNAWAY, use_cache=False))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await database.execute("SELECT 2", use_cache=False)).rows == [(2,)]
+
+
+async def test_time_limit_stops_a_runaway_query(database: Database) -> None:
+    with pytest.raises(TimeLimitExceeded):
+        await database.execute(RUNAWAY, time_limit_s=0.1, use_cache=False)
+
+
+async def test_writes_are_refused_as_read_only(database: Database) -> None:
+    for sql in ("DELETE FROM t", "CREATE TABLE x (a)", "UPDATE t SET name = 'x'"):
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            await database.execute(sql)
+
+
+async def test_sql_errors_carry_sqlites_message(database: Database) -> None:
+    with pytest.raises(QueryError, match="no such table: nope"):
+        await database.execute("SELECT * FROM nope")
+
+
+async def test_invalid_utf8_never_raises(database: Database) -> None:
+    result = await database.execute("SELECT v FROM bad")
+    assert result.rows == [("\ufffdA",)]
+
+
+async def test_cache_answers_repeats_and_keeps_parameters_apart(database: Database) -> None:
+    first = await database.execute("SELECT name FROM t WHERE id = ?", (1,))
+    again = await database.execute("SELECT name FROM t WHERE id = ?", (1,))
+    other = await database.execute("SELECT name FROM t WHERE id = ?", (2,))
+    assert not first.from_cache and again.from_cache and not other.from_cache
+    assert again.rows == [("n1",)] and other.rows == [("n2",)]
+
+
+async def test_concurrent_identical_queries_share_one_execution(database: Database) -> None:
+    results = await asyncio.gather(*(database.execute("SELECT sum(amount) FROM t") for _ in range(5)))
+    assert sum(not r.from_cache for r in results) == 1
+    assert database.cache.stats.shared == 4
+
+
+async def test_cache_is_bounded(database: Database) -> None:
+    database.cache.max_bytes = 20_000
+    for i in range(50):
+        await database.execute("SELECT * FROM t WHERE id > ? LIMIT 20", (i,))
+    assert database.cache.size_bytes <= 20_000
+    assert database.cache.stats.evictions > 0
+
+
+async def test_new_generation_never_sees_old_results(database: Database, tmp_path: Path) -> None:
+    await database.execute("SELECT count(*) FROM t")
+    source = database.snapshot.path
+    writer = sqlite3.connect(source)
+    writer.execute("DELETE FROM t WHERE id > 10")
+    writer.commit()
+    writer.close()
+    reloaded = open_snapshot(source, generation=database.generation + 1)
+    fresh = Database(reloaded, cache=database.cache)
+    result = await fresh.execute("SELECT count(*) FROM t")
+    assert result.rows == [(10,)] and not result.from_cache
+    await fresh.close()
+    reloaded.close()
+
+
+async def test_run_sync_runs_off_the_loop_and_can_be_cancelled(database: Database) -> None:
+    def slow(conn: sqlite3.Connection) -> int:
+        return conn.execute(RUNAWAY).fetchone()[0]
+
+    token = CancelToken()
+    task = asyncio.ensure_future(database.run_sync(slow, cancel=token))
+    ticks = 0
+    for _ in range(10):
+        await asyncio.sleep(0.01)
+        ticks += 1
+    token.cancel()
+    with pytest.raises(Cancelled):
+        await task
+    assert ticks == 10
+
+
+async def test_two_heavy_queries_run_on_separate_connections(database: Database) -> None:
+    heavy = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT sum(x) FROM c"
+    a, b = await asyncio.gather(
+        database.execute(heavy, use_cache=False), database.execute(heavy + " -- b", use_cache=False)
+    )
+    assert a.rows == b.rows == [(45000150000,)]

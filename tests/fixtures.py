@@ -1,0 +1,64 @@
+"""One database full of awkward cases (Datasette-style), built by code for any test that wants it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+#: Table names every feature must handle.
+AWKWARD_TABLES = ["it's", 'q"t', "table]name", "Order Details", "select", "", "😀 emoji", "[x]", "`x`", "a.b/c"]
+
+
+def build_edge_case_database(path: Path) -> Path:
+    """Create the edge-case database at `path` and return it."""
+    conn = sqlite3.connect(path)
+    try:
+        for index, name in enumerate(AWKWARD_TABLES):
+            quoted = '"' + name.replace('"', '""') + '"'
+            conn.execute(f'CREATE TABLE {quoted} (id INTEGER PRIMARY KEY, "col ""quoted""" TEXT, value)')
+            conn.executemany(
+                f"INSERT INTO {quoted} VALUES (?, ?, ?)",
+                [(i, f"row {i} of {name!r}", i * index) for i in range(1, 6)],
+            )
+        conn.executescript(
+            """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x');
+            CREATE TABLE child (
+                id INTEGER PRIMARY KEY,
+                parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE,
+                note TEXT
+            );
+            CREATE TABLE compound (a TEXT, b INTEGER, payload BLOB, PRIMARY KEY (a, b)) WITHOUT ROWID;
+            CREATE TABLE strict_table (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, t TEXT) STRICT;
+            CREATE TABLE generated (
+                a INTEGER, b INTEGER,
+                total INTEGER GENERATED ALWAYS AS (a + b) VIRTUAL,
+                doubled INTEGER GENERATED ALWAYS AS (a * 2) STORED
+            );
+            CREATE TABLE mixed (v);
+            CREATE VIEW parent_names AS SELECT name FROM parent;
+            CREATE TABLE doomed (x);
+            CREATE VIEW broken_view AS SELECT x FROM doomed;
+            DROP TABLE doomed;
+            CREATE VIRTUAL TABLE docs USING fts5(title, body);
+            CREATE INDEX child_parent ON child(parent_id);
+            CREATE TRIGGER parent_touch AFTER UPDATE ON parent BEGIN SELECT 1; END;
+            """
+        )
+        conn.executemany("INSERT INTO parent VALUES (?, ?)", [(1, "Ann"), (2, "Émile"), (3, "")])
+        conn.executemany("INSERT INTO child VALUES (?, ?, ?)", [(1, 1, None), (2, 2, "")])
+        conn.executemany(
+            "INSERT INTO compound VALUES (?, ?, ?)", [("k/1", 1, b"\x00\x01"), ("k/1", 2, None), ("z", 0, b"")]
+        )
+        conn.executemany("INSERT INTO strict_table VALUES (?, ?, ?)", [(1, 9223372036854775807, "max")])
+        conn.executemany("INSERT INTO generated (a, b) VALUES (?, ?)", [(1, 2), (3, 4)])
+        conn.executemany(
+            "INSERT INTO mixed VALUES (?)",
+            [(1,), (2.5,), ("text",), (b"\xff\xfe",), (None,), (float("inf"),), (-9223372036854775808,)],
+        )
+        conn.execute("INSERT INTO mixed VALUES (CAST(X'C328' AS TEXT))")  # invalid UTF-8 in TEXT
+        conn.execute("INSERT INTO docs VALUES ('Hello', 'a \"quoted\" body with NEAR and -minus')")
+        conn.commit()
+    finally:
+        conn.close()
+    return path
