@@ -49,12 +49,13 @@ def _desktop_entry_command(args: argparse.Namespace) -> int | None:
     return 0
 
 
-def _file_argument(value: str) -> str:
-    try:
-        from desktop_app.desktop_integration import path_from_argument
-    except ImportError:
-        return value
-    return str(path_from_argument(value))
+def initial_path(args: argparse.Namespace) -> str | None:
+    """The file to open at start: a path (spaces, non-ASCII) or a `file://` URI from a file manager."""
+    if not args.file:
+        return None
+    from desktop_app.desktop_integration import path_from_argument
+
+    return str(path_from_argument(args.file))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.core.errors import UserError
     from desktop_app.core.resources import resource_path
     from desktop_app.ui.crash import install_crash_handlers
+    from desktop_app.ui.file_open import FileOpenFilter
     from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -87,10 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.aboutToQuit.connect(quitting.set)
     window = MainWindow()
     window.show()
+    app.installEventFilter(FileOpenFilter(window, app))
     if args.demo:
         window.open_demo()
-    elif args.file:
-        window.open_path(_file_argument(args.file))
+    else:
+        try:
+            path = initial_path(args)
+        except UserError as exc:
+            from desktop_app.ui.widgets.error_dialog import show_user_error
+
+            show_user_error(window, "Cannot open the file", exc)
+            path = None
+        if path:
+            window.open_path(path)
     with loop:
         loop.run_until_complete(quitting.wait())
         loop.run_until_complete(wait_for_closing_windows())

@@ -13,7 +13,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keep settings, caches and logs of the tests out of the developer's home.
 _HOME = Path(__file__).resolve().parent / ".test-home"
 
-CORPUS = Path(os.environ.get("SNAPSHOT_BROWSER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(
+    os.environ.get("SNAPSHOT_BROWSER_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus")
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

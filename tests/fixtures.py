@@ -6,7 +6,18 @@ import sqlite3
 from pathlib import Path
 
 #: Table names every feature must handle.
-AWKWARD_TABLES = ["it's", 'q"t', "table]name", "Order Details", "select", "", "😀 emoji", "[x]", "`x`", "a.b/c"]
+AWKWARD_TABLES = [
+    "it's",
+    'q"t',
+    "table]name",
+    "Order Details",
+    "select",
+    "",
+    "😀 emoji",
+    "[x]",
+    "`x`",
+    "a.b/c",
+]
 
 
 def build_edge_case_database(path: Path) -> Path:
@@ -48,7 +59,8 @@ def build_edge_case_database(path: Path) -> Path:
         conn.executemany("INSERT INTO parent VALUES (?, ?)", [(1, "Ann"), (2, "Émile"), (3, "")])
         conn.executemany("INSERT INTO child VALUES (?, ?, ?)", [(1, 1, None), (2, 2, "")])
         conn.executemany(
-            "INSERT INTO compound VALUES (?, ?, ?)", [("k/1", 1, b"\x00\x01"), ("k/1", 2, None), ("z", 0, b"")]
+            "INSERT INTO compound VALUES (?, ?, ?)",
+            [("k/1", 1, b"\x00\x01"), ("k/1", 2, None), ("z", 0, b"")],
         )
         conn.executemany("INSERT INTO strict_table VALUES (?, ?, ?)", [(1, 9223372036854775807, "max")])
         conn.executemany("INSERT INTO generated (a, b) VALUES (?, ?)", [(1, 2), (3, 4)])

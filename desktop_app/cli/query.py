@@ -10,8 +10,9 @@ from itertools import islice
 from typing import Any
 
 from desktop_app.cli.common import add_file_argument, emit_json, open_connection
-from desktop_app.core.connection import ConnectionHook
+from desktop_app.cli.functions import function_hooks
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
+from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.limits import LIMITS
 
 
@@ -26,16 +27,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--limit", type=int, metavar="N", help="at most N rows")
     parser.add_argument("--functions", metavar="FILE", help="a Python file of user SQL functions")
     parser.set_defaults(run=run)
-
-
-def _hooks(functions_file: str | None) -> list[ConnectionHook]:
-    try:
-        from desktop_app.core.functions import registry_from_file
-    except ImportError:
-        if functions_file:
-            raise UserError("Custom functions are not available in this build.") from None
-        return []
-    return [registry_from_file(functions_file).hook]
 
 
 def _pages(cursor: sqlite3.Cursor, limit: int | None) -> Iterator[list[tuple[Any, ...]]]:
@@ -56,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    with open_connection(args.file, _hooks(args.functions)) as conn:
+    with open_connection(args.file, function_hooks(args.functions)) as conn:
         try:
             if args.csv:
                 return _export_csv(conn, args)
@@ -64,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             columns = [d[0] for d in cursor.description or ()]
             rows = [row for page in _pages(cursor, args.limit) for row in page]
         except sqlite3.Error as exc:
-            raise _query_error(exc, args.sql) from None
+            raise (function_query_error(conn, exc, args.sql) or _query_error(exc, args.sql)) from None
     if args.json:
         emit_json({"columns": columns, "rows": [list(r) for r in rows]})
     else:

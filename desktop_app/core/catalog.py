@@ -147,7 +147,7 @@ class Catalog:
 
 
 def read_catalog(conn: sqlite3.Connection, schema: str = "main") -> Catalog:
-    """Read the catalog of `schema`; a table whose columns cannot be read gets an `error`, not an exception."""
+    """Read the catalog of `schema`; a table whose columns cannot be read gets an `error`, not a raise."""
     master = "sqlite_temp_master" if schema == "temp" else f"{quote_identifier(schema)}.sqlite_master"
     rows = conn.execute(f"SELECT type, name, tbl_name, sql FROM {master} ORDER BY name").fetchall()
     flags = _table_list_flags(conn, schema)
@@ -272,7 +272,7 @@ def _read_indexes(conn: sqlite3.Connection, table: Table, sql_by_name: dict[str,
                     bool(partial),
                     tuple(c[0] for c in columns),
                     sql_by_name.get(name),
-                )  # fmt: skip
+                )
             )
         return result
     except sqlite3.Error:
@@ -322,7 +322,8 @@ def estimate_rows(conn: sqlite3.Connection, table: Table) -> RowCount:
     """A quick estimate: sqlite_stat1 when ANALYZE ran, else max(rowid) for rowid tables."""
     try:
         row = conn.execute(
-            f"SELECT stat FROM {qualified(table.schema, 'sqlite_stat1')} WHERE tbl = {quote_string(table.name)} "
+            f"SELECT stat FROM {qualified(table.schema, 'sqlite_stat1')} "
+            f"WHERE tbl = {quote_string(table.name)} "
             "AND idx IS NULL"
         ).fetchone()
         if row and row[0]:

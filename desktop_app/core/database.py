@@ -23,6 +23,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from desktop_app.core.connection import ConnectionHook, configure_connection
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, SnapshotClosed, TimeLimitExceeded
+from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.result_cache import ResultCache, approximate_size
@@ -31,9 +32,6 @@ from desktop_app.core.sqlite_lib import DeclaredTypes
 
 T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
-
-#: Rewrites SQLite's terse message for an exception raised by a user function into the real one.
-FunctionErrorLookup = Callable[[sqlite3.Connection], str | None]
 
 
 @dataclass(frozen=True)
@@ -90,13 +88,11 @@ class Database:
         snapshot: Snapshot,
         hooks: Sequence[ConnectionHook] = (),
         cache: ResultCache | None = None,
-        function_error: FunctionErrorLookup | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.generation = snapshot.generation
         self.cache = cache if cache is not None else ResultCache(LIMITS.result_cache_bytes)
         self._hooks = list(hooks)
-        self._function_error = function_error
         self._closed = False
         self._decltypes: DeclaredTypes | None = None
         self.engine: AsyncEngine = create_async_engine(
@@ -202,20 +198,24 @@ class Database:
         self, exc: sqlite3.Error, sql: str, running: _Running, sqlite_conn: sqlite3.Connection
     ) -> Exception:
         text = str(exc)
+        # A function of ours (or the user's) raised: say what it said, not SQLite's generic words.
+        function_error = function_query_error(sqlite_conn, exc, sql)
+        if function_error is not None:
+            return function_error
         if running.timed_out:
             return TimeLimitExceeded("The query ran past its time limit and was stopped.", sql=sql)
         if running.interrupted or text == "interrupted":
             return Cancelled()
-        if "readonly" in text.replace(" ", "").lower() or "query_only" in text:
+        if (
+            "readonly" in text.replace(" ", "").lower()
+            or "not authorized" in text
+            or "authorization denied" in text
+        ):
             return ReadOnlyError(
                 "The snapshot is read-only: statements that change data or schema cannot run here.",
                 sql=sql,
                 details=text,
             )
-        if "user-defined function raised exception" in text and self._function_error is not None:
-            real = self._function_error(sqlite_conn)
-            if real:
-                text = real
         return QueryError(text, sql=sql, details=text)
 
     async def execute(

@@ -33,7 +33,7 @@ def ignore_progress(_progress: Progress) -> None:
 
 
 class CancelToken:
-    """A thread-safe flag a job polls; `on_cancel` callbacks (e.g. `sqlite3.Connection.interrupt`) run at once."""
+    """A thread-safe flag a job polls; `on_cancel` callbacks (e.g. `Connection.interrupt`) run at once."""
 
     def __init__(self) -> None:
         self._event = threading.Event()

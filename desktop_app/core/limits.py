@@ -63,6 +63,8 @@ class Limits:
     function_cache_entries: int = 4096
     #: Shortest time between two progress reports of a streaming job (export), in seconds.
     progress_interval_s: float = 0.1
+    #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).
+    migration_files_walked: int = 50_000
 
 
 LIMITS = Limits()

@@ -11,6 +11,9 @@ def resource_root() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
+    installed = Path(__file__).resolve().parents[1] / "resources"  # a wheel maps resources/ in here
+    if installed.is_dir():
+        return installed
     return Path(__file__).resolve().parents[2] / "resources"
 
 

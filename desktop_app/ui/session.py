@@ -79,7 +79,7 @@ class DatabaseSession(QObject):
                 progress=job.progress_callback(),
                 cancel=job.cancel_token,
             )
-            database = Database(snapshot, self._hooks(), self.cache, self._function_error())
+            database = Database(snapshot, self._hooks(), self.cache)
             try:
                 catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
             except BaseException:
@@ -101,9 +101,6 @@ class DatabaseSession(QObject):
         registry = self.context.functions
         hook = getattr(registry, "hook", None)
         return [hook] if hook is not None else []
-
-    def _function_error(self):  # type: ignore[no-untyped-def]
-        return getattr(self.context.functions, "last_error_for", None)
 
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)

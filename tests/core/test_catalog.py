@@ -47,7 +47,9 @@ def test_kinds_flags_and_keys(edge: tuple[sqlite3.Connection, Catalog]) -> None:
     assert generated and [c.name for c in generated.columns if c.generated] == ["total", "doubled"]
     child = catalog.table("child")
     assert child and child.foreign_keys[0].target_table == "parent"
-    assert child.foreign_keys[0].from_columns == ("parent_id",) and child.foreign_keys[0].on_delete == "CASCADE"
+    assert (
+        child.foreign_keys[0].from_columns == ("parent_id",) and child.foreign_keys[0].on_delete == "CASCADE"
+    )
     parent = catalog.table("parent")
     assert parent and parent.column("name") and parent.column("name").not_null  # type: ignore[union-attr]
     assert parent.column("name").default == "'x'"  # type: ignore[union-attr]
@@ -119,7 +121,7 @@ def test_utf16_database_catalog(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA encoding = 'UTF-16le'")
     conn.execute('CREATE TABLE "naïve 😀" (x TEXT)')
-    conn.execute('INSERT INTO "naïve 😀" VALUES (\'héllo\')')
+    conn.execute("INSERT INTO \"naïve 😀\" VALUES ('héllo')")
     conn.commit()
     conn.close()
     snap = open_snapshot(path)

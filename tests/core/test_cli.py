@@ -15,7 +15,11 @@ from desktop_app.cli import main
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app.cli", *args], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "desktop_app.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -28,7 +32,18 @@ def test_info_json_lists_tables_and_counts(corpus: Path, capsys: pytest.CaptureF
 
 def test_query_csv_writes_every_row(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "tracks.csv"
-    assert main(["query", str(corpus / "chinook" / "Chinook_Sqlite.sqlite"), "SELECT * FROM Track", "--csv", str(out)]) == 0
+    assert (
+        main(
+            [
+                "query",
+                str(corpus / "chinook" / "Chinook_Sqlite.sqlite"),
+                "SELECT * FROM Track",
+                "--csv",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with out.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][:2] == ["TrackId", "Name"] and len(rows) == 3504
@@ -55,9 +70,15 @@ def test_write_statement_is_refused(corpus: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
-    [("missing.db", None, "does not exist"), ("empty.db", b"", "empty"), ("text.db", b"hello" * 100, "not a SQLite")],
+    [
+        ("missing.db", None, "does not exist"),
+        ("empty.db", b"", "empty"),
+        ("text.db", b"hello" * 100, "not a SQLite"),
+    ],
 )
-def test_bad_files_are_one_line_and_exit_1(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+def test_bad_files_are_one_line_and_exit_1(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)

@@ -148,7 +148,9 @@ async def test_run_sync_runs_off_the_loop_and_can_be_cancelled(database: Databas
 
 
 async def test_two_heavy_queries_run_on_separate_connections(database: Database) -> None:
-    heavy = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT sum(x) FROM c"
+    heavy = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 300000) SELECT sum(x) FROM c"
+    )
     a, b = await asyncio.gather(
         database.execute(heavy, use_cache=False), database.execute(heavy + " -- b", use_cache=False)
     )

@@ -20,7 +20,9 @@ def test_quote_identifier(name: str, quoted: str) -> None:
     assert quote_identifier(name) == quoted
 
 
-@given(st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30))
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=30)
+)
 def test_any_name_round_trips_through_sqlite(name: str) -> None:
     conn = sqlite3.connect(":memory:")
     conn.execute(f"CREATE TABLE {quote_identifier(name)} ({quote_identifier(name + 'c')} TEXT)")

@@ -60,7 +60,7 @@ def test_snapshot_is_independent_of_later_changes_to_the_file(tmp_path: Path) ->
 def test_snapshot_connections_are_query_only(tmp_path: Path) -> None:
     snap = open_snapshot(make_db(tmp_path / "a.db"))
     conn = snap.connect()
-    with pytest.raises(sqlite3.OperationalError, match="readonly|query_only"):
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|query_only"):
         conn.execute("DELETE FROM t")
     assert conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
     conn.close()
@@ -277,7 +277,9 @@ def test_unreadable_file_says_permission(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_file_locked_by_a_writer_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, busy_timeout_s=0.2))
+    monkeypatch.setattr(
+        snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, busy_timeout_s=0.2)
+    )
     source = make_db(tmp_path / "a.db")
     writer = sqlite3.connect(source, isolation_level=None)
     writer.execute("BEGIN EXCLUSIVE")
@@ -312,5 +314,41 @@ def test_file_written_while_copied_gives_a_consistent_snapshot(tmp_path: Path) -
     conn = snap.connect()
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM t").fetchone()[0] >= 50000
+    conn.close()
+    snap.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ATTACH '{folder}/evil.db' AS e",
+        "ATTACH 'file:{folder}/evil2.db' AS e",
+        "VACUUM INTO '{folder}/copy.db'",
+        "PRAGMA query_only=OFF",
+        "PRAGMA trusted_schema=ON",
+        "PRAGMA writable_schema=1",
+        "PRAGMA journal_mode=WAL",
+    ],
+)
+def test_nothing_outside_the_snapshot_can_be_created_or_unlocked(tmp_path: Path, sql: str) -> None:
+    source = make_db(tmp_path / "a.db")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    snap = open_snapshot(source)
+    conn = snap.connect()
+    with pytest.raises(sqlite3.DatabaseError):
+        conn.execute(sql.format(folder=outside))
+    assert list(outside.iterdir()) == []
+    assert conn.execute("PRAGMA query_only").fetchone()[0] == 1
+    assert conn.execute("PRAGMA table_info(t)").fetchall()  # read-only pragmas with arguments still work
+    conn.close()
+    snap.close()
+
+
+def test_extension_loading_is_off(tmp_path: Path) -> None:
+    snap = open_snapshot(make_db(tmp_path / "a.db"))
+    conn = snap.connect()
+    with pytest.raises(sqlite3.OperationalError):
+        conn.execute("SELECT load_extension('/nonexistent/ext')")
     conn.close()
     snap.close()

@@ -35,7 +35,9 @@ def test_every_corpus_file_has_an_expectation(corpus: Path) -> None:
 
 
 @pytest.mark.parametrize("relative", sorted(EXPECTED))
-def test_info_and_csv_export(corpus: Path, tmp_path: Path, relative: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_info_and_csv_export(
+    corpus: Path, tmp_path: Path, relative: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = str(corpus / relative)
     expected = EXPECTED[relative]
     status = main(["info", path, "--json"])

@@ -1,0 +1,146 @@
+"""`snapshot-browser-cli migrations FILE`: migration tools found, what they applied, what is pending."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.core.migrations import (
+    AppliedMigration,
+    MigrationReport,
+    PendingReport,
+    ToolStatus,
+    known_tools,
+    migration_status,
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `migrations` command."""
+    tools = ", ".join(key for key, _label in known_tools())
+    parser = subparsers.add_parser(
+        "migrations", help="migration tools, applied history and pending migrations"
+    )
+    add_file_argument(parser)
+    parser.add_argument(
+        "--folder", metavar="DIR", help="the project's migrations folder, to list what is pending"
+    )
+    parser.add_argument("--tool", metavar="NAME", help=f"only this tool: {tools}")
+    parser.add_argument(
+        "--allow-import",
+        action="store_true",
+        help="let alembic import the revision files (runs their code; default: read them with ast)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the migration status of FILE."""
+    with open_snapshot_for_cli(args.file) as snapshot:
+        conn = snapshot.connect()
+        try:
+            report = migration_status(
+                conn,
+                folder=args.folder,
+                tool=args.tool,
+                allow_import=args.allow_import,
+                connect=snapshot.connect,
+            )
+        finally:
+            conn.close()
+    if args.json:
+        emit_json({"file": args.file, "found": report.found, **report.to_dict()})
+        return 0
+    print_report(args.file, report, args.tool)
+    return 0
+
+
+def print_report(path: str, report: MigrationReport, tool: str | None = None) -> None:
+    """Print the report as text: one section per tool."""
+    if not report.found:
+        what = f"no {tool} tracking table" if tool else "no migration tracking table and user_version is 0"
+        print(f"No migration tool found: {path} has {what}.")
+        return
+    for index, status in enumerate(report.tools):
+        if index:
+            print()
+        _print_tool(status)
+
+
+def _print_tool(status: ToolStatus) -> None:
+    print(f"{status.label} (table {status.table})" if status.table else status.label)
+    print(f"  current version: {status.current_version if status.current_version is not None else '(none)'}")
+    for key, value in status.details.items():
+        print(f"  {key}: {value}")
+    if status.related_tables:
+        print(f"  related tables: {', '.join(status.related_tables)}")
+    for warning in status.warnings:
+        print(f"  warning: {warning}")
+    if status.history:
+        print(f"  applied ({len(status.history)}):")
+        _print_table(_history_rows(status.history), indent="    ")
+    if status.pending is not None:
+        _print_pending(status.pending)
+
+
+def _history_rows(history: Sequence[AppliedMigration]) -> list[list[str]]:
+    columns = ["id", "name", "applied", "batch", "checksum", "status"]
+    keep = [
+        column for column in columns if column == "id" or any(_history_cell(row, column) for row in history)
+    ]
+    rows = [[column.upper() for column in keep]]
+    rows += [[_history_cell(row, column) for column in keep] for row in history]
+    return rows
+
+
+def _history_cell(row: AppliedMigration, column: str) -> str:
+    if column == "applied":
+        return _local(row.applied_at)
+    if column == "status":
+        if row.rolled_back:
+            return "rolled back"
+        return {True: "ok", False: "FAILED", None: ""}[row.success]
+    value: Any = getattr(row, column)
+    return "" if value is None or (column == "name" and value == row.id) else str(value)
+
+
+def _print_pending(pending: PendingReport) -> None:
+    print(f"  folder: {pending.folder}")
+    if pending.compared:
+        print(f"  pending ({len(pending.pending)}):" if pending.pending else "  pending: none")
+        for item in pending.pending:
+            print(f"    {item.id}  {item.path}")
+        if pending.missing:
+            print(f"  applied but missing from the folder ({len(pending.missing)}):")
+            for row in pending.missing:
+                print(f"    {row.id}")
+        if pending.checksum_mismatches:
+            print(f"  changed since applied ({len(pending.checksum_mismatches)}):")
+            for mismatch in pending.checksum_mismatches:
+                print(
+                    f"    {mismatch.id}  {mismatch.path}  stored {mismatch.stored}, file {mismatch.computed}"
+                )
+        if pending.heads:
+            print(f"  heads in folder: {', '.join(pending.heads)}")
+        if pending.reversible:
+            print(f"  reversible migrations ({len(pending.reversible)}, shown only):")
+            for migration in pending.reversible:
+                state = "applied" if migration.applied else "not applied"
+                down = "with down" if migration.down is not None else "no down"
+                print(f"    {migration.version}  {migration.name or ''}  {state}, {down}  {migration.source}")
+    for note in pending.notes:
+        print(f"  note: {note}")
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _print_table(rows: list[list[str]], indent: str) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

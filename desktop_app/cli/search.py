@@ -1,0 +1,198 @@
+"""`snapshot-browser-cli search FILE TEXT`: find text anywhere in the database."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.core.errors import UserError
+from desktop_app.core.jobs import CancelToken
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.search import (
+    Hit,
+    HitBatch,
+    SearchFinished,
+    SearchIndex,
+    SearchOptions,
+    SearchStarted,
+    TableDone,
+    search,
+)
+
+_BOLD, _PLAIN = "\033[1m", "\033[0m"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `search` command."""
+    parser = subparsers.add_parser("search", help="find text in every table and column")
+    add_file_argument(parser)
+    parser.add_argument("text", metavar="TEXT", help="what to look for")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--limit", type=int, metavar="N", default=LIMITS.search_hits_total, help="stop after N hits in all"
+    )
+    parser.add_argument(
+        "--per-table",
+        type=int,
+        metavar="N",
+        default=LIMITS.search_hits_per_table,
+        help="at most N hits a table",
+    )
+    parser.add_argument("--case-sensitive", action="store_true", help="match upper/lower case exactly")
+    parser.add_argument("--whole-word", action="store_true", help="match whole words only")
+    parser.add_argument("--regex", action="store_true", help="TEXT is a (Python) regular expression")
+    parser.add_argument("--blobs", action="store_true", help="also match blob bytes read as text")
+    parser.add_argument("--numbers", action="store_true", help="also match numbers by their text form")
+    parser.add_argument("--views", action="store_true", help="also search views")
+    parser.add_argument(
+        "--table", action="extend", nargs="+", default=[], metavar="T", help="search only these tables"
+    )
+    parser.add_argument(
+        "--column",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("T", "C"),
+        help="search column C of table T",
+    )
+    parser.add_argument(
+        "--no-fts", action="store_true", help="scan even where a full-text table could answer"
+    )
+    parser.add_argument("--index", action="store_true", help="build the instant search index first, use it")
+    parser.set_defaults(run=run)
+
+
+def options_from(args: argparse.Namespace) -> SearchOptions:
+    """The search options the command line asks for."""
+    for flag, value in (("--limit", args.limit), ("--per-table", args.per_table)):
+        if value < 1:
+            raise UserError(f"{flag} must be 1 or more.")
+    return SearchOptions(
+        text=args.text,
+        case_sensitive=args.case_sensitive,
+        whole_word=args.whole_word,
+        regex=args.regex,
+        include_blobs=args.blobs,
+        include_numbers=args.numbers,
+        include_views=args.views,
+        tables=tuple(args.table),
+        columns=tuple((table, column) for table, column in args.column),
+        limit_per_table=args.per_table,
+        limit=args.limit,
+        use_fts=not args.no_fts,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Search and print hits as they are found (or all of them as JSON at the end)."""
+    options = options_from(args)
+    cancel = CancelToken()
+    with open_snapshot_for_cli(args.file) as snapshot, _cancel_on_ctrl_c(cancel):
+        conn = snapshot.connect()
+        index = None
+        try:
+            if args.index:
+                index = SearchIndex.build(conn, generation=snapshot.generation, cancel=cancel)
+            events = search(conn, options, index=index, cancel=cancel)
+            if args.json:
+                emit_json(_report(events, options, index))
+            else:
+                _print_events(events, index, highlight=sys.stdout.isatty())
+        finally:
+            conn.close()
+            if index is not None:
+                index.close()
+    return 0
+
+
+@contextmanager
+def _cancel_on_ctrl_c(cancel: CancelToken) -> Iterator[None]:
+    """Ctrl+C interrupts the running SQLite statement (Python alone would wait for it to finish)."""
+    try:
+        previous = signal.signal(signal.SIGINT, lambda _sig, _frame: cancel.cancel())
+    except ValueError:  # not the main thread (tests calling main() from a worker)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report(events: Iterator[Any], options: SearchOptions, index: SearchIndex | None) -> dict[str, Any]:
+    hits: list[dict[str, Any]] = []
+    tables: list[dict[str, Any]] = []
+    report: dict[str, Any] = {"query": options.text, "hits": hits, "tables": tables}
+    for event in events:
+        if isinstance(event, SearchStarted):
+            report["uses_index"] = event.uses_index
+            report["index_note"] = event.note
+        elif isinstance(event, HitBatch):
+            hits.extend(hit.as_dict() for hit in event.hits)
+        elif isinstance(event, TableDone):
+            tables.append(
+                {
+                    "table": event.table,
+                    "hits": event.hits,
+                    "truncated": event.truncated,
+                    "method": event.method.value,
+                    "note": event.note,
+                    "error": event.error,
+                }
+            )
+        elif isinstance(event, SearchFinished):
+            report["truncated"] = event.truncated
+            report["elapsed_ms"] = round(event.elapsed_s * 1000, 1)
+    if index is not None:
+        report["index"] = _index_summary(index)
+    return report
+
+
+def _index_summary(index: SearchIndex) -> dict[str, Any]:
+    return {
+        "entries": index.entries,
+        "size_bytes": index.size_bytes,
+        "build_ms": round(index.build_seconds * 1000, 1),
+        "notes": index.notes,
+    }
+
+
+def _print_events(events: Iterator[Any], index: SearchIndex | None, *, highlight: bool) -> None:
+    if index is not None:
+        summary = _index_summary(index)
+        print(
+            f"index: {summary['entries']:,} values, {summary['size_bytes']:,} bytes, "
+            f"built in {summary['build_ms']} ms",
+            file=sys.stderr,
+        )
+    for event in events:
+        if isinstance(event, SearchStarted) and event.note and index is not None:
+            print(f"note: {event.note}; scanning instead", file=sys.stderr)
+        elif isinstance(event, HitBatch):
+            for hit in event.hits:
+                print(_hit_line(hit, highlight))
+            sys.stdout.flush()
+        elif isinstance(event, TableDone) and (event.error or event.truncated):
+            detail = event.note or f"stopped after {event.hits:,} hits"
+            print(f"note: {event.table}: {detail}", file=sys.stderr)
+        elif isinstance(event, SearchFinished):
+            more = " (stopped at a limit)" if event.truncated else ""
+            print(
+                f"{event.hits:,} hits in {event.tables_done} of {event.tables_total} tables, "
+                f"{event.elapsed_s * 1000:.0f} ms{more}",
+                file=sys.stderr,
+            )
+
+
+def _hit_line(hit: Hit, highlight: bool) -> str:
+    snippet = hit.snippet
+    if highlight:
+        for start, end in reversed(hit.spans):
+            snippet = f"{snippet[:start]}{_BOLD}{snippet[start:end]}{_PLAIN}{snippet[end:]}"
+    where = hit.key.label() if hit.key else "(view)"
+    return f"{hit.table}  {where}  {hit.column}: {snippet}"

@@ -1,0 +1,143 @@
+"""Putting exported files in place: the folder, temporary files, no-clobber renames, numbering.
+
+Paths are plain strings in the per-file path here: a bulk export writes thousands of small files and
+`pathlib` objects cost more than the write itself.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from desktop_app.core.blob_names import check_plain_name, numbered_name
+from desktop_app.core.errors import ExportError
+
+# Filesystems without hard links answer os.link with one of these.
+_NO_LINK_ERRNOS = frozenset(
+    code
+    for code in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", None))
+    if code is not None
+)
+
+#: Called with the bytes written so far after each chunk.
+ChunkCallback = Callable[[int], None]
+
+
+def prepare_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create `folder` if needed and return it resolved; ExportError when it cannot be a folder."""
+    path = Path(folder).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise ExportError(f"{path} exists and is not a folder.") from exc
+    except OSError as exc:
+        raise ExportError(f"Cannot create the folder {path}: {exc.strerror or exc}.") from exc
+    if not path.is_dir():
+        raise ExportError(f"{path} is not a folder.")
+    return path.resolve()
+
+
+def temp_name() -> str:
+    """Return a fresh hidden name for a file being written (`.blob-<random>.partial`)."""
+    return f".blob-{uuid.uuid4().hex[:16]}.partial"
+
+
+def write_new_file(path: str, chunks: Iterable[bytes], on_chunk: ChunkCallback | None = None) -> None:
+    """Create `path` (never an existing file) and write `chunks` to it; remove it if anything fails."""
+    try:
+        with open(path, "xb", buffering=0) as out:
+            done = 0
+            for chunk in chunks:
+                written = out.write(chunk)
+                while written < len(chunk):  # a raw write may be partial
+                    written += out.write(memoryview(chunk)[written:])
+                if on_chunk is not None:
+                    done += len(chunk)
+                    on_chunk(done)
+    except BaseException:
+        remove_quietly(path)
+        raise
+
+
+def remove_quietly(path: str | os.PathLike[str]) -> None:
+    """Delete `path` if it exists, ignoring errors (cleanup of a temporary file)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def move_no_clobber(temp: str | os.PathLike[str], target: str | os.PathLike[str]) -> bool:
+    """Rename `temp` to `target` unless `target` exists; True when moved."""
+    if os.name == "nt":  # Windows rename refuses to replace an existing file
+        try:
+            os.rename(temp, target)
+        except FileExistsError:
+            return False
+        return True
+    try:
+        os.link(temp, target)  # atomic "create if absent", unlike a check followed by rename
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_LINK_ERRNOS:
+            raise
+        if os.path.lexists(target):
+            return False
+        os.rename(temp, target)
+        return True
+    os.unlink(temp)
+    return True
+
+
+class FolderWriter:
+    """Writes files into one folder (`root`, already resolved), each via a temporary name then a rename."""
+
+    def __init__(self, root: Path, overwrite: bool) -> None:
+        self.root = root
+        self.overwrite = overwrite
+        self._root = str(root)
+        self._prefix = os.path.join(self._root, "")
+        self._temp_prefix = os.path.join(self._root, f".blob-{uuid.uuid4().hex[:12]}-")
+        self._temp_numbers = itertools.count(1)
+        # Names given in this export (casefolded: Windows and macOS compare names that way); a later
+        # row with the same name is numbered even with overwrite, so no export overwrites itself.
+        self._taken: set[str] = set()
+        self._next_number: dict[str, int] = {}
+
+    def write(self, name: str, chunks: Iterable[bytes], on_chunk: ChunkCallback | None = None) -> str:
+        """Write `chunks` to the file `name` (numbered `name (2).ext` when taken); return the name used."""
+        temp = f"{self._temp_prefix}{next(self._temp_numbers)}.partial"
+        write_new_file(temp, chunks, on_chunk)
+        try:
+            return self._place(temp, name)
+        except BaseException:
+            remove_quietly(temp)
+            raise
+
+    def _place(self, temp: str, name: str) -> str:
+        key = name.casefold()
+        number = self._next_number.get(key, 1)
+        candidate = name if number == 1 else numbered_name(name, number)
+        while True:
+            if candidate.casefold() not in self._taken:
+                check_plain_name(candidate)
+                target = self._prefix + candidate
+                if os.path.dirname(target) != self._root:
+                    raise ExportError(f"Refused to write {candidate!r}: it would land outside {self._root}.")
+                if self._move(temp, target):
+                    self._taken.add(candidate.casefold())
+                    self._next_number[key] = number + 1
+                    return candidate
+            number += 1
+            candidate = numbered_name(name, number)
+
+    def _move(self, temp: str, target: str) -> bool:
+        if self.overwrite and not (os.path.isdir(target) and not os.path.islink(target)):
+            os.replace(temp, target)  # replaces a symlink itself, never writes through it
+            return True
+        return move_no_clobber(temp, target)

@@ -1,0 +1,141 @@
+"""Reading the database side: table shapes and streamed rows of tracking tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.jobs import CancelToken
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.quoting import quote_identifier
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """A table's name and columns; column keys are lower-cased because SQLite names are case-insensitive."""
+
+    name: str
+    #: lower-cased column name → (column name as declared, declared type upper-cased)
+    columns: dict[str, tuple[str, str]]
+
+    @property
+    def column_set(self) -> frozenset[str]:
+        """The lower-cased column names."""
+        return frozenset(self.columns)
+
+    def declared_type(self, column: str) -> str:
+        """The declared type of `column` (lower-case key), upper-cased, '' when none."""
+        return self.columns[column][1]
+
+
+def read_shapes(conn: sqlite3.Connection) -> dict[str, TableShape]:
+    """Return every ordinary table of the main schema, keyed by lower-cased name."""
+    shapes: dict[str, TableShape] = {}
+    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+    for name in names:
+        if name is None or name.lower().startswith("sqlite_"):
+            continue
+        try:
+            info = conn.execute("SELECT name, type FROM pragma_table_info(?)", (name,)).fetchall()
+        except sqlite3.Error:  # e.g. a virtual table whose module is not loaded
+            continue
+        columns = {str(col).lower(): (str(col), str(ctype or "").upper()) for col, ctype in info}
+        shapes[name.lower()] = TableShape(name=name, columns=columns)
+    return shapes
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    """Return `PRAGMA user_version`."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def stream_rows(
+    conn: sqlite3.Connection,
+    shape: TableShape,
+    wanted: Sequence[str],
+    *,
+    order_by: Sequence[str] = (),
+    where: str = "",
+    limit: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield rows of `shape` as dicts keyed by the lower-cased `wanted` columns (absent ones are None)."""
+    present = [c for c in wanted if c in shape.columns]
+    if not present:
+        return
+    select = ", ".join(quote_identifier(shape.columns[c][0]) for c in present)
+    sql = f"SELECT {select} FROM {quote_identifier(shape.name)}"
+    if where:
+        sql += f" WHERE {where}"
+    order = [quote_identifier(shape.columns[c][0]) for c in order_by if c in shape.columns]
+    sql += f" ORDER BY {', '.join(order)}" if order else " ORDER BY rowid" if _has_rowid(conn, shape) else ""
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    unregister = cancel.on_cancel(conn.interrupt) if cancel else None
+    try:
+        cursor = conn.execute(sql)
+        while True:
+            if cancel:
+                cancel.raise_if_cancelled()
+            page = cursor.fetchmany(LIMITS.page_rows)
+            if not page:
+                break
+            for row in page:
+                record = dict.fromkeys(wanted)
+                record.update(zip(present, row, strict=True))
+                yield record
+    except sqlite3.OperationalError as exc:
+        if cancel and cancel.cancelled:
+            raise Cancelled() from exc
+        raise
+    finally:
+        if unregister:
+            unregister()
+
+
+def _has_rowid(conn: sqlite3.Connection, shape: TableShape) -> bool:
+    try:
+        conn.execute(f"SELECT rowid FROM {quote_identifier(shape.name)} LIMIT 0")
+    except sqlite3.OperationalError:
+        return False
+    return not any(key == "rowid" for key in shape.columns)
+
+
+def text(value: Any) -> str | None:
+    """Return a cell as text (None stays None; blobs as hex)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def flag(value: Any) -> bool | None:
+    """Return a stored boolean (0/1, 'true'/'false', 't'/'f') as bool, None when NULL or unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return bool(value)
+    lowered = str(value).strip().lower()
+    if lowered in {"1", "true", "t", "yes", "y"}:
+        return True
+    if lowered in {"0", "false", "f", "no", "n", ""}:
+        return False
+    return None
+
+
+def integer(value: Any) -> int | None:
+    """Return a cell as int, None when it is not a whole number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return int(number) if number.is_integer() else None

@@ -1,0 +1,43 @@
+"""Helpers for driving the real window in async UI tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from desktop_app.ui.main_window import MainWindow
+
+
+async def wait_for(
+    condition: Callable[[], object], timeout: float = 10.0, message: str = "condition"
+) -> None:
+    """Let the loop run until `condition()` is true (bounded; never qtbot.waitUntil on a running loop)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        await asyncio.sleep(0.02)
+
+
+def make_window(tmp_path: Path) -> MainWindow:
+    """A main window with its own settings file."""
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window.show()
+    return window
+
+
+async def open_in(window: MainWindow, path: Path | str) -> None:
+    """Open `path` in `window` and wait until it is shown."""
+    window.open_path(path)
+    await wait_for(
+        lambda: window.session.snapshot is not None and not window.session.busy, message=f"open {path}"
+    )
+
+
+async def close_window(window: MainWindow) -> None:
+    """Close `window` and let its clean-up finish."""
+    window.close()
+    await window.session.shutdown()
