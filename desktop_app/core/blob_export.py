@@ -311,7 +311,10 @@ class _BulkExport:
                 self.ticker.tick(n - 1, f"{name} {human_size(done)} of {human_size(size)}")
 
         try:
-            written_as = self.writer.write(name, itertools.chain((head,), rest), on_chunk)
+            if size == len(head):  # the whole value is in hand: one create-and-write, no temporary name
+                written_as = self.writer.write_whole(name, head)
+            else:
+                written_as = self.writer.write(name, itertools.chain((head,), rest), on_chunk)
         except ExportError as exc:
             result.failures.append(ExportFailure(_row_label(row, source, n), exc.message))
             return
@@ -356,6 +359,8 @@ def export_column(
             total = conn.execute(f"SELECT count(*) FROM {access.source_sql}").fetchone()[0]
     except Cancelled as exc:
         raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
+    except sqlite3.Error as exc:  # e.g. an FTS table whose external content table is gone
+        raise UserError(f"Cannot read {access.table!r}: {exc}.") from exc
     items = _column_items(conn, access, column, name_pattern)
     try:
         return export_blobs(
@@ -369,6 +374,10 @@ def export_column(
             progress=progress,
             cancel=cancel,
         )
+    except sqlite3.Error as exc:  # the scan itself failed part way (interrupts arrive as Cancelled)
+        raise ExportError(
+            f"Reading {access.table!r} failed: {exc}. Files already written are complete."
+        ) from exc
     finally:
         items.close()  # finishes the scan's statement at once, even when the export stopped early
 

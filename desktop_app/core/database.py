@@ -125,10 +125,13 @@ class Database:
             self._decltypes = DeclaredTypes(self.snapshot.uri)
         return self._decltypes.of(sql, count)
 
-    def set_hooks(self, hooks: Sequence[ConnectionHook]) -> None:
-        """Replace the registration hooks (e.g. reloaded user functions); pooled connections are renewed."""
+    async def set_hooks(self, hooks: Sequence[ConnectionHook]) -> None:
+        """Replace the registration hooks (e.g. reloaded user functions); pooled connections are renewed.
+
+        Results cached with the old functions are dropped; the keeper keeps the snapshot alive meanwhile.
+        """
         self._hooks = list(hooks)
-        self.engine.sync_engine.pool.dispose()
+        await self.engine.dispose()
         self.cache.drop_generation(self.generation)
 
     @property
@@ -189,6 +192,13 @@ class Database:
             raise
         except sqlite3.Error as exc:
             raise self._translate(exc, sql, running, sqlite_conn) from None
+        except UnicodeEncodeError as exc:  # a lone surrogate cannot be handed to SQLite as UTF-8
+            raise QueryError(
+                f"The SQL or a value contains a character that cannot be encoded: {exc.object[exc.start]!r}.",
+                sql=sql,
+            ) from None
+        except OverflowError as exc:  # a bound integer beyond SQLite's 64 bits
+            raise QueryError(f"A value is too large for SQLite: {exc}.", sql=sql) from None
         finally:
             unregister()
             if running.deadline is not None:

@@ -29,3 +29,8 @@ class AppContext(QObject):
         self.database = database
         self.catalog = catalog
         self.database_changed.emit()
+
+    def set_functions(self, registry: object | None) -> None:
+        """Use `registry` (a core FunctionRegistry) for SQL functions; listeners refresh and re-register."""
+        self.functions = registry
+        self.functions_changed.emit()

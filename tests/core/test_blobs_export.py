@@ -338,3 +338,16 @@ def test_any_value_and_pattern_writes_only_inside_the_folder(names: list[str], p
         assert os.listdir(root) == ["out"]
         assert sorted(os.listdir(out)) == sorted(path.name for path in result.files)
         assert all(path.parent == out.resolve() and path.is_file() for path in result.files)
+
+
+def test_small_blobs_never_replace_or_delete_an_existing_file(tmp_path: Path) -> None:
+    from desktop_app.core.blob_files import FolderWriter
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "taken.png").write_bytes(b"keep me")
+    writer = FolderWriter(folder.resolve(), overwrite=False)
+    assert writer.write_whole("taken.png", b"new") == "taken (2).png"
+    assert (folder / "taken.png").read_bytes() == b"keep me"
+    assert (folder / "taken (2).png").read_bytes() == b"new"
+    assert sorted(p.name for p in folder.iterdir()) == ["taken (2).png", "taken.png"]

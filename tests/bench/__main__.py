@@ -1,0 +1,90 @@
+"""`python -m tests.bench [--size-of NAME=N ...] [--only NAME,...] [--json OUT]`: every benchmark, one table.
+
+Each module `tests/bench/bench_<name>.py` has `run(size) -> list[Figure | dict]`; sizes default to what
+fits 2 cores in a few minutes. Baselines are measured in the same run, so ratios are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tests.bench.common import Figure
+
+BENCHES = ("snapshot", "browse", "sql", "search", "blobs")
+
+
+def as_figure(row: Figure | dict[str, Any]) -> Figure:
+    if isinstance(row, Figure):
+        return row
+    return Figure(
+        figure=str(row.get("figure", "?")),
+        value=float(row.get("value", 0.0)),
+        unit=str(row.get("unit", "")),
+        baseline=row.get("baseline"),
+        baseline_name=str(row.get("baseline_name", "")),
+        target=str(row.get("target", "")),
+        ok=row.get("ok"),
+    )
+
+
+def format_table(rows: list[tuple[str, Figure]]) -> str:
+    header = (
+        f"{'bench':<9} {'figure':<44} {'ours':>11} {'baseline':>11} {'ratio':>7}  {'target':<10} ok  baseline is"
+    )
+    lines = [header, "-" * len(header)]
+    for bench, f in rows:
+        baseline = f"{f.baseline:,.3f}" if f.baseline is not None else "—"
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else "—"
+        ok = {True: "yes", False: "NO", None: ""}[f.ok]
+        lines.append(
+            f"{bench:<9} {f.figure[:44]:<44} {f.value:>9,.3f}{f.unit[:2]:>2} {baseline:>11} {ratio:>7}  "
+            f"{f.target:<10} {ok:<3} {f.baseline_name}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--only", help="comma-separated benchmark names", default=",".join(BENCHES))
+    parser.add_argument("--size-of", action="append", default=[], metavar="NAME=N", help="size for one bench")
+    parser.add_argument("--json", default="bench-results.json", help="where to write the table as JSON")
+    args = parser.parse_args(argv)
+    sizes = dict(item.split("=", 1) for item in args.size_of)
+    rows: list[tuple[str, Figure]] = []
+    for name in args.only.split(","):
+        try:
+            module = importlib.import_module(f"tests.bench.bench_{name}")
+        except ModuleNotFoundError:
+            print(f"[{name}] not available", file=sys.stderr)
+            continue
+        started = time.perf_counter()
+        print(f"[{name}] running…", file=sys.stderr, flush=True)
+        try:
+            results = module.run(int(sizes[name])) if name in sizes else module.run()
+        except Exception:
+            traceback.print_exc()
+            continue
+        rows.extend((name, as_figure(r)) for r in results)
+        print(f"[{name}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    print(
+        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
+    print(format_table(rows))
+    Path(args.json).write_text(
+        json.dumps(
+            {"machine": platform.platform(), "rows": [{"bench": b, **f.as_dict()} for b, f in rows]}, indent=2
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
