@@ -49,18 +49,27 @@ class Limits:
     search_snippet_chars: int = 120
     #: Longest a found search hit waits before its batch is handed over (seconds).
     search_batch_s: float = 0.1
-    #: Databases at most this large get the instant search index built automatically.
-    auto_index_max_bytes: int = 50 << 20
+    #: Databases at most this large get the instant search index built automatically (≈1 µs a character
+    #: of text to build: 8 MB is a few seconds in the background; larger ones build on request).
+    auto_index_max_bytes: int = 8 << 20
     #: Bytes read per chunk in incremental blob I/O.
     blob_chunk_bytes: int = 1 << 20
     #: Bytes of a blob shown by the hex view at a time.
     hex_window_bytes: int = 64 << 10
+    #: Hex-view windows kept in the Blobs pane's cache (least recently used dropped first).
+    hex_cached_windows: int = 8
+    #: Leading bytes of a value the Blobs pane's text view shows.
+    blob_text_preview_bytes: int = 64 << 10
+    #: Largest value the Blobs pane reads whole to preview it as an image.
+    blob_image_preview_max_bytes: int = 64 << 20
     #: Leading bytes of a value read to sniff its type for grids and the Blobs pane.
     blob_sniff_bytes: int = 512
     #: Longest exported file name in UTF-8 bytes (filesystems allow 255; room is left for " (n)").
     blob_file_name_max_bytes: int = 200
     #: Entries kept by each cache of the built-in SQL functions (compiled regexps, normalized text).
     function_cache_entries: int = 4096
+    #: Queries kept in the SQL pane's history (newest first).
+    sql_history_entries: int = 200
     #: Shortest time between two progress reports of a streaming job (export), in seconds.
     progress_interval_s: float = 0.1
     #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).

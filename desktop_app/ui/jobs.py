@@ -83,6 +83,10 @@ class JobCenter(QObject):
         job = Job(label, CancelToken(), self)
         self.jobs[job.id] = job
 
+        def report_bug(exc: Exception) -> None:
+            path = log_exception(exc, f"job {label!r} failed")
+            self.unexpected_error.emit(f"Something went wrong while {label.lower()}.", str(path))
+
         async def runner() -> None:
             try:
                 result = await work(job)
@@ -94,24 +98,33 @@ class JobCenter(QObject):
             except UserError as exc:
                 self._end(job)
                 job.failed.emit(exc)
-                if on_error is not None:
-                    on_error(exc)
+                self._call(on_error, exc, report_bug)
                 return
             except Exception as exc:
-                path = log_exception(exc, f"job {label!r} failed")
                 self._end(job)
                 job.failed.emit(exc)
-                self.unexpected_error.emit(f"Something went wrong while {label.lower()}.", str(path))
+                report_bug(exc)
                 return
             self._end(job)
             job.finished.emit(result)
-            if on_done is not None:
-                on_done(result)
+            self._call(on_done, result, report_bug)
 
         job.task = asyncio.ensure_future(runner())
         if show:
             self.job_started.emit(job)
         return job
+
+    @staticmethod
+    def _call(
+        callback: Callable[[Any], None] | None, value: Any, report_bug: Callable[[Exception], None]
+    ) -> None:
+        """Run a completion callback; a bug in it is logged and reported like one in the job."""
+        if callback is None:
+            return
+        try:
+            callback(value)
+        except Exception as exc:
+            report_bug(exc)
 
     def _end(self, job: Job) -> None:
         job.done = True
