@@ -249,8 +249,10 @@ class MainWindow(QMainWindow):
                     self.panes[name].restore_state(state)
         elif self.context.catalog is not None:
             tables = self.context.catalog.visible_tables()
-            if tables:
-                self.browse_table(tables[0].name)
+            # Start on an ordinary table with a plain name: "" or a broken view is a poor first view.
+            first = next((t for t in tables if t.name.strip() and not t.error), tables[0] if tables else None)
+            if first is not None:
+                self.browse_table(first.name)
 
     def _on_open_failed(self, error: UserError) -> None:
         self.statusBar().showMessage(error.message, 10000)

@@ -86,6 +86,13 @@ def is_blobish(column: Column) -> bool:
     return not declared.strip() or "BLOB" in declared
 
 
+def blob_rank(table: Table) -> int:
+    """0 for a table with a declared BLOB column, 1 for one with an untyped column, 2 otherwise."""
+    if any("BLOB" in c.declared_type.upper() for c in table.columns):
+        return 0
+    return 1 if any(is_blobish(c) for c in table.columns) else 2
+
+
 def key_columns(table: Table) -> list[str] | None:
     """How rows of `table` are addressed: [rowid name], primary-key columns, or None (by position)."""
     rowid = rowid_name(table)
@@ -177,10 +184,9 @@ class BlobsPane(Pane):
         self.table_box.clear()
         catalog = self.context.catalog
         if catalog is not None and self.context.database is not None:
-            tables = catalog.visible_tables()
-            with_blobs = [t for t in tables if any(is_blobish(c) for c in t.columns)]
-            firsts = {id(t) for t in with_blobs}
-            for table in with_blobs + [t for t in tables if id(t) not in firsts]:
+            # Declared BLOB columns first, then untyped ones (they store anything), then the rest.
+            ordered = sorted(catalog.visible_tables(), key=blob_rank)
+            for table in ordered:
                 suffix = "" if table.kind is TableKind.TABLE else f"  ({table.kind.value})"
                 self.table_box.addItem(table.name + suffix, table.name)
         self.table_box.setCurrentIndex(0 if self.table_box.count() else -1)

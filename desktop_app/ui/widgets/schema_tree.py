@@ -30,6 +30,11 @@ _GROUPS = (
 )
 
 
+def display_name(name: str) -> str:
+    """A name as the tree shows it: an empty or all-space name appears quoted so it can be seen."""
+    return name if name.strip() else '"' + name + '"'
+
+
 class SchemaTree(QWidget):
     """Shows a `Catalog`; emits `browse_requested(name)` and `show_sql_requested(sql)`."""
 
@@ -113,9 +118,12 @@ class SchemaTree(QWidget):
         self._apply_filter(self.filter.text())
 
     def _add_table(self, group: QTreeWidgetItem, table: Table) -> None:
-        item = QTreeWidgetItem(
-            group, [table.name, self._counts.get(table.name, RowCount(None, False)).label()]
-        )
+        count = self._counts.get(table.name, RowCount(None, False))
+        item = QTreeWidgetItem(group, [display_name(table.name), count.label()])
+        if not table.name.strip():
+            font = item.font(0)
+            font.setItalic(True)
+            item.setFont(0, font)
         item.setData(0, _ROLE_KIND, "table")
         item.setData(0, _ROLE_NAME, table.name)
         item.setData(0, _ROLE_SQL, table.sql or "")
