@@ -12,7 +12,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -173,6 +173,9 @@ class Database:
         running = _Running(sqlite_conn, time.monotonic() + time_limit_s if time_limit_s else None)
 
         def on_progress() -> int:
+            # SQLite drops an interrupt() that arrives before the statement starts: the flag catches it.
+            if running.interrupted:
+                return 1
             if running.deadline is not None and time.monotonic() > running.deadline:
                 running.timed_out = True
                 return 1
@@ -182,8 +185,7 @@ class Database:
             running.interrupted = True
             sqlite_conn.interrupt()
 
-        if running.deadline is not None:
-            sqlite_conn.set_progress_handler(on_progress, LIMITS.progress_handler_ops)
+        sqlite_conn.set_progress_handler(on_progress, LIMITS.progress_handler_ops)
         unregister = cancel.on_cancel(interrupt) if cancel else (lambda: None)
         try:
             yield running
@@ -201,8 +203,7 @@ class Database:
             raise QueryError(f"A value is too large for SQLite: {exc}.", sql=sql) from None
         finally:
             unregister()
-            if running.deadline is not None:
-                sqlite_conn.set_progress_handler(None, 0)
+            sqlite_conn.set_progress_handler(None, 0)
 
     def _translate(
         self, exc: sqlite3.Error, sql: str, running: _Running, sqlite_conn: sqlite3.Connection
@@ -245,17 +246,20 @@ class Database:
             columns = ResultColumns([], [])
             truncated = False
             started = time.perf_counter()
-            async for page in self.stream(sql, params, time_limit_s=time_limit_s, cancel=cancel):
-                columns = page.columns
-                room = None if max_rows is None else max_rows - len(rows)
-                if room is not None and len(page.rows) > room:
-                    rows.extend(page.rows[:room])
-                    truncated = True
-                    break
-                rows.extend(page.rows)
-                if room is not None and len(rows) >= max_rows and not page.last:  # type: ignore[operator]
-                    truncated = True
-                    break
+            # aclosing: a truncated result returns its connection now, not when the generator is collected.
+            pages = self.stream(sql, params, time_limit_s=time_limit_s, cancel=cancel)
+            async with aclosing(pages):
+                async for page in pages:
+                    columns = page.columns
+                    room = None if max_rows is None else max_rows - len(rows)
+                    if room is not None and len(page.rows) > room:
+                        rows.extend(page.rows[:room])
+                        truncated = True
+                        break
+                    rows.extend(page.rows)
+                    if room is not None and len(rows) >= max_rows and not page.last:  # type: ignore[operator]
+                        truncated = True
+                        break
             return QueryResult(
                 sql, columns, rows, truncated, time.perf_counter() - started, False, self.generation
             )

@@ -29,6 +29,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.logs import log_directory
 from desktop_app.core.snapshot import SnapshotMode
 from desktop_app.ui.context import AppContext
+from desktop_app.ui.export_actions import start_csv_export, table_export_sql
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.registry import create_panes
 from desktop_app.ui.session import DatabaseSession
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
         self.export_menu = file_menu.addMenu("&Export")
+        self._action(self.export_menu, "Browsed table as &CSV…", self.export_browsed_table)
         self.close_action = self._action(
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )
@@ -124,7 +126,6 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)
-        self.export_menu.menuAction().setVisible(False)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.start_page.forget_requested.connect(self._forget_recent)
         self.schema_tree.browse_requested.connect(self.browse_table)
         self.schema_tree.show_sql_requested.connect(self.show_sql)
+        self.schema_tree.export_requested.connect(self.export_table)
         self.session.opened.connect(self._on_opened)
         self.session.open_failed.connect(self._on_open_failed)
         self.session.closed.connect(self._on_closed)
@@ -222,6 +224,21 @@ class MainWindow(QMainWindow):
             pane.set_sql(sql)  # type: ignore[attr-defined]
             self.show_pane(pane)
 
+    def export_table(self, name: str) -> None:
+        """Export every row of a table or view as CSV (options dialog, then a job)."""
+        if self.context.database is None:
+            return
+        start_csv_export(self, self.context, table_export_sql(name), name)
+
+    def export_browsed_table(self) -> None:
+        """Export the table shown in Browse."""
+        browse = self.panes.get("browse")
+        table = getattr(browse, "table", None)
+        if table is None:
+            self.statusBar().showMessage("Open a table in Browse first.", 5000)
+            return
+        self.export_table(table.name)
+
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""
         self.tabs.setCurrentWidget(pane)
@@ -280,6 +297,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"{snapshot.path.name} — {snapshot.mode.value} — {APP_TITLE}")
         self.reload_action.setEnabled(snapshot is not None)
         self.close_action.setEnabled(snapshot is not None)
+        self.export_menu.setEnabled(snapshot is not None)
 
     # ----- recent files ----------------------------------------------------------------------------
     def _recent(self) -> list[str]:

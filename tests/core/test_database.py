@@ -155,3 +155,10 @@ async def test_two_heavy_queries_run_on_separate_connections(database: Database)
         database.execute(heavy, use_cache=False), database.execute(heavy + " -- b", use_cache=False)
     )
     assert a.rows == b.rows == [(45000150000,)]
+
+
+async def test_a_stop_before_the_statement_starts_still_stops_it(database: Database) -> None:
+    token = CancelToken()
+    token.cancel()  # SQLite ignores interrupt() when nothing runs: the guard must remember it
+    with pytest.raises(Cancelled):
+        await database.execute(RUNAWAY, cancel=token, use_cache=False)

@@ -198,3 +198,25 @@ async def test_direct_mode_is_shown_in_the_title(qtbot: object, tmp_path: Path, 
     assert window.session.snapshot.mode is SnapshotMode.DIRECT  # type: ignore[union-attr]
     assert "direct read-only" in window.windowTitle() and window.banner.isVisible()
     await close_window(window)
+
+
+async def test_exporting_a_table_from_the_tree_writes_every_row(
+    qtbot: object, corpus: Path, tmp_path: Path
+) -> None:
+    import csv
+
+    from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
+
+    window = make_window(tmp_path)
+    await open_in(window, corpus / "northwind" / "northwind.db")
+    window.schema_tree.export_requested.emit("Order Details")
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, CsvExportDialog) and w.isVisible()]
+    assert dialogs, "the export options dialog opens"
+    dialog = dialogs[0]
+    target = tmp_path / "order details.csv"
+    dialog.path_edit.setText(str(target))  # type: ignore[attr-defined]
+    dialog.accept()
+    await wait_for(lambda: target.exists(), timeout=20, message="export file")
+    with target.open(newline="", encoding="utf-8-sig") as handle:
+        assert len(list(csv.reader(handle))) == 2155 + 1
+    await close_window(window)

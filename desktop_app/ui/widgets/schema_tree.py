@@ -40,6 +40,7 @@ class SchemaTree(QWidget):
 
     browse_requested = Signal(str)
     show_sql_requested = Signal(str)
+    export_requested = Signal(str)  #: export a table or view as CSV
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,6 +191,7 @@ class SchemaTree(QWidget):
         menu = QMenu(self)
         if kind == "table":
             menu.addAction("Browse", lambda: self.browse_requested.emit(name))
+            menu.addAction("Export as CSV…", lambda: self.export_requested.emit(name))
         menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(name))
         if sql:
             menu.addAction("Copy CREATE statement", lambda: QGuiApplication.clipboard().setText(sql))

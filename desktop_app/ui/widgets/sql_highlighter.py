@@ -1,0 +1,146 @@
+"""SQL syntax highlighting for the editor: keywords, functions, strings, quoted names, numbers, comments.
+
+Strings, quoted identifiers and `/* */` comments may span lines, so each block remembers which one it
+ends inside (`QSyntaxHighlighter` block state) and the next block continues it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPalette,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
+
+#: SQLite's keywords (https://sqlite.org/lang_keywords.html), for highlighting and completion.
+_KEYWORD_LIST = """
+    ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH AUTOINCREMENT BEFORE BEGIN BETWEEN BY
+    CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT CONSTRAINT CREATE CROSS CURRENT CURRENT_DATE
+    CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT DEFERRABLE DEFERRED DELETE DESC DETACH DISTINCT DO DROP
+    EACH ELSE END ESCAPE EXCEPT EXCLUDE EXCLUSIVE EXISTS EXPLAIN FAIL FILTER FIRST FOLLOWING FOR FOREIGN FROM
+    FULL GENERATED GLOB GROUP GROUPS HAVING IF IGNORE IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT
+    INSTEAD INTERSECT INTO IS ISNULL JOIN KEY LAST LEFT LIKE LIMIT MATCH MATERIALIZED NATURAL NO NOT NOTHING
+    NOTNULL NULL NULLS OF OFFSET ON OR ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY
+    RAISE RANGE RECURSIVE REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT ROLLBACK
+    ROW ROWS SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER UNBOUNDED UNION
+    UNIQUE UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT
+"""
+SQL_KEYWORDS: tuple[str, ...] = tuple(_KEYWORD_LIST.split())
+_KEYWORD_SET = frozenset(SQL_KEYWORDS) | {"TRUE", "FALSE", "ROWID", "STRICT"}
+_TYPE_NAMES = frozenset({"INTEGER", "INT", "TEXT", "REAL", "BLOB", "NUMERIC", "ANY", "VARCHAR", "BOOLEAN"})
+
+# Block states: what a line ends inside of (-1, Qt's default, and 0 mean nothing open).
+_NORMAL, _COMMENT, _STRING, _DQUOTE, _BACKTICK, _BRACKET = range(6)
+_CLOSERS = {_COMMENT: "*/", _STRING: "'", _DQUOTE: '"', _BACKTICK: "`", _BRACKET: "]"}
+_OPENERS = {"/*": _COMMENT, "'": _STRING, '"': _DQUOTE, "`": _BACKTICK, "[": _BRACKET}
+_TOKEN = re.compile(
+    r"""
+      (?P<line_comment>--.*)
+    | (?P<open>/\*|['"`\[])
+    | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+    | (?P<param>\?\d*|[:@$][\w$]+)
+    | (?P<word>[^\W\d][\w$]*)
+    """,
+    re.VERBOSE,
+)
+_CALL = re.compile(r"\s*\(")
+
+
+def _palette_is_dark() -> bool:
+    app = QGuiApplication.instance()
+    palette = app.palette() if isinstance(app, QGuiApplication) else QPalette()
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fmt.setForeground(QColor(color))
+    if bold:
+        fmt.setFontWeight(QFont.Weight.Bold)
+    fmt.setFontItalic(italic)
+    return fmt
+
+
+def _formats() -> dict[str, QTextCharFormat]:
+    dark = _palette_is_dark()
+    colours = {
+        "keyword": "#7aa7ff" if dark else "#1f3fa6",
+        "type": "#5fd3c0" if dark else "#0b7a6e",
+        "function": "#d7a3ff" if dark else "#7b2d9b",
+        "string": "#9ad27a" if dark else "#2a7a12",
+        "identifier": "#f0c674" if dark else "#8a5a00",
+        "number": "#ff9e64" if dark else "#b24d00",
+        "param": "#ff7ab2" if dark else "#b0205e",
+        "comment": "#8a8f98" if dark else "#7b7f86",
+    }
+    formats = {name: _format(colour) for name, colour in colours.items()}
+    formats["keyword"] = _format(colours["keyword"], bold=True)
+    formats["comment"] = _format(colours["comment"], italic=True)
+    return formats
+
+
+_STATE_FORMAT = {_COMMENT: "comment", _STRING: "string", _DQUOTE: "identifier", _BACKTICK: "identifier"}
+
+
+class SqlHighlighter(QSyntaxHighlighter):
+    """Colours SQL as SQLite reads it; multi-line strings and comments carry over between lines."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self._formats = _formats()
+
+    def highlightBlock(self, text: str) -> None:
+        """Colour one line, continuing whatever the previous line left open."""
+        position = 0
+        state = max(self.previousBlockState(), _NORMAL)
+        if state != _NORMAL:
+            position, state = self._continue(text, 0, state)
+        while position < len(text):
+            match = _TOKEN.search(text, position)
+            if match is None:
+                break
+            kind = match.lastgroup
+            start, end = match.span()
+            if kind == "open":
+                position, state = self._continue(text, start, _OPENERS[match.group()], skip=end - start)
+                if state != _NORMAL:
+                    break
+                continue
+            position = end
+            if kind == "line_comment":
+                self.setFormat(start, end - start, self._formats["comment"])
+            elif kind == "word":
+                self._word(text, match.group(), start, end)
+            elif kind is not None:
+                self.setFormat(start, end - start, self._formats[kind])
+        self.setCurrentBlockState(state)
+
+    def _word(self, text: str, word: str, start: int, end: int) -> None:
+        upper = word.upper()
+        if _CALL.match(text, end) and upper not in ("IN", "VALUES", "AS", "EXISTS", "USING", "OVER", "ON"):
+            self.setFormat(start, end - start, self._formats["function"])
+        elif upper in _KEYWORD_SET:
+            self.setFormat(start, end - start, self._formats["keyword"])
+        elif upper in _TYPE_NAMES:
+            self.setFormat(start, end - start, self._formats["type"])
+
+    def _continue(self, text: str, start: int, state: int, skip: int = 0) -> tuple[int, int]:
+        """Colour from `start` to the construct's closer or the line's end; return (next position, state)."""
+        closer = _CLOSERS[state]
+        search_from = start + skip
+        while True:
+            found = text.find(closer, search_from)
+            # A doubled quote inside a string or quoted name is an escaped quote, not the end.
+            if found >= 0 and state != _COMMENT and state != _BRACKET and text.startswith(closer * 2, found):
+                search_from = found + 2
+                continue
+            break
+        end = len(text) if found < 0 else found + len(closer)
+        self.setFormat(start, end - start, self._formats[_STATE_FORMAT.get(state, "identifier")])
+        return end, (state if found < 0 else _NORMAL)

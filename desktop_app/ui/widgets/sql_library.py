@@ -1,0 +1,171 @@
+"""Query history (all databases) and saved queries (per database), kept in QSettings, and their menus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMenu, QToolButton, QWidget
+
+from desktop_app.core.limits import LIMITS
+
+_HISTORY_KEY = "sql/history"
+_SAVED_PREFIX = "sql/saved/"
+
+
+def _load_json(settings: QSettings, key: str, default: Any) -> Any:
+    raw = settings.value(key)
+    if not isinstance(raw, str):
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+class QueryLibrary:
+    """History and saved queries in `settings` (JSON values; saved queries keyed by a hash of the path)."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    def history(self) -> list[str]:
+        """Queries run, newest first."""
+        return [str(entry) for entry in _load_json(self.settings, _HISTORY_KEY, [])]
+
+    def remember(self, sql: str) -> None:
+        """Put `sql` first in the history (once), dropping the oldest beyond the limit."""
+        sql = sql.strip()
+        if sql:
+            history = [sql] + [entry for entry in self.history() if entry != sql]
+            self.settings.setValue(_HISTORY_KEY, json.dumps(history[: LIMITS.sql_history_entries]))
+
+    def clear_history(self) -> None:
+        """Forget every query run."""
+        self.settings.setValue(_HISTORY_KEY, "[]")
+
+    @staticmethod
+    def _key(database_path: str) -> str:
+        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
+        return _SAVED_PREFIX + digest[:16]
+
+    def saved(self, database_path: str) -> dict[str, str]:
+        """Name → SQL of the queries saved for the database at `database_path`."""
+        stored = _load_json(self.settings, self._key(database_path), {})
+        queries = stored.get("queries", {})
+        return {str(k): str(v) for k, v in queries.items()} if isinstance(queries, dict) else {}
+
+    def save(self, database_path: str, name: str, sql: str) -> None:
+        """Save `sql` as `name` for that database (replacing a query of the same name)."""
+        queries = self.saved(database_path)
+        queries[name] = sql
+        self._store(database_path, queries)
+
+    def delete(self, database_path: str, name: str) -> None:
+        """Forget the saved query `name` of that database."""
+        queries = self.saved(database_path)
+        queries.pop(name, None)
+        self._store(database_path, queries)
+
+    def _store(self, database_path: str, queries: dict[str, str]) -> None:
+        value = json.dumps({"path": database_path, "queries": queries})
+        self.settings.setValue(self._key(database_path), value)
+
+
+def _menu_label(sql: str) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= 80 else flat[:79] + "…"
+
+
+class QueryLibraryButtons(QWidget):
+    """ "History" and "Saved" buttons with their menus; `chosen(sql)` when the user picks a query."""
+
+    chosen = Signal(str)
+    message = Signal(str)
+
+    def __init__(
+        self,
+        library: QueryLibrary,
+        current_sql: Callable[[], str],
+        database_path: Callable[[], str | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        self._current_sql = current_sql
+        self._database_path = database_path
+        self.history_menu = QMenu(self)
+        self.history_menu.aboutToShow.connect(self._fill_history)
+        self.saved_menu = QMenu(self)
+        self.saved_menu.aboutToShow.connect(self._fill_saved)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for text, tip, menu in (
+            ("History", "Queries run before (newest first)", self.history_menu),
+            ("Saved", "Queries saved for this database", self.saved_menu),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            button.setMenu(menu)
+            layout.addWidget(button)
+
+    def _fill_history(self) -> None:
+        menu = self.history_menu
+        menu.clear()
+        history = self.library.history()
+        for sql in history:
+            action = menu.addAction(_menu_label(sql))
+            action.setToolTip(sql[:2000])
+            action.triggered.connect(lambda _checked=False, s=sql: self.chosen.emit(s))
+        if not history:
+            menu.addAction("(no queries yet)").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear history")
+        clear.setEnabled(bool(history))
+        clear.triggered.connect(self.library.clear_history)
+
+    def _fill_saved(self) -> None:
+        menu = self.saved_menu
+        menu.clear()
+        path = self._database_path()
+        save = menu.addAction("Save current query…")
+        save.setEnabled(path is not None and bool(self._current_sql().strip()))
+        save.triggered.connect(self._ask_name)
+        queries = self.library.saved(path) if path else {}
+        if not queries:
+            return
+        menu.addSeparator()
+        delete = QMenu("Delete", menu)
+        for name, sql in sorted(queries.items(), key=lambda kv: kv[0].lower()):
+            action = menu.addAction(name)
+            action.setToolTip(sql[:2000])
+            action.triggered.connect(lambda _checked=False, s=sql: self.chosen.emit(s))
+            delete.addAction(name).triggered.connect(lambda _c=False, n=name: self._delete(n))
+        menu.addSeparator()
+        menu.addMenu(delete)
+
+    def _ask_name(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Save query")
+        dialog.setLabelText("Name for this query (kept for this database):")
+        dialog.textValueSelected.connect(self.save_current)
+        dialog.open()
+
+    def save_current(self, name: str) -> None:
+        """Save the editor's text as `name` for the open database."""
+        path, name = self._database_path(), name.strip()
+        if path is not None and name:
+            self.library.save(path, name, self._current_sql())
+            self.message.emit(f"Saved query “{name}”.")
+
+    def _delete(self, name: str) -> None:
+        path = self._database_path()
+        if path is not None:
+            self.library.delete(path, name)
+            self.message.emit(f"Deleted saved query “{name}”.")
