@@ -138,6 +138,7 @@ def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
     try:
         return loop.run_until_complete(main())
     finally:
+        loop.close()
         asyncio.set_event_loop(None)
 
 
