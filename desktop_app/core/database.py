@@ -79,6 +79,12 @@ class _Running:
     timed_out: bool = False
     interrupted: bool = field(default=False)
 
+    def stop(self) -> None:
+        """Interrupt the statement; the flag also stops one that has not started yet (SQLite drops
+        an interrupt() that arrives while nothing runs, e.g. while aiosqlite's thread is still queued)."""
+        self.interrupted = True
+        self.conn.interrupt()
+
 
 class Database:
     """Async, read-only access to one snapshot generation."""
@@ -181,19 +187,23 @@ class Database:
                 return 1
             return 0
 
-        def interrupt() -> None:
-            running.interrupted = True
-            sqlite_conn.interrupt()
-
         sqlite_conn.set_progress_handler(on_progress, LIMITS.progress_handler_ops)
-        unregister = cancel.on_cancel(interrupt) if cancel else (lambda: None)
+        unregister = cancel.on_cancel(running.stop) if cancel else (lambda: None)
+        statement_may_run = False
         try:
             yield running
         except asyncio.CancelledError:
-            sqlite_conn.interrupt()
+            statement_may_run = True  # aiosqlite's thread may still be inside (or about to start) it
+            running.stop()
             raise
         except sqlite3.Error as exc:
             raise self._translate(exc, sql, running, sqlite_conn) from None
+        except UnicodeDecodeError as exc:  # SQLite's message or a column name quotes bytes that are not UTF-8
+            raise QueryError(
+                "SQLite's answer holds a name that is not valid UTF-8 (a damaged schema?).",
+                sql=sql,
+                details=str(exc),
+            ) from None
         except UnicodeEncodeError as exc:  # a lone surrogate cannot be handed to SQLite as UTF-8
             raise QueryError(
                 f"The SQL or a value contains a character that cannot be encoded: {exc.object[exc.start]!r}.",
@@ -203,7 +213,13 @@ class Database:
             raise QueryError(f"A value is too large for SQLite: {exc}.", sql=sql) from None
         finally:
             unregister()
-            sqlite_conn.set_progress_handler(None, 0)
+            if statement_may_run:
+                # Removing the handler from this thread would deadlock: we hold the GIL and wait for
+                # SQLite's mutex, the worker holds the mutex and waits for the GIL to call on_progress.
+                # Disarm it instead; the connection's next statement installs its own.
+                running.deadline = None
+            else:
+                sqlite_conn.set_progress_handler(None, 0)
 
     def _translate(
         self, exc: sqlite3.Error, sql: str, running: _Running, sqlite_conn: sqlite3.Connection
@@ -334,14 +350,14 @@ class Database:
         job_name = getattr(job, "__name__", "job")
         async with (
             self._checkout() as (_conn, sqlite_conn, _driver),
-            self._statement_guard(sqlite_conn, job_name, cancel, time_limit_s),
+            self._statement_guard(sqlite_conn, job_name, cancel, time_limit_s) as running,
         ):
             task = asyncio.ensure_future(asyncio.to_thread(job, sqlite_conn, *args, **kwargs))
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
                 # A thread cannot be killed: stop SQLite, then wait for the thread to release the connection.
-                sqlite_conn.interrupt()
+                running.stop()
                 if cancel is not None:
                     cancel.cancel()
                 await asyncio.wait([task])

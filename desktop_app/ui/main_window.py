@@ -30,8 +30,8 @@ from desktop_app.core.logs import log_directory
 from desktop_app.core.snapshot import SnapshotMode
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export, table_export_sql
+from desktop_app.ui.pane_registry import create_panes
 from desktop_app.ui.panes.base import Pane
-from desktop_app.ui.panes.registry import create_panes
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.widgets.banner import Banner
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error

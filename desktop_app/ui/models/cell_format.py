@@ -1,0 +1,127 @@
+"""How one cell value looks in a grid and on the clipboard: NULL, numbers, long text, blobs."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.core.paging import Truncated
+
+try:
+    from desktop_app.core.blobs import describe_blob
+except ImportError:  # pragma: no cover - the blobs module is optional for the grid
+    describe_blob = None  # type: ignore[assignment]
+
+#: Shown in a row that is still being fetched.
+PLACEHOLDER = "…"
+#: Shown for SQL NULL (styled grey italic so it never looks like the text "NULL").
+NULL_TEXT = "NULL"
+#: Characters of text shown in a cell before it is cut with "…" (the cell viewer shows all of it).
+DISPLAY_MAX_CHARS = 200
+_ALIGN_NUMBER = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_LINE_BREAKS = str.maketrans({"\n": "⏎", "\r": "", "\t": " "})
+
+
+def is_number(value: Any) -> bool:
+    """True for integers and reals (not bools, which SQLite never returns)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_blob(value: Any) -> bool:
+    """True for a blob, whole or held in part."""
+    if isinstance(value, Truncated):
+        return value.is_blob
+    return isinstance(value, bytes | bytearray | memoryview)
+
+
+def blob_label(value: bytes | Truncated) -> str:
+    """`<BLOB 12.3 KB image/png>` for a blob (sniffed from its first bytes)."""
+    head, size = (value.head, value.size) if isinstance(value, Truncated) else (bytes(value), len(value))
+    if describe_blob is not None:
+        return describe_blob(head, total_size=size).label
+    return f"<BLOB {size:,} bytes>" if size else "<BLOB empty>"
+
+
+def display_text(value: Any) -> str:
+    """The one-line text a grid cell shows for `value`."""
+    if value is None:
+        return NULL_TEXT
+    if isinstance(value, float):
+        return repr(value)
+    if is_number(value):
+        return str(value)
+    if is_blob(value):
+        return blob_label(value)
+    text = value.head if isinstance(value, Truncated) else str(value)
+    cut = len(text) > DISPLAY_MAX_CHARS or isinstance(value, Truncated)
+    return text[:DISPLAY_MAX_CHARS].translate(_LINE_BREAKS) + ("…" if cut else "")
+
+
+def alignment(value: Any) -> int:
+    """Numbers right-aligned, everything else left."""
+    return _ALIGN_NUMBER if is_number(value) else _ALIGN_TEXT
+
+
+@functools.cache
+def dim_color() -> QColor:
+    """The grey used for NULL and for rows still loading."""
+    app = QApplication.instance()
+    palette = app.palette() if isinstance(app, QApplication) else QPalette()
+    return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+@functools.cache
+def blob_color() -> QColor:
+    """A colour that sets blob labels apart from text."""
+    return QColor(40, 110, 160)
+
+
+@functools.cache
+def italic_font() -> QFont:
+    """The font for NULL."""
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
+def tooltip_text(value: Any) -> str | None:
+    """A tooltip for values that do not fit in a cell (long or multi-line text)."""
+    if isinstance(value, Truncated) and not value.is_blob:
+        return (
+            f"{value.head[: DISPLAY_MAX_CHARS * 4]}…\n({value.size:,} characters: open the cell to see all)"
+        )
+    if isinstance(value, str) and (len(value) > DISPLAY_MAX_CHARS // 4 or "\n" in value):
+        return value[: DISPLAY_MAX_CHARS * 4]
+    return None
+
+
+def clipboard_text(value: Any) -> str:
+    """How a value is copied: NULL as empty, numbers as written, blobs as their label."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if is_blob(value):
+        return blob_label(value)
+    if isinstance(value, Truncated):
+        return str(value.head)
+    return str(value)
+
+
+def format_rows(rows: Iterable[Sequence[Any]], headers: Sequence[str] | None, delimiter: str) -> str:
+    """Rows as TSV or CSV (by `delimiter`), quoting cells holding the delimiter, quotes or newlines."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    if headers is not None:
+        writer.writerow(headers)
+    for row in rows:
+        writer.writerow([clipboard_text(v) for v in row])
+    return out.getvalue()

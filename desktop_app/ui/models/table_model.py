@@ -1,0 +1,480 @@
+"""A windowed, lazy grid model: only pages near the viewport are fetched, off the UI thread.
+
+`rowCount` is the real count (an estimate until the exact count arrives; never waited for). Rows are
+fetched in pages keyed by page number, so a page is requested once however often the view asks
+(the `fetchMore` re-entrancy trap cannot duplicate rows). Pages far from the viewport are evicted;
+fetches for pages scrolled past are cancelled, which interrupts SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import QTableView, QWidget
+
+from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.jobs import CancelToken, ProgressCallback
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.logs import log_exception
+from desktop_app.core.paging import Page
+from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.row_source import RowSource
+
+log = logging.getLogger(__name__)
+#: Page fetches running at once (the pool has a few readers; counting and indexing need one too).
+_MAX_IN_FLIGHT = 2
+#: Pages fetched beyond each edge of the viewport.
+_PREFETCH_PAGES = 1
+#: More pages than fit on any screen (guards against a view reporting a huge viewport).
+_MAX_VISIBLE_PAGES = 8
+#: Qt counts rows in a C int: larger tables show their first 2**31 - 2 rows.
+MAX_ROWS = 2**31 - 2
+#: How long a jump may keep showing the previous frame while its rows load, before placeholders show.
+PLACEHOLDER_GRACE_MS = 50
+#: Role that returns a cell's raw value (None, int, float, str, bytes or `Truncated`).
+RawValueRole = Qt.ItemDataRole.UserRole + 1
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_RAW = int(RawValueRole)
+_ROLES_SERVED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _ALIGNMENT, _FOREGROUND, _FONT, _TOOLTIP, _RAW))
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class WindowedTableModel(QAbstractTableModel):
+    """Rows of a `RowSource`, fetched page by page as the view needs them."""
+
+    #: The row count changed or became exact.
+    count_changed = Signal()
+    #: A page arrived or was evicted.
+    loaded_changed = Signal()
+    #: A fetch failed with a `UserError` (shown by the pane).
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        page_rows: int = LIMITS.grid_page_rows,
+        cached_pages: int = LIMITS.grid_cached_pages,
+    ) -> None:
+        super().__init__(parent)
+        self.page_rows = page_rows
+        self.cached_pages = max(cached_pages, 4)
+        self.source: RowSource | None = None
+        self.exact = False
+        self._rows = 0
+        self._pages: dict[int, Page] = {}
+        self._in_flight: dict[int, CancelToken] = {}
+        self._queue: list[int] = []  # wanted pages not started yet, most wanted last
+        self._failed: set[int] = set()
+        self._visible = (0, 0)
+        self._visible_rows: tuple[int, int] | None = None  # None until a view reports its viewport
+        self._generation = 0
+        self._background: list[CancelToken] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._header_markers: dict[int, str] = {}
+        self._pump_scheduled = False
+        self.fetches_started = 0  #: pages requested from the source (for tests and the benchmark)
+
+    # --- source and counts ----------------------------------------------------------------------
+
+    def set_source(
+        self, source: RowSource | None, progress: ProgressCallback | None = None, rows_hint: int | None = None
+    ) -> None:
+        """Show `source` (None = empty): cancels everything in flight, then counts and fetches anew.
+
+        `rows_hint` is a row count to show until the count arrives (e.g. the same rows, sorted anew).
+        """
+        self._cancel_all()
+        self.beginResetModel()
+        self._generation += 1
+        self.source = source
+        self._rows, self.exact = min(rows_hint or 0, MAX_ROWS) if source is not None else 0, False
+        self._pages.clear()
+        self._failed.clear()
+        self._queue.clear()
+        self._header_markers = {}
+        self._visible_rows = None  # until the view reports where it is in the new rows
+        self.endResetModel()
+        self.count_changed.emit()
+        self.loaded_changed.emit()
+        if source is not None:
+            self._want(0)
+            self._spawn(self._count(source, self._generation, progress))
+
+    async def _count(self, source: RowSource, generation: int, progress: ProgressCallback | None) -> None:
+        cancel = CancelToken()
+        self._background.append(cancel)
+        try:
+            estimate = await source.estimate()
+            if generation == self._generation and estimate is not None and not self.exact:
+                self._set_row_count(max(estimate, self._rows), exact=False)
+            total = await source.count(cancel)
+            if generation != self._generation:
+                return
+            self._set_row_count(total, exact=True)
+            self._schedule_pump()
+            if progress is not None:
+                await source.prepare(cancel, progress)
+            else:
+                await source.prepare(cancel)
+        except Cancelled:
+            pass
+        except UserError as exc:
+            if generation == self._generation:
+                self.failed.emit(exc)
+        finally:
+            if cancel in self._background:
+                self._background.remove(cancel)
+
+    def _set_row_count(self, rows: int, *, exact: bool) -> None:
+        rows = min(max(rows, 0), MAX_ROWS)
+        if rows > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
+            self._rows = rows
+            self.endInsertRows()
+        elif rows < self._rows:
+            self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
+            self._rows = rows
+            for number in [n for n in self._pages if n * self.page_rows >= rows]:
+                del self._pages[number]
+            self.endRemoveRows()
+        self.exact = self.exact or exact
+        self.count_changed.emit()
+
+    @property
+    def loaded_rows(self) -> int:
+        """Rows held in the page cache."""
+        return sum(len(p.rows) for p in self._pages.values())
+
+    @property
+    def busy(self) -> bool:
+        """True while pages are being fetched or wait to be."""
+        return bool(self._in_flight or self._queue)
+
+    # --- Qt model API ---------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Rows known (exact count, or an estimate meanwhile)."""
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Columns of the source."""
+        return 0 if parent.isValid() or self.source is None else len(self.source.columns)
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
+        """Only while the count is unknown: the next page past the known rows may exist."""
+        return not parent.isValid() and self.source is not None and not self.exact and not self.busy
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
+        """Ask for the page after the known rows (deduplicated: repeated calls add nothing)."""
+        if self.canFetchMore(parent):
+            self._want(self._rows // self.page_rows)
+
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
+        """Cell text, style and raw value; a placeholder while the row is loading."""
+        # Called for every role of every visible cell on each paint: plain ints, one page lookup.
+        # (flags() is not overridden: Qt's default, selectable and not editable, fits a read-only snapshot.)
+        if role not in _ROLES_SERVED or not index.isValid():
+            return None
+        row = index.row()
+        page = self._pages.get(row // self.page_rows)
+        offset = row - page.start if page is not None else 0
+        if page is None or offset >= len(page.rows):
+            if role == _DISPLAY:
+                self._want(row // self.page_rows)
+                return cell_format.PLACEHOLDER
+            return cell_format.dim_color() if role == _FOREGROUND else None
+        return _role_value(role, page.rows[offset][index.column()])
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        """Column names (with sort markers) and their type/key tooltip; row numbers from 1."""
+        if orientation == Qt.Orientation.Vertical:
+            return str(section + 1) if role == _DISPLAY else None
+        if self.source is None or not 0 <= section < len(self.source.columns):
+            return None
+        column = self.source.columns[section]
+        if role == _DISPLAY:
+            marker = self._header_markers.get(section)
+            return f"{column.name} {marker}" if marker else column.name
+        if role == _TOOLTIP:
+            return column.tooltip
+        return None
+
+    def set_header_markers(self, markers: dict[int, str]) -> None:
+        """Text shown after column names, e.g. sort indicators `▲1`, `▼2`."""
+        self._header_markers = dict(markers)
+        if self.columnCount():
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.columnCount() - 1)
+
+    # --- reading loaded rows --------------------------------------------------------------------
+
+    def _cell(self, row: int, column: int) -> tuple[bool, Any]:
+        page = self._pages.get(row // self.page_rows)
+        if page is None:
+            return False, None
+        offset = row - page.start
+        if offset >= len(page.rows):
+            return False, None
+        return True, page.rows[offset][column]
+
+    def is_loaded(self, row: int) -> bool:
+        """True when `row` is in the cache."""
+        return self._cell(row, 0)[0] if self.columnCount() else False
+
+    def row_values(self, row: int) -> tuple[Any, ...] | None:
+        """The cached values of `row`, or None when not loaded."""
+        page = self._pages.get(row // self.page_rows)
+        if page is None or row - page.start >= len(page.rows):
+            return None
+        return page.rows[row - page.start]
+
+    def row_key(self, row: int) -> tuple[Any, ...] | None:
+        """The cached key of `row` (empty tuple when the source has no key), or None when not loaded."""
+        page = self._pages.get(row // self.page_rows)
+        if page is None or row - page.start >= len(page.keys):
+            return None
+        return page.keys[row - page.start]
+
+    async def rows(self, start: int, count: int) -> Iterator[tuple[Any, ...]]:
+        """Rows `start`..`start+count-1`, from the cache where loaded, else fetched (for copying)."""
+        assert self.source is not None
+        collected: list[tuple[Any, ...]] = []
+        position = start
+        while position < start + count:
+            values = self.row_values(position)
+            if values is not None:
+                collected.append(values)
+                position += 1
+                continue
+            wanted = min(self.page_rows * 4, start + count - position)
+            page = await self.source.fetch(position, wanted, CancelToken())
+            if not page.rows:
+                break
+            collected.extend(page.rows)
+            position += len(page.rows)
+        return iter(collected)
+
+    # --- which pages to fetch -------------------------------------------------------------------
+
+    def set_viewport(self, first_row: int, last_row: int) -> None:
+        """The rows on screen: fetch their pages first, drop queued/in-flight pages far from them."""
+        first_page = first_row // self.page_rows
+        last_page = min(max(last_row, first_row) // self.page_rows, first_page + _MAX_VISIBLE_PAGES)
+        self._visible = (first_page, last_page)
+        self._visible_rows = (first_row, max(last_row, first_row))
+        keep = range(first_page - _PREFETCH_PAGES, last_page + _PREFETCH_PAGES + 1)
+        self._queue = [n for n in self._queue if n in keep]
+        for number, token in list(self._in_flight.items()):
+            if number not in keep:
+                token.cancel()  # interrupts SQLite; the late result is dropped
+                del self._in_flight[number]
+        prefetch = [last_page + 1, first_page - 1]
+        for number in [*prefetch, *range(last_page, first_page - 1, -1)]:
+            self._want(number)
+        self._pump()
+
+    def _want(self, number: int) -> None:
+        if (
+            self.source is None
+            or number < 0
+            or (self.exact and number * self.page_rows >= self._rows)
+            or number in self._pages
+            or number in self._in_flight
+            or number in self._failed
+        ):
+            return
+        if number in self._queue:
+            self._queue.remove(number)
+        self._queue.append(number)
+        self._schedule_pump()
+
+    def _schedule_pump(self) -> None:
+        if not self._pump_scheduled:
+            self._pump_scheduled = True
+            QTimer.singleShot(0, self._pump)
+
+    def _pump(self) -> None:
+        self._pump_scheduled = False
+        while self._queue and len(self._in_flight) < _MAX_IN_FLIGHT and self.source is not None:
+            number = self._queue.pop()
+            token = CancelToken()
+            self._in_flight[number] = token
+            self.fetches_started += 1
+            self._spawn(self._fetch(self.source, number, token, self._generation))
+
+    async def _fetch(self, source: RowSource, number: int, token: CancelToken, generation: int) -> None:
+        try:
+            page = await source.fetch(number * self.page_rows, self.page_rows, token)
+        except Cancelled:
+            page = None
+        except UserError as exc:
+            page = None
+            if generation == self._generation:
+                self._failed.add(number)
+                self.failed.emit(exc)
+        finally:
+            if generation == self._generation and self._in_flight.get(number) is token:
+                del self._in_flight[number]
+        if generation == self._generation and page is not None and not token.cancelled:
+            self._store(number, page)
+        if generation == self._generation:
+            self._schedule_pump()
+
+    def _store(self, number: int, page: Page) -> None:
+        self._pages[number] = page
+        end = page.start + len(page.rows)
+        if not self.exact and (end > self._rows or len(page.rows) < self.page_rows):
+            # Unknown count so far: a short page is the end, a full one shows at least this many rows.
+            self._set_row_count(end if len(page.rows) < self.page_rows else max(end, self._rows), exact=False)
+        self._evict()
+        # Only rows on screen need repainting (a multi-cell dataChanged repaints the whole viewport).
+        first, last = page.start, min(end, self._rows) - 1
+        if self._visible_rows is not None:
+            first, last = max(first, self._visible_rows[0]), min(last, self._visible_rows[1])
+        if page.rows and self.columnCount() and last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+        self.loaded_changed.emit()
+
+    def _evict(self) -> None:
+        """Drop the pages farthest from the viewport beyond the cache's size."""
+        if len(self._pages) <= self.cached_pages:
+            return
+        first, last = self._visible
+        centre = (first + last) / 2
+        by_distance = sorted(self._pages, key=lambda n: abs(n - centre), reverse=True)
+        for number in by_distance[: len(self._pages) - self.cached_pages]:
+            if not first - _PREFETCH_PAGES <= number <= last + _PREFETCH_PAGES:
+                del self._pages[number]
+
+    # --- tasks ----------------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log_exception(task.exception(), "grid fetch failed")  # type: ignore[arg-type]
+
+    def _cancel_all(self) -> None:
+        for token in [*self._in_flight.values(), *self._background]:
+            token.cancel()
+        self._in_flight.clear()
+        self._background.clear()
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no fetch or count is running (tests, benchmark, close)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (self._tasks or self._queue or self._pump_scheduled) and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    def close(self) -> None:
+        """Cancel all work (the database is going away)."""
+        self.set_source(None)
+
+
+def _role_value(role: int, value: Any) -> Any:
+    """What a loaded cell holding `value` shows for `role` (None for nothing)."""
+    if role in (_DISPLAY, _ACCESSIBLE_TEXT):
+        return cell_format.display_text(value)
+    if role == _ALIGNMENT:
+        return cell_format.alignment(value)
+    if role == _FOREGROUND:
+        if value is None:
+            return cell_format.dim_color()
+        return cell_format.blob_color() if cell_format.is_blob(value) else None
+    if role == _FONT:
+        return cell_format.italic_font() if value is None else None
+    if role == _RAW:
+        return value
+    return cell_format.tooltip_text(value) if role == _TOOLTIP else None
+
+
+def track_viewport(view: QTableView, model: WindowedTableModel) -> ViewportTracker:
+    """Tell `model` which rows `view` shows as it scrolls or resizes; hold back placeholder frames."""
+    return ViewportTracker(view, model)
+
+
+class ViewportTracker(QObject):
+    """Reports the viewport to the model; on a jump, keeps the old frame until the new rows arrive.
+
+    Painting a screen of placeholders costs as much as painting the rows, and the rows of a keyset
+    seek usually arrive within a frame or two: holding the repaint for a moment saves a paint and a
+    flash of "…". Past `PLACEHOLDER_GRACE_MS` the placeholders are shown anyway.
+    """
+
+    def __init__(self, view: QTableView, model: WindowedTableModel) -> None:
+        super().__init__(view)
+        self.view, self.model = view, model
+        self._later = QTimer(self, singleShot=True, interval=0)
+        self._later.timeout.connect(self.report)
+        self._grace = QTimer(self, singleShot=True, interval=PLACEHOLDER_GRACE_MS)
+        self._grace.timeout.connect(self.release)
+        self._held: list[QWidget] = []
+        bar = view.verticalScrollBar()
+        bar.actionTriggered.connect(lambda _action: self.hold())  # emitted before the value moves
+        bar.valueChanged.connect(self._on_scrolled)
+        bar.rangeChanged.connect(self._report_later)
+        model.modelReset.connect(self._report_later)
+        model.rowsInserted.connect(self._report_later)
+        model.loaded_changed.connect(self.release_if_loaded)
+
+    def _visible_rows(self) -> tuple[int, int]:
+        top = max(self.view.rowAt(0), 0)
+        bottom = self.view.rowAt(self.view.viewport().height() - 1)
+        return top, bottom if bottom >= 0 else self.model.rowCount() - 1
+
+    def report(self) -> None:
+        """Send the rows on screen to the model (which fetches their pages first)."""
+        if self.view.model() is self.model and self.model.rowCount() > 0:
+            self.model.set_viewport(*self._visible_rows())
+
+    def _report_later(self, *_args: object) -> None:
+        self._later.start()
+
+    def _on_scrolled(self, _value: int) -> None:
+        self.report()  # ask for the new pages at once, before anything paints
+        self.release_if_loaded()
+
+    def hold(self) -> None:
+        """Keep the current frame (call before scrolling programmatically) until rows arrive or time is up."""
+        if self._held:
+            return  # a drag keeps holding, but never past the grace period of its first step
+        self._held = [self.view.viewport(), self.view.verticalHeader().viewport()]
+        for widget in self._held:
+            widget.setUpdatesEnabled(False)
+        self._grace.start()
+
+    def release_if_loaded(self) -> None:
+        """Release the held frame when the rows on screen are loaded."""
+        if self._held:
+            top, bottom = self._visible_rows()
+            if self.model.rowCount() == 0 or (self.model.is_loaded(top) and self.model.is_loaded(bottom)):
+                self.release()
+
+    def release(self) -> None:
+        """Paint again (the rows arrived, or the grace period is over)."""
+        self._grace.stop()
+        held, self._held = self._held, []
+        for widget in held:
+            widget.setUpdatesEnabled(True)
