@@ -120,7 +120,9 @@ class SchemaTree(QWidget):
 
     def _add_table(self, group: QTreeWidgetItem, table: Table) -> None:
         count = self._counts.get(table.name, RowCount(None, False))
-        item = QTreeWidgetItem(group, [display_name(table.name), count.label()])
+        # Views are not counted: counting would run the view's whole query.
+        label = "" if table.kind is TableKind.VIEW else count.label()
+        item = QTreeWidgetItem(group, [display_name(table.name), label])
         if not table.name.strip():
             font = item.font(0)
             font.setItalic(True)
