@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line for the user, the traceback in the log
+        if type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError):
+            # The file's content stopped a read half way (a damaged page, a schema SQLite refuses to
+            # load); subclasses such as ProgrammingError stay bugs of ours.
+            print(f"error: the database could not be read: {exc}", file=sys.stderr)
+            return 1
         from desktop_app.core.logs import log_exception
 
         where = log_exception(exc)

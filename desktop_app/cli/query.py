@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
             rows = [row for page in _pages(cursor, args.limit) for row in page]
         except sqlite3.Error as exc:
             raise (function_query_error(conn, exc, args.sql) or _query_error(exc, args.sql)) from None
+        except UnicodeDecodeError:  # SQLite's message or a column name quotes bytes that are not UTF-8
+            raise QueryError(
+                "SQLite's answer holds a name that is not valid UTF-8 (a damaged schema?).", sql=args.sql
+            ) from None
     if args.json:
         emit_json({"columns": columns, "rows": [list(r) for r in rows]})
     else:

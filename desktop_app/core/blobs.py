@@ -149,6 +149,10 @@ def table_access(conn: sqlite3.Connection, schema: str, table: str) -> TableAcce
         return _inspect(conn, schema, table)
     except sqlite3.OperationalError as exc:  # unknown schema, a virtual table whose module is missing
         raise UserError(f"Cannot read {table!r} in {schema!r}: {exc}.") from exc
+    except UnicodeDecodeError:  # SQLite's message quotes a name whose bytes are not UTF-8
+        raise UserError(
+            f"Cannot read {table!r}: its definition refers to a name that is not valid UTF-8."
+        ) from None
 
 
 def _inspect(conn: sqlite3.Connection, schema: str, table: str) -> TableAccess:

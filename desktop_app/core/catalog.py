@@ -235,6 +235,8 @@ def _read_columns(conn: sqlite3.Connection, table: Table) -> None:
             table.foreign_keys = _group_foreign_keys(fk_rows)
     except sqlite3.Error as exc:
         table.error = str(exc)
+    except UnicodeDecodeError:  # SQLite's message quotes a name whose bytes are not UTF-8
+        table.error = "its definition refers to a name that is not valid UTF-8 (a damaged schema?)"
 
 
 def _group_foreign_keys(rows: list[tuple[int, str, str, str | None, str, str]]) -> list[ForeignKey]:

@@ -122,8 +122,15 @@ def open_snapshot(
     try:
         read_from = source
         if header.is_wal:
-            private_dir = tempfile.TemporaryDirectory(prefix="snapshot-browser-")
-            read_from = _private_rollback_copy(source, Path(private_dir.name), cancel, notes)
+            try:
+                private_dir = tempfile.TemporaryDirectory(prefix="snapshot-browser-")
+                read_from = _private_rollback_copy(source, Path(private_dir.name), cancel, notes)
+            except OSError as exc:  # e.g. the temporary folder's disk is full
+                raise DatabaseOpenError(
+                    f"“{source.name}” could not be copied to a private temporary folder: "
+                    f"{exc.strerror or exc}.",
+                    details=str(exc),
+                ) from None
         _check_schema_readable(read_from, source.name)
         direct_reason = _direct_mode_reason(read_from, force_direct)
         if direct_reason is None:
@@ -207,6 +214,10 @@ def _check_schema_readable(path: Path, name: str) -> None:
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.Error as exc:
         raise _open_error(exc, name) from None
+    except UnicodeDecodeError:  # SQLite's complaint quotes schema text that is not UTF-8: a damaged schema
+        raise DatabaseOpenError(
+            f"“{name}” is damaged (its schema cannot be read) and cannot be opened."
+        ) from None
     finally:
         conn.close()
 

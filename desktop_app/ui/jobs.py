@@ -105,6 +105,10 @@ class JobCenter(QObject):
                 job.failed.emit(exc)
                 report_bug(exc)
                 return
+            if job.cancel_token.cancelled:  # stopped while finishing: its result must not be used
+                self._end(job)
+                job.failed.emit(Cancelled())
+                return
             self._end(job)
             job.finished.emit(result)
             self._call(on_done, result, report_bug)

@@ -82,6 +82,7 @@ class DatabaseSession(QObject):
             database = Database(snapshot, self._hooks(), self.cache)
             try:
                 catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
+                job.cancel_token.raise_if_cancelled()  # stopped while reading: free it, never adopt it
             except BaseException:
                 await database.close()
                 snapshot.close()

@@ -2,17 +2,17 @@
 
 Each module `tests/bench/bench_<name>.py` has `run(size) -> list[Figure | dict]`; sizes default to what
 fits 2 cores in a few minutes. Baselines are measured in the same run, so ratios are comparable.
+Each benchmark runs in a process of its own: Qt and memory figures of one never leak into the next.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import platform
+import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,28 @@ def as_figure(row: Figure | dict[str, Any]) -> Figure:
         target=str(row.get("target", "")),
         ok=row.get("ok"),
     )
+
+
+_CHILD = """
+import json, sys
+from tests.bench.bench_{name} import run
+from tests.bench.common import Figure
+size = {size!r}
+rows = run() if size is None else run(size)
+print("@@RESULTS@@" + json.dumps([r.as_dict() if isinstance(r, Figure) else r for r in rows]))
+"""
+
+
+def run_isolated(name: str, size: int | None) -> list[dict[str, Any]] | None:
+    """Run one benchmark module in a child process; its rows, or None when it failed."""
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(name=name, size=size)], capture_output=True, text=True, check=False
+    )
+    for line in child.stdout.splitlines():
+        if line.startswith("@@RESULTS@@"):
+            return json.loads(line.removeprefix("@@RESULTS@@"))
+    print(f"[{name}] failed (exit {child.returncode}):\n{child.stderr[-3000:]}", file=sys.stderr)
+    return None
 
 
 def format_table(rows: list[tuple[str, Figure]]) -> str:
@@ -60,17 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dict(item.split("=", 1) for item in args.size_of)
     rows: list[tuple[str, Figure]] = []
     for name in args.only.split(","):
-        try:
-            module = importlib.import_module(f"tests.bench.bench_{name}")
-        except ModuleNotFoundError:
-            print(f"[{name}] not available", file=sys.stderr)
-            continue
         started = time.perf_counter()
         print(f"[{name}] running…", file=sys.stderr, flush=True)
-        try:
-            results = module.run(int(sizes[name])) if name in sizes else module.run()
-        except Exception:
-            traceback.print_exc()
+        results = run_isolated(name, int(sizes[name]) if name in sizes else None)
+        if results is None:
             continue
         rows.extend((name, as_figure(r)) for r in results)
         print(f"[{name}] done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)

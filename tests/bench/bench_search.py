@@ -345,7 +345,38 @@ def run(size: int = 200) -> list[dict[str, Any]]:
         ]  # fmt: skip
     finally:
         snapshot.close()
+    figures += fts_peer_figures(index_path)
     return [figure.as_dict() for figure in figures]
+
+
+def fts_peer_figures(index_path: Path) -> list[Figure]:
+    """A word search on an FTS-enabled copy: ours (which uses the FTS table) vs `sqlite-utils search`."""
+    from tests.bench.bench_sql import tools_venv
+
+    bin_dir = tools_venv()
+    if bin_dir is None:
+        return [Figure("word search with FTS vs sqlite-utils", 0.0, "s", None, "sqlite-utils unavailable", "info")]
+    copy = bench_folder() / "search-fts-copy.db"
+    if not copy.exists():
+        copy.write_bytes(index_path.read_bytes())
+        subprocess.run([str(bin_dir / "sqlite-utils"), "enable-fts", str(copy), "notes", "title", "body"],
+                       check=True, capture_output=True)  # fmt: skip
+
+    def peer() -> None:
+        subprocess.run([str(bin_dir / "sqlite-utils"), "search", str(copy), "notes", TYPED, "--limit", "100"],
+                       check=True, capture_output=True)  # fmt: skip
+
+    snapshot = open_snapshot(copy)
+    try:
+        options = SearchOptions(TYPED, whole_word=True, tables=("notes",), limit=100)
+        ours, _ = best_of(3, lambda: core_search(snapshot, options))
+    finally:
+        snapshot.close()
+    theirs, _ = best_of(3, peer)
+    return [
+        Figure("word search with FTS, first 100 hits", ours, "s", theirs, "sqlite-utils search (incl. start-up)",
+               "info"),
+    ]  # fmt: skip
 
 
 def _print(rows: list[dict[str, Any]], out: Callable[[str], None] = print) -> None:

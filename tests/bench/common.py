@@ -125,21 +125,25 @@ async def largest_timer_gap(work: Awaitable[T], interval_ms: int = 10) -> tuple[
     return max(gaps) if gaps else 0.0, result
 
 
-def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
-    """Run `main()` on a qasync loop over an offscreen QApplication."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
-    from PySide6.QtWidgets import QApplication
+_LOOP: asyncio.AbstractEventLoop | None = None
 
-    app = QApplication.instance() or QApplication([])
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+
+def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
+    """Run `main()` on the process's one qasync loop over an offscreen QApplication.
+
+    One loop per process: a second qasync loop over the same QApplication after closing the first hangs.
+    """
+    global _LOOP
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if _LOOP is None:
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication([])
+        app.setQuitOnLastWindowClosed(False)
+        _LOOP = qasync.QEventLoop(app)
+    asyncio.set_event_loop(_LOOP)
+    return _LOOP.run_until_complete(main())
 
 
 def bench_folder() -> Path:

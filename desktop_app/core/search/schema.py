@@ -129,6 +129,8 @@ def _read_table(
         ).fetchall()
     except sqlite3.Error as exc:
         return replace(table, error=str(exc))
+    except UnicodeDecodeError:  # SQLite's message quotes a name whose bytes are not UTF-8
+        return replace(table, error="its definition refers to a name that is not valid UTF-8")
     if kind == "table" and not rows:
         return replace(table, error="its columns cannot be read")
     without_rowid, strict = flags.get(name, ("", bool(_WITHOUT_ROWID.search(sql or "")), False))[1:]
