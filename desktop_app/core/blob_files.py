@@ -67,6 +67,15 @@ def write_new_file(path: str, chunks: Iterable[bytes], on_chunk: ChunkCallback |
         raise
 
 
+def _create_exclusive(path: str, data: bytes) -> bool:
+    """Write `data` to a new file at `path`; False (touching nothing) when `path` already exists."""
+    try:
+        write_new_file(path, (data,))
+    except FileExistsError:
+        return False
+    return True
+
+
 def remove_quietly(path: str | os.PathLike[str]) -> None:
     """Delete `path` if it exists, ignoring errors (cleanup of a temporary file)."""
     try:
@@ -132,27 +141,13 @@ class FolderWriter:
         """
         if self.overwrite:
             return self.write(name, (data,))
-        key = name.casefold()
-        number = self._next_number.get(key, 1)
-        candidate = name if number == 1 else numbered_name(name, number)
-        while True:
-            if candidate.casefold() not in self._taken:
-                check_plain_name(candidate)
-                target = self._prefix + candidate
-                if os.path.dirname(target) != self._root:
-                    raise ExportError(f"Refused to write {candidate!r}: it would land outside {self._root}.")
-                try:
-                    write_new_file(target, (data,))
-                except FileExistsError:
-                    pass
-                else:
-                    self._taken.add(candidate.casefold())
-                    self._next_number[key] = number + 1
-                    return candidate
-            number += 1
-            candidate = numbered_name(name, number)
+        return self._claim(name, lambda target: _create_exclusive(target, data))
 
     def _place(self, temp: str, name: str) -> str:
+        return self._claim(name, lambda target: self._move(temp, target))
+
+    def _claim(self, name: str, put: Callable[[str], bool]) -> str:
+        """Find the first free `name`, `name (2)`, … for which `put(path)` succeeds; return that name."""
         key = name.casefold()
         number = self._next_number.get(key, 1)
         candidate = name if number == 1 else numbered_name(name, number)
@@ -162,7 +157,7 @@ class FolderWriter:
                 target = self._prefix + candidate
                 if os.path.dirname(target) != self._root:
                     raise ExportError(f"Refused to write {candidate!r}: it would land outside {self._root}.")
-                if self._move(temp, target):
+                if put(target):
                     self._taken.add(candidate.casefold())
                     self._next_number[key] = number + 1
                     return candidate
