@@ -41,7 +41,9 @@ from tests.bench.bench_{name} import run
 from tests.bench.common import Figure
 size = {size!r}
 rows = run() if size is None else run(size)
-print("@@RESULTS@@" + json.dumps([r.as_dict() if isinstance(r, Figure) else r for r in rows]))
+print("@@RESULTS@@" + json.dumps([r.as_dict() if isinstance(r, Figure) else r for r in rows]), flush=True)
+import os
+os._exit(0)  # qasync's executor threads are not daemons: a normal exit would wait for them forever
 """
 
 
