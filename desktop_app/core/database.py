@@ -124,7 +124,9 @@ class Database:
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         # The aiosqlite worker is idle while the pool sets the connection up, so direct use is safe.
-        configure_connection(_sqlite_of(dbapi_connection), self._hooks)
+        configure_connection(
+            _sqlite_of(dbapi_connection), self._hooks, trust_schema=self.snapshot.schema_trusted
+        )
 
     def _declared_types(self, sql: str, count: int) -> list[str]:
         if self._decltypes is None:

@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_app.core.connection import schema_is_trusted
 from desktop_app.core.errors import Cancelled, QueryError, UserError
 from desktop_app.core.functions_builtin import BUILTIN_SPECS
 from desktop_app.core.functions_guard import (
@@ -160,9 +161,14 @@ class FunctionRegistry:
             self._set_user(None, ())
 
     def hook(self, conn: sqlite3.Connection) -> None:
-        """Register every function and collation on `conn` (a `ConnectionHook`; safe to call again)."""
+        """Register every function and collation on `conn` (a `ConnectionHook`; safe to call again).
+
+        A connection that trusts its schema gets the built-ins only: the database's views and generated
+        columns could otherwise call the user's Python code.
+        """
+        trusted = schema_is_trusted(conn)
         with self._lock:
-            entries, generation = self._entries, self._generation
+            entries, generation = (_BUILTIN_ENTRIES if trusted else self._entries), self._generation
             previous = self._registered.get(id(conn), (0, frozenset()))[1]
         clear_function_error(conn)
         stale = previous - entries.keys()
@@ -244,6 +250,9 @@ def _merge(user: UserFunctions | None) -> dict[Key, _Entry]:
         for spec in user.specs:
             entries.update(dict.fromkeys(spec_keys(spec), _Entry(spec, str(user.path))))
     return entries
+
+
+_BUILTIN_ENTRIES = _merge(None)
 
 
 def _window_notes(loaded: UserFunctions) -> tuple[FunctionProblem, ...]:

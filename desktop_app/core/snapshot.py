@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from desktop_app.core.connection import ConnectionHook, configure_connection
+from desktop_app.core.connection import ConnectionHook, configure_connection, untrusted_schema_function
 from desktop_app.core.errors import DatabaseOpenError, SnapshotClosed
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
@@ -58,6 +58,8 @@ class Snapshot:
     elapsed_s: float
     #: Why direct mode was chosen, or how the source was read (e.g. "WAL copied privately").
     notes: list[str] = field(default_factory=list)
+    #: The function that made the schema unreadable with `trusted_schema=OFF` (so it is trusted), or None.
+    schema_needs: str | None = None
     _keeper: sqlite3.Connection | None = None
     _private_dir: tempfile.TemporaryDirectory[str] | None = None
     _closed: bool = False
@@ -79,8 +81,13 @@ class Snapshot:
         conn = sqlite3.connect(
             self.uri, uri=True, check_same_thread=False, timeout=LIMITS.busy_timeout_s, isolation_level=None
         )
-        configure_connection(conn, hooks)
+        configure_connection(conn, hooks, trust_schema=self.schema_trusted)
         return conn
+
+    @property
+    def schema_trusted(self) -> bool:
+        """True when connections must trust the schema to read it (user functions stay off then)."""
+        return self.schema_needs is not None
 
     def changed_on_disk(self) -> bool:
         """True when the source file or its `-wal` differ from when the snapshot was taken."""
@@ -131,7 +138,12 @@ def open_snapshot(
                     f"{exc.strerror or exc}.",
                     details=str(exc),
                 ) from None
-        _check_schema_readable(read_from, source.name)
+        schema_needs = _check_schema_readable(read_from, source.name)
+        if schema_needs is not None:
+            notes.append(
+                f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
+                "trusted so the database can be read, and your own SQL functions are off for it."
+            )
         direct_reason = _direct_mode_reason(read_from, force_direct)
         if direct_reason is None:
             try:
@@ -158,6 +170,7 @@ def open_snapshot(
         header=header,
         elapsed_s=time.perf_counter() - started,
         notes=notes,
+        schema_needs=schema_needs,
         _keeper=keeper,
         _private_dir=private_dir if mode is SnapshotMode.DIRECT else _cleanup_now(private_dir),
     )
@@ -204,14 +217,21 @@ def _open_error(exc: sqlite3.Error, name: str) -> DatabaseOpenError:
     return DatabaseOpenError(message, details=f"SQLite said: {text}")
 
 
-def _check_schema_readable(path: Path, name: str) -> None:
-    """Read the schema once so a corrupt, encrypted or locked file fails now, with a clear message."""
+def _check_schema_readable(path: Path, name: str) -> str | None:
+    """Read the schema once so a corrupt, encrypted or locked file fails now, with a clear message.
+
+    Returns the function that makes the schema unreadable with `trusted_schema=OFF`, or None.
+    """
     try:
         conn = _connect_source(path)
     except sqlite3.Error as exc:
         raise _open_error(exc, name) from None
     try:
-        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        needs_trust = untrusted_schema_function(conn)
+        if needs_trust is not None:
+            conn.execute("PRAGMA trusted_schema=ON")
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        return needs_trust
     except sqlite3.Error as exc:
         raise _open_error(exc, name) from None
     except UnicodeDecodeError:  # SQLite's complaint quotes schema text that is not UTF-8: a damaged schema

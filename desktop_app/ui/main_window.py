@@ -259,6 +259,8 @@ class MainWindow(QMainWindow):
             self.mode_label.setToolTip("\n".join(snapshot.notes))
         if snapshot.mode is SnapshotMode.DIRECT:
             self.banner.show_message(" ".join(snapshot.notes) + " Reads go to the file itself (read-only).")
+        elif snapshot.schema_trusted:
+            self.banner.show_message(" ".join(snapshot.notes))
         if self._saved_state is not None:
             saved, self._saved_state = self._saved_state, None
             for name, state in saved.items():

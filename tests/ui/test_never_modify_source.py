@@ -58,7 +58,7 @@ async def test_full_flow_leaves_the_hostile_database_and_its_folder_untouched(
     path = build_hostile(tmp_path / "db", name)
     before = folder_snapshot(path.parent)
     window = make_window(tmp_path)
-    if HOSTILE[name].opens and name != "json_schema":  # json_schema: see test_hostile_ui
+    if HOSTILE[name].opens:
         await exercise_window(window, path)
     else:
         await refuse_in_window(window, path)

@@ -139,6 +139,7 @@ class FunctionsPane(Pane):
 
     def on_database_changed(self) -> None:
         """List the functions of the new snapshot (or of an empty database when none is open)."""
+        self._update_file_section()
         self.refresh()
 
     def refresh(self) -> Job:
@@ -291,6 +292,14 @@ class FunctionsPane(Pane):
             self._add_problem(error.message, error.details, QStyle.StandardPixmap.SP_MessageBoxCritical)
         for problem in registry.problems:
             self._add_problem(str(problem), "", QStyle.StandardPixmap.SP_MessageBoxWarning)
+        database = self.context.database
+        if path is not None and database is not None and database.snapshot.schema_trusted:
+            self._add_problem(
+                f"Your functions are off for this database: its schema uses {database.snapshot.schema_needs}, "
+                "so it is read with the schema trusted, and the schema must not reach your Python code.",
+                "",
+                QStyle.StandardPixmap.SP_MessageBoxWarning,
+            )
         self._fit_problem_list()
         if loading:
             return
