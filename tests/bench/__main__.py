@@ -50,7 +50,10 @@ os._exit(0)  # qasync's executor threads are not daemons: a normal exit would wa
 def run_isolated(name: str, size: int | None) -> list[dict[str, Any]] | None:
     """Run one benchmark module in a child process; its rows, or None when it failed."""
     child = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(name=name, size=size)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD.format(name=name, size=size)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     for line in child.stdout.splitlines():
         if line.startswith("@@RESULTS@@"):
@@ -60,9 +63,7 @@ def run_isolated(name: str, size: int | None) -> list[dict[str, Any]] | None:
 
 
 def format_table(rows: list[tuple[str, Figure]]) -> str:
-    header = (
-        f"{'bench':<9} {'figure':<44} {'ours':>11} {'baseline':>11} {'ratio':>7}  {'target':<10} ok  baseline is"
-    )
+    header = f"{'bench':<9} {'figure':<44} {'ours':>11} {'baseline':>11} {'ratio':>7}  {'target':<10} ok  baseline is"
     lines = [header, "-" * len(header)]
     for bench, f in rows:
         baseline = f"{f.baseline:,.3f}" if f.baseline is not None else "—"

@@ -32,7 +32,10 @@ def bare_loop(conn: sqlite3.Connection, folder: Path) -> int:
     """The baseline: a plain Python loop writing each blob with blobopen."""
     written = 0
     for (rowid,) in conn.execute("SELECT id FROM files").fetchall():
-        with conn.blobopen("files", "data", rowid, readonly=True) as blob, open(folder / f"{rowid}.png", "wb") as out:
+        with (
+            conn.blobopen("files", "data", rowid, readonly=True) as blob,
+            open(folder / f"{rowid}.png", "wb") as out,
+        ):
             out.write(blob.read())
         written += 1
     return written
@@ -80,7 +83,15 @@ def run(size: int = 3000) -> list[Figure]:
     stall = run_on_qasync(lambda: export_under_ui(path, out))
     shutil.rmtree(out, ignore_errors=True)
     return [
-        Figure(f"bulk export of {size} blobs", ours, "s", bare, "bare blobopen loop", "≥ 70% throughput", throughput >= 0.7),
+        Figure(
+            f"bulk export of {size} blobs",
+            ours,
+            "s",
+            bare,
+            "bare blobopen loop",
+            "≥ 70% throughput",
+            throughput >= 0.7,
+        ),
         Figure("UI stall while exporting blobs", stall * 1000, "ms", None, "", "≤ 30 ms", stall <= 0.030),
     ]
 

@@ -355,7 +355,9 @@ def fts_peer_figures(index_path: Path) -> list[Figure]:
 
     bin_dir = tools_venv()
     if bin_dir is None:
-        return [Figure("word search with FTS vs sqlite-utils", 0.0, "s", None, "sqlite-utils unavailable", "info")]
+        return [
+            Figure("word search with FTS vs sqlite-utils", 0.0, "s", None, "sqlite-utils unavailable", "info")
+        ]
     copy = bench_folder() / "search-fts-copy.db"
     if not copy.exists():
         copy.write_bytes(index_path.read_bytes())

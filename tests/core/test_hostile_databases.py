@@ -305,7 +305,8 @@ async def test_json_schema_is_trusted_and_user_functions_stay_off(hostile_dir: P
     )
     snapshot = open_snapshot(build_hostile(hostile_dir, "json_schema"))
     try:
-        assert snapshot.schema_needs == "json_extract()" and any("json_extract()" in n for n in snapshot.notes)
+        assert snapshot.schema_needs == "json_extract()"
+        assert any("json_extract()" in note for note in snapshot.notes)
         conn = snapshot.connect([FunctionRegistry(user_file).hook])
         functions = {row[0] for row in conn.execute("PRAGMA function_list")}
         assert "median" in functions and "shout" not in functions

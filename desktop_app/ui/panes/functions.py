@@ -295,7 +295,8 @@ class FunctionsPane(Pane):
         database = self.context.database
         if path is not None and database is not None and database.snapshot.schema_trusted:
             self._add_problem(
-                f"Your functions are off for this database: its schema uses {database.snapshot.schema_needs}, "
+                "Your functions are off for this database: its schema uses "
+                f"{database.snapshot.schema_needs}, "
                 "so it is read with the schema trusted, and the schema must not reach your Python code.",
                 "",
                 QStyle.StandardPixmap.SP_MessageBoxWarning,
