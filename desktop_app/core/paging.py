@@ -376,22 +376,41 @@ class TablePager:
     ) -> Page:
         where, params = self._where(seek)
         order = self._order_by(reverse)
-        sql = f"SELECT {self._select_list()} FROM {self._source}{where}{order} LIMIT ? OFFSET ?"
-        raw = conn.execute(sql, (*params, count, offset)).fetchmany(count)
+        n_terms, n_keys = len(self._terms), len(self._key_sql)
+        raw: list[tuple[Any, ...]] = []
+        # A wide table needs more result columns than SQLite allows in one SELECT: the same seek in the
+        # same order (unique, because the key ends it) is read once per slice of columns and zipped.
+        for part, columns in enumerate(self._column_slices(conn)):
+            sql = f"SELECT {self._select_list(columns)} FROM {self._source}{where}{order} LIMIT ? OFFSET ?"
+            rows = conn.execute(sql, (*params, count, offset)).fetchmany(count)
+            if part == 0:
+                raw = rows
+            else:
+                raw = [whole + row[n_terms + n_keys :] for whole, row in zip(raw, rows, strict=True)]
         if reverse:
             raw.reverse()
-        n_terms, n_keys = len(self._terms), len(self._key_sql)
         if raw and self.has_key:
             self._add_anchor(start, tuple(raw[0][:n_terms]))
         rows = [_display_values(r[n_terms + n_keys :]) for r in raw]
         return Page(start, rows, [tuple(r[n_terms : n_terms + n_keys]) for r in raw])
 
-    def _select_list(self) -> str:
+    def _column_slices(self, conn: sqlite3.Connection) -> list[list[str]]:
+        """The columns in slices small enough for one SELECT each (one slice unless the table is wide)."""
+        most = conn.getlimit(sqlite3.SQLITE_LIMIT_COLUMN) - len(self._terms) - len(self._key_sql)
+        per_query = max(1, most // 2)  # two result columns per cell: the value and, when cut, its size
+        if len(self.columns) > per_query and not self.has_key:
+            raise UserError(
+                f"“{self.table.name}” has {len(self.columns):,} columns, more than can be browsed without a "
+                "row key; select the columns you need in the SQL pane."
+            )
+        return [self.columns[i : i + per_query] for i in range(0, len(self.columns), per_query)]
+
+    def _select_list(self, columns: Sequence[str]) -> str:
         limit = self._cell_max
         cells = [
             f"CASE WHEN length({c}) > {limit} THEN substr({c}, 1, {limit}) ELSE {c} END, "
             f"CASE WHEN length({c}) > {limit} THEN length({c}) END"
-            for c in (quote_identifier(name) for name in self.columns)
+            for c in (quote_identifier(name) for name in columns)
         ]
         return ", ".join([t.sql for t in self._terms] + self._key_sql + cells)
 
