@@ -21,6 +21,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from desktop_app.core import regexes
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sniff import sniff_mime
 from desktop_app.functions_api import FunctionSpec, collation, scalar, specs_in, window
@@ -216,11 +217,11 @@ class Mode:
 
 
 @functools.lru_cache(maxsize=LIMITS.function_cache_entries)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> regexes.Pattern:
     """Compile a regular expression (cached); a bad pattern raises ValueError with a readable message."""
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return regexes.compile_user_pattern(pattern)
+    except regexes.error as exc:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
@@ -234,7 +235,10 @@ def regexp(pattern: object, text: object) -> int | None:
     pattern_text, subject = as_text(pattern), as_text(text)
     if pattern_text is None or subject is None:
         return None
-    return 1 if compile_pattern(pattern_text).search(subject) else 0
+    try:
+        return 1 if regexes.search(compile_pattern(pattern_text), subject) else 0
+    except regexes.RegexTimeout as exc:
+        raise ValueError(exc.message) from None
 
 
 @scalar(

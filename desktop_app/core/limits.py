@@ -49,6 +49,9 @@ class Limits:
     search_snippet_chars: int = 120
     #: Longest a found search hit waits before its batch is handed over (seconds).
     search_batch_s: float = 0.1
+    #: Longest one regular expression may run on one value (seconds): a pattern with nested quantifiers
+    #: can backtrack for hours, and a match cannot be interrupted part-way.
+    regex_value_timeout_s: float = 0.5
     #: Databases at most this large get the instant search index built automatically (≈1 µs a character
     #: of text to build: 8 MB is a few seconds in the background; larger ones build on request).
     auto_index_max_bytes: int = 8 << 20

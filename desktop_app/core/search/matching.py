@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from enum import Enum
 
+from desktop_app.core import regexes
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.search.options import SearchOptions
@@ -64,11 +65,16 @@ class Matcher:
         self.options = options
         self.pattern = _compile(options)
         self.codec = _PYTHON_CODECS.get(encoding, "utf-8")
+        #: Set when the pattern ran out of time inside SQLite (where only a generic error gets out).
+        self.timed_out = False
         self.filter_kind, self.params, self._prefilter = _sql_filter(options)
 
-    def first_match(self, text: str) -> re.Match[str] | None:
-        """The first non-empty match in `text` (empty matches of a regex such as `x*` do not count)."""
-        for found in self.pattern.finditer(text):
+    def first_match(self, text: str) -> regexes.Match | None:
+        """The first non-empty match in `text` (empty matches of a regex such as `x*` do not count).
+
+        Raises `RegexTimeout` when the pattern runs too long on `text`.
+        """
+        for found in regexes.finditer(self.pattern, text):
             if found.end() > found.start():
                 return found
         return None
@@ -84,7 +90,7 @@ class Matcher:
         suffix = "…" if end < len(text) else ""
         shift = len(prefix) - start
         spans = []
-        for found in self.pattern.finditer(text, first.start()):
+        for found in regexes.finditer(self.pattern, text, first.start()):
             if found.start() >= end:
                 break
             if found.end() > found.start():
@@ -96,7 +102,11 @@ class Matcher:
         """The SQL function `_search_match(CAST(x AS BLOB))`: 1 when the value matches."""
         if raw is None:
             return 0
-        return int(self.first_match(raw.decode(self.codec, "replace")) is not None)
+        try:
+            return int(self.first_match(raw.decode(self.codec, "replace")) is not None)
+        except regexes.RegexTimeout:
+            self.timed_out = True
+            raise
 
     def register(self, conn: sqlite3.Connection) -> None:
         """Register the private match function on `conn` (only needed for FUNCTION filtering)."""
@@ -144,13 +154,13 @@ def _no_match(_value: object) -> None:
     return None
 
 
-def _compile(options: SearchOptions) -> re.Pattern[str]:
-    flags = 0 if options.case_sensitive else re.IGNORECASE
+def _compile(options: SearchOptions) -> regexes.Pattern:
+    flags = 0 if options.case_sensitive else regexes.IGNORECASE
     global_flags = ""
     if options.regex:
         try:
-            re.compile(options.text, flags)
-        except re.error as exc:
+            regexes.compile_user_pattern(options.text, flags)
+        except regexes.error as exc:
             where = f" at position {exc.pos + 1}" if exc.pos is not None else ""
             raise UserError(f"Invalid regular expression: {exc.msg}{where}.") from None
         leading = _GLOBAL_FLAGS.match(options.text)
@@ -162,7 +172,7 @@ def _compile(options: SearchOptions) -> re.Pattern[str]:
             body = f"(?a:{body})"  # fold ASCII letters only, like SQLite's LIKE
     if options.whole_word:
         body = rf"(?<!\w){body}(?!\w)"
-    return re.compile(global_flags + body, flags)
+    return regexes.compile_user_pattern(global_flags + body, flags)
 
 
 def like_pattern(text: str) -> str:
