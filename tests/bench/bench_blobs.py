@@ -10,7 +10,7 @@ from pathlib import Path
 
 from desktop_app.core.blob_export import export_column
 from desktop_app.core.snapshot import open_snapshot
-from tests.bench.common import Figure, bench_folder, largest_timer_gap, run_on_qasync
+from tests.bench.common import Figure, bench_folder, idle_timer_gap, largest_timer_gap, run_on_qasync
 
 
 def make_blob_database(path: Path, count: int) -> Path:
@@ -47,17 +47,19 @@ def fresh(folder: Path) -> Path:
     return folder
 
 
-async def export_under_ui(path: Path, folder: Path) -> float:
+async def export_under_ui(path: Path, folder: Path) -> tuple[float, float]:
     from desktop_app.core.database import Database
 
     snapshot = open_snapshot(path)
     db = Database(snapshot)
     try:
+        started = time.perf_counter()
         gap, _ = await largest_timer_gap(db.run_sync(export_column, "files", "data", fresh(folder)))
+        idle = await idle_timer_gap(time.perf_counter() - started)
     finally:
         await db.close()
         snapshot.close()
-    return gap
+    return gap, idle
 
 
 def run(size: int = 3000) -> list[Figure]:
@@ -80,7 +82,7 @@ def run(size: int = 3000) -> list[Figure]:
     snapshot.close()
     bare, ours = min(bare_times), min(our_times)
     throughput = bare / ours  # ours as a share of the bare loop's throughput
-    stall = run_on_qasync(lambda: export_under_ui(path, out))
+    stall, idle = run_on_qasync(lambda: export_under_ui(path, out))
     shutil.rmtree(out, ignore_errors=True)
     return [
         Figure(
@@ -92,7 +94,15 @@ def run(size: int = 3000) -> list[Figure]:
             "≥ 70% throughput",
             throughput >= 0.7,
         ),
-        Figure("UI stall while exporting blobs", stall * 1000, "ms", None, "", "≤ 30 ms", stall <= 0.030),
+        Figure(
+            "UI stall while exporting blobs",
+            stall * 1000,
+            "ms",
+            idle * 1000,
+            "idle loop, same run",
+            "≤ 30 ms",
+            stall <= 0.030,
+        ),
     ]
 
 

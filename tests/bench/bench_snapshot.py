@@ -16,6 +16,7 @@ from tests.bench.common import (
     Figure,
     bench_folder,
     best_of,
+    idle_timer_gap,
     largest_timer_gap,
     make_big_database,
     run_on_qasync,
@@ -80,7 +81,7 @@ def peak_memory_growth(path: Path) -> int:
     return int(json.loads(out.stdout)["growth"])
 
 
-async def ui_stall_while_opening(path: Path) -> float:
+async def ui_stall_while_opening(path: Path) -> tuple[float, float]:
     from PySide6.QtCore import QSettings
 
     from desktop_app.ui.main_window import MainWindow
@@ -93,10 +94,12 @@ async def ui_stall_while_opening(path: Path) -> float:
         while window.session.snapshot is None or window.session.busy:
             await asyncio.sleep(0.005)
 
+    started = time.perf_counter()
     gap, _ = await largest_timer_gap(open_and_wait())
+    idle = await idle_timer_gap(time.perf_counter() - started)
     window.close()
     await window.session.shutdown()
-    return gap
+    return gap, idle
 
 
 def time_to_first_window() -> float:
@@ -139,9 +142,17 @@ def run(size: int = 200) -> list[Figure]:
         Figure("peak memory of a snapshot", growth / 2**20, "MB", file_bytes / 2**20, "file size", "≤ 1.2x",
                growth <= 1.2 * file_bytes)
     )  # fmt: skip
-    stall = run_on_qasync(lambda: ui_stall_while_opening(path))
+    stall, idle = run_on_qasync(lambda: ui_stall_while_opening(path))
     figures.append(
-        Figure("UI stall while snapshotting", stall * 1000, "ms", None, "", "≤ 30 ms", stall <= 0.030)
+        Figure(
+            "UI stall while snapshotting",
+            stall * 1000,
+            "ms",
+            idle * 1000,
+            "idle loop, same run",
+            "≤ 30 ms",
+            stall <= 0.030,
+        )
     )
     figures.append(Figure("time to first window", time_to_first_window(), "s", None, "", "info"))
     return figures

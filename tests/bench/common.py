@@ -125,6 +125,12 @@ async def largest_timer_gap(work: Awaitable[T], interval_ms: int = 10) -> tuple[
     return max(gaps) if gaps else 0.0, result
 
 
+async def idle_timer_gap(seconds: float) -> float:
+    """The largest gap of the same timer over `seconds` (at most 10) of an idle loop: the machine's noise."""
+    gap, _ = await largest_timer_gap(asyncio.sleep(min(max(seconds, 1.0), 10.0)))
+    return gap
+
+
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
