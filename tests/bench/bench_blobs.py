@@ -10,7 +10,14 @@ from pathlib import Path
 
 from desktop_app.core.blob_export import export_column
 from desktop_app.core.snapshot import open_snapshot
-from tests.bench.common import Figure, bench_folder, idle_timer_gap, largest_timer_gap, run_on_qasync
+from tests.bench.common import (
+    Figure,
+    bench_folder,
+    freeze_like_the_app,
+    idle_timer_gap,
+    largest_timer_gap,
+    run_on_qasync,
+)
 
 
 def make_blob_database(path: Path, count: int) -> Path:
@@ -52,6 +59,7 @@ async def export_under_ui(path: Path, folder: Path) -> tuple[float, float]:
 
     snapshot = open_snapshot(path)
     db = Database(snapshot)
+    freeze_like_the_app()
     try:
         started = time.perf_counter()
         gap, _ = await largest_timer_gap(db.run_sync(export_column, "files", "data", fresh(folder)))

@@ -20,9 +20,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from desktop_app.core.quoting import quote_identifier, quote_string
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
@@ -32,12 +32,12 @@ from tests.bench.common import (
     bench_folder,
     best_of,
     current_rss_bytes,
+    freeze_like_the_app,
     largest_timer_gap,
     run_on_qasync,
     sqlite_cli,
 )
 
-T = TypeVar("T")
 RARE = "zqxjvk-rare-needle"  #: once, in the last table (letters hex text never has)
 FIRST = "wyzpq-first-table"  #: once, half-way through the first table
 TABLES = 6
@@ -149,6 +149,7 @@ async def _pane_over(snapshot: Snapshot, settings_name: str) -> Any:
     pane = SearchPane(context)
     pane.resize(1100, 700)
     pane.show()
+    freeze_like_the_app()
     return pane
 
 
@@ -265,21 +266,6 @@ def core_keystrokes(snapshot: Snapshot, index: SearchIndex) -> list[float]:
         conn.close()
 
 
-def _on_qasync(main: Callable[[], Awaitable[T]]) -> T:
-    """`run_on_qasync`, then close the loop (its worker threads would otherwise abort the interpreter's exit)."""
-    loops: list[asyncio.AbstractEventLoop] = []
-
-    async def wrapped() -> T:
-        loops.append(asyncio.get_running_loop())
-        return await main()
-
-    try:
-        return run_on_qasync(wrapped)
-    finally:
-        for loop in loops:
-            loop.close()
-
-
 def run(size: int = 200) -> list[dict[str, Any]]:
     """`size` is the generated database's size in MB (the issue's figure is 200 MB)."""
     path = make_search_database(bench_folder() / f"search-{size}mb.db", size)
@@ -305,7 +291,7 @@ def run(size: int = 200) -> list[dict[str, Any]]:
             figures.append(
                 Figure(f"rare string, {size} MB, unindexed", ours, "s", None, "no sqlite3 shell", "info")
             )
-        ui = _on_qasync(lambda: pane_figures(snapshot))
+        ui = run_on_qasync(lambda: pane_figures(snapshot))
         figures += [
             Figure("first hit shown (half-way into the 1st table)", ui["first_hit"] * 1000, "ms", None, "", "≤ 200 ms",
                    ui["first_hit"] <= 0.2),
@@ -321,7 +307,7 @@ def run(size: int = 200) -> list[dict[str, Any]]:
     index_path = make_index_database(bench_folder() / f"search-index-{INDEX_ROWS}.db", INDEX_ROWS)
     snapshot = open_snapshot(index_path)
     try:
-        keys = _on_qasync(lambda: keystroke_figures(snapshot))
+        keys = run_on_qasync(lambda: keystroke_figures(snapshot))
         core = keys["core_keystrokes"]
         worst_pane = max(keys["pane_keystrokes"])
         figures += [

@@ -16,6 +16,7 @@ from tests.bench.common import (
     Figure,
     bench_folder,
     best_of,
+    freeze_like_the_app,
     idle_timer_gap,
     largest_timer_gap,
     make_big_database,
@@ -88,6 +89,7 @@ async def ui_stall_while_opening(path: Path) -> tuple[float, float]:
 
     window = MainWindow(QSettings(str(bench_folder() / "bench.ini"), QSettings.Format.IniFormat))
     window.show()
+    freeze_like_the_app()
 
     async def open_and_wait() -> None:
         window.open_path(path)

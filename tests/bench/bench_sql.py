@@ -31,6 +31,7 @@ from tests.bench.common import (
     bench_folder,
     best_of,
     current_rss_bytes,
+    freeze_like_the_app,
     largest_timer_gap,
     run_on_qasync,
     sqlite_cli,
@@ -201,6 +202,7 @@ async def measure_ui(path: Path, rows: int, out: Path) -> dict[str, Any]:
     pane = SqlPane(context)
     pane.resize(1000, 700)
     pane.show()
+    freeze_like_the_app()
     found: dict[str, Any] = {}
 
     async def ended(job: Any, timeout: float = 600.0) -> None:
