@@ -439,3 +439,9 @@ async def test_header_clicks_sort_and_typed_filters_apply_after_a_pause(
 @pytest.fixture(autouse=True)
 def _clipboard_app() -> None:
     QApplication.instance() or QApplication([])
+
+
+def test_cells_spell_out_bidi_overrides_and_nul() -> None:
+    assert cell_format.display_text("\u202etxt.exe") == "⟨U+202E⟩txt.exe"
+    assert cell_format.display_text("a\x00b\nc") == "a␀b⏎c"
+    assert cell_format.display_text("مرحبا") == "مرحبا"  # right-to-left text itself is left alone

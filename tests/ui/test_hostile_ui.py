@@ -20,6 +20,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from desktop_app.core import logs
@@ -351,3 +352,18 @@ async def test_reload_of_a_file_truncated_on_disk_reports_it_and_keeps_the_snaps
         assert (await database.execute("SELECT v FROM obj_0", use_cache=False)).rows == [("needle",)]
         troubles.check()
     await close_window(window)
+
+
+async def test_names_that_disguise_themselves_are_spelled_out_on_screen(
+    qtbot: object, hostile_dir: Path, tmp_path: Path
+) -> None:
+    window = make_window(tmp_path)
+    await open_in(window, build_hostile(hostile_dir, "identifiers"))
+    evil = "\u202eevil\u202c"
+    item = window.schema_tree._table_items[evil]
+    window.browse_table(evil)
+    await settle(window)
+    header = window.panes["browse"].model.headerData(1, Qt.Orientation.Horizontal)  # type: ignore[attr-defined]
+    await close_window(window)
+    assert item.text(0) == "⟨U+202E⟩evil⟨U+202C⟩"
+    assert header == "⟨U+202E⟩evil⟨U+202C⟩"

@@ -27,7 +27,12 @@ NULL_TEXT = "NULL"
 DISPLAY_MAX_CHARS = 200
 _ALIGN_NUMBER = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-_LINE_BREAKS = str.maketrans({"\n": "⏎", "\r": "", "\t": " "})
+#: One line per cell; bidi overrides, embeddings and isolates spelled out (a value must not be able to
+#: show itself reversed, as "\u202etxt.exe" would), NUL shown.
+_ON_ONE_LINE = str.maketrans(
+    {"\n": "⏎", "\r": "", "\t": " ", "\x00": "␀"}
+    | {chr(code): f"⟨U+{code:04X}⟩" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+)
 
 
 def is_number(value: Any) -> bool:
@@ -62,7 +67,7 @@ def display_text(value: Any) -> str:
         return blob_label(value)
     text = value.head if isinstance(value, Truncated) else str(value)
     cut = len(text) > DISPLAY_MAX_CHARS or isinstance(value, Truncated)
-    return text[:DISPLAY_MAX_CHARS].translate(_LINE_BREAKS) + ("…" if cut else "")
+    return text[:DISPLAY_MAX_CHARS].translate(_ON_ONE_LINE) + ("…" if cut else "")
 
 
 def alignment(value: Any) -> int:

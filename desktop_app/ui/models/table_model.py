@@ -29,6 +29,7 @@ from desktop_app.core.jobs import CancelToken, ProgressCallback
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.logs import log_exception
 from desktop_app.core.paging import Page
+from desktop_app.core.visible_names import visible_name
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.row_source import RowSource
 
@@ -212,7 +213,8 @@ class WindowedTableModel(QAbstractTableModel):
         column = self.source.columns[section]
         if role == _DISPLAY:
             marker = self._header_markers.get(section)
-            return f"{column.name} {marker}" if marker else column.name
+            name = visible_name(column.name)
+            return f"{name} {marker}" if marker else name
         if role == _TOOLTIP:
             return column.tooltip
         return None

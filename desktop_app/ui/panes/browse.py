@@ -26,6 +26,7 @@ from desktop_app.core.filters import parse_filter
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.paging import SortKey, Truncated, sort_markers, toggle_sort
 from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.row_source import TableRowSource
@@ -124,7 +125,7 @@ class BrowsePane(Pane):
             self.picker.clear()
             if catalog is not None and self.context.database is not None:
                 for table in catalog.visible_tables():
-                    self.picker.addItem(f"{table.name}  ({table.kind.value})", table.name)
+                    self.picker.addItem(f"{visible_name(table.name)}  ({table.kind.value})", table.name)
             self.picker.setCurrentIndex(-1)
         self.table = None
         if shown is not None and catalog is not None and catalog.table(shown) is not None:

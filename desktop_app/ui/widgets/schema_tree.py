@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.catalog import Catalog, RowCount, Table, TableKind
+from desktop_app.core.visible_names import visible_name
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
 _ROLE_NAME = Qt.ItemDataRole.UserRole + 1
@@ -28,11 +29,6 @@ _GROUPS = (
     (TableKind.VIRTUAL, "Virtual tables"),
     (TableKind.SHADOW, "Shadow and internal tables"),
 )
-
-
-def display_name(name: str) -> str:
-    """A name as the tree shows it: an empty or all-space name appears quoted so it can be seen."""
-    return name if name.strip() else '"' + name + '"'
 
 
 class SchemaTree(QWidget):
@@ -122,7 +118,7 @@ class SchemaTree(QWidget):
         count = self._counts.get(table.name, RowCount(None, False))
         # Views are not counted: counting would run the view's whole query.
         label = "" if table.kind is TableKind.VIEW else count.label()
-        item = QTreeWidgetItem(group, [display_name(table.name), label])
+        item = QTreeWidgetItem(group, [visible_name(table.name), label])
         if not table.name.strip():
             font = item.font(0)
             font.setItalic(True)
@@ -133,7 +129,9 @@ class SchemaTree(QWidget):
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         flags = [table.module.upper()] if table.module else []
         flags += ["WITHOUT ROWID"] * table.without_rowid + ["STRICT"] * table.strict
-        item.setToolTip(0, f"{table.kind.value} {table.name}" + (f" ({', '.join(flags)})" if flags else ""))
+        item.setToolTip(
+            0, f"{table.kind.value} {visible_name(table.name)}" + (f" ({', '.join(flags)})" if flags else "")
+        )
         if table.error:
             item.setToolTip(0, f"Cannot be read: {table.error}")
             item.setForeground(0, Qt.GlobalColor.darkRed)
@@ -146,7 +144,7 @@ class SchemaTree(QWidget):
                 marks.append(f"FK→{fk_targets[column.name]}")
             if column.generated:
                 marks.append("generated")
-            text = f"{column.name}  {column.declared_type}".rstrip()
+            text = f"{visible_name(column.name)}  {column.declared_type}".rstrip()
             child = QTreeWidgetItem(item, [text, " ".join(marks)])
             child.setData(0, _ROLE_KIND, "column")
             child.setData(0, _ROLE_NAME, column.name)
@@ -159,7 +157,7 @@ class SchemaTree(QWidget):
         group = QTreeWidgetItem(self.tree, [f"{label} ({len(entries)})"])
         group.setFlags(Qt.ItemFlag.ItemIsEnabled)
         for name, note, sql in entries:
-            item = QTreeWidgetItem(group, [name, note])
+            item = QTreeWidgetItem(group, [visible_name(name), note])
             item.setData(0, _ROLE_KIND, kind)
             item.setData(0, _ROLE_NAME, name)
             item.setData(0, _ROLE_SQL, sql)

@@ -1,0 +1,32 @@
+"""Names (tables, columns, indexes) as shown on screen: nothing in a name may hide or disguise it.
+
+A forensic user must see `\u202etxt.exe` for what it is, not as `exe.txt` rendered backwards, and a name
+that is empty or only spaces must still be visible. Copying a name still gives the real one.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+#: Characters that reorder or hide text: bidi embeddings, overrides, isolates and marks, zero-width
+#: spaces and joiners other than the emoji joiner, the BOM, and the soft hyphen.
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\u00ad"
+)
+
+
+@functools.lru_cache(maxsize=4096)  # grid headers ask for every name on each paint
+def visible_name(name: str) -> str:
+    """`name` with control and invisible characters spelled out (`⟨U+202E⟩`), quoted when blank."""
+    if not name.strip():
+        return '"' + name + '"'
+    if name.isprintable() and not _INVISIBLE.intersection(name):
+        return name
+    return "".join(_spelled(char) for char in name)
+
+
+def _spelled(char: str) -> str:
+    if char in _INVISIBLE or (unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char != "\u200d"):
+        return f"⟨U+{ord(char):04X}⟩"
+    return char
