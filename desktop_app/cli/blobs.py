@@ -1,4 +1,4 @@
-"""`snapshot-browser-cli blobs FILE --table T --column C --out DIR`: export a blob column to files."""
+"""`snapshot-browser-cli blobs FILE (--table T | --query SQL) --column C --out DIR`: export blobs to files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from desktop_app.cli.common import add_file_argument, emit_json, open_connection
-from desktop_app.core.blob_export import export_column
+from desktop_app.core.blob_export import export_column, export_query_column
 from desktop_app.core.blob_names import DEFAULT_NAME_PATTERN
 from desktop_app.core.jobs import Progress
 
@@ -22,11 +22,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         description=(
             "Export each value of TABLE.COLUMN to its own file in DIR. NULLs are skipped; empty blobs "
             "become empty files. Name fields: {rowid}, {pk}, {n} (row number), {ext} (from the type), "
-            "or any column, e.g. {zoom_level}-{tile_column}{ext}; format specs work: {n:05d}."
+            "or any column, e.g. {zoom_level}-{tile_column}{ext}; format specs work: {n:05d}. "
+            "With --query, COLUMN is a column of the query's result."
         ),
     )
     add_file_argument(parser)
-    parser.add_argument("--table", required=True, help="table or view holding the blobs")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--table", help="table or view holding the blobs")
+    source.add_argument("--query", metavar="SQL", help="a SELECT whose result holds the blobs")
     parser.add_argument("--column", required=True, help="column holding the blobs")
     parser.add_argument("--schema", default="main", help="attached schema (default: main)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created if missing)")
@@ -51,18 +54,17 @@ def _print_progress(progress: Progress) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export the column and print a summary; exit status 1 when any row failed."""
     show_progress = not args.json and sys.stderr.isatty()
+    options = {
+        "pattern": args.name,
+        "overwrite": args.overwrite,
+        "skip_empty": args.skip_empty,
+        "progress": _print_progress if show_progress else lambda _progress: None,
+    }
     with open_connection(args.file) as conn:
-        result = export_column(
-            conn,
-            args.table,
-            args.column,
-            args.out,
-            schema=args.schema,
-            pattern=args.name,
-            overwrite=args.overwrite,
-            skip_empty=args.skip_empty,
-            progress=_print_progress if show_progress else lambda _progress: None,
-        )
+        if args.query is not None:
+            result = export_query_column(conn, args.query, args.column, args.out, **options)  # type: ignore[arg-type]
+        else:
+            result = export_column(conn, args.table, args.column, args.out, schema=args.schema, **options)  # type: ignore[arg-type]
     if show_progress:
         sys.stderr.write("\r" + " " * 80 + "\r")
     if args.json:

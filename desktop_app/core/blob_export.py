@@ -14,7 +14,7 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -445,6 +445,92 @@ def _column_items(
             else:
                 key = tuple(zip(keys, rest[:key_count], strict=True))
                 yield values, BlobRef(access.schema, access.table, column, None, key)
+    finally:
+        cursor.close()
+
+
+def export_query_column(
+    conn: sqlite3.Connection,
+    sql: str,
+    column: int | str,
+    folder: str | os.PathLike[str],
+    *,
+    params: Sequence[Any] | Mapping[str, Any] = (),
+    pattern: str = "{n}{ext}",
+    overwrite: bool = False,
+    skip_empty: bool = False,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> BlobExportResult:
+    """Export one column of a query's result (by position, or by its first column of that name) to files.
+
+    A result row cannot be reached again, so each value comes with its row, one row at a time (the
+    query streams; only the current row is held). Text values are written as UTF-8. Name fields: the
+    result's columns, `{n}`, `{ext}` (`{rowid}`/`{pk}` mean `{n}` unless the result has such a column).
+    """
+    name_pattern = parse_name_pattern(pattern)
+    try:
+        with interruptible(conn, cancel):
+            cursor = conn.execute(sql, params)
+    except Cancelled as exc:
+        raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
+    except sqlite3.Error as exc:
+        raise UserError(f"The query failed: {exc}.") from exc
+    if cursor.description is None:
+        cursor.close()
+        raise UserError("The statement returns no rows, so it has no blobs to export.")
+    names = [entry[0] for entry in cursor.description]
+    try:
+        index = _result_column(names, column)
+        name_pattern.check_fields(names)
+    except UserError:
+        cursor.close()
+        raise
+    items = _query_items(cursor, names, index)
+    try:
+        return export_blobs(
+            conn,
+            items,
+            folder,
+            pattern=pattern,
+            overwrite=overwrite,
+            skip_empty=skip_empty,
+            progress=progress,
+            cancel=cancel,
+        )
+    except sqlite3.Error as exc:
+        raise ExportError(f"The query failed part way: {exc}. Files already written are complete.") from exc
+    finally:
+        items.close()
+        cursor.close()  # also when the export stopped before reading a row
+
+
+def _result_column(names: Sequence[str], column: int | str) -> int:
+    if isinstance(column, int):
+        if not 0 <= column < len(names):
+            raise UserError(f"The result has {len(names)} columns; there is no column {column + 1}.")
+        return column
+    for index, name in enumerate(names):
+        if name == column or name.casefold() == column.casefold():
+            return index
+    raise UserError(f"The result has no column {column!r}; its columns are {', '.join(map(repr, names))}.")
+
+
+def _query_items(cursor: sqlite3.Cursor, names: Sequence[str], index: int) -> Iterator[ExportItem]:
+    name_max = LIMITS.blob_file_name_max_bytes
+    try:
+        for row in cursor:
+            values: dict[str, Any] = {}
+            for name, value in zip(names, row, strict=True):
+                if name not in values:  # a repeated name means its first column, as in SQL
+                    values[name] = value[:name_max] if isinstance(value, str | bytes) else value
+            value = row[index]
+            if value is None:
+                yield values, None
+            elif isinstance(value, int | float):
+                yield values, _NUMBER_PLACEHOLDER
+            else:
+                yield values, value.encode("utf-8") if isinstance(value, str) else value
     finally:
         cursor.close()
 

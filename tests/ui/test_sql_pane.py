@@ -358,3 +358,30 @@ def test_highlighter_carries_strings_and_comments_across_lines(qtbot: Any) -> No
     assert colour(2, 11) == keyword
     assert colour(3, 0) == colour(2, 16), "a quoted name spans lines too"
     assert colour(3, 5) == comment
+
+
+async def test_blobs_of_a_query_result_are_exported_to_a_folder(qtbot: Any, tmp_path: Path) -> None:
+    path = make_database(tmp_path / "blobs.sqlite", rows=3)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE files (id INTEGER PRIMARY KEY, label TEXT, data BLOB)")
+        conn.executemany(
+            "INSERT INTO files (label, data) VALUES (?, ?)",
+            [("a", b"%PDF-1.4 one"), ("b", None), ("c/../d", b"\x89PNG\r\n\x1a\n" + bytes(40))],
+        )
+    conn.close()
+    out = tmp_path / "out"
+    async with sql_pane(qtbot, tmp_path, path) as pane:
+        (tab,) = await run(pane, "SELECT f.label, f.data FROM files f JOIN t ON t.id = f.id ORDER BY f.id")
+        assert tab.blobs_button.isEnabled()
+        tab.blobs_button.click()  # no cell selected: the first column showing a blob is chosen
+        dialog = pane.blob_export_dialog
+        assert dialog is not None and "“data”" in dialog.windowTitle()
+        dialog.folder.setText(str(out))
+        dialog.pattern.setText("{label}{ext}")
+        assert dialog.preview.text().splitlines()[:3] == ["a.pdf", "(NULL: no file)", "c_.._d.png"]
+        job = dialog.start_export()
+        assert job is not None
+        await wait_for(lambda: dialog.result is not None, timeout=30, message="the export")
+        assert dialog.result is not None and dialog.result.written == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a.pdf", "c_.._d.png"]
+    assert (out / "a.pdf").read_bytes() == b"%PDF-1.4 one"

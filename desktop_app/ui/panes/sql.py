@@ -43,6 +43,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import count_query_rows, start_csv_export, subquery_body
 from desktop_app.ui.jobs import Job
 from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, NameSample, query_export_work
 from desktop_app.ui.widgets.sql_completer import CompletionNames, function_descriptions
 from desktop_app.ui.widgets.sql_editor import SqlEditor
 from desktop_app.ui.widgets.sql_library import QueryLibrary, QueryLibraryButtons
@@ -106,6 +107,7 @@ class SqlPane(Pane):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.job: Job | None = None
+        self.blob_export_dialog: BlobExportDialog | None = None
         self._run_started = 0.0
         self._run_position = (0, 0)
         self._run_text = ""
@@ -272,6 +274,7 @@ class SqlPane(Pane):
                 self.results.setCurrentWidget(tab)
             tab.status_message.connect(self.status_message)
             tab.show_blob_requested.connect(self.show_blob_requested)
+            tab.export_blobs_requested.connect(self._export_blobs)
             started = time.perf_counter()
             try:
                 token.raise_if_cancelled()
@@ -389,6 +392,35 @@ class SqlPane(Pane):
         start_csv_export(
             self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
         )
+
+    def _export_blobs(self, sql: str, column: int, samples: list[NameSample]) -> None:
+        """Open the bulk blob export dialog for one column of a statement's result."""
+        database = self.context.database
+        tab = self.sender()
+        if database is None or not isinstance(tab, ResultTab) or tab.model.source is None:
+            return
+        names = [c.name for c in tab.model.source.columns]
+        previous = self.blob_export_dialog
+        if previous is not None and previous.job is None:  # a running export keeps its dialog
+            previous.close()
+            previous.deleteLater()
+        dialog = BlobExportDialog(
+            self.context.jobs,
+            self.context.settings,
+            title=f"Export the values of “{names[column]}”",
+            description=(
+                f"Write the value of column “{names[column]}” of every row of this result to its own file. "
+                "The query runs again and streams; NULLs and numbers get no file, text is written as UTF-8."
+            ),
+            fields=names,
+            samples=samples,
+            work=query_export_work(database, sql, column),
+            settings_prefix="sql/blob_export",
+            parent=self,
+        )
+        dialog.exported.connect(lambda result: self.status_message.emit(result.summary()))
+        dialog.open()
+        self.blob_export_dialog = dialog
 
     def _clear_results(self) -> None:
         while self.results.count():

@@ -31,7 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.blob_export import BlobExportCancelled, BlobExportResult, export_column
+from desktop_app.core.blob_export import (
+    BlobExportCancelled,
+    BlobExportResult,
+    export_column,
+    export_query_column,
+)
 from desktop_app.core.blob_names import (
     DEFAULT_NAME_PATTERN,
     SPECIAL_FIELDS,
@@ -44,7 +49,7 @@ from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.paging import rowid_name
+from desktop_app.core.paging import Truncated, rowid_name
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.sniff import extension_for, sniff_mime
 from desktop_app.ui.jobs import Job, JobCenter
@@ -150,6 +155,41 @@ def column_export_work(database: Database, table: Table, column: str) -> ExportW
         return await database.run_sync(export, table.name, column, options.folder, cancel=cancel)
 
     return work
+
+
+def query_export_work(database: Database, sql: str, column: int) -> ExportWork:
+    """The work of exporting column `column` of the result of `sql` with `export_query_column`."""
+
+    async def work(options: BlobExportOptions, progress: ProgressCallback, cancel: CancelToken) -> Any:
+        export = functools.partial(
+            export_query_column,
+            pattern=options.pattern,
+            overwrite=options.overwrite,
+            skip_empty=options.skip_empty,
+            progress=progress,
+            cancel=cancel,
+        )
+        return await database.run_sync(export, sql, column, options.folder, cancel=cancel)
+
+    return work
+
+
+def result_name_samples(names: Sequence[str], rows: Sequence[Sequence[Any]], column: int) -> list[NameSample]:
+    """Name-preview rows from a result's rows already in hand (values may be held in part)."""
+    samples = []
+    for row in rows[:PREVIEW_ROWS]:
+        values: dict[str, Any] = {}
+        for name, value in zip(names, row, strict=False):
+            values.setdefault(name, value.head if isinstance(value, Truncated) else value)
+        value = row[column]
+        head = value.head if isinstance(value, Truncated) else value
+        if isinstance(head, str):
+            head = head.encode("utf-8")
+        if isinstance(head, bytes):
+            samples.append(NameSample(values, head))
+        else:
+            samples.append(NameSample(values, None, "NULL" if head is None else "a number"))
+    return samples
 
 
 class BlobExportDialog(QDialog):

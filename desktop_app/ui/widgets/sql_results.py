@@ -32,6 +32,7 @@ from desktop_app.core.paging import Page
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSource
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
@@ -206,6 +207,8 @@ class ResultTab(QWidget):
 
     status_message = Signal(str)
     show_blob_requested = Signal(str, str, object, object)
+    #: Export the values of one result column to files: (sql, column index, name-preview samples).
+    export_blobs_requested = Signal(str, int, object)
 
     def __init__(self, sql: str, export: ExportCallback, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -222,6 +225,12 @@ class ResultTab(QWidget):
         self.export_button.setToolTip("Write every row of this result to a CSV file")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
+        self.blobs_button = QPushButton("Export blobs…")
+        self.blobs_button.setToolTip(
+            "Write each value of the selected column (every row of the result) to its own file in a folder"
+        )
+        self.blobs_button.setEnabled(False)
+        self.blobs_button.clicked.connect(self.export_blobs)
 
         self.model = WindowedTableModel(self)
         self.view = QTableView()
@@ -244,6 +253,7 @@ class ResultTab(QWidget):
         self.stack.addWidget(self.view)
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
+        top.addWidget(self.blobs_button)
         top.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -265,6 +275,7 @@ class ResultTab(QWidget):
         self.outcome = outcome
         self.show_source(outcome.source, outcome.summary())
         self.export_button.setEnabled(bool(outcome.source.columns))
+        self.blobs_button.setEnabled(bool(outcome.source.columns))
 
     def show_view(self, view: QWidget) -> None:
         """Show `view` (an error or a plan) instead of the grid."""
@@ -299,6 +310,19 @@ class ResultTab(QWidget):
         if self.outcome is not None and not self.outcome.capped:
             total = self.outcome.rows
         self._export_callback(self.sql, total)
+
+    def export_blobs(self) -> None:
+        """Ask to export the selected column's values (else the first column showing a blob) to files."""
+        source = self.model.source
+        if source is None or not source.columns:
+            return
+        loaded = [row for r in range(min(self.model.rowCount(), 50)) if (row := self.model.row_values(r))]
+        column = self.view.currentIndex().column()
+        if column < 0:
+            columns = range(len(source.columns))
+            column = next((c for c in columns if any(cell_format.is_blob(r[c]) for r in loaded)), 0)
+        names = [c.name for c in source.columns]
+        self.export_blobs_requested.emit(self.sql, column, result_name_samples(names, loaded, column))
 
     def open_cell(self, index: QModelIndex) -> None:
         """Show a cell's whole value: blobs in the Blobs pane, text and numbers in the cell viewer."""
