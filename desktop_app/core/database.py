@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Database:
         self._hooks = list(hooks)
         self._closed = False
         self._decltypes: DeclaredTypes | None = None
+        self._opened: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
         self.engine: AsyncEngine = create_async_engine(
             "sqlite+aiosqlite://",
             async_creator=self._connect,
@@ -114,13 +116,15 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         if self._closed or self.snapshot.closed:
             raise SnapshotClosed()
-        return await aiosqlite.connect(
+        connection = await aiosqlite.connect(
             self.snapshot.uri,
             uri=True,
             check_same_thread=False,
             isolation_level=None,
             timeout=LIMITS.busy_timeout_s,
         )
+        self._opened.add(connection)
+        return connection
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         # The aiosqlite worker is idle while the pool sets the connection up, so direct use is safe.
@@ -155,6 +159,13 @@ class Database:
         if self._decltypes is not None:
             self._decltypes.close()
         await self.engine.dispose()
+        # dispose() closes pooled connections only. One still checked out by a task that was destroyed
+        # (its `async with` never finished) would keep its non-daemon aiosqlite thread, and the process,
+        # alive at exit: stop those threads too; each finishes the call it is running first.
+        for connection in list(self._opened):
+            if connection._connection is not None:  # aiosqlite has no public "is open"
+                connection.stop()
+        self._opened.clear()
         self.cache.drop_generation(self.generation)
 
     @asynccontextmanager

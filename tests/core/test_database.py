@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -162,3 +163,25 @@ async def test_a_stop_before_the_statement_starts_still_stops_it(database: Datab
     token.cancel()  # SQLite ignores interrupt() when nothing runs: the guard must remember it
     with pytest.raises(Cancelled):
         await database.execute(RUNAWAY, cancel=token, use_cache=False)
+
+
+async def test_close_stops_the_thread_of_a_connection_left_checked_out(tmp_path: Path) -> None:
+    # Found by CI hanging at exit: a task destroyed inside `async with _checkout()` never returned its
+    # connection, and its non-daemon aiosqlite thread kept the process alive.
+    path = tmp_path / "leak.db"
+    with sqlite3.connect(path) as source:
+        source.execute("CREATE TABLE t (x)")
+    source.close()
+    snapshot = open_snapshot(path)
+    database = Database(snapshot)
+    before = set(threading.enumerate())
+    checkout = database._checkout()
+    await checkout.__aenter__()  # and never __aexit__: the task that held it is gone
+    assert len(set(threading.enumerate()) - before) == 1
+    await database.close()
+    snapshot.close()
+    for _ in range(100):
+        if not set(threading.enumerate()) - before:
+            break
+        await asyncio.sleep(0.02)
+    assert not set(threading.enumerate()) - before
