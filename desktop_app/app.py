@@ -70,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.core.database import stop_leaked_connections
     from desktop_app.core.errors import UserError
     from desktop_app.core.resources import resource_path
     from desktop_app.ui.crash import install_crash_handlers
@@ -110,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with loop:
         loop.run_until_complete(quitting.wait())
         loop.run_until_complete(wait_for_closing_windows())
+    leaked = stop_leaked_connections()
+    if leaked:
+        log.warning("stopped %d database connection(s) left open by a task destroyed mid-query", leaked)
     return 0
 
 

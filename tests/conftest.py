@@ -69,21 +69,13 @@ def corpus_never_modified() -> Iterator[None]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Stop aiosqlite worker threads a test leaked, saying so: they are not daemons, and one would keep
     the finished run from exiting (CI would wait for its time limit instead of reporting)."""
-    import gc
-    import threading
+    from desktop_app.core.database import stop_leaked_connections
 
-    leaked = [t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()]
-    if not leaked:
-        return
-    import aiosqlite
-
-    for connection in [o for o in gc.get_objects() if isinstance(o, aiosqlite.Connection)]:
-        if connection._connection is not None:
-            connection.stop()
+    leaked = stop_leaked_connections()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    if leaked and reporter is not None:
         reporter.write_line(
-            f"warning: {len(leaked)} aiosqlite connection thread(s) were still running at the end of the "
-            "run (a Database was not closed); stopped them so the run can exit",
+            f"warning: {leaked} database connection(s) were still open at the end of the run (a task was "
+            "destroyed mid-query); stopped their threads so the run can exit",
             yellow=True,
         )

@@ -87,6 +87,25 @@ class _Running:
         self.conn.interrupt()
 
 
+#: Every aiosqlite connection a Database opened (weakly): see `stop_leaked_connections`.
+_OPEN_CONNECTIONS: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+
+
+def stop_leaked_connections(database: Database | None = None) -> int:
+    """Stop the worker thread of every connection still open (of `database` only, when given); call at
+    exit, once every Database is closed.
+
+    `Database.close()` closes the pooled connections. One still checked out by a task that was destroyed
+    mid-query (its `async with` never finished) keeps a non-daemon aiosqlite thread, which would keep the
+    process from exiting. Returns how many were stopped.
+    """
+    opened = _OPEN_CONNECTIONS if database is None else database._opened
+    leaked = [c for c in list(opened) if c._connection is not None]  # aiosqlite has no public "is open"
+    for connection in leaked:
+        connection.stop()
+    return len(leaked)
+
+
 class Database:
     """Async, read-only access to one snapshot generation."""
 
@@ -123,6 +142,7 @@ class Database:
             isolation_level=None,
             timeout=LIMITS.busy_timeout_s,
         )
+        _OPEN_CONNECTIONS.add(connection)
         self._opened.add(connection)
         return connection
 
@@ -159,13 +179,6 @@ class Database:
         if self._decltypes is not None:
             self._decltypes.close()
         await self.engine.dispose()
-        # dispose() closes pooled connections only. One still checked out by a task that was destroyed
-        # (its `async with` never finished) would keep its non-daemon aiosqlite thread, and the process,
-        # alive at exit: stop those threads too; each finishes the call it is running first.
-        for connection in list(self._opened):
-            if connection._connection is not None:  # aiosqlite has no public "is open"
-                connection.stop()
-        self._opened.clear()
         self.cache.drop_generation(self.generation)
 
     @asynccontextmanager

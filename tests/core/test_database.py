@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.database import Database
+from desktop_app.core.database import Database, stop_leaked_connections
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, TimeLimitExceeded
 from desktop_app.core.jobs import CancelToken
 from desktop_app.core.snapshot import open_snapshot
@@ -165,7 +165,7 @@ async def test_a_stop_before_the_statement_starts_still_stops_it(database: Datab
         await database.execute(RUNAWAY, cancel=token, use_cache=False)
 
 
-async def test_close_stops_the_thread_of_a_connection_left_checked_out(tmp_path: Path) -> None:
+async def test_a_connection_left_checked_out_is_stopped_at_exit(tmp_path: Path) -> None:
     # Found by CI hanging at exit: a task destroyed inside `async with _checkout()` never returned its
     # connection, and its non-daemon aiosqlite thread kept the process alive.
     path = tmp_path / "leak.db"
@@ -180,6 +180,7 @@ async def test_close_stops_the_thread_of_a_connection_left_checked_out(tmp_path:
     assert len(set(threading.enumerate()) - before) == 1
     await database.close()
     snapshot.close()
+    assert stop_leaked_connections(database) == 1
     for _ in range(100):
         if not set(threading.enumerate()) - before:
             break
