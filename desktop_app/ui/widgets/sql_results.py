@@ -297,6 +297,7 @@ class ResultTab(QWidget):
             self.show_view(QLabel("  Stopped before any row arrived."))
         else:
             self.export_button.setEnabled(True)
+            self.blobs_button.setEnabled(True)
 
     def close_source(self) -> None:
         """Cancel the grid's fetches (the tab is going away)."""
