@@ -296,15 +296,21 @@ async def test_json_functions_in_the_schema_do_not_hide_the_database(hostile_dir
     assert catalog.table("docs") is not None and rows[0] == ('{"name": "b"}',)
 
 
-async def test_json_schema_is_trusted_and_user_functions_stay_off(hostile_dir: Path, tmp_path: Path) -> None:
-    # Found by the hostile set: SQLite < 3.45 does not mark its JSON functions innocuous, so with
-    # trusted_schema=OFF a generated column using json_extract made the whole schema "malformed".
-    user_file = tmp_path / "mine.py"
-    user_file.write_text(
+def write_shout_functions(folder: Path) -> Path:
+    """A user functions file declaring shout(x)."""
+    path = folder / "mine.py"
+    path.write_text(
         "from desktop_app.functions_api import scalar\n"
         "@scalar(name='shout', narg=1)\n"
         "def shout(x):\n    return str(x).upper()\n"
     )
+    return path
+
+
+async def test_json_schema_is_trusted_and_user_functions_stay_off(hostile_dir: Path, tmp_path: Path) -> None:
+    # Found by the hostile set: SQLite < 3.45 does not mark its JSON functions innocuous, so with
+    # trusted_schema=OFF a generated column using json_extract made the whole schema "malformed".
+    user_file = write_shout_functions(tmp_path)
     snapshot = open_snapshot(build_hostile(hostile_dir, "json_schema"))
     try:
         assert snapshot.schema_needs == "json_extract()"
@@ -323,12 +329,7 @@ async def test_distrusting_databases_keep_user_functions(tmp_path: Path) -> None
     with sqlite3.connect(path) as source:
         source.execute("CREATE TABLE t (x)")
     source.close()
-    user_file = tmp_path / "mine.py"
-    user_file.write_text(
-        "from desktop_app.functions_api import scalar\n"
-        "@scalar(name='shout', narg=1)\n"
-        "def shout(x):\n    return str(x).upper()\n"
-    )
+    user_file = write_shout_functions(tmp_path)
     snapshot = open_snapshot(path)
     try:
         conn = snapshot.connect([FunctionRegistry(user_file).hook])

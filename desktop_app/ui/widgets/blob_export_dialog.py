@@ -139,39 +139,34 @@ async def read_name_samples(
     return samples
 
 
-def column_export_work(database: Database, table: Table, column: str) -> ExportWork:
-    """The work of exporting `table.column` with `export_column` on the database's worker threads."""
+def _export_work(
+    database: Database, export: Callable[..., BlobExportResult], *args: Any, **fixed: Any
+) -> ExportWork:
+    """`export(conn, *args, folder, <the dialog's options>, **fixed)` run on the database's worker threads."""
 
     async def work(options: BlobExportOptions, progress: ProgressCallback, cancel: CancelToken) -> Any:
-        export = functools.partial(
-            export_column,
-            schema=table.schema,
+        call = functools.partial(
+            export,
             pattern=options.pattern,
             overwrite=options.overwrite,
             skip_empty=options.skip_empty,
             progress=progress,
             cancel=cancel,
+            **fixed,
         )
-        return await database.run_sync(export, table.name, column, options.folder, cancel=cancel)
+        return await database.run_sync(call, *args, options.folder, cancel=cancel)
 
     return work
+
+
+def column_export_work(database: Database, table: Table, column: str) -> ExportWork:
+    """The work of exporting `table.column` with `export_column`."""
+    return _export_work(database, export_column, table.name, column, schema=table.schema)
 
 
 def query_export_work(database: Database, sql: str, column: int) -> ExportWork:
     """The work of exporting column `column` of the result of `sql` with `export_query_column`."""
-
-    async def work(options: BlobExportOptions, progress: ProgressCallback, cancel: CancelToken) -> Any:
-        export = functools.partial(
-            export_query_column,
-            pattern=options.pattern,
-            overwrite=options.overwrite,
-            skip_empty=options.skip_empty,
-            progress=progress,
-            cancel=cancel,
-        )
-        return await database.run_sync(export, sql, column, options.folder, cancel=cancel)
-
-    return work
+    return _export_work(database, export_query_column, sql, column)
 
 
 def result_name_samples(names: Sequence[str], rows: Sequence[Sequence[Any]], column: int) -> list[NameSample]:
