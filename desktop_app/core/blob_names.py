@@ -17,6 +17,7 @@ from typing import Any
 
 from desktop_app.core.errors import ExportError, UserError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.visible_names import BIDI_CONTROLS
 
 #: Fields every pattern may use besides the row's columns.
 SPECIAL_FIELDS = ("rowid", "pk", "n", "ext")
@@ -32,8 +33,6 @@ _DEVICE_STEMS = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
 }
 # Characters Windows refuses in names, plus both separators.
 _FORBIDDEN = frozenset('<>:"/\\|?*')
-# Bidi overrides/isolates let "gnp.exe" display as "exe.png"; never put them in a file name.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9_+-]{1,15}\Z")
 _SPEC_NUMBER = re.compile(r"\d+")
 _MAX_SPEC_NUMBER = 64
@@ -47,7 +46,7 @@ def _is_unsafe_char(ch: str) -> bool:
     code = ord(ch)
     return (
         ch in _FORBIDDEN
-        or ch in _BIDI_CONTROLS
+        or ch in BIDI_CONTROLS  # they let "gnp.exe" display as "exe.png"
         or code < 0x20
         or 0x7F <= code < 0xA0
         or 0xD800 <= code <= 0xDFFF  # lone surrogates cannot be encoded as a file name

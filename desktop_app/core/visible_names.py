@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-#: Characters that reorder or hide text: bidi embeddings, overrides, isolates and marks, zero-width
-#: spaces and joiners other than the emoji joiner, the BOM, and the soft hyphen.
-_INVISIBLE = frozenset(
-    "\u061c\u200b\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\u00ad"
-)
+#: Bidi embeddings, overrides and isolates: they reorder the text after them ("\u202etxt.exe").
+BIDI_REORDERING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Those plus the left-to-right and right-to-left marks: every bidi control a name can hide.
+BIDI_CONTROLS = BIDI_REORDERING | frozenset("\u200e\u200f")
+#: Characters that reorder or hide text: the bidi controls and the Arabic letter mark, zero-width spaces
+#: and joiners other than the emoji joiner, the word joiner, the BOM, and the soft hyphen.
+_INVISIBLE = BIDI_CONTROLS | frozenset("\u061c\u200b\u200c\u2060\ufeff\u00ad")
 
 
 @functools.lru_cache(maxsize=4096)  # grid headers ask for every name on each paint

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.paging import Truncated
+from desktop_app.core.visible_names import BIDI_REORDERING
 
 try:
     from desktop_app.core.blobs import describe_blob
@@ -30,8 +31,7 @@ _ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 #: One line per cell; bidi overrides, embeddings and isolates spelled out (a value must not be able to
 #: show itself reversed, as "\u202etxt.exe" would), NUL shown.
 _ON_ONE_LINE = str.maketrans(
-    {"\n": "⏎", "\r": "", "\t": " ", "\x00": "␀"}
-    | {chr(code): f"⟨U+{code:04X}⟩" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+    {"\n": "⏎", "\r": "", "\t": " ", "\x00": "␀"} | {char: f"⟨U+{ord(char):04X}⟩" for char in BIDI_REORDERING}
 )
 
 
