@@ -393,13 +393,11 @@ class SqlPane(Pane):
             self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
         )
 
-    def _export_blobs(self, sql: str, column: int, samples: list[NameSample]) -> None:
+    def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
         """Open the bulk blob export dialog for one column of a statement's result."""
         database = self.context.database
-        tab = self.sender()
-        if database is None or not isinstance(tab, ResultTab) or tab.model.source is None:
+        if database is None:
             return
-        names = [c.name for c in tab.model.source.columns]
         previous = self.blob_export_dialog
         if previous is not None and previous.job is None:  # a running export keeps its dialog
             previous.close()

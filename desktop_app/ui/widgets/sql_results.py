@@ -207,8 +207,8 @@ class ResultTab(QWidget):
 
     status_message = Signal(str)
     show_blob_requested = Signal(str, str, object, object)
-    #: Export the values of one result column to files: (sql, column index, name-preview samples).
-    export_blobs_requested = Signal(str, int, object)
+    #: Export one result column's values to files: (sql, column index, column names, name-preview samples).
+    export_blobs_requested = Signal(str, int, object, object)
 
     def __init__(self, sql: str, export: ExportCallback, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -323,7 +323,7 @@ class ResultTab(QWidget):
             columns = range(len(source.columns))
             column = next((c for c in columns if any(cell_format.is_blob(r[c]) for r in loaded)), 0)
         names = [c.name for c in source.columns]
-        self.export_blobs_requested.emit(self.sql, column, result_name_samples(names, loaded, column))
+        self.export_blobs_requested.emit(self.sql, column, names, result_name_samples(names, loaded, column))
 
     def open_cell(self, index: QModelIndex) -> None:
         """Show a cell's whole value: blobs in the Blobs pane, text and numbers in the cell viewer."""
