@@ -50,6 +50,15 @@ def _desktop_entry_command(args: argparse.Namespace) -> int | None:
     return 0
 
 
+def freeze_start_up_objects() -> None:
+    """Keep the garbage collector from rescanning start-up objects (call once the window is up).
+
+    They live for the whole session; full collections over them stalled the UI for 30–60 ms while
+    browsing or typing a search.
+    """
+    gc.freeze()
+
+
 def initial_path(args: argparse.Namespace) -> str | None:
     """The file to open at start: a path (spaces, non-ASCII) or a `file://` URI from a file manager."""
     if not args.file:
@@ -92,9 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.aboutToQuit.connect(quitting.set)
     window = MainWindow()
     window.show()
-    # Start-up objects live for the whole session: keep the collector from rescanning them
-    # (a full collection of them stalled the UI for ~60 ms while typing a search).
-    gc.freeze()
+    freeze_start_up_objects()
     app.installEventFilter(FileOpenFilter(window, app))
     if args.demo:
         window.open_demo()

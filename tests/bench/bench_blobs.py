@@ -8,12 +8,12 @@ import sys
 import time
 from pathlib import Path
 
+from desktop_app.app import freeze_start_up_objects
 from desktop_app.core.blob_export import export_column
 from desktop_app.core.snapshot import open_snapshot
 from tests.bench.common import (
     Figure,
     bench_folder,
-    freeze_like_the_app,
     idle_timer_gap,
     largest_timer_gap,
     run_on_qasync,
@@ -59,7 +59,7 @@ async def export_under_ui(path: Path, folder: Path) -> tuple[float, float]:
 
     snapshot = open_snapshot(path)
     db = Database(snapshot)
-    freeze_like_the_app()
+    freeze_start_up_objects()  # as the app does once its window is up
     try:
         started = time.perf_counter()
         gap, _ = await largest_timer_gap(db.run_sync(export_column, "files", "data", fresh(folder)))

@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from desktop_app.app import freeze_start_up_objects
 from desktop_app.core.catalog import Catalog
 from desktop_app.core.paging import TablePager
 from tests.bench.common import (
     Figure,
     bench_folder,
     current_rss_bytes,
-    freeze_like_the_app,
     idle_timer_gap,
     largest_timer_gap,
     run_on_qasync,
@@ -133,7 +133,7 @@ async def browse(path: Path, rows: int) -> list[Figure]:
         *(database.run_sync(lambda conn: conn.execute("SELECT 1").fetchone()) for _ in range(4))
     )
     await asyncio.sleep(0.3)
-    freeze_like_the_app()
+    freeze_start_up_objects()  # as the app does once its window is up
     rng = random.Random(3)
     positions = [rng.randrange(rows) for _ in range(RANDOM_JUMPS)]
     found: dict[str, float] = {}

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from desktop_app.app import freeze_start_up_objects
 from desktop_app.core.quoting import quote_identifier, quote_string
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
 from desktop_app.core.snapshot import Snapshot, open_snapshot
@@ -32,7 +33,6 @@ from tests.bench.common import (
     bench_folder,
     best_of,
     current_rss_bytes,
-    freeze_like_the_app,
     largest_timer_gap,
     run_on_qasync,
     sqlite_cli,
@@ -149,7 +149,7 @@ async def _pane_over(snapshot: Snapshot, settings_name: str) -> Any:
     pane = SearchPane(context)
     pane.resize(1100, 700)
     pane.show()
-    freeze_like_the_app()
+    freeze_start_up_objects()  # as the app does once its window is up
     return pane
 
 

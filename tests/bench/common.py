@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import resource
 import shutil
@@ -124,14 +123,6 @@ async def largest_timer_gap(work: Awaitable[T], interval_ms: int = 10) -> tuple[
         timer.stop()
     tick()
     return max(gaps) if gaps else 0.0, result
-
-
-def freeze_like_the_app() -> None:
-    """`gc.freeze()` once the UI is up, as `desktop_app.app.main` does after showing the window.
-
-    Without it a full collection rescans every start-up object (measured 30–50 ms stalls while browsing).
-    """
-    gc.freeze()
 
 
 async def idle_timer_gap(seconds: float) -> float:
