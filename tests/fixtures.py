@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from desktop_app.core.catalog import Catalog, read_catalog
+from desktop_app.core.database import Database
+from desktop_app.core.snapshot import open_snapshot
 
 #: Table names every feature must handle.
 AWKWARD_TABLES = [
@@ -74,3 +81,15 @@ def build_edge_case_database(path: Path) -> Path:
     finally:
         conn.close()
     return path
+
+
+@asynccontextmanager
+async def database_over(path: Path) -> AsyncIterator[tuple[Database, Catalog]]:
+    """A snapshot of `path` (taken off the loop, as the app does) behind a Database, and its catalog."""
+    snapshot = await asyncio.to_thread(open_snapshot, path)
+    database = Database(snapshot)
+    try:
+        yield database, await database.run_sync(read_catalog)
+    finally:
+        await database.close()
+        snapshot.close()

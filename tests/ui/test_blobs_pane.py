@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import sqlite3
@@ -16,11 +15,8 @@ from PySide6.QtCore import QBuffer, QIODevice, QSettings
 from PySide6.QtGui import QImage
 
 from desktop_app.core import blobs as core_blobs
-from desktop_app.core.catalog import read_catalog
-from desktop_app.core.database import Database
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.quoting import quote_identifier
-from desktop_app.core.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.blobs import BlobsPane
 from desktop_app.ui.widgets import blob_viewer
@@ -28,6 +24,7 @@ from desktop_app.ui.widgets.blob_export_dialog import NameSample, preview_names
 from desktop_app.ui.widgets.blob_viewer import HEX_TAB, IMAGE_TAB, TEXT_TAB
 from desktop_app.ui.widgets.hex_view import HexModel
 from desktop_app.ui.widgets.image_view import PREVIEW_MAX_PX, ImageView, decode_image
+from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 MBTILES = Path("/work/shared/corpus/mbtiles/plain_1.mbtiles")
@@ -38,10 +35,7 @@ needs_mbtiles = pytest.mark.skipif(not MBTILES.exists(), reason="MBTiles corpus 
 @asynccontextmanager
 async def blobs_pane(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[BlobsPane]:
     """A shown Blobs pane over a snapshot of `path`."""
-    snapshot = await asyncio.to_thread(open_snapshot, path)
-    database = Database(snapshot)
-    try:
-        catalog = await database.run_sync(read_catalog)
+    async with database_over(path) as (database, catalog):
         context = AppContext(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
         context.set_database(database, catalog)
         pane = BlobsPane(context)
@@ -53,9 +47,6 @@ async def blobs_pane(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[Bl
         finally:
             await context.jobs.wait_all()
             pane.close()
-    finally:
-        await database.close()
-        snapshot.close()
 
 
 def build_db(path: Path, statements: list[tuple[str, tuple[Any, ...]]]) -> Path:

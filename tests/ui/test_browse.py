@@ -15,34 +15,19 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.catalog import Catalog, read_catalog
-from desktop_app.core.database import Database
 from desktop_app.core.paging import SortKey
-from desktop_app.core.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel
 from desktop_app.ui.panes.browse import BrowsePane
 from tests.conftest import folder_state
-
-
-@asynccontextmanager
-async def opened(path: Path) -> AsyncIterator[tuple[Database, Catalog]]:
-    """A snapshot of `path` behind a Database, and its catalog."""
-    snapshot = await asyncio.to_thread(open_snapshot, path)
-    database = Database(snapshot)
-    try:
-        catalog = await database.run_sync(read_catalog)
-        yield database, catalog
-    finally:
-        await database.close()
-        snapshot.close()
+from tests.fixtures import database_over
 
 
 @asynccontextmanager
 async def browse(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[BrowsePane]:
     """A shown Browse pane over a snapshot of `path`."""
-    async with opened(path) as (database, catalog):
+    async with database_over(path) as (database, catalog):
         context = AppContext(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
         context.set_database(database, catalog)
         pane = BrowsePane(context)
@@ -220,7 +205,7 @@ async def test_repeated_fetch_more_adds_no_duplicate_rows(qtbot: Any, tmp_path: 
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE VIEW v AS SELECT id, label FROM big")
     conn.close()
-    async with opened(path) as (database, _catalog):
+    async with database_over(path) as (database, _catalog):
         from desktop_app.ui.models.row_source import QueryRowSource
 
         model = WindowedTableModel(page_rows=100)

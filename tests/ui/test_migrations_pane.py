@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import sqlite3
 import uuid
@@ -13,13 +12,11 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 
-from desktop_app.core.catalog import read_catalog
-from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
 from desktop_app.core.migrations import known_tools
-from desktop_app.core.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.migrations import MigrationsPane, folder_setting_key
+from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 WORLD = Path("/work/shared/corpus/world/world.db")
@@ -99,21 +96,9 @@ def settings_in(tmp_path: Path) -> QSettings:
 
 
 @asynccontextmanager
-async def database_of(path: Path) -> AsyncIterator[tuple[Database, Any]]:
-    """A snapshot of `path` behind a Database, with its catalog."""
-    snapshot = await asyncio.to_thread(open_snapshot, path)
-    database = Database(snapshot)
-    try:
-        yield database, await database.run_sync(read_catalog)
-    finally:
-        await database.close()
-        snapshot.close()
-
-
-@asynccontextmanager
 async def pane_over(qtbot: Any, path: Path, settings: QSettings) -> AsyncIterator[MigrationsPane]:
     """A shown Migrations pane over a snapshot of `path`, with its first read done."""
-    async with database_of(path) as (database, catalog):
+    async with database_over(path) as (database, catalog):
         context = AppContext(settings)
         context.set_database(database, catalog)
         pane = MigrationsPane(context)
@@ -214,7 +199,7 @@ async def test_chosen_folder_shows_pending_and_missing_and_is_remembered_for_tha
         assert pane.folder_edit.text() == str(project)
         pane.grab().save(str(tmp_path / "pending.png"))
 
-        async with database_of(second) as (database, catalog):
+        async with database_over(second) as (database, catalog):
             pane.context.set_database(database, catalog)
             await settled(pane)
             assert pane.folder() is None
@@ -281,7 +266,7 @@ async def test_selected_tool_and_tab_come_back_after_a_reload(qtbot: Any, tmp_pa
         pane.detail.tabs.setCurrentIndex(1)
         state = pane.save_state()
         pane.context.set_database(None, None)
-        async with database_of(path) as (database, catalog):
+        async with database_over(path) as (database, catalog):
             pane.context.set_database(database, catalog)
             pane.restore_state(state)
             await settled(pane)

@@ -15,13 +15,11 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
-from desktop_app.core.catalog import read_catalog
-from desktop_app.core.database import Database
-from desktop_app.core.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.sql import SqlPane
 from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 from desktop_app.ui.widgets.sql_results import ErrorView, PlanView, ResultTab
+from tests.fixtures import database_over
 from tests.ui.helpers import wait_for
 
 RUNAWAY_CTE = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -49,10 +47,7 @@ def make_database(path: Path, rows: int = 50) -> Path:
 @asynccontextmanager
 async def sql_pane(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[SqlPane]:
     """A shown SQL pane over a snapshot of `path`."""
-    snapshot = await asyncio.to_thread(open_snapshot, path)
-    database = Database(snapshot)
-    try:
-        catalog = await database.run_sync(read_catalog)
+    async with database_over(path) as (database, catalog):
         context = AppContext(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
         context.set_database(database, catalog)
         pane = SqlPane(context)
@@ -72,9 +67,6 @@ async def sql_pane(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[SqlP
             for model in models:
                 await model.wait_idle()
             assert unexpected == [], "no job failed unexpectedly"
-    finally:
-        await database.close()
-        snapshot.close()
 
 
 async def run(pane: SqlPane, sql: str, *, timeout: float = 10.0) -> list[ResultTab]:
