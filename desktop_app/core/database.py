@@ -13,7 +13,7 @@ import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import aclosing, asynccontextmanager
+from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -187,11 +187,19 @@ class Database:
     ) -> AsyncIterator[tuple[AsyncConnection, sqlite3.Connection, aiosqlite.Connection]]:
         if self._closed:
             raise SnapshotClosed()
+        pool = self.engine.pool
         async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert isinstance(driver, aiosqlite.Connection)
-            yield conn, _sqlite_of(raw.dbapi_connection), driver
+            try:
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert isinstance(driver, aiosqlite.Connection)
+                yield conn, _sqlite_of(raw.dbapi_connection), driver
+            finally:
+                if self.engine.pool is not pool:
+                    # close() or set_hooks() disposed the pool meanwhile: returned to the old pool, the
+                    # connection would stay open (its thread, and the snapshot's memory) until collected.
+                    with suppress(Exception):  # best effort: a failure here must not hide the query's own
+                        await conn.invalidate()
 
     @asynccontextmanager
     async def _statement_guard(

@@ -186,3 +186,32 @@ async def test_a_connection_left_checked_out_is_stopped_at_exit(tmp_path: Path) 
             break
         await asyncio.sleep(0.02)
     assert not set(threading.enumerate()) - before
+
+
+@pytest.mark.parametrize("replace_pool", ["close", "set_hooks"])
+async def test_a_connection_returned_after_its_pool_was_replaced_is_closed(
+    tmp_path: Path, replace_pool: str
+) -> None:
+    # Found by checking open connections after each test: a query still running while the database
+    # closed (or its functions were reloaded) returned its connection to the disposed pool, where it
+    # stayed open — with its aiosqlite thread and the snapshot's memory — until garbage collection.
+    path = tmp_path / "late.db"
+    with sqlite3.connect(path) as source:
+        source.execute("CREATE TABLE t (x)")
+    source.close()
+    snapshot = open_snapshot(path)
+    database = Database(snapshot)
+    before = set(threading.enumerate())
+    async with database._checkout():
+        if replace_pool == "close":
+            await database.close()
+        else:
+            await database.set_hooks([])
+    for _ in range(100):
+        if not set(threading.enumerate()) - before:
+            break
+        await asyncio.sleep(0.02)
+    assert not set(threading.enumerate()) - before
+    assert stop_leaked_connections(database) == 0
+    await database.close()
+    snapshot.close()
