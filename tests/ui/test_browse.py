@@ -285,6 +285,31 @@ async def test_slow_rows_show_placeholders_after_a_short_hold(qtbot: Any) -> Non
     model.close()
 
 
+async def test_row_numbers_fit_the_largest_row_without_asking_the_model(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "numbers.db"
+    make_big_table(path, 123_456)
+    async with browse(qtbot, tmp_path, path) as pane:
+        pane.show_table("big")
+        await settle(pane)
+        rows = pane.view.verticalHeader()
+        asked: list[int] = []
+        original = pane.model.headerData
+
+        def counting(section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+            if orientation == Qt.Orientation.Vertical:
+                asked.append(section)
+            return original(section, orientation, role)
+
+        pane.model.headerData = counting  # type: ignore[method-assign]
+        width = rows.sizeHint().width()
+        assert width >= rows.fontMetrics().horizontalAdvance("123456")
+        assert asked == []
+        pane.scroll_to_row(123_455, select=False)
+        await settle(pane)
+        assert rows.width() >= rows.fontMetrics().horizontalAdvance("123456")
+        assert pane.model.headerData(123_455, Qt.Orientation.Vertical) == "123456"
+
+
 async def test_null_is_distinct_from_empty_text_and_numbers_align_right(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "cells.db"
     with sqlite3.connect(path) as conn:

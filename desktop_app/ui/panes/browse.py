@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -34,6 +33,7 @@ from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, 
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.filter_header import FilterHeader
+from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
 _ERROR_STYLE = "QLineEdit { background: #fde2e2; }"
@@ -79,8 +79,8 @@ class BrowsePane(Pane):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._cell_menu)
-        rows = self.view.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows = RowNumberHeader(self.view)
+        self.view.setVerticalHeader(rows)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.header.sectionPressed.disconnect()  # a click sorts; it does not select the whole column
         self.header.sectionClicked.connect(self._on_header_clicked)

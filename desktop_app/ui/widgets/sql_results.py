@@ -12,7 +12,6 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcu
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -34,6 +33,7 @@ from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSour
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
 ExportCallback = Callable[[str, "int | None"], None]
@@ -238,8 +238,8 @@ class ResultTab(QWidget):
         self.view.setWordWrap(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        rows = self.view.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows = RowNumberHeader(self.view)
+        self.view.setVerticalHeader(rows)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.view.doubleClicked.connect(self.open_cell)
         track_viewport(self.view, self.model)
