@@ -285,6 +285,48 @@ async def test_slow_rows_show_placeholders_after_a_short_hold(qtbot: Any) -> Non
     model.close()
 
 
+async def test_a_jump_to_longer_values_widens_columns_with_one_repaint(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QEvent, QObject
+
+    path = tmp_path / "widening.db"
+    columns = [f"c{i}" for i in range(12)]
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TABLE t(id INTEGER PRIMARY KEY, {', '.join(columns)})")
+        long_or_short = "CASE WHEN i >= 1500 THEN printf('%.40c', 'w') ELSE 'a' END"
+        conn.execute(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2000) "
+            f"INSERT INTO t SELECT i, {', '.join(long_or_short for _ in columns)} FROM s"
+        )
+    conn.close()
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    async with browse(qtbot, tmp_path, path) as pane:
+        pane.show_table("t")
+        await settle(pane)
+        bar = pane.view.horizontalScrollBar()
+        narrow = pane.view.columnWidth(1)
+        assert bar.maximum() == 0  # twelve narrow columns fit
+        pane.tracker._grace.setInterval(60_000)  # no placeholder frame, however slow the machine
+        counter = PaintCounter()
+        pane.view.viewport().installEventFilter(counter)
+        pane.scroll_to_row(1600, select=False)
+        await settle(pane)
+        await asyncio.sleep(0.1)
+        assert pane.view.columnWidth(1) > narrow
+        assert bar.maximum() > 0  # the scroll range follows the wider columns
+        assert counter.paints == 1  # the rows and the new widths in one paint, not one after the other
+        for logical, editor in enumerate(pane.header.editors):
+            assert editor.geometry().x() == pane.header.sectionViewportPosition(logical)
+            assert editor.width() == pane.header.sectionSize(logical)
+
+
 async def test_row_numbers_fit_the_largest_row_without_asking_the_model(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "numbers.db"
     make_big_table(path, 123_456)
