@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop_app.app import freeze_start_up_objects
+from desktop_app.app import finish_start_up
 from desktop_app.core.blob_export import export_column
 from desktop_app.core.snapshot import open_snapshot
 from tests.bench.common import (
@@ -59,7 +59,7 @@ async def export_under_ui(path: Path, folder: Path) -> tuple[float, float]:
 
     snapshot = open_snapshot(path)
     db = Database(snapshot)
-    freeze_start_up_objects()  # as the app does once its window is up
+    finish_start_up()  # as the app does once its window is up
     try:
         started = time.perf_counter()
         gap, _ = await largest_timer_gap(db.run_sync(export_column, "files", "data", fresh(folder)))

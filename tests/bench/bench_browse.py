@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop_app.app import freeze_start_up_objects
+from desktop_app.app import finish_start_up
 from desktop_app.core.catalog import Catalog
 from desktop_app.core.paging import TablePager
 from tests.bench.common import (
@@ -133,7 +133,7 @@ async def browse(path: Path, rows: int) -> list[Figure]:
         *(database.run_sync(lambda conn: conn.execute("SELECT 1").fetchone()) for _ in range(4))
     )
     await asyncio.sleep(0.3)
-    freeze_start_up_objects()  # as the app does once its window is up
+    finish_start_up()  # as the app does once its window is up
     rng = random.Random(3)
     positions = [rng.randrange(rows) for _ in range(RANDOM_JUMPS)]
     found: dict[str, float] = {}

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app.app import freeze_start_up_objects
+from desktop_app.app import finish_start_up
 from desktop_app.core.quoting import quote_identifier, quote_string
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
 from desktop_app.core.snapshot import Snapshot, open_snapshot
@@ -149,7 +149,7 @@ async def _pane_over(snapshot: Snapshot, settings_name: str) -> Any:
     pane = SearchPane(context)
     pane.resize(1100, 700)
     pane.show()
-    freeze_start_up_objects()  # as the app does once its window is up
+    finish_start_up()  # as the app does once its window is up
     return pane
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from desktop_app.app import freeze_start_up_objects
+from desktop_app.app import finish_start_up
 from desktop_app.core.database import Database
 from desktop_app.core.snapshot import open_snapshot
 from tests.bench.common import (
@@ -89,7 +89,7 @@ async def ui_stall_while_opening(path: Path) -> tuple[float, float]:
 
     window = MainWindow(QSettings(str(bench_folder() / "bench.ini"), QSettings.Format.IniFormat))
     window.show()
-    freeze_start_up_objects()  # as the app does once its window is up
+    finish_start_up()  # as the app does once its window is up
 
     async def open_and_wait() -> None:
         window.open_path(path)

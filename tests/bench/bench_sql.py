@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from desktop_app.app import freeze_start_up_objects
+from desktop_app.app import finish_start_up
 from tests.bench.common import (
     bench_folder,
     best_of,
@@ -202,7 +202,7 @@ async def measure_ui(path: Path, rows: int, out: Path) -> dict[str, Any]:
     pane = SqlPane(context)
     pane.resize(1000, 700)
     pane.show()
-    freeze_start_up_objects()  # as the app does once its window is up
+    finish_start_up()  # as the app does once its window is up
     found: dict[str, Any] = {}
 
     async def ended(job: Any, timeout: float = 600.0) -> None:

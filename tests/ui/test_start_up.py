@@ -1,0 +1,41 @@
+"""What the app does once its window is up: Qt types created ahead of first use, objects frozen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+# In a fresh interpreter: PySide creates classes and enums on first use, and other tests have used them.
+_FIRST_USE_AFTER_START_UP = textwrap.dedent(
+    """
+    import enum
+    from PySide6.QtWidgets import QApplication, QTableView
+    from desktop_app.app import finish_start_up
+
+    app = QApplication([])
+    view = QTableView()
+    finish_start_up()
+    made = []
+    make = enum.EnumType.__new__
+    enum.EnumType.__new__ = lambda *args, **kwargs: made.append(args[1]) or make(*args, **kwargs)
+    view.viewport()  # the first viewport() of a scroll area used to make some 70 enum classes
+    view.verticalHeader().sizeHint()
+    print(len(made))
+    """
+)
+
+
+def test_start_up_creates_the_qt_types_a_first_scroll_would_make() -> None:
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_USE_AFTER_START_UP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "0"
