@@ -1,4 +1,4 @@
-"""Ship the top-level resources/ folder inside the wheel as desktop_app/resources (metadata is in pyproject)."""
+"""Ship the top-level resources/ folder in the wheel as desktop_app/resources (metadata: pyproject)."""
 
 from setuptools import find_packages, setup
 

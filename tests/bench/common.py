@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import resource
 import shutil
@@ -148,6 +149,8 @@ def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
         app = QApplication.instance() or QApplication([])
         app.setQuitOnLastWindowClosed(False)
         _LOOP = qasync.QEventLoop(app)
+        # Closing stops the executor's QThreads; Qt aborts the process if it exits with them running.
+        atexit.register(_LOOP.close)
     asyncio.set_event_loop(_LOOP)
     return _LOOP.run_until_complete(main())
 
