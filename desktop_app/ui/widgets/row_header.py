@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHeaderView, QStyle, QStyleOptionHeader, QWidget
 
 
@@ -36,8 +37,10 @@ class RowNumberHeader(QHeaderView):
             option = QStyleOptionHeader()
             self.initStyleOption(option)
             option.text = "8" * digits
-            metrics = self.fontMetrics()
-            text = QSize(metrics.horizontalAdvance(option.text), metrics.height())
+            bold = QFont(self.font())
+            bold.setBold(True)  # as Qt measures sections: a selected row's number is drawn bold
+            option.fontMetrics = QFontMetrics(bold)
+            text = option.fontMetrics.size(0, option.text)
             size = self.style().sizeFromContents(QStyle.ContentsType.CT_HeaderSection, option, text, self)
             self._size = QSize(size.width(), max(size.height(), self.defaultSectionSize()))
             self._size_for = key
