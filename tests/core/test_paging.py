@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from typing import Any
 
@@ -124,6 +125,34 @@ def test_sparse_rowids_are_indexed_in_one_stepping_pass() -> None:
     assert pager.build_index(conn) == 50
     assert [k[0] for k in pager.fetch(conn, 4321, 3).keys] == [4322 * 3, 4323 * 3, 4324 * 3]
     assert pager.position_of(conn, {"rowid": 4322 * 3}) == 4321
+
+
+def test_index_entries_serve_jumps_while_the_index_is_still_being_built() -> None:
+    conn = make_db(
+        "CREATE TABLE t(v);"
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000) "
+        "INSERT INTO t(rowid, v) SELECT i * 3, i FROM s;"
+    )
+    pager = TablePager(read_catalog(conn).tables[0], index_step=10)
+    pager.count(conn)
+    jumps: list[tuple[int, tuple[Any, ...], list[str]]] = []
+
+    def jump_midway(progress: Any) -> None:
+        # A jump made now (in the grid: on another connection) to just behind the walk's frontier.
+        if not jumps and progress.done < progress.total:
+            statements: list[str] = []
+            conn.set_trace_callback(statements.append)
+            key = pager.fetch(conn, progress.done - 5, 1).keys[0]
+            conn.set_trace_callback(None)
+            jumps.append((progress.done, key, statements))
+
+    pager.build_index(conn, jump_midway)
+    assert jumps, "no index entries were usable before the whole walk ended"
+    done, key, statements = jumps[0]
+    assert done <= 20000 // 2
+    assert key == ((done - 5 + 1) * 3,)
+    walked = re.search(r"OFFSET (\d+)", statements[-1])
+    assert walked is not None and int(walked[1]) < 10  # from the nearest entry, not from the first row
 
 
 def test_last_rows_without_an_index_are_read_from_the_end() -> None:
