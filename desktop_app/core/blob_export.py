@@ -14,7 +14,8 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,37 +355,56 @@ def export_column(
     column = access.column_name(column)
     name_pattern = parse_name_pattern(pattern)
     name_pattern.check_fields(access.columns)
+    # Counting fails e.g. for an FTS table whose external content table is gone.
+    with _starting_scan(conn, cancel, folder, f"Cannot read {access.table!r}"):
+        total = conn.execute(f"SELECT count(*) FROM {access.source_sql}").fetchone()[0]
+    return _export_scan(
+        conn,
+        _column_items(conn, access, column, name_pattern),
+        folder,
+        f"Reading {access.table!r} failed",
+        pattern=pattern,
+        overwrite=overwrite,
+        skip_empty=skip_empty,
+        total=total,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+@contextmanager
+def _starting_scan(
+    conn: sqlite3.Connection, cancel: CancelToken | None, folder: str | os.PathLike[str], failed: str
+) -> Iterator[None]:
+    """Run the statements that start an export: a stop is an empty cancelled result, an error a message."""
     try:
         with interruptible(conn, cancel):
-            total = conn.execute(f"SELECT count(*) FROM {access.source_sql}").fetchone()[0]
+            yield
     except Cancelled as exc:
         raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
-    except sqlite3.Error as exc:  # e.g. an FTS table whose external content table is gone
-        raise UserError(f"Cannot read {access.table!r}: {exc}.") from exc
-    items = _column_items(conn, access, column, name_pattern)
+    except sqlite3.Error as exc:
+        raise UserError(f"{failed}: {exc}.") from exc
+
+
+def _export_scan(
+    conn: sqlite3.Connection,
+    items: Generator[ExportItem, None, None],
+    folder: str | os.PathLike[str],
+    failed: str,
+    **options: Any,
+) -> BlobExportResult:
+    """`export_blobs` (with its keyword `options`) over a running scan, finished at once however it ends."""
     try:
-        return export_blobs(
-            conn,
-            items,
-            folder,
-            pattern=pattern,
-            overwrite=overwrite,
-            skip_empty=skip_empty,
-            total=total,
-            progress=progress,
-            cancel=cancel,
-        )
+        return export_blobs(conn, items, folder, **options)
     except sqlite3.Error as exc:  # the scan itself failed part way (interrupts arrive as Cancelled)
-        raise ExportError(
-            f"Reading {access.table!r} failed: {exc}. Files already written are complete."
-        ) from exc
+        raise ExportError(f"{failed}: {exc}. Files already written are complete.") from exc
     finally:
-        items.close()  # finishes the scan's statement at once, even when the export stopped early
+        items.close()  # finishes the scan's statement, even when the export stopped early
 
 
 def _column_items(
     conn: sqlite3.Connection, access: TableAccess, column: str, name_pattern: NamePattern
-) -> Iterator[ExportItem]:
+) -> Generator[ExportItem, None, None]:
     """Yield (name values, value) per row: small values inline from the scan, large ones as a BlobRef."""
     quoted = quote_identifier(column)
     keys = access.key_columns
@@ -469,13 +489,8 @@ def export_query_column(
     result's columns, `{n}`, `{ext}` (`{rowid}`/`{pk}` mean `{n}` unless the result has such a column).
     """
     name_pattern = parse_name_pattern(pattern)
-    try:
-        with interruptible(conn, cancel):
-            cursor = conn.execute(sql, params)
-    except Cancelled as exc:
-        raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
-    except sqlite3.Error as exc:
-        raise UserError(f"The query failed: {exc}.") from exc
+    with _starting_scan(conn, cancel, folder, "The query failed"):
+        cursor = conn.execute(sql, params)
     if cursor.description is None:
         cursor.close()
         raise UserError("The statement returns no rows, so it has no blobs to export.")
@@ -486,22 +501,19 @@ def export_query_column(
     except UserError:
         cursor.close()
         raise
-    items = _query_items(cursor, names, index)
     try:
-        return export_blobs(
+        return _export_scan(
             conn,
-            items,
+            _query_items(cursor, names, index),
             folder,
+            "The query failed part way",
             pattern=pattern,
             overwrite=overwrite,
             skip_empty=skip_empty,
             progress=progress,
             cancel=cancel,
         )
-    except sqlite3.Error as exc:
-        raise ExportError(f"The query failed part way: {exc}. Files already written are complete.") from exc
     finally:
-        items.close()
         cursor.close()  # also when the export stopped before reading a row
 
 
@@ -516,7 +528,9 @@ def _result_column(names: Sequence[str], column: int | str) -> int:
     raise UserError(f"The result has no column {column!r}; its columns are {', '.join(map(repr, names))}.")
 
 
-def _query_items(cursor: sqlite3.Cursor, names: Sequence[str], index: int) -> Iterator[ExportItem]:
+def _query_items(
+    cursor: sqlite3.Cursor, names: Sequence[str], index: int
+) -> Generator[ExportItem, None, None]:
     name_max = LIMITS.blob_file_name_max_bytes
     try:
         for row in cursor:
