@@ -44,6 +44,17 @@ class Figure:
         return data
 
 
+#: The UI's event loop must never stall longer than this (the largest gap of a 10 ms timer).
+STALL_TARGET_S = 0.030
+
+
+def stall_figure(name: str, stall_s: float, idle_s: float) -> Figure:
+    """A UI stall (largest timer gap) in ms, against the idle loop of the same run, with its 30 ms target."""
+    return Figure(
+        name, stall_s * 1000, "ms", idle_s * 1000, "idle loop, same run", "≤ 30 ms", stall_s <= STALL_TARGET_S
+    )
+
+
 def best_of(repeats: int, fn: Callable[[], T]) -> tuple[float, T]:
     """Run `fn` `repeats` times and return the fastest wall time and the last result."""
     best = float("inf")
