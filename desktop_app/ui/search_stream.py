@@ -15,10 +15,10 @@ from collections.abc import Callable
 from desktop_app.core.jobs import CancelToken, ProgressCallback
 from desktop_app.core.search import HitBatch, SearchEvent, SearchIndex, SearchOptions, search
 
-#: Hits added to the results per turn of the event loop (~10 ms of work; more wait for the next turn).
-#: Each turn also costs a relayout and repaint of the list: 500 showed a keystroke's 1,000 hits in 49 ms
-#: where 250 took 53–62, with the largest stall while typing unchanged (~21 ms).
-HITS_PER_TURN = 500
+#: Hits added to the results per turn of the event loop (~5 ms of work; more wait for the next turn).
+#: 500 showed all of a keystroke's 1,000 hits sooner (45–67 ms against 62–67 in the same hour) but let the
+#: largest stall while typing reach 30.7 and 32.2 ms in two of seven runs (250: 20.6–27.2 ms in six).
+HITS_PER_TURN = 250
 #: Longest a search waits for the UI to show its last hits before it goes on anyway.
 SHOW_WAIT_S = 0.25
 
