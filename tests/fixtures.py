@@ -83,6 +83,17 @@ def build_edge_case_database(path: Path) -> Path:
     return path
 
 
+def one_empty_table_database(path: Path) -> Path:
+    """A database holding one empty table, t(x): for tests about connections and schemas, not data."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+    finally:
+        conn.close()
+    return path
+
+
 @asynccontextmanager
 async def database_over(path: Path) -> AsyncIterator[tuple[Database, Catalog]]:
     """A snapshot of `path` (taken off the loop, as the app does) behind a Database, and its catalog."""

@@ -15,6 +15,7 @@ from desktop_app.core.database import Database, stop_leaked_connections
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, TimeLimitExceeded
 from desktop_app.core.jobs import CancelToken
 from desktop_app.core.snapshot import open_snapshot
+from tests.fixtures import one_empty_table_database
 
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 
@@ -165,14 +166,19 @@ async def test_a_stop_before_the_statement_starts_still_stops_it(database: Datab
         await database.execute(RUNAWAY, cancel=token, use_cache=False)
 
 
+async def threads_left_since(before: set[threading.Thread]) -> set[threading.Thread]:
+    """Threads started since `before` that are still alive after up to two seconds."""
+    for _ in range(100):
+        if not set(threading.enumerate()) - before:
+            break
+        await asyncio.sleep(0.02)
+    return set(threading.enumerate()) - before
+
+
 async def test_a_connection_left_checked_out_is_stopped_at_exit(tmp_path: Path) -> None:
     # Found by CI hanging at exit: a task destroyed inside `async with _checkout()` never returned its
     # connection, and its non-daemon aiosqlite thread kept the process alive.
-    path = tmp_path / "leak.db"
-    with sqlite3.connect(path) as source:
-        source.execute("CREATE TABLE t (x)")
-    source.close()
-    snapshot = open_snapshot(path)
+    snapshot = open_snapshot(one_empty_table_database(tmp_path / "leak.db"))
     database = Database(snapshot)
     before = set(threading.enumerate())
     checkout = database._checkout()
@@ -181,11 +187,7 @@ async def test_a_connection_left_checked_out_is_stopped_at_exit(tmp_path: Path) 
     await database.close()
     snapshot.close()
     assert stop_leaked_connections(database) == 1
-    for _ in range(100):
-        if not set(threading.enumerate()) - before:
-            break
-        await asyncio.sleep(0.02)
-    assert not set(threading.enumerate()) - before
+    assert not await threads_left_since(before)
 
 
 @pytest.mark.parametrize("replace_pool", ["close", "set_hooks"])
@@ -195,11 +197,7 @@ async def test_a_connection_returned_after_its_pool_was_replaced_is_closed(
     # Found by checking open connections after each test: a query still running while the database
     # closed (or its functions were reloaded) returned its connection to the disposed pool, where it
     # stayed open — with its aiosqlite thread and the snapshot's memory — until garbage collection.
-    path = tmp_path / "late.db"
-    with sqlite3.connect(path) as source:
-        source.execute("CREATE TABLE t (x)")
-    source.close()
-    snapshot = open_snapshot(path)
+    snapshot = open_snapshot(one_empty_table_database(tmp_path / "late.db"))
     database = Database(snapshot)
     before = set(threading.enumerate())
     async with database._checkout():
@@ -207,11 +205,7 @@ async def test_a_connection_returned_after_its_pool_was_replaced_is_closed(
             await database.close()
         else:
             await database.set_hooks([])
-    for _ in range(100):
-        if not set(threading.enumerate()) - before:
-            break
-        await asyncio.sleep(0.02)
-    assert not set(threading.enumerate()) - before
+    assert not await threads_left_since(before)
     assert stop_leaked_connections(database) == 0
     await database.close()
     snapshot.close()

@@ -26,6 +26,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.functions import FunctionRegistry
 from desktop_app.core.paging import SortKey, TablePager
 from desktop_app.core.snapshot import open_snapshot
+from tests.fixtures import one_empty_table_database
 from tests.hostile import (
     AWKWARD_VALUES,
     HOSTILE,
@@ -325,10 +326,7 @@ async def test_json_schema_is_trusted_and_user_functions_stay_off(hostile_dir: P
 
 
 async def test_distrusting_databases_keep_user_functions(tmp_path: Path) -> None:
-    path = tmp_path / "plain.db"
-    with sqlite3.connect(path) as source:
-        source.execute("CREATE TABLE t (x)")
-    source.close()
+    path = one_empty_table_database(tmp_path / "plain.db")
     user_file = write_shout_functions(tmp_path)
     snapshot = open_snapshot(path)
     try:
