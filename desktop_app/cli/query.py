@@ -10,10 +10,11 @@ from itertools import islice
 from typing import Any
 
 from desktop_app.cli.common import add_file_argument, emit_json, open_connection
-from desktop_app.cli.functions import function_hooks
+from desktop_app.cli.functions import load_registry
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
 from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.sqlite.guard import check_user_sql, refused_error
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     out.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--limit", type=int, metavar="N", help="at most N rows")
     parser.add_argument("--functions", metavar="FILE", help="a Python file of user SQL functions")
+    parser.add_argument(
+        "--allow-schema-collations",
+        action="store_true",
+        help="register your collations even where the database's schema names them (it could run your code)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -47,7 +53,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    with open_connection(args.file, function_hooks(args.functions)) as conn:
+    check_user_sql(args.sql)
+    registry = load_registry(args.functions)
+    registry.allow_schema_collations(args.allow_schema_collations)
+    with open_connection(args.file, [registry.hook]) as conn:
+        for name in sorted(registry.withheld_collations):
+            print(
+                f"note: your collation {name} is not registered: this database's schema names it "
+                "(--allow-schema-collations registers it)",
+                file=sys.stderr,
+            )
         try:
             if args.csv:
                 return _export_csv(conn, args)
@@ -55,7 +70,11 @@ def run(args: argparse.Namespace) -> int:
             columns = [d[0] for d in cursor.description or ()]
             rows = [row for page in _pages(cursor, args.limit) for row in page]
         except sqlite3.Error as exc:
-            raise (function_query_error(conn, exc, args.sql) or _query_error(exc, args.sql)) from None
+            raise (
+                function_query_error(conn, exc, args.sql)
+                or refused_error(conn, exc, args.sql)
+                or _query_error(exc, args.sql)
+            ) from None
         except UnicodeDecodeError:  # SQLite's message or a column name quotes bytes that are not UTF-8
             raise QueryError(
                 "SQLite's answer holds a name that is not valid UTF-8 (a damaged schema?).", sql=args.sql

@@ -51,6 +51,7 @@ from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignor
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.sniff import extension_for, sniff_mime
+from desktop_app.core.sqlite.guard import check_user_sql, refused_error
 
 #: (row values for the name pattern, the value or where it lives).
 ExportItem = tuple[Mapping[str, Any], BlobSource | int | float | None]
@@ -383,7 +384,7 @@ def _starting_scan(
     except Cancelled as exc:
         raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
     except sqlite3.Error as exc:
-        raise UserError(f"{failed}: {exc}.") from exc
+        raise refused_error(conn, exc) or UserError(f"{failed}: {exc}.") from exc
 
 
 def _export_scan(
@@ -488,6 +489,7 @@ def export_query_column(
     query streams; only the current row is held). Text values are written as UTF-8. Name fields: the
     result's columns, `{n}`, `{ext}` (`{rowid}`/`{pk}` mean `{n}` unless the result has such a column).
     """
+    check_user_sql(sql)
     name_pattern = parse_name_pattern(pattern)
     with _starting_scan(conn, cancel, folder, "The query failed"):
         cursor = conn.execute(sql, params)

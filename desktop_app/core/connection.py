@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from desktop_app.core.sqlite.guard import install_guard, unguarded
+
 #: Something that registers functions/collations on a connection (see `functions.py`).
 ConnectionHook = Callable[[sqlite3.Connection], None]
 
@@ -14,32 +16,6 @@ ConnectionHook = Callable[[sqlite3.Connection], None]
 def decode_text(raw: bytes) -> str:
     """Decode TEXT from SQLite; invalid UTF-8 becomes U+FFFD instead of raising."""
     return raw.decode("utf-8", "replace")
-
-
-#: PRAGMAs that only read, even when given an argument (e.g. `PRAGMA table_info(t)`).
-READ_ONLY_PRAGMAS = frozenset(
-    {
-        "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo", "index_list",
-        "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check", "function_list",
-        "module_list", "pragma_list", "collation_list", "database_list", "compile_options",
-    }
-)  # fmt: skip
-
-
-def is_memory_uri(filename: str | None) -> bool:
-    """True for a memdb URI, which never touches the disk."""
-    return bool(filename) and filename.startswith("file:/") and "vfs=memdb" in filename  # type: ignore[union-attr]
-
-
-def snapshot_authorizer(
-    action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None
-) -> int:
-    """Deny what `query_only` lets through: ATTACH of files (it creates them), and PRAGMAs that set things."""
-    if action == sqlite3.SQLITE_ATTACH:
-        return sqlite3.SQLITE_OK if is_memory_uri(arg1) else sqlite3.SQLITE_DENY
-    if action == sqlite3.SQLITE_PRAGMA and arg2 is not None and (arg1 or "").lower() not in READ_ONLY_PRAGMAS:
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
 
 
 def untrusted_schema_function(conn: sqlite3.Connection) -> str | None:
@@ -68,7 +44,8 @@ def schema_is_trusted(conn: sqlite3.Connection) -> bool:
 def configure_connection(
     conn: sqlite3.Connection, hooks: Iterable[ConnectionHook] = (), *, trust_schema: bool = False
 ) -> None:
-    """Make `conn` query-only, distrust schema code, decode any text, and run the registration hooks.
+    """Make `conn` query-only, distrust schema code, guard every statement, decode any text, and run the
+    registration hooks (functions they register must be allowed through `guard.allow_functions`).
 
     `trust_schema` is only for a database whose schema cannot load otherwise (see
     `untrusted_schema_function`); the function registry then registers no user functions on `conn`,
@@ -81,7 +58,7 @@ def configure_connection(
         conn.enable_load_extension(False)
     except AttributeError:  # Python built without extension support: already off.
         pass
-    conn.set_authorizer(snapshot_authorizer)
+    install_guard(conn)
     for hook in hooks:
         hook(conn)
 
@@ -92,10 +69,9 @@ def scratch_writes(conn: sqlite3.Connection) -> Iterator[None]:
 
     Only for statements the program itself wrote; never run user SQL inside this block.
     """
-    conn.set_authorizer(None)
-    conn.execute("PRAGMA query_only=OFF")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA query_only=ON")
-        conn.set_authorizer(snapshot_authorizer)
+    with unguarded(conn):
+        conn.execute("PRAGMA query_only=OFF")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA query_only=ON")

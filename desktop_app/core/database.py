@@ -29,6 +29,7 @@ from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.result_cache import ResultCache, approximate_size
 from desktop_app.core.snapshot import Snapshot
+from desktop_app.core.sqlite.guard import preparing, refused_error
 from desktop_app.core.sqlite_lib import DeclaredTypes
 
 T = TypeVar("T")
@@ -263,6 +264,9 @@ class Database:
         function_error = function_query_error(sqlite_conn, exc, sql)
         if function_error is not None:
             return function_error
+        refused = refused_error(sqlite_conn, exc, sql)
+        if refused is not None:
+            return refused
         if running.timed_out:
             return TimeLimitExceeded("The query ran past its time limit and was stopped.", sql=sql)
         if running.interrupted or text == "interrupted":
@@ -354,7 +358,8 @@ class Database:
             self._checkout() as (_conn, sqlite_conn, driver),
             self._statement_guard(sqlite_conn, sql, cancel, time_limit_s),
         ):
-            cursor = await driver.execute(sql, params)
+            with preparing(sqlite_conn, sql):
+                cursor = await driver.execute(sql, params)
             try:
                 names = [d[0] for d in cursor.description] if cursor.description else []
                 columns = ResultColumns(names, self._declared_types(sql, len(names)))

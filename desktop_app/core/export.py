@@ -30,7 +30,8 @@ from desktop_app.core.connection import decode_text
 from desktop_app.core.errors import Cancelled, ExportError, QueryError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.statements import ensure_read_only, locate_error, split_statements
+from desktop_app.core.sqlite.guard import check_user_sql, refused_error
+from desktop_app.core.statements import locate_error, split_statements
 
 Row = Sequence[Any]
 Page = Sequence[Row]
@@ -408,14 +409,20 @@ def export_query_csv(
         )
     if not path:
         raise ExportError("No file was chosen to export to.")
-    ensure_read_only(statements[0])
+    check_user_sql(statements[0])
     token = cancel if cancel is not None else CancelToken()
     unregister = token.on_cancel(conn.interrupt)  # stops SQLite mid-statement, e.g. a long sort
     cursor = conn.cursor()
     original_text_factory = conn.text_factory
 
     def run() -> ColumnsAndPages:
-        cursor.execute(statements[0].text, params)  # `select 1;;` would be refused as two statements
+        try:
+            cursor.execute(statements[0].text, params)  # `select 1;;` would be refused as two statements
+        except sqlite3.Error as exc:
+            refused = refused_error(conn, exc, sql)
+            if refused is not None:
+                raise refused from None
+            raise
         if cursor.description is None:
             raise QueryError("This statement returns no rows to export.", sql=sql)
         return [column[0] for column in cursor.description], _cursor_pages(cursor)

@@ -11,6 +11,7 @@ Errors raised by functions inside a query: see `functions_guard.function_query_e
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -39,6 +40,7 @@ from desktop_app.core.functions_user import (
     spec_keys,
 )
 from desktop_app.core.jobs import CancelToken
+from desktop_app.core.sqlite.guard import allow_functions, check_user_sql, refused_error
 from desktop_app.functions_api import FunctionSpec
 
 __all__ = [
@@ -102,6 +104,8 @@ class FunctionRegistry:
         self._generation = 0
         self._entries = _merge(None)
         self._registered: dict[int, tuple[int, frozenset[Key]]] = {}
+        self._schema_collations_allowed = False
+        self._withheld: frozenset[str] = frozenset()
         if user_file is not None:
             self.load(user_file)
 
@@ -119,6 +123,23 @@ class FunctionRegistry:
     def last_error(self) -> UserError | None:
         """Why the last load failed as a whole (syntax error, exception at import), or None."""
         return self._last_error
+
+    @property
+    def withheld_collations(self) -> frozenset[str]:
+        """The user's collations left unregistered because the database's schema names them (see `hook`)."""
+        return self._withheld
+
+    @property
+    def schema_collations_allowed(self) -> bool:
+        """True once the user chose to let the database's schema use their collations."""
+        return self._schema_collations_allowed
+
+    def allow_schema_collations(self, allowed: bool) -> None:
+        """Register the user's collations even where the schema names them (renew connections after)."""
+        with self._lock:
+            if allowed != self._schema_collations_allowed:
+                self._schema_collations_allowed = allowed
+                self._generation += 1
 
     @property
     def generation(self) -> int:
@@ -164,20 +185,28 @@ class FunctionRegistry:
         """Register every function and collation on `conn` (a `ConnectionHook`; safe to call again).
 
         A connection that trusts its schema gets the built-ins only: the database's views and generated
-        columns could otherwise call the user's Python code.
+        columns could otherwise call the user's Python code. For the same reason a user collation that the
+        schema names (an index, view or column `COLLATE x`) is left out unless the user allowed it:
+        `trusted_schema=OFF` keeps functions out of the schema, but not collations.
         """
         trusted = schema_is_trusted(conn)
         with self._lock:
             entries, generation = (_BUILTIN_ENTRIES if trusted else self._entries), self._generation
             previous = self._registered.get(id(conn), (0, frozenset()))[1]
+            allowed = self._schema_collations_allowed
+        withheld = set() if allowed else _user_collations_named_by_schema(conn, entries)
+        if withheld:
+            entries = {key: entry for key, entry in entries.items() if key not in withheld}
         clear_function_error(conn)
         stale = previous - entries.keys()
         complete = _remove_stale(conn, stale) if stale else True
         guarded: dict[int, object] = {}
         for key, entry in entries.items():
             _register(conn, key, entry, guarded)
+        allow_functions(conn, {key[1] for key in entries if key[0] == "function"})
         with self._lock:
             self._registered[id(conn)] = (generation if complete else -1, frozenset(entries) | stale)
+            self._withheld = frozenset(key[1] for key in withheld)
 
     def is_current(self, conn: sqlite3.Connection) -> bool:
         """True if `conn` has exactly the functions of the latest load.
@@ -224,12 +253,13 @@ def evaluate_expression(
 ) -> object:
     """Return the value of the SQL expression (the "Try it" box); QueryError with the function's message."""
     sql = f"SELECT {expression}"
+    check_user_sql(sql)
     unregister = cancel.on_cancel(conn.interrupt) if cancel is not None else None
     clear_function_error(conn)
     try:
         row = conn.execute(sql).fetchone()
     except (sqlite3.Error, sqlite3.Warning) as exc:
-        rewritten = function_query_error(conn, exc, sql)
+        rewritten = function_query_error(conn, exc, sql) or refused_error(conn, exc, sql)
         if rewritten is not None:
             raise rewritten from None
         if str(exc) == "interrupted" and cancel is not None and cancel.cancelled:
@@ -253,6 +283,32 @@ def _merge(user: UserFunctions | None) -> dict[Key, _Entry]:
 
 
 _BUILTIN_ENTRIES = _merge(None)
+
+
+#: `COLLATE name` in schema SQL: a bare, "double", [bracket], `backtick` or 'single' quoted name.
+_COLLATE_NAME = re.compile(
+    r"""\bCOLLATE\s+("(?:[^"]|"")+"|\[[^\]]+\]|`(?:[^`]|``)+`|'(?:[^']|'')+'|[\w$]+)""", re.IGNORECASE
+)
+
+
+def _user_collations_named_by_schema(conn: sqlite3.Connection, entries: dict[Key, _Entry]) -> set[Key]:
+    """Keys of the user's collations that the schema of `conn` names (so reading it could run them)."""
+    users = {
+        key for key, entry in entries.items() if key[0] == "collation" and entry.source != SOURCE_BUILTIN
+    }
+    if not users:
+        return set()
+    named: set[str] = set()
+    rows = conn.execute("SELECT sql FROM sqlite_schema WHERE sql LIKE '%collate%'").fetchall()
+    rows += conn.execute("SELECT sql FROM sqlite_temp_schema WHERE sql LIKE '%collate%'").fetchall()
+    for (sql,) in rows:
+        for match in _COLLATE_NAME.finditer(sql or ""):
+            name = match.group(1)
+            if name[0] in "\"'`[":
+                quote = name[0]
+                name = name[1:-1].replace(quote * 2, quote) if quote != "[" else name[1:-1]
+            named.add(name.lower())
+    return {key for key in users if key[1] in named}
 
 
 def _window_notes(loaded: UserFunctions) -> tuple[FunctionProblem, ...]:

@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
-from desktop_app.core.errors import ReadOnlyError
-
 # One alternative per SQLite token class that can hide a `;`; unterminated ones run to the end of the
 # text, as in SQLite. Everything else is a word or a single character.
 _TOKEN_PATTERN = r"""
@@ -209,30 +207,21 @@ def is_read_only(statement: Statement | str) -> bool:
     return statement_kind(statement) is not StatementKind.WRITE
 
 
-def _verb(statement: Statement | str) -> str:
+def statement_verb(statement: Statement | str) -> str:
+    """What the statement does, for a message: `INSERT`, `CREATE TABLE`, `PRAGMA settings`…"""
     text = statement.text if isinstance(statement, Statement) else statement
     tokens = _significant(list(tokenize(text)))
+    if not tokens:
+        return ""
     first = tokens[0].text.upper()
     if first == "WITH":
         return _main_verb_after_with(tokens)
     if first == "PRAGMA":
-        return "PRAGMA settings"
+        name = tokens[3:4] if len(tokens) > 2 and tokens[2].text == "." else tokens[1:2]  # schema.name
+        return f"PRAGMA {name[0].text}" if name else "PRAGMA"
     if first in ("CREATE", "DROP", "ALTER") and len(tokens) > 1 and tokens[1].kind == "word":
         return f"{first} {tokens[1].text.upper()}"
     return first
-
-
-def ensure_read_only(statement: Statement | str) -> None:
-    """Raise `ReadOnlyError` with a friendly message if the statement would change the snapshot."""
-    if is_read_only(statement):
-        return
-    sql = statement.text if isinstance(statement, Statement) else statement
-    raise ReadOnlyError(
-        f"The snapshot is read-only: {_verb(statement)} statements are not run. "
-        "The browser never changes the database; open a copy in another tool to edit it.",
-        sql=sql,
-        offset=statement.start if isinstance(statement, Statement) else 0,
-    )
 
 
 _NEAR = re.compile(r'near "(?P<token>.*)": syntax error', re.DOTALL)

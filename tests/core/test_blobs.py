@@ -25,10 +25,11 @@ from desktop_app.core.blobs import (
     read_blob_range,
     table_access,
 )
-from desktop_app.core.connection import configure_connection, snapshot_authorizer
+from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.jobs import CancelToken, Progress
 from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.sqlite.guard import unguarded
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 FAVICONS = Path("/work/shared/corpus/plaso/places.sqlite")
@@ -215,9 +216,8 @@ def test_emoji_table_in_attached_schema_is_read_with_blobopen(make_db: MakeDb, t
         build.execute('INSERT INTO "🦆 select" VALUES (?)', (PNG_HEADER,))
     build.close()
     conn = make_db()
-    conn.set_authorizer(None)  # snapshot connections refuse file ATTACHes; this test sets up a schema by hand
-    conn.execute('ATTACH ? AS "we\'ird"', (str(other),))
-    conn.set_authorizer(snapshot_authorizer)
+    with unguarded(conn):  # snapshot connections refuse file ATTACHes; this test sets up a schema by hand
+        conn.execute('ATTACH ? AS "we\'ird"', (str(other),))
     ref = BlobRef("we'ird", "🦆 select", "", 1)
     assert table_access(conn, "we'ird", "🦆 select").can_blobopen("")
     assert read_blob(conn, ref) == PNG_HEADER

@@ -25,11 +25,12 @@ from desktop_app.core.blob_export import (
     suggested_file_name,
 )
 from desktop_app.core.blobs import BlobRef, blob_sha256
-from desktop_app.core.connection import configure_connection, snapshot_authorizer
+from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import ExportError, UserError
 from desktop_app.core.jobs import CancelToken, Progress
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.sqlite.guard import unguarded
 
 MBTILES = Path("/work/shared/corpus/mbtiles/plain_1.mbtiles")
 FAVICONS = Path("/work/shared/corpus/plaso/places.sqlite")
@@ -138,12 +139,11 @@ def test_50_mb_blob_exports_with_flat_memory_and_same_hash(tmp_path: Path) -> No
 
 def test_hostile_names_from_the_database_stay_inside_the_folder(tmp_path: Path) -> None:
     conn = build_db(tmp_path / "db.sqlite", "CREATE TABLE t (name TEXT, b BLOB)")
-    conn.set_authorizer(None)  # test set-up writes through the snapshot connection
-    conn.execute("PRAGMA query_only = OFF")
-    conn.executemany("INSERT INTO t VALUES (?, ?)", [(name, PNG) for name in HOSTILE_NAMES])
-    conn.commit()
-    conn.execute("PRAGMA query_only = ON")
-    conn.set_authorizer(snapshot_authorizer)
+    with unguarded(conn):  # test set-up writes through the snapshot connection
+        conn.execute("PRAGMA query_only = OFF")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", [(name, PNG) for name in HOSTILE_NAMES])
+        conn.commit()
+        conn.execute("PRAGMA query_only = ON")
     out = tmp_path / "out" / "inner"
     result = export_column(conn, "t", "b", out, pattern="{name}{ext}")
     assert result.written == len(HOSTILE_NAMES) and result.failed == 0

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from desktop_app.core import export
-from desktop_app.core.connection import configure_connection, decode_text, snapshot_authorizer
+from desktop_app.core.connection import configure_connection, decode_text
 from desktop_app.core.errors import Cancelled, ExportError, QueryError, ReadOnlyError
 from desktop_app.core.export import (
     BlobEncoding,
@@ -29,6 +29,7 @@ from desktop_app.core.export import (
     export_query_csv,
 )
 from desktop_app.core.jobs import CancelToken, Progress
+from desktop_app.core.sqlite.guard import unguarded
 
 AWKWARD_TEXT = [
     "plain",
@@ -239,12 +240,11 @@ def test_output_is_byte_stable_across_runs(tmp_path: Path) -> None:
 
 def test_invalid_utf8_becomes_replacement_characters_without_repeating_rows(tmp_path: Path) -> None:
     conn = make_conn(tmp_path, [(i, f"row {i}") for i in range(2500)])
-    conn.set_authorizer(None)  # test set-up writes through the snapshot connection
-    conn.execute("PRAGMA query_only=OFF")
-    conn.execute("UPDATE t SET b = CAST(x'41ff42' AS TEXT) WHERE a = 2000")
-    conn.commit()
-    conn.execute("PRAGMA query_only=ON")
-    conn.set_authorizer(snapshot_authorizer)
+    with unguarded(conn):  # test set-up writes through the snapshot connection
+        conn.execute("PRAGMA query_only=OFF")
+        conn.execute("UPDATE t SET b = CAST(x'41ff42' AS TEXT) WHERE a = 2000")
+        conn.commit()
+        conn.execute("PRAGMA query_only=ON")
     target = tmp_path / "bad-text.csv"
     result = export_query_csv(conn, "SELECT a, b FROM t ORDER BY a", path=target)
     rows = read_csv(target)

@@ -22,6 +22,7 @@ from desktop_app.core.search import (
 )
 from desktop_app.core.search import index as index_module
 from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.sqlite.guard import unguarded
 
 from .test_search_db import build_big_table_database, build_search_database
 
@@ -94,8 +95,10 @@ def test_index_lives_in_its_own_memory_database_never_in_main(
         assert attached[index.schema].startswith("/search-")
         assert conn.execute("SELECT * FROM main.sqlite_schema").fetchall() == schema_before
         assert conn.execute("PRAGMA query_only").fetchone() == (1,)
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
             conn.execute("CREATE TABLE main.intruder (x)")
+        with unguarded(conn), pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("CREATE TABLE main.intruder (x)")  # query_only is back on under the guard
     finally:
         index.detach(conn)
         index.close()

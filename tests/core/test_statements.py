@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from desktop_app.core.errors import ReadOnlyError
+from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.statements import (
     Statement,
     StatementKind,
-    ensure_read_only,
     from_utf16_offset,
     is_read_only,
     locate_error,
@@ -200,7 +200,7 @@ def test_statement_at_after_the_last_statement_picks_the_last() -> None:
 def test_reading_statements_are_read_only(sql: str) -> None:
     assert statement_kind(sql) is StatementKind.READ
     assert is_read_only(sql)
-    ensure_read_only(sql)  # does not raise
+    check_user_sql(sql)  # does not raise
 
 
 @pytest.mark.parametrize(
@@ -250,12 +250,12 @@ def test_unrecognised_sql_is_left_for_sqlite_to_judge() -> None:
 def test_write_refusal_says_the_snapshot_is_read_only() -> None:
     statement = split_statements("select 1;\n  WITH x AS (SELECT 1) DELETE FROM t")[1]
     with pytest.raises(ReadOnlyError) as caught:
-        ensure_read_only(statement)
+        check_user_sql(statement)
     assert "read-only" in caught.value.message
     assert "DELETE" in caught.value.message
     assert caught.value.offset == statement.start
     with pytest.raises(ReadOnlyError, match="CREATE TABLE"):
-        ensure_read_only("create table t(a)")
+        check_user_sql("create table t(a)")
 
 
 def test_keyword_skips_leading_comments() -> None:

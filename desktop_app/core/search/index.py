@@ -40,6 +40,7 @@ from desktop_app.core.search.matching import Matcher
 from desktop_app.core.search.options import BLOB, INTEGER, REAL, TEXT, SearchOptions
 from desktop_app.core.search.results import Hit, Method, RowKey
 from desktop_app.core.search.schema import SearchTable, read_search_tables
+from desktop_app.core.sqlite.guard import attach_memory_database, detach_database
 from desktop_app.core.sqlite_lib import raise_memdb_limit
 
 #: Trigram MATCH (and LIKE) can use the index only for this many characters or more.
@@ -172,13 +173,12 @@ class SearchIndex:
     def attach(self, conn: sqlite3.Connection) -> None:
         """ATTACH the index to `conn` under `self.schema` (once per connection)."""
         if not self._attached(conn):
-            # A literal, not a parameter: the snapshot's authorizer only lets memdb URIs it can see attach.
-            conn.execute(f"ATTACH DATABASE {quote_string(self.uri)} AS {quote_identifier(self.schema)}")
+            attach_memory_database(conn, self.uri, self.schema)
 
     def detach(self, conn: sqlite3.Connection) -> None:
         """DETACH the index from `conn` if attached (no statement may be running on `conn`)."""
         if self._attached(conn):
-            conn.execute(f"DETACH DATABASE {quote_identifier(self.schema)}")
+            detach_database(conn, self.schema)
 
     def close(self) -> None:
         """Release the index; its memory goes once every connection that attached it detaches or closes."""

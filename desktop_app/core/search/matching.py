@@ -19,6 +19,7 @@ from desktop_app.core import regexes
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.search.options import SearchOptions
+from desktop_app.core.sqlite.guard import allow_functions
 
 #: The private SQL function the search registers on its connection while it runs.
 MATCH_FUNCTION = "_search_match"
@@ -111,6 +112,7 @@ class Matcher:
     def register(self, conn: sqlite3.Connection) -> None:
         """Register the private match function on `conn` (only needed for FUNCTION filtering)."""
         conn.create_function(MATCH_FUNCTION, 1, self.sql_function, deterministic=True)
+        allow_functions(conn, [MATCH_FUNCTION])
 
     @staticmethod
     def unregister(conn: sqlite3.Connection) -> None:

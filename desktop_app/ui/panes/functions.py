@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -120,6 +121,12 @@ class FunctionsPane(Pane):
         self.file_status = QLabel()
         self.file_status.setWordWrap(True)
         self.file_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.schema_collations_box = QCheckBox("Let this database's schema use my collations")
+        self.schema_collations_box.setToolTip(
+            "Off: a collation of yours that the database's schema names (in an index, a view or a column) "
+            "is not registered, so merely reading the database cannot run your code."
+        )
+        self.schema_collations_box.toggled.connect(self.allow_schema_collations)
         self.problem_list = QListWidget()
         self.problem_list.setWordWrap(True)
         self.problem_list.itemActivated.connect(self._show_problem_details)
@@ -133,6 +140,7 @@ class FunctionsPane(Pane):
         box.setContentsMargins(8, 4, 8, 6)
         box.addLayout(row)
         box.addWidget(self.file_status)
+        box.addWidget(self.schema_collations_box)
         box.addWidget(self.problem_list)
 
     # --- the list -----------------------------------------------------------------------------
@@ -237,6 +245,15 @@ class FunctionsPane(Pane):
         self.context.settings.remove(USER_FILE_KEY)
         return self._start_load("Unloading your functions", self.registry.unload)
 
+    def allow_schema_collations(self, allowed: bool) -> Job | None:
+        """Let (or stop) the database's schema reach the user's collations; connections are renewed."""
+        if allowed == self.registry.schema_collations_allowed:
+            return None
+        label = (
+            "Letting the schema use your collations" if allowed else "Keeping your collations from the schema"
+        )
+        return self._start_load(label, lambda: self.registry.allow_schema_collations(allowed))
+
     def _start_load(self, label: str, action: Callable[[], object]) -> Job:
         registry = self.registry
 
@@ -292,6 +309,25 @@ class FunctionsPane(Pane):
             self._add_problem(error.message, error.details, QStyle.StandardPixmap.SP_MessageBoxCritical)
         for problem in registry.problems:
             self._add_problem(str(problem), "", QStyle.StandardPixmap.SP_MessageBoxWarning)
+        withheld, allowed = registry.withheld_collations, registry.schema_collations_allowed
+        self.schema_collations_box.setVisible(bool(withheld) or allowed)
+        self.schema_collations_box.blockSignals(True)
+        self.schema_collations_box.setChecked(allowed)
+        self.schema_collations_box.blockSignals(False)
+        if withheld:
+            names = ", ".join(sorted(withheld))
+            self._add_problem(
+                f"Not registered for this database: your collation {names}. The database's schema names it "
+                "(in an index, a view or a column), so reading the database would run your code.",
+                "",
+                QStyle.StandardPixmap.SP_MessageBoxInformation,
+            )
+        elif allowed and path is not None:
+            self._add_problem(
+                "The database's schema may call your collations (you allowed it).",
+                "",
+                QStyle.StandardPixmap.SP_MessageBoxWarning,
+            )
         database = self.context.database
         if path is not None and database is not None and database.snapshot.schema_trusted:
             self._add_problem(

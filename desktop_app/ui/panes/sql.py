@@ -32,9 +32,9 @@ from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
 from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.statements import (
     Statement,
-    ensure_read_only,
     locate_error,
     split_statements,
     statement_at,
@@ -278,7 +278,8 @@ class SqlPane(Pane):
             started = time.perf_counter()
             try:
                 token.raise_if_cancelled()
-                ensure_read_only(item.sql)  # EXPLAIN of a write only describes it: allowed
+                # EXPLAIN of a write only describes it: allowed.
+                check_user_sql(Statement(item.sql, item.statement.start, item.statement.end))
                 outcome = await self._execute(database, item, token, tab, run_id)
             except Cancelled:
                 if self._shown(tab, run_id):
