@@ -18,7 +18,7 @@ from typing import Any
 
 from tests.bench.common import Figure
 
-BENCHES = ("snapshot", "browse", "sql", "search", "blobs")
+BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard")
 
 
 def as_figure(row: Figure | dict[str, Any]) -> Figure:
