@@ -195,6 +195,7 @@ class FunctionRegistry:
             previous = self._registered.get(id(conn), (0, frozenset()))[1]
             allowed = self._schema_collations_allowed
         withheld = set() if allowed else _user_collations_named_by_schema(conn, entries)
+        withheld_names = frozenset(entries[key].spec.name for key in withheld)
         if withheld:
             entries = {key: entry for key, entry in entries.items() if key not in withheld}
         clear_function_error(conn)
@@ -206,7 +207,7 @@ class FunctionRegistry:
         allow_functions(conn, {key[1] for key in entries if key[0] == "function"})
         with self._lock:
             self._registered[id(conn)] = (generation if complete else -1, frozenset(entries) | stale)
-            self._withheld = frozenset(key[1] for key in withheld)
+            self._withheld = withheld_names
 
     def is_current(self, conn: sqlite3.Connection) -> bool:
         """True if `conn` has exactly the functions of the latest load.

@@ -364,7 +364,7 @@ def test_a_collation_the_schema_names_is_not_registered_unless_allowed(
         with pytest.raises(sqlite3.OperationalError, match="no such collation sequence"):
             run(conn, "SELECT * FROM v")
         conn.close()
-        assert registry.withheld_collations == {"marker"}
+        assert registry.withheld_collations == {"MARKER"}
         assert not marker.exists()
         registry.allow_schema_collations(True)
         conn = snap.connect([registry.hook])
@@ -381,7 +381,7 @@ def test_cli_says_which_collation_it_kept_from_the_schema(tmp_path: Path, collat
     functions.write_text(MARKER_COLLATION.format(marker=str(marker)), encoding="utf-8")
     refused = run_cli("query", str(collation_db), "SELECT * FROM v", "--functions", str(functions))
     assert refused.returncode == 1
-    assert "note: your collation marker is not registered" in refused.stderr
+    assert "note: your collation MARKER is not registered" in refused.stderr
     assert not marker.exists()
     allowed = run_cli(
         "query",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import textwrap
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,12 @@ def make_settings(tmp_path: Path) -> QSettings:
 
 @asynccontextmanager
 async def functions_pane(
-    qtbot: Any, tmp_path: Path, *, with_database: bool = True, settings: QSettings | None = None
+    qtbot: Any,
+    tmp_path: Path,
+    *,
+    with_database: bool = True,
+    settings: QSettings | None = None,
+    build: Callable[[Path], Path] = make_database,
 ) -> AsyncIterator[FunctionsPane]:
     """A shown Functions pane whose context has the database of `make_database` (or none)."""
     context = AppContext(settings or make_settings(tmp_path))
@@ -112,7 +117,7 @@ async def functions_pane(
     assert isinstance(registry, FunctionRegistry)
     snapshot = database = None
     if with_database:
-        snapshot = await asyncio.to_thread(open_snapshot, make_database(tmp_path / "people.db"))
+        snapshot = await asyncio.to_thread(open_snapshot, build(tmp_path / "people.db"))
         database = Database(snapshot, hooks=[registry.hook])
         context.set_database(database, await database.run_sync(read_catalog))
     try:
@@ -385,3 +390,33 @@ def test_values_are_shown_with_their_sqlite_type() -> None:
     assert describe_value(2.5) == ("2.5", "real")
     assert describe_value(b"\x00\xff") == ("x'00 ff'", "blob, 2 bytes")
     assert describe_value("x" * 3000)[1] == "text, 3,000 characters"
+
+
+def make_collated_database(path: Path) -> Path:
+    """People's names in a column whose schema names the user's collation BACKWARDS."""
+    with sqlite3.connect(path) as conn:
+        conn.create_collation("BACKWARDS", lambda a, b: (a < b) - (a > b))
+        conn.execute("CREATE TABLE people (name TEXT COLLATE BACKWARDS, n INTEGER)")
+        conn.executemany("INSERT INTO people VALUES (?, ?)", [("ada", 1), ("grace", 2)])
+    conn.close()
+    return path
+
+
+async def test_a_collation_named_by_the_schema_waits_for_the_users_consent(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    async with functions_pane(qtbot, tmp_path, build=make_collated_database) as pane:
+        assert not pane.schema_collations_box.isVisible()
+        await load(pane, write_user_file(tmp_path))
+        await wait_for(lambda: pane.schema_collations_box.isVisible(), message="the consent box")
+        problems = [pane.problem_list.item(i).text() for i in range(pane.problem_list.count())]
+        assert any("your collation BACKWARDS" in text for text in problems), problems
+        assert not pane.schema_collations_box.isChecked()
+        refused = await evaluate(pane, "(SELECT min(name) FROM people)")
+        assert refused == "no such collation sequence: BACKWARDS"
+        pane.schema_collations_box.setChecked(True)
+        await wait_for(lambda: pane._loading is None, message="renewing connections")
+        await settled(pane)
+        assert await evaluate(pane, "(SELECT min(name) FROM people)") == ("grace", "text, 5 characters")
+        problems = [pane.problem_list.item(i).text() for i in range(pane.problem_list.count())]
+        assert any("may call your collations (you allowed it)" in text for text in problems), problems
