@@ -11,8 +11,10 @@ class Limits:
 
     #: Pages copied per step of the backup; ~50 progress ticks for 200 MB.
     backup_pages_per_step: int = 1024
-    #: memdb's size cap requested at start-up (SQLITE_CONFIG_MEMDB_MAXSIZE); 0 = leave SQLite's 1 GiB.
-    memdb_max_bytes: int = 1 << 40
+    #: memdb's size cap, set on each snapshot (SQLITE_FCNTL_SIZE_LIMIT). Just under 2 GiB: memdb grows its
+    #: buffer by doubling up to this cap, and SQLite refuses any one allocation of 0x7fffff00 bytes or more
+    #: (a higher cap made every file past 1 GiB fail at its next doubling). Larger files open direct.
+    memdb_max_bytes: int = 0x7FFF0000
     #: Share of available RAM a snapshot may take before we open in direct read-only mode.
     snapshot_ram_share: float = 0.5
     #: Readers in the connection pool.

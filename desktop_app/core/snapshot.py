@@ -149,7 +149,7 @@ def open_snapshot(
             try:
                 snapshot_uri, keeper = _copy_into_memory(read_from, source.name, progress, cancel)
             except _MemoryFull:
-                direct_reason = "the database is larger than the memory database can hold"
+                direct_reason = "the database did not fit in memory"
         if direct_reason is not None:
             notes.append(f"Direct read-only mode: {direct_reason}.")
             mode, snapshot_uri, keeper = SnapshotMode.DIRECT, _readonly_uri(read_from), None
@@ -319,9 +319,12 @@ def _copy_into_memory(
         keeper.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.Error as exc:
         keeper.close()
-        if "full" in str(exc).lower():
+        if "full" in str(exc).lower() or "out of memory" in str(exc).lower():
             raise _MemoryFull() from exc
         raise _open_error(exc, name) from None
+    except MemoryError as exc:  # the machine ran out part way: the file can still be read in place
+        keeper.close()
+        raise _MemoryFull() from exc
     except BaseException:
         keeper.close()
         raise

@@ -353,3 +353,30 @@ def test_extension_loading_is_off(tmp_path: Path) -> None:
         conn.execute("SELECT load_extension('/nonexistent/ext')")
     conn.close()
     snap.close()
+
+
+def test_running_out_of_memory_while_copying_falls_back_to_direct_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_db(tmp_path / "a.db")
+    before = folder_state(tmp_path)
+
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError()
+
+    monkeypatch.setattr(snapshot_module, "_backup_with_progress", exhausted)
+    snap = open_snapshot(source)
+    try:
+        assert snap.mode is SnapshotMode.DIRECT
+        assert any("did not fit in memory" in note for note in snap.notes)
+        conn = snap.connect()
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 100
+        conn.close()
+    finally:
+        snap.close()
+    assert folder_state(tmp_path) == before
+
+
+def test_the_memory_cap_stays_below_sqlites_largest_allocation() -> None:
+    # memdb doubles its buffer up to the cap; SQLite refuses one allocation of 0x7fffff00 bytes or more.
+    assert snapshot_module.LIMITS.memdb_max_bytes < 0x7FFFFF00
