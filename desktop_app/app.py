@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snapshot-browser", description="Browse a SQLite database safely.")
     parser.add_argument("file", nargs="?", help="database file or file:// URI to open")
     parser.add_argument("--demo", action="store_true", help="open the built-in demo database")
+    parser.add_argument(
+        "--table", "-t", metavar="NAME", help="show this table in Browse once the file is open"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--install-desktop-entry",
@@ -90,7 +93,10 @@ def initial_path(args: argparse.Namespace) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the GUI; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.table is not None and not (args.file or args.demo):
+        parser.error("--table needs a FILE (or --demo) to open")
     handled = _desktop_entry_command(args)
     if handled is not None:
         return handled
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finish_start_up()
     app.installEventFilter(FileOpenFilter(window, app))
     if args.demo:
-        window.open_demo()
+        window.open_demo(table=args.table)
     else:
         try:
             path = initial_path(args)
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             show_user_error(window, "Cannot open the file", exc)
             path = None
         if path:
-            window.open_path(path)
+            window.open_path(path, table=args.table)
     with loop:
         loop.run_until_complete(quitting.wait())
         loop.run_until_complete(wait_for_closing_windows())

@@ -28,6 +28,7 @@ from desktop_app import __version__
 from desktop_app.core.errors import UserError
 from desktop_app.core.logs import log_directory
 from desktop_app.core.snapshot import SnapshotMode
+from desktop_app.core.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export, table_export_sql
 from desktop_app.ui.pane_registry import create_panes
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._saved_state: dict[str, Any] | None = None
+        self._start_table: str | None = None  # asked for on the command line, shown once the file is open
         self._refresh_recent()
         self._update_title()
         WINDOWS.append(self)
@@ -158,18 +160,20 @@ class MainWindow(QMainWindow):
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
 
-    def open_path(self, path: str | Path) -> None:
-        """Open `path` here, or in a new window when this one already shows a database."""
+    def open_path(self, path: str | Path, table: str | None = None) -> None:
+        """Open `path` here, or in a new window when this one already shows a database; then show `table`
+        in Browse when given."""
         if self.session.snapshot is not None or self.session.busy:
             other = MainWindow(self.settings)
             other.show()
-            other.open_path(path)
+            other.open_path(path, table)
             return
+        self._start_table = table
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
         self.session.open(path)
 
-    def open_demo(self) -> None:
-        """Build the demo database on first use (a job with progress) and open it."""
+    def open_demo(self, table: str | None = None) -> None:
+        """Build the demo database on first use (a job with progress) and open it (at `table`, if given)."""
         from desktop_app.core.demo import ensure_demo_database
 
         async def work(job: Any) -> Path:
@@ -180,7 +184,7 @@ class MainWindow(QMainWindow):
         self.context.jobs.start(
             "Preparing the demo database",
             work,
-            on_done=self.open_path,
+            on_done=lambda path: self.open_path(path, table),
             on_error=lambda error: show_user_error(self, "Demo database", error),
         )
 
@@ -267,7 +271,27 @@ class MainWindow(QMainWindow):
                 if name in self.panes:
                     self.panes[name].restore_state(state)
         elif self.context.catalog is not None:
+            asked, self._start_table = self._start_table, None
             tables = self.context.catalog.visible_tables()
+            if asked is not None:
+                # SQLite's names ignore ASCII case: `-t track` finds "Track".
+                found = self.context.catalog.table(asked) or next(
+                    (t for t in tables if t.name.lower() == asked.lower()), None
+                )
+                if found is not None:
+                    self.browse_table(found.name)
+                    return
+            if asked is not None:
+                names = ", ".join(visible_name(t.name) for t in tables[:20]) or "none"
+                more = f" and {len(tables) - 20} more" if len(tables) > 20 else ""
+                show_user_error(
+                    self,
+                    "No such table",
+                    UserError(
+                        f"“{snapshot.path.name}” has no table or view “{visible_name(asked)}”. "
+                        f"Its tables: {names}{more}."
+                    ),
+                )
             # Start on an ordinary table with a plain name: "" or a broken view is a poor first view.
             first = next((t for t in tables if t.name.strip() and not t.error), tables[0] if tables else None)
             if first is not None:

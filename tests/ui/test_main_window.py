@@ -220,3 +220,43 @@ async def test_exporting_a_table_from_the_tree_writes_every_row(
     with target.open(newline="", encoding="utf-8-sig") as handle:
         assert len(list(csv.reader(handle))) == 2155 + 1
     await close_window(window)
+
+
+async def test_table_asked_for_at_start_is_shown_in_browse(
+    qtbot: object, corpus: Path, tmp_path: Path
+) -> None:
+    window = make_window(tmp_path)
+    window.open_path(corpus / "chinook" / "Chinook_Sqlite.sqlite", table="invoiceline")
+    browse = window.panes["browse"]
+    await wait_for(lambda: getattr(browse, "table", None) is not None, message="a table in Browse")
+    assert browse.table.name == "InvoiceLine"  # type: ignore[attr-defined]
+    assert window.tabs.currentWidget() is browse
+    assert not open_message_boxes()
+    await close_window(window)
+
+
+async def test_unknown_table_at_start_says_so_and_shows_the_first_table(
+    qtbot: object, corpus: Path, tmp_path: Path
+) -> None:
+    window = make_window(tmp_path)
+    window.open_path(corpus / "chinook" / "Chinook_Sqlite.sqlite", table="Nope\u202e")
+    browse = window.panes["browse"]
+    await wait_for(lambda: open_message_boxes(), message="the message")
+    text = open_message_boxes()[0].text()
+    assert "has no table or view “Nope⟨U+202E⟩”" in text and "Album" in text
+    await wait_for(lambda: getattr(browse, "table", None) is not None, message="a table in Browse")
+    assert browse.table.name == "Album"  # type: ignore[attr-defined]
+    for box in open_message_boxes():
+        box.close()
+    await close_window(window)
+
+
+def test_table_option_needs_a_file(capsys: object) -> None:
+    import pytest
+
+    from desktop_app.app import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--table", "Track"])
+    assert exited.value.code == 2
+    assert "--table needs a FILE" in capsys.readouterr().err  # type: ignore[attr-defined]
