@@ -63,7 +63,7 @@ _SETTINGS = "search/"
 _OPTIONS = (
     ("case_sensitive", "Case-sensitive", "Match upper and lower case exactly"),
     ("whole_word", "Whole word", "Only matches not touching a letter, digit or _"),
-    ("regex", "Regular expression", "The text is a Python regular expression"),
+    ("regex", "Regular expression", "The text is a regular expression (RE2 syntax)"),
     ("include_blobs", "Blobs as text", "Also match blob bytes read as text"),
     ("include_numbers", "Numbers", "Also match integers and reals by their text, e.g. 3.5"),
     ("include_views", "Views", "Also search views (their rows have no key to open)"),
