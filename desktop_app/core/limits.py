@@ -81,6 +81,8 @@ class Limits:
     progress_interval_s: float = 0.1
     #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).
     migration_files_walked: int = 50_000
+    #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
+    migration_file_max_bytes: int = 8 << 20
 
 
 LIMITS = Limits()
