@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core import regexes
 from desktop_app.core.catalog import TableKind
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
@@ -102,6 +103,8 @@ class SearchPane(Pane):
             box.setChecked(self._setting(name, False))
             box.toggled.connect(lambda on, n=name: self._on_option_toggled(n, on))
             self.checks[name] = box
+        if not regexes.available():  # the window still works; say why a regular expression will not
+            self.checks["regex"].setToolTip(regexes.unavailable_message())
         self.scope = QComboBox()
         self.scope.addItems(["All tables", "Chosen tables and columns"])
         self.scope.currentIndexChanged.connect(self._on_scope_changed)
