@@ -13,6 +13,7 @@ from desktop_app.core.migrations import (
     MigrationReport,
     PendingReport,
     ToolStatus,
+    incomplete_note,
     known_tools,
     migration_status,
 )
@@ -110,6 +111,9 @@ def _history_cell(row: AppliedMigration, column: str) -> str:
 
 def _print_pending(pending: PendingReport) -> None:
     print(f"  folder: {pending.folder}")
+    note = incomplete_note(pending)
+    if note is not None:
+        print(f"  warning: {note}")
     if pending.compared:
         print(f"  pending ({len(pending.pending)}):" if pending.pending else "  pending: none")
         for item in pending.pending:
@@ -132,6 +136,10 @@ def _print_pending(pending: PendingReport) -> None:
                 state = "applied" if migration.applied else "not applied"
                 down = "with down" if migration.down is not None else "no down"
                 print(f"    {migration.version}  {migration.name or ''}  {state}, {down}  {migration.source}")
+    if pending.skipped:
+        print(f"  not read ({len(pending.skipped)}):")
+        for skipped in pending.skipped:
+            print(f"    {skipped.path}  {skipped.reason}")
     for note in pending.notes:
         print(f"  note: {note}")
 

@@ -216,29 +216,28 @@ class Mode:
 # --- text ---------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=LIMITS.function_cache_entries)
+@functools.lru_cache(maxsize=LIMITS.regex_cached_patterns)
 def compile_pattern(pattern: str) -> regexes.Pattern:
-    """Compile a regular expression (cached); a bad pattern raises ValueError with a readable message."""
+    """Compile a regular expression with RE2 (cached); one that cannot run raises ValueError saying why."""
     try:
         return regexes.compile_user_pattern(pattern)
-    except regexes.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    except regexes.RegexError as exc:
+        if not regexes.available():
+            raise ValueError(exc.message) from None
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc.message}") from None
 
 
 @scalar(
     "regexp",
     deterministic=True,
-    doc="1 if TEXT contains a match of the Python regular expression PATTERN, else 0; "
+    doc="1 if TEXT contains a match of the regular expression PATTERN (RE2 syntax, linear time), else 0; "
     "`TEXT REGEXP PATTERN` calls it. Use (?i) for a case-insensitive match.",
 )
 def regexp(pattern: object, text: object) -> int | None:
     pattern_text, subject = as_text(pattern), as_text(text)
     if pattern_text is None or subject is None:
         return None
-    try:
-        return 1 if regexes.search(compile_pattern(pattern_text), subject) else 0
-    except regexes.RegexTimeout as exc:
-        raise ValueError(exc.message) from None
+    return 1 if compile_pattern(pattern_text).search(subject) else 0
 
 
 @scalar(

@@ -51,9 +51,13 @@ class Limits:
     search_snippet_chars: int = 120
     #: Longest a found search hit waits before its batch is handed over (seconds).
     search_batch_s: float = 0.1
-    #: Longest one regular expression may run on one value (seconds): a pattern with nested quantifiers
-    #: can backtrack for hours, and a match cannot be interrupted part-way.
-    regex_value_timeout_s: float = 0.5
+    #: Memory budget of one compiled regular expression (RE2's max_mem: its program and matching caches);
+    #: a larger pattern is refused.
+    regex_max_mem_bytes: int = 8 << 20
+    #: Longest regular expression accepted (characters).
+    regex_pattern_max_chars: int = 10_000
+    #: Compiled regular expressions the `regexp()` SQL function keeps (each up to regex_max_mem_bytes).
+    regex_cached_patterns: int = 16
     #: Databases at most this large get the instant search index built automatically (≈1 µs a character
     #: of text to build: 8 MB is a few seconds in the background; larger ones build on request).
     auto_index_max_bytes: int = 8 << 20
@@ -71,7 +75,7 @@ class Limits:
     blob_sniff_bytes: int = 512
     #: Longest exported file name in UTF-8 bytes (filesystems allow 255; room is left for " (n)").
     blob_file_name_max_bytes: int = 200
-    #: Entries kept by each cache of the built-in SQL functions (compiled regexps, normalized text).
+    #: Entries kept by the cache of the built-in `normalize()` SQL function.
     function_cache_entries: int = 4096
     #: Queries kept in the SQL pane's history (newest first).
     sql_history_entries: int = 200
@@ -79,6 +83,8 @@ class Limits:
     progress_interval_s: float = 0.1
     #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).
     migration_files_walked: int = 50_000
+    #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
+    migration_file_max_bytes: int = 8 << 20
 
 
 LIMITS = Limits()

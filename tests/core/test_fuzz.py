@@ -12,8 +12,6 @@ import asyncio
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.cli import main as cli_main
@@ -33,10 +31,8 @@ from desktop_app.core.errors import DatabaseOpenError, UserError
 from desktop_app.core.export import export_query_csv
 from desktop_app.core.filters import parse_filter, where_clause
 from desktop_app.core.functions import FunctionRegistry
-from desktop_app.core.functions_guard import take_function_error
 from desktop_app.core.paging import TablePager
 from desktop_app.core.quoting import quote_identifier
-from desktop_app.core.regexes import RegexTimeout
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
 from desktop_app.core.snapshot import Snapshot, open_snapshot
 from desktop_app.core.statements import (
@@ -403,8 +399,6 @@ def test_random_search_only_raises_user_errors(
     use_fts: bool,
     with_index: bool,
 ) -> None:
-    # A nested quantifier over long text backtracks for ever (see test_catastrophic_regex_can_be_stopped).
-    assume(not (regex and any(q in text for q in ("+", "*", "{"))))
     options = SearchOptions(
         text,
         case_sensitive=case_sensitive,
@@ -439,58 +433,18 @@ def _search_index(service: Service) -> SearchIndex:
     return _INDEXES[key]
 
 
-# Found by fuzzing: Python's re ran a nested-quantifier pattern for ever holding the GIL (now `regex`,
-# with a time limit per value and the GIL released).
-def test_catastrophic_regex_can_be_stopped(tmp_path: Path) -> None:
-    path = build_hostile(tmp_path, "values")  # holds a 70,000-character value of "x"
-    script = f"""
-import threading, time
-from desktop_app.core.snapshot import open_snapshot
-from desktop_app.core.search import collect, SearchOptions
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.errors import UserError
-conn = open_snapshot({str(path)!r}).connect()
-token = CancelToken()
-def run():
-    try:
-        collect(conn, SearchOptions("(x+x+)+y", regex=True), cancel=token)
-    except UserError as exc:
-        print(exc.message)
-worker = threading.Thread(target=run, daemon=True)
-start = time.perf_counter()
-worker.start()
-gap, last = 0.0, start
-while last - start < 0.3:  # the main thread (the UI's, in the app) must keep running meanwhile
-    time.sleep(0.01)
-    now = time.perf_counter()
-    gap, last = max(gap, now - last), now
-token.cancel()
-worker.join(1.0)
-print("stopped" if not worker.is_alive() else "still running")
-print(f"gap {{gap:.3f}}")
-"""
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=4, check=False
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("the search froze the whole process (the GIL never came back)")
-    lines = result.stdout.strip().splitlines()
-    assert lines[:2] == ["Stopped.", "stopped"], result.stdout + result.stderr
-    assert float(lines[2].split()[1]) < 0.2, "the match held the GIL: the main thread could not run"
-
-
-def test_catastrophic_regex_ends_with_a_message_in_search_and_in_sql(tmp_path: Path) -> None:
-    snapshot = open_snapshot(build_hostile(tmp_path, "values"))
+# Found by fuzzing: Python's re ran a nested-quantifier pattern for ever holding the GIL. RE2 matches in
+# linear time, so the pattern simply finishes (pytest-timeout is the bound here, not a timed assertion).
+def test_nested_quantifier_on_a_long_value_finishes_in_search_and_in_sql(tmp_path: Path) -> None:
+    snapshot = open_snapshot(build_hostile(tmp_path, "values"))  # holds a 70,000-character value of "x"
     conn = snapshot.connect([FunctionRegistry().hook])
     try:
-        with pytest.raises(RegexTimeout, match="took longer than"):
-            collect(conn, SearchOptions("(x+x+)+y", regex=True))
-        with pytest.raises(sqlite3.OperationalError):
-            conn.execute("SELECT count(*) FROM mixed WHERE v REGEXP '(x+x+)+y'").fetchall()
-        failure = take_function_error(conn)
-        assert failure is not None and "took longer than" in failure.message
-        assert conn.execute("SELECT 1").fetchone() == (1,)
+        # `(x+x+)+y` matches exactly the values holding "xxy" (as blobs: some text is not UTF-8).
+        expected = conn.execute("SELECT count(*) FROM mixed WHERE instr(CAST(v AS BLOB), 'xxy')").fetchone()
+        found = conn.execute("SELECT count(*) FROM mixed WHERE CAST(v AS BLOB) REGEXP '(x+x+)+y'")
+        assert found.fetchone() == expected
+        assert collect(conn, SearchOptions("(x+x+)+y", regex=True, tables=("mixed",))).hits == []
+        assert len(collect(conn, SearchOptions("(x+x+)+", regex=True, tables=("mixed",))).hits) > 0
     finally:
         conn.close()
         snapshot.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +17,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.migrations import known_tools
+from desktop_app.core.migrations import pending as pending_module
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.migrations import MigrationsPane, folder_setting_key
 from tests.fixtures import database_over
@@ -286,3 +290,51 @@ async def test_a_failed_read_is_shown_in_the_pane(qtbot: Any, tmp_path: Path, mo
         await settled(pane)
         assert pane.message.text() == "The folder cannot be read."
         assert pane.details_button.isVisibleTo(pane)
+
+
+async def test_folder_walk_that_skipped_files_or_hit_a_limit_shows_a_note(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(
+        pending_module, "LIMITS", dataclasses.replace(pending_module.LIMITS, migration_files_walked=3)
+    )
+    path = rails(tmp_path / "app.db", ["20240101000001"])
+    migrate = tmp_path / "project" / "db" / "migrate"
+    migrate.mkdir(parents=True)
+    (migrate / "20240101000001_create_users.rb").write_text("class M < ActiveRecord::Migration; end\n")
+    os.mkfifo(migrate / "20240101000002_pipe.rb")
+    (migrate / "20240101000003_zero.rb").symlink_to("/dev/zero")
+    (migrate / "20240101000004_more.rb").write_text("class N < ActiveRecord::Migration; end\n")
+    async with pane_over(qtbot, path, settings_in(tmp_path)) as pane:
+        pane.set_folder(str(tmp_path / "project"))
+        await settled(pane)
+        pane.detail.tabs.setCurrentIndex(1)
+        view = pane.detail.pending
+        assert view.walk_note_box.isVisibleTo(pane)
+        lines = view.walk_note.text().splitlines()
+        assert lines[0] == (
+            f"⚠ Possibly incomplete: the walk of {migrate} stopped after 3 files (migration_files_walked). "
+            "Pending, missing and heads may be incomplete."
+        )
+        assert "possibly incomplete" in pane.detail.tabs.tabText(1)
+        assert "pending?" in tool_list_texts(pane)[0]
+        pane.grab().save(str(Path(tempfile.gettempdir()) / "migrations_walk_note.png"))
+
+        monkeypatch.setattr(
+            pending_module, "LIMITS", dataclasses.replace(pending_module.LIMITS, migration_files_walked=50)
+        )
+        pane.refresh()
+        await settled(pane)
+        assert view.walk_note.text() == (
+            "⚠ 2 files named like a migration were not read (listed under “Not read”)."
+        )
+        not_read = view.tree.topLevelItem(view.tree.topLevelItemCount() - 1)
+        assert [
+            (not_read.child(i).text(0), not_read.child(i).text(1)) for i in range(not_read.childCount())
+        ] == [
+            ("20240101000002_pipe.rb", "a named pipe (FIFO), not a regular file"),
+            ("20240101000003_zero.rb", "a link to /dev/zero, outside the project folder"),
+        ]
+        assert pane.detail.tabs.tabText(1) == "Pending (1)"
+        assert tool_list_texts(pane)[0].endswith("1 applied · 1 pending")
+        pane.grab().save(str(Path(tempfile.gettempdir()) / "migrations_skipped_note.png"))

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
+from desktop_app.core import regexes
 from desktop_app.core.catalog import read_catalog
 from desktop_app.core.database import Database
 from desktop_app.core.search import Hit, HitBatch, Method, SearchFinished, SearchOptions
@@ -176,6 +177,31 @@ async def test_invalid_regular_expression_is_shown_inline(qtbot: Any, tmp_path: 
         pane.query.setText("need(le)")
         await run_search(pane)
         assert "Invalid" not in pane.message.text() and pane.results.hit_count > 0
+
+
+async def test_unsupported_regular_expression_names_the_construct_inline(qtbot: Any, tmp_path: Path) -> None:
+    async with search_pane(qtbot, tmp_path, build_database(tmp_path / "s.db")) as pane:
+        pane.checks["regex"].setChecked(True)
+        pane.query.setText(r"(n)\1")
+        pane.search_now()
+        assert not pane.searching
+        assert "RE2 syntax, which does not support backreferences" in pane.message.text()
+
+
+async def test_without_re2_the_pane_says_how_to_get_regular_expressions_and_plain_search_works(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(regexes, "re2", None)
+    async with search_pane(qtbot, tmp_path, build_database(tmp_path / "s.db")) as pane:
+        assert pane.checks["regex"].toolTip() == regexes.unavailable_message()
+        pane.checks["regex"].setChecked(True)
+        pane.query.setText("needle")
+        pane.search_now()
+        assert not pane.searching
+        assert "pip install google-re2" in pane.message.text()
+        pane.checks["regex"].setChecked(False)
+        await run_search(pane, "needle")
+        assert pane.results.hit_count > 0
 
 
 @pytest.mark.parametrize("text", ['"draft" NEAR', "NEAR-by -minus *star", '"quotes"'])

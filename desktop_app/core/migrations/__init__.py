@@ -20,9 +20,10 @@ from desktop_app.core.migrations.model import (
     MigrationReport,
     PendingReport,
     ReversibleMigration,
+    SkippedFile,
     ToolStatus,
 )
-from desktop_app.core.migrations.pending import check_folder
+from desktop_app.core.migrations.pending import check_folder, incomplete_note, walking
 from desktop_app.core.migrations.reversible import read_reversible
 from desktop_app.core.migrations.spec import ConnectionFactory, FolderOptions, ReadContext, related_present
 from desktop_app.core.migrations.times import parse_time
@@ -36,9 +37,11 @@ __all__ = [
     "MigrationReport",
     "PendingReport",
     "ReversibleMigration",
+    "SkippedFile",
     "ToolStatus",
     "detect_tools",
     "flyway_checksum",
+    "incomplete_note",
     "known_tools",
     "migration_status",
     "parse_time",
@@ -92,7 +95,8 @@ def migration_status(
         progress(Progress(done, len(detections), detection.spec.label))
         status = _read_one(ctx, detection)
         if where is not None and detection.spec.compare is not None:
-            status.pending = detection.spec.compare(status, where, options)
+            with walking(where) as walk:
+                status.pending = walk.apply(detection.spec.compare(status, where, options))
         report.tools.append(status)
     progress(Progress(len(detections), len(detections), "done"))
     return report

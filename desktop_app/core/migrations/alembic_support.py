@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.migrations.model import AppliedMigration, DiskMigration, PendingReport, ToolStatus
-from desktop_app.core.migrations.pending import files_matching, nothing_found, read_bytes
+from desktop_app.core.migrations.pending import files_matching, nothing_found, read_bytes, skipped_files
 from desktop_app.core.migrations.spec import FolderOptions
 
 _PYTHON_FILE = re.compile(r"(?!__).+\.py")
@@ -164,6 +164,14 @@ class RevisionGraph:
 def compare_alembic(status: ToolStatus, folder: Path, options: FolderOptions) -> PendingReport:
     """Pending revisions, stored revisions missing from the folder, and the heads on disk."""
     where = versions_folder(folder)
+    if options.allow_import and _unsafe_to_import(where):
+        report = _compare_with_ast(status, where)
+        report.notes.insert(
+            0,
+            "Not imported: the folder holds revision files that cannot be read safely (listed as skipped); "
+            "read them with ast instead.",
+        )
+        return report
     if options.allow_import:
         try:
             return _compare_with_alembic(status, where, options)
@@ -174,6 +182,12 @@ def compare_alembic(status: ToolStatus, folder: Path, options: FolderOptions) ->
             )
             return report
     return _compare_with_ast(status, where)
+
+
+def _unsafe_to_import(where: Path) -> bool:
+    """True when a `.py` file alembic would load is not a regular file inside the project, or is too large:
+    alembic opens them itself (a FIFO would block it for ever)."""
+    return bool(skipped_files(where, _PYTHON_FILE, recursive=True))
 
 
 def _compare_with_ast(status: ToolStatus, where: Path) -> PendingReport:

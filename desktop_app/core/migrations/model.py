@@ -75,6 +75,14 @@ class ReversibleMigration(_Serialisable):
 
 
 @dataclass
+class SkippedFile(_Serialisable):
+    """A file named like a migration that was not read, and why (not a regular file, too large...)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
 class PendingReport(_Serialisable):
     """The folder compared with the history: not yet applied, applied but missing, changed since applied."""
 
@@ -88,6 +96,11 @@ class PendingReport(_Serialisable):
     notes: list[str] = field(default_factory=list)
     #: False when the folder holds no file of this tool (nothing was compared).
     compared: bool = True
+    #: Files named like a migration that were not read (FIFOs, devices, links leaving the folder, too large).
+    skipped: list[SkippedFile] = field(default_factory=list)
+    #: Why the folder was not read completely (a limit stopped the walk or a file was too large), else
+    #: None; pending, missing and heads may then be incomplete.
+    incomplete: str | None = None
 
 
 @dataclass

@@ -12,7 +12,6 @@ from typing import Any
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.regexes import RegexTimeout
 from desktop_app.core.search.index import SearchIndex
 from desktop_app.core.search.matching import FilterKind, Matcher
 from desktop_app.core.search.options import SearchOptions
@@ -161,8 +160,6 @@ def _search_table(
         except sqlite3.Error as exc:
             if cancel.cancelled:
                 raise Cancelled() from None
-            if matcher.timed_out:
-                raise RegexTimeout() from None
             if method is Method.FTS and report["hits"] == 0:
                 # The full-text table failed (e.g. its tokenizer is missing): scan instead.
                 note = f"full-text table not used: {exc}"

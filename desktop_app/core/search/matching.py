@@ -1,11 +1,12 @@
-"""Whether a value matches: a Python pattern has the final say (and gives the spans), SQL pre-filters rows.
+"""Whether a value matches: a compiled pattern has the final say (and gives the spans), SQL pre-filters rows.
 
 Every row SQLite returns is checked again in Python, so the SQL side only has to be a cheap superset:
 `GLOB` for case-sensitive text (measured ~1.5x faster than `instr()`, which is kept for needles GLOB
 cannot take), `LIKE` for case-insensitive ASCII text (SQLite's LIKE and lower() fold ASCII letters
 only, which is why the Python pattern folds ASCII only for an ASCII needle), and a private SQL function
-running the Python pattern for regular expressions and non-ASCII case-insensitive text (slow: a Python
-call per value; a LIKE on the needle's longest ASCII run goes first when there is one).
+running the pattern for regular expressions and non-ASCII case-insensitive text (slow: a Python
+call per value; a LIKE on the needle's longest ASCII run goes first when there is one). Regular
+expressions run on RE2 (see core/regexes.py); plain text on Python's `re`, escaped.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ _MIN_PREFILTER_CHARS = 2
 _CONTROL_TO_SPACE = {code: " " for code in (*range(0x20), 0x7F)}
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 _NON_WORD = "[^0-9A-Za-z_]"
-_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
 _PYTHON_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
 
 
@@ -66,18 +66,13 @@ class Matcher:
         self.options = options
         self.pattern = _compile(options)
         self.codec = _PYTHON_CODECS.get(encoding, "utf-8")
-        #: Set when the pattern ran out of time inside SQLite (where only a generic error gets out).
-        self.timed_out = False
         self.filter_kind, self.params, self._prefilter = _sql_filter(options)
 
-    def first_match(self, text: str) -> regexes.Match | None:
-        """The first non-empty match in `text` (empty matches of a regex such as `x*` do not count).
-
-        Raises `RegexTimeout` when the pattern runs too long on `text`.
-        """
-        for found in regexes.finditer(self.pattern, text):
-            if found.end() > found.start():
-                return found
+    def first_match(self, text: str) -> tuple[int, int] | None:
+        """The (start, end) of the first non-empty match in `text` (empty matches of `x*` do not count)."""
+        for start, end in self.pattern.spans(text):
+            if end > start:
+                return start, end
         return None
 
     def snippet(self, text: str, width: int = LIMITS.search_snippet_chars) -> Snippet | None:
@@ -85,29 +80,26 @@ class Matcher:
         first = self.first_match(text)
         if first is None:
             return None
-        start = max(0, first.start() - width // 3)
-        end = min(len(text), max(start + width, min(first.end(), first.start() + width)))
+        first_start, first_end = first
+        start = max(0, first_start - width // 3)
+        end = min(len(text), max(start + width, min(first_end, first_start + width)))
         prefix = "…" if start > 0 else ""
         suffix = "…" if end < len(text) else ""
         shift = len(prefix) - start
         spans = []
-        for found in regexes.finditer(self.pattern, text, first.start()):
-            if found.start() >= end:
+        for found_start, found_end in self.pattern.spans(text, first_start):
+            if found_start >= end:
                 break
-            if found.end() > found.start():
-                spans.append((found.start() + shift, min(found.end(), end) + shift))
+            if found_end > found_start:
+                spans.append((found_start + shift, min(found_end, end) + shift))
         body = text[start:end].translate(_CONTROL_TO_SPACE)
-        return Snippet(prefix + body + suffix, tuple(spans), first.start())
+        return Snippet(prefix + body + suffix, tuple(spans), first_start)
 
     def sql_function(self, raw: bytes | None) -> int:
         """The SQL function `_search_match(CAST(x AS BLOB))`: 1 when the value matches."""
         if raw is None:
             return 0
-        try:
-            return int(self.first_match(raw.decode(self.codec, "replace")) is not None)
-        except regexes.RegexTimeout:
-            self.timed_out = True
-            raise
+        return int(self.first_match(raw.decode(self.codec, "replace")) is not None)
 
     def register(self, conn: sqlite3.Connection) -> None:
         """Register the private match function on `conn` (only needed for FUNCTION filtering)."""
@@ -157,24 +149,13 @@ def _no_match(_value: object) -> None:
 
 
 def _compile(options: SearchOptions) -> regexes.Pattern:
-    flags = 0 if options.case_sensitive else regexes.IGNORECASE
-    global_flags = ""
-    if options.regex:
-        try:
-            regexes.compile_user_pattern(options.text, flags)
-        except regexes.error as exc:
-            where = f" at position {exc.pos + 1}" if exc.pos is not None else ""
-            raise UserError(f"Invalid regular expression: {exc.msg}{where}.") from None
-        leading = _GLOBAL_FLAGS.match(options.text)
-        global_flags = leading.group() if leading else ""  # must stay first once the pattern is wrapped
-        body = f"(?:{options.text[len(global_flags) :]})"
-    else:
-        body = re.escape(options.text)
-        if not options.case_sensitive and options.text.isascii():
-            body = f"(?a:{body})"  # fold ASCII letters only, like SQLite's LIKE
-    if options.whole_word:
-        body = rf"(?<!\w){body}(?!\w)"
-    return regexes.compile_user_pattern(global_flags + body, flags)
+    if not options.regex:
+        return regexes.compile_literal(
+            options.text, case_sensitive=options.case_sensitive, whole_word=options.whole_word
+        )
+    return regexes.compile_user_pattern(
+        options.text, case_sensitive=options.case_sensitive, whole_word=options.whole_word
+    )
 
 
 def like_pattern(text: str) -> str:

@@ -19,7 +19,7 @@ class SearchOptions:
 
     Case-insensitive matching folds Unicode case (`re.IGNORECASE`); for a needle that is all ASCII it
     folds ASCII letters only, exactly as SQLite's LIKE does, so scanning, full-text tables and the index
-    agree. `regex` uses Python's `re` syntax. `whole_word` means not touching a letter, digit or `_`.
+    agree. `regex` uses RE2 syntax (core/regexes.py). `whole_word` means not touching a letter, digit or `_`.
     """
 
     text: str

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core import regexes
 from desktop_app.core.catalog import TableKind
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
@@ -63,7 +64,7 @@ _SETTINGS = "search/"
 _OPTIONS = (
     ("case_sensitive", "Case-sensitive", "Match upper and lower case exactly"),
     ("whole_word", "Whole word", "Only matches not touching a letter, digit or _"),
-    ("regex", "Regular expression", "The text is a Python regular expression"),
+    ("regex", "Regular expression", "The text is a regular expression (RE2 syntax)"),
     ("include_blobs", "Blobs as text", "Also match blob bytes read as text"),
     ("include_numbers", "Numbers", "Also match integers and reals by their text, e.g. 3.5"),
     ("include_views", "Views", "Also search views (their rows have no key to open)"),
@@ -102,6 +103,8 @@ class SearchPane(Pane):
             box.setChecked(self._setting(name, False))
             box.toggled.connect(lambda on, n=name: self._on_option_toggled(n, on))
             self.checks[name] = box
+        if not regexes.available():  # the window still works; say why a regular expression will not
+            self.checks["regex"].setToolTip(regexes.unavailable_message())
         self.scope = QComboBox()
         self.scope.addItems(["All tables", "Chosen tables and columns"])
         self.scope.currentIndexChanged.connect(self._on_scope_changed)

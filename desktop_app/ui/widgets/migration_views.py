@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
@@ -27,7 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.migrations import AppliedMigration, PendingReport, ReversibleMigration, ToolStatus
+from desktop_app.core.migrations import (
+    AppliedMigration,
+    PendingReport,
+    ReversibleMigration,
+    ToolStatus,
+    incomplete_note,
+)
 
 #: (background, text) colours of a history row's state; the state is also spelled out in words.
 FAILED_COLOURS = ("#fde2e2", "#8a1010")
@@ -37,6 +44,7 @@ WARNING_TEXT = "#8a5a00"
 #: Extra columns that are the tracking table's own row key: no news for the user.
 _HIDDEN_EXTRAS = frozenset({"row_id"})
 _WARNING_STYLE = "#warnings { background: #fff4ce; border: 1px solid #e0c97f; border-radius: 4px; }"
+_WALK_NOTE_STYLE = _WARNING_STYLE.replace("#warnings", "#walk_note")
 _MAX_COLUMN_PX = 260
 _SHORT_CHECKSUM = 12
 _ColumnGetter = Any
@@ -76,7 +84,7 @@ def tool_summary(status: ToolStatus) -> str:
     counts = [f"{len(status.history)} applied"]
     pending = status.pending
     if pending is not None and pending.compared:
-        counts.append(f"{len(pending.pending)} pending")
+        counts.append(f"{len(pending.pending)} pending" + ("?" if pending.incomplete else ""))
         if pending.missing:
             counts.append(f"{len(pending.missing)} missing")
         if pending.checksum_mismatches:
@@ -236,6 +244,18 @@ class PendingView(QWidget):
         self.intro.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.intro.setWordWrap(True)
         self.intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        #: Says when the folder was not read completely or files named like migrations were not read.
+        self.walk_note = QLabel()
+        self.walk_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.walk_note.setWordWrap(True)
+        self.walk_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.walk_note_box = QFrame()
+        self.walk_note_box.setObjectName("walk_note")
+        self.walk_note_box.setStyleSheet(_WALK_NOTE_STYLE)
+        note_layout = QVBoxLayout(self.walk_note_box)
+        note_layout.setContentsMargins(10, 6, 10, 6)
+        note_layout.addWidget(self.walk_note)
+        self.walk_note_box.setVisible(False)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Migration", "Details", "File"])
         self.tree.setRootIsDecorated(True)
@@ -245,12 +265,14 @@ class PendingView(QWidget):
         header.setStretchLastSection(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.walk_note_box)
         layout.addWidget(self.intro)
         layout.addWidget(self.tree, 1)
 
     def show_pending(self, pending: PendingReport | None, folder: str | None) -> None:
         """Fill the view; `folder` None means the user has not chosen one yet."""
         self.tree.clear()
+        self._show_walk_note(pending)
         if folder is None:
             self._intro(
                 "Choose the project's migrations folder (above) to list migrations not applied yet, "
@@ -288,11 +310,30 @@ class PendingView(QWidget):
         )
         if pending.heads:
             self._section("Heads of the revision graph on disk", [(h, "", "") for h in pending.heads], None)
+        self._section(
+            "Not read (named like a migration)",
+            [(Path(item.path).name, item.reason, item.path) for item in pending.skipped],
+            ROLLED_BACK_COLOURS,
+        )
         self.tree.setVisible(self.tree.topLevelItemCount() > 0)
         self.tree.expandAll()
         for column in range(2):
             self.tree.resizeColumnToContents(column)
             self.tree.setColumnWidth(column, min(self.tree.columnWidth(column), _MAX_COLUMN_PX))
+
+    def _show_walk_note(self, pending: PendingReport | None) -> None:
+        lines = []
+        note = incomplete_note(pending) if pending is not None else None
+        if note is not None:
+            lines.append(f"⚠ {note}")
+        if pending is not None and pending.skipped:
+            count = len(pending.skipped)
+            lines.append(
+                f"⚠ {count} file{'s' if count != 1 else ''} named like a migration "
+                f"{'were' if count != 1 else 'was'} not read (listed under “Not read”)."
+            )
+        self.walk_note.setText("\n".join(lines))
+        self.walk_note_box.setVisible(bool(lines))
 
     def _intro(self, text: str) -> None:
         self.intro.setText(text)
@@ -469,4 +510,7 @@ def _pending_tab_title(pending: PendingReport | None) -> str:
     if pending is None or not pending.compared:
         return "Pending"
     problems = len(pending.missing) + len(pending.checksum_mismatches)
-    return f"Pending ({len(pending.pending)})" + (f" ⚠ {problems}" if problems else "")
+    count = (
+        f"{len(pending.pending)}, possibly incomplete" if pending.incomplete else str(len(pending.pending))
+    )
+    return f"Pending ({count})" + (f" ⚠ {problems}" if problems else "")
