@@ -14,6 +14,7 @@ from desktop_app.cli.functions import function_hooks
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
 from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.output_paths import ensure_not_source
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
+    if args.csv and args.csv != "-":
+        ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
     with open_connection(args.file, function_hooks(args.functions)) as conn:
         try:
             if args.csv:
@@ -88,7 +91,7 @@ def _export_csv(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
         for page in pages:
             writer.writerows(page)
         return 0
-    result = export_csv(pages, columns, args.csv, CsvOptions())
+    result = export_csv(pages, columns, args.csv, CsvOptions(), source_path=args.file)
     print(f"{result.rows:,} rows written to {result.path}", file=sys.stderr)
     return 0
 
