@@ -309,3 +309,31 @@ class OutputFolder:
         except (OSError, ValueError):
             return False
         return True
+
+
+def write_file(
+    path: str | os.PathLike[str], data: bytes, *, source_path: str | os.PathLike[str] | None = None
+) -> None:
+    """Write `data` to `path` whole, replacing a file there only once the new one is complete.
+
+    Written under a hidden temporary name in the same folder, then renamed; `path` may not be the
+    database at `source_path` or one of its sidecars (checked before and again right before the
+    rename). OSError is left to the caller to word.
+    """
+    source = SourceFiles.of(source_path) if source_path is not None else None
+    if source is not None:
+        source.check_path(path)
+    target = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    folder_path, name = os.path.split(target)
+    temp = f".{name[:64]}.{os.urandom(6).hex()}.part"
+    with OutputFolder(os.path.realpath(folder_path), source) as folder:
+        folder.check_name(name)
+        fd = folder.create(temp)
+        try:
+            with open(fd, "wb") as out:
+                out.write(data)
+            folder.check_name(name)
+            folder.replace(temp, name)
+        except BaseException:
+            folder.remove_quietly(temp)
+            raise
