@@ -218,6 +218,8 @@ def export_blobs(
     """
     name_pattern = parse_name_pattern(pattern)
     source_files = SourceFiles.of(source_path) if source_path is not None else None
+    if source_files is not None:  # a folder named like a sidecar would stop SQLite from making one
+        source_files.check_path(folder, hint="choose another folder")
     writer = FolderWriter(prepare_folder(folder), overwrite, source_files)
     try:
         return _BulkExport(conn, name_pattern, writer, skip_empty, total, progress, cancel).run(items)

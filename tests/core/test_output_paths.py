@@ -275,6 +275,18 @@ def test_blobs_out_into_the_source_folder_never_writes_the_source_or_its_sidecar
     assert state(db.parent) == before
 
 
+@pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
+def test_blobs_out_named_like_the_source_or_a_sidecar_is_refused_before_any_folder_is_made(
+    db: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = state(db.parent)
+    out = db.with_name(db.name + suffix)
+    assert main(["blobs", str(db), "--table", "t", "--column", "data", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and REFUSAL in err and "choose another folder" in err
+    assert state(db.parent) == before
+
+
 def test_saving_one_value_onto_the_source_is_refused(db: Path) -> None:
     conn = open_snapshot(db).connect()
     before = state(db.parent)
