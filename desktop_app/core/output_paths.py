@@ -15,6 +15,7 @@ directory descriptors, paths are used and the folder's identity is checked again
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import weakref
@@ -200,8 +201,13 @@ class OutputFolder:
             self.fd = fd
             self._closer = weakref.finalize(self, os.close, fd)
             self.identity = _identity(os.fstat(fd))
-        else:
-            self.identity = self._path_identity()
+        else:  # answer as os.open with O_NOFOLLOW | O_DIRECTORY would
+            st = os.stat(self.path, follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), self.path)
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), self.path)
+            self.identity = _identity(st)
 
     def __enter__(self) -> OutputFolder:
         return self
