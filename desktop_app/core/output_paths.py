@@ -146,6 +146,8 @@ class SourceFiles:
     def check_path(self, output: str | os.PathLike[str], hint: str = "choose another file") -> None:
         """Raise `OutputIsSourceError` when writing `output` would write one of these files."""
         given = os.path.abspath(os.path.expanduser(os.fspath(output)))
+        if "\0" in given:
+            raise ExportError(f"{output!r} is not a usable file name: it holds a NUL character.")
         resolved = os.path.realpath(given)
         if _norm(given) in self.paths or _norm(resolved) in self.paths:
             raise self.refusal(str(output), hint)
@@ -331,7 +333,7 @@ def write_file(
         source.check_path(path)
     target = os.path.abspath(os.path.expanduser(os.fspath(path)))
     folder_path, name = os.path.split(target)
-    temp = f".{name[:64]}.{os.urandom(6).hex()}.part"
+    temp = f".{name.encode()[:64].decode(errors='ignore')}.{os.urandom(6).hex()}.part"  # fits 255 bytes
     with OutputFolder(os.path.realpath(folder_path), source) as folder:
         folder.check_name(name)
         fd = folder.create(temp)

@@ -143,6 +143,11 @@ def test_other_files_beside_the_source_are_allowed(db: Path, tmp_path: Path) -> 
     ensure_not_source(db, None)  # nothing open: nothing to protect
 
 
+def test_a_name_with_a_nul_character_is_a_clear_refusal(db: Path) -> None:
+    with pytest.raises(ExportError, match="NUL character"):
+        ensure_not_source(str(db.parent / "a\0b.csv"), db)
+
+
 def test_a_symlinked_source_protects_the_link_and_its_target_with_their_sidecars(tmp_path: Path) -> None:
     target = make_database(tmp_path / "real" / "target.db")
     link = tmp_path / "view" / "shown.db"
