@@ -165,3 +165,30 @@ async def test_the_example_functions_file_is_never_saved_over_the_source(qtbot: 
         assert job is not None
         await wait_for(lambda: job.done, message="loading the example")
         assert "def " in target.read_text() and sorted(p.name for p in tmp_path.glob(".*.part")) == []
+
+
+async def test_a_bulk_export_into_the_source_folder_lists_the_refused_names(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    source = blob_database(tmp_path / "blobs.db")
+    before = sha256(source)
+    async with blobs_pane(qtbot, tmp_path, source) as pane:
+        pane.show_cell("t", "data", {"rowid": 1}, None)
+        await shown(pane)
+        pane.open_export_dialog()
+        await wait_for(lambda: pane.export_dialog is not None, message="the export dialog")
+        dialog = pane.export_dialog
+        assert dialog is not None
+        dialog.folder.setText(str(tmp_path))
+        dialog.pattern.setText("blobs.db-journal")
+        job = dialog.start_export()
+        assert job is not None
+        await wait_for(lambda: dialog.result is not None, message="the export")
+        assert dialog.result is not None and dialog.result.written == 0
+        assert REFUSAL in dialog.failures.item(0).text() and "1 failed" in dialog.summary.text()
+        dialog.folder.setText(str(source))  # the database itself as the folder
+        job = dialog.start_export()
+        assert job is not None
+        await wait_for(lambda: dialog.job is None, message="the refused export")
+        assert REFUSAL in dialog.message.text()
+    assert sha256(source) == before and not (tmp_path / "blobs.db-journal").exists()
