@@ -131,6 +131,16 @@ def test_every_name_of_the_source_or_its_sidecars_is_refused(db: Path, make_outp
     assert str(output) in caught.value.message
 
 
+def test_relative_names_are_taken_from_the_current_folder(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(db.parent)
+    for output in ("data.db", "data.db-wal", "./data.db-journal"):
+        with pytest.raises(OutputIsSourceError):
+            ensure_not_source(output, "data.db")
+        with pytest.raises(OutputIsSourceError):
+            ensure_not_source(output, db)
+    ensure_not_source("data.csv", "data.db")
+
+
 def test_other_files_beside_the_source_are_allowed(db: Path, tmp_path: Path) -> None:
     for output in (
         db.with_name("data.csv"),
@@ -247,22 +257,26 @@ def test_csv_export_over_an_earlier_file_is_atomic_and_a_failed_one_leaves_it(db
 # ----- blob export ---------------------------------------------------------------------------------
 
 
-def test_blobs_out_beside_a_symlink_to_the_source_numbers_the_file_and_leaves_the_source(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_blobs_out_beside_a_link_to_the_source_numbers_the_file_and_leaves_the_source(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], link: str
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "1.bin").symlink_to(db)
+    if link == "symlink":
+        (out / "1.bin").symlink_to(db)
+    else:
+        os.link(db, out / "1.bin")
     before = state(db.parent)
     args = ["blobs", str(db), "--table", "t", "--column", "data", "--out", str(out), "--name", "{rowid}.bin"]
     assert main(args) == 0
     assert sorted(os.listdir(out)) == ["1 (2).bin", "1.bin", "2.bin", "3.bin"]
-    assert (out / "1.bin").is_symlink() and state(db.parent) == before
+    assert os.path.samefile(out / "1.bin", db) and state(db.parent) == before
     capsys.readouterr()
     assert main([*args, "--overwrite"]) == 1  # replacing the link is refused: that row fails
     err = capsys.readouterr().err
     assert "failed: rowid 1:" in err and REFUSAL in err
-    assert (out / "1.bin").is_symlink() and state(db.parent) == before
+    assert os.path.samefile(out / "1.bin", db) and state(db.parent) == before
 
 
 @pytest.mark.parametrize(
