@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         "overwrite": args.overwrite,
         "skip_empty": args.skip_empty,
         "progress": _print_progress if show_progress else lambda _progress: None,
+        "source_path": args.file,  # no file written may be the database or one of its sidecars
     }
     with open_connection(args.file) as conn:
         if args.query is not None:

@@ -14,6 +14,7 @@ from desktop_app.cli.functions import load_registry
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
 from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.output_paths import ensure_not_source
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
 
 
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
     check_user_sql(args.sql)
+    if args.csv and args.csv != "-":
+        ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)
     with open_connection(args.file, [registry.hook]) as conn:
@@ -107,7 +110,7 @@ def _export_csv(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
         for page in pages:
             writer.writerows(page)
         return 0
-    result = export_csv(pages, columns, args.csv, CsvOptions())
+    result = export_csv(pages, columns, args.csv, CsvOptions(), source_path=args.file)
     print(f"{result.rows:,} rows written to {result.path}", file=sys.stderr)
     return 0
 

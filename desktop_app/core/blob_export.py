@@ -23,8 +23,8 @@ from typing import Any
 from desktop_app.core.blob_files import (
     FolderWriter,
     move_no_clobber,
+    open_folder,
     prepare_folder,
-    remove_quietly,
     temp_name,
     write_new_file,
 )
@@ -49,6 +49,7 @@ from desktop_app.core.blobs import (
 from desktop_app.core.errors import Cancelled, ExportError, UserError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.output_paths import FolderReplacedError, SourceFiles
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.sniff import extension_for, sniff_mime
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
@@ -207,18 +208,24 @@ def export_blobs(
     total: int | None = None,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> BlobExportResult:
     """Write each item's value to a file in `folder`, named by `pattern`; stream, never hold a column.
 
     `items` yields (row values, value): the value is bytes/str in hand, a `BlobRef` to stream, or
     None. Pattern fields: any key of the row values, `{rowid}`, `{pk}` (key, else rowid, else n),
-    `{n}` (1-based row position), `{ext}` (extension of the sniffed type, with its dot).
+    `{n}` (1-based row position), `{ext}` (extension of the sniffed type, with its dot). No file may
+    be the database at `source_path` or one of its sidecars: such a row fails with the reason.
     """
     name_pattern = parse_name_pattern(pattern)
-    export = _BulkExport(
-        conn, name_pattern, prepare_folder(folder), overwrite, skip_empty, total, progress, cancel
-    )
-    return export.run(items)
+    source_files = SourceFiles.of(source_path) if source_path is not None else None
+    if source_files is not None:  # a folder named like a sidecar would stop SQLite from making one
+        source_files.check_path(folder, hint="choose another folder")
+    writer = FolderWriter(prepare_folder(folder), overwrite, source_files)
+    try:
+        return _BulkExport(conn, name_pattern, writer, skip_empty, total, progress, cancel).run(items)
+    finally:
+        writer.close()
 
 
 class _BulkExport:
@@ -228,8 +235,7 @@ class _BulkExport:
         self,
         conn: sqlite3.Connection,
         name_pattern: NamePattern,
-        root: Path,
-        overwrite: bool,
+        writer: FolderWriter,
         skip_empty: bool,
         total: int | None,
         progress: ProgressCallback,
@@ -237,8 +243,8 @@ class _BulkExport:
     ) -> None:
         self.conn = conn
         self.name_pattern = name_pattern
-        self.writer = FolderWriter(root, overwrite)
-        self.result = BlobExportResult(root)
+        self.writer = writer
+        self.result = BlobExportResult(writer.root)
         self.skip_empty = skip_empty
         self.ticker = _Ticker(progress, total, "Exporting blobs")
         self.cancel = cancel
@@ -317,6 +323,8 @@ class _BulkExport:
                 written_as = self.writer.write_whole(name, head)
             else:
                 written_as = self.writer.write(name, itertools.chain((head,), rest), on_chunk)
+        except FolderReplacedError as exc:  # every later file would go elsewhere: stop here
+            raise ExportError(f"{exc.message} {result.summary()}") from exc
         except ExportError as exc:
             result.failures.append(ExportFailure(_row_label(row, source, n), exc.message))
             return
@@ -350,6 +358,7 @@ def export_column(
     skip_empty: bool = False,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> BlobExportResult:
     """Export every value of `table.column` (a table or view) to files in `folder`; see `export_blobs`."""
     access = table_access(conn, schema, table)
@@ -370,6 +379,7 @@ def export_column(
         total=total,
         progress=progress,
         cancel=cancel,
+        source_path=source_path,
     )
 
 
@@ -482,6 +492,7 @@ def export_query_column(
     skip_empty: bool = False,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> BlobExportResult:
     """Export one column of a query's result (by position, or by its first column of that name) to files.
 
@@ -514,6 +525,7 @@ def export_query_column(
             skip_empty=skip_empty,
             progress=progress,
             cancel=cancel,
+            source_path=source_path,
         )
     finally:
         cursor.close()  # also when the export stopped before reading a row
@@ -568,37 +580,48 @@ def export_blob(
     overwrite: bool = False,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Write one value to `path` (chosen by the user), streamed via a temporary file; return the path."""
+    """Write one value to `path` (chosen by the user), streamed via a temporary file; return the path.
+
+    `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
+    """
     target = Path(path).expanduser()
-    folder = target.parent.resolve()
-    if not folder.is_dir():
+    source_files = SourceFiles.of(source_path) if source_path is not None else None
+    if source_files is not None:
+        source_files.check_path(target)
+    folder_path = target.parent.resolve()
+    if not folder_path.is_dir():
         raise ExportError(f"The folder {target.parent} does not exist.")
-    target = folder / target.name
-    if not overwrite and os.path.lexists(target):
-        raise ExportError(f"{target} already exists.")
-    temp = str(folder / temp_name())
-    try:
-        with interruptible(conn, cancel):
-            reader = open_source(conn, source)
-            if reader is None:
-                raise ExportError("The value is NULL: there is nothing to export.")
-            with reader:
-                size = reader.size
-
-                def on_chunk(done: int) -> None:
-                    progress(Progress(done, size, f"Exporting {target.name}"))
-
-                write_new_file(temp, reader.chunks(None, cancel), on_chunk)
+    target = folder_path / target.name
+    name = target.name
+    with open_folder(folder_path, source_files) as folder:
         try:
-            if overwrite:
-                os.replace(temp, target)
-            elif not move_no_clobber(temp, target):
+            folder.check_name(name)
+            if not overwrite and folder.exists(name):
                 raise ExportError(f"{target} already exists.")
-        finally:
-            remove_quietly(temp)
-    except NotABlob as exc:
-        raise ExportError(exc.message) from exc
-    except OSError as exc:
-        raise ExportError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
+            temp = temp_name()
+            with interruptible(conn, cancel):
+                reader = open_source(conn, source)
+                if reader is None:
+                    raise ExportError("The value is NULL: there is nothing to export.")
+                with reader:
+                    size = reader.size
+
+                    def on_chunk(done: int) -> None:
+                        progress(Progress(done, size, f"Exporting {name}"))
+
+                    write_new_file(folder, temp, reader.chunks(None, cancel), on_chunk)
+            try:
+                folder.check_name(name)  # again: the file at `name` may have changed meanwhile
+                if overwrite:
+                    folder.replace(temp, name)
+                elif not move_no_clobber(folder, temp, name):
+                    raise ExportError(f"{target} already exists.")
+            finally:
+                folder.remove_quietly(temp)
+        except NotABlob as exc:
+            raise ExportError(exc.message) from exc
+        except OSError as exc:
+            raise ExportError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
     return target

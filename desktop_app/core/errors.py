@@ -51,6 +51,10 @@ class ExportError(UserError):
     """Writing an export (CSV, blobs) failed."""
 
 
+class OutputIsSourceError(ExportError):
+    """An output path is the database being read, one of its sidecars, or a link to them."""
+
+
 class SnapshotClosed(UserError):
     """The snapshot was closed while a job still wanted it."""
 

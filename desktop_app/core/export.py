@@ -4,7 +4,9 @@ Rows are written to a hidden temporary file beside the target (`.NAME.<random>.p
 the final rename is atomic) and renamed over the target only when the last row is written. On cancel
 or any error (the query fails mid-stream, the disk fills up) the temporary file is removed and a file
 already at the target is left as it was. A partial CSV cannot be told from a complete one by looking
-at it, so we never leave one behind, not even under another name.
+at it, so we never leave one behind, not even under another name. The target may not be the
+database being read or one of its sidecars (see `output_paths`): checked before the first row and
+again right before the rename, both through the folder opened once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from desktop_app.core.connection import decode_text
 from desktop_app.core.errors import Cancelled, ExportError, QueryError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.output_paths import OutputFolder, SourceFiles
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
 from desktop_app.core.statements import locate_error, split_statements
 
@@ -253,10 +256,11 @@ def _os_error(exc: OSError, target: Path) -> ExportError:
 
 
 class _AtomicOutput:
-    """A temporary text file beside the target, renamed into place by `commit`."""
+    """A temporary text file in the target's folder, renamed into place by `commit`."""
 
-    def __init__(self, target: Path, file: TextIO, temp: Path) -> None:
+    def __init__(self, target: Path, folder: OutputFolder, file: TextIO, temp: str) -> None:
         self.target = target
+        self.folder = folder
         self.file = file
         self.temp = temp
         self.committed = False
@@ -266,30 +270,47 @@ class _AtomicOutput:
         self.file.flush()
         size = os.fstat(self.file.fileno()).st_size
         self.file.close()
-        os.replace(self.temp, self.target)
+        # Checked again right before the rename: what is at the name may have changed since the start.
+        self.folder.check_name(self.target.name)
+        self.folder.replace(self.temp, self.target.name)
         self.committed = True
         return size
 
 
 @contextmanager
-def _atomic_output(path: str | os.PathLike[str], options: CsvOptions) -> Iterator[_AtomicOutput]:
+def _atomic_output(
+    path: str | os.PathLike[str], options: CsvOptions, source_path: str | os.PathLike[str] | None
+) -> Iterator[_AtomicOutput]:
     """Open the temporary file; remove it on leaving unless committed. OSError becomes ExportError."""
     target = Path(path).absolute()
     if target.is_dir():
         raise ExportError(f"{target} is a folder, not a file.")
+    source_files = SourceFiles.of(source_path) if source_path is not None else None
+    if source_files is not None:
+        source_files.check_path(path)
     # Hidden, clearly unfinished, unique; the name is cut so a long target name still fits (255 bytes).
     short_name = target.name.encode()[:64].decode(errors="ignore")
-    temp = target.with_name(f".{short_name}.{uuid.uuid4().hex[:12]}.part")
+    temp = f".{short_name}.{uuid.uuid4().hex[:12]}.part"
     try:
-        # Mode 0o666 lets the umask decide permissions, as for any new file the user saves; O_BINARY
-        # stops Windows from turning "\n" into "\r\n" under the text layer.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        # The folder is opened once and every step below goes through it (see OutputFolder).
+        folder = OutputFolder(os.path.realpath(target.parent), source_files)
     except OSError as exc:
         raise _os_error(exc, target) from exc
+    try:
+        folder.check_name(target.name)
+        # Mode 0o666 lets the umask decide permissions, as for any new file the user saves; O_BINARY
+        # stops Windows from turning "\n" into "\r\n" under the text layer.
+        fd = folder.create(temp, 0o666)
+    except OSError as exc:
+        folder.close()
+        raise _os_error(exc, target) from exc
+    except BaseException:
+        folder.close()
+        raise
     encoding = "utf-8-sig" if options.bom else "utf-8"
     # errors="replace": a lone surrogate from a user function must not stop a long export.
     file = open(fd, "w", encoding=encoding, errors="replace", newline="", buffering=1 << 20)  # noqa: SIM115
-    output = _AtomicOutput(target, file, temp)
+    output = _AtomicOutput(target, folder, file, temp)
     try:
         yield output
     except OSError as exc:
@@ -300,7 +321,8 @@ def _atomic_output(path: str | os.PathLike[str], options: CsvOptions) -> Iterato
                 file.close()
             except OSError:
                 pass  # e.g. ENOSPC again while flushing: the file is removed anyway
-            temp.unlink(missing_ok=True)
+            folder.remove_quietly(temp)
+        folder.close()
 
 
 def _cursor_pages(cursor: sqlite3.Cursor) -> Iterator[list[Any]]:
@@ -340,12 +362,13 @@ def _export(
     sql: str = "",
     *,
     strict_text: bool = False,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> ExportResult:
     started = time.perf_counter()
     formatter = _PageFormatter(options)
     rows = 0
     label = "Exporting CSV"
-    with _atomic_output(path, options) as output:
+    with _atomic_output(path, options, source_path) as output:
         try:
             columns, pages = source()
             if options.header:
@@ -381,10 +404,23 @@ def export_csv(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     total_rows: int | None = None,
+    *,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> ExportResult:
-    """Write `columns` and every row of `pages` (or of a cursor, fetched in pages) to a CSV file at `path`."""
+    """Write `columns` and every row of `pages` (or of a cursor, fetched in pages) to a CSV file at `path`.
+
+    `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
+    """
     source = _cursor_pages(pages) if isinstance(pages, sqlite3.Cursor) else pages
-    return _export(path, options or CsvOptions(), lambda: (columns, source), progress, cancel, total_rows)
+    return _export(
+        path,
+        options or CsvOptions(),
+        lambda: (columns, source),
+        progress,
+        cancel,
+        total_rows,
+        source_path=source_path,
+    )
 
 
 def export_query_csv(
@@ -396,8 +432,13 @@ def export_query_csv(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     total_rows: int | None = None,
+    *,
+    source_path: str | os.PathLike[str] | None = None,
 ) -> ExportResult:
-    """Run one read-only statement on `conn` and write all its rows to a CSV file at `path`."""
+    """Run one read-only statement on `conn` and write all its rows to a CSV file at `path`.
+
+    `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
+    """
     statements = split_statements(sql)
     if not statements:
         raise QueryError("There is no SQL to export: the text is empty or only comments.", sql=sql)
@@ -429,7 +470,15 @@ def export_query_csv(
 
     def export(*, strict_text: bool = False) -> ExportResult:
         return _export(
-            path, options or CsvOptions(), run, progress, token, total_rows, sql, strict_text=strict_text
+            path,
+            options or CsvOptions(),
+            run,
+            progress,
+            token,
+            total_rows,
+            sql,
+            strict_text=strict_text,
+            source_path=source_path,
         )
 
     try:

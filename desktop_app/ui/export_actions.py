@@ -8,6 +8,7 @@ file and renames it into place only when complete).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable
@@ -123,7 +124,8 @@ def start_csv_export(
     """
     options = load_csv_options(context.settings)
     path = _default_path(context.settings, suggested_name)
-    dialog = CsvExportDialog(parent, options, path, description or suggested_name)
+    source_path = context.database.snapshot.path if context.database is not None else None
+    dialog = CsvExportDialog(parent, options, path, description or suggested_name, source_path)
     dialog.setWindowTitle(f"Export {suggested_name} as CSV")
 
     def on_export(path: str, chosen: CsvOptions) -> None:
@@ -169,9 +171,8 @@ def run_csv_export(
                 raise
             except QueryError:
                 total = None  # the export itself will report what is wrong with the statement
-        return await database.run_sync(
-            export_query_csv, sql, (), path, options, progress, token, total, cancel=token
-        )
+        export = functools.partial(export_query_csv, source_path=database.snapshot.path)
+        return await database.run_sync(export, sql, (), path, options, progress, token, total, cancel=token)
 
     def done(result: ExportResult) -> None:
         tell(

@@ -215,7 +215,7 @@ async def test_disk_full_mid_csv_export_leaves_the_old_file_and_no_part_file(
 async def test_disk_full_when_renaming_into_place_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_room(*_args: Any) -> None:
+    def no_room(*_args: Any, **_kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(export.os, "replace", no_room)

@@ -18,7 +18,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -46,6 +45,7 @@ from desktop_app.ui.widgets.blob_export_dialog import (
 )
 from desktop_app.ui.widgets.blob_viewer import BlobViewer
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
 _ROWID_NAMES = ("rowid", "_rowid_", "oid")
@@ -402,8 +402,7 @@ class BlobsPane(Pane):
         ext = summary.extension
         name = suggested_file_name(cell.ref, summary.mime) if cell.ref else f"{cell.column or 'blob'}{ext}"
         folder = str(self.context.settings.value(f"{SETTINGS_PREFIX}/save_folder", "") or Path.home())
-        dialog = QFileDialog(self, "Save blob to file", str(Path(folder) / name))
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog = save_file_dialog(self, "Save blob to file", str(Path(folder) / name))
         dialog.setNameFilters([f"{ext.lstrip('.').upper()} files (*{ext})", "All files (*)"])
         dialog.fileSelected.connect(self.save_to)
         dialog.open()
@@ -417,7 +416,11 @@ class BlobsPane(Pane):
 
         async def work(job: Job) -> Path:
             save = functools.partial(
-                export_blob, overwrite=overwrite, progress=job.progress_callback(), cancel=job.cancel_token
+                export_blob,
+                overwrite=overwrite,
+                progress=job.progress_callback(),
+                cancel=job.cancel_token,
+                source_path=database.snapshot.path,
             )
             return await database.run_sync(save, cell.source, path, cancel=job.cancel_token)
 

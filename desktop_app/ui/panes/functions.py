@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from desktop_app.core.functions import (
     FunctionRegistry,
     evaluate_expression,
 )
+from desktop_app.core.output_paths import write_file
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.resources import resource_path
 from desktop_app.ui.context import AppContext
@@ -41,6 +41,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.function_list import ALL_SOURCES, FunctionBrowser, FunctionRow
 from desktop_app.ui.widgets.function_try import DIM_STYLE, ERROR_STYLE, TryItBox
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 T = TypeVar("T")
 
@@ -206,10 +207,9 @@ class FunctionsPane(Pane):
     def choose_example_target(self) -> None:
         """Ask where to save a copy of the example functions file, then load the copy."""
         folder = Path(self._last_folder())
-        dialog = QFileDialog(
+        dialog = save_file_dialog(
             self, "Save the example functions as", str(folder / "my_functions.py"), PYTHON_FILTER
         )
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("py")
         dialog.fileSelected.connect(self.create_from_example)
         dialog.open()
@@ -217,8 +217,13 @@ class FunctionsPane(Pane):
     def create_from_example(self, path: str | Path) -> Job | None:
         """Copy the bundled example functions file to `path` and load it."""
         target = Path(path)
+        database = self.context.database
         try:
-            shutil.copyfile(resource_path(EXAMPLE_FILE), target)  # a few kilobytes
+            example = resource_path(EXAMPLE_FILE).read_bytes()  # a few kilobytes
+            write_file(target, example, source_path=database.snapshot.path if database else None)
+        except UserError as exc:
+            self._set_file_status(exc.message, ERROR_STYLE)
+            return None
         except OSError as exc:
             self._set_file_status(
                 f"Could not save the example as {target}: {exc.strerror or exc}", ERROR_STYLE

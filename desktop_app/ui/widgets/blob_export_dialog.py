@@ -152,6 +152,7 @@ def _export_work(
             skip_empty=options.skip_empty,
             progress=progress,
             cancel=cancel,
+            source_path=database.snapshot.path,  # no file written may be the database or its sidecars
             **fixed,
         )
         return await database.run_sync(call, *args, options.folder, cancel=cancel)

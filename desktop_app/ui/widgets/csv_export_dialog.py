@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -23,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.errors import ExportError
 from desktop_app.core.export import BlobEncoding, CsvOptions, LineEnding, Quoting
+from desktop_app.core.output_paths import ensure_not_source
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _DELIMITERS = (("Comma  ,", ","), ("Semicolon  ;", ";"), ("Tab", "\t"), ("Pipe  |", "|"))
 _OTHER = "other"
@@ -65,9 +66,16 @@ class CsvExportDialog(QDialog):
     export_requested = Signal(str, object)
 
     def __init__(
-        self, parent: QWidget | None, options: CsvOptions, path: str, what: str = "the result"
+        self,
+        parent: QWidget | None,
+        options: CsvOptions,
+        path: str,
+        what: str = "the result",
+        source_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        #: The database being read: the one file (with its sidecars) the export may never write.
+        self.source_path = source_path
         self.setWindowTitle("Export as CSV")
         self.setMinimumWidth(600)
         self.job: object | None = None  #: the export job, once started (set by export_actions)
@@ -207,6 +215,11 @@ class CsvExportDialog(QDialog):
             problem = "Choose the file to write."
         elif not problem and Path(path).is_dir():
             problem = f"{path} is a folder: add a file name."
+        elif not problem:
+            try:
+                ensure_not_source(path, self.source_path)
+            except ExportError as exc:
+                problem = exc.message
         self.problem.setText(problem)
         self.problem.setVisible(bool(problem))
         self.export_button.setEnabled(not problem)
@@ -223,8 +236,7 @@ class CsvExportDialog(QDialog):
         self.path_note.setVisible(bool(note))
 
     def _choose_file(self) -> None:
-        dialog = QFileDialog(self, "Export as CSV", self.path(), "CSV files (*.csv);;All files (*)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog = save_file_dialog(self, "Export as CSV", self.path(), "CSV files (*.csv);;All files (*)")
         dialog.setDefaultSuffix("csv")
         dialog.fileSelected.connect(self.set_path)
         dialog.open()
