@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.cli.common import add_file_argument, connect, emit_json, open_snapshot_for_cli
 from desktop_app.core.migrations import (
     AppliedMigration,
     MigrationReport,
@@ -41,14 +41,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Print the migration status of FILE."""
     with open_snapshot_for_cli(args.file) as snapshot:
-        conn = snapshot.connect()
+        conn = connect(snapshot)
         try:
             report = migration_status(
                 conn,
                 folder=args.folder,
                 tool=args.tool,
                 allow_import=args.allow_import,
-                connect=snapshot.connect,
+                connect=lambda: connect(snapshot),
             )
         finally:
             conn.close()
