@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from desktop_app import __version__
 from desktop_app.cli.interrupts import Stopper, stopper_installed
 from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.visible_names import spelled_out
 
 #: One module per command, each with `add_parser(subparsers)` and `run(args) -> int`.
 COMMAND_MODULES = ("info", "query", "search", "blobs", "migrations", "functions")
@@ -94,8 +95,8 @@ def _failed(exc: BaseException, stopper: Stopper) -> int:
     if isinstance(exc, KeyboardInterrupt | Cancelled):
         print("interrupted", file=sys.stderr)
         return 130
-    if isinstance(exc, UserError):
-        print(f"error: {exc.message}", file=sys.stderr)
+    if isinstance(exc, UserError):  # its message may quote names and SQL: spelled out, on one line
+        print(f"error: {spelled_out(exc.message)}", file=sys.stderr)
         return 1
     if isinstance(exc, BrokenPipeError):
         return 0
@@ -104,7 +105,7 @@ def _failed(exc: BaseException, stopper: Stopper) -> int:
     if type(exc) in (sqlite3.DatabaseError, sqlite3.OperationalError):
         # The file's content stopped a read half way (a damaged page, a schema SQLite refuses to
         # load); subclasses such as ProgrammingError stay bugs of ours.
-        print(f"error: the database could not be read: {exc}", file=sys.stderr)
+        print(f"error: the database could not be read: {spelled_out(str(exc))}", file=sys.stderr)
         return 1
     from desktop_app.core.logs import log_exception
 

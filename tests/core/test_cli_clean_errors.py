@@ -214,3 +214,10 @@ def test_alembic_fallback_after_files_ran_does_not_claim_none_ran(tmp_path: Path
     assert any("could not load" in note and "SystemExit" in note for note in notes)
     assert not any("no revision file was executed" in note for note in notes)
     assert any("may already have run" in note for note in notes)
+
+
+def test_error_lines_spell_out_escapes_sqlite_quotes_back(tmp_path: Path) -> None:
+    result = _run("query", str(_hostile_database(tmp_path)), 'SELECT * FROM "gone\x1b[2J\u202e"')
+    line = _one_error_line(result)
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "gone⟨U+001B⟩[2J⟨U+202E⟩" in line
