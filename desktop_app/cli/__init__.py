@@ -44,10 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Ctrl-C stops any command: exit status 130 with the one line "interrupted".
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
     with stopper_installed() as stopper:
         try:
+            args = build_parser().parse_args(argv)  # importing the commands takes a moment: stoppable too
             _check_text_arguments(args)
             status = int(args.run(args) or 0)
         except BaseException as exc:  # every outcome becomes one line and an exit status
