@@ -11,9 +11,9 @@ back into Python (an endless recursive CTE, a long sort) would ignore Ctrl-C. Tw
 
 from __future__ import annotations
 
-import os
 import select
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -24,7 +24,7 @@ from types import FrameType
 from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
 
-#: Written to the watcher's pipe to end it (signal numbers written there are all below 65).
+#: Written to the watcher's socket to end it (signal numbers written there are all below 65).
 _QUIT = b"\xff"
 
 
@@ -41,8 +41,9 @@ class Stopper:
         self._deadline: float | None = None
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._read_fd, self._write_fd = os.pipe()
-        os.set_blocking(self._write_fd, False)
+        # A socket pair rather than a pipe: Windows can wait on (and set_wakeup_fd) sockets only.
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
         self._thread = threading.Thread(target=self._watch, name="cli-interrupts", daemon=True)
         self._thread.start()
 
@@ -70,9 +71,13 @@ class Stopper:
         """End the watcher thread and close the pipe."""
         self._poke(_QUIT)
         self._thread.join(timeout=5)
-        for fd in (self._read_fd, self._write_fd):
-            with suppress(OSError):
-                os.close(fd)
+        self._reader.close()
+        self._writer.close()
+
+    @property
+    def wakeup_fd(self) -> int:
+        """The descriptor for `signal.set_wakeup_fd`: a signal's number written there wakes the watcher."""
+        return self._writer.fileno()
 
     def on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
         """Python's SIGINT handler (main thread, between bytecodes): unwind as usual, unless quiet."""
@@ -104,17 +109,17 @@ class Stopper:
 
     def _poke(self, byte: bytes) -> None:
         with suppress(OSError):
-            os.write(self._write_fd, byte)
+            self._writer.send(byte)
 
     def _watch(self) -> None:
         while True:
             timeout = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
-            ready, _, _ = select.select([self._read_fd], [], [], timeout)
-            if not ready:
-                self._time_up()
-                continue
             try:
-                data = os.read(self._read_fd, 64)
+                ready, _, _ = select.select([self._reader], [], [], timeout)
+                if not ready:
+                    self._time_up()
+                    continue
+                data = self._reader.recv(64)
             except OSError:
                 return
             if not data or _QUIT in data:
@@ -163,7 +168,7 @@ def stopper_installed() -> Iterator[Stopper]:
     on_main_thread = threading.current_thread() is threading.main_thread()
     if on_main_thread:
         previous_handler = signal.signal(signal.SIGINT, stopper.on_sigint)
-        previous_wakeup = signal.set_wakeup_fd(stopper._write_fd, warn_on_full_buffer=False)
+        previous_wakeup = signal.set_wakeup_fd(stopper.wakeup_fd, warn_on_full_buffer=False)
     try:
         yield stopper
     finally:
