@@ -96,7 +96,7 @@ def test_functions_file_raising_a_base_exception_when_loaded_is_one_line(
 
 
 FUNCTIONS = """\
-from desktop_app.functions_api import scalar
+from desktop_app.functions_api import aggregate, collation, scalar
 
 
 class Stop(BaseException):
@@ -116,12 +116,30 @@ def stops(x):
 @scalar
 def interrupts(x):
     raise KeyboardInterrupt
+
+
+@aggregate
+class Quits:
+    def step(self, x):
+        raise SystemExit(4)
+
+    def finalize(self):
+        return 0
+
+
+@collation
+def halting(a, b):
+    raise KeyboardInterrupt
 """
 
 
 @pytest.mark.parametrize(
     ("call", "shown"),
-    [("exits(1)", "exits() failed: SystemExit: 3"), ("stops(1)", "stops() failed: Stop: boom")],
+    [
+        ("exits(1)", "exits() failed: SystemExit: 3"),
+        ("stops(1)", "stops() failed: Stop: boom"),
+        ("quits(column1) FROM (VALUES (1), (2))", "Quits() failed: SystemExit: 4"),
+    ],
 )
 def test_function_raising_a_base_exception_is_reported_as_its_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], call: str, shown: str
@@ -143,6 +161,9 @@ def test_keyboard_interrupt_inside_a_function_is_an_interrupt_not_invalid_utf8(
     functions.write_text(FUNCTIONS, encoding="utf-8")
     db = str(_hostile_database(tmp_path))
     assert main(["query", db, "SELECT interrupts(1)", "--functions", str(functions)]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    ordered = "SELECT column1 FROM (VALUES ('b'), ('a')) ORDER BY column1 COLLATE halting"
+    assert main(["query", db, ordered, "--functions", str(functions)]) == 130
     assert capsys.readouterr().err == "interrupted\n"
     # The same in the window's "Try it" box: Cancelled, naming the function.
     registry = FunctionRegistry(functions)
