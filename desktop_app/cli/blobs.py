@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_connection
+from desktop_app.cli.common import add_file_argument, emit_json, escape_for_terminal, open_connection
+from desktop_app.cli.interrupts import active
 from desktop_app.core.blob_export import export_column, export_query_column
 from desktop_app.core.blob_names import DEFAULT_NAME_PATTERN
 from desktop_app.core.jobs import Progress
@@ -61,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         "progress": _print_progress if show_progress else lambda _progress: None,
         "source_path": args.file,  # no file written may be the database or one of its sidecars
     }
-    with open_connection(args.file) as conn:
+    # Ctrl-C: the export stops between two chunks, removes the file it was writing, keeps earlier ones.
+    with open_connection(args.file) as conn, active().quiet() as cancel:
+        options["cancel"] = cancel
         if args.query is not None:
             result = export_query_column(conn, args.query, args.column, args.out, **options)  # type: ignore[arg-type]
         else:
@@ -72,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
         emit_json(result.as_dict())
     else:
         for failure in result.failures[:_FAILURES_SHOWN]:
-            print(f"failed: {failure.row}: {failure.reason}", file=sys.stderr)
+            print(
+                f"failed: {escape_for_terminal(failure.row)}: {escape_for_terminal(failure.reason)}",
+                file=sys.stderr,
+            )
         if result.failed > _FAILURES_SHOWN:
             print(f"failed: … and {result.failed - _FAILURES_SHOWN} more", file=sys.stderr)
-        print(result.summary())
+        print(escape_for_terminal(result.summary()))
     return 1 if result.failures else 0

@@ -10,8 +10,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from desktop_app.cli.interrupts import interruptible_hook
 from desktop_app.core.connection import ConnectionHook
 from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.visible_names import spelled_out, visible_name
 
 
 def add_file_argument(parser: argparse.ArgumentParser) -> None:
@@ -29,15 +31,30 @@ def open_snapshot_for_cli(path: str) -> Iterator[Snapshot]:
         snapshot.close()
 
 
+def connect(snapshot: Snapshot, hooks: Sequence[ConnectionHook] = ()) -> sqlite3.Connection:
+    """A query-only connection to `snapshot` that Ctrl-C and the time limit can stop mid-statement."""
+    return snapshot.connect([*hooks, interruptible_hook])
+
+
 @contextmanager
 def open_connection(path: str, hooks: Sequence[ConnectionHook] = ()) -> Iterator[sqlite3.Connection]:
-    """Snapshot `path` and yield a configured, query-only connection to the snapshot."""
+    """Snapshot `path` and yield a configured, query-only, interruptible connection to the snapshot."""
     with open_snapshot_for_cli(path) as snapshot:
-        conn = snapshot.connect(hooks)
+        conn = connect(snapshot, hooks)
         try:
             yield conn
         finally:
             conn.close()
+
+
+def escape_for_terminal(text: str) -> str:
+    """A value for text output: newlines, escapes (ANSI), bidi and invisible characters spelled out."""
+    return spelled_out(text)
+
+
+def terminal_name(name: str) -> str:
+    """A table, column or file name for text output: spelled out as the UI shows it, quoted when blank."""
+    return visible_name(name)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -7,7 +7,7 @@ import dataclasses
 import sqlite3
 import sys
 
-from desktop_app.cli.common import emit_json
+from desktop_app.cli.common import emit_json, escape_for_terminal
 from desktop_app.core.connection import ConnectionHook, configure_connection
 from desktop_app.core.functions import FunctionInfo, FunctionRegistry, registry_from_file
 
@@ -29,7 +29,7 @@ def load_registry(path: str | None) -> FunctionRegistry:
     """Return the registry for `--file`/`--functions`, printing each skipped declaration as a warning."""
     registry = registry_from_file(path)
     for problem in registry.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {escape_for_terminal(str(problem))}", file=sys.stderr)
     return registry
 
 
@@ -58,11 +58,11 @@ def _print_table(infos: list[FunctionInfo]) -> None:
     header = ("NAME", "KIND", "ARGS", "SOURCE", "DESCRIPTION")
     rows = [
         (
-            info.name,
+            escape_for_terminal(info.name),
             info.kind,
             "any" if info.narg < 0 else str(info.narg),
-            info.source,
-            _first_line(info.doc),
+            escape_for_terminal(info.source),
+            escape_for_terminal(_first_line(info.doc)),
         )
         for info in infos
     ]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.cli.common import (
+    add_file_argument,
+    connect,
+    emit_json,
+    escape_for_terminal,
+    open_snapshot_for_cli,
+    terminal_name,
+)
 from desktop_app.core.catalog import TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot import Snapshot
 
@@ -21,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]:
     """Return the `info` report for a snapshot as plain data."""
-    conn = snapshot.connect()
+    conn = connect(snapshot)
     try:
         catalog = read_catalog(conn)
         journal = "wal" if snapshot.header.is_wal else "rollback"
@@ -73,16 +80,17 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
         return 0
-    print(f"{report['file']}  ({report['mode']}, {report['snapshot_ms']} ms)")
+    print(f"{escape_for_terminal(report['file'])}  ({report['mode']}, {report['snapshot_ms']} ms)")
     print(
         f"page size {report['page_size']}, {report['page_count']} pages, {report['journal']} journal, "
         f"{report['encoding']}, user_version {report['user_version']}"
     )
     for note in report["notes"]:
-        print(f"note: {note}")
+        print(f"note: {escape_for_terminal(note)}")
     for table in report["tables"]:
         rows = table.get("rows")
-        extra = f"{rows:,} rows" if rows is not None else table.get("error", "")
-        print(f"  {table['kind']:<8} {table['name']}  [{len(table['columns'])} columns]  {extra}")
+        extra = f"{rows:,} rows" if rows is not None else escape_for_terminal(table.get("error", ""))
+        name = terminal_name(table["name"])
+        print(f"  {table['kind']:<8} {name}  [{len(table['columns'])} columns]  {extra}")
     print(f"{len(report['indexes'])} indexes, {len(report['triggers'])} triggers")
     return 0

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.cli.common import (
+    add_file_argument,
+    connect,
+    emit_json,
+    open_snapshot_for_cli,
+    terminal_name,
+)
+from desktop_app.cli.common import escape_for_terminal as _t
 from desktop_app.core.migrations import (
     AppliedMigration,
     MigrationReport,
@@ -42,14 +49,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Print the migration status of FILE."""
     with open_snapshot_for_cli(args.file) as snapshot:
-        conn = snapshot.connect()
+        conn = connect(snapshot)
         try:
             report = migration_status(
                 conn,
                 folder=args.folder,
                 tool=args.tool,
                 allow_import=args.allow_import,
-                connect=snapshot.connect,
+                connect=lambda: connect(snapshot),
             )
         finally:
             conn.close()
@@ -64,7 +71,7 @@ def print_report(path: str, report: MigrationReport, tool: str | None = None) ->
     """Print the report as text: one section per tool."""
     if not report.found:
         what = f"no {tool} tracking table" if tool else "no migration tracking table and user_version is 0"
-        print(f"No migration tool found: {path} has {what}.")
+        print(f"No migration tool found: {_t(path)} has {what}.")
         return
     for index, status in enumerate(report.tools):
         if index:
@@ -73,14 +80,15 @@ def print_report(path: str, report: MigrationReport, tool: str | None = None) ->
 
 
 def _print_tool(status: ToolStatus) -> None:
-    print(f"{status.label} (table {status.table})" if status.table else status.label)
-    print(f"  current version: {status.current_version if status.current_version is not None else '(none)'}")
+    print(f"{status.label} (table {terminal_name(status.table)})" if status.table else status.label)
+    version = _t(str(status.current_version)) if status.current_version is not None else "(none)"
+    print(f"  current version: {version}")
     for key, value in status.details.items():
-        print(f"  {key}: {value}")
+        print(f"  {_t(str(key))}: {_t(str(value))}")
     if status.related_tables:
-        print(f"  related tables: {', '.join(status.related_tables)}")
+        print(f"  related tables: {', '.join(terminal_name(name) for name in status.related_tables)}")
     for warning in status.warnings:
-        print(f"  warning: {warning}")
+        print(f"  warning: {_t(warning)}")
     if status.history:
         print(f"  applied ({len(status.history)}):")
         _print_table(_history_rows(status.history), indent="    ")
@@ -106,42 +114,46 @@ def _history_cell(row: AppliedMigration, column: str) -> str:
             return "rolled back"
         return {True: "ok", False: "FAILED", None: ""}[row.success]
     value: Any = getattr(row, column)
-    return "" if value is None or (column == "name" and value == row.id) else str(value)
+    return "" if value is None or (column == "name" and value == row.id) else _t(str(value))
 
 
 def _print_pending(pending: PendingReport) -> None:
-    print(f"  folder: {pending.folder}")
+    print(f"  folder: {_t(str(pending.folder))}")
     note = incomplete_note(pending)
     if note is not None:
-        print(f"  warning: {note}")
+        print(f"  warning: {_t(note)}")
     if pending.compared:
         print(f"  pending ({len(pending.pending)}):" if pending.pending else "  pending: none")
         for item in pending.pending:
-            print(f"    {item.id}  {item.path}")
+            print(f"    {_t(str(item.id))}  {_t(str(item.path))}")
         if pending.missing:
             print(f"  applied but missing from the folder ({len(pending.missing)}):")
             for row in pending.missing:
-                print(f"    {row.id}")
+                print(f"    {_t(str(row.id))}")
         if pending.checksum_mismatches:
             print(f"  changed since applied ({len(pending.checksum_mismatches)}):")
             for mismatch in pending.checksum_mismatches:
                 print(
-                    f"    {mismatch.id}  {mismatch.path}  stored {mismatch.stored}, file {mismatch.computed}"
+                    f"    {_t(str(mismatch.id))}  {_t(str(mismatch.path))}  "
+                    f"stored {_t(str(mismatch.stored))}, file {_t(str(mismatch.computed))}"
                 )
         if pending.heads:
-            print(f"  heads in folder: {', '.join(pending.heads)}")
+            print(f"  heads in folder: {', '.join(_t(head) for head in pending.heads)}")
         if pending.reversible:
             print(f"  reversible migrations ({len(pending.reversible)}, shown only):")
             for migration in pending.reversible:
                 state = "applied" if migration.applied else "not applied"
                 down = "with down" if migration.down is not None else "no down"
-                print(f"    {migration.version}  {migration.name or ''}  {state}, {down}  {migration.source}")
+                name = _t(migration.name or "")
+                print(
+                    f"    {_t(str(migration.version))}  {name}  {state}, {down}  {_t(str(migration.source))}"
+                )
     if pending.skipped:
         print(f"  not read ({len(pending.skipped)}):")
         for skipped in pending.skipped:
-            print(f"    {skipped.path}  {skipped.reason}")
+            print(f"    {_t(str(skipped.path))}  {_t(skipped.reason)}")
     for note in pending.notes:
-        print(f"  note: {note}")
+        print(f"  note: {_t(note)}")
 
 
 def _local(moment: datetime | None) -> str:

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 from collections.abc import Iterator
-from itertools import islice
+from contextlib import contextmanager
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_connection
+from desktop_app.cli.common import add_file_argument, escape_for_terminal, open_connection, to_jsonable
 from desktop_app.cli.functions import load_registry
+from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
 from desktop_app.core.functions_guard import function_query_error
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.output_paths import ensure_not_source
-from desktop_app.core.sqlite.guard import check_user_sql, refused_error
+from desktop_app.core.sqlite.guard import check_user_sql, execute_user_sql, refused_error
+
+#: Widest a table cell is printed (longer values are cut).
+_CELL_WIDTH = 40
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +38,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="register your collations even where the database's schema names them (it could run your code)",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=LIMITS.cli_time_limit_s,
+        metavar="SECONDS",
+        help=f"stop the query after SECONDS (default {LIMITS.cli_time_limit_s:g}; 0 = no limit)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -49,11 +61,13 @@ def _pages(cursor: sqlite3.Cursor, limit: int | None) -> Iterator[list[tuple[Any
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the statement and print or export its rows."""
+    """Run the statement and stream its rows out as a table, JSON or CSV (never all of them in memory)."""
     if not args.sql.strip():
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
+    if args.time_limit < 0:
+        raise UserError("--time-limit must be 0 (none) or more seconds.")
     check_user_sql(args.sql)
     if args.csv and args.csv != "-":
         ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
@@ -62,31 +76,37 @@ def run(args: argparse.Namespace) -> int:
     with open_connection(args.file, [registry.hook]) as conn:
         for name in sorted(registry.withheld_collations):
             print(
-                f"note: your collation {name} is not registered: this database's schema names it "
-                "(--allow-schema-collations registers it)",
+                f"note: your collation {escape_for_terminal(name)} is not registered: this database's "
+                "schema names it (--allow-schema-collations registers it)",
                 file=sys.stderr,
             )
-        try:
-            if args.csv:
-                return _export_csv(conn, args)
-            cursor = conn.execute(args.sql)
+        active().start_time_limit(args.time_limit)
+        with _translated_errors(conn, args.sql):
+            cursor = execute_user_sql(conn, args.sql)  # the one place the user's statement runs
             columns = [d[0] for d in cursor.description or ()]
-            rows = [row for page in _pages(cursor, args.limit) for row in page]
-        except sqlite3.Error as exc:
-            raise (
-                function_query_error(conn, exc, args.sql)
-                or refused_error(conn, exc, args.sql)
-                or _query_error(exc, args.sql)
-            ) from None
-        except UnicodeDecodeError:  # SQLite's message or a column name quotes bytes that are not UTF-8
-            raise QueryError(
-                "SQLite's answer holds a name that is not valid UTF-8 (a damaged schema?).", sql=args.sql
-            ) from None
-    if args.json:
-        emit_json({"columns": columns, "rows": [list(r) for r in rows]})
-    else:
-        _print_table(columns, rows)
+            pages = _pages(cursor, args.limit)
+            if args.csv:
+                _write_csv(columns, pages, args.csv, args.file)
+            elif args.json:
+                _stream_json(columns, pages)
+            else:
+                _print_table(columns, pages)
     return 0
+
+
+@contextmanager
+def _translated_errors(conn: sqlite3.Connection, sql: str) -> Iterator[None]:
+    """Turn SQLite's errors while the statement runs or its rows are read into one clear UserError."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise (
+            function_query_error(conn, exc, sql) or refused_error(conn, exc, sql) or _query_error(exc, sql)
+        ) from None
+    except UnicodeDecodeError:  # SQLite's message or a column name quotes bytes that are not UTF-8
+        raise QueryError(
+            "SQLite's answer holds a name that is not valid UTF-8 (a damaged schema?).", sql=sql
+        ) from None
 
 
 def _query_error(exc: sqlite3.Error, sql: str) -> QueryError:
@@ -96,37 +116,65 @@ def _query_error(exc: sqlite3.Error, sql: str) -> QueryError:
     return QueryError(f"SQL error: {text}", sql=sql)
 
 
-def _export_csv(conn: sqlite3.Connection, args: argparse.Namespace) -> int:
-    from desktop_app.core.export import CsvOptions, export_csv
-
-    cursor = conn.execute(args.sql)
-    columns = [d[0] for d in cursor.description or ()]
-    pages = _pages(cursor, args.limit)
-    if args.csv == "-":
+def _write_csv(columns: list[str], pages: Iterator[list[tuple[Any, ...]]], out: str, source: str) -> None:
+    """CSV to stdout, or to the file `out` through a temporary file renamed when complete."""
+    if out == "-":
         import csv
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for page in pages:
             writer.writerows(page)
-        return 0
-    result = export_csv(pages, columns, args.csv, CsvOptions(), source_path=args.file)
+        return
+    from desktop_app.core.export import CsvOptions, export_csv
+
+    with active().quiet() as cancel:  # Ctrl-C: the export stops at its next page, the file is removed
+        # The one place the file is opened; never the source database or its sidecars.
+        result = export_csv(pages, columns, out, CsvOptions(), cancel=cancel, source_path=source)
     print(f"{result.rows:,} rows written to {result.path}", file=sys.stderr)
-    return 0
 
 
-def _print_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _stream_json(columns: list[str], pages: Iterator[list[tuple[Any, ...]]]) -> None:
+    """Print `{"columns": [...], "rows": [[...], ...]}` a page at a time, one row a line."""
+    out = sys.stdout
+
+    def dumps(value: Any) -> str:
+        return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+
+    out.write(f'{{\n  "columns": {dumps(columns)},\n  "rows": [')
+    any_rows = False
+    for page in pages:
+        lines = ",\n    ".join(dumps(list(row)) for row in page)
+        out.write(f"{',' if any_rows else ''}\n    {lines}")
+        any_rows = True
+    out.write("\n  ]\n}\n" if any_rows else "]\n}\n")
+
+
+def _print_table(columns: list[str], pages: Iterator[list[tuple[Any, ...]]]) -> None:
+    """Print rows as they come; column widths are set by the header and the first page."""
+
     def cell(value: Any) -> str:
         if value is None:
             return "NULL"
         if isinstance(value, bytes):
             return f"<BLOB {len(value)} bytes>"
-        return str(value).replace("\n", "\\n")
+        return escape_for_terminal(str(value))
 
-    shown = [[cell(v) for v in row] for row in islice(rows, None)]
-    widths = [min(40, max([len(c)] + [len(r[i]) for r in shown])) for i, c in enumerate(columns)]
-    print("  ".join(c[:40].ljust(w) for c, w in zip(columns, widths, strict=True)))
+    def line(cells: list[str], widths: list[int]) -> str:
+        return "  ".join(c[:_CELL_WIDTH].ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    names = [escape_for_terminal(c) for c in columns]
+    first = next(pages, [])
+    shown = [[cell(v) for v in row] for row in first]
+    widths = [min(_CELL_WIDTH, max([len(c)] + [len(r[i]) for r in shown])) for i, c in enumerate(names)]
+    print(line(names, widths))
     print("  ".join("-" * w for w in widths))
+    count = 0
     for row in shown:
-        print("  ".join(v[:40].ljust(w) for v, w in zip(row, widths, strict=True)))
-    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+        print(line(row, widths))
+    count += len(shown)
+    for page in pages:
+        for row in page:
+            print(line([cell(v) for v in row], widths))
+        count += len(page)
+    print(f"({count:,} row{'s' if count != 1 else ''})")

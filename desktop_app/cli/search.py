@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, emit_json, open_snapshot_for_cli
+from desktop_app.cli.common import (
+    add_file_argument,
+    connect,
+    emit_json,
+    escape_for_terminal,
+    open_snapshot_for_cli,
+    terminal_name,
+)
+from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import UserError
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.search import (
     Hit,
@@ -91,9 +96,9 @@ def options_from(args: argparse.Namespace) -> SearchOptions:
 def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
-    cancel = CancelToken()
-    with open_snapshot_for_cli(args.file) as snapshot, _cancel_on_ctrl_c(cancel):
-        conn = snapshot.connect()
+    cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
+    with open_snapshot_for_cli(args.file) as snapshot:
+        conn = connect(snapshot)
         index = None
         try:
             if args.index:
@@ -108,20 +113,6 @@ def run(args: argparse.Namespace) -> int:
             if index is not None:
                 index.close()
     return 0
-
-
-@contextmanager
-def _cancel_on_ctrl_c(cancel: CancelToken) -> Iterator[None]:
-    """Ctrl+C interrupts the running SQLite statement (Python alone would wait for it to finish)."""
-    try:
-        previous = signal.signal(signal.SIGINT, lambda _sig, _frame: cancel.cancel())
-    except ValueError:  # not the main thread (tests calling main() from a worker)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _report(events: Iterator[Any], options: SearchOptions, index: SearchIndex | None) -> dict[str, Any]:
@@ -172,14 +163,14 @@ def _print_events(events: Iterator[Any], index: SearchIndex | None, *, highlight
         )
     for event in events:
         if isinstance(event, SearchStarted) and event.note and index is not None:
-            print(f"note: {event.note}; scanning instead", file=sys.stderr)
+            print(f"note: {escape_for_terminal(event.note)}; scanning instead", file=sys.stderr)
         elif isinstance(event, HitBatch):
             for hit in event.hits:
                 print(_hit_line(hit, highlight))
             sys.stdout.flush()
         elif isinstance(event, TableDone) and (event.error or event.truncated):
             detail = event.note or f"stopped after {event.hits:,} hits"
-            print(f"note: {event.table}: {detail}", file=sys.stderr)
+            print(f"note: {terminal_name(event.table)}: {escape_for_terminal(detail)}", file=sys.stderr)
         elif isinstance(event, SearchFinished):
             more = " (stopped at a limit)" if event.truncated else ""
             print(
@@ -190,9 +181,19 @@ def _print_events(events: Iterator[Any], index: SearchIndex | None, *, highlight
 
 
 def _hit_line(hit: Hit, highlight: bool) -> str:
+    """One hit for the terminal: names and text escaped piece by piece, so highlights stay in place."""
     snippet = hit.snippet
-    if highlight:
-        for start, end in reversed(hit.spans):
-            snippet = f"{snippet[:start]}{_BOLD}{snippet[start:end]}{_PLAIN}{snippet[end:]}"
-    where = hit.key.label() if hit.key else "(view)"
-    return f"{hit.table}  {where}  {hit.column}: {snippet}"
+    pieces: list[str] = []
+    done = 0
+    for start, end in hit.spans:
+        if start < done:
+            continue
+        match = escape_for_terminal(snippet[start:end])
+        pieces += [
+            escape_for_terminal(snippet[done:start]),
+            f"{_BOLD}{match}{_PLAIN}" if highlight else match,
+        ]
+        done = end
+    pieces.append(escape_for_terminal(snippet[done:]))
+    where = escape_for_terminal(hit.key.label()) if hit.key else "(view)"
+    return f"{terminal_name(hit.table)}  {where}  {terminal_name(hit.column)}: {''.join(pieces)}"

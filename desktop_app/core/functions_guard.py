@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_app.core.errors import QueryError
-from desktop_app.core.functions_user import format_user_traceback, user_line
+from desktop_app.core.errors import Cancelled, QueryError, UserError
+from desktop_app.core.functions_user import exception_text, format_user_traceback, user_line
 from desktop_app.functions_api import FunctionSpec
 
 SOURCE_SQLITE = "sqlite"
@@ -55,6 +55,8 @@ class FunctionFailure:
     line: int | None = None
     #: The traceback inside the user's file, for a "details" box.
     details: str = ""
+    #: The function raised KeyboardInterrupt: the query was interrupted rather than failed.
+    interrupted: bool = False
 
 
 _failures: dict[int, FunctionFailure] = {}
@@ -73,8 +75,11 @@ def clear_function_error(conn: sqlite3.Connection) -> None:
         _failures.pop(id(conn), None)
 
 
-def function_query_error(conn: sqlite3.Connection, exc: BaseException, sql: str = "") -> QueryError | None:
-    """Return a QueryError with the function's own message if one of ours caused `exc`, else None."""
+def function_query_error(conn: sqlite3.Connection, exc: BaseException, sql: str = "") -> UserError | None:
+    """Return a QueryError with the function's own message if one of ours caused `exc`, else None.
+
+    A function that raised KeyboardInterrupt gives `Cancelled` (the query was interrupted).
+    """
     message = str(exc)
     from_callback = isinstance(exc, sqlite3.Error) and message.startswith(_CALLBACK_ERROR_PREFIXES)
     if not from_callback and message != "interrupted":
@@ -84,23 +89,28 @@ def function_query_error(conn: sqlite3.Connection, exc: BaseException, sql: str 
         return QueryError(UNREADABLE_ARGUMENTS, sql=sql) if from_callback else None
     if not from_callback and failure.kind != "collation":
         return None  # a real interrupt (the user's cancel); the failure was stale
+    if failure.interrupted:
+        return Cancelled(f"Interrupted: {failure.message}")
     return QueryError(failure.message, sql=sql, details=failure.details)
 
 
-def _record(conn_id: int, spec: FunctionSpec, source: str, exc: Exception) -> None:
+def _record(conn_id: int, spec: FunctionSpec, source: str, exc: BaseException) -> None:
     what = f"collation {spec.name}" if spec.kind == "collation" else f"{spec.name}()"
     if source == SOURCE_BUILTIN:
-        failure = FunctionFailure(spec.name, spec.kind, f"{what}: {exc}", source)
+        failure = FunctionFailure(
+            spec.name, spec.kind, f"{what}: {exc}", source, interrupted=isinstance(exc, KeyboardInterrupt)
+        )
     else:
         line = user_line(exc, source) or spec.line
         where = f"{source}, line {line}" if line else source
         failure = FunctionFailure(
             spec.name,
             spec.kind,
-            f"{what} failed: {type(exc).__name__}: {exc} ({where})",
+            f"{what} failed: {exception_text(exc)} ({where})",
             source,
             line,
             format_user_traceback(exc, source),
+            interrupted=isinstance(exc, KeyboardInterrupt),
         )
     with _failures_lock:
         _failures[conn_id] = failure
@@ -129,7 +139,7 @@ def guard_scalar(spec: FunctionSpec, source: str, conn_id: int) -> Callable[...,
     def guarded(*args: Any) -> Any:
         try:
             return sql_value(function(*args))
-        except Exception as exc:
+        except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt
             _record(conn_id, spec, source, exc)
             raise
 
@@ -144,35 +154,35 @@ def guard_aggregate(spec: FunctionSpec, source: str, conn_id: int) -> type:
         def __init__(self) -> None:
             try:
                 self._inner = cls()
-            except Exception as exc:
+            except BaseException as exc:
                 _record(conn_id, spec, source, exc)
                 raise
 
         def step(self, *args: Any) -> None:
             try:
                 self._inner.step(*args)
-            except Exception as exc:
+            except BaseException as exc:
                 _record(conn_id, spec, source, exc)
                 raise
 
         def inverse(self, *args: Any) -> None:
             try:
                 self._inner.inverse(*args)
-            except Exception as exc:
+            except BaseException as exc:
                 _record(conn_id, spec, source, exc)
                 raise
 
         def value(self) -> Any:
             try:
                 return sql_value(self._inner.value())
-            except Exception as exc:
+            except BaseException as exc:
                 _record(conn_id, spec, source, exc)
                 raise
 
         def finalize(self) -> Any:
             try:
                 return sql_value(self._inner.finalize())
-            except Exception as exc:
+            except BaseException as exc:
                 _record(conn_id, spec, source, exc)
                 raise
 
@@ -194,7 +204,7 @@ def guard_collation(
                     f"returned a {type(result).__name__}; return a negative number, 0 or a positive number"
                 )
             return (result > 0) - (result < 0)
-        except Exception as exc:
+        except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt
             _record(conn_id, spec, source, exc)
             interrupt()
             return 0

@@ -68,12 +68,12 @@ def load_user_functions(path: str | os.PathLike[str]) -> UserFunctions:
     module = _fresh_module(resolved)
     try:
         exec(code, module.__dict__)
-    except (Exception, SystemExit) as exc:
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt or the user's own: all stop the load alike
         sys.modules.pop(module.__name__, None)
         line = user_line(exc, str(resolved))
         where = f"{resolved}, line {line}" if line else str(resolved)
         raise UserError(
-            f"{where}: {type(exc).__name__}: {exc} (while loading the file)",
+            f"{where}: {exception_text(exc)} (while loading the file)",
             details=format_user_traceback(exc, str(resolved)),
         ) from None
     return _check(resolved, module.__name__, specs_in(module.__dict__))
@@ -83,6 +83,12 @@ def forget_module(functions: UserFunctions | None) -> None:
     """Drop the module a previous load registered in sys.modules (its functions keep working)."""
     if functions is not None and functions.module_name:
         sys.modules.pop(functions.module_name, None)
+
+
+def exception_text(exc: BaseException) -> str:
+    """`Name: message`, or only the name when the message is empty (`raise KeyboardInterrupt`)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def user_line(exc: BaseException, filename: str) -> int | None:

@@ -210,6 +210,15 @@ def _open_error(exc: sqlite3.Error, name: str) -> DatabaseOpenError:
         message = (
             f"“{name}” is locked by another program that is writing to it. Try again when it has finished."
         )
+    elif getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK":
+        # A "-journal" beside the file says a writer stopped mid-transaction: only a rollback gives a
+        # consistent database, and rolling back would change the user's file.
+        message = (
+            f"“{name}” has an unfinished transaction (a hot journal, “{name}-journal”, left by a program "
+            "that stopped while writing). Rolling it back would change the file, so it is not opened. "
+            "Copy the database and its -journal to another folder and open the copy in sqlite3 "
+            "(which rolls it back), then browse the copy."
+        )
     elif "unable to open" in lowered:
         message = f"“{name}” could not be opened."
     else:

@@ -23,9 +23,17 @@ def visible_name(name: str) -> str:
     """`name` with control and invisible characters spelled out (`⟨U+202E⟩`), quoted when blank."""
     if not name.strip():
         return '"' + name + '"'
-    if name.isprintable() and not _INVISIBLE.intersection(name):
-        return name
-    return "".join(_spelled(char) for char in name)
+    return spelled_out(name)
+
+
+def spelled_out(text: str) -> str:
+    """`text` with control and invisible characters spelled out (`⟨U+000A⟩`): safe to print to a terminal.
+
+    Unlike `visible_name`, blank text stays as it is (for values rather than names).
+    """
+    if text.isprintable() and not _INVISIBLE.intersection(text):
+        return text
+    return "".join(_spelled(char) for char in text)
 
 
 def _spelled(char: str) -> str:

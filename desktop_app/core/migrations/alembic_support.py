@@ -175,10 +175,14 @@ def compare_alembic(status: ToolStatus, folder: Path, options: FolderOptions) ->
     if options.allow_import:
         try:
             return _compare_with_alembic(status, where, options)
-        except Exception as exc:  # user code ran inside alembic: any error is theirs, fall back to ast
-            report = _compare_with_ast(status, where)
+        except BaseException as exc:  # user code ran inside alembic: any error is theirs, fall back to ast
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            report = _compare_with_ast(status, where, executed=True)
             report.notes.insert(
-                0, f"Alembic could not load the revision files ({exc}); read them with ast instead."
+                0,
+                f"Alembic could not load the revision files ({type(exc).__name__}: {exc}); "
+                "read them with ast instead.",
             )
             return report
     return _compare_with_ast(status, where)
@@ -190,7 +194,8 @@ def _unsafe_to_import(where: Path) -> bool:
     return bool(skipped_files(where, _PYTHON_FILE, recursive=True))
 
 
-def _compare_with_ast(status: ToolStatus, where: Path) -> PendingReport:
+def _compare_with_ast(status: ToolStatus, where: Path, *, executed: bool = False) -> PendingReport:
+    """Compare by reading the files with ast; `executed` when alembic already ran some of them."""
     graph = RevisionGraph(read_revisions(where))
     if not graph.by_id:
         return nothing_found(where, "Alembic", "revision files")
@@ -200,7 +205,11 @@ def _compare_with_ast(status: ToolStatus, where: Path) -> PendingReport:
     applied = graph.ancestors(stored)
     report.pending = [_disk(rev) for rev in graph.ordered() if rev.revision not in applied]
     _common_notes(report, graph.duplicates)
-    report.notes.append("Read with ast; no revision file was executed.")
+    report.notes.append(
+        "Read with ast; alembic may already have run some revision files before it failed."
+        if executed
+        else "Read with ast; no revision file was executed."
+    )
     return report
 
 

@@ -22,6 +22,8 @@ except ImportError:  # pragma: no cover - the blobs module is optional for the g
 
 #: Shown in a row that is still being fetched.
 PLACEHOLDER = "…"
+#: Shown in a row that could not be read (a damaged page); the cell's tooltip says why.
+UNREADABLE = "⚠ unreadable"
 #: Shown for SQL NULL (styled grey italic so it never looks like the text "NULL").
 NULL_TEXT = "NULL"
 #: Characters of text shown in a cell before it is cut with "…" (the cell viewer shows all of it).
@@ -81,6 +83,12 @@ def dim_color() -> QColor:
     app = QApplication.instance()
     palette = app.palette() if isinstance(app, QApplication) else QPalette()
     return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+@functools.cache
+def error_color() -> QColor:
+    """The red of rows that could not be read."""
+    return QColor(180, 40, 40)
 
 
 @functools.cache

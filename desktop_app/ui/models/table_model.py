@@ -66,6 +66,8 @@ class WindowedTableModel(QAbstractTableModel):
     loaded_changed = Signal()
     #: A fetch failed with a `UserError` (shown by the pane).
     failed = Signal(object)
+    #: Rows or the count could not be read (see `read_error`): the grid shows where.
+    read_errors_changed = Signal()
 
     def __init__(
         self,
@@ -83,7 +85,9 @@ class WindowedTableModel(QAbstractTableModel):
         self._pages: dict[int, Page] = {}
         self._in_flight: dict[int, CancelToken] = {}
         self._queue: list[int] = []  # wanted pages not started yet, most wanted last
-        self._failed: set[int] = set()
+        self._failed: dict[int, str] = {}  # page number → why it could not be read
+        #: Why the row count could not be finished (the count stays an estimate), or None.
+        self.count_error: str | None = None
         self._visible = (0, 0)
         self._visible_rows: tuple[int, int] | None = None  # None until a view reports its viewport
         self._generation = 0
@@ -108,13 +112,17 @@ class WindowedTableModel(QAbstractTableModel):
         self.source = source
         self._rows, self.exact = min(rows_hint or 0, MAX_ROWS) if source is not None else 0, False
         self._pages.clear()
+        had_errors = bool(self._failed) or self.count_error is not None
         self._failed.clear()
+        self.count_error = None
         self._queue.clear()
         self._header_markers = {}
         self._visible_rows = None  # until the view reports where it is in the new rows
         self.endResetModel()
         self.count_changed.emit()
         self.loaded_changed.emit()
+        if had_errors:
+            self.read_errors_changed.emit()
         if source is not None:
             self._want(0)
             self._spawn(self._count(source, self._generation, progress))
@@ -139,6 +147,9 @@ class WindowedTableModel(QAbstractTableModel):
             pass
         except UserError as exc:
             if generation == self._generation:
+                self.count_error = exc.message
+                self.count_changed.emit()
+                self.read_errors_changed.emit()
                 self.failed.emit(exc)
         finally:
             if cancel in self._background:
@@ -163,6 +174,29 @@ class WindowedTableModel(QAbstractTableModel):
     def loaded_rows(self) -> int:
         """Rows held in the page cache."""
         return sum(len(p.rows) for p in self._pages.values())
+
+    @property
+    def read_error(self) -> str | None:
+        """Why rows (or the count) could not be read, or None when everything read so far was fine."""
+        if self._failed:
+            return self._failed[min(self._failed)]
+        return self.count_error
+
+    @property
+    def first_unreadable_row(self) -> int | None:
+        """The first row that could not be read (a damaged page), or None."""
+        for number in sorted(self._failed):
+            page = self._pages.get(number)
+            return number * self.page_rows + (len(page.rows) if page is not None else 0)
+        return None
+
+    def is_unreadable(self, row: int) -> bool:
+        """True when `row` could not be read (shown as `cell_format.UNREADABLE`, not as loading)."""
+        number = row // self.page_rows
+        if number not in self._failed:
+            return False
+        page = self._pages.get(number)
+        return page is None or row - page.start >= len(page.rows)
 
     @property
     def busy(self) -> bool:
@@ -198,6 +232,9 @@ class WindowedTableModel(QAbstractTableModel):
         page = self._pages.get(row // self.page_rows)
         offset = row - page.start if page is not None else 0
         if page is None or offset >= len(page.rows):
+            error = self._failed.get(row // self.page_rows)
+            if error is not None:
+                return _unreadable_role_value(role, error)
             if role == _DISPLAY:
                 self._want(row // self.page_rows)
                 return cell_format.PLACEHOLDER
@@ -327,10 +364,12 @@ class WindowedTableModel(QAbstractTableModel):
         except Cancelled:
             page = None
         except UserError as exc:
-            page = None
-            if generation == self._generation:
-                self._failed.add(number)
+            page = await self._readable_part(source, number, token)
+            if generation == self._generation and not token.cancelled:
+                self._failed[number] = exc.message
+                self._show_failed(number, page)
                 self.failed.emit(exc)
+            page = None
         finally:
             if generation == self._generation and self._in_flight.get(number) is token:
                 del self._in_flight[number]
@@ -338,6 +377,36 @@ class WindowedTableModel(QAbstractTableModel):
             self._store(number, page)
         if generation == self._generation:
             self._schedule_pump()
+
+    async def _readable_part(self, source: RowSource, number: int, token: CancelToken) -> Page | None:
+        """The rows of page `number` before the one that failed (a damaged page), found by bisection."""
+        start = number * self.page_rows
+        readable, failing, found = 0, self.page_rows, None
+        while failing - readable > 1 and not token.cancelled:
+            middle = (readable + failing) // 2
+            try:
+                found = await source.fetch(start, middle, token)
+                readable = middle
+            except Cancelled:
+                return None
+            except UserError:
+                failing = middle
+        if found is None or len(found.rows) != readable:
+            return None
+        return found
+
+    def _show_failed(self, number: int, readable: Page | None) -> None:
+        """Show page `number` as unreadable after the rows of `readable`, without taking it for the end."""
+        if readable is not None and readable.rows:
+            self._pages[number] = readable
+            self._evict()
+        if not self.exact:  # the unreadable rows are shown where they would be
+            self._set_row_count(max(self._rows, (number + 1) * self.page_rows), exact=False)
+        first, last = number * self.page_rows, min((number + 1) * self.page_rows, self._rows) - 1
+        if self.columnCount() and last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+        self.loaded_changed.emit()
+        self.read_errors_changed.emit()
 
     def _store(self, number: int, page: Page) -> None:
         self._pages[number] = page
@@ -364,6 +433,7 @@ class WindowedTableModel(QAbstractTableModel):
         for number in by_distance[: len(self._pages) - self.cached_pages]:
             if not first - _PREFETCH_PAGES <= number <= last + _PREFETCH_PAGES:
                 del self._pages[number]
+                self._failed.pop(number, None)  # its readable rows are read again when wanted
 
     # --- tasks ----------------------------------------------------------------------------------
 
@@ -410,6 +480,15 @@ def _role_value(role: int, value: Any) -> Any:
     if role == _RAW:
         return value
     return cell_format.tooltip_text(value) if role == _TOOLTIP else None
+
+
+def _unreadable_role_value(role: int, error: str) -> Any:
+    """What a cell of a row that could not be read shows for `role`."""
+    if role in (_DISPLAY, _ACCESSIBLE_TEXT):
+        return cell_format.UNREADABLE
+    if role == _FOREGROUND:
+        return cell_format.error_color()
+    return f"This row could not be read: {error}" if role == _TOOLTIP else None
 
 
 def track_viewport(view: QTableView, model: WindowedTableModel) -> ViewportTracker:

@@ -33,6 +33,7 @@ from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, 
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.filter_header import FilterHeader
+from desktop_app.ui.widgets.grid_message import GridMessage
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -92,6 +93,9 @@ class BrowsePane(Pane):
         self.model.count_changed.connect(self._on_loaded)
         self.model.loaded_changed.connect(self._on_loaded)
         self.model.failed.connect(self._show_error)
+        #: Over the grid's rows: why some rows could not be read (the status line is easy to miss).
+        self.read_error = GridMessage(self.view)
+        self.model.read_errors_changed.connect(self._show_read_error)
 
         for keys, slot in (
             (QKeySequence.StandardKey.Copy, lambda: self.copy_later("\t", False)),
@@ -253,7 +257,8 @@ class BrowsePane(Pane):
                 self.status.setText("No table selected." if self.context.database else "No database open.")
             return
         rows = self.model.rowCount()
-        count = f"{rows:,}" if self.model.exact else f"≈ {rows:,} (counting…)"
+        counting = "count failed" if self.model.count_error is not None else "counting…"
+        count = f"{rows:,}" if self.model.exact else f"≈ {rows:,} ({counting})"
         text = f"rows {count}"
         if self.filters:
             total = f"{self.unfiltered_total:,}" if self.unfiltered_total is not None else "…"
@@ -271,6 +276,24 @@ class BrowsePane(Pane):
     def _show_error(self, error: UserError) -> None:
         self.status.setText(f"⚠ {error.message}")
         self.status_message.emit(error.message)
+
+    def _show_read_error(self) -> None:
+        error = self.model.read_error
+        if error is None:
+            self.read_error.hide()
+            return
+        error = error.rstrip(".")
+        if "malformed" in error or "corrupt" in error.lower():
+            error += " (the file is damaged)"
+        first = self.model.first_unreadable_row
+        if first is None:
+            text = f"⚠ The rows could not be counted to the end: {error}. The count shown is an estimate."
+        else:
+            text = (
+                f"⚠ Some rows could not be read, the first is row {first + 1:,}: {error}. "
+                "Rows that could be read are shown; the others say “unreadable”."
+            )
+        self.read_error.show_message(text)
 
     def _size_columns(self) -> None:
         """Widen columns to fit titles and the rows on screen, within bounds; never undo a user's resize."""
