@@ -13,6 +13,11 @@ class Limits:
     backup_pages_per_step: int = 1024
     #: memdb's size cap requested at start-up (SQLITE_CONFIG_MEMDB_MAXSIZE); 0 = leave SQLite's 1 GiB.
     memdb_max_bytes: int = 1 << 40
+    #: Times a snapshot starts over because another program changed the source under it, before it gives up.
+    snapshot_restarts_max: int = 20
+    #: Largest private copy (database + its `-wal`, and room to fold one into the other) a WAL database
+    #: nobody has open may take in the temporary folder; the folder's free space bounds it too.
+    private_copy_max_bytes: int = 32 << 30
     #: Share of available RAM a snapshot may take before we open in direct read-only mode.
     snapshot_ram_share: float = 0.5
     #: Readers in the connection pool.
