@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core import snapshot as snapshot_module
-from desktop_app.core.errors import DatabaseOpenError
+from desktop_app.core.errors import Cancelled, DatabaseOpenError
+from desktop_app.core.jobs import CancelToken
 from desktop_app.core.snapshot import (
     OWNER_FILE,
     PRIVATE_PREFIX,
@@ -163,6 +164,51 @@ def test_held_read_transaction_copies_one_state_however_often_the_source_commits
     assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
     conn.close()
     snap.close()
+    writer.close()
+
+
+def test_stop_ends_the_copy_of_a_database_another_process_has_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
+) -> None:
+    lower_limits(monkeypatch, backup_pages_per_step=1)
+    writer = make_wal_db(tmp_path / "a.db", rows=2000, keep_open=True)
+    assert isinstance(writer, sqlite3.Connection)
+    monkeypatch.setattr(snapshot_module, "shm_in_use", lambda _path: True)
+    token = CancelToken()
+    steps: list[object] = []
+
+    def stop_after_a_few_steps(progress: object) -> None:
+        steps.append(progress)
+        writer.execute("INSERT INTO t (v) VALUES ('during the copy')")
+        if len(steps) == 5:
+            token.cancel()
+
+    before = listing(tmp_path)
+    with pytest.raises(Cancelled):
+        open_snapshot(tmp_path / "a.db", progress=stop_after_a_few_steps, cancel=token)
+    assert len(steps) == 5 and os.listdir(private_temp) == []
+    assert listing(tmp_path) == before
+    writer.close()
+
+
+def test_a_database_another_process_has_open_too_large_to_copy_is_read_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
+) -> None:
+    lower_limits(monkeypatch, private_copy_max_bytes=16 << 10)
+    writer = make_wal_db(tmp_path / "a.db", rows=1000, keep_open=True)
+    assert isinstance(writer, sqlite3.Connection)
+    monkeypatch.setattr(snapshot_module, "shm_in_use", lambda _path: True)
+    before = listing(tmp_path)  # the writer's -wal and -shm are there already
+    snap = open_snapshot(tmp_path / "a.db")
+    try:
+        assert snap.mode is SnapshotMode.DIRECT
+        assert "a private copy would not fit the temporary folder" in " ".join(snap.notes)
+        conn = snap.connect()
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 1000
+        conn.close()
+    finally:
+        snap.close()
+    assert listing(tmp_path) == before and os.listdir(private_temp) == []
     writer.close()
 
 
