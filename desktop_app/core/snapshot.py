@@ -388,7 +388,11 @@ def _kept_changing(name: str) -> DatabaseOpenError:
 
 def _copy_regular_file(source: Path, target: Path, length: int, cancel: CancelToken) -> None:
     """Copy the first `length` bytes of the regular file `source` (never through a link, never blocking)."""
-    fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:  # the source, not the temporary folder: say so
+        message = f"“{source.name}” cannot be read: {exc.strerror}."
+        raise DatabaseOpenError(message, details=str(source)) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO or device since it was checked
             raise DatabaseOpenError(f"“{source.name}” is not a regular file.", details=str(source))
