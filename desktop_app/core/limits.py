@@ -15,6 +15,11 @@ class Limits:
     #: buffer by doubling up to this cap, and SQLite refuses any one allocation of 0x7fffff00 bytes or more
     #: (a higher cap made every file past 1 GiB fail at its next doubling). Larger files open direct.
     memdb_max_bytes: int = 0x7FFF0000
+    #: Times a snapshot starts over because another program changed the source under it, before it gives up.
+    snapshot_restarts_max: int = 20
+    #: Largest private copy (database + its `-wal`, and room to fold one into the other) a WAL database
+    #: nobody has open may take in the temporary folder; the folder's free space bounds it too.
+    private_copy_max_bytes: int = 32 << 30
     #: Share of available RAM a snapshot may take before we open in direct read-only mode.
     snapshot_ram_share: float = 0.5
     #: Readers in the connection pool.

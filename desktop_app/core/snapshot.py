@@ -2,14 +2,18 @@
 
 The user's folder is left exactly as it was: a WAL-mode file nobody else has open is first copied with
 its `-wal` into a private temporary folder, because even a `mode=ro` connection leaves `-shm`/`-wal`
-files behind. Databases too large for memory open in *direct* read-only mode with the same API.
+files behind. One that another process has open (its `-wal` and `-shm` are that process's) is read in
+place inside one read transaction, so the copy is one committed state. Databases too large for memory
+open in *direct* read-only mode with the same API.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 import time
 import uuid
@@ -27,15 +31,21 @@ from desktop_app.core.source import (
     SourceHeader,
     available_memory_bytes,
     check_readable_database,
+    read_wal_header,
     shm_in_use,
     sidecar,
+    wal_commit_bytes,
 )
 from desktop_app.core.sqlite_lib import raise_memdb_limit, sqlite_library
 
 SQLITE_BUSY = 5
 SQLITE_LOCKED = 6
 MEMDB_DEFAULT_MAX_BYTES = 1 << 30
+#: Private folders are named so, in `tempfile.gettempdir()`; each holds an `OWNER` file (pid, start time).
+PRIVATE_PREFIX = "snapshot-browser-"
+OWNER_FILE = "OWNER"
 _generations = itertools.count(1)
+_stale_folders_swept = False
 
 
 class SnapshotMode(StrEnum):
@@ -49,6 +59,7 @@ class SnapshotMode(StrEnum):
 class Snapshot:
     """An immutable copy of a database (or a read-only view of it in direct mode)."""
 
+    #: The path as the user gave it (shown in the UI and the CLI; a symbolic link stays a link here).
     path: Path
     mode: SnapshotMode
     generation: int
@@ -60,6 +71,8 @@ class Snapshot:
     notes: list[str] = field(default_factory=list)
     #: The function that made the schema unreadable with `trusted_schema=OFF` (so it is trusted), or None.
     schema_needs: str | None = None
+    #: The file actually read: `path` with every symbolic link resolved (its sidecars are beside it).
+    source: Path | None = None
     _keeper: sqlite3.Connection | None = None
     _private_dir: tempfile.TemporaryDirectory[str] | None = None
     _closed: bool = False
@@ -90,8 +103,9 @@ class Snapshot:
         return self.schema_needs is not None
 
     def changed_on_disk(self) -> bool:
-        """True when the source file or its `-wal` differ from when the snapshot was taken."""
-        return Fingerprint.of(self.path) != self.fingerprint
+        """True when the source file's header or its `-wal`'s frames differ from when the snapshot was taken
+        (content: a touched file or an empty `-wal`/`-shm` left by another reader is no change)."""
+        return Fingerprint.of(self.source or self.path) != self.fingerprint
 
     def close(self) -> None:
         """Free the snapshot's memory and private files (connections still open keep the memory)."""
@@ -120,34 +134,29 @@ def open_snapshot(
     and `Cancelled` when `cancel` fires.
     """
     started = time.perf_counter()
-    source = Path(path).absolute()
+    given = Path(path).absolute()
+    # Sidecars belong to the real file: a link's own folder may hold a stale or unrelated -wal.
+    source = Path(os.path.realpath(given))
     fingerprint = Fingerprint.of(source)
-    header = check_readable_database(source)
+    header = check_readable_database(given)
     cancel = cancel or CancelToken()
+    _sweep_stale_private_folders_once()
     private_dir: tempfile.TemporaryDirectory[str] | None = None
     notes: list[str] = []
     try:
-        read_from = source
+        read_from, direct_reason = source, None
         if header.is_wal:
-            try:
-                private_dir = tempfile.TemporaryDirectory(prefix="snapshot-browser-")
-                read_from = _private_rollback_copy(source, Path(private_dir.name), cancel, notes)
-            except OSError as exc:  # e.g. the temporary folder's disk is full
-                raise DatabaseOpenError(
-                    f"“{source.name}” could not be copied to a private temporary folder: "
-                    f"{exc.strerror or exc}.",
-                    details=str(exc),
-                ) from None
-        schema_needs = _check_schema_readable(read_from, source.name)
+            private_dir, read_from, direct_reason = _private_copy(source, given.name, progress, cancel, notes)
+        schema_needs = _check_schema_readable(read_from, given.name)
         if schema_needs is not None:
             notes.append(
                 f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
                 "trusted so the database can be read, and your own SQL functions are off for it."
             )
-        direct_reason = _direct_mode_reason(read_from, force_direct)
+        direct_reason = _direct_mode_reason(read_from, force_direct) or direct_reason
         if direct_reason is None:
             try:
-                snapshot_uri, keeper = _copy_into_memory(read_from, source.name, progress, cancel)
+                snapshot_uri, keeper = _copy_into_memory(read_from, given.name, progress, cancel)
             except _MemoryFull:
                 direct_reason = "the database did not fit in memory"
         if direct_reason is not None:
@@ -162,7 +171,7 @@ def open_snapshot(
     if keeper is not None:
         header = _memory_header(keeper, header)
     return Snapshot(
-        path=source,
+        path=given,
         mode=mode,
         generation=generation if generation is not None else next(_generations),
         uri=snapshot_uri,
@@ -171,6 +180,7 @@ def open_snapshot(
         elapsed_s=time.perf_counter() - started,
         notes=notes,
         schema_needs=schema_needs,
+        source=source,
         _keeper=keeper,
         _private_dir=private_dir if mode is SnapshotMode.DIRECT else _cleanup_now(private_dir),
     )
@@ -251,36 +261,238 @@ def _check_schema_readable(path: Path, name: str) -> str | None:
         conn.close()
 
 
-def _private_rollback_copy(source: Path, folder: Path, cancel: CancelToken, notes: list[str]) -> Path:
-    """Return a private rollback-mode copy of a WAL database, with the `-wal` frames folded in."""
-    copy = folder / "snapshot-source.db"
-    if shm_in_use(source):
-        # Another program has it open: its -shm/-wal are its own. A read-only backup gives a consistent copy.
-        notes.append("The database is open in another program; a consistent copy was read from it.")
-        src = _connect_source(source)
-        dst = sqlite3.connect(copy)
+def _private_copy(
+    source: Path, name: str, progress: ProgressCallback, cancel: CancelToken, notes: list[str]
+) -> tuple[tempfile.TemporaryDirectory[str] | None, Path, str | None]:
+    """Make a private rollback-mode copy of a WAL database; return its folder, its path and None.
+
+    Nobody has the database open: its file and `-wal` are copied as files (regular files only, the `-wal`
+    only up to its last valid commit), and the copy is taken again when another program opened or
+    changed the database meanwhile. Another process has it open: it may be appending to the `-wal`, so
+    that file is never copied; SQLite reads one committed state in place, inside one read transaction.
+    Starts over at most `snapshot_restarts_max` times, then raises `DatabaseOpenError`.
+
+    When the copy would not fit the temporary folder (`private_copy_max_bytes`, free space), a database
+    another process has open is read in place in direct mode instead (returns None, `source` and why):
+    its `-wal` and `-shm` are there already, so that leaves nothing new beside it. Nobody has it open:
+    refused, because opening it in place would create `-shm`/`-wal` beside it, and `immutable=1` would
+    drop the `-wal`'s rows and read garbage once another program writes while the snapshot is open.
+    """
+    for _attempt in range(LIMITS.snapshot_restarts_max + 1):
+        in_use = shm_in_use(source)
+        before = None if in_use else Fingerprint.of(source)
+        database_bytes, wal_bytes = _private_copy_sizes(source, in_use, cancel)
+        # Folding the -wal in writes its pages into the copy while the copied -wal still exists.
+        needed = database_bytes + (wal_bytes if in_use else 2 * wal_bytes)
+        too_large = _over_temporary_budget(name, needed)
+        if too_large is not None:
+            if in_use:
+                notes.append("The database is open in another program and too large to copy privately.")
+                return None, source, "a private copy would not fit the temporary folder"
+            raise too_large
         try:
-            src.backup(dst, pages=LIMITS.backup_pages_per_step, progress=_cancel_check(cancel))
-        except sqlite3.Error as exc:
-            raise _open_error(exc, source.name) from None
-        finally:
-            src.close()
-            dst.close()
+            private_dir = _new_private_folder()
+        except OSError as exc:
+            raise _temp_folder_error(name, exc) from None
+        copy = Path(private_dir.name) / "snapshot-source.db"
+        try:
+            if in_use:
+                _consistent_copy(source, copy, name, progress, cancel)
+            else:
+                _copy_regular_file(source, copy, database_bytes, cancel)
+                if wal_bytes:
+                    _copy_regular_file(sidecar(source, "-wal"), sidecar(copy, "-wal"), wal_bytes, cancel)
+            if in_use or (not shm_in_use(source) and Fingerprint.of(source) == before):
+                _fold_into_rollback_mode(copy, name)
+                if in_use:
+                    notes.append("The database is open in another program; one committed state was read.")
+                elif wal_bytes:
+                    notes.append("Newest changes were read from the -wal file (through a private copy).")
+                return private_dir, copy, None
+        except OSError as exc:  # e.g. the temporary folder's disk is full
+            private_dir.cleanup()
+            raise _temp_folder_error(name, exc) from None
+        except BaseException:
+            private_dir.cleanup()
+            raise
+        private_dir.cleanup()  # opened or changed while copied: the copy may mix two states
+        cancel.raise_if_cancelled()
+    raise _kept_changing(name)
+
+
+def _private_copy_sizes(source: Path, in_use: bool, cancel: CancelToken) -> tuple[int, int]:
+    """Bytes of the database file and of the part of its `-wal` a private copy holds.
+
+    Refuses (`DatabaseOpenError`) a `-wal` that is not a regular file, without reading it.
+    """
+    wal = sidecar(source, "-wal")
+    header = read_wal_header(wal)
+    if header is None:
+        wal_bytes = 0
+    elif in_use:  # being appended to: never scanned; its size bounds what the backup adds
+        wal_bytes = header.file_size
     else:
-        shutil.copyfile(source, copy)
-        wal = sidecar(source, "-wal")
-        if wal.exists():
-            shutil.copyfile(wal, sidecar(copy, "-wal"))
-            notes.append("Newest changes were read from the -wal file (through a private copy).")
-    cancel.raise_if_cancelled()
+        wal_bytes = wal_commit_bytes(wal, header, cancel.raise_if_cancelled)
+    return source.stat().st_size, wal_bytes
+
+
+def _over_temporary_budget(name: str, needed: int) -> DatabaseOpenError | None:
+    """The error to give when `needed` bytes do not fit the temporary folder, or None when they do."""
+    folder = tempfile.gettempdir()
+    free = shutil.disk_usage(folder).free
+    cap = LIMITS.private_copy_max_bytes
+    if needed <= cap and needed <= free:
+        return None
+    bound = "the limit for a private copy" if needed > cap else "free space"
+    return DatabaseOpenError(
+        f"“{name}” is a WAL database; reading it without touching its folder needs a private copy of "
+        f"{_size(needed)}, more than {bound} in the temporary folder ({_size(free)} free, limit "
+        f"{_size(cap)}). Free some space or point TMPDIR at a larger disk.",
+        details=f"temporary folder {folder}: {needed} bytes needed, {free} free, limit {cap}",
+    )
+
+
+def _consistent_copy(
+    source: Path, copy: Path, name: str, progress: ProgressCallback, cancel: CancelToken
+) -> None:
+    """Back the live database up into `copy` inside one read transaction: one committed state."""
+    try:
+        src = _connect_source(source)
+    except sqlite3.Error as exc:
+        raise _open_error(exc, name) from None
+    dst = sqlite3.connect(copy, isolation_level=None)
+    try:
+        _backup_with_progress(src, dst, name, progress, cancel, hold_read=True)
+    except sqlite3.Error as exc:
+        raise _open_error(exc, name) from None
+    finally:
+        src.close()
+        dst.close()
+
+
+def _fold_into_rollback_mode(copy: Path, name: str) -> None:
+    """Turn the private copy into a rollback-mode file (memdb cannot hold a WAL-mode database)."""
     conn = sqlite3.connect(copy, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE").fetchone()
     except sqlite3.Error as exc:
-        raise _open_error(exc, source.name) from None
+        raise _open_error(exc, name) from None
     finally:
         conn.close()
-    return copy
+
+
+def _temp_folder_error(name: str, exc: OSError) -> DatabaseOpenError:
+    return DatabaseOpenError(
+        f"“{name}” could not be copied to a private temporary folder: {exc.strerror or exc}.",
+        details=str(exc),
+    )
+
+
+def _kept_changing(name: str) -> DatabaseOpenError:
+    return DatabaseOpenError(
+        f"“{name}” kept changing while it was read: another program is writing to it without pause. "
+        f"Gave up after {LIMITS.snapshot_restarts_max} fresh starts; try again when it is quieter.",
+    )
+
+
+def _copy_regular_file(source: Path, target: Path, length: int, cancel: CancelToken) -> None:
+    """Copy the first `length` bytes of the regular file `source` (never through a link, never blocking)."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:  # the source, not the temporary folder: say so
+        message = f"“{source.name}” cannot be read: {exc.strerror}."
+        raise DatabaseOpenError(message, details=str(source)) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a FIFO or device since it was checked
+            raise DatabaseOpenError(f"“{source.name}” is not a regular file.", details=str(source))
+        with open(target, "xb") as out:
+            copied = 0
+            while copied < length:
+                cancel.raise_if_cancelled()
+                chunk = os.pread(fd, min(8 << 20, length - copied), copied)
+                if not chunk:
+                    break
+                out.write(chunk)
+                copied += len(chunk)
+    finally:
+        os.close(fd)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
+
+
+def _new_private_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new private folder holding an `OWNER` file, so a later start can tell when its process is gone."""
+    folder = tempfile.TemporaryDirectory(prefix=PRIVATE_PREFIX)
+    try:
+        (Path(folder.name) / OWNER_FILE).write_text(f"{os.getpid()} {_process_start_time(os.getpid())}\n")
+    except BaseException:
+        folder.cleanup()
+        raise
+    return folder
+
+
+def _process_start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), or "?" where it cannot be told.
+
+    With the pid it names one process: a pid reused by a later process has another start time.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return fields[19]  # field 22 of stat(5); fields[0] is field 3
+    except (OSError, IndexError):
+        return "?"
+
+
+def _owner_alive(pid: int, start_time: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: alive
+    except OSError:
+        return True
+    return start_time == "?" or _process_start_time(pid) in (start_time, "?")
+
+
+def remove_stale_private_folders(temp_dir: Path | None = None) -> list[Path]:
+    """Remove the private folders of snapshot-browser processes that are gone; return what was removed.
+
+    Only folders of ours with an `OWNER` file naming a process that no longer runs (or whose pid now
+    belongs to a process started at another time) are removed; a live one, or one without an owner
+    (still being created, or of an older version), is left alone.
+    """
+    root = Path(temp_dir or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(PRIVATE_PREFIX)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            st = folder.lstat()
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                continue
+            pid_text, start_time = (folder / OWNER_FILE).read_text(encoding="ascii").split()
+            pid = int(pid_text)
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        if pid == os.getpid() or _owner_alive(pid, start_time):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _sweep_stale_private_folders_once() -> None:
+    """At the first snapshot of a process (GUI or CLI), free what killed processes left behind."""
+    global _stale_folders_swept
+    if not _stale_folders_swept:
+        _stale_folders_swept = True
+        remove_stale_private_folders()
 
 
 def _cancel_check(cancel: CancelToken):  # type: ignore[no-untyped-def]
@@ -346,11 +558,27 @@ def _backup_with_progress(
     name: str,
     progress: ProgressCallback,
     cancel: CancelToken,
+    hold_read: bool = False,
 ) -> None:
+    """Back `src` up into `dst` in steps, with progress and cancel; bounded when the source keeps changing.
+
+    SQLite starts a step-wise backup over whenever another connection changed the source between two
+    steps (a database written without pause restarts it forever): count those fresh starts.
+    `hold_read` keeps one read transaction open on `src` for the whole backup (a WAL database another
+    process writes): every step reads the same committed state, so the backup never starts over, and the
+    writer is not blocked (it only cannot checkpoint past that state until the copy ends).
+    """
     busy_since: list[float | None] = [None]
+    restarts = [0]
+    last_remaining: list[int | None] = [None]
 
     def on_step(status: int, remaining: int, total: int) -> None:
         cancel.raise_if_cancelled()
+        if last_remaining[0] is not None and remaining > last_remaining[0]:
+            restarts[0] += 1
+            if restarts[0] > LIMITS.snapshot_restarts_max:
+                raise _kept_changing(name)
+        last_remaining[0] = remaining
         if status in (SQLITE_BUSY, SQLITE_LOCKED):
             now = time.monotonic()
             if busy_since[0] is None:
@@ -364,7 +592,14 @@ def _backup_with_progress(
             busy_since[0] = None
         progress(Progress(total - remaining, total, "Copying into memory"))
 
-    src.backup(dst, pages=LIMITS.backup_pages_per_step, progress=on_step)
+    if hold_read:
+        src.execute("BEGIN")
+        src.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # the read transaction begins here
+    try:
+        src.backup(dst, pages=LIMITS.backup_pages_per_step, progress=on_step)
+    finally:
+        if hold_read and src.in_transaction:
+            src.execute("COMMIT")
 
 
 def _memory_header(keeper: sqlite3.Connection, header: SourceHeader) -> SourceHeader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,34 +14,174 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100
 
 
-@dataclass(frozen=True)
-class FileStamp:
-    """Size and modification time of one file (None when the file does not exist)."""
+WAL_MAGICS = (0x377F0682, 0x377F0683)
+WAL_HEADER_BYTES = 32
+WAL_FRAME_HEADER_BYTES = 24
+#: Byte offsets in the `-shm` file: the eight WAL-index locks (120..127) and the "DMS" lock (128) every
+#: connection of another process holds a shared lock on while it has the database open.
+SHM_LOCKS_START = 120
+SHM_LOCKS_BYTES = 9
 
-    size: int
-    mtime_ns: int
+
+@dataclass(frozen=True)
+class WalHeader:
+    """The 32-byte header of a `-wal` file, and how many whole frames the file's size holds."""
+
+    page_size: int
+    checkpoint_sequence: int
+    salts: bytes
+    file_size: int
+
+    @property
+    def frame_bytes(self) -> int:
+        """Size of one frame: its 24-byte header and one page."""
+        return WAL_FRAME_HEADER_BYTES + self.page_size
+
+    @property
+    def whole_frames(self) -> int:
+        """Frames that fit whole in the file (a torn last frame is not counted)."""
+        return max(0, (self.file_size - WAL_HEADER_BYTES) // self.frame_bytes)
+
+
+def read_wal_header(wal: Path) -> WalHeader | None:
+    """Return the header of the `-wal` at `wal`, or None when there is none SQLite would read frames from.
+
+    None for a missing or empty file, a header shorter than 32 bytes, a wrong magic number or page size
+    (SQLite treats each as a WAL without frames). Raises `DatabaseOpenError` when `wal` is not a regular
+    file (a symbolic link, FIFO, device...): SQLite refuses to open those, and reading one could hang
+    or never end. The file is never followed through a link nor opened in a way that blocks.
+    """
+    try:
+        st = os.lstat(wal)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DatabaseOpenError(f"“{wal.name}” cannot be read: {exc.strerror}.", details=str(wal)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise DatabaseOpenError(
+            f"“{wal.name}” beside the database is not a regular file ({_file_kind(st.st_mode)}), so the "
+            "database's newest changes cannot be read safely; SQLite itself refuses to open it.",
+            details=str(wal),
+        )
+    if st.st_size < WAL_HEADER_BYTES:
+        return None
+    header = _read_head(wal, WAL_HEADER_BYTES)
+    if len(header) < WAL_HEADER_BYTES or int.from_bytes(header[0:4], "big") not in WAL_MAGICS:
+        return None
+    page_size = int.from_bytes(header[8:12], "big")
+    if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
+        return None
+    return WalHeader(
+        page_size=page_size,
+        checkpoint_sequence=int.from_bytes(header[12:16], "big"),
+        salts=header[16:24],
+        file_size=st.st_size,
+    )
+
+
+def wal_commit_bytes(wal: Path, header: WalHeader, cancel_check: Callable[[], None] | None = None) -> int:
+    """Bytes of `wal` up to its last commit frame that carries the header's salts (0 when there is none).
+
+    SQLite reads frames only while their salts match the header and only up to the last commit frame:
+    everything after is dead weight (a sparse or padded file), so a private copy need not hold it.
+    Reads 24 bytes per frame, never the pages.
+    """
+    end = 0
+    with open(wal, "rb", buffering=0) as handle:
+        fd = handle.fileno()
+        for index in range(header.whole_frames):
+            if cancel_check is not None and index % 4096 == 0:
+                cancel_check()
+            offset = WAL_HEADER_BYTES + index * header.frame_bytes
+            frame = os.pread(fd, WAL_FRAME_HEADER_BYTES, offset)
+            if len(frame) < WAL_FRAME_HEADER_BYTES or frame[8:16] != header.salts:
+                break
+            if int.from_bytes(frame[4:8], "big") != 0:  # "database size after commit": a commit frame
+                end = offset + header.frame_bytes
+    return end
+
+
+@dataclass(frozen=True)
+class WalState:
+    """The content identity of a `-wal`: its salts and checkpoint sequence (new after every restart of the
+    log) and its whole frames (more after every commit)."""
+
+    salts: bytes
+    checkpoint_sequence: int
+    frames: int
 
     @classmethod
-    def of(cls, path: Path) -> FileStamp | None:
-        """Return the stamp of `path`, or None if it does not exist."""
+    def of(cls, wal: Path) -> WalState | None:
+        """The state of `wal`, or None when it holds no frames (missing, empty, or a bare header)."""
+        try:
+            header = read_wal_header(wal)
+        except DatabaseOpenError:
+            return None
+        if header is None or header.whole_frames == 0:
+            return None
+        return cls(header.salts, header.checkpoint_sequence, header.whole_frames)
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """The content identity of a database file: its size and its 100-byte header (which holds the change
+    counter, page count and schema cookie that every commit in rollback mode and every checkpoint changes)."""
+
+    size: int
+    header: bytes
+
+    @classmethod
+    def of(cls, path: Path) -> DatabaseState | None:
+        """The state of the file at `path`, or None when it is missing or not a regular file."""
         try:
             st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            return cls(st.st_size, _read_head(path, HEADER_BYTES))
         except OSError:
             return None
-        return cls(st.st_size, st.st_mtime_ns)
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What the source looked like when snapshotted: the database file and its `-wal`."""
+    """What the source held when snapshotted: the database file's header and its `-wal`'s frames.
 
-    database: FileStamp | None
-    wal: FileStamp | None
+    Content, not presence or times: touching the file, or another reader leaving an empty `-wal` or a
+    `-shm` beside it, is no change; a commit (rollback or WAL), a checkpoint or a replaced file is.
+    """
+
+    database: DatabaseState | None
+    wal: WalState | None
 
     @classmethod
     def of(cls, path: Path) -> Fingerprint:
         """Return the fingerprint of the database at `path` now."""
-        return cls(FileStamp.of(path), FileStamp.of(sidecar(path, "-wal")))
+        return cls(DatabaseState.of(path), WalState.of(sidecar(path, "-wal")))
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a regular file, opened without blocking (a FIFO swapped in is harmless)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.pread(fd, size, 0)
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
 
 
 @dataclass(frozen=True)
@@ -118,25 +259,32 @@ def parse_header(header: bytes, file_size: int) -> SourceHeader:
 
 
 def shm_in_use(path: Path) -> bool:
-    """True when another program has the WAL database open (it holds a lock on the `-shm` file).
+    """True when another process has the WAL database open: it holds a lock on the `-shm` file.
 
-    A `-shm` nobody locks is stale (left by a crash or committed to a repository) and counts as none.
+    Every connection holds a shared lock on byte 128 (the "DMS" lock) for as long as it has the WAL
+    index open, readers and writers alike, between transactions too; bytes 120..127 are only held during
+    transactions. A `-shm` nobody locks is stale (left by a crash or committed to a repository) and
+    counts as none. Locks of this process itself are not seen (POSIX locks are per process).
     """
     shm = sidecar(path, "-shm")
-    if not shm.exists():
+    try:
+        st = os.lstat(shm)
+    except OSError:
         return False
+    if not stat.S_ISREG(st.st_mode):
+        return False  # SQLite opens the -shm with O_NOFOLLOW: nobody can hold it open through a link
     try:
         import fcntl
         import struct
     except ImportError:  # Windows: SQLite uses other locks; assume a live writer to stay safe.
         return True
     try:
-        fd = os.open(shm, os.O_RDONLY)
+        fd = os.open(shm, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return True
     try:
-        # Ask whether a write lock on the WAL-index lock bytes (120..127) would conflict with anyone's.
-        request = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 120, 8, 0)
+        # Ask whether a write lock over the WAL-index locks and the DMS lock would conflict with anyone's.
+        request = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, SHM_LOCKS_START, SHM_LOCKS_BYTES, 0)
         answer = fcntl.fcntl(fd, fcntl.F_GETLK, request)
         lock_type = struct.unpack("hhqqi", answer)[0]
         return lock_type != fcntl.F_UNLCK

@@ -78,14 +78,13 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.stack.addWidget(splitter)
-        self.banner = Banner()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        self.banner = Banner(central)  # floats over the content: showing it moves nothing
 
         self.mode_label = QLabel()
         self.statusBar().addPermanentWidget(JobStatus(self.context.jobs))

@@ -112,7 +112,7 @@ class DatabaseSession(QObject):
         self.snapshot = snapshot
         self._change_reported = False
         self.context.set_database(database, catalog)
-        self._watch(snapshot.path)
+        self._watch(snapshot)
         self.opened.emit()
         if old_database is not None:
             self._dispose_later(old_database, old_snapshot)
@@ -183,10 +183,12 @@ class DatabaseSession(QObject):
         if snapshot is not None:
             snapshot.close()
 
-    def _watch(self, path: Path) -> None:
+    def _watch(self, snapshot: Snapshot) -> None:
+        """Watch the file and its folder, and for a symbolic link the target's folder (its -wal is there)."""
         self._unwatch()
-        self._watcher.addPath(str(path))
-        self._watcher.addPath(str(path.parent))
+        for path in {snapshot.path, snapshot.source or snapshot.path}:
+            self._watcher.addPath(str(path))
+            self._watcher.addPath(str(path.parent))
         self._poll.start()
 
     def _unwatch(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tests.bench.common import (
     sqlite_cli,
     stall_figure,
 )
+from tests.wal_writer import start_writer, stop_writer
 
 HEAVY = "SELECT category, count(*), sum(amount), max(length(note)) FROM big GROUP BY category"
 
@@ -105,6 +107,32 @@ async def ui_stall_while_opening(path: Path) -> tuple[float, float]:
     return gap, idle
 
 
+def snapshot_while_another_process_writes(megabytes: int) -> list[Figure]:
+    """Snapshot a WAL database while another process commits without pause, against the same file quiet.
+
+    While the writer runs the snapshot is read in place inside one read transaction; quiet (the writer
+    closed), the file is copied privately. Both end in memory.
+    """
+    folder = bench_folder() / "wal-writer"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    path, stop_file = folder / "live.db", bench_folder() / "wal-writer.stop"
+    stop_file.unlink(missing_ok=True)
+    writer = start_writer(path, stop_file, rows=megabytes * 2**20 // 460)  # two rows of ~230 bytes
+    try:
+        busy, _ = best_of(3, lambda: snapshot_once(path))
+    finally:
+        commits = stop_writer(writer, stop_file)
+    quiet, _ = best_of(3, lambda: snapshot_once(path))
+    size = path.stat().st_size / 2**20
+    shutil.rmtree(folder, ignore_errors=True)
+    return [
+        Figure(f"snapshot of {size:.0f} MB WAL, another process writing", busy, "s", quiet,
+               "same file, nobody writing", "≤ 3x", busy <= 3 * quiet),
+        Figure("commits by the other process meanwhile", commits, "", None, "", "info"),
+    ]  # fmt: skip
+
+
 def time_to_first_window() -> float:
     script = (
         "import time, os; t=time.perf_counter(); os.environ['QT_QPA_PLATFORM']='offscreen'\n"
@@ -148,6 +176,7 @@ def run(size: int = 200) -> list[Figure]:
     stall, idle = run_on_qasync(lambda: ui_stall_while_opening(path))
     figures.append(stall_figure("UI stall while snapshotting", stall, idle))
     figures.append(Figure("time to first window", time_to_first_window(), "s", None, "", "info"))
+    figures.extend(snapshot_while_another_process_writes(max(size // 4, 10)))
     return figures
 
 

@@ -352,7 +352,7 @@ def test_snapshot_of_a_file_on_a_full_temporary_disk_fails_clearly(
     def full_copy(*_args: Any, **_kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(snapshot_module.shutil, "copyfile", full_copy)
+    monkeypatch.setattr(snapshot_module, "_copy_regular_file", full_copy)
     before = listing(tmp_path)
     with pytest.raises(DatabaseOpenError, match="private temporary folder: No space left"):
         open_snapshot(source)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
@@ -121,6 +123,39 @@ async def test_change_on_disk_shows_banner_and_reload_keeps_generation_moving(
     )
     result = await window.context.database.execute("SELECT count(*) FROM t")  # type: ignore[union-attr]
     assert result.rows == [(2,)] and not window.banner.isVisible()
+    await close_window(window)
+
+
+async def test_banner_waits_for_a_real_commit_and_moves_nothing_when_it_appears(
+    qtbot: object, tmp_path: Path
+) -> None:
+    path = tmp_path / "live.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(100)])
+    conn.commit()
+    window = make_window(tmp_path)
+    await open_in(window, path)
+    grid = window.panes["browse"]
+    where = grid.mapTo(window, grid.rect().topLeft()), grid.size()
+    # Another reader touching the file or leaving empty sidecars is no change.
+    os.utime(path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").touch()
+    window.session._check_source()
+    assert not window.banner.isVisible()
+    conn.execute("INSERT INTO t VALUES (100)")
+    conn.commit()
+    conn.close()
+    window.session._check_source()
+    assert window.banner.isVisible() and "changed on disk" in window.banner.label.text()
+    await asyncio.sleep(0.05)
+    assert (grid.mapTo(window, grid.rect().topLeft()), grid.size()) == where
+    central = window.centralWidget()
+    assert window.banner.parent() is central and central.rect().contains(window.banner.geometry())
+    window.resize(700, 500)
+    await asyncio.sleep(0.05)
+    assert central.rect().contains(window.banner.geometry())  # it follows the window's size
     await close_window(window)
 
 

@@ -1,30 +1,51 @@
-"""A non-modal message strip at the top of the window (e.g. "the file changed on disk")."""
+"""A non-modal message card floating over the window's content (e.g. "the file changed on disk").
+
+It is not part of any layout: it appears over the bottom right corner of its host, so nothing under
+the mouse moves when it shows or hides (a strip above the content would push the grid down a row).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFrame, QGraphicsDropShadowEffect, QHBoxLayout, QLabel, QPushButton, QWidget
+
+#: Distance from the host's edges, and the widest the card grows (px).
+MARGIN = 24
+MAX_WIDTH = 620
 
 
 class Banner(QFrame):
-    """A message with optional action buttons and a Dismiss button."""
+    """A message with optional action buttons and a Dismiss button, over the bottom right of `host`."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
         self.setObjectName("banner")
-        self.setStyleSheet("#banner { background: #fff4ce; border-bottom: 1px solid #e0c97f; }")
+        self.setStyleSheet(
+            "#banner { background: #fff4ce; border: 1px solid #e0c97f; border-radius: 6px; }"
+            "#banner QLabel { background: transparent; }"
+        )
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(18)
+        shadow.setOffset(0, 3)
+        shadow.setColor(QColor(0, 0, 0, 70))
+        self.setGraphicsEffect(shadow)
         self.label = QLabel()
         self.label.setWordWrap(True)
         self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(10, 6, 10, 6)
+        self._layout.setContentsMargins(12, 8, 8, 8)
         self._layout.addWidget(self.label, 1)
         self._buttons: list[QPushButton] = []
+        self._host = host
+        host.installEventFilter(self)
         self.setVisible(False)
 
     def show_message(self, text: str, actions: Sequence[tuple[str, Callable[[], None]]] = ()) -> None:
         """Show `text` with one button per (label, callback) plus Dismiss."""
         for button in self._buttons:
+            self._layout.removeWidget(button)
             button.deleteLater()
         self._buttons = []
         for label, callback in [*actions, ("Dismiss", self.hide)]:
@@ -34,3 +55,20 @@ class Banner(QFrame):
             self._buttons.append(button)
         self.label.setText(text)
         self.setVisible(True)
+        self._place()
+        self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Follow the host's size."""
+        if watched is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return super().eventFilter(watched, event)
+
+    def _place(self) -> None:
+        host = self._host
+        width = max(1, min(host.width() - 2 * MARGIN, MAX_WIDTH))
+        layout = self._layout
+        height = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+        height = max(height, layout.totalSizeHint().height())
+        height = min(height, max(1, host.height() - 2 * MARGIN))
+        self.setGeometry(host.width() - width - MARGIN, host.height() - height - MARGIN, width, height)
