@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.core.errors import DatabaseOpenError
+from desktop_app.core.file_kinds import file_kind
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100
@@ -59,7 +60,7 @@ def read_wal_header(wal: Path) -> WalHeader | None:
         raise DatabaseOpenError(f"“{wal.name}” cannot be read: {exc.strerror}.", details=str(wal)) from None
     if not stat.S_ISREG(st.st_mode):
         raise DatabaseOpenError(
-            f"“{wal.name}” beside the database is not a regular file ({_file_kind(st.st_mode)}), so the "
+            f"“{wal.name}” beside the database is not a regular file ({file_kind(st.st_mode)}), so the "
             "database's newest changes cannot be read safely; SQLite itself refuses to open it.",
             details=str(wal),
         )
@@ -168,20 +169,6 @@ def _read_head(path: Path, size: int) -> bytes:
         return os.pread(fd, size, 0)
     finally:
         os.close(fd)
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
 
 
 @dataclass(frozen=True)

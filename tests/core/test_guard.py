@@ -10,8 +10,6 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from desktop_app.core.errors import QueryError, UserError
 from desktop_app.core.functions import FunctionRegistry, evaluate_expression
 from desktop_app.core.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.guard import GuardRefused, check_user_sql, execute_user_sql
+from tests.core.test_cli import run_cli
 
 LONG_EXAMPLES = int(os.environ.get("GUARD_EXAMPLES", "0"))
 
@@ -411,13 +410,3 @@ def test_cli_query_refuses_attach_in_one_line(wal_folder: Path) -> None:
         )
         assert blobs.returncode == 1 and "is not allowed" in blobs.stderr, blobs.stderr
     assert folder_listing(wal_folder) == before
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "desktop_app.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )

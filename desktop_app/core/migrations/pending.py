@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.file_kinds import file_kind
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.migrations.model import (
     AppliedMigration,
@@ -220,11 +221,11 @@ def _problem(path: Path, walk: FolderWalk, *, size: bool = False) -> tuple[str, 
         if not _inside(target, walk):
             return (f"a link to {target}, outside the project folder", None)
         if not stat.S_ISREG(info.st_mode):
-            return _FOLDER if stat.S_ISDIR(info.st_mode) else (f"a link to {_kind(info.st_mode)}", None)
+            return _FOLDER if stat.S_ISDIR(info.st_mode) else (f"a link to {file_kind(info.st_mode)}", None)
     elif stat.S_ISDIR(info.st_mode):
         return _FOLDER
     elif not stat.S_ISREG(info.st_mode):
-        return (f"{_kind(info.st_mode)}, not a regular file", None)
+        return (f"{file_kind(info.st_mode)}, not a regular file", None)
     elif walk.root is not None and not _inside(path.resolve(), walk):
         return ("outside the project folder (through a linked folder)", None)
     return _too_large(info.st_size) if size else None
@@ -240,18 +241,6 @@ def _too_large(size: int) -> tuple[str, str] | None:
 
 def _inside(target: Path, walk: FolderWalk) -> bool:
     return walk.root is None or target.is_relative_to(walk.root)
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -273,7 +262,7 @@ def read_bytes(path: Path) -> bytes | None:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            walk.skip(path, f"{_kind(info.st_mode)}, not a regular file")
+            walk.skip(path, f"{file_kind(info.st_mode)}, not a regular file")
             return None
         cap = LIMITS.migration_file_max_bytes
         chunks = []
