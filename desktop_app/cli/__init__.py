@@ -14,14 +14,24 @@ from desktop_app.cli.interrupts import Stopper, stopper_installed
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.visible_names import spelled_out
 
-#: One module per command, each with `add_parser(subparsers)` and `run(args) -> int`.
-COMMAND_MODULES = ("info", "query", "search", "blobs", "migrations", "functions")
+#: One module per command, each with `add_parser(subparsers)` and `run(args) -> int`; the text is the
+#: command's line in `--help`. Only the command being run is imported (the others cost start-up time).
+COMMANDS = {
+    "info": "tables, views, indexes, triggers, row counts, page size",
+    "query": "run SQL on the snapshot",
+    "search": "find text in every table and column",
+    "blobs": "export every blob of a column to files in a folder",
+    "migrations": "migration tools, applied history and pending migrations",
+    "functions": "list every SQL function and collation available (SQLite's, built-in and yours)",
+}
+COMMAND_MODULES = tuple(COMMANDS)
 
 log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every available command."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser: the full options of `command` (every command's when None), and a line
+    of help for each of the others."""
     parser = argparse.ArgumentParser(
         prog="snapshot-browser-cli",
         description="Headless commands over a read-only snapshot of a SQLite database.",
@@ -29,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
+        if command is not None and name != command:
+            subparsers.add_parser(name, help=COMMANDS[name], add_help=False)
+            continue
         try:
             module = importlib.import_module(f"desktop_app.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -39,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str:
+    """The command named by `argv` (its first argument that is not an option), or '' for none."""
+    first = next((arg for arg in argv if not arg.startswith("-")), "")
+    return first if first in COMMANDS else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit status 0 on success, 1 on a user error with one line on stderr.
 
@@ -46,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     with stopper_installed() as stopper:
         try:
-            args = build_parser().parse_args(argv)  # importing the commands takes a moment: stoppable too
+            arguments = list(sys.argv[1:] if argv is None else argv)
+            # Importing the command takes a moment: stoppable too.
+            args = build_parser(_command_in(arguments)).parse_args(arguments)
             _check_text_arguments(args)
             status = int(args.run(args) or 0)
         except BaseException as exc:  # every outcome becomes one line and an exit status

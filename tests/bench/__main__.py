@@ -19,6 +19,8 @@ from typing import Any
 from tests.bench.common import Figure
 
 BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard")
+#: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
+SCALE_BENCHES = ("scale",)
 
 
 def as_figure(row: Figure | dict[str, Any]) -> Figure:
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated benchmark names", default=",".join(BENCHES))
     parser.add_argument("--size-of", action="append", default=[], metavar="NAME=N", help="size for one bench")
     parser.add_argument("--json", default="bench-results.json", help="where to write the table as JSON")
+    parser.add_argument("--scale", action="store_true", help="the multi-GB benchmarks instead (issue 18)")
     args = parser.parse_args(argv)
+    if args.scale and args.only == ",".join(BENCHES):
+        args.only = ",".join(SCALE_BENCHES)
     sizes = dict(item.split("=", 1) for item in args.size_of)
     rows: list[tuple[str, Figure]] = []
     for name in args.only.split(","):
