@@ -34,3 +34,19 @@ def test_import_contracts_hold() -> None:
         [lint_imports], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_command_imports_only_what_it_uses(corpus: Path) -> None:
+    # Start-up time is import time: `info` needs neither the other commands nor SQLAlchemy.
+    code = (
+        "import sys, contextlib, io\n"
+        "from desktop_app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['info', {str(corpus / 'chinook' / 'Chinook_Sqlite.sqlite')!r}]) == 0\n"
+        "unwanted = ('sqlalchemy', 'aiosqlite', 'desktop_app.cli.query', 'desktop_app.cli.search',\n"
+        "            'desktop_app.core.search', 'desktop_app.core.migrations',\n"
+        "            'desktop_app.core.blob_export')\n"
+        "loaded = sorted(n for n in sys.modules if n.startswith(unwanted))\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
