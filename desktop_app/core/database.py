@@ -15,12 +15,9 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from desktop_app.core.connection import ConnectionHook, configure_connection
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, SnapshotClosed, TimeLimitExceeded
@@ -31,6 +28,9 @@ from desktop_app.core.result_cache import ResultCache, approximate_size
 from desktop_app.core.snapshot import Snapshot
 from desktop_app.core.sqlite.guard import preparing, refused_error
 from desktop_app.core.sqlite_lib import DeclaredTypes
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
@@ -123,6 +123,12 @@ class Database:
         self._closed = False
         self._decltypes: DeclaredTypes | None = None
         self._opened: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+        # SQLAlchemy is imported here, not at the top: it is half a second of every start-up otherwise
+        # (the window warms it up in a thread once it is shown: `desktop_app.app.finish_start_up`).
+        from sqlalchemy import event
+        from sqlalchemy.ext.asyncio import create_async_engine
+        from sqlalchemy.pool import AsyncAdaptedQueuePool
+
         self.engine: AsyncEngine = create_async_engine(
             "sqlite+aiosqlite://",
             async_creator=self._connect,
