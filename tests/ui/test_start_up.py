@@ -39,3 +39,35 @@ def test_start_up_creates_the_qt_types_a_first_scroll_would_make() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "0"
+
+
+_WINDOW_THEN_WARM_UP = textwrap.dedent(
+    """
+    import sys
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.app import warm_up_database_layer
+    from desktop_app.ui.main_window import MainWindow
+
+    app = QApplication([])
+    window = MainWindow()
+    window.show()
+    app.processEvents()
+    before = sorted(name for name in sys.modules if name.startswith("sqlalchemy"))
+    warm_up_database_layer().join(60)
+    print(len(before), "sqlalchemy.ext.asyncio" in sys.modules)
+    """
+)
+
+
+def test_the_window_shows_before_sqlalchemy_is_imported_then_warms_it_up() -> None:
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", _WINDOW_THEN_WARM_UP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"]
