@@ -34,8 +34,9 @@ BARE_BACKUP = (
 )
 
 
-def make_rows_file(path: Path, rows: int, payload_bytes: int = 0) -> Path:
-    """A table `t(id INTEGER PRIMARY KEY, n INTEGER, p BLOB)` of `rows` rows (reused when present)."""
+def make_rows_file(path: Path, rows: int, payload_bytes: int = 0, n_below: int = 2**31 - 1) -> Path:
+    """A table `t(id INTEGER PRIMARY KEY, n INTEGER, p BLOB)` of `rows` rows (reused when present); `n` is
+    below `n_below` (its stored size: 3 bytes below 2**23, 4 below 2**31)."""
     if path.exists():
         return path
     partial = path.with_suffix(".partial")
@@ -47,7 +48,7 @@ def make_rows_file(path: Path, rows: int, payload_bytes: int = 0) -> Path:
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, p BLOB)")
     payload = f"zeroblob({payload_bytes})" if payload_bytes else "NULL"
     conn.execute(
-        f"INSERT INTO t (n, p) SELECT (x * 2654435761) % 2147483647, {payload} "
+        f"INSERT INTO t (n, p) SELECT (x * 2654435761) % {n_below}, {payload} "
         f"FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT {rows}) SELECT x FROM c)"
     )
     conn.commit()
@@ -125,7 +126,8 @@ def run(extra_gb: int | None = None) -> list[Figure]:
     """The scale figures: ~300 MB, 2.1 GB / 150M rows (memory), 3.2 GB (direct), and `extra_gb` if given."""
     folder = bench_folder()
     figures = memory_mode_figures(make_rows_file(folder / "scale-300mb.db", 20_000_000), "300 MB", 1.3)
-    big = make_rows_file(folder / "scale-150m-rows.db", 150_000_000)
+    # 150M rows of ~14 bytes: 2.1 GB, just inside memdb's 2 GiB.
+    big = make_rows_file(folder / "scale-2gb-150m-rows.db", 150_000_000, n_below=2**23 - 1)
     figures += memory_mode_figures(big, f"{big.stat().st_size / GB:.1f} GB, 150M rows", 1.3)
     huge = make_rows_file(folder / "scale-3gb.db", 150_000_000, payload_bytes=8)
     figures += direct_mode_figures(huge, f"{huge.stat().st_size / GB:.1f} GB")
