@@ -322,9 +322,14 @@ def forget_private_folder(folder: Path) -> None:
         _private_folders.discard(Path(os.path.realpath(folder)))
 
 
+#: The operating system's own VFS. A URI without `vfs=` attached to a snapshot connection would use the
+#: connection's VFS (memdb), i.e. an empty memory database named like the file.
+_OS_VFS = "win32" if os.name == "nt" else "unix"
+
+
 def private_file_uri(path: Path, *, writable: bool = False) -> str:
     """The URI `attach_private_file` attaches `path` with: `mode=ro`, or `mode=rw` for its builder."""
-    return f"file:{urllib.parse.quote(str(path))}?mode={'rw' if writable else 'ro'}"
+    return f"file:{urllib.parse.quote(str(path))}?mode={'rw' if writable else 'ro'}&vfs={_OS_VFS}"
 
 
 def attach_private_file(conn: sqlite3.Connection, path: Path, schema: str, *, writable: bool = False) -> None:
