@@ -587,6 +587,7 @@ class SearchIndex:
         width = len(columns)
         base = self._next_entry
         keyed = not _direct_rowid(table)
+        rows = 0
         try:
             origin, rows = (self._next_seq, 0) if keyed else _rowid_range(conn, table)
             if not keyed and base + rows * width >= _MAX_ENTRY:
@@ -609,6 +610,8 @@ class SearchIndex:
             if exc.sqlite_errorcode == _SQLITE_FULL:
                 raise self._outgrown() from None
             self.notes[table.name] = str(exc)
+            # Slices committed before the error stay in the index: the next table numbers after them.
+            self._next_entry = base + max(rows, 1) * width
             return
         last = base + max(rows, 1) * width - 1
         self._next_entry = last + 1

@@ -167,7 +167,8 @@ class Guard:
     def permit_attach(self, uri: str, schema: str) -> Iterator[None]:
         """Let the program's own ATTACH of `uri` AS `schema` (and its DETACH) through, in this block only.
 
-        Only for a memory database the program created; never around a statement the user supplied.
+        Only for a memory database, or a file in a private folder, the program created; never around a
+        statement the user supplied.
         """
         with self._lock:
             self._attach_permits |= {f"attach:{uri}", f"detach:{schema}"}
