@@ -77,6 +77,8 @@ _ENTRIES_SQL = (
     "value, tokenize='trigram', content='', detail=none, columnsize=0)"
 )
 _SQLITE_FULL = 13
+#: Put in front of a value with a NUL character (the index cannot see past it): a candidate of every search.
+_NUL_MARK = "\x02\x02\x02"
 #: Page cache of the connection building an index in a temporary file.
 _BUILD_CACHE_BYTES = 32 << 20
 
@@ -173,8 +175,9 @@ def estimate_index(conn: sqlite3.Connection, *, include_numbers: bool = False) -
     """Estimate the index's size, build time and place, reading a sample of each table (milliseconds).
 
     A rowid table is sampled at `_SAMPLE_PROBES` places between its smallest and largest rowid (its row
-    count estimated from how far apart the rowids found are); other tables are counted and their first
-    rows read.
+    count is counted up to `search_estimate_count_max_bytes` of database, else estimated from how many
+    rows each probe finds per rowid from where it started, and never more than the database's bytes hold
+    at the sampled row size); other tables are counted and their first rows read.
     """
     types = _value_types(include_numbers)
     chars = values = keyed_rows = 0.0
@@ -238,6 +241,11 @@ def _sample_table(
     )
     counts = " + ".join(f"(typeof({c}) IN ({kinds}))" for c in names)
     measure = f"{lengths}, {counts}"
+    # Bytes a row takes at the least: each value's bytes and a byte of header, and its rowid.
+    stored = " + ".join(
+        f"coalesce(length(CAST({quote_identifier(c.name)} AS BLOB)), 0) + 1" for c in table.columns
+    )
+    stored = f"1 + {stored}" if stored else "1"
     if table.kind == "table" and table.key_is_rowid:
         rowid = table.key_sql[0]
         ends = [
@@ -256,16 +264,23 @@ def _sample_table(
         for probe in range(_SAMPLE_PROBES):
             start = low + span * probe // _SAMPLE_PROBES
             found = conn.execute(
-                f"SELECT {rowid}, {measure} FROM {table.sql_name} WHERE {rowid} >= ? "
+                f"SELECT {rowid}, {measure}, {stored} FROM {table.sql_name} WHERE {rowid} >= ? "
                 f"ORDER BY {rowid} LIMIT {_SAMPLE_ROWS}",
                 (start,),
             ).fetchall()
             for row in found:
                 sampled[row[0]] = row
-            if len(found) >= 2 and found[-1][0] > found[0][0]:
-                densities.append((len(found) - 1) / (found[-1][0] - found[0][0]))
-        density = sum(densities) / len(densities) if densities else 1.0
-        return _averages(list(sampled.values()), max(len(sampled), span * min(1.0, density)))
+            if found:  # rows found per rowid from a place chosen without looking: no bias to clusters
+                densities.append(len(found) / (found[-1][0] - start + 1))
+        pages, page_size = conn.execute("SELECT * FROM pragma_page_count, pragma_page_size").fetchone()
+        if pages * page_size <= LIMITS.search_estimate_count_max_bytes:
+            count = conn.execute(f"SELECT count(*) FROM {table.sql_name}").fetchone()[0]
+            return _averages(list(sampled.values()), count)
+        rows = span * min(1.0, sum(densities) / len(densities)) if densities else 0.0
+        # However the rowids lie, the table fits in the database: at most its bytes / a row's bytes.
+        row_bytes = max(1.0, sum(r[3] or 0 for r in sampled.values()) / max(1, len(sampled)))
+        most = pages * page_size / row_bytes
+        return _averages(list(sampled.values()), max(len(sampled), min(rows, most)))
     count = conn.execute(f"SELECT count(*) FROM {table.sql_name}").fetchone()[0]
     rows = conn.execute(
         f"SELECT 0, {measure} FROM {table.sql_name} LIMIT {_SAMPLE_PROBES * _SAMPLE_ROWS}"
@@ -646,7 +661,11 @@ class SearchIndex:
         origin: int,
         keyed: bool,
     ) -> int:
-        """INSERT ... SELECT of every (row, column) value of a slice, as entry `base + row * width + col`."""
+        """INSERT ... SELECT of every (row, column) value of a slice, as entry `base + row * width + col`.
+
+        The trigram tokenizer stops at a NUL character (and SQLite's replace() cannot remove one), so a
+        value holding one is indexed with `_NUL_MARK` in front: every search takes it as a candidate.
+        """
         schema = quote_identifier(self.schema)
         choose = " ".join(f"WHEN {cid} THEN src.{quote_identifier(name)}" for cid, name in columns.items())
         picks = ", ".join(f"({cid})" for cid in columns)
@@ -659,12 +678,15 @@ class SearchIndex:
             source, row = f"{table.sql_name} AS src", f"src.{table.key_sql[0]}"
         sql = (
             f"INSERT INTO {schema}.entries (rowid, value) "
-            f"SELECT :base + (r - :origin) * {len(columns)} + cid, CAST(v AS TEXT) FROM ("
+            f"SELECT :base + (r - :origin) * {len(columns)} + cid, "
+            "CASE WHEN instr(t, char(0)) THEN :nul_mark || t ELSE t END FROM ("
+            "SELECT r, cid, CAST(v AS TEXT) AS t FROM ("
             f"SELECT CASE picked.column1 {choose} END AS v, picked.column1 AS cid, {row} AS r "
             f"FROM {source} CROSS JOIN (VALUES {picks}) AS picked {where}) "
-            f"WHERE typeof(v) IN ({types})"
+            f"WHERE typeof(v) IN ({types}))"
         )
-        return max(conn.execute(sql, {"base": base, "origin": origin, **params}).rowcount, 0)
+        values = {"base": base, "origin": origin, "nul_mark": _NUL_MARK, **params}
+        return max(conn.execute(sql, values).rowcount, 0)
 
     def _outgrown(self) -> IndexTooLarge:
         if self.location is IndexLocation.MEMORY:
@@ -682,14 +704,17 @@ def trigram_query(text: str) -> str:
 
     `detail=none` answers no phrase, so each trigram is its own term (FTS5 folds case as it indexed);
     trigrams with a NUL are left out (SQLite would cut the query there), and a long text asks for
-    `_MAX_QUERY_TRIGRAMS` of them spread over it.
+    `_MAX_QUERY_TRIGRAMS` of them spread over it. Values the index could not read whole (a NUL inside)
+    are candidates too.
     """
     grams = list(dict.fromkeys(text[i : i + 3] for i in range(len(text) - 2)))
     grams = [g for g in grams if "\x00" not in g]
+    if not grams:
+        return ""
     if len(grams) > _MAX_QUERY_TRIGRAMS:
         step = (len(grams) - 1) / (_MAX_QUERY_TRIGRAMS - 1)
         grams = [grams[round(i * step)] for i in range(_MAX_QUERY_TRIGRAMS)]
-    return " AND ".join(fts5_phrase(g) for g in grams)
+    return f"({' AND '.join(fts5_phrase(g) for g in grams)}) OR {fts5_phrase(_NUL_MARK)}"
 
 
 def _value_types(include_numbers: bool) -> frozenset[str]:
