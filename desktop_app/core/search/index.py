@@ -1,14 +1,15 @@
 """The instant search index: a trigram FTS5 index of every text value, outside the user's file and `main`.
 
 Size: the index stores no text and no keys, only which entries hold which trigrams (FTS5 contentless,
-`detail=none`, `columnsize=0`: about 1.2 bytes per byte of text, where keeping the text and the keys in
-the index as well took 5). An entry's rowid says where its value is: `base + row * columns + column`
-of its table, where `row` is the rowid minus the table's smallest (or, for WITHOUT ROWID tables and
-rowids too far apart to number so, the row's place in `rowkeys`, which holds its key once). A search
-asks the index for the entries holding every trigram of the text, then reads each candidate's value from
-the snapshot by its key (one join) and Python checks it exactly, as a scan does: `detail=none` cannot
-answer phrases, so candidates are a superset (measured: a few more candidates than hits, same latency).
-A table whose rows have no key to read them by is scanned instead (`scanned`).
+`detail=none`, `columnsize=0`: 1.1–1.5 bytes per byte of text on large tables, where keeping the text
+and the keys in the index as well took 5). An entry's rowid says where its value is:
+`base + row * columns + column` of its table, where `row` is the rowid minus the table's smallest (or,
+for WITHOUT ROWID tables and rowids too far apart to number so, the row's place in `rowkeys`, which
+holds its key once). A search asks the index for the entries holding every trigram of the text, then
+reads each candidate's value from the snapshot by its key (one join) and Python checks it exactly, as a
+scan does: `detail=none` cannot answer phrases, so candidates are a superset (measured on word-like
+text: 0–15% more candidates than hits for 4+ characters, a few more for two words; keystroke latency as
+before). A table whose rows have no key to read them by is scanned instead (`scanned`).
 
 Where: in a named memdb (`file:/search-<uuid>?vfs=memdb`) when its estimated size fits the memdb cap and
 `search_index_ram_share` of the available memory; otherwise in a file in a private temporary folder
@@ -73,8 +74,8 @@ _MAX_QUERY_TRIGRAMS = 24
 _MAX_ENTRY = 1 << 62
 _TRIGRAM_SQL = "CREATE VIRTUAL TABLE temp.probe USING fts5(value, tokenize='trigram')"
 _ENTRIES_SQL = (
-    "CREATE VIRTUAL TABLE {schema}entries USING fts5("
-    "value, tokenize='trigram', content='', detail=none, columnsize=0)"
+    "CREATE VIRTUAL TABLE entries USING fts5(value, tokenize='trigram', content='', detail=none, "
+    "columnsize=0)"
 )
 _SQLITE_FULL = 13
 #: Put in front of a value with a NUL character (the index cannot see past it): a candidate of every search.
@@ -535,7 +536,7 @@ class SearchIndex:
         statements = [
             # SQLite attaches only databases in the main database's text encoding (UTF-16 files exist).
             f"PRAGMA encoding = {quote_string(encoding)}",
-            _ENTRIES_SQL.format(schema=""),
+            _ENTRIES_SQL,
             f"CREATE TABLE rowkeys (seq INTEGER PRIMARY KEY{keys})",
         ]
         if self.location is IndexLocation.MEMORY:
