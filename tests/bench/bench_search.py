@@ -33,6 +33,8 @@ from desktop_app.app import finish_start_up
 from desktop_app.core.quoting import quote_identifier, quote_string
 from desktop_app.core.search import IndexLocation, SearchIndex, SearchOptions, collect, estimate_index
 from desktop_app.core.search import index as index_module
+from desktop_app.core.search.fts import fts5_phrase
+from desktop_app.core.search.index import trigram_query
 from desktop_app.core.snapshot import Snapshot, open_snapshot
 from tests.bench.common import (
     Figure,
@@ -341,11 +343,13 @@ def run(size: int = 200) -> list[dict[str, Any]]:
     return [figure.as_dict() for figure in figures]
 
 
-def legacy_index(path: Path) -> tuple[int, float, int]:
-    """(bytes, seconds, text bytes) of the former index format over `notes`, built by hand the same way.
+def legacy_index(path: Path) -> tuple[int, float, int, float]:
+    """(bytes, seconds, text bytes, worst keystroke) of the former index format over `notes`, built by hand.
 
     The former format kept every value's text and its key in the index: `fts5(value, column_id UNINDEXED,
-    value_type UNINDEXED, k0 UNINDEXED, tokenize='trigram')`, one row-major INSERT ... SELECT.
+    value_type UNINDEXED, k0 UNINDEXED, tokenize='trigram')`, one row-major INSERT ... SELECT. A
+    keystroke is what the index answered then: the first 1,000 candidates of the phrase, with their text
+    and keys (best of 3 for each prefix of TYPED).
     """
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     try:
@@ -364,8 +368,37 @@ def legacy_index(path: Path) -> tuple[int, float, int]:
         seconds = time.perf_counter() - started
         size = conn.execute("PRAGMA legacy.page_count").fetchone()[0] * 4096
         text = conn.execute("SELECT sum(length(CAST(title AS BLOB)) + length(CAST(body AS BLOB))) FROM notes")
-        return size, seconds, text.fetchone()[0]
+        sql = (
+            "SELECT column_id, value_type, value, k0 FROM legacy.entries WHERE entries MATCH ? "
+            "AND rowid BETWEEN 1 AND 2000000 LIMIT 1000"
+        )
+        worst = max(
+            best_of(3, lambda n=n: conn.execute(sql, (fts5_phrase(TYPED[:n]),)).fetchall())[0]
+            for n in range(3, len(TYPED) + 1)
+        )
+        return size, seconds, text.fetchone()[0], worst
     finally:
+        conn.close()
+
+
+def index_keystroke_sql(snapshot: Snapshot) -> float:
+    """The worst keystroke of the index's own query, as `legacy_index` times the former one."""
+    conn = snapshot.connect()
+    index = SearchIndex.build(conn, generation=snapshot.generation)
+    try:
+        entry = index.tables["notes"]
+        times = []
+        for n in range(3, len(TYPED) + 1):
+            sql, params = index._hits_sql(entry, trigram_query(TYPED[:n]))
+            times.append(
+                best_of(
+                    3, lambda sql=sql, params=params: conn.execute(sql + " LIMIT 1000", params).fetchall()
+                )[0]
+            )
+        return max(times)
+    finally:
+        index.detach(conn)
+        index.close()
         conn.close()
 
 
@@ -392,7 +425,7 @@ def file_index_figures(snapshot: Snapshot) -> dict[str, float]:
 
 def index_budget_figures(index_path: Path, keys: dict[str, Any]) -> list[Figure]:
     """Index bytes per indexed byte and build time against the former format; estimate against actual."""
-    legacy_size, legacy_s, text_bytes = legacy_index(index_path)
+    legacy_size, legacy_s, text_bytes, legacy_key_s = legacy_index(index_path)
     snapshot = open_snapshot(index_path)
     try:
         conn = snapshot.connect()
@@ -403,6 +436,7 @@ def index_budget_figures(index_path: Path, keys: dict[str, Any]) -> list[Figure]
         finally:
             conn.close()
         in_file = file_index_figures(snapshot)
+        key_s = index_keystroke_sql(snapshot)
     finally:
         snapshot.close()
     ours = keys["size"] / text_bytes
@@ -415,6 +449,8 @@ def index_budget_figures(index_path: Path, keys: dict[str, Any]) -> list[Figure]
                ours <= 0.5 * before),
         Figure("index build vs former format", keys["build_s"], "s", legacy_s, "former format (SQL only)",
                "info"),
+        Figure("keystroke query: 1,000 candidates + text (worst)", key_s * 1000, "ms", legacy_key_s * 1000,
+               "former format, same run", "≤ 1.2x", key_s <= 1.2 * legacy_key_s),
         Figure("index estimate: size vs built", estimate.size_bytes / 2**20, "MB", keys["size"] / 2**20,
                "built index", "0.5–2x", 0.5 <= size_ratio <= 2),
         Figure("index estimate: time vs build", estimate.seconds, "s", keys["build_s"], "build in the pane",
