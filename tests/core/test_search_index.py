@@ -491,6 +491,13 @@ def test_cli_index_flag_reports_the_estimate_and_the_place(
     err = capsys.readouterr().err
     assert "index: building, about " in err and " of memory, ~" in err
     assert "bytes (memory), built in" in err
+    assert main(["search", str(path), "needle", "--index", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["index"]
+    assert summary["location"] == "memory" and summary["scanned"] == {
+        "shadowed": summary["scanned"]["shadowed"]
+    }
+    assert summary["estimate"]["location"] == "memory" and summary["estimate"]["refusal"] is None
+    assert summary["size_bytes"] / 3 <= summary["estimate"]["size_bytes"] <= summary["size_bytes"] * 3
 
 
 def test_cli_index_over_budget_scans_with_the_reason(

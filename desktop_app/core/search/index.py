@@ -91,7 +91,7 @@ _BYTES_PER_CHAR = 1.4
 _BYTES_PER_VALUE = 2.0
 _BYTES_PER_KEYED_ROW = 24
 _BYTES_PER_TABLE = 24 << 10
-_EMPTY_INDEX_BYTES = 48 << 10
+_EMPTY_INDEX_BYTES = 20 << 10
 #: Build time per character and per value (seconds), measured on this project's reference machine.
 _SECONDS_PER_CHAR = 0.15e-6
 _SECONDS_PER_VALUE = 1.0e-6
@@ -181,8 +181,7 @@ def estimate_index(conn: sqlite3.Connection, *, include_numbers: bool = False) -
     at the sampled row size); other tables are counted and their first rows read.
     """
     types = _value_types(include_numbers)
-    chars = values = keyed_rows = 0.0
-    tables = 0
+    chars = values = keyed_rows = overhead = 0.0
     for table in _indexable(read_search_tables(conn)):
         columns = [c.name for c in table.columns if c.storage & types]
         if not columns:
@@ -191,14 +190,15 @@ def estimate_index(conn: sqlite3.Connection, *, include_numbers: bool = False) -
             rows, per_row_chars, per_row_values = _sample_table(conn, table, columns, types)
         except sqlite3.Error:
             continue  # unreadable: the build will note it
-        tables += 1
+        # Each table's commits leave partly used pages behind, up to about _BYTES_PER_TABLE.
+        overhead += min(_BYTES_PER_TABLE, 2 * rows * per_row_chars * _BYTES_PER_CHAR)
         chars += rows * per_row_chars
         values += rows * per_row_values
         if not _direct_rowid(table):
             keyed_rows += rows
     size = int(
         _EMPTY_INDEX_BYTES
-        + tables * _BYTES_PER_TABLE
+        + overhead
         + chars * _BYTES_PER_CHAR
         + values * _BYTES_PER_VALUE
         + keyed_rows * _BYTES_PER_KEYED_ROW
