@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -17,15 +18,18 @@ from desktop_app.cli.common import (
 )
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import UserError
+from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.search import (
     Hit,
     HitBatch,
+    IndexTooLarge,
     SearchFinished,
     SearchIndex,
     SearchOptions,
     SearchStarted,
     TableDone,
+    estimate_index,
     search,
 )
 
@@ -100,12 +104,16 @@ def run(args: argparse.Namespace) -> int:
     with open_snapshot_for_cli(args.file) as snapshot:
         conn = connect(snapshot)
         index = None
+        refused = None
         try:
             if args.index:
-                index = SearchIndex.build(conn, generation=snapshot.generation, cancel=cancel)
+                index, refused = _build_index(conn, snapshot.generation, cancel, quiet=args.json)
             events = search(conn, options, index=index, cancel=cancel)
             if args.json:
-                emit_json(_report(events, options, index))
+                report = _report(events, options, index)
+                if refused is not None:
+                    report["index_refused"] = refused
+                emit_json(report)
             else:
                 _print_events(events, index, highlight=sys.stdout.isatty())
         finally:
@@ -113,6 +121,21 @@ def run(args: argparse.Namespace) -> int:
             if index is not None:
                 index.close()
     return 0
+
+
+def _build_index(
+    conn: sqlite3.Connection, generation: int, cancel: CancelToken, *, quiet: bool
+) -> tuple[SearchIndex | None, str | None]:
+    """The index, after saying what it will take; (None, why) when it is too large: the search scans."""
+    estimate = estimate_index(conn)
+    if not quiet and estimate.refusal is None:
+        print(f"index: building, {estimate.summary()}", file=sys.stderr)
+    try:
+        return SearchIndex.build(conn, generation=generation, cancel=cancel, estimate=estimate), None
+    except IndexTooLarge as exc:
+        if not quiet:
+            print(f"note: {exc.message}", file=sys.stderr)
+        return None, exc.message
 
 
 def _report(events: Iterator[Any], options: SearchOptions, index: SearchIndex | None) -> dict[str, Any]:
@@ -149,7 +172,10 @@ def _index_summary(index: SearchIndex) -> dict[str, Any]:
         "entries": index.entries,
         "size_bytes": index.size_bytes,
         "build_ms": round(index.build_seconds * 1000, 1),
+        "location": index.location.value,
+        "estimate": index.estimate.as_dict() if index.estimate is not None else None,
         "notes": index.notes,
+        "scanned": index.scanned,
     }
 
 
@@ -157,8 +183,8 @@ def _print_events(events: Iterator[Any], index: SearchIndex | None, *, highlight
     if index is not None:
         summary = _index_summary(index)
         print(
-            f"index: {summary['entries']:,} values, {summary['size_bytes']:,} bytes, "
-            f"built in {summary['build_ms']} ms",
+            f"index: {summary['entries']:,} values, {summary['size_bytes']:,} bytes "
+            f"({summary['location']}), built in {summary['build_ms']} ms",
             file=sys.stderr,
         )
     for event in events:

@@ -66,6 +66,15 @@ class Limits:
     #: Databases at most this large get the instant search index built automatically (≈1 µs a character
     #: of text to build: 8 MB is a few seconds in the background; larger ones build on request).
     auto_index_max_bytes: int = 8 << 20
+    #: Share of available RAM the search index may take in memory (its estimated size); a larger one is
+    #: built in a private temporary file instead.
+    search_index_ram_share: float = 0.25
+    #: Largest search index (estimated, and enforced while building) in a private temporary file; the
+    #: temporary folder's free space bounds it too. Beyond it searches scan, with a message.
+    search_index_max_bytes: int = 16 << 30
+    #: Up to this database size the index estimate counts each table's rows (a count walks the table:
+    #: ~0.15 s a GB in memory); a larger one estimates them from its rowid sample.
+    search_estimate_count_max_bytes: int = 1 << 30
     #: Bytes read per chunk in incremental blob I/O.
     blob_chunk_bytes: int = 1 << 20
     #: Bytes of a blob shown by the hex view at a time.

@@ -6,7 +6,11 @@
 - the time until the first hit is shown in the Search pane when it is in the first table;
 - on a 1M-row text table: the index build time and memory, then each keystroke's results from the index
   (core, and through the pane);
-- the largest gap of a 10 ms QTimer while the pane searches the whole database (and builds the index).
+- the largest gap of a 10 ms QTimer while the pane searches the whole database (and builds the index);
+- the index's budget (issue 18): bytes of index per byte of indexed text against the former format
+  (text and keys stored in the index, `detail=full`) built in the same run over the same values, build
+  time against it, the estimate against the built index (size and time), and the index built in a
+  private temporary file instead of memory (build time, keystrokes).
 
 `python -m tests.bench.bench_search [MB]` or `python -m tests.bench --only search --size-of search=MB`.
 """
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import sqlite3
 import statistics
@@ -26,7 +31,10 @@ from typing import Any
 
 from desktop_app.app import finish_start_up
 from desktop_app.core.quoting import quote_identifier, quote_string
-from desktop_app.core.search import SearchIndex, SearchOptions, collect
+from desktop_app.core.search import IndexLocation, SearchIndex, SearchOptions, collect, estimate_index
+from desktop_app.core.search import index as index_module
+from desktop_app.core.search.fts import fts5_phrase
+from desktop_app.core.search.index import trigram_query
 from desktop_app.core.snapshot import Snapshot, open_snapshot
 from tests.bench.common import (
     Figure,
@@ -330,8 +338,128 @@ def run(size: int = 200) -> list[dict[str, Any]]:
         ]  # fmt: skip
     finally:
         snapshot.close()
+    figures += index_budget_figures(index_path, keys)
     figures += fts_peer_figures(index_path)
     return [figure.as_dict() for figure in figures]
+
+
+def legacy_index(path: Path) -> tuple[int, float, int, float]:
+    """(bytes, seconds, text bytes, worst keystroke) of the former index format over `notes`, built by hand.
+
+    The former format kept every value's text and its key in the index: `fts5(value, column_id UNINDEXED,
+    value_type UNINDEXED, k0 UNINDEXED, tokenize='trigram')`, one row-major INSERT ... SELECT. A
+    keystroke is what the index answered then: the first 1,000 candidates of the phrase, with their text
+    and keys (best of 3 for each prefix of TYPED).
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("ATTACH 'file:/bench-legacy-index?vfs=memdb' AS legacy")
+        conn.execute(
+            "CREATE VIRTUAL TABLE legacy.entries USING fts5(value, column_id UNINDEXED, value_type UNINDEXED, "
+            "k0 UNINDEXED, tokenize='trigram')"
+        )
+        started = time.perf_counter()
+        conn.execute(
+            "INSERT INTO legacy.entries (rowid, value, column_id, value_type, k0) "
+            "SELECT row_number() OVER (), v, cid, typeof(v), k FROM ("
+            "SELECT CASE p.column1 WHEN 0 THEN n.title ELSE n.body END AS v, p.column1 AS cid, n.rowid AS k "
+            "FROM notes AS n CROSS JOIN (VALUES (0), (1)) AS p)"
+        )
+        seconds = time.perf_counter() - started
+        size = conn.execute("PRAGMA legacy.page_count").fetchone()[0] * 4096
+        text = conn.execute("SELECT sum(length(CAST(title AS BLOB)) + length(CAST(body AS BLOB))) FROM notes")
+        sql = (
+            "SELECT column_id, value_type, value, k0 FROM legacy.entries WHERE entries MATCH ? "
+            "AND rowid BETWEEN 1 AND 2000000 LIMIT 1000"
+        )
+        worst = max(
+            best_of(3, lambda n=n: conn.execute(sql, (fts5_phrase(TYPED[:n]),)).fetchall())[0]
+            for n in range(3, len(TYPED) + 1)
+        )
+        return size, seconds, text.fetchone()[0], worst
+    finally:
+        conn.close()
+
+
+def index_keystroke_sql(snapshot: Snapshot) -> float:
+    """The worst keystroke of the index's own query, as `legacy_index` times the former one."""
+    conn = snapshot.connect()
+    index = SearchIndex.build(conn, generation=snapshot.generation)
+    try:
+        entry = index.tables["notes"]
+        times = []
+        for n in range(3, len(TYPED) + 1):
+            sql, params = index._hits_sql(entry, trigram_query(TYPED[:n]))
+            times.append(
+                best_of(
+                    3, lambda sql=sql, params=params: conn.execute(sql + " LIMIT 1000", params).fetchall()
+                )[0]
+            )
+        return max(times)
+    finally:
+        index.detach(conn)
+        index.close()
+        conn.close()
+
+
+def file_index_figures(snapshot: Snapshot) -> dict[str, float]:
+    """Build the index in a private temporary file (memory share set to 0), then type TYPED against it."""
+    lowered = dataclasses.replace(index_module.LIMITS, search_index_ram_share=0.0)
+    saved, index_module.LIMITS = index_module.LIMITS, lowered
+    conn = snapshot.connect()
+    try:
+        index = SearchIndex.build(conn, generation=snapshot.generation)
+    finally:
+        index_module.LIMITS = saved
+        conn.close()
+    try:
+        assert index.location is IndexLocation.FILE
+        return {
+            "build_s": index.build_seconds,
+            "size": index.size_bytes,
+            "keys": core_keystrokes(snapshot, index),
+        }
+    finally:
+        index.close()
+
+
+def index_budget_figures(index_path: Path, keys: dict[str, Any]) -> list[Figure]:
+    """Index bytes per indexed byte and build time against the former format; estimate against actual."""
+    legacy_size, legacy_s, text_bytes, legacy_key_s = legacy_index(index_path)
+    snapshot = open_snapshot(index_path)
+    try:
+        conn = snapshot.connect()
+        try:
+            started = time.perf_counter()
+            estimate = estimate_index(conn)
+            estimate_s = time.perf_counter() - started
+        finally:
+            conn.close()
+        in_file = file_index_figures(snapshot)
+        key_s = index_keystroke_sql(snapshot)
+    finally:
+        snapshot.close()
+    ours = keys["size"] / text_bytes
+    before = legacy_size / text_bytes
+    size_ratio = estimate.size_bytes / keys["size"]
+    time_ratio = estimate.seconds / keys["build_s"]
+    worst_file = max(in_file["keys"])
+    return [
+        Figure("index bytes per indexed byte", ours, "B/B", before, "former format, same run", "≤ 0.5x",
+               ours <= 0.5 * before),
+        Figure("index build vs former format", keys["build_s"], "s", legacy_s, "former format (SQL only)",
+               "info"),
+        Figure("keystroke query: 1,000 candidates + text (worst)", key_s * 1000, "ms", legacy_key_s * 1000,
+               "former format, same run", "≤ 1.2x", key_s <= 1.2 * legacy_key_s),
+        Figure("index estimate: size vs built", estimate.size_bytes / 2**20, "MB", keys["size"] / 2**20,
+               "built index", "0.5–2x", 0.5 <= size_ratio <= 2),
+        Figure("index estimate: time vs build", estimate.seconds, "s", keys["build_s"], "build in the pane",
+               "0.33–3x", 1 / 3 <= time_ratio <= 3),
+        Figure("index estimate itself", estimate_s * 1000, "ms", None, "", "≤ 200 ms", estimate_s <= 0.2),
+        Figure("index build in a temporary file", in_file["build_s"], "s", keys["build_s"], "in memory", "info"),
+        Figure("keystroke → results, index in a file (core, worst)", worst_file * 1000, "ms", None, "",
+               "≤ 50 ms", worst_file <= 0.050),
+    ]  # fmt: skip
 
 
 def fts_peer_figures(index_path: Path) -> list[Figure]:

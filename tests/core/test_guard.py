@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 from desktop_app.core.errors import QueryError, UserError
 from desktop_app.core.functions import FunctionRegistry, evaluate_expression
 from desktop_app.core.snapshot import Snapshot, open_snapshot
-from desktop_app.core.sqlite.guard import GuardRefused, check_user_sql, execute_user_sql
+from desktop_app.core.sqlite.guard import (
+    GuardRefused,
+    attach_private_file,
+    check_user_sql,
+    detach_database,
+    execute_user_sql,
+    forget_private_folder,
+    private_file_uri,
+    register_private_folder,
+    unguarded,
+)
 from tests.core.test_cli import run_cli
 
 LONG_EXAMPLES = int(os.environ.get("GUARD_EXAMPLES", "0"))
@@ -409,4 +419,93 @@ def test_cli_query_refuses_attach_in_one_line(wal_folder: Path) -> None:
             "blobs", str(database), "--query", sql, "--column", "1", "--out", str(wal_folder / "x")
         )
         assert blobs.returncode == 1 and "is not allowed" in blobs.stderr, blobs.stderr
+    assert folder_listing(wal_folder) == before
+
+
+# --- the program's own private files (a search index too large for memory) ------------------------
+
+
+@pytest.fixture
+def private_file(tmp_path: Path) -> Iterator[Path]:
+    """A database file in a folder registered as the program's private folder (forgotten afterwards)."""
+    folder = (tmp_path / "snapshot-browser-test").resolve()
+    folder.mkdir()
+    path = folder / "search-index.db"
+    maker = sqlite3.connect(path)
+    maker.execute("CREATE TABLE entries (x)")
+    maker.execute("INSERT INTO entries VALUES ('indexed')")
+    maker.commit()
+    maker.close()
+    register_private_folder(folder)
+    yield path
+    forget_private_folder(folder)
+
+
+def test_program_attaches_its_private_file_read_only(conn: sqlite3.Connection, private_file: Path) -> None:
+    attach_private_file(conn, private_file, "idx")
+    assert conn.execute("SELECT x FROM idx.entries").fetchall() == [("indexed",)]
+    with unguarded(conn):
+        conn.execute("PRAGMA query_only=OFF")
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                conn.execute("INSERT INTO idx.entries VALUES ('written')")
+        finally:
+            conn.execute("PRAGMA query_only=ON")
+    detach_database(conn, "idx")
+    assert attached(conn) == {"main"}
+
+
+def test_a_users_attach_of_the_private_file_is_still_refused(
+    conn: sqlite3.Connection, private_file: Path
+) -> None:
+    before = folder_listing(private_file.parent)
+    for uri in (
+        str(private_file),
+        private_file_uri(private_file),
+        private_file_uri(private_file, writable=True),
+    ):
+        with pytest.raises(GuardRefused, match="ATTACH is not allowed"):
+            run(conn, f"ATTACH '{uri}' AS idx")
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            conn.execute(f"ATTACH '{uri}' AS idx")  # past check_user_sql, the authorizer still refuses
+    attach_private_file(conn, private_file, "idx")
+    with pytest.raises(sqlite3.DatabaseError, match="not authorized"):  # the permit ended with the ATTACH
+        conn.execute(f"ATTACH '{private_file_uri(private_file)}' AS again")
+    with pytest.raises(GuardRefused, match="DETACH is not allowed"):
+        run(conn, "DETACH idx")
+    detach_database(conn, "idx")
+    assert attached(conn) == {"main"}
+    assert folder_listing(private_file.parent) == before
+
+
+def test_only_files_directly_in_a_registered_private_folder_are_attached(
+    conn: sqlite3.Connection, private_file: Path, wal_folder: Path, tmp_path: Path
+) -> None:
+    folder = private_file.parent
+    (folder / "inner").mkdir()
+    shutil.copyfile(private_file, folder / "inner" / "deeper.db")
+    (folder / "link.db").symlink_to(wal_folder / "other.db")
+    os.link(private_file, folder / "hard.db")
+    (tmp_path / "folder-link").symlink_to(folder)
+    outside = tmp_path / "unregistered"
+    outside.mkdir()
+    shutil.copyfile(private_file, outside / "copy.db")
+    before = folder_listing(wal_folder)
+    for path, why in (
+        (wal_folder / "other.db", "not in a private folder"),
+        (outside / "copy.db", "not in a private folder"),
+        (folder / "inner" / "deeper.db", "not in a private folder"),
+        (folder / "link.db", "through a link"),
+        (tmp_path / "folder-link" / private_file.name, "through a link"),
+        (folder / "inner" / ".." / private_file.name, "through a link"),
+        (Path(private_file.name), "relative"),
+        (folder / "hard.db", "not a regular private file"),
+        (folder / "missing.db", "missing"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            attach_private_file(conn, path, "idx")
+    forget_private_folder(folder)
+    with pytest.raises(ValueError, match="not in a private folder"):
+        attach_private_file(conn, private_file, "idx")
+    assert attached(conn) == {"main"}
     assert folder_listing(wal_folder) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -414,3 +415,41 @@ async def test_hit_opens_the_browse_pane_at_its_row(qtbot: Any, tmp_path: Path, 
         assert browse.table.name == "Artist"  # type: ignore[attr-defined]
     finally:
         await close_window(window)
+
+
+async def test_index_offer_shows_the_estimated_size_place_and_time(qtbot: Any, tmp_path: Path) -> None:
+    async with search_pane(qtbot, tmp_path, build_indexable_database(tmp_path / "i.db")) as pane:
+        await wait_for(lambda: pane.index_panel.estimate is not None, message="the index estimate")
+        estimate = pane.index_panel.estimate
+        assert estimate is not None and estimate.refusal is None
+        text = pane.index_panel.label.text()
+        assert f"Build index: {estimate.summary()}" in text
+        assert " of memory, ~" in text and pane.index_panel.button.isEnabled()
+        pane.index_panel.build()
+        assert estimate.summary() in pane.index_panel.label.text()  # said while building too
+        await wait_for(lambda: pane.index_panel.index is not None, message="the index")
+        index = pane.index_panel.index
+        assert index is not None and index.estimate is estimate  # the planned estimate was used
+        assert index.size_bytes / 3 <= estimate.size_bytes <= index.size_bytes * 3
+        assert "in memory" in pane.index_panel.label.text()
+
+
+async def test_index_over_every_budget_is_not_offered_and_says_why(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.search import index as index_module
+
+    lowered = dataclasses.replace(
+        index_module.LIMITS, search_index_ram_share=0.0, search_index_max_bytes=1000
+    )
+    monkeypatch.setattr(index_module, "LIMITS", lowered)
+    async with search_pane(
+        qtbot, tmp_path, build_indexable_database(tmp_path / "i.db"), auto_index=True
+    ) as pane:
+        await wait_for(lambda: pane.index_panel.estimate is not None, message="the index estimate")
+        assert "would take about" in pane.index_panel.label.text()
+        assert "Searches scan the tables instead" in pane.index_panel.label.text()
+        assert not pane.index_panel.button.isEnabled()
+        assert pane.index_panel.index is None and not pane.index_panel.building  # not even automatically
+        await run_search(pane, "needle")
+        assert {h.method for h in pane.results.all_hits()} == {Method.SCAN}

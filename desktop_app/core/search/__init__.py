@@ -12,9 +12,15 @@ candidate and makes the snippet. See `matching`, `fts` and `index` for the detai
 from desktop_app.core.search.engine import collect, search
 from desktop_app.core.search.index import (
     MIN_INDEX_CHARS,
+    IndexEstimate,
+    IndexLocation,
+    IndexTooLarge,
     IndexUnavailable,
     SearchIndex,
     auto_index_wanted,
+    estimate_index,
+    format_duration,
+    format_size,
     trigram_support,
 )
 from desktop_app.core.search.matching import Matcher
@@ -35,6 +41,9 @@ __all__ = [
     "MIN_INDEX_CHARS",
     "Hit",
     "HitBatch",
+    "IndexEstimate",
+    "IndexLocation",
+    "IndexTooLarge",
     "IndexUnavailable",
     "Matcher",
     "Method",
@@ -48,6 +57,9 @@ __all__ = [
     "TableDone",
     "auto_index_wanted",
     "collect",
+    "estimate_index",
+    "format_duration",
+    "format_size",
     "search",
     "trigram_support",
 ]

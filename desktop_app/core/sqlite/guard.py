@@ -10,7 +10,8 @@ Two layers, because SQLite's authorizer cannot see everything:
   alike). It allows reading, SQLite's own functions and the functions registered through
   `allow_functions`, and the pragmas that only read; everything else is refused, ATTACH and DETACH
   always (SQLite takes the *last* `vfs=` of a URI, so no URI check can make a user's ATTACH safe; the
-  program attaches its own memory databases through `Guard.permit_attach`).
+  program attaches its own memory databases, and files in its own private temporary folders, through
+  `Guard.permit_attach`).
 
 Facts that broke a looser guard are in DESIGN.md ("The guard on user SQL").
 """
@@ -18,13 +19,17 @@ Facts that broke a looser guard are in DESIGN.md ("The guard on user SQL").
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sqlite3
+import stat
 import threading
+import urllib.parse
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import ReadOnlyError
@@ -162,7 +167,8 @@ class Guard:
     def permit_attach(self, uri: str, schema: str) -> Iterator[None]:
         """Let the program's own ATTACH of `uri` AS `schema` (and its DETACH) through, in this block only.
 
-        Only for a memory database the program created; never around a statement the user supplied.
+        Only for a memory database, or a file in a private folder, the program created; never around a
+        statement the user supplied.
         """
         with self._lock:
             self._attach_permits |= {f"attach:{uri}", f"detach:{schema}"}
@@ -298,6 +304,63 @@ def attach_memory_database(conn: sqlite3.Connection, uri: str, schema: str) -> N
     guard = guard_of(conn)
     with guard.permit_attach(uri, schema) if guard is not None else nullcontext():
         conn.execute(f"ATTACH DATABASE {quote_string(uri)} AS {quote_identifier(schema)}")
+
+
+#: Private folders the program created and may attach files from (`register_private_folder`).
+_private_folders: set[Path] = set()
+_private_folders_lock = threading.Lock()
+
+
+def register_private_folder(folder: Path) -> None:
+    """Let `attach_private_file` attach files directly inside `folder`, a private folder this process made."""
+    with _private_folders_lock:
+        _private_folders.add(Path(os.path.realpath(folder)))
+
+
+def forget_private_folder(folder: Path) -> None:
+    """Stop letting files in `folder` be attached (it is about to be removed)."""
+    with _private_folders_lock:
+        _private_folders.discard(Path(os.path.realpath(folder)))
+
+
+#: The operating system's own VFS. A URI without `vfs=` attached to a snapshot connection would use the
+#: connection's VFS (memdb), i.e. an empty memory database named like the file.
+_OS_VFS = "win32" if os.name == "nt" else "unix"
+
+
+def private_file_uri(path: Path, *, writable: bool = False) -> str:
+    """The URI `attach_private_file` attaches `path` with: `mode=ro`, or `mode=rw` for its builder."""
+    return f"file:{urllib.parse.quote(str(path))}?mode={'rw' if writable else 'ro'}&vfs={_OS_VFS}"
+
+
+def attach_private_file(conn: sqlite3.Connection, path: Path, schema: str, *, writable: bool = False) -> None:
+    """ATTACH the program's own database file `path` AS `schema` on `conn`, past the guard.
+
+    Only a regular file of this user directly inside a folder passed to `register_private_folder`, named
+    by its real path (no symbolic link anywhere), is accepted; it is attached read-only (`mode=ro`)
+    unless `writable` (only the connection that builds it). Anything else raises `ValueError`.
+    """
+    _check_private_file(path)
+    uri = private_file_uri(path, writable=writable)
+    guard = guard_of(conn)
+    with guard.permit_attach(uri, schema) if guard is not None else nullcontext():
+        conn.execute(f"ATTACH DATABASE {quote_string(uri)} AS {quote_identifier(schema)}")
+
+
+def _check_private_file(path: Path) -> None:
+    given = Path(path)
+    if not given.is_absolute() or os.path.realpath(given) != str(given):
+        raise ValueError(f"not a private file (relative, or through a link): {str(path)!r}")
+    with _private_folders_lock:
+        inside = given.parent in _private_folders
+    if not inside:
+        raise ValueError(f"not in a private folder of this program: {str(path)!r}")
+    try:
+        st = given.lstat()
+    except OSError as exc:
+        raise ValueError(f"private file missing: {str(path)!r}") from exc
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_nlink != 1:
+        raise ValueError(f"not a regular private file of this user: {str(path)!r}")
 
 
 def detach_database(conn: sqlite3.Connection, schema: str) -> None:

@@ -14,7 +14,15 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidg
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback
-from desktop_app.core.search import SearchIndex, auto_index_wanted, trigram_support
+from desktop_app.core.search import (
+    IndexEstimate,
+    IndexLocation,
+    SearchIndex,
+    auto_index_wanted,
+    estimate_index,
+    format_size,
+    trigram_support,
+)
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.jobs import Job
 
@@ -22,18 +30,22 @@ AUTO_SETTING = "search/auto_index"
 
 
 def _build(
-    conn: sqlite3.Connection, generation: int, progress: ProgressCallback, cancel: CancelToken
+    conn: sqlite3.Connection,
+    generation: int,
+    estimate: IndexEstimate | None,
+    progress: ProgressCallback,
+    cancel: CancelToken,
 ) -> SearchIndex:
-    return SearchIndex.build(conn, generation=generation, progress=progress, cancel=cancel)
+    return SearchIndex.build(conn, generation=generation, progress=progress, cancel=cancel, estimate=estimate)
 
 
-def _plan(conn: sqlite3.Connection) -> tuple[str | None, bool]:
-    """(why the index is unavailable, or None; whether to build it without being asked)."""
-    return trigram_support(), auto_index_wanted(conn)
-
-
-def _size(size: int) -> str:
-    return f"{size / 2**20:,.1f} MB" if size >= 2**20 else f"{size / 1024:,.0f} KB"
+def _plan(conn: sqlite3.Connection) -> tuple[str | None, bool, IndexEstimate | None]:
+    """(why the index is unavailable, or None; whether to build it without being asked; its estimate)."""
+    unavailable = trigram_support()
+    if unavailable is not None:
+        return unavailable, False, None
+    estimate = estimate_index(conn)
+    return None, auto_index_wanted(conn) and estimate.refusal is None, estimate
 
 
 class SearchIndexPanel(QWidget):
@@ -53,6 +65,8 @@ class SearchIndexPanel(QWidget):
         self._error: str | None = None
         self._planned_for: Database | None = None
         self._plan_job: Job | None = None
+        #: What building would take, for the database planned for (None until planned).
+        self.estimate: IndexEstimate | None = None
 
         self.label = QLabel()
         self.label.setWordWrap(True)
@@ -87,6 +101,7 @@ class SearchIndexPanel(QWidget):
         self.drop()
         self._planned_for = None
         self._error = None
+        self.estimate = None
         self._show_state()
 
     def plan(self) -> None:
@@ -96,18 +111,18 @@ class SearchIndexPanel(QWidget):
             return
         self._planned_for = database
 
-        async def work(_job: Job) -> tuple[str | None, bool]:
+        async def work(_job: Job) -> tuple[str | None, bool, IndexEstimate | None]:
             return await database.run_sync(_plan)
 
         self._plan_job = self.context.jobs.start(
             "Checking the search index", work, on_done=lambda plan: self._planned(database, plan), show=False
         )
 
-    def _planned(self, database: Database, plan: tuple[str | None, bool]) -> None:
+    def _planned(self, database: Database, plan: tuple[str | None, bool, IndexEstimate | None]) -> None:
         job = self._plan_job
         if database is not self.context.database or job is None or job.cancel_token.cancelled:
             return  # another database, or the window is closing (its jobs were cancelled)
-        self._unavailable, wanted = plan
+        self._unavailable, wanted, self.estimate = plan
         if self._unavailable is None and wanted and self.auto.isChecked() and self.index is None:
             self.build()
         self._show_state()
@@ -122,9 +137,11 @@ class SearchIndexPanel(QWidget):
         serial = self._serial
         self._error, self._fraction = None, 0.0
 
+        estimate = self.estimate if self._planned_for is database else None
+
         async def work(job: Job) -> SearchIndex:
             generation, progress, token = database.generation, job.progress_callback(), job.cancel_token
-            return await database.run_sync(_build, generation, progress, token, cancel=token)
+            return await database.run_sync(_build, generation, estimate, progress, token, cancel=token)
 
         job = self.context.jobs.start(
             "Building the search index",
@@ -196,20 +213,33 @@ class SearchIndexPanel(QWidget):
             text = ""
         elif self.job is not None:
             percent = f" {self._fraction * 100:.0f}%" if self._fraction is not None else ""
-            text, button = f"Building the instant search index…{percent} (searches scan meanwhile)", "Stop"
+            expected = f"{self.estimate.summary()}; " if self.estimate is not None else ""
+            text = f"Building the instant search index…{percent} ({expected}searches scan meanwhile)"
+            button = "Stop"
         elif self.index is not None:
             index = self.index
+            where = "in memory" if index.location is IndexLocation.MEMORY else "in a temporary file"
             text = (
-                f"Instant index ready: {index.entries:,} values · {_size(index.size_bytes)} · "
+                f"Instant index ready: {index.entries:,} values · {format_size(index.size_bytes)} {where} · "
                 f"built in {index.build_seconds:.1f} s"
             )
             button = "Drop index"
             notes = [f"Not indexed: {name}: {why}" for name, why in index.notes.items()]
+            notes += [f"Scanned: {name}: {why}" for name, why in index.scanned.items()]
             tip = "\n".join(["Searches of 3 or more characters answer from the index.", *notes])
         elif self._unavailable:
             text, enabled = self._unavailable, False
         elif self._error:
             text = f"The search index could not be built: {self._error}"
+        elif self.estimate is not None and self.estimate.refusal is not None:
+            text, enabled = self.estimate.refusal, False
+        elif self.estimate is not None:
+            text = "No instant search index: every search scans the tables. "
+            text += f"Build index: {self.estimate.summary()}"
+            tip = (
+                f"Indexes about {self.estimate.text_chars:,} characters in {self.estimate.values:,} values "
+                "(estimated from a sample of each table)."
+            )
         else:
             text = "No instant search index: every search scans the tables."
         self.label.setText(text)
