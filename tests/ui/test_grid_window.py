@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QTableView
 
 from desktop_app.core.paging import Page, SortKey
 from desktop_app.ui.models import table_model
 from desktop_app.ui.models.row_source import ColumnInfo
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.browse import BrowsePane
-from desktop_app.ui.widgets.grid_window import GridWindow
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 from tests.ui.helpers import wait_for
 from tests.ui.test_browse import browse, make_big_table, settle
@@ -182,6 +181,21 @@ async def test_copy_and_open_cell_use_the_real_rows_of_the_selection(qtbot: Any,
         pane.viewer.close()
 
 
+async def test_a_search_hit_opens_its_row_outside_the_window(qtbot: Any, tmp_path: Path) -> None:
+    make_big_table(tmp_path / "big.db", ROWS)
+    async with browse(qtbot, tmp_path, tmp_path / "big.db") as pane:
+        await big_pane(pane)
+        pane.set_sort([SortKey("id", descending=True)])
+        await settle(pane)
+        pane.show_row("big", {"rowid": 7_777})  # as a search hit does: by key, wherever it sorts
+        await wait_for(lambda: pane.model.offset > 0, message="the window to move to the row")
+        await settle(pane)
+        row = current_real_row(pane)
+        assert row == ROWS - 7_777
+        assert pane.model.row_key(row) == (7_777,) and id_at(pane, row) == "7777"
+        assert str(row + 1) == pane.model.headerData(pane.view.currentIndex().row(), Qt.Orientation.Vertical)
+
+
 async def test_small_tables_are_not_windowed(qtbot: Any, tmp_path: Path) -> None:
     make_big_table(tmp_path / "big.db", WINDOW)
     async with browse(qtbot, tmp_path, tmp_path / "big.db") as pane:
@@ -207,7 +221,8 @@ async def test_sql_results_reach_the_last_row_of_a_long_result(qtbot: Any, tmp_p
         assert tab.model.headerData(last.row(), Qt.Orientation.Vertical) == "5000"
         await wait_for(lambda: tab.model.is_loaded(4999), message="last page")
         assert tab.model.data(last) == "1"
-        assert await tab.copy_selection() == "1\n"
+        QTest.keyClick(tab.view, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)  # select the last two rows
+        assert await tab.copy_selection() == "2\n1\n"
 
 
 class HugeSource:
@@ -244,7 +259,7 @@ async def test_more_than_two_billion_rows_show_their_end_without_freezing(
         table_model, "LIMITS", dataclasses.replace(table_model.LIMITS, grid_window_rows=10**6)
     )
     model = WindowedTableModel()
-    view = QTableView()
+    view = GridView()
     view.setVerticalHeader(RowNumberHeader(view))
     view.setModel(model)
     grid = GridWindow(view, model, track_viewport(view, model))

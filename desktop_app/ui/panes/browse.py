@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +33,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.filter_header import FilterHeader
 from desktop_app.ui.widgets.grid_message import GridMessage
-from desktop_app.ui.widgets.grid_window import GridWindow
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -72,7 +71,7 @@ class BrowsePane(Pane):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = WindowedTableModel(self)
-        self.view = QTableView()
+        self.view = GridView()
         self.header = FilterHeader(self.view)
         self.view.setHorizontalHeader(self.header)
         self.view.setModel(self.model)

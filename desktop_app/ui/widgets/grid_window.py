@@ -11,7 +11,7 @@ offset stays 0, our bar stays hidden and the view's own bar works as it always h
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QScrollBar, QTableView, QWidget
 
 from desktop_app.ui.models.table_model import ViewportTracker, WindowedTableModel
@@ -48,10 +48,8 @@ class GridWindow(QWidget):
         self.bar.valueChanged.connect(self._on_bar_moved)
         model.count_changed.connect(self._sync)
         model.modelReset.connect(self._sync)
-        # Shortcuts, not an event filter: a Python filter would see every event of the view (each paint).
-        for keys, end in ((QKeySequence("Ctrl+Home"), False), (QKeySequence("Ctrl+End"), True)):
-            shortcut = QShortcut(keys, view, context=Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(lambda end=end: self._to_end(end))
+        if isinstance(view, GridView):
+            view.grid = self
 
     # --- state ------------------------------------------------------------------------------------
 
@@ -139,14 +137,9 @@ class GridWindow(QWidget):
 
     def _place(self, row: int, hint: QAbstractItemView.ScrollHint) -> QModelIndex:
         """Scroll real `row` into view with `hint`, moving the window first when it is not well inside."""
-        shown, page = self.model.rowCount(), self._rows_on_screen()
-        inside = self.model.view_row(row)
-        last_offset = max(self.model.total_rows - self.model.window_rows, 0)
-        low_ok = inside >= 2 * page or self.model.offset == 0
-        high_ok = inside < shown - 2 * page or self.model.offset >= last_offset
         self._moving = True
         try:
-            if not (0 <= inside < shown and low_ok and high_ok):
+            if not self._well_inside(row):
                 self.model.move_window(self.model.window_offset_for(row))
             index = self._index(self.model.view_row(row))
             if hint == QAbstractItemView.ScrollHint.PositionAtTop and index.isValid():
@@ -193,12 +186,53 @@ class GridWindow(QWidget):
                 flags |= QItemSelectionModel.SelectionFlag.Rows
             self.view.selectionModel().setCurrentIndex(index, flags)
 
-    def _to_end(self, end: bool) -> None:
-        """Ctrl+Home / Ctrl+End: the table's real first or last row, not the window's."""
-        if end:
-            self.go_to_row(self.model.total_rows - 1, QAbstractItemView.ScrollHint.PositionAtBottom)
-        else:
-            self.go_to_row(0, QAbstractItemView.ScrollHint.PositionAtTop)
+    def bring_into_window(self, row: int) -> QModelIndex:
+        """Move the window (if needed) so real `row` is well inside it; its index, before any scrolling."""
+        total = self.model.total_rows
+        if total == 0:
+            return QModelIndex()
+        row = max(0, min(row, total - 1))
+        if not self._well_inside(row):
+            self.tracker.hold()  # the old frame stays until the rows there arrive
+            self._moving = True
+            try:
+                self.model.move_window(self.model.window_offset_for(row))
+            finally:
+                self._moving = False
+        return self._index(self.model.view_row(row))
+
+    def _well_inside(self, row: int) -> bool:
+        """True when real `row` is in the window, a few screens from any edge that is not the table's."""
+        shown, page = self.model.rowCount(), self._rows_on_screen()
+        inside = self.model.view_row(row)
+        last_offset = max(self.model.total_rows - self.model.window_rows, 0)
+        low_ok = inside >= 2 * page or self.model.offset == 0
+        high_ok = inside < shown - 2 * page or self.model.offset >= last_offset
+        return 0 <= inside < shown and low_ok and high_ok
+
+
+class GridView(QTableView):
+    """A table view whose Ctrl+Home / Ctrl+End reach the first and last real rows of a `GridWindow`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid: GridWindow | None = None
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        """Ctrl+Home / Ctrl+End go past the window to the table's ends (Qt then selects and scrolls)."""
+        ends = (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd)
+        grid = self.grid
+        if (
+            grid is not None
+            and cursorAction in ends
+            and modifiers & Qt.KeyboardModifier.ControlModifier
+            and grid.windowed
+        ):
+            end = cursorAction == QAbstractItemView.CursorAction.MoveEnd
+            return grid.bring_into_window(grid.model.total_rows - 1 if end else 0)
+        return super().moveCursor(cursorAction, modifiers)
 
 
 def frame_grid(view: QTableView, model: WindowedTableModel, tracker: ViewportTracker) -> GridWindow:

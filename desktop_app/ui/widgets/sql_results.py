@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,7 +32,7 @@ from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSour
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
-from desktop_app.ui.widgets.grid_window import GridWindow
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
@@ -234,7 +233,7 @@ class ResultTab(QWidget):
         self.blobs_button.clicked.connect(self.export_blobs)
 
         self.model = WindowedTableModel(self)
-        self.view = QTableView()
+        self.view = GridView()
         self.view.setModel(self.model)
         self.view.setWordWrap(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
