@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.paging import Page, SortKey
 from desktop_app.ui.models import table_model
@@ -138,6 +140,33 @@ async def test_page_down_across_the_window_edge_continues_seamlessly(qtbot: Any,
         assert pane.model.offset > 0 and currents[-1] > WINDOW
         await settle(pane)
         assert id_at(pane, currents[-1]) == str(currents[-1] + 1)
+
+
+async def test_the_wheel_scrolls_the_grid_and_our_bar_follows(qtbot: Any, tmp_path: Path) -> None:
+    make_big_table(tmp_path / "big.db", ROWS)
+    async with browse(qtbot, tmp_path, tmp_path / "big.db") as pane:
+        await big_pane(pane)
+        pane.scroll_to_row(40_000, select=False)
+        await settle(pane)
+        viewport = pane.view.viewport()
+        centre = QPointF(viewport.rect().center())
+        for _ in range(5):  # the view's own bar is hidden, yet the wheel still scrolls the view
+            wheel = QWheelEvent(
+                centre,
+                QPointF(viewport.mapToGlobal(centre.toPoint())),
+                QPoint(),
+                QPoint(0, -120),
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+                Qt.ScrollPhase.NoScrollPhase,
+                False,
+            )
+            QApplication.sendEvent(viewport, wheel)
+        await settle(pane)
+        top = pane.grid.top_row()
+        assert top > 40_000
+        assert pane.grid.bar.value() == top
+        assert shown_numbers(pane)[0] == top + 1 and id_at(pane, top) == str(top + 1)
 
 
 async def test_sort_and_reload_keep_the_place(qtbot: Any, tmp_path: Path) -> None:
@@ -280,5 +309,27 @@ async def test_more_than_two_billion_rows_show_their_end_without_freezing(
     assert grid.bar.value() == grid.bar.maximum() and grid.bar.maximum() < 2**31
     width = view.verticalHeader().sizeHint().width()
     assert width >= view.verticalHeader().fontMetrics().horizontalAdvance(str(HugeSource.rows))
+    model.close()
+    await model.wait_idle()
+
+
+async def test_until_counted_the_grid_shows_the_rows_seen_so_far_as_a_lower_bound(qtbot: Any) -> None:
+    counted = asyncio.Event()
+
+    class SlowCount(HugeSource):
+        rows = 5000
+
+        async def count(self, cancel: Any) -> int:
+            await counted.wait()
+            return self.rows
+
+    model = WindowedTableModel(page_rows=100)
+    model.set_source(SlowCount())  # type: ignore[arg-type]
+    await wait_for(lambda: model.is_loaded(0), message="the first page")
+    assert not model.exact and not model.estimated  # no estimate: "≥ 100", never a blocking count
+    assert model.total_rows == model.rowCount() == 100
+    counted.set()
+    await wait_for(lambda: model.exact, message="the count")
+    assert model.total_rows == 5000 and model.rowCount() == WINDOW
     model.close()
     await model.wait_idle()
