@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +334,25 @@ async def test_until_counted_the_grid_shows_the_rows_seen_so_far_as_a_lower_boun
     assert model.total_rows == 5000 and model.rowCount() == WINDOW
     model.close()
     await model.wait_idle()
+
+
+async def test_open_cell_sends_the_real_rows_blob_to_the_blobs_pane(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "blobs.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE b(id INTEGER PRIMARY KEY, data BLOB)")
+        conn.execute(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) "
+            "INSERT INTO b SELECT i, CAST(printf('blob %d', i) AS BLOB) FROM s"
+        )
+    conn.close()
+    async with browse(qtbot, tmp_path, path) as pane:
+        pane.show_table("b")
+        await settle(pane)
+        pane.scroll_to_row(2500)
+        await settle(pane)
+        assert pane.model.offset > 0 and pane.view.currentIndex().row() != 2500
+        sent: list[tuple[Any, ...]] = []
+        pane.show_blob_requested.connect(lambda *args: sent.append(args))
+        pane.open_cell(pane.view.currentIndex().siblingAtColumn(1))
+        await wait_for(lambda: bool(sent), message="the blob sent to the Blobs pane")
+        assert sent == [("b", "data", {"rowid": 2501}, b"blob 2501")]
