@@ -28,6 +28,9 @@ class Limits:
     page_rows: int = 1000
     #: Rows per page in the browse grid's windowed model.
     grid_page_rows: int = 256
+    #: Most rows a grid shows Qt at once: a window slid over the real rows (Qt keeps row positions in C ints
+    #: of pixels, and past ~110M rows its header loops forever). Row numbers and our scroll bar stay real.
+    grid_window_rows: int = 1_000_000
     #: Pages kept by the grid's cache before far pages are evicted.
     grid_cached_pages: int = 64
     #: The browse grid's sparse position index keeps the key of every this-many-th row.

@@ -1,9 +1,13 @@
 """A windowed, lazy grid model: only pages near the viewport are fetched, off the UI thread.
 
-`rowCount` is the real count (an estimate until the exact count arrives; never waited for). Rows are
-fetched in pages keyed by page number, so a page is requested once however often the view asks
-(the `fetchMore` re-entrancy trap cannot duplicate rows). Pages far from the viewport are evicted;
-fetches for pages scrolled past are cancelled, which interrupts SQLite.
+`total_rows` is the real count (an estimate until the exact count arrives; never waited for). Qt keeps
+row positions in C ints of pixels, so a view of more than ~110M rows loops forever in its header's
+paint: the model shows Qt a window of at most `window_rows` rows starting at `offset` into the real
+rows, and `GridWindow` (ui/widgets/grid_window.py) slides the window and drives the position. Apart
+from the Qt API (`rowCount`, `index`, `data`, `headerData`), every row number here is a real one;
+`view_row`/`real_row` convert. Rows are fetched in pages keyed by page number, so a page is requested
+once however often the view asks (the `fetchMore` re-entrancy trap cannot duplicate rows). Pages far
+from the viewport are evicted; fetches for pages scrolled past are cancelled, which interrupts SQLite.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
@@ -40,8 +45,6 @@ _MAX_IN_FLIGHT = 2
 _PREFETCH_PAGES = 1
 #: More pages than fit on any screen (guards against a view reporting a huge viewport).
 _MAX_VISIBLE_PAGES = 8
-#: Qt counts rows in a C int: larger tables show their first 2**31 - 2 rows.
-MAX_ROWS = 2**31 - 2
 #: How long a jump may keep showing the previous frame while its rows load, before placeholders show.
 PLACEHOLDER_GRACE_MS = 50
 #: Role that returns a cell's raw value (None, int, float, str, bytes or `Truncated`).
@@ -55,6 +58,8 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _RAW = int(RawValueRole)
 _ROLES_SERVED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _ALIGNMENT, _FOREGROUND, _FONT, _TOOLTIP, _RAW))
 AnyIndex = QModelIndex | QPersistentModelIndex
+#: The layout signals' overload that carries a hint (a vertical-only change leaves column widths alone).
+_LAYOUT_SIGNATURE = "QList<QPersistentModelIndex>,QAbstractItemModel::LayoutChangeHint"
 
 
 class WindowedTableModel(QAbstractTableModel):
@@ -75,9 +80,16 @@ class WindowedTableModel(QAbstractTableModel):
         *,
         page_rows: int = LIMITS.grid_page_rows,
         cached_pages: int = LIMITS.grid_cached_pages,
+        window_rows: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.page_rows = page_rows
+        #: Most rows shown to Qt at once (read from LIMITS when the model is made, so tests can lower it).
+        self.window_rows = max(window_rows if window_rows is not None else LIMITS.grid_window_rows, 1)
+        #: The real row shown as the view's row 0.
+        self.offset = 0
+        #: True while the count is an estimate (max rowid, or the previous count) rather than a lower bound.
+        self.estimated = False
         self.cached_pages = max(cached_pages, 4)
         self.source: RowSource | None = None
         self.exact = False
@@ -110,7 +122,9 @@ class WindowedTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._generation += 1
         self.source = source
-        self._rows, self.exact = min(rows_hint or 0, MAX_ROWS) if source is not None else 0, False
+        self._rows, self.exact = (rows_hint or 0) if source is not None else 0, False
+        self.estimated = bool(self._rows)
+        self.offset = 0
         self._pages.clear()
         had_errors = bool(self._failed) or self.count_error is not None
         self._failed.clear()
@@ -133,6 +147,7 @@ class WindowedTableModel(QAbstractTableModel):
         try:
             estimate = await source.estimate()
             if generation == self._generation and estimate is not None and not self.exact:
+                self.estimated = True
                 self._set_row_count(max(estimate, self._rows), exact=False)
             total = await source.count(cancel)
             if generation != self._generation:
@@ -156,19 +171,68 @@ class WindowedTableModel(QAbstractTableModel):
                 self._background.remove(cancel)
 
     def _set_row_count(self, rows: int, *, exact: bool) -> None:
-        rows = min(max(rows, 0), MAX_ROWS)
-        if rows > self._rows:
-            self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
-            self._rows = rows
-            self.endInsertRows()
-        elif rows < self._rows:
-            self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
-            self._rows = rows
+        rows = max(rows, 0)
+        shown, self.exact = self.rowCount(), self.exact or exact
+        if rows < self._rows:
             for number in [n for n in self._pages if n * self.page_rows >= rows]:
                 del self._pages[number]
-            self.endRemoveRows()
-        self.exact = self.exact or exact
+        if rows < self.offset + shown and self.offset > max(rows - self.window_rows, 0):
+            # Fewer rows than the estimate the window was moved by: show the window ending at the last row.
+            self.beginResetModel()
+            self._rows, self.offset = rows, max(rows - self.window_rows, 0)
+            self.endResetModel()
+        else:
+            wanted = min(rows - self.offset, self.window_rows)
+            if wanted > shown:
+                self.beginInsertRows(QModelIndex(), shown, wanted - 1)
+                self._rows = rows
+                self.endInsertRows()
+            elif wanted < shown:
+                self.beginRemoveRows(QModelIndex(), wanted, shown - 1)
+                self._rows = rows
+                self.endRemoveRows()
+            self._rows = rows
         self.count_changed.emit()
+
+    @property
+    def total_rows(self) -> int:
+        """The real row count (exact, an estimate, or the rows seen so far: see `exact`, `estimated`)."""
+        return self._rows
+
+    def real_row(self, view_row: int) -> int:
+        """The real row shown as the view's row `view_row`."""
+        return self.offset + view_row
+
+    def view_row(self, real_row: int) -> int:
+        """Where the view shows real row `real_row` (outside 0..rowCount()-1 when outside the window)."""
+        return real_row - self.offset
+
+    def window_offset_for(self, real_row: int) -> int:
+        """The window offset that centres `real_row` (clamped so the window is full where it can be)."""
+        return max(0, min(real_row - self.window_rows // 2, self._rows - self.window_rows))
+
+    def move_window(self, offset: int) -> bool:
+        """Show the real rows from `offset` (clamped) as the view's rows; False when already there.
+
+        A layout change, not a reset: the view's row count, column widths and header stay; the current
+        index and selection follow their real rows (dropped when outside the new window). The caller moves
+        the view's scroll position by the same number of rows.
+        """
+        offset = max(0, min(offset, self._rows - self.window_rows))
+        if offset == self.offset:
+            return False
+        hint = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
+        self.layoutAboutToBeChanged[_LAYOUT_SIGNATURE].emit([], hint)
+        shown = self.rowCount()
+        old = self.persistentIndexList()
+        new = []
+        for index in old:
+            row = index.row() + self.offset - offset
+            new.append(self.createIndex(row, index.column()) if 0 <= row < shown else QModelIndex())
+        self.changePersistentIndexList(old, new)
+        self.offset = offset
+        self.layoutChanged[_LAYOUT_SIGNATURE].emit([], hint)
+        return True
 
     @property
     def loaded_rows(self) -> int:
@@ -206,8 +270,8 @@ class WindowedTableModel(QAbstractTableModel):
     # --- Qt model API ---------------------------------------------------------------------------
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        """Rows known (exact count, or an estimate meanwhile)."""
-        return 0 if parent.isValid() else self._rows
+        """Rows in the window shown to Qt (all rows known, up to `window_rows`)."""
+        return 0 if parent.isValid() else max(min(self._rows - self.offset, self.window_rows), 0)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         """Columns of the source."""
@@ -215,7 +279,13 @@ class WindowedTableModel(QAbstractTableModel):
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008 - Qt's signature
         """Only while the count is unknown: the next page past the known rows may exist."""
-        return not parent.isValid() and self.source is not None and not self.exact and not self.busy
+        return (
+            not parent.isValid()
+            and self.source is not None
+            and not self.exact
+            and not self.busy
+            and self.offset + self.rowCount() >= self._rows
+        )
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008 - Qt's signature
         """Ask for the page after the known rows (deduplicated: repeated calls add nothing)."""
@@ -228,7 +298,7 @@ class WindowedTableModel(QAbstractTableModel):
         # (flags() is not overridden: Qt's default, selectable and not editable, fits a read-only snapshot.)
         if role not in _ROLES_SERVED or not index.isValid():
             return None
-        row = index.row()
+        row = self.offset + index.row()
         page = self._pages.get(row // self.page_rows)
         offset = row - page.start if page is not None else 0
         if page is None or offset >= len(page.rows):
@@ -242,9 +312,9 @@ class WindowedTableModel(QAbstractTableModel):
         return _role_value(role, page.rows[offset][index.column()])
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        """Column names (with sort markers) and their type/key tooltip; row numbers from 1."""
+        """Column names (with sort markers) and their type/key tooltip; real row numbers from 1."""
         if orientation == Qt.Orientation.Vertical:
-            return str(section + 1) if role == _DISPLAY else None
+            return str(self.offset + section + 1) if role == _DISPLAY else None
         if self.source is None or not 0 <= section < len(self.source.columns):
             return None
         column = self.source.columns[section]
@@ -313,7 +383,7 @@ class WindowedTableModel(QAbstractTableModel):
     # --- which pages to fetch -------------------------------------------------------------------
 
     def set_viewport(self, first_row: int, last_row: int) -> None:
-        """The rows on screen: fetch their pages first, drop queued/in-flight pages far from them."""
+        """The (real) rows on screen: fetch their pages first, drop queued/in-flight pages far from them."""
         first_page = first_row // self.page_rows
         last_page = min(max(last_row, first_row) // self.page_rows, first_page + _MAX_VISIBLE_PAGES)
         self._visible = (first_page, last_page)
@@ -402,9 +472,7 @@ class WindowedTableModel(QAbstractTableModel):
             self._evict()
         if not self.exact:  # the unreadable rows are shown where they would be
             self._set_row_count(max(self._rows, (number + 1) * self.page_rows), exact=False)
-        first, last = number * self.page_rows, min((number + 1) * self.page_rows, self._rows) - 1
-        if self.columnCount() and last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+        self._rows_changed(number * self.page_rows, min((number + 1) * self.page_rows, self._rows) - 1)
         self.loaded_changed.emit()
         self.read_errors_changed.emit()
 
@@ -419,9 +487,15 @@ class WindowedTableModel(QAbstractTableModel):
         first, last = page.start, min(end, self._rows) - 1
         if self._visible_rows is not None:
             first, last = max(first, self._visible_rows[0]), min(last, self._visible_rows[1])
-        if page.rows and self.columnCount() and last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+        if page.rows:
+            self._rows_changed(first, last)
         self.loaded_changed.emit()
+
+    def _rows_changed(self, first: int, last: int) -> None:
+        """Repaint real rows `first`..`last` where the window shows them."""
+        first, last = max(first - self.offset, 0), min(last - self.offset, self.rowCount() - 1)
+        if self.columnCount() and last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
 
     def _evict(self) -> None:
         """Drop the pages farthest from the viewport beyond the cache's size."""
@@ -518,12 +592,15 @@ class ViewportTracker(QObject):
         bar.rangeChanged.connect(self._report_later)
         model.modelReset.connect(self._report_later)
         model.rowsInserted.connect(self._report_later)
+        model.layoutChanged.connect(self._report_later)
         model.loaded_changed.connect(self.release_if_loaded)
 
     def _visible_rows(self) -> tuple[int, int]:
+        """The real rows on screen."""
         top = max(self.view.rowAt(0), 0)
         bottom = self.view.rowAt(self.view.viewport().height() - 1)
-        return top, bottom if bottom >= 0 else self.model.rowCount() - 1
+        bottom = bottom if bottom >= 0 else self.model.rowCount() - 1
+        return self.model.real_row(top), self.model.real_row(bottom)
 
     def report(self) -> None:
         """Send the rows on screen to the model (which fetches their pages first)."""

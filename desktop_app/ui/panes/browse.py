@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSignalBlocker, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QIntValidator, QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, QPoint, QRegularExpression, QSignalBlocker, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,11 +28,12 @@ from desktop_app.core.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.row_source import TableRowSource
-from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.filter_header import FilterHeader
 from desktop_app.ui.widgets.grid_message import GridMessage
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -64,14 +64,14 @@ class BrowsePane(Pane):
         self.picker.currentIndexChanged.connect(self._on_picked)
         self.goto = QLineEdit()
         self.goto.setPlaceholderText("Go to row (Ctrl+G)")
-        self.goto.setValidator(QIntValidator(1, 2**31 - 1, self))
+        self.goto.setValidator(QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,17}"), self))
         self.goto.setMaximumWidth(160)
         self.goto.returnPressed.connect(self._on_goto)
         self.status = QLabel()
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = WindowedTableModel(self)
-        self.view = QTableView()
+        self.view = GridView()
         self.header = FilterHeader(self.view)
         self.view.setHorizontalHeader(self.header)
         self.view.setModel(self.model)
@@ -90,6 +90,8 @@ class BrowsePane(Pane):
         self.header.filters_changed.connect(self._on_filters_edited)
         self.view.doubleClicked.connect(self.open_cell)
         self.tracker = track_viewport(self.view, self.model)
+        #: The view beside a scroll bar over every real row (the view itself shows a window of them).
+        self.grid = GridWindow(self.view, self.model, self.tracker)
         self.model.count_changed.connect(self._on_loaded)
         self.model.loaded_changed.connect(self._on_loaded)
         self.model.failed.connect(self._show_error)
@@ -115,7 +117,7 @@ class BrowsePane(Pane):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.grid, 1)
         layout.addWidget(self.status)
         self.on_database_changed()
 
@@ -171,9 +173,10 @@ class BrowsePane(Pane):
             self._show_error(exc)
             return
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
+        keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
         self._select_in_picker(table.name)
-        self.model.set_source(source, rows_hint=self.model.rowCount() if same_rows else None)
+        self.model.set_source(source, rows_hint=self.model.total_rows if same_rows else None)
         self.model.set_header_markers(sort_markers(self.sort, [c.name for c in source.columns]))
         if not same_table:
             self.header.set_columns([c.name for c in source.columns], self.filters)
@@ -183,7 +186,10 @@ class BrowsePane(Pane):
                 self.view.setColumnHidden(column, False)
         if self.filters and self.unfiltered_total is None:
             self._spawn(self._count_unfiltered(source))
-        self.view.scrollToTop()
+        if keep_top:  # the same rows in a new order: stay at the same row number
+            self.scroll_to_row(keep_top, select=False)
+        else:
+            self.view.scrollToTop()
         self._update_status()
 
     def _select_in_picker(self, name: str) -> None:
@@ -256,9 +262,11 @@ class BrowsePane(Pane):
             if self.table is None:
                 self.status.setText("No table selected." if self.context.database else "No database open.")
             return
-        rows = self.model.rowCount()
+        rows = self.model.total_rows
         counting = "count failed" if self.model.count_error is not None else "counting…"
-        count = f"{rows:,}" if self.model.exact else f"≈ {rows:,} ({counting})"
+        # Until the count arrives: an estimate (max rowid, the previous count) or the rows seen so far.
+        about = "≈" if self.model.estimated else "≥"
+        count = f"{rows:,}" if self.model.exact else f"{about} {rows:,} ({counting})"
         text = f"rows {count}"
         if self.filters:
             total = f"{self.unfiltered_total:,}" if self.unfiltered_total is not None else "…"
@@ -297,11 +305,11 @@ class BrowsePane(Pane):
 
     def _size_columns(self) -> None:
         """Widen columns to fit titles and the rows on screen, within bounds; never undo a user's resize."""
-        top = max(self.view.rowAt(0), 0)
+        top = self.grid.top_row()
         if (top, self.source) == self._sized_at or not self.model.is_loaded(top):
             return
         self._sized_at = (top, self.source)
-        rows = [self.model.row_values(r) for r in range(top, min(self.model.rowCount(), top + 50))]
+        rows = [self.model.row_values(r) for r in range(top, min(self.model.total_rows, top + 50))]
         rows = [r for r in rows if r is not None]
         if not rows:
             return
@@ -351,30 +359,11 @@ class BrowsePane(Pane):
             self.view.setFocus()
 
     def scroll_to_row(self, row: int, *, select: bool = True) -> None:
-        """Bring `row` (0-based) into view, clamped to the table, and optionally select it."""
-        if self.model.rowCount() == 0:
-            return
-        row = max(0, min(row, self.model.rowCount() - 1))
-        column = next((c for c in range(self.model.columnCount()) if not self.view.isColumnHidden(c)), 0)
-        index = self.model.index(row, column)
-        bar = self.view.verticalScrollBar()
-        rows_on_screen = self.view.viewport().height() // self._row_height()
-        if bar.maximum() + rows_on_screen + 1 < self.model.rowCount():
-            self.view.doItemsLayout()  # rows just counted: the scroll range must include them first
-        hint = (
-            QAbstractItemView.ScrollHint.PositionAtCenter
-            if select
-            else QAbstractItemView.ScrollHint.PositionAtTop
-        )
-        self.tracker.hold()
-        self.view.scrollTo(index, hint)
+        """Bring real `row` (0-based) into view, clamped to the table, and optionally select it."""
         if select:
-            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-            self.view.selectionModel().setCurrentIndex(index, flags)
-        self.tracker.release_if_loaded()  # the row was already on screen
-
-    def _row_height(self) -> int:
-        return max(self.view.verticalHeader().defaultSectionSize(), 1)
+            self.grid.go_to_row(row, QAbstractItemView.ScrollHint.PositionAtCenter, whole_row=True)
+        else:
+            self.grid.scroll_to_row(row, QAbstractItemView.ScrollHint.PositionAtTop)
 
     async def _show_row(self, key: dict[str, Any]) -> None:
         source = self.source
@@ -393,7 +382,7 @@ class BrowsePane(Pane):
             self.status_message.emit(f"That row is not in “{self.table.name}” any more.")
             return
         for _ in range(1000):  # the count arrives within moments; never wait forever
-            if self.model.rowCount() > position or self.source is not source:
+            if self.model.total_rows > position or self.source is not source:
                 break
             await asyncio.sleep(0.01)
         if self.source is source:
@@ -406,13 +395,15 @@ class BrowsePane(Pane):
 
     def open_cell(self, index: QModelIndex) -> None:
         """Show the cell's whole value: blobs in the Blobs pane, anything else in the cell viewer."""
-        if index.isValid() and self.model.is_loaded(index.row()):
-            self._spawn(self._open_cell(index.row(), index.column()))
+        row = self.model.real_row(index.row())
+        if index.isValid() and self.model.is_loaded(row):
+            self._spawn(self._open_cell(row, index.column()))
 
     async def _open_cell(self, row: int, column: int) -> None:
-        source, value, key = self.source, self.model.data(self.model.index(row, column), RawValueRole), None
-        if source is None or self.table is None:
+        source, found, key = self.source, self.model.row_values(row), None
+        if source is None or self.table is None or found is None:
             return
+        value = found[column]
         key = self.model.row_key(row) or ()
         name = source.columns[column].name
         key_dict = source.pager.key_dict(key) if source.pager.has_key else {}
@@ -441,8 +432,8 @@ class BrowsePane(Pane):
         indexes = self.view.selectionModel().selectedIndexes()
         if not indexes or self.source is None:
             return ""
-        top = min(i.row() for i in indexes)
-        bottom = max(i.row() for i in indexes)
+        top = self.model.real_row(min(i.row() for i in indexes))
+        bottom = self.model.real_row(max(i.row() for i in indexes))
         columns = sorted({i.column() for i in indexes if not self.view.isColumnHidden(i.column())})
         count = bottom - top + 1
         if count > LIMITS.grid_copy_max_rows:
@@ -515,7 +506,7 @@ class BrowsePane(Pane):
         hidden = [info.name for c, info in enumerate(columns) if self.view.isColumnHidden(c)]
         return {
             "table": self.table.name,
-            "top_row": max(self.view.rowAt(0), 0),
+            "top_row": self.grid.top_row(),
             "sort": [[key.column, key.descending] for key in self.sort],
             "filters": dict(self.filters),
             "hidden": hidden,

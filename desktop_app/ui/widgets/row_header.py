@@ -26,8 +26,12 @@ class RowNumberHeader(QHeaderView):
         self._size = QSize()
 
     def _rows(self) -> int:
+        """The largest row number: the real row count of a windowed model (numbers are real rows)."""
         model = self.model()
-        return model.rowCount(self.rootIndex()) if model is not None else 0
+        if model is None:
+            return 0
+        total = getattr(model, "total_rows", None)
+        return total if isinstance(total, int) else model.rowCount(self.rootIndex())
 
     def _label_size(self) -> QSize:
         """The size of the widest label, e.g. "88888" for up to 99,999 rows (cached per digit count)."""

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSour
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
@@ -233,7 +233,7 @@ class ResultTab(QWidget):
         self.blobs_button.clicked.connect(self.export_blobs)
 
         self.model = WindowedTableModel(self)
-        self.view = QTableView()
+        self.view = GridView()
         self.view.setModel(self.model)
         self.view.setWordWrap(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -242,7 +242,8 @@ class ResultTab(QWidget):
         self.view.setVerticalHeader(rows)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.view.doubleClicked.connect(self.open_cell)
-        track_viewport(self.view, self.model)
+        #: The view beside a scroll bar over every real row (the view itself shows a window of them).
+        self.grid = GridWindow(self.view, self.model, track_viewport(self.view, self.model))
         self.model.loaded_changed.connect(self._on_loaded)
         self.model.failed.connect(lambda error: self.info.setText(f"⚠ {error.message}"))
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
@@ -250,7 +251,7 @@ class ResultTab(QWidget):
         copy.activated.connect(lambda: self._spawn(self.copy_selection()))
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.grid)
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
         top.addWidget(self.blobs_button)
@@ -267,7 +268,7 @@ class ResultTab(QWidget):
         if self.model.source is not source:
             self.model.set_source(source)
         if self.custom_view is None:
-            self.stack.setCurrentWidget(self.view)
+            self.stack.setCurrentWidget(self.grid)
         self.info.setText(text)
 
     def show_outcome(self, outcome: RunOutcome) -> None:
@@ -290,7 +291,7 @@ class ResultTab(QWidget):
 
     def show_stopped(self, elapsed: float) -> None:
         """The user stopped the statement."""
-        loaded = self.model.rowCount()
+        loaded = self.model.total_rows
         rows = f" ({loaded:,}+ rows so far)" if loaded else ""
         self.info.setText(f"Stopped after {format_duration(elapsed)}{rows}.")
         if self.model.source is None:
@@ -317,7 +318,7 @@ class ResultTab(QWidget):
         source = self.model.source
         if source is None or not source.columns:
             return
-        loaded = [row for r in range(min(self.model.rowCount(), 50)) if (row := self.model.row_values(r))]
+        loaded = [row for r in range(min(self.model.total_rows, 50)) if (row := self.model.row_values(r))]
         column = self.view.currentIndex().column()
         if column < 0:
             columns = range(len(source.columns))
@@ -327,7 +328,8 @@ class ResultTab(QWidget):
 
     def open_cell(self, index: QModelIndex) -> None:
         """Show a cell's whole value: blobs in the Blobs pane, text and numbers in the cell viewer."""
-        if not index.isValid() or not self.model.is_loaded(index.row()) or self.model.source is None:
+        row = self.model.real_row(index.row())
+        if not index.isValid() or not self.model.is_loaded(row) or self.model.source is None:
             return
         value = self.model.data(index, RawValueRole)
         column = self.model.source.columns[index.column()].name
@@ -336,15 +338,15 @@ class ResultTab(QWidget):
             return
         if self._viewer is None:
             self._viewer = CellViewer(self)
-        self._viewer.show_value(value, f"{column} — row {index.row() + 1:,}")
+        self._viewer.show_value(value, f"{column} — row {row + 1:,}")
 
     async def copy_selection(self) -> str:
         """Copy the selected cells as tab-separated text (fetching rows not loaded yet)."""
         indexes = self.view.selectionModel().selectedIndexes()
         if not indexes or self.model.source is None:
             return ""
-        top = min(i.row() for i in indexes)
-        count = min(max(i.row() for i in indexes) - top + 1, LIMITS.grid_copy_max_rows)
+        top = self.model.real_row(min(i.row() for i in indexes))
+        count = min(self.model.real_row(max(i.row() for i in indexes)) - top + 1, LIMITS.grid_copy_max_rows)
         columns = sorted({i.column() for i in indexes})
         try:
             rows = await self.model.rows(top, count)
@@ -360,7 +362,7 @@ class ResultTab(QWidget):
         if not self._sized and self.model.is_loaded(0):
             self._sized = True
             metrics = self.view.fontMetrics()
-            rows = [self.model.row_values(r) for r in range(min(self.model.rowCount(), 50))]
+            rows = [self.model.row_values(r) for r in range(min(self.model.total_rows, 50))]
             for column in range(self.model.columnCount()):
                 texts = [str(self.model.headerData(column, Qt.Orientation.Horizontal))]
                 texts += [cell_format.display_text(r[column]) for r in rows if r is not None]
