@@ -20,7 +20,7 @@ from tests.bench.common import Figure
 
 BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard")
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
-SCALE_BENCHES = ("scale",)
+SCALE_BENCHES = ("scale", "scale_grid")
 
 
 def as_figure(row: Figure | dict[str, Any]) -> Figure:
