@@ -10,13 +10,13 @@ largest UI stall meanwhile against the idle loop of the same run.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.app import finish_start_up
+from tests.bench.bench_scale import make_rows_file
 from tests.bench.common import (
     Figure,
     bench_folder,
@@ -32,32 +32,15 @@ _CHUNK = 10_000_000
 
 
 def data_path(rows: int) -> Path:
-    """The cached file: `big-150m.db` for the default size (shared with the other scale benchmarks)."""
-    name = "big-150m.db" if rows == DEFAULT_ROWS else f"grid-{rows}.db"
-    return bench_folder() / name
+    """The cached file: the 2.1 GB / 150M-row file of `bench_scale` for the default size."""
+    if rows == DEFAULT_ROWS:
+        return bench_folder() / "scale-2gb-150m-rows.db"
+    return bench_folder() / f"grid-{rows}.db"
 
 
 def make_table(path: Path, rows: int) -> Path:
-    """Generate (or reuse) `t(id INTEGER PRIMARY KEY, n INTEGER)` with `rows` rows."""
-    if path.exists():
-        return path
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    conn = sqlite3.connect(partial)
-    conn.execute("PRAGMA journal_mode=OFF")
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER)")
-    for start in range(0, rows, _CHUNK):
-        end = min(start + _CHUNK, rows)
-        conn.execute(
-            "WITH RECURSIVE s(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM s WHERE i < ?) "
-            "INSERT INTO t SELECT i, abs(random()) % 10000000 FROM s",
-            (start + 1, end),
-        )
-        conn.commit()
-    conn.close()
-    partial.rename(path)
-    return path
+    """Generate (or reuse) table `t` with `rows` rows, as `bench_scale` does."""
+    return make_rows_file(path, rows, n_below=2**23 - 1)
 
 
 async def until(condition: Callable[[], bool], timeout: float = 120.0) -> float:
