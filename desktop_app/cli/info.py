@@ -56,6 +56,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
         return {
             "file": str(snapshot.path),
             "mode": snapshot.mode.value,
+            "mode_reason": snapshot.mode_reason,
             "snapshot_ms": round(snapshot.elapsed_s * 1000, 1),
             "page_size": snapshot.header.page_size,
             "page_count": snapshot.header.page_count,
@@ -81,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         emit_json(report)
         return 0
     print(f"{escape_for_terminal(report['file'])}  ({report['mode']}, {report['snapshot_ms']} ms)")
+    print(f"mode: {report['mode']} — {escape_for_terminal(report['mode_reason'])}")
     print(
         f"page size {report['page_size']}, {report['page_count']} pages, {report['journal']} journal, "
         f"{report['encoding']}, user_version {report['user_version']}"

@@ -5,6 +5,11 @@ its `-wal` into a private temporary folder, because even a `mode=ro` connection 
 files behind. One that another process has open (its `-wal` and `-shm` are that process's) is read in
 place inside one read transaction, so the copy is one committed state. Databases too large for memory
 open in *direct* read-only mode with the same API.
+
+Three modes, chosen for the user (`SnapshotMode`, with `Snapshot.mode_reason` saying why): a memory
+snapshot; direct read-only (too large for memory, or asked for); and direct because memory ran out while
+copying. `open_snapshot(..., on_readable=...)` also hands out a direct *quick view* of the same state as
+soon as the file can be read, so a window can show rows while the copy into memory runs.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ import shutil
 import sqlite3
 import stat
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -49,10 +55,43 @@ _stale_folders_swept = False
 
 
 class SnapshotMode(StrEnum):
-    """Where reads are answered from."""
+    """Where reads are answered from (the value is the name the UI and `info` show)."""
 
-    MEMORY = "snapshot"
+    MEMORY = "memory snapshot"
     DIRECT = "direct read-only"
+    #: Direct because the machine ran out of memory while copying (not chosen up front).
+    DIRECT_FALLBACK = "direct (memory ran out)"
+
+    @property
+    def direct(self) -> bool:
+        """True when reads go to the file itself (slower than memory for scans and searches)."""
+        return self is not SnapshotMode.MEMORY
+
+
+#: Why a quick view is direct (`open_snapshot(on_readable=...)`): it stands in while the copy runs.
+QUICK_VIEW_REASON = "shown straight from the file while it is copied into memory"
+
+
+class _SharedFolder:
+    """A private folder shared by the snapshots that read from it (a quick view and its successor):
+    removed when the last of them is closed."""
+
+    def __init__(self, folder: tempfile.TemporaryDirectory[str]) -> None:
+        self._folder = folder
+        self._users = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> _SharedFolder:
+        with self._lock:
+            self._users += 1
+        return self
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            last = self._users <= 0
+        if last:
+            self._folder.cleanup()
 
 
 @dataclass
@@ -73,8 +112,12 @@ class Snapshot:
     schema_needs: str | None = None
     #: The file actually read: `path` with every symbolic link resolved (its sidecars are beside it).
     source: Path | None = None
+    #: Why this mode, in words for the user (the status bar's tooltip, `info`'s "mode_reason").
+    mode_reason: str = ""
+    #: Wall-clock time (`time.time()`) the snapshot's state was read: "opened 12:01".
+    taken_at: float = field(default_factory=time.time)
     _keeper: sqlite3.Connection | None = None
-    _private_dir: tempfile.TemporaryDirectory[str] | None = None
+    _private_dir: _SharedFolder | None = None
     _closed: bool = False
 
     @property
@@ -116,7 +159,7 @@ class Snapshot:
             self._keeper.close()
             self._keeper = None
         if self._private_dir is not None:
-            self._private_dir.cleanup()
+            self._private_dir.release()
             self._private_dir = None
 
 
@@ -127,26 +170,40 @@ def open_snapshot(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     force_direct: bool = False,
+    on_readable: Callable[[Snapshot], None] | None = None,
 ) -> Snapshot:
     """Snapshot the database at `path` into memory (blocking: run it off the UI thread).
+
+    `on_readable`, when given, is called (on this thread) with a direct-mode *quick view* of the same
+    generation as soon as the database can be read, before a copy into memory of at least
+    `progressive_open_min_bytes` starts; the caller owns it and closes it (it keeps a private copy alive
+    for as long as it is open). It is not called when the database opens direct anyway.
 
     Raises `DatabaseOpenError` with a message for the user when the file cannot be read as a database,
     and `Cancelled` when `cancel` fires.
     """
     started = time.perf_counter()
+    taken_at = time.time()
     given = Path(path).absolute()
     # Sidecars belong to the real file: a link's own folder may hold a stale or unrelated -wal.
     source = Path(os.path.realpath(given))
     fingerprint = Fingerprint.of(source)
     header = check_readable_database(given)
     cancel = cancel or CancelToken()
+    generation = generation if generation is not None else next(_generations)
     _sweep_stale_private_folders_once()
-    private_dir: tempfile.TemporaryDirectory[str] | None = None
+    folder: _SharedFolder | None = None
     notes: list[str] = []
+    quick: Snapshot | None = None
     try:
         read_from, direct_reason = source, None
         if header.is_wal:
+            # A WAL database nobody has open cannot be read in place without creating -shm/-wal beside
+            # it, and `immutable=1` would drop the -wal's rows (not the state the copy will hold): the
+            # quick view below waits for the private copy, and reads that. Copying files runs at disk
+            # speed, several times faster than the copy into memory that follows.
             private_dir, read_from, direct_reason = _private_copy(source, given.name, progress, cancel, notes)
+            folder = _SharedFolder(private_dir).acquire() if private_dir is not None else None
         schema_needs = _check_schema_readable(read_from, given.name)
         if schema_needs is not None:
             notes.append(
@@ -154,26 +211,50 @@ def open_snapshot(
                 "trusted so the database can be read, and your own SQL functions are off for it."
             )
         direct_reason = _direct_mode_reason(read_from, force_direct) or direct_reason
+        mode = SnapshotMode.DIRECT
         if direct_reason is None:
+            if on_readable is not None and read_from.stat().st_size >= LIMITS.progressive_open_min_bytes:
+                quick = Snapshot(
+                    path=given,
+                    mode=SnapshotMode.DIRECT,
+                    generation=generation,
+                    uri=_readonly_uri(read_from),
+                    fingerprint=fingerprint,
+                    header=header,
+                    elapsed_s=time.perf_counter() - started,
+                    notes=list(notes),
+                    schema_needs=schema_needs,
+                    source=source,
+                    mode_reason=QUICK_VIEW_REASON,
+                    taken_at=taken_at,
+                    _private_dir=folder.acquire() if folder is not None else None,
+                )
+                on_readable(quick)
             try:
                 snapshot_uri, keeper = _copy_into_memory(read_from, given.name, progress, cancel)
+                mode = SnapshotMode.MEMORY
             except _MemoryFull:
-                direct_reason = "the database did not fit in memory"
-        if direct_reason is not None:
-            notes.append(f"Direct read-only mode: {direct_reason}.")
-            mode, snapshot_uri, keeper = SnapshotMode.DIRECT, _readonly_uri(read_from), None
-        else:
-            mode = SnapshotMode.MEMORY
+                direct_reason = "memory ran out while copying the database"
+                mode = SnapshotMode.DIRECT_FALLBACK
+                notes.append("Direct read-only mode: the database did not fit in memory.")
+        if mode is not SnapshotMode.MEMORY:
+            assert direct_reason is not None
+            if mode is SnapshotMode.DIRECT:
+                notes.append(f"Direct read-only mode: {direct_reason}.")
+            snapshot_uri, keeper = _readonly_uri(read_from), None
     except BaseException:
-        if private_dir is not None:
-            private_dir.cleanup()
+        if folder is not None:
+            folder.release()  # a quick view handed out keeps its own hold
         raise
     if keeper is not None:
         header = _memory_header(keeper, header)
-    return Snapshot(
+        reason = "copied into memory: reads never touch the file"
+    else:
+        reason = direct_reason or ""
+    snapshot = Snapshot(
         path=given,
         mode=mode,
-        generation=generation if generation is not None else next(_generations),
+        generation=generation,
         uri=snapshot_uri,
         fingerprint=fingerprint,
         header=header,
@@ -181,15 +262,16 @@ def open_snapshot(
         notes=notes,
         schema_needs=schema_needs,
         source=source,
+        mode_reason=reason,
+        taken_at=taken_at,
         _keeper=keeper,
-        _private_dir=private_dir if mode is SnapshotMode.DIRECT else _cleanup_now(private_dir),
     )
-
-
-def _cleanup_now(private_dir: tempfile.TemporaryDirectory[str] | None) -> None:
-    """The private copy is not needed once the snapshot is in memory."""
-    if private_dir is not None:
-        private_dir.cleanup()
+    if folder is not None:
+        if mode is SnapshotMode.MEMORY:
+            folder.release()  # the copy is in memory; a quick view still reading it keeps it
+        else:
+            snapshot._private_dir = folder
+    return snapshot
 
 
 class _MemoryFull(Exception):
@@ -291,7 +373,7 @@ def _private_copy(
                 return None, source, "a private copy would not fit the temporary folder"
             raise too_large
         try:
-            private_dir = _new_private_folder()
+            private_dir = new_private_folder()
         except OSError as exc:
             raise _temp_folder_error(name, exc) from None
         copy = Path(private_dir.name) / "snapshot-source.db"
@@ -422,7 +504,7 @@ def _size(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
 
 
-def _new_private_folder() -> tempfile.TemporaryDirectory[str]:
+def new_private_folder() -> tempfile.TemporaryDirectory[str]:
     """A new private folder holding an `OWNER` file, so a later start can tell when its process is gone."""
     folder = tempfile.TemporaryDirectory(prefix=PRIVATE_PREFIX)
     try:

@@ -7,6 +7,7 @@ as signals and are routed. A second database opens in a new window, so a window 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
 from desktop_app.core.logs import log_directory
-from desktop_app.core.snapshot import SnapshotMode
 from desktop_app.core.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export, table_export_sql
@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._saved_state: dict[str, Any] | None = None
+        #: The catalog the schema tree shows while the quick view gives way (same schema: not rebuilt).
+        self._tree_catalog: Any = None
         self._start_table: str | None = None  # asked for on the command line, shown once the file is open
         self._refresh_recent()
         self._update_title()
@@ -145,6 +147,8 @@ class MainWindow(QMainWindow):
         self.schema_tree.show_sql_requested.connect(self.show_sql)
         self.schema_tree.export_requested.connect(self.export_table)
         self.session.opened.connect(self._on_opened)
+        self.session.switching.connect(self._save_places)
+        self.session.loading_changed.connect(self._on_loading_changed)
         self.session.open_failed.connect(self._on_open_failed)
         self.session.closed.connect(self._on_closed)
         self.session.source_changed.connect(self._on_source_changed)
@@ -194,6 +198,51 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
         self.session.reload()
+
+    def _save_places(self) -> None:
+        """The quick view is about to give way to the memory snapshot: keep every pane's place."""
+        if self._saved_state is None:
+            self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self._tree_catalog = self.context.catalog
+
+    def _on_loading_changed(self) -> None:
+        self._update_mode_label()
+        stopped = self.session.copy_stopped
+        if stopped and self.session.snapshot is not None:
+            self.statusBar().showMessage(
+                f"Staying in direct read-only mode: {stopped}. Everything works; scans and searches "
+                "read the file and are slower than in memory.",
+                10000,
+            )
+
+    def _update_mode_label(self) -> None:
+        """Mode · size · when it was taken (and what is still loading), with why in the tooltip."""
+        snapshot, session = self.session.snapshot, self.session
+        if snapshot is None:
+            self.mode_label.clear()
+            self.mode_label.setToolTip("")
+            return
+        when = time.strftime("%H:%M", time.localtime(snapshot.taken_at))
+        parts = [
+            snapshot.mode.value,
+            f"{snapshot.size_bytes / 2**20:,.1f} MB",
+            f"reloaded {when}" if session.reloaded else f"opened {when}",
+        ]
+        tips = [f"{snapshot.mode.value.capitalize()} — {snapshot.mode_reason}."]
+        if session.loading:
+            parts.append(f"{session.loading.lower()}…")
+            tips.append("The view moves to the memory snapshot when the copy is done; your place is kept.")
+        elif session.copy_stopped:
+            parts.append("copy stopped")
+            tips.append(f"Staying direct: {session.copy_stopped}.")
+        if snapshot.mode.direct:
+            tips.append(
+                "Reads go to the file itself (read-only; nothing is written beside it). Scans, counts and "
+                "searches are slower than in memory."
+            )
+        tips.extend(note for note in snapshot.notes if note not in tips)
+        self.mode_label.setText(" · ".join(parts))
+        self.mode_label.setToolTip("\n".join(tips))
 
     def close_database(self) -> None:
         """Close the database and show the start page."""
@@ -250,18 +299,25 @@ class MainWindow(QMainWindow):
     def _on_opened(self) -> None:
         snapshot = self.session.snapshot
         assert snapshot is not None
-        self.schema_tree.set_catalog(self.context.catalog)
+        kept, self._tree_catalog = self._tree_catalog, None
+        if kept is None or kept != self.context.catalog:  # the same schema keeps its tree as the user left it
+            self.schema_tree.set_catalog(self.context.catalog)
         self.stack.setCurrentIndex(1)
         self._remember(str(snapshot.path))
         self._update_title()
-        size = snapshot.size_bytes / 2**20
-        self.mode_label.setText(f"{snapshot.mode.value} · {size:,.1f} MB · generation {snapshot.generation}")
-        message = f"Opened {snapshot.path.name} in {snapshot.elapsed_s * 1000:,.0f} ms"
+        self._update_mode_label()
+        if self.session.loading:
+            message = f"Showing {snapshot.path.name} from the file while it is copied into memory"
+        else:
+            message = f"Opened {snapshot.path.name} in {snapshot.elapsed_s * 1000:,.0f} ms"
         self.statusBar().showMessage(message, 8000)
-        if snapshot.mode is SnapshotMode.DIRECT or snapshot.notes:
-            self.mode_label.setToolTip("\n".join(snapshot.notes))
-        if snapshot.mode is SnapshotMode.DIRECT:
-            self.banner.show_message(" ".join(snapshot.notes) + " Reads go to the file itself (read-only).")
+        if self.session.loading:
+            pass  # a quick view: the memory snapshot follows in moments, no banner for it
+        elif snapshot.mode.direct:
+            self.banner.show_message(
+                " ".join(snapshot.notes) + " Reads go to the file itself (read-only); scans, counts and "
+                "searches are slower than in memory."
+            )
         elif snapshot.schema_trusted:
             self.banner.show_message(" ".join(snapshot.notes))
         if self._saved_state is not None:
@@ -306,7 +362,7 @@ class MainWindow(QMainWindow):
         self.schema_tree.set_catalog(None)
         self.banner.hide()
         self.stack.setCurrentIndex(0)
-        self.mode_label.clear()
+        self._update_mode_label()
         self._refresh_recent()
         self._update_title()
 

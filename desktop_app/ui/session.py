@@ -9,10 +9,10 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from desktop_app.core.catalog import Catalog, TableKind, count_rows, read_catalog
 from desktop_app.core.database import Database
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.result_cache import ResultCache
-from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.jobs import Job
 
@@ -24,6 +24,10 @@ class DatabaseSession(QObject):
     """Owns the current `Snapshot` and `Database` of one window."""
 
     opened = Signal()  #: a database (or a new generation of it) is shown
+    #: The quick view is about to be replaced by the memory snapshot of the same generation (save places).
+    switching = Signal()
+    #: What is still loading changed (`loading`, `copy_stopped`): the status bar says so.
+    loading_changed = Signal()
     open_failed = Signal(object)  #: UserError
     closed = Signal()
     source_changed = Signal(str)  #: a message: the file changed, was deleted or replaced on disk
@@ -35,6 +39,12 @@ class DatabaseSession(QObject):
         self.snapshot: Snapshot | None = None
         self.cache = ResultCache(LIMITS.result_cache_bytes)
         self._opening: Job | None = None
+        #: What is still loading while a quick view is shown ("Copying into memory"), else None.
+        self.loading: str | None = None
+        #: Why the copy into memory ended early while the quick view stays shown ("" when it did not).
+        self.copy_stopped = ""
+        #: True when the shown snapshot came from Reload (the status bar says "reloaded HH:MM").
+        self.reloaded = False
         self._counting: Job | None = None
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
@@ -70,15 +80,48 @@ class DatabaseSession(QObject):
     def _start(self, path: Path, generation: int | None, label: str) -> Job:
         if self._opening is not None:
             self._opening.cancel()
+        # A first open shows a quick direct view while the copy runs; a reload keeps the previous
+        # generation (already in memory) on screen until the new one is ready.
+        progressive = generation is None
 
-        async def work(job: Job) -> tuple[Snapshot, Database, Catalog]:
-            snapshot = await asyncio.to_thread(
-                open_snapshot,
-                path,
-                generation=generation,
-                progress=job.progress_callback(),
-                cancel=job.cancel_token,
+        async def work(job: Job) -> tuple[Snapshot, Database, Catalog] | None:
+            loop = asyncio.get_running_loop()
+            quick_ready: asyncio.Future[Snapshot] = loop.create_future()
+
+            def on_readable(quick: Snapshot) -> None:  # on the worker thread, before the copy starts
+                loop.call_soon_threadsafe(quick_ready.set_result, quick)
+
+            opening = asyncio.ensure_future(
+                asyncio.to_thread(
+                    open_snapshot,
+                    path,
+                    generation=generation,
+                    progress=job.progress_callback(),
+                    cancel=job.cancel_token,
+                    on_readable=on_readable if progressive else None,
+                )
             )
+            shown_quick = False
+            try:
+                await asyncio.wait({quick_ready, opening}, return_when=asyncio.FIRST_COMPLETED)
+                if quick_ready.done():
+                    shown_quick = await self._show_quick_view(job, quick_ready.result())
+                snapshot = await opening
+            except UserError as exc:
+                if shown_quick and self.context.database is not None:
+                    # Stopped (or the copy failed): the quick view stays, and says so.
+                    self.loading = None
+                    self.copy_stopped = (
+                        "the copy into memory was stopped" if isinstance(exc, Cancelled) else exc.message
+                    )
+                    self.loading_changed.emit()
+                    return None
+                raise
+            finally:
+                if not opening.done():  # this task was cancelled: the thread stops at the next step
+                    job.cancel_token.cancel()
+                if quick_ready.done() and not shown_quick:
+                    quick_ready.result().close()
             database = Database(snapshot, self._hooks(), self.cache)
             try:
                 catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
@@ -94,6 +137,26 @@ class DatabaseSession(QObject):
         job.ended.connect(lambda: self._opening_ended(job))
         return job
 
+    async def _show_quick_view(self, job: Job, quick: Snapshot) -> bool:
+        """Show `quick` (direct, same generation) while the copy runs; False when it could not be read."""
+        # Its own cache: closing it drops its generation's entries, which the memory snapshot shares.
+        database = Database(quick, self._hooks(), ResultCache(LIMITS.result_cache_bytes))
+        try:
+            catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
+        except UserError:
+            await database.close()
+            quick.close()
+            return False
+        if job.cancel_token.cancelled:
+            await database.close()
+            quick.close()
+            return False
+        self.loading = "Copying into memory"
+        self.copy_stopped = ""
+        job.label = self.loading
+        self._adopt((quick, database, catalog))
+        return True
+
     def _opening_ended(self, job: Job) -> None:
         if self._opening is job:
             self._opening = None
@@ -106,9 +169,19 @@ class DatabaseSession(QObject):
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)
 
-    def _adopt(self, result: tuple[Snapshot, Database, Catalog]) -> None:
+    def _adopt(self, result: tuple[Snapshot, Database, Catalog] | None) -> None:
+        if result is None:  # the copy stopped: the quick view already shown stays
+            return
         snapshot, database, catalog = result
         old_database, old_snapshot = self.context.database, self.snapshot
+        if old_snapshot is not None and old_snapshot.generation == snapshot.generation:
+            self.switching.emit()  # the quick view → the memory snapshot: panes keep their place
+        if snapshot.mode_reason != QUICK_VIEW_REASON:
+            self.loading = None
+        if old_snapshot is None or old_snapshot.path != snapshot.path:
+            self.reloaded = False
+        elif old_snapshot.generation != snapshot.generation:
+            self.reloaded = True
         self.snapshot = snapshot
         self._change_reported = False
         self.context.set_database(database, catalog)
@@ -116,7 +189,8 @@ class DatabaseSession(QObject):
         self.opened.emit()
         if old_database is not None:
             self._dispose_later(old_database, old_snapshot)
-        self._count_rows(database, catalog)
+        # A quick view gives way in moments: exact counts would scan the file while it is being copied.
+        self._count_rows(database, catalog, exact=self.loading is None)
 
     def _dispose_later(self, database: Database, snapshot: Snapshot | None) -> None:
         task = asyncio.ensure_future(self._dispose(database, snapshot))
@@ -128,7 +202,7 @@ class DatabaseSession(QObject):
         if snapshot is not None:
             snapshot.close()
 
-    def _count_rows(self, database: Database, catalog: Catalog) -> None:
+    def _count_rows(self, database: Database, catalog: Catalog, exact: bool = True) -> None:
         """Counts appear as they are known: a quick count or estimate first, exact counts after."""
         if self._counting is not None:
             self._counting.cancel()
@@ -144,7 +218,7 @@ class DatabaseSession(QObject):
                 except UserError:
                     continue
                 self.row_count.emit(table.name, count)
-                if not count.exact:
+                if not count.exact and exact:
                     pending.append(table)
             for table in pending:
                 try:
@@ -162,6 +236,7 @@ class DatabaseSession(QObject):
                 job.cancel()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
+        self.loading, self.copy_stopped = None, ""
         self._unwatch()
         self.context.set_database(None, None)
         self.closed.emit()

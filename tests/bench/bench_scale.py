@@ -91,7 +91,7 @@ def memory_mode_figures(path: Path, label: str, peak_target: float) -> list[Figu
     size = path.stat().st_size
     bare_s, _, _ = best_child([sys.executable, "-c", BARE_BACKUP, str(path)])
     info_s, info_peak, info = best_child(cli("info", str(path), "--json"))
-    mode = "snapshot" if '"mode": "snapshot"' in info.stdout else f"not memory (exit {info.returncode})"
+    mode = "memory" if '"mode": "memory snapshot"' in info.stdout else f"not memory (exit {info.returncode})"
     count_s, count_peak, count = best_child(cli("query", str(path), "SELECT count(*) FROM t"), repeats=1)
     return [
         Figure(f"{label}: info ({mode})", info_s, "s", bare_s, "bare backup into memory", "≤ 1.3x",

@@ -27,7 +27,7 @@ def test_info_json_lists_tables_and_counts(corpus: Path, capsys: pytest.CaptureF
     assert main(["info", str(corpus / "chinook" / "Chinook_Sqlite.sqlite"), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     tracks = next(t for t in report["tables"] if t["name"] == "Track")
-    assert tracks["rows"] == 3503 and report["mode"] == "snapshot" and report["page_size"] == 4096
+    assert tracks["rows"] == 3503 and report["mode"] == "memory snapshot" and report["page_size"] == 4096
 
 
 def test_query_csv_writes_every_row(corpus: Path, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ from desktop_app.core.search.matching import Matcher
 from desktop_app.core.search.options import BLOB, INTEGER, REAL, TEXT, SearchOptions
 from desktop_app.core.search.results import Hit, Method, RowKey
 from desktop_app.core.search.schema import SearchTable, read_search_tables
-from desktop_app.core.snapshot import _new_private_folder
+from desktop_app.core.snapshot import new_private_folder
 from desktop_app.core.source import available_memory_bytes
 from desktop_app.core.sqlite.guard import (
     attach_memory_database,
@@ -547,7 +547,7 @@ class SearchIndex:
                 self._keeper.execute(statement)
             attach_memory_database(conn, self.uri, self.schema)
             return
-        self._folder = _new_private_folder()
+        self._folder = new_private_folder()
         folder = Path(self._folder.name).resolve()
         register_private_folder(folder)
         self.path = folder / "search-index.db"

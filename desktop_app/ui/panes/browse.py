@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QRegularExpression, QSignalBlocker, Qt
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QRegularExpression,
+    QSignalBlocker,
+    Qt,
+)
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,6 +63,8 @@ class BrowsePane(Pane):
         self._auto_widths: dict[int, int] = {}
         self._sized_at: tuple[int, object] | None = None
         self._pending_top_row: int | None = None
+        #: Selection to put back once the rows exist: (current row, column) and (top, left, bottom, right).
+        self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.viewer: CellViewer | None = None
 
@@ -133,9 +143,12 @@ class BrowsePane(Pane):
                 for table in catalog.visible_tables():
                     self.picker.addItem(f"{visible_name(table.name)}  ({table.kind.value})", table.name)
             self.picker.setCurrentIndex(-1)
-        self.table = None
-        if shown is not None and catalog is not None and catalog.table(shown) is not None:
-            self._open(catalog.table(shown), self.sort, self.filters)  # type: ignore[arg-type]
+        previous, self.table = self.table, None
+        table = catalog.table(shown) if shown is not None and catalog is not None else None
+        if table is not None:
+            if table == previous:  # same definition (e.g. the same state, now in memory): keep the header
+                self.table = previous
+            self._open(table, self.sort, self.filters)
         else:
             self.source = None
             self.model.set_source(None)
@@ -280,6 +293,8 @@ class BrowsePane(Pane):
         if self._pending_top_row is not None and self.model.exact:
             row, self._pending_top_row = self._pending_top_row, None
             self.scroll_to_row(row, select=False)
+        if self._pending_selection is not None and self.model.exact:
+            self._select(*self._pending_selection)
 
     def _show_error(self, error: UserError) -> None:
         self.status.setText(f"⚠ {error.message}")
@@ -499,35 +514,72 @@ class BrowsePane(Pane):
     # --- state across reloads -----------------------------------------------------------------
 
     def save_state(self) -> dict[str, Any]:
-        """Table, top row, sort, filters and hidden columns."""
+        """Table, top row, selection, sort, filters and hidden columns."""
         if self.table is None:
             return {}
         columns = self.source.columns if self.source is not None else []
         hidden = [info.name for c, info in enumerate(columns) if self.view.isColumnHidden(c)]
+        current = self.view.currentIndex()
         return {
             "table": self.table.name,
             "top_row": self.grid.top_row(),
+            # Real rows, as the top row: the grid's window may sit elsewhere when they are put back.
+            "current": [self.model.real_row(current.row()), current.column()] if current.isValid() else None,
+            "selection": [
+                [self.model.real_row(r.top()), r.left(), self.model.real_row(r.bottom()), r.right()]
+                for r in self.view.selectionModel().selection()
+            ],
             "sort": [[key.column, key.descending] for key in self.sort],
             "filters": dict(self.filters),
             "hidden": hidden,
         }
 
     def restore_state(self, state: dict[str, Any]) -> None:
-        """Reopen the saved table with its sort and filters, and scroll back to the saved top row."""
+        """Reopen the saved table with its sort and filters, and scroll back to the saved top row and
+        selection (at once when the rows are there: the view does not move)."""
         catalog = self.context.catalog
         table = catalog.table(state.get("table", "")) if catalog is not None and state.get("table") else None
         if table is None or self.context.database is None:
             return
         sort = [SortKey(str(c), bool(d)) for c, d in state.get("sort", [])]
-        self.table = None  # force a fresh open with the saved filter boxes
-        self._open(table, sort, dict(state.get("filters", {})))
+        filters = dict(state.get("filters", {}))
+        if not (self.table == table and self.sort == sort and self.filters == filters):
+            self.table = None  # force a fresh open with the saved filter boxes
+            self._open(table, sort, filters)
         if self.source is not None:
             names = [c.name for c in self.source.columns]
             for name in state.get("hidden", []):
                 if name in names:
                     self.view.setColumnHidden(names.index(name), True)
-        self._pending_top_row = int(state.get("top_row", 0)) or None
+        top_row = int(state.get("top_row", 0))
+        selection = (state.get("current"), list(state.get("selection", [])))
+        if top_row and top_row < self.model.total_rows:
+            self.scroll_to_row(top_row, select=False)  # the row count was kept: no jump to the top
+        self._pending_top_row = top_row or None
+        self._pending_selection = selection if selection[0] or selection[1] else None
+        if self._pending_selection is not None:
+            self._select(*self._pending_selection)
         self._on_loaded()
+
+    def _select(self, current: list[int] | None, ranges: list[list[int]]) -> None:
+        """Put a saved selection (real rows) back once its rows exist; what lies outside the grid's window
+        is left out, as a selection is kept only within the window."""
+        rows = self.model.total_rows
+        wanted = [current[0]] if current else []
+        if any(row >= rows for row in wanted + [r[2] for r in ranges]):
+            return  # not counted that far yet: `_on_loaded` tries again
+        self._pending_selection = None
+        last = self.model.rowCount() - 1
+        selection = QItemSelection()
+        for top, left, bottom, right in ranges:
+            first, end = max(self.model.view_row(top), 0), min(self.model.view_row(bottom), last)
+            if first <= end:
+                selection.select(self.model.index(first, left), self.model.index(end, right))
+        model = self.view.selectionModel()
+        if current and 0 <= self.model.view_row(current[0]) <= last:
+            index = self.model.index(self.model.view_row(current[0]), current[1])
+            model.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -62,9 +62,10 @@ class JobStatus(QWidget):
         job = self._jobs[-1]
         elapsed = time.monotonic() - job.started
         more = f" (+{len(self._jobs) - 1} more)" if len(self._jobs) > 1 else ""
-        self.label.setText(f"{job.label}… {elapsed:.1f} s{more}")
         progress: Progress | None = job.last_progress
         fraction = progress.fraction if progress else None
+        done = f"{fraction:.0%}" if fraction is not None else f"{elapsed:.1f} s"  # "Copying into memory… 42%"
+        self.label.setText(f"{job.label}… {done}{more}")
         if fraction is None:
             self.bar.setRange(0, 0)  # busy indicator when the total is unknown
         else:

@@ -242,6 +242,12 @@ class SearchIndexPanel(QWidget):
             )
         else:
             text = "No instant search index: every search scans the tables."
+            database = self.context.database
+            if database is not None and database.snapshot.mode.direct:
+                text = (
+                    "No instant search index: every search scans the tables, reading the file itself "
+                    f"({database.snapshot.mode.value} mode: slower than in memory; an index helps most here)."
+                )
         self.label.setText(text)
         self.label.setToolTip(tip)
         self.button.setText(button)
