@@ -141,6 +141,18 @@ class WindowedTableModel(QAbstractTableModel):
             self._want(0)
             self._spawn(self._count(source, self._generation, progress))
 
+    def replace_source(self, source: RowSource) -> None:
+        """Read the same rows from now on through `source` (the same table, order and filters in the same
+        generation of the data, e.g. now in memory): the rows already loaded stay on screen."""
+        self._cancel_all()
+        self._generation += 1  # results of the old source's fetches still on their way are dropped
+        self.source = source
+        self._failed.clear()
+        self._queue.clear()
+        if self._visible_rows is not None:
+            self.set_viewport(*self._visible_rows)  # refetch what was in flight, from the new source
+        self._spawn(self._count(source, self._generation, None))  # and its position index, if any
+
     async def _count(self, source: RowSource, generation: int, progress: ProgressCallback | None) -> None:
         cancel = CancelToken()
         self._background.append(cancel)

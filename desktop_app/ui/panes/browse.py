@@ -185,6 +185,17 @@ class BrowsePane(Pane):
             self.model.set_source(None)
             self._show_error(exc)
             return
+        if (
+            same_table
+            and self.source is not None
+            and self.source.database.generation == database.generation
+            and (list(sort), dict(filters)) == (self.sort, self.filters)
+        ):
+            # The same data through another database (the quick direct view, now in memory): no reload.
+            self.source = source
+            self.model.replace_source(source)
+            self._update_status()
+            return
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
