@@ -171,7 +171,8 @@ def time_to_first_window() -> float:
         "import time, os; t=time.perf_counter(); os.environ['QT_QPA_PLATFORM']='offscreen'\n"
         "from PySide6.QtWidgets import QApplication\nfrom PySide6.QtCore import QSettings\n"
         "app = QApplication([])\nfrom desktop_app.ui.main_window import MainWindow\n"
-        "w = MainWindow(QSettings('/tmp/ttfw.ini', QSettings.Format.IniFormat)); w.show(); app.processEvents()\n"
+        f"w = MainWindow(QSettings({str(bench_folder() / 'ttfw.ini')!r}, QSettings.Format.IniFormat))\n"
+        "w.show(); app.processEvents()\n"
         "print(time.perf_counter() - t)"
     )
     started = time.perf_counter()

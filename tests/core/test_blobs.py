@@ -30,10 +30,11 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.jobs import CancelToken, Progress
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.sqlite.guard import unguarded
+from tests.conftest import CORPUS
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-FAVICONS = Path("/work/shared/corpus/plaso/places.sqlite")
-MBTILES = Path("/work/shared/corpus/mbtiles/plain_1.mbtiles")
+FAVICONS = CORPUS / "plaso" / "places.sqlite"
+MBTILES = CORPUS / "mbtiles" / "plain_1.mbtiles"
 
 MakeDb = Callable[..., sqlite3.Connection]
 

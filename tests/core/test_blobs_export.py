@@ -31,9 +31,10 @@ from desktop_app.core.jobs import CancelToken, Progress
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.quoting import quote_identifier
 from desktop_app.core.sqlite.guard import unguarded
+from tests.conftest import CORPUS
 
-MBTILES = Path("/work/shared/corpus/mbtiles/plain_1.mbtiles")
-FAVICONS = Path("/work/shared/corpus/plaso/places.sqlite")
+MBTILES = CORPUS / "mbtiles" / "plain_1.mbtiles"
+FAVICONS = CORPUS / "plaso" / "places.sqlite"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(40))
 HOSTILE_NAMES = [
     "../../etc/passwd",

@@ -24,10 +24,11 @@ from desktop_app.ui.widgets.blob_export_dialog import NameSample, preview_names
 from desktop_app.ui.widgets.blob_viewer import HEX_TAB, IMAGE_TAB, TEXT_TAB
 from desktop_app.ui.widgets.hex_view import HexModel
 from desktop_app.ui.widgets.image_view import PREVIEW_MAX_PX, ImageView, decode_image
+from tests.conftest import CORPUS
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
-MBTILES = Path("/work/shared/corpus/mbtiles/plain_1.mbtiles")
+MBTILES = CORPUS / "mbtiles" / "plain_1.mbtiles"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 needs_mbtiles = pytest.mark.skipif(not MBTILES.exists(), reason="MBTiles corpus file missing")
 

@@ -20,10 +20,11 @@ from desktop_app.core.migrations import known_tools
 from desktop_app.core.migrations import pending as pending_module
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.migrations import MigrationsPane, folder_setting_key
+from tests.conftest import CORPUS
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
-WORLD = Path("/work/shared/corpus/world/world.db")
+WORLD = CORPUS / "world" / "world.db"
 PRISMA_START_MS = 1_704_067_200_000  # 2024-01-01 00:00:00 UTC
 
 
