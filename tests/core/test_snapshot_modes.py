@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ def run_out_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     """The size check lets the copy start, then the memory database's real cap (one page) fills up."""
     monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 1 << 40)
     lower_limits(monkeypatch, memdb_max_bytes=4096)
-
-
-@pytest.fixture
-def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -72,15 +71,6 @@ def sparse_state(folder: Path, head: int) -> list[tuple[str, int, int, str]]:
         with p.open("rb") as handle:
             state.append((p.name, st.st_size, st.st_mtime_ns, hashlib.sha256(handle.read(head)).hexdigest()))
     return state
-
-
-@pytest.fixture
-def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary folder of the test's own, so what the snapshot leaves there can be seen."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def lower_limits(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:

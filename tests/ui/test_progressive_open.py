@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +39,6 @@ def user_db(tmp_path: Path) -> Path:
     conn.commit()
     conn.close()
     return path
-
-
-@pytest.fixture
-def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 @pytest.fixture

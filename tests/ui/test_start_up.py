@@ -27,10 +27,11 @@ _FIRST_USE_AFTER_START_UP = textwrap.dedent(
 )
 
 
-def test_start_up_creates_the_qt_types_a_first_scroll_would_make() -> None:
+def in_fresh_interpreter(code: str) -> str:
+    """What `code` prints, run offscreen in a new Python process (which must succeed)."""
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, "-c", _FIRST_USE_AFTER_START_UP],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=120,
@@ -38,7 +39,11 @@ def test_start_up_creates_the_qt_types_a_first_scroll_would_make() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[-1] == "0"
+    return done.stdout
+
+
+def test_start_up_creates_the_qt_types_a_first_scroll_would_make() -> None:
+    assert in_fresh_interpreter(_FIRST_USE_AFTER_START_UP).split()[-1] == "0"
 
 
 _WINDOW_THEN_WARM_UP = textwrap.dedent(
@@ -60,14 +65,4 @@ _WINDOW_THEN_WARM_UP = textwrap.dedent(
 
 
 def test_the_window_shows_before_sqlalchemy_is_imported_then_warms_it_up() -> None:
-    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run(
-        [sys.executable, "-c", _WINDOW_THEN_WARM_UP],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "True"]
+    assert in_fresh_interpreter(_WINDOW_THEN_WARM_UP).split() == ["0", "True"]
