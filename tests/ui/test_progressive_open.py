@@ -114,6 +114,7 @@ async def test_rows_show_before_the_copy_ends_then_memory_keeps_the_place(
     assert pane.model.is_loaded(top)  # type: ignore[attr-defined]
     assert pane.model.row_values(3000) == (3001, "value 3000")  # type: ignore[attr-defined]
     assert pane.source.database is window.context.database  # type: ignore[attr-defined]
+    assert pane.picker.currentData() == "t"  # type: ignore[attr-defined]
     label = window.mode_label.text()
     assert label.startswith("memory snapshot · ") and " · opened " in label and "generation" not in label
     assert not window.banner.isVisible()

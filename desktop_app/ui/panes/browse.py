@@ -193,6 +193,7 @@ class BrowsePane(Pane):
         ):
             # The same data through another database (the quick direct view, now in memory): no reload.
             self.source = source
+            self._select_in_picker(table.name)
             self.model.replace_source(source)
             self._update_status()
             return
