@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.app import finish_start_up
+from tests.bench.bench_browse import _p95, until
 from tests.bench.bench_scale import make_rows_file
 from tests.bench.common import (
     Figure,
@@ -44,16 +43,6 @@ def data_path(rows: int) -> Path:
 def make_table(path: Path, rows: int) -> Path:
     """Generate (or reuse) table `t` with `rows` rows, as `bench_scale` does."""
     return make_rows_file(path, rows, n_below=2**23 - 1)
-
-
-async def until(condition: Callable[[], bool], timeout: float = 120.0) -> float:
-    """Spin the loop until `condition()` holds; return how long it took."""
-    started = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError("the grid did not get there in time")
-        await asyncio.sleep(0.001)
-    return time.perf_counter() - started
 
 
 async def browse_to_the_end(path: Path) -> list[Figure]:
@@ -129,7 +118,7 @@ async def browse_to_the_end(path: Path) -> list[Figure]:
             pane.scroll_to_row(row)
             await until(lambda: watch.painted is not None)
             jumps.append((watch.painted or jumped) - jumped)
-        found["random p95"] = statistics.quantiles(jumps, n=20)[-1]
+        found["random p95"] = _p95(jumps)
         await asyncio.sleep(0.2)
         bar = pane.grid.bar
         for fraction in (0.2, 0.4, 0.6, 0.33):
