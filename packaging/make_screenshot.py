@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def capture(out: Path) -> None:
-    from desktop_app.core.demo import ensure_demo_database
+    from desktop_app.core.demo.database import ensure_demo_database
     from desktop_app.ui.main_window import MainWindow
 
     path = await asyncio.to_thread(ensure_demo_database)

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from desktop_app.core.catalog import Catalog, read_catalog
 from desktop_app.core.database import Database
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.schema.catalog import Catalog, read_catalog
+from desktop_app.core.snapshot.snapshot import open_snapshot
 
 #: Table names every feature must handle.
 AWKWARD_TABLES = [

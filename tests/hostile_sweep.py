@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.blob_export import export_column
-from desktop_app.core.blobs import BlobRef, describe_ref, read_blob_range
-from desktop_app.core.catalog import Table, TableKind, count_rows, read_catalog
+from desktop_app.core.blobs.export import export_column
+from desktop_app.core.blobs.values import BlobRef, describe_ref, read_blob_range
+from desktop_app.core.browse.paging import TablePager
 from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
-from desktop_app.core.export import export_query_csv
-from desktop_app.core.functions import FunctionRegistry
+from desktop_app.core.export.csv_file import export_query_csv
+from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.migrations import migration_status
-from desktop_app.core.paging import TablePager
+from desktop_app.core.schema.catalog import Table, TableKind, count_rows, read_catalog
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
 
 #: Tables (and columns of each) a sweep looks at; enough to meet every kind, bounded for wide schemas.

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from desktop_app import __version__
 from desktop_app.cli.interrupts import Stopper, stopper_installed
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.visible_names import spelled_out
+from desktop_app.core.schema.visible_names import spelled_out
 
 #: One module per command, each with `add_parser(subparsers)` and `run(args) -> int`; the text is the
 #: command's line in `--help`. Only the command being run is imported (the others cost start-up time).

@@ -7,9 +7,9 @@ import sys
 
 from desktop_app.cli.common import add_file_argument, emit_json, escape_for_terminal, open_connection
 from desktop_app.cli.interrupts import active
-from desktop_app.core.blob_export import export_column, export_query_column
-from desktop_app.core.blob_names import DEFAULT_NAME_PATTERN
-from desktop_app.core.jobs import Progress
+from desktop_app.core.blobs.export import export_column, export_query_column
+from desktop_app.core.blobs.names import DEFAULT_NAME_PATTERN
+from desktop_app.core.progress import Progress
 
 #: Failures listed one per line before the summary; the rest are counted.
 _FAILURES_SHOWN = 20

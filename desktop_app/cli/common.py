@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from desktop_app.cli.interrupts import interruptible_hook
-from desktop_app.core.connection import ConnectionHook
-from desktop_app.core.snapshot import Snapshot, open_snapshot
-from desktop_app.core.visible_names import spelled_out, visible_name
+from desktop_app.core.schema.visible_names import spelled_out, visible_name
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
+from desktop_app.core.sqlite.connection import ConnectionHook
 
 
 def add_file_argument(parser: argparse.ArgumentParser) -> None:

@@ -8,8 +8,8 @@ import sqlite3
 import sys
 
 from desktop_app.cli.common import emit_json, escape_for_terminal
-from desktop_app.core.connection import ConnectionHook, configure_connection
-from desktop_app.core.functions import FunctionInfo, FunctionRegistry, registry_from_file
+from desktop_app.core.functions.registry import FunctionInfo, FunctionRegistry, registry_from_file
+from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
 
 _DESCRIPTION_WIDTH = 72
 

@@ -13,8 +13,8 @@ from desktop_app.cli.common import (
     open_snapshot_for_cli,
     terminal_name,
 )
-from desktop_app.core.catalog import TableKind, count_rows, read_catalog
-from desktop_app.core.snapshot import Snapshot
+from desktop_app.core.schema.catalog import TableKind, count_rows, read_catalog
+from desktop_app.core.snapshot.snapshot import Snapshot
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
 
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken
 
 #: Written to the watcher's socket to end it (signal numbers written there are all below 65).
 _QUIT = b"\xff"

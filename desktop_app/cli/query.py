@@ -14,9 +14,9 @@ from desktop_app.cli.common import add_file_argument, escape_for_terminal, open_
 from desktop_app.cli.functions import load_registry
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
-from desktop_app.core.functions_guard import function_query_error
+from desktop_app.core.export.output_paths import ensure_not_source
+from desktop_app.core.functions.failures import function_query_error
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.output_paths import ensure_not_source
 from desktop_app.core.sqlite.guard import check_user_sql, execute_user_sql, refused_error
 
 #: Widest a table cell is printed (longer values are cut).
@@ -126,7 +126,7 @@ def _write_csv(columns: list[str], pages: Iterator[list[tuple[Any, ...]]], out: 
         for page in pages:
             writer.writerows(page)
         return
-    from desktop_app.core.export import CsvOptions, export_csv
+    from desktop_app.core.export.csv_file import CsvOptions, export_csv
 
     with active().quiet() as cancel:  # Ctrl-C: the export stops at its next page, the file is removed
         # The one place the file is opened; never the source database or its sidecars.

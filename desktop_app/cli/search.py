@@ -18,8 +18,8 @@ from desktop_app.cli.common import (
 )
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import UserError
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken
 from desktop_app.core.search import (
     Hit,
     HitBatch,

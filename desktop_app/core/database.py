@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
-from desktop_app.core.connection import ConnectionHook, configure_connection
+from desktop_app.core.browse.result_cache import ResultCache, approximate_size
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, SnapshotClosed, TimeLimitExceeded
-from desktop_app.core.functions_guard import function_query_error
-from desktop_app.core.jobs import CancelToken
+from desktop_app.core.functions.failures import function_query_error
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.result_cache import ResultCache, approximate_size
-from desktop_app.core.snapshot import Snapshot
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot.snapshot import Snapshot
+from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
 from desktop_app.core.sqlite.guard import preparing, refused_error
-from desktop_app.core.sqlite_lib import DeclaredTypes
+from desktop_app.core.sqlite.library import DeclaredTypes
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine

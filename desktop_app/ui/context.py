@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from desktop_app.core.catalog import Catalog
 from desktop_app.core.database import Database
-from desktop_app.ui.jobs import JobCenter
+from desktop_app.core.schema.catalog import Catalog
+from desktop_app.ui.job_center import JobCenter
 
 
 class AppContext(QObject):

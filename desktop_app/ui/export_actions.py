@@ -18,13 +18,13 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.errors import Cancelled, QueryError, UserError
-from desktop_app.core.export import CsvOptions, ExportResult, export_query_csv
-from desktop_app.core.jobs import CancelToken, Progress
+from desktop_app.core.export.csv_file import CsvOptions, ExportResult, export_query_csv
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.quoting import qualified
-from desktop_app.core.statements import StatementKind, split_statements, statement_kind
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.quoting import qualified
+from desktop_app.core.sqlite.statements import StatementKind, split_statements, statement_kind
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.jobs import Job
+from desktop_app.ui.job_center import Job
 from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
 from desktop_app.ui.widgets.error_dialog import show_user_error
 

@@ -28,17 +28,17 @@ from PySide6.QtWidgets import (
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
 from desktop_app.core.logs import log_directory
-from desktop_app.core.visible_names import visible_name
+from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export, table_export_sql
 from desktop_app.ui.pane_registry import create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
-from desktop_app.ui.widgets.banner import Banner
+from desktop_app.ui.shell.banner import Banner
+from desktop_app.ui.shell.job_status import JobStatus
+from desktop_app.ui.shell.schema_tree import SchemaTree
+from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
-from desktop_app.ui.widgets.job_status import JobStatus
-from desktop_app.ui.widgets.schema_tree import SchemaTree
-from desktop_app.ui.widgets.start_page import StartPage
 
 APP_TITLE = "SQLite Snapshot Browser"
 FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
 
     def open_demo(self, table: str | None = None) -> None:
         """Build the demo database on first use (a job with progress) and open it (at `table`, if given)."""
-        from desktop_app.core.demo import ensure_demo_database
+        from desktop_app.core.demo.database import ensure_demo_database
 
         async def work(job: Any) -> Path:
             return await asyncio.to_thread(

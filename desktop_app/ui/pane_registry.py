@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.base import Pane
-from desktop_app.ui.panes.blobs import BlobsPane
-from desktop_app.ui.panes.browse import BrowsePane
-from desktop_app.ui.panes.functions import FunctionsPane
-from desktop_app.ui.panes.migrations import MigrationsPane
-from desktop_app.ui.panes.search import SearchPane
-from desktop_app.ui.panes.sql import SqlPane
+from desktop_app.ui.panes.blobs.pane import BlobsPane
+from desktop_app.ui.panes.browse.pane import BrowsePane
+from desktop_app.ui.panes.functions.pane import FunctionsPane
+from desktop_app.ui.panes.migrations.pane import MigrationsPane
+from desktop_app.ui.panes.search.pane import SearchPane
+from desktop_app.ui.panes.sql.pane import SqlPane
 
 
 def create_panes(context: AppContext) -> dict[str, Pane]:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from desktop_app.core.catalog import Catalog, TableKind, count_rows, read_catalog
+from desktop_app.core.browse.result_cache import ResultCache
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.result_cache import ResultCache
-from desktop_app.core.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
+from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
+from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.jobs import Job
+from desktop_app.ui.job_center import Job
 
 #: Seconds a row count may take before it is estimated first and refined in the background.
 COUNT_BUDGET_S = 0.05

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from desktop_app.app import finish_start_up
-from desktop_app.core.blob_export import export_column
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.blobs.export import export_column
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.bench.common import (
     Figure,
     bench_folder,

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.app import finish_start_up
-from desktop_app.core.catalog import Catalog
-from desktop_app.core.paging import TablePager
+from desktop_app.core.browse.paging import TablePager
+from desktop_app.core.schema.catalog import Catalog
 from tests.bench.common import (
     Figure,
     bench_folder,
@@ -118,11 +118,11 @@ async def until(condition: Callable[[], bool], timeout: float = 120.0) -> float:
 async def browse(path: Path, rows: int) -> list[Figure]:
     from PySide6.QtCore import QSettings
 
-    from desktop_app.core.catalog import read_catalog
     from desktop_app.core.database import Database
-    from desktop_app.core.snapshot import open_snapshot
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.core.snapshot.snapshot import open_snapshot
     from desktop_app.ui.context import AppContext
-    from desktop_app.ui.panes.browse import BrowsePane
+    from desktop_app.ui.panes.browse.pane import BrowsePane
 
     snapshot = await asyncio.to_thread(open_snapshot, path)
     database = Database(snapshot)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from desktop_app.core.database import Database
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.bench.bench_sql import make_table
 from tests.bench.common import Figure, bench_folder
 

@@ -50,11 +50,11 @@ async def browse_to_the_end(path: Path) -> list[Figure]:
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.catalog import read_catalog
     from desktop_app.core.database import Database
-    from desktop_app.core.snapshot import open_snapshot
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.core.snapshot.snapshot import open_snapshot
     from desktop_app.ui.context import AppContext
-    from desktop_app.ui.panes.browse import BrowsePane
+    from desktop_app.ui.panes.browse.pane import BrowsePane
 
     started = time.perf_counter()
     snapshot = await asyncio.to_thread(open_snapshot, path)

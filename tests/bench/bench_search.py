@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.app import finish_start_up
-from desktop_app.core.quoting import quote_identifier, quote_string
 from desktop_app.core.search import IndexLocation, SearchIndex, SearchOptions, collect, estimate_index
 from desktop_app.core.search import index as index_module
-from desktop_app.core.search.fts import fts5_phrase
+from desktop_app.core.search.fts_match import fts5_phrase
 from desktop_app.core.search.index import trigram_query
-from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
+from desktop_app.core.sqlite.quoting import quote_identifier, quote_string
 from tests.bench.common import (
     Figure,
     bench_folder,
@@ -144,10 +144,10 @@ def core_search(snapshot: Snapshot, options: SearchOptions, index: SearchIndex |
 async def _pane_over(snapshot: Snapshot, settings_name: str) -> Any:
     from PySide6.QtCore import QSettings
 
-    from desktop_app.core.catalog import read_catalog
     from desktop_app.core.database import Database
+    from desktop_app.core.schema.catalog import read_catalog
     from desktop_app.ui.context import AppContext
-    from desktop_app.ui.panes.search import SearchPane
+    from desktop_app.ui.panes.search.pane import SearchPane
 
     database = Database(snapshot)
     catalog = await database.run_sync(read_catalog)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from desktop_app.app import finish_start_up
 from desktop_app.core.database import Database
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.bench.common import (
     Figure,
     bench_folder,
@@ -70,7 +70,7 @@ async def concurrent_vs_serial(path: Path) -> tuple[float, float]:
 # ru_maxrss survives fork+exec on Linux (the child would report the parent's peak): use VmHWM instead.
 PEAK_SCRIPT = """
 import json, sys
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.bench.common import current_rss_bytes, peak_rss_bytes
 idle = current_rss_bytes()
 snap = open_snapshot(sys.argv[1])

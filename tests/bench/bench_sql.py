@@ -186,13 +186,13 @@ def count_csv_rows(path: Path) -> int:
 async def measure_ui(path: Path, rows: int, out: Path) -> dict[str, Any]:
     from PySide6.QtCore import QSettings, QTimer
 
-    from desktop_app.core.catalog import read_catalog
     from desktop_app.core.database import Database
-    from desktop_app.core.export import CsvOptions
-    from desktop_app.core.snapshot import open_snapshot
+    from desktop_app.core.export.csv_file import CsvOptions
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.core.snapshot.snapshot import open_snapshot
     from desktop_app.ui.context import AppContext
     from desktop_app.ui.export_actions import run_csv_export
-    from desktop_app.ui.panes.sql import SqlPane
+    from desktop_app.ui.panes.sql.pane import SqlPane
 
     snapshot = await asyncio.to_thread(open_snapshot, path)
     database = Database(snapshot)

@@ -45,7 +45,7 @@ def test_a_command_imports_only_what_it_uses(corpus: Path) -> None:
         f"    assert main(['info', {str(corpus / 'chinook' / 'Chinook_Sqlite.sqlite')!r}]) == 0\n"
         "unwanted = ('sqlalchemy', 'aiosqlite', 'desktop_app.cli.query', 'desktop_app.cli.search',\n"
         "            'desktop_app.core.search', 'desktop_app.core.migrations',\n"
-        "            'desktop_app.core.blob_export')\n"
+        "            'desktop_app.core.blobs.export')\n"
         "loaded = sorted(n for n in sys.modules if n.startswith(unwanted))\n"
         "assert not loaded, loaded\n"
     )

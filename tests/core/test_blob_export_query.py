@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli import main
-from desktop_app.core.blob_export import BlobExportCancelled, export_query_column
+from desktop_app.core.blobs.export import BlobExportCancelled, export_query_column
 from desktop_app.core.errors import UserError
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot.snapshot import open_snapshot
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 

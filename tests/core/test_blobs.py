@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.blob_view import decode_blob_text, format_hex_dump, hex_rows
-from desktop_app.core.blobs import (
+from desktop_app.core.blobs.text_and_hex import decode_blob_text, format_hex_dump, hex_rows
+from desktop_app.core.blobs.values import (
     BlobRef,
     NotABlob,
     blob_sha256,
@@ -25,11 +25,11 @@ from desktop_app.core.blobs import (
     read_blob_range,
     table_access,
 )
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.jobs import CancelToken, Progress
-from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.connection import configure_connection
 from desktop_app.core.sqlite.guard import unguarded
+from desktop_app.core.sqlite.quoting import quote_identifier
 from tests.conftest import CORPUS
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"

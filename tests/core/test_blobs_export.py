@@ -16,21 +16,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.cli import main as cli_main
-from desktop_app.core import blob_export
-from desktop_app.core.blob_export import (
+from desktop_app.core.blobs import export as blob_export
+from desktop_app.core.blobs.export import (
     BlobExportCancelled,
     export_blob,
     export_blobs,
     export_column,
     suggested_file_name,
 )
-from desktop_app.core.blobs import BlobRef, blob_sha256
-from desktop_app.core.connection import configure_connection
+from desktop_app.core.blobs.values import BlobRef, blob_sha256
 from desktop_app.core.errors import ExportError, UserError
-from desktop_app.core.jobs import CancelToken, Progress
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.connection import configure_connection
 from desktop_app.core.sqlite.guard import unguarded
+from desktop_app.core.sqlite.quoting import quote_identifier
 from tests.conftest import CORPUS
 
 MBTILES = CORPUS / "mbtiles" / "plain_1.mbtiles"
@@ -342,7 +342,7 @@ def test_any_value_and_pattern_writes_only_inside_the_folder(names: list[str], p
 
 
 def test_small_blobs_never_replace_or_delete_an_existing_file(tmp_path: Path) -> None:
-    from desktop_app.core.blob_files import FolderWriter
+    from desktop_app.core.blobs.files import FolderWriter
 
     folder = tmp_path / "out"
     folder.mkdir()

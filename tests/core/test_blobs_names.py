@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop_app.core.blob_names import (
+from desktop_app.core.blobs.names import (
     _sanitize,
     contained_path,
     is_reserved_device_name,

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.catalog import Catalog, RowCount, TableKind, count_rows, estimate_rows, read_catalog
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.schema.catalog import (
+    Catalog,
+    RowCount,
+    TableKind,
+    count_rows,
+    estimate_rows,
+    read_catalog,
+)
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
 
 

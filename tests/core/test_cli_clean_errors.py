@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli import main
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import Cancelled, DatabaseOpenError
-from desktop_app.core.functions import FunctionRegistry, evaluate_expression
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.functions.registry import FunctionRegistry, evaluate_expression
+from desktop_app.core.snapshot.snapshot import open_snapshot
+from desktop_app.core.sqlite.connection import configure_connection
 from tests.conftest import folder_state
 from tests.core.test_migrations_alembic import Project, _alembic
 from tests.core.test_migrations_alembic import _database as _alembic_database

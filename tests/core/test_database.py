@@ -13,8 +13,8 @@ import pytest
 
 from desktop_app.core.database import Database, stop_leaked_connections
 from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, TimeLimitExceeded
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.fixtures import one_empty_table_database
 
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"

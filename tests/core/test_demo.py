@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import demo
-from desktop_app.core.connection import configure_connection
-from desktop_app.core.demo_content import DEMO_TABLES
-from desktop_app.core.demo_images import demo_images, png_bytes
+from desktop_app.core.demo import database as demo
+from desktop_app.core.demo.content import DEMO_TABLES
+from desktop_app.core.demo.images import demo_images, png_bytes
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.jobs import CancelToken, Progress
-from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.connection import configure_connection
+from desktop_app.core.sqlite.quoting import quote_identifier
 
 SMALL_ROWS = 2_000
 

@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core import export
-from desktop_app.core.connection import configure_connection, decode_text
 from desktop_app.core.errors import Cancelled, ExportError, QueryError, ReadOnlyError
-from desktop_app.core.export import (
+from desktop_app.core.export import csv_file as export
+from desktop_app.core.export.csv_file import (
     BlobEncoding,
     CsvOptions,
     LineEnding,
@@ -28,7 +27,8 @@ from desktop_app.core.export import (
     export_csv,
     export_query_csv,
 )
-from desktop_app.core.jobs import CancelToken, Progress
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.connection import configure_connection, decode_text
 from desktop_app.core.sqlite.guard import unguarded
 
 AWKWARD_TEXT = [

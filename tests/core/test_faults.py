@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core import blob_files, export
-from desktop_app.core.blob_export import export_blob, export_column
-from desktop_app.core.blobs import BlobRef
+from desktop_app.core.blobs import files as blob_files
+from desktop_app.core.blobs.export import export_blob, export_column
+from desktop_app.core.blobs.values import BlobRef
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, DatabaseOpenError, ExportError, SnapshotClosed, UserError
-from desktop_app.core.export import export_query_csv
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.snapshot import SnapshotMode, open_snapshot
+from desktop_app.core.export import csv_file as export
+from desktop_app.core.export.csv_file import export_query_csv
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 
@@ -340,7 +341,7 @@ async def test_disk_full_on_a_single_blob_export_leaves_no_temporary_file(
 def test_snapshot_of_a_file_on_a_full_temporary_disk_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop_app.core import snapshot as snapshot_module
+    from desktop_app.core.snapshot import snapshot as snapshot_module
 
     source = tmp_path / "wal.db"
     conn = sqlite3.connect(source)

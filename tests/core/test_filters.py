@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from desktop_app.core.connection import configure_connection
-from desktop_app.core.filters import Condition, FilterError, bind_value, parse_filter, where_clause
+from desktop_app.core.browse.filters import Condition, FilterError, bind_value, parse_filter, where_clause
+from desktop_app.core.sqlite.connection import configure_connection
 
 
 @pytest.fixture

@@ -22,12 +22,12 @@ import pytest
 
 from desktop_app import cli as cli_package
 from desktop_app.cli import main as cli_main
-from desktop_app.core import functions as functions_module
-from desktop_app.core.connection import configure_connection
+from desktop_app.core.blobs.sniff import extension_for, sniff_mime
 from desktop_app.core.errors import QueryError
-from desktop_app.core.functions import FunctionRegistry, evaluate_expression
-from desktop_app.core.functions_builtin import BUILTIN_SPECS, compile_pattern, guess_time_unit
-from desktop_app.core.sniff import extension_for, sniff_mime
+from desktop_app.core.functions import registry as functions_module
+from desktop_app.core.functions.builtin import BUILTIN_SPECS, compile_pattern, guess_time_unit
+from desktop_app.core.functions.registry import FunctionRegistry, evaluate_expression
+from desktop_app.core.sqlite.connection import configure_connection
 
 UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 WEBKIT = datetime(1601, 1, 1, tzinfo=UTC)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import functions as functions_module
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import Cancelled, QueryError, UserError
-from desktop_app.core.functions import FunctionRegistry, evaluate_expression, function_query_error
-from desktop_app.core.jobs import CancelToken
+from desktop_app.core.functions import registry as functions_module
+from desktop_app.core.functions.registry import FunctionRegistry, evaluate_expression, function_query_error
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.connection import configure_connection
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "example_functions.py"
 

@@ -24,18 +24,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.cli import main as cli_main
-from desktop_app.core.blob_export import export_column
-from desktop_app.core.catalog import Catalog, read_catalog
+from desktop_app.core.blobs.export import export_column
+from desktop_app.core.browse.filters import parse_filter, where_clause
+from desktop_app.core.browse.paging import TablePager
 from desktop_app.core.database import Database
 from desktop_app.core.errors import DatabaseOpenError, UserError
-from desktop_app.core.export import export_query_csv
-from desktop_app.core.filters import parse_filter, where_clause
-from desktop_app.core.functions import FunctionRegistry
-from desktop_app.core.paging import TablePager
-from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.export.csv_file import export_query_csv
+from desktop_app.core.functions.registry import FunctionRegistry
+from desktop_app.core.schema.catalog import Catalog, read_catalog
 from desktop_app.core.search import SearchIndex, SearchOptions, collect
-from desktop_app.core.snapshot import Snapshot, open_snapshot
-from desktop_app.core.statements import (
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
+from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.statements import (
     locate_error,
     split_statements,
     statement_at,
@@ -502,7 +502,7 @@ def test_filter_number_beyond_64_bits_is_compared_as_a_real() -> None:
 def test_browse_with_any_filter_only_raises_user_errors(
     service: Service, table: str, text: str, sort_descending: bool
 ) -> None:
-    from desktop_app.core.paging import SortKey
+    from desktop_app.core.browse.paging import SortKey
 
     entry = service.catalog.table(table)
     assert entry is not None

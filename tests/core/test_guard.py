@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.errors import QueryError, UserError
-from desktop_app.core.functions import FunctionRegistry, evaluate_expression
-from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.functions.registry import FunctionRegistry, evaluate_expression
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.guard import (
     GuardRefused,
     attach_private_file,

@@ -18,14 +18,14 @@ from typing import TypeVar
 import pytest
 
 from desktop_app.cli import main
-from desktop_app.core.blob_export import export_column
-from desktop_app.core.blobs import BlobRef, describe_ref
-from desktop_app.core.catalog import read_catalog
+from desktop_app.core.blobs.export import export_column
+from desktop_app.core.blobs.values import BlobRef, describe_ref
+from desktop_app.core.browse.paging import SortKey, TablePager
 from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
-from desktop_app.core.functions import FunctionRegistry
-from desktop_app.core.paging import SortKey, TablePager
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.functions.registry import FunctionRegistry
+from desktop_app.core.schema.catalog import read_catalog
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.fixtures import one_empty_table_database
 from tests.hostile import (
     AWKWARD_VALUES,

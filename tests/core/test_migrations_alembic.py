@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.migrations import ToolStatus, migration_status
+from desktop_app.core.sqlite.connection import configure_connection
 
 TEMPLATE = '''"""{message}
 

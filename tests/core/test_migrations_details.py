@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.migrations import ToolStatus, flyway_checksum, migration_status, parse_time
 from desktop_app.core.migrations.checksums import prisma_checksum_matches
+from desktop_app.core.sqlite.connection import configure_connection
 
 
 def _status(tmp_path: Path, script: str, folder: Path | None = None, params: list[tuple] = ()) -> ToolStatus:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.migrations import detect_tools, migration_status
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.connection import configure_connection
 
 FLYWAY_4 = (
     "CREATE TABLE schema_version (version_rank INT, installed_rank INT PRIMARY KEY, version VARCHAR(50),"

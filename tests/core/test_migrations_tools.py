@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.migrations import ToolStatus, flyway_checksum, migration_status
+from desktop_app.core.sqlite.connection import configure_connection
 
 
 @dataclass(frozen=True)

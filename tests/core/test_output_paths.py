@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli import main
-from desktop_app.core import blob_export, output_paths
-from desktop_app.core.blob_export import export_blob, export_blobs, export_column
-from desktop_app.core.blobs import BlobRef
+from desktop_app.core.blobs import export as blob_export
+from desktop_app.core.blobs.export import export_blob, export_blobs, export_column
+from desktop_app.core.blobs.values import BlobRef
 from desktop_app.core.errors import ExportError, OutputIsSourceError
-from desktop_app.core.export import export_csv
-from desktop_app.core.output_paths import OutputFolder, SourceFiles, ensure_not_source
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.export import output_paths
+from desktop_app.core.export.csv_file import export_csv
+from desktop_app.core.export.output_paths import OutputFolder, SourceFiles, ensure_not_source
+from desktop_app.core.snapshot.snapshot import open_snapshot
 
 REFUSAL = "is the database being read (or one of its -wal/-shm/-journal files)"
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core.catalog import read_catalog
-from desktop_app.core.connection import configure_connection
+from desktop_app.core.browse.filters import where_clause
+from desktop_app.core.browse.paging import SortKey, TablePager, Truncated, sort_markers, toggle_sort
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.filters import where_clause
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.paging import SortKey, TablePager, Truncated, sort_markers, toggle_sort
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.schema.catalog import read_catalog
+from desktop_app.core.sqlite.connection import configure_connection
 
 
 def make_db(script: str) -> sqlite3.Connection:

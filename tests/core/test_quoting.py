@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.core.quoting import quote_identifier, quote_string
+from desktop_app.core.sqlite.quoting import quote_identifier, quote_string
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from desktop_app.cli import main
 from desktop_app.core import regexes
-from desktop_app.core.connection import configure_connection
 from desktop_app.core.errors import QueryError, UserError
-from desktop_app.core.functions import FunctionRegistry, evaluate_expression
+from desktop_app.core.functions.registry import FunctionRegistry, evaluate_expression
 from desktop_app.core.search import SearchOptions, collect
+from desktop_app.core.sqlite.connection import configure_connection
 
 from .test_search_db import build_search_database
 
@@ -55,10 +55,10 @@ def test_nested_counted_repetition_is_refused_within_500_mb(tmp_path: Path) -> N
     database = build_search_database(tmp_path / "search.db")
     code = f"""
 import sqlite3
-from desktop_app.core.connection import configure_connection
-from desktop_app.core.functions import FunctionRegistry
+from desktop_app.core.sqlite.connection import configure_connection
+from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.search import SearchOptions, collect
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.errors import UserError
 conn = sqlite3.connect(":memory:")
 configure_connection(conn, [FunctionRegistry().hook])

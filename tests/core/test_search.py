@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.jobs import CancelToken
+from desktop_app.core.progress import CancelToken
 from desktop_app.core.search import (
     Hit,
     HitBatch,
@@ -24,7 +24,7 @@ from desktop_app.core.search import (
     search,
 )
 from desktop_app.core.search import scan as scan_module
-from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
 
 from .test_search_db import LONG_NOTE, build_big_table_database, build_search_database

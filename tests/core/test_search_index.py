@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.jobs import CancelToken, Progress
+from desktop_app.core.progress import CancelToken, Progress
 from desktop_app.core.search import (
     Hit,
     IndexEstimate,
@@ -32,7 +32,7 @@ from desktop_app.core.search import (
     trigram_support,
 )
 from desktop_app.core.search import index as index_module
-from desktop_app.core.snapshot import OWNER_FILE, PRIVATE_PREFIX, Snapshot, open_snapshot
+from desktop_app.core.snapshot.snapshot import OWNER_FILE, PRIVATE_PREFIX, Snapshot, open_snapshot
 from desktop_app.core.sqlite.guard import unguarded
 from tests.conftest import folder_state
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli.common import open_connection
-from desktop_app.core.blob_export import export_column
+from desktop_app.core.blobs.export import export_column
 from desktop_app.core.database import Database
 from desktop_app.core.errors import QueryError, UserError
-from desktop_app.core.export import CsvOptions, export_query_csv
-from desktop_app.core.functions import FunctionRegistry
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.export.csv_file import CsvOptions, export_query_csv
+from desktop_app.core.functions.registry import FunctionRegistry
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.hostile import AWKWARD_VALUES, build_hostile
 
 MARKER_FUNCTIONS = '''

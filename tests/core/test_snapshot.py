@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import snapshot as snapshot_module
 from desktop_app.core.errors import Cancelled, DatabaseOpenError
-from desktop_app.core.jobs import CancelToken, Progress
-from desktop_app.core.snapshot import SnapshotMode, open_snapshot
+from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 from tests.conftest import folder_state
 
 

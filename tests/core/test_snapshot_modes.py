@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli import main
-from desktop_app.core import snapshot as snapshot_module
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.snapshot import QUICK_VIEW_REASON, Snapshot, SnapshotMode, open_snapshot
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, SnapshotMode, open_snapshot
 from tests.conftest import folder_state
 from tests.core.test_snapshot_wal import make_wal_db
 

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import snapshot as snapshot_module
 from desktop_app.core.errors import Cancelled, DatabaseOpenError
-from desktop_app.core.jobs import CancelToken
-from desktop_app.core.snapshot import (
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot.snapshot import (
     OWNER_FILE,
     PRIVATE_PREFIX,
     SnapshotMode,
     open_snapshot,
     remove_stale_private_folders,
 )
-from desktop_app.core.source import Fingerprint, shm_in_use
+from desktop_app.core.snapshot.source_file import Fingerprint, shm_in_use
 from tests.conftest import folder_state
 from tests.wal_writer import invariant_holds, start_writer, stop_writer
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from desktop_app.core.errors import ReadOnlyError
 from desktop_app.core.sqlite.guard import check_user_sql
-from desktop_app.core.statements import (
+from desktop_app.core.sqlite.statements import (
     Statement,
     StatementKind,
     from_utf16_offset,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.core.visible_names import visible_name
+from desktop_app.core.schema.visible_names import visible_name
 
 
 @pytest.mark.parametrize(

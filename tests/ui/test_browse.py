@@ -15,11 +15,11 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.paging import SortKey
+from desktop_app.core.browse.paging import SortKey
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel
-from desktop_app.ui.panes.browse import BrowsePane
+from desktop_app.ui.panes.browse.pane import BrowsePane
 from tests.conftest import folder_state
 from tests.fixtures import database_over
 
@@ -236,7 +236,7 @@ async def test_repeated_fetch_more_adds_no_duplicate_rows(qtbot: Any, tmp_path: 
 async def test_slow_rows_show_placeholders_after_a_short_hold(qtbot: Any) -> None:
     from PySide6.QtWidgets import QTableView
 
-    from desktop_app.core.paging import Page
+    from desktop_app.core.browse.paging import Page
     from desktop_app.ui.models.row_source import ColumnInfo
     from desktop_app.ui.models.table_model import PLACEHOLDER_GRACE_MS, track_viewport
 

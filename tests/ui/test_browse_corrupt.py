@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop_app.ui.models import cell_format
-from desktop_app.ui.panes.browse import BrowsePane
+from desktop_app.ui.panes.browse.pane import BrowsePane
 from tests.conftest import folder_state
 from tests.ui.test_browse import browse
 

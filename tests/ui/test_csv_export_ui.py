@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel
 
-from desktop_app.core.export import BlobEncoding, CsvOptions, LineEnding, Quoting
+from desktop_app.core.export.csv_file import BlobEncoding, CsvOptions, LineEnding, Quoting
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import (
     load_csv_options,

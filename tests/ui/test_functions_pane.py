@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop_app.core.catalog import read_catalog
 from desktop_app.core.database import Database
-from desktop_app.core.functions import FunctionRegistry
-from desktop_app.core.snapshot import open_snapshot
+from desktop_app.core.functions.registry import FunctionRegistry
+from desktop_app.core.schema.catalog import read_catalog
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.panes.functions import USER_FILE_KEY, FunctionsPane
-from desktop_app.ui.widgets.function_list import USER_SOURCE, arguments_text
-from desktop_app.ui.widgets.function_try import clean_expression, describe_value
+from desktop_app.ui.panes.functions.function_list import USER_SOURCE, arguments_text
+from desktop_app.ui.panes.functions.pane import USER_FILE_KEY, FunctionsPane
+from desktop_app.ui.panes.functions.try_box import clean_expression, describe_value
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 USER_FUNCTIONS = '''\

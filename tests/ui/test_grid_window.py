@@ -19,11 +19,11 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.paging import Page, SortKey
+from desktop_app.core.browse.paging import Page, SortKey
 from desktop_app.ui.models import table_model
 from desktop_app.ui.models.row_source import ColumnInfo
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
-from desktop_app.ui.panes.browse import BrowsePane
+from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 from tests.ui.helpers import wait_for

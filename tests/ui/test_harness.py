@@ -20,7 +20,7 @@ async def test_qt_timers_fire_while_awaiting() -> None:
 
 
 async def test_a_bug_in_a_completion_callback_is_reported_not_lost(qtbot: object) -> None:
-    from desktop_app.ui.jobs import JobCenter
+    from desktop_app.ui.job_center import JobCenter
 
     center = JobCenter()
     reported: list[str] = []

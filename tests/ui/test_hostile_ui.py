@@ -24,9 +24,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from desktop_app.core import logs
-from desktop_app.core.catalog import TableKind
 from desktop_app.core.errors import UserError
 from desktop_app.core.logs import log_file
+from desktop_app.core.schema.catalog import TableKind
 from desktop_app.ui.main_window import MainWindow
 from tests.hostile import HOSTILE, build_hostile, refused_names
 from tests.ui.helpers import close_window, make_window, open_in, wait_for

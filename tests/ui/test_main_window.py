@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop_app.core.snapshot import SnapshotMode
+from desktop_app.core.snapshot.snapshot import SnapshotMode
 from desktop_app.ui.main_window import WINDOWS
 from tests.conftest import folder_state
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
@@ -220,7 +220,7 @@ async def test_second_file_opens_in_a_new_window(qtbot: object, corpus: Path, tm
 
 
 async def test_direct_mode_is_shown_in_the_title(qtbot: object, tmp_path: Path, monkeypatch: object) -> None:
-    from desktop_app.core import snapshot as snapshot_module
+    from desktop_app.core.snapshot import snapshot as snapshot_module
 
     monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 10)  # type: ignore[attr-defined]
     path = tmp_path / "d.db"

@@ -19,7 +19,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.migrations import known_tools
 from desktop_app.core.migrations import pending as pending_module
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.panes.migrations import MigrationsPane, folder_setting_key
+from desktop_app.ui.panes.migrations.pane import MigrationsPane, folder_setting_key
 from tests.conftest import CORPUS
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
@@ -286,7 +286,7 @@ async def test_a_failed_read_is_shown_in_the_pane(qtbot: Any, tmp_path: Path, mo
         def refuse(*_args: Any, **_kwargs: Any) -> None:
             raise UserError("The folder cannot be read.", details="permission denied")
 
-        monkeypatch.setattr("desktop_app.ui.panes.migrations.migration_status", refuse)
+        monkeypatch.setattr("desktop_app.ui.panes.migrations.pane.migration_status", refuse)
         pane.refresh()
         await settled(pane)
         assert pane.message.text() == "The folder cannot be read."

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core import snapshot as snapshot_module
-from desktop_app.core.jobs import Progress
-from desktop_app.core.snapshot import SnapshotMode
+from desktop_app.core.progress import Progress
+from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot.snapshot import SnapshotMode
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.widgets.job_status import JobStatus
+from desktop_app.ui.shell.job_status import JobStatus
 from tests.conftest import folder_state
 from tests.core.test_snapshot_wal import make_wal_db
 from tests.ui.helpers import close_window, make_window, open_in, wait_for

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from desktop_app.core.export import CsvOptions
+from desktop_app.core.export.csv_file import CsvOptions
 from desktop_app.ui import export_actions
 from desktop_app.ui.export_actions import run_csv_export, start_csv_export
 from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog

@@ -15,13 +15,13 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 
 from desktop_app.core import regexes
-from desktop_app.core.catalog import read_catalog
 from desktop_app.core.database import Database
+from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.search import Hit, HitBatch, Method, SearchFinished, SearchOptions
-from desktop_app.core.snapshot import Snapshot, open_snapshot
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.panes.search import EMPTY_HINT, SearchPane
-from desktop_app.ui.search_stream import HITS_PER_TURN, EventPipe
+from desktop_app.ui.panes.search.pane import EMPTY_HINT, SearchPane
+from desktop_app.ui.panes.search.stream import HITS_PER_TURN, EventPipe
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 

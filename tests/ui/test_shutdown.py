@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from desktop_app.core import snapshot as snapshot_module
-from desktop_app.core.export import CsvOptions
-from desktop_app.core.jobs import Progress
+from desktop_app.core.export.csv_file import CsvOptions
+from desktop_app.core.progress import Progress
+from desktop_app.core.snapshot import snapshot as snapshot_module
 from desktop_app.ui import session as session_module
 from desktop_app.ui.export_actions import run_csv_export
 from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows

@@ -16,9 +16,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.panes.sql import SqlPane
-from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
-from desktop_app.ui.widgets.sql_results import ErrorView, PlanView, ResultTab
+from desktop_app.ui.panes.sql.highlighter import SqlHighlighter
+from desktop_app.ui.panes.sql.pane import SqlPane
+from desktop_app.ui.panes.sql.results import ErrorView, PlanView, ResultTab
 from tests.fixtures import database_over
 from tests.ui.helpers import wait_for
 
@@ -287,7 +287,7 @@ async def test_history_and_saved_queries_persist_per_database(qtbot: Any, tmp_pa
         pane.library_buttons.save_current("names")
         path = str(pane.context.database.snapshot.path)  # type: ignore[union-attr]
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        from desktop_app.ui.widgets.sql_library import QueryLibrary
+        from desktop_app.ui.panes.sql.library import QueryLibrary
 
         pane.context.settings.sync()
         assert QueryLibrary(settings).saved(path) == {"names": "SELECT name FROM t"}

@@ -10,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 from desktop_app.core.errors import UserError
-from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.migrations.checksums import flyway_checksum, prisma_checksum, sha256_hex, sqlx_checksum
 from desktop_app.core.migrations.detect import ALL_SPECS, Detection, detect, read_context, spec_for
 from desktop_app.core.migrations.model import (
@@ -27,6 +26,7 @@ from desktop_app.core.migrations.pending import check_folder, incomplete_note, w
 from desktop_app.core.migrations.reversible import read_reversible
 from desktop_app.core.migrations.spec import ConnectionFactory, FolderOptions, ReadContext, related_present
 from desktop_app.core.migrations.times import parse_time
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 __all__ = [
     "AppliedMigration",

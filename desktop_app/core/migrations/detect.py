@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.migrations import (
     family_compiled,
     family_js,
@@ -17,6 +16,7 @@ from desktop_app.core.migrations import (
 )
 from desktop_app.core.migrations.spec import ReadContext, ToolSpec
 from desktop_app.core.migrations.tables import TableShape, read_shapes
+from desktop_app.core.progress import CancelToken
 
 #: Every table-based tool; for a table matching several, the first wins (the look-alikes exclude each other).
 TABLE_SPECS: tuple[ToolSpec, ...] = (

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.migrations.model import PendingReport, ToolStatus
 from desktop_app.core.migrations.tables import TableShape
+from desktop_app.core.progress import CancelToken
 
 #: Opens a new connection to the same snapshot (alembic's own API needs one of its own).
 ConnectionFactory = Callable[[], sqlite3.Connection]

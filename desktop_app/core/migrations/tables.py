@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.jobs import CancelToken
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.quoting import quote_identifier
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.quoting import quote_identifier
 
 
 @dataclass(frozen=True)

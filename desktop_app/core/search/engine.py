@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.search.index import SearchIndex
 from desktop_app.core.search.matching import FilterKind, Matcher
 from desktop_app.core.search.options import SearchOptions
@@ -26,7 +26,7 @@ from desktop_app.core.search.results import (
     TableDone,
 )
 from desktop_app.core.search.scan import run_query, searchable_columns, table_queries
-from desktop_app.core.search.schema import SearchColumn, SearchTable, read_search_tables
+from desktop_app.core.search.tables import SearchColumn, SearchTable, read_search_tables
 
 
 @dataclass(frozen=True)

@@ -41,18 +41,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.connection import scratch_writes
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.quoting import quote_identifier, quote_string
-from desktop_app.core.search.fts import fts5_phrase
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.search.fts_match import fts5_phrase
 from desktop_app.core.search.matching import Matcher
 from desktop_app.core.search.options import BLOB, INTEGER, REAL, TEXT, SearchOptions
 from desktop_app.core.search.results import Hit, Method, RowKey
-from desktop_app.core.search.schema import SearchTable, read_search_tables
-from desktop_app.core.snapshot import new_private_folder
-from desktop_app.core.source import available_memory_bytes
+from desktop_app.core.search.tables import SearchTable, read_search_tables
+from desktop_app.core.snapshot.snapshot import new_private_folder
+from desktop_app.core.snapshot.source_file import available_memory_bytes
+from desktop_app.core.sqlite.connection import scratch_writes
 from desktop_app.core.sqlite.guard import (
     attach_memory_database,
     attach_private_file,
@@ -60,7 +59,8 @@ from desktop_app.core.sqlite.guard import (
     forget_private_folder,
     register_private_folder,
 )
-from desktop_app.core.sqlite_lib import raise_memdb_limit
+from desktop_app.core.sqlite.library import raise_memdb_limit
+from desktop_app.core.sqlite.quoting import quote_identifier, quote_string
 
 #: Trigram MATCH (and LIKE) can use the index only for this many characters or more.
 MIN_INDEX_CHARS = 3

@@ -6,11 +6,11 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from desktop_app.core.quoting import quote_identifier
-from desktop_app.core.search.fts import match_query
+from desktop_app.core.search.fts_match import match_query
 from desktop_app.core.search.matching import FilterKind, Matcher
 from desktop_app.core.search.results import Hit, Method, RowKey
-from desktop_app.core.search.schema import SearchColumn, SearchTable
+from desktop_app.core.search.tables import SearchColumn, SearchTable
+from desktop_app.core.sqlite.quoting import quote_identifier
 
 #: SQLite caps expression depth (1000) and result columns (2000): wider tables are searched in slices.
 _COLUMNS_PER_QUERY = 250

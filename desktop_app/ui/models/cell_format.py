@@ -12,11 +12,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.paging import Truncated
-from desktop_app.core.visible_names import BIDI_REORDERING
+from desktop_app.core.browse.paging import Truncated
+from desktop_app.core.schema.visible_names import BIDI_REORDERING
 
 try:
-    from desktop_app.core.blobs import describe_blob
+    from desktop_app.core.blobs.values import describe_blob
 except ImportError:  # pragma: no cover - the blobs module is optional for the grid
     describe_blob = None  # type: ignore[assignment]
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from desktop_app.core.catalog import Table
+from desktop_app.core.browse.paging import Page, SortKey, TablePager
 from desktop_app.core.database import Database, Params
-from desktop_app.core.jobs import CancelToken, ProgressCallback, ignore_progress
-from desktop_app.core.paging import Page, SortKey, TablePager
+from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
+from desktop_app.core.schema.catalog import Table
 
 
 @dataclass(frozen=True)

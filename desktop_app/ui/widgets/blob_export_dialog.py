@@ -31,28 +31,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.blob_export import (
+from desktop_app.core.blobs.export import (
     BlobExportCancelled,
     BlobExportResult,
     export_column,
     export_query_column,
 )
-from desktop_app.core.blob_names import (
+from desktop_app.core.blobs.names import (
     DEFAULT_NAME_PATTERN,
     SPECIAL_FIELDS,
     format_name_value,
     parse_name_pattern,
     sanitize_file_name,
 )
-from desktop_app.core.catalog import Table
+from desktop_app.core.blobs.sniff import extension_for, sniff_mime
+from desktop_app.core.browse.paging import Truncated, rowid_name
 from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
-from desktop_app.core.jobs import CancelToken, Progress, ProgressCallback
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.paging import Truncated, rowid_name
-from desktop_app.core.quoting import quote_identifier
-from desktop_app.core.sniff import extension_for, sniff_mime
-from desktop_app.ui.jobs import Job, JobCenter
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback
+from desktop_app.core.schema.catalog import Table
+from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.ui.job_center import Job, JobCenter
 
 #: Failures listed one per line in the summary; the rest are counted.
 FAILURES_SHOWN = 500

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.errors import ExportError
-from desktop_app.core.export import BlobEncoding, CsvOptions, LineEnding, Quoting
-from desktop_app.core.output_paths import ensure_not_source
+from desktop_app.core.export.csv_file import BlobEncoding, CsvOptions, LineEnding, Quoting
+from desktop_app.core.export.output_paths import ensure_not_source
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _DELIMITERS = (("Comma  ,", ","), ("Semicolon  ;", ";"), ("Tab", "\t"), ("Pipe  |", "|"))

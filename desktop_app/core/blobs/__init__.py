@@ -1,0 +1,1 @@
+"""Binary values: locating, reading, recognising, showing and exporting blobs."""

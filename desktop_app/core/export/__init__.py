@@ -1,0 +1,1 @@
+"""Writing results out: CSV files, and where an export may write (never over the source)."""

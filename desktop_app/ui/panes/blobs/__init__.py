@@ -1,0 +1,1 @@
+"""The Blobs pane and its own widgets (value viewer, hex view, image view)."""

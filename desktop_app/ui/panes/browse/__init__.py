@@ -1,0 +1,1 @@
+"""The Browse pane and its own widgets."""

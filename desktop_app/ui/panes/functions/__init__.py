@@ -1,0 +1,1 @@
+"""The Functions pane and its own widgets (function list, Try it box)."""

@@ -1,0 +1,1 @@
+"""The Migrations pane and its own views."""

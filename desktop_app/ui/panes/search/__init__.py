@@ -1,0 +1,1 @@
+"""The Search pane and its own widgets (scope, results, index panel, streaming)."""

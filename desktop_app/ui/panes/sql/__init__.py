@@ -1,0 +1,1 @@
+"""The SQL pane and its own widgets (editor, highlighter, completer, results, history)."""

@@ -1,0 +1,516 @@
+"""The SQL pane: write SQL, run it without freezing the window, stop it, see one result tab per statement.
+
+A run is a job. Each statement is checked read-only first, then run for its first page (through the
+database's result cache); a longer result is counted by SQLite and shown in the windowed grid, which
+fetches further rows by offset as the user scrolls, so no result is ever held whole in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.database import Database
+from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.guard import check_user_sql
+from desktop_app.core.sqlite.statements import (
+    Statement,
+    locate_error,
+    split_statements,
+    statement_at,
+)
+from desktop_app.ui.context import AppContext
+from desktop_app.ui.export_actions import count_query_rows, start_csv_export, subquery_body
+from desktop_app.ui.job_center import Job
+from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.sql.completer import CompletionNames, function_descriptions
+from desktop_app.ui.panes.sql.editor import SqlEditor
+from desktop_app.ui.panes.sql.library import QueryLibrary, QueryLibraryButtons
+from desktop_app.ui.panes.sql.results import (
+    ErrorView,
+    PlanView,
+    QueryResultSource,
+    ResultTab,
+    RowsSource,
+    RunOutcome,
+    columns_of,
+    format_duration,
+)
+from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, NameSample, query_export_work
+
+_EXPLAIN_PREFIX = "EXPLAIN QUERY PLAN "
+#: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
+_REMEMBERED_COUNTS = 256
+#: The first table a statement reads, to suggest the CSV file's name.
+_FIRST_SOURCE = re.compile(
+    r'\bFROM\s+(?:"((?:[^"]|"")+)"|\[([^\]]+)\]|`([^`]+)`|([^\s;,()]+))', re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class _RunItem:
+    """One statement to run: where it is in the editor, and the SQL actually sent (EXPLAIN added)."""
+
+    statement: Statement
+    sql: str
+    plan: bool = False
+
+
+def _shifted(statement: Statement, offset: int) -> Statement:
+    return Statement(statement.text, statement.start + offset, statement.end + offset)
+
+
+def _tab_title(index: int, item: _RunItem) -> str:
+    first_line = " ".join(item.statement.text.split())
+    short = first_line if len(first_line) <= 28 else first_line[:27] + "…"
+    return f"{'Plan' if item.plan else index}: {short}"
+
+
+def _fetch_names(conn: sqlite3.Connection, registry: Any) -> tuple[dict[str, str], list[str]]:
+    """Function descriptions and pragma names available on the snapshot connection."""
+    infos: list[Any] = []
+    if registry is not None and hasattr(registry, "describe"):
+        infos = registry.describe(conn)
+    functions = function_descriptions(infos)
+    if not functions:
+        rows = conn.execute("SELECT DISTINCT name FROM pragma_function_list").fetchmany(5000)
+        functions = {str(name): "" for (name,) in rows}
+    pragmas = [str(name) for (name,) in conn.execute("PRAGMA pragma_list").fetchmany(1000)]
+    return functions, pragmas
+
+
+class SqlPane(Pane):
+    """Editor above, one result tab per statement below; runs are jobs that Stop interrupts."""
+
+    title = "SQL"
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.job: Job | None = None
+        self.blob_export_dialog: BlobExportDialog | None = None
+        self._run_started = 0.0
+        self._run_position = (0, 0)
+        self._run_text = ""
+        self._run_failed = False
+        self._run_id = 0
+        self._counts: dict[tuple[int, str], int] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+        self.editor = SqlEditor()
+        self.run_button = self._button("▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)")
+        self.run_button.clicked.connect(self.run_all)
+        self.statement_button = self._button("Run statement", "Run the statement under the cursor (Shift+F9)")
+        self.statement_button.clicked.connect(self.run_current)
+        self.explain_button = self._button("Explain", "Show the query plan of the current statement (Ctrl+E)")
+        self.explain_button.clicked.connect(self.explain)
+        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)")
+        self.stop_button.clicked.connect(self.stop)
+        self.run_label = QLabel()
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.library = QueryLibrary(context.settings)
+        self.library_buttons = QueryLibraryButtons(self.library, self.editor.sql, self._database_path)
+        self.library_buttons.chosen.connect(self.set_sql)
+        self.library_buttons.message.connect(self.status_message)
+
+        self.results = QTabWidget()
+        self.results.setDocumentMode(True)
+        self.results.setTabsClosable(True)
+        self.results.tabCloseRequested.connect(self._close_tab)
+        placeholder = QLabel("Results appear here, one tab per statement.")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.result_stack = QStackedWidget()
+        self.result_stack.addWidget(placeholder)
+        self.result_stack.addWidget(self.results)
+
+        bar = QHBoxLayout()
+        for button in (self.run_button, self.statement_button, self.explain_button, self.stop_button):
+            bar.addWidget(button)
+        bar.addSpacing(8)
+        bar.addWidget(self.run_label, 1)
+        bar.addWidget(self.library_buttons)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.editor)
+        splitter.addWidget(self.result_stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 440])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+
+        for keys, slot in (
+            ("Ctrl+Return", self.run_all),
+            ("Ctrl+Enter", self.run_all),
+            ("F9", self.run_all),
+            ("Shift+F9", self.run_current),
+            ("Ctrl+E", self.explain),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(100)
+        self._ticker.timeout.connect(self._tick)
+        context.functions_changed.connect(self._refresh_names)
+        self.editor.selectionChanged.connect(self._update_buttons)
+        self.on_database_changed()
+
+    def _button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        return button
+
+    # --- public API -----------------------------------------------------------------------------
+
+    def set_sql(self, text: str) -> None:
+        """Put `text` in the editor (used by the window's "Show SQL")."""
+        self.editor.set_sql(text)
+        self.editor.setFocus()
+
+    @property
+    def running(self) -> bool:
+        """True while a run is in progress."""
+        return self.job is not None
+
+    def run_all(self) -> Job | None:
+        """Run the selection if there is one, else every statement."""
+        selection = self.editor.selection_range()
+        text = self.editor.sql()
+        start, end = selection if selection else (0, len(text))
+        items = [_RunItem(_shifted(s, start), s.text) for s in split_statements(text[start:end])]
+        return self._start(items)
+
+    def run_current(self) -> Job | None:
+        """Run the statement under the cursor."""
+        statement = statement_at(self.editor.sql(), self.editor.cursor_index())
+        return self._start([_RunItem(statement, statement.text)] if statement else [])
+
+    def explain(self) -> Job | None:
+        """Show the query plan of the selection or of the statement under the cursor."""
+        selection = self.editor.selection_range()
+        text = self.editor.sql()
+        if selection:
+            statements = [
+                _shifted(s, selection[0]) for s in split_statements(text[selection[0] : selection[1]])
+            ]
+        else:
+            current = statement_at(text, self.editor.cursor_index())
+            statements = [current] if current else []
+        items = []
+        for statement in statements:
+            explained = statement.keyword == "EXPLAIN"
+            sql = statement.text if explained else _EXPLAIN_PREFIX + statement.text
+            items.append(_RunItem(statement, sql, plan=True))
+        return self._start(items)
+
+    def stop(self) -> None:
+        """Stop the run (interrupts SQLite); the pane stays usable."""
+        if self.job is not None:
+            self.job.cancel()
+
+    # --- running --------------------------------------------------------------------------------
+
+    def _start(self, items: list[_RunItem]) -> Job | None:
+        database = self.context.database
+        if database is None:
+            self.run_label.setText("No database is open.")
+            return None
+        if not items:
+            self.run_label.setText("Nothing to run: the SQL is empty or only comments.")
+            return None
+        if self.job is not None:
+            self.run_label.setText("A query is running: stop it first.")
+            return None
+        self.library.remember(self.editor.sql()[items[0].statement.start : items[-1].statement.end])
+        self._clear_results()
+        self.editor.clear_error()
+        self._run_text = self.editor.sql()
+        self._run_started = time.perf_counter()
+        self._run_position = (1, len(items))
+        self._run_failed = False
+        self._run_id += 1
+        self.job = self.context.jobs.start("Running SQL", lambda job: self._run(job, database, items))
+        self.job.ended.connect(self._on_run_ended)
+        self._ticker.start()
+        self._tick()
+        self._update_buttons()
+        return self.job
+
+    async def _run(self, job: Job, database: Database, items: list[_RunItem]) -> None:
+        token = job.cancel_token
+        run_id = self._run_id
+        for number, item in enumerate(items, start=1):
+            if run_id != self._run_id:
+                return  # the database changed meanwhile
+            self._run_position = (number, len(items))
+            tab = ResultTab(item.sql, self._export)
+            self.results.addTab(tab, _tab_title(number, item))
+            self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
+            self.result_stack.setCurrentIndex(1)
+            if number == 1:
+                self.results.setCurrentWidget(tab)
+            tab.status_message.connect(self.status_message)
+            tab.show_blob_requested.connect(self.show_blob_requested)
+            tab.export_blobs_requested.connect(self._export_blobs)
+            started = time.perf_counter()
+            try:
+                token.raise_if_cancelled()
+                # EXPLAIN of a write only describes it: allowed.
+                check_user_sql(Statement(item.sql, item.statement.start, item.statement.end))
+                outcome = await self._execute(database, item, token, tab, run_id)
+            except Cancelled:
+                if self._shown(tab, run_id):
+                    tab.show_stopped(time.perf_counter() - started)
+                return
+            except UserError as error:
+                if self._shown(tab, run_id):
+                    self._run_failed = True
+                    where = self._mark_error(item.statement, error)
+                    tab.show_view(ErrorView(error, item.statement.text, where))
+                    self.results.setCurrentWidget(tab)
+                return
+            if not self._shown(tab, run_id):
+                return
+            tab.show_outcome(outcome)
+
+    def _shown(self, tab: ResultTab, run_id: int) -> bool:
+        """True while `tab` still belongs to the current run (not closed, database not changed)."""
+        return run_id == self._run_id and shiboken6.isValid(tab) and self.results.indexOf(tab) >= 0
+
+    async def _execute(
+        self, database: Database, item: _RunItem, token: CancelToken, tab: ResultTab, run_id: int
+    ) -> RunOutcome:
+        """Run one statement: its first page (cached), then its row count when it has more."""
+        started = time.perf_counter()
+        body = None if item.plan else subquery_body(item.sql)
+        max_rows = LIMITS.page_rows if body is not None else LIMITS.result_cache_max_rows
+        result = await database.execute(item.sql, max_rows=max_rows, cancel=token)
+        if not self._shown(tab, run_id):
+            raise Cancelled()
+        columns = columns_of(result.columns.names, result.columns.declared_types)
+        if item.plan or item.sql.upper().startswith(_EXPLAIN_PREFIX):
+            tab.show_view(PlanView(result.rows))
+        if body is None or not result.truncated:
+            source = RowsSource(columns, result.rows)
+            elapsed = time.perf_counter() - started
+            return RunOutcome(source, len(result.rows), elapsed, result.from_cache, capped=result.truncated)
+        source = QueryResultSource(database, body, columns, result.rows)
+        tab.show_source(source, f"{len(result.rows):,}+ rows so far, counting…")
+        key = (database.generation, body)
+        cached = key in self._counts
+        try:
+            if not cached:
+                self._counts[key] = await database.run_sync(count_query_rows, body, token, cancel=token)
+                while len(self._counts) > _REMEMBERED_COUNTS:
+                    del self._counts[next(iter(self._counts))]
+            total = self._counts[key]
+            source.set_total(total)
+        except UserError as error:
+            if isinstance(error, Cancelled):
+                raise
+            return RunOutcome(source, None, time.perf_counter() - started, False)
+        finally:
+            # Without a count the grid still works: it grows page by page as the user scrolls.
+            source.set_total(Cancelled())  # no-op once the total is set
+        return RunOutcome(source, total, time.perf_counter() - started, result.from_cache and cached)
+
+    def _mark_error(self, statement: Statement, error: UserError) -> str:
+        """Mark where `statement` failed in the editor; return where that is, in words."""
+        text = self.editor.sql()
+        if text != self._run_text:
+            return ""  # edited meanwhile: the offsets no longer point at the statement
+        offset = None
+        if not isinstance(error, ReadOnlyError):
+            offset = locate_error(statement, error.details or error.message)
+        if offset is None:
+            self.editor.mark_error(statement.start, statement.end, error.message)
+            return (
+                f"The statement is marked in the editor (line {text.count(chr(10), 0, statement.start) + 1})."
+            )
+        self.editor.mark_error(offset, None, error.message)
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return f"Marked in the editor at line {line}, column {column}."
+
+    def _on_run_ended(self) -> None:
+        elapsed = time.perf_counter() - self._run_started
+        number, total = self._run_position
+        job = self.job
+        self.job = None
+        self._ticker.stop()
+        stopped = job is not None and job.cancel_token.cancelled
+        if self._run_failed:
+            text = f"Statement {number} of {total} failed" if total > 1 else "The statement failed"
+        elif stopped:
+            text = f"Stopped at statement {number} of {total}" if total > 1 else "Stopped"
+        else:
+            text = f"Ran {total} statement{'s' if total != 1 else ''}"
+        self.run_label.setText(f"{text} in {format_duration(elapsed)}.")
+        self._update_buttons()
+
+    def _tick(self) -> None:
+        if self.job is None:
+            return
+        number, total = self._run_position
+        which = f" statement {number} of {total}" if total > 1 else ""
+        self.run_label.setText(f"Running{which}… {time.perf_counter() - self._run_started:.1f} s")
+
+    def _update_buttons(self) -> None:
+        running = self.job is not None
+        ready = self.context.database is not None and not running
+        for button in (self.run_button, self.statement_button, self.explain_button):
+            button.setEnabled(ready)
+        self.stop_button.setEnabled(running)
+        self.run_button.setText("▶ Run selection" if self.editor.textCursor().hasSelection() else "▶ Run all")
+
+    def _export(self, sql: str, total_rows: int | None) -> None:
+        source = _FIRST_SOURCE.search(sql)
+        name = next((group for group in source.groups() if group), "query") if source else "query"
+        notify = self.status_message.emit
+        start_csv_export(
+            self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
+        )
+
+    def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
+        """Open the bulk blob export dialog for one column of a statement's result."""
+        database = self.context.database
+        if database is None:
+            return
+        previous = self.blob_export_dialog
+        if previous is not None and previous.job is None:  # a running export keeps its dialog
+            previous.close()
+            previous.deleteLater()
+        dialog = BlobExportDialog(
+            self.context.jobs,
+            self.context.settings,
+            title=f"Export the values of “{names[column]}”",
+            description=(
+                f"Write the value of column “{names[column]}” of every row of this result to its own file. "
+                "The query runs again and streams; NULLs and numbers get no file, text is written as UTF-8."
+            ),
+            fields=names,
+            samples=samples,
+            work=query_export_work(database, sql, column),
+            settings_prefix="sql/blob_export",
+            parent=self,
+        )
+        dialog.exported.connect(lambda result: self.status_message.emit(result.summary()))
+        dialog.open()
+        self.blob_export_dialog = dialog
+
+    def _clear_results(self) -> None:
+        while self.results.count():
+            self._close_tab(0)
+        self.result_stack.setCurrentIndex(0)
+
+    def _close_tab(self, index: int) -> None:
+        tab = self.results.widget(index)
+        if self.job is not None and index == self.results.count() - 1:
+            self.job.cancel()  # closing the statement that is running stops the run
+        self.results.removeTab(index)
+        if isinstance(tab, ResultTab):
+            tab.close_source()
+            tab.deleteLater()
+        if not self.results.count():
+            self.result_stack.setCurrentIndex(0)
+
+    # --- database and completion ------------------------------------------------------------------
+
+    def on_database_changed(self) -> None:
+        """Stop a run on the old database, drop its results, and refresh the completion names."""
+        if self.job is not None:
+            self.job.cancel()
+        self._run_id += 1
+        self._clear_results()
+        self._counts.clear()
+        self._refresh_names()
+        self._update_buttons()
+        if self.context.database is None:
+            self.run_label.setText("No database open.")
+        elif self.job is None:
+            self.run_label.clear()
+
+    def _refresh_names(self) -> None:
+        names = CompletionNames()
+        catalog = self.context.catalog
+        if catalog is not None:
+            for table in catalog.visible_tables(include_hidden=True):
+                names.tables[table.name] = [(c.name, c.declared_type) for c in table.columns]
+        self.editor.completer.set_names(names)
+        database = self.context.database
+        if database is not None:
+            self._spawn(self._load_functions(database, names))
+
+    async def _load_functions(self, database: Database, names: CompletionNames) -> None:
+        try:
+            names.functions, names.pragmas = await database.run_sync(_fetch_names, self.context.functions)
+        except UserError:
+            pass  # completion simply offers no functions
+
+    def _database_path(self) -> str | None:
+        database = self.context.database
+        return str(database.snapshot.path) if database is not None else None
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until background work (name loading, grid fetches) has ended (tests, closing)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        for index in range(self.results.count()):
+            tab = self.results.widget(index)
+            if isinstance(tab, ResultTab):
+                await tab.model.wait_idle(timeout)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- state ------------------------------------------------------------------------------------
+
+    def save_state(self) -> dict[str, Any]:
+        """Editor text, cursor, selection and scroll position."""
+        selection = self.editor.selection_range()
+        cursor = self.editor.cursor_index()
+        anchor = cursor
+        if selection is not None:
+            anchor = selection[0] if cursor == selection[1] else selection[1]
+        return {
+            "sql": self.editor.sql(),
+            "cursor": cursor,
+            "anchor": anchor,
+            "scroll": self.editor.verticalScrollBar().value(),
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back what `save_state` returned."""
+        if "sql" not in state:
+            return
+        if self.editor.sql() != state["sql"]:
+            self.editor.setPlainText(state["sql"])
+        self.editor.set_cursor_index(
+            int(state.get("cursor", 0)), int(state.get("anchor", state.get("cursor", 0)))
+        )
+        self.editor.verticalScrollBar().setValue(int(state.get("scroll", 0)))

@@ -1,0 +1,375 @@
+"""What one SQL result tab shows: the rows in a windowed grid, a query plan tree, or an error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.browse.paging import Page
+from desktop_app.core.database import Database
+from desktop_app.core.errors import UserError
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
+from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSource
+from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
+from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.row_header import RowNumberHeader
+
+_COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
+ExportCallback = Callable[[str, "int | None"], None]
+
+
+def columns_of(names: Sequence[str], declared_types: Sequence[str]) -> list[ColumnInfo]:
+    """Grid columns for a result (duplicate names kept as SQLite gave them)."""
+    types = list(declared_types) + [""] * (len(names) - len(declared_types))
+    return [ColumnInfo(name, declared) for name, declared in zip(names, types, strict=False)]
+
+
+def format_duration(seconds: float) -> str:
+    """`123 ms` below ten seconds, `12.3 s` above."""
+    return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+class RowsSource:
+    """A result small enough to have been fetched whole (at most a page or the cache's row limit)."""
+
+    def __init__(self, columns: list[ColumnInfo], rows: list[tuple[Any, ...]]) -> None:
+        self.columns = columns
+        self.rows = rows
+
+    async def estimate(self) -> int | None:
+        """The number of rows held."""
+        return len(self.rows)
+
+    async def count(self, cancel: CancelToken) -> int:
+        """The number of rows held."""
+        return len(self.rows)
+
+    async def prepare(self, cancel: CancelToken, progress: ProgressCallback = ignore_progress) -> None:
+        """Nothing to prepare."""
+
+    async def fetch(self, start: int, count: int, cancel: CancelToken) -> Page:
+        """A slice of the held rows."""
+        rows = self.rows[start : start + count]
+        return Page(start, rows, [() for _ in rows])
+
+    async def full_value(self, column: int, key: tuple[Any, ...], position: int) -> Any:
+        """Values are held whole."""
+        return self.rows[position][column]
+
+
+class QueryResultSource(QueryRowSource):
+    """A long query result: its first rows from the run, its count from the run, later rows by offset."""
+
+    def __init__(
+        self, database: Database, body: str, columns: list[ColumnInfo], first_rows: list[tuple[Any, ...]]
+    ) -> None:
+        super().__init__(database, f"(\n{body}\n)", (), columns)
+        self.first_rows = first_rows
+        self._total: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        # Nobody may be waiting when the run stops: mark a stored exception as seen.
+        self._total.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def set_total(self, total: int | UserError | None) -> None:
+        """The run's count; an error (Stop) leaves the grid growing page by page; None = count here."""
+        if self._total.done():
+            return
+        if isinstance(total, UserError):
+            self._total.set_exception(total)
+        else:
+            self._total.set_result(total)
+
+    async def count(self, cancel: CancelToken) -> int:
+        """The count the run finds (the grid does not count a second time)."""
+        total = await asyncio.shield(self._total)
+        return total if total is not None else await super().count(cancel)
+
+    async def fetch(self, start: int, count: int, cancel: CancelToken) -> Page:
+        """Rows the run already fetched are served from memory; the rest by OFFSET."""
+        if start + count <= len(self.first_rows):
+            rows = self.first_rows[start : start + count]
+            return Page(start, rows, [() for _ in rows])
+        return await super().fetch(start, count, cancel)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished statement: where its rows are, how many (None when the count was not possible)."""
+
+    source: RowSource
+    rows: int | None
+    elapsed_s: float
+    from_cache: bool
+    #: True when a statement that cannot be paged (PRAGMA, EXPLAIN) returned more rows than are shown.
+    capped: bool = False
+
+    def summary(self) -> str:
+        """`1,234 rows in 12 ms`, `1,234 rows (from cache)` and the like."""
+        if not self.source.columns:
+            return f"Done in {format_duration(self.elapsed_s)}; the statement returns no rows."
+        if self.rows is None:
+            return f"More rows than shown; counting them failed ({format_duration(self.elapsed_s)})."
+        noun = "row" if self.rows == 1 else "rows"
+        if self.capped:
+            return (
+                f"First {self.rows:,} {noun} shown (this statement cannot be paged; export gets them all), "
+                f"in {format_duration(self.elapsed_s)}"
+            )
+        if self.from_cache:
+            return f"{self.rows:,} {noun} (from cache)"
+        return f"{self.rows:,} {noun} in {format_duration(self.elapsed_s)}"
+
+
+class ErrorView(QWidget):
+    """SQLite's message in plain words, with the failing statement below."""
+
+    def __init__(self, error: UserError, sql: str, where: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error = error
+        self.message = QLabel(f"⚠ {error.message}")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        if error.details and error.details != error.message:
+            details = QLabel(error.details)
+            details.setWordWrap(True)
+            details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(details)
+        if where:
+            layout.addWidget(QLabel(where))
+        layout.addWidget(QLabel("Statement:"))
+        statement = QPlainTextEdit(sql)
+        statement.setReadOnly(True)
+        statement.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        lines = min(sql.count("\n") + 2, 12)
+        statement.setMaximumHeight(statement.fontMetrics().lineSpacing() * lines + 16)
+        layout.addWidget(statement)
+        layout.addStretch(1)
+
+
+class PlanView(QTreeWidget):
+    """The rows of EXPLAIN QUERY PLAN (id, parent, notused, detail) as a tree."""
+
+    def __init__(self, rows: Sequence[Sequence[Any]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Query plan"])
+        items: dict[Any, QTreeWidgetItem] = {}
+        for row in rows:
+            if len(row) < 4:
+                continue
+            node_id, parent_id, detail = row[0], row[1], str(row[3])
+            owner = items.get(parent_id)
+            item = QTreeWidgetItem([detail]) if owner is None else QTreeWidgetItem(owner, [detail])
+            if owner is None:
+                self.addTopLevelItem(item)
+            item.setToolTip(0, detail)
+            items[node_id] = item
+        self.expandAll()
+
+    def lines(self) -> list[str]:
+        """The plan as indented text (for tests and copying)."""
+        out: list[str] = []
+
+        def walk(item: QTreeWidgetItem, depth: int) -> None:
+            out.append("  " * depth + item.text(0))
+            for index in range(item.childCount()):
+                walk(item.child(index), depth + 1)
+
+        for index in range(self.topLevelItemCount()):
+            walk(self.topLevelItem(index), 0)
+        return out
+
+
+class ResultTab(QWidget):
+    """One statement's tab: a status line with CSV export, and the rows, plan, or error."""
+
+    status_message = Signal(str)
+    show_blob_requested = Signal(str, str, object, object)
+    #: Export one result column's values to files: (sql, column index, column names, name-preview samples).
+    export_blobs_requested = Signal(str, int, object, object)
+
+    def __init__(self, sql: str, export: ExportCallback, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sql = sql
+        self._export_callback = export
+        self.outcome: RunOutcome | None = None
+        self.custom_view: QWidget | None = None
+        self._viewer: CellViewer | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sized = False
+        self.info = QLabel("Running…")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Write every row of this result to a CSV file")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(self.export)
+        self.blobs_button = QPushButton("Export blobs…")
+        self.blobs_button.setToolTip(
+            "Write each value of the selected column (every row of the result) to its own file in a folder"
+        )
+        self.blobs_button.setEnabled(False)
+        self.blobs_button.clicked.connect(self.export_blobs)
+
+        self.model = WindowedTableModel(self)
+        self.view = GridView()
+        self.view.setModel(self.model)
+        self.view.setWordWrap(False)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        rows = RowNumberHeader(self.view)
+        self.view.setVerticalHeader(rows)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.view.doubleClicked.connect(self.open_cell)
+        #: The view beside a scroll bar over every real row (the view itself shows a window of them).
+        self.grid = GridWindow(self.view, self.model, track_viewport(self.view, self.model))
+        self.model.loaded_changed.connect(self._on_loaded)
+        self.model.failed.connect(lambda error: self.info.setText(f"⚠ {error.message}"))
+        copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
+        copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.activated.connect(lambda: self._spawn(self.copy_selection()))
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.grid)
+        top = QHBoxLayout()
+        top.addWidget(self.info, 1)
+        top.addWidget(self.blobs_button)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+
+    # --- what is shown ----------------------------------------------------------------------------
+
+    def show_source(self, source: RowSource, text: str) -> None:
+        """Show `source`'s rows in the grid (before the run has finished counting them)."""
+        if self.model.source is not source:
+            self.model.set_source(source)
+        if self.custom_view is None:
+            self.stack.setCurrentWidget(self.grid)
+        self.info.setText(text)
+
+    def show_outcome(self, outcome: RunOutcome) -> None:
+        """The statement finished: show its rows (unless a plan is shown) and the summary."""
+        self.outcome = outcome
+        self.show_source(outcome.source, outcome.summary())
+        self.export_button.setEnabled(bool(outcome.source.columns))
+        self.blobs_button.setEnabled(bool(outcome.source.columns))
+
+    def show_view(self, view: QWidget) -> None:
+        """Show `view` (an error or a plan) instead of the grid."""
+        if self.custom_view is not None:
+            self.stack.removeWidget(self.custom_view)
+            self.custom_view.deleteLater()
+        self.custom_view = view
+        self.stack.addWidget(view)
+        self.stack.setCurrentWidget(view)
+        if isinstance(view, ErrorView):
+            self.info.setText("Failed.")
+
+    def show_stopped(self, elapsed: float) -> None:
+        """The user stopped the statement."""
+        loaded = self.model.total_rows
+        rows = f" ({loaded:,}+ rows so far)" if loaded else ""
+        self.info.setText(f"Stopped after {format_duration(elapsed)}{rows}.")
+        if self.model.source is None:
+            self.show_view(QLabel("  Stopped before any row arrived."))
+        else:
+            self.export_button.setEnabled(True)
+            self.blobs_button.setEnabled(True)
+
+    def close_source(self) -> None:
+        """Cancel the grid's fetches (the tab is going away)."""
+        self.model.close()
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def export(self) -> None:
+        """Export every row of this statement to CSV."""
+        total = None
+        if self.outcome is not None and not self.outcome.capped:
+            total = self.outcome.rows
+        self._export_callback(self.sql, total)
+
+    def export_blobs(self) -> None:
+        """Ask to export the selected column's values (else the first column showing a blob) to files."""
+        source = self.model.source
+        if source is None or not source.columns:
+            return
+        loaded = [row for r in range(min(self.model.total_rows, 50)) if (row := self.model.row_values(r))]
+        column = self.view.currentIndex().column()
+        if column < 0:
+            columns = range(len(source.columns))
+            column = next((c for c in columns if any(cell_format.is_blob(r[c]) for r in loaded)), 0)
+        names = [c.name for c in source.columns]
+        self.export_blobs_requested.emit(self.sql, column, names, result_name_samples(names, loaded, column))
+
+    def open_cell(self, index: QModelIndex) -> None:
+        """Show a cell's whole value: blobs in the Blobs pane, text and numbers in the cell viewer."""
+        row = self.model.real_row(index.row())
+        if not index.isValid() or not self.model.is_loaded(row) or self.model.source is None:
+            return
+        value = self.model.data(index, RawValueRole)
+        column = self.model.source.columns[index.column()].name
+        if cell_format.is_blob(value):
+            self.show_blob_requested.emit("", column, {}, value)
+            return
+        if self._viewer is None:
+            self._viewer = CellViewer(self)
+        self._viewer.show_value(value, f"{column} — row {row + 1:,}")
+
+    async def copy_selection(self) -> str:
+        """Copy the selected cells as tab-separated text (fetching rows not loaded yet)."""
+        indexes = self.view.selectionModel().selectedIndexes()
+        if not indexes or self.model.source is None:
+            return ""
+        top = self.model.real_row(min(i.row() for i in indexes))
+        count = min(self.model.real_row(max(i.row() for i in indexes)) - top + 1, LIMITS.grid_copy_max_rows)
+        columns = sorted({i.column() for i in indexes})
+        try:
+            rows = await self.model.rows(top, count)
+        except UserError as exc:
+            self.status_message.emit(exc.message)
+            return ""
+        text = cell_format.format_rows(([row[c] for c in columns] for row in rows), None, "\t")
+        QGuiApplication.clipboard().setText(text)
+        self.status_message.emit(f"Copied {count:,} rows.")
+        return text
+
+    def _on_loaded(self) -> None:
+        if not self._sized and self.model.is_loaded(0):
+            self._sized = True
+            metrics = self.view.fontMetrics()
+            rows = [self.model.row_values(r) for r in range(min(self.model.total_rows, 50))]
+            for column in range(self.model.columnCount()):
+                texts = [str(self.model.headerData(column, Qt.Orientation.Horizontal))]
+                texts += [cell_format.display_text(r[column]) for r in rows if r is not None]
+                widest = max(metrics.horizontalAdvance(t) for t in texts) + 18
+                self.view.setColumnWidth(column, max(_COLUMN_MIN_PX, min(widest, _COLUMN_MAX_PX)))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

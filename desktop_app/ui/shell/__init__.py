@@ -1,0 +1,1 @@
+"""The window's own parts that no pane uses: schema tree, start page, banner, job status."""
