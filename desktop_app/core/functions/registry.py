@@ -30,7 +30,6 @@ from desktop_app.core.functions.failures import (
     guard_collation,
     guard_scalar,
 )
-from desktop_app.core.functions.sqlite_docs import SQLITE_COLLATION_DOCS, SQLITE_FUNCTION_DOCS
 from desktop_app.core.functions.user_file import (
     FunctionProblem,
     UserFunctions,
@@ -40,6 +39,7 @@ from desktop_app.core.functions.user_file import (
 )
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.connection import schema_is_trusted
+from desktop_app.core.sqlite.function_docs import SQLITE_COLLATION_DOCS, SQLITE_FUNCTION_DOCS
 from desktop_app.core.sqlite.guard import allow_functions, check_user_sql, refused_error
 from desktop_app.functions_api import FunctionSpec
 

@@ -135,7 +135,7 @@ def sqlite_function_names() -> frozenset[str]:
         try:
             names = {row[0].lower() for row in conn.execute("PRAGMA function_list")}
         except sqlite3.Error:  # SQLite < 3.30: no list; the documented core functions are always there
-            from desktop_app.core.functions.sqlite_docs import SQLITE_FUNCTION_DOCS
+            from desktop_app.core.sqlite.function_docs import SQLITE_FUNCTION_DOCS
 
             names = {name.lower() for name in SQLITE_FUNCTION_DOCS}
     return frozenset(names - DENIED_FUNCTIONS)
