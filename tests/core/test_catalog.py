@@ -8,14 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.core.blobs.values import table_access
+from desktop_app.core.browse.rows import key_columns
 from desktop_app.core.schema.catalog import (
     Catalog,
     RowCount,
     TableKind,
     count_rows,
+    declared_options,
     estimate_rows,
     read_catalog,
+    read_tables,
 )
+from desktop_app.core.search.tables import read_search_tables
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
 
@@ -139,3 +144,49 @@ def test_utf16_database_catalog(tmp_path: Path) -> None:
     assert conn.execute(f"SELECT x FROM {table.quoted}").fetchone()[0] == "héllo"
     conn.close()
     snap.close()
+
+
+#: Table options as people write them; the first two are where two readers of the schema once disagreed.
+OPTION_STATEMENTS = [
+    "CREATE TABLE t (a INT PRIMARY KEY, b INT) STRICT, WITHOUT ROWID",
+    "CREATE TABLE t (a INT PRIMARY KEY, b INT) WITHOUT ROWID, STRICT",
+    "CREATE TABLE t (a PRIMARY KEY, b) without rowid",
+    "CREATE TABLE t (a PRIMARY KEY, b) WITHOUT /* clustered */ ROWID",
+    "CREATE TABLE t (a PRIMARY KEY, b) -- keyed\n WITHOUT\n ROWID",
+    "CREATE TABLE t (a INT, b TEXT) STRICT",
+    "CREATE TABLE t (a, b DEFAULT ') WITHOUT ROWID')",
+    "CREATE TABLE t (a, b CHECK (b <> 'x'))",
+]
+
+
+def _deny_table_list(action: int, arg1: str | None, *_args: object) -> int:
+    """An authorizer that refuses `PRAGMA table_list`, as SQLite before 3.37 (which lacks it) would."""
+    refused = action == sqlite3.SQLITE_PRAGMA and arg1 == "table_list"
+    return sqlite3.SQLITE_DENY if refused else sqlite3.SQLITE_OK
+
+
+@pytest.mark.parametrize("statement", OPTION_STATEMENTS)
+def test_table_options_read_from_the_statement_agree_with_sqlite(statement: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(statement)
+    sql = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 't'").fetchone()[0]
+    wr, strict = conn.execute("SELECT wr, strict FROM pragma_table_list('t')").fetchone()
+    assert declared_options(sql) == (bool(wr), bool(strict))
+    conn.set_authorizer(_deny_table_list)
+    table = read_catalog(conn).table("t")
+    assert table is not None and (table.without_rowid, table.strict) == (bool(wr), bool(strict))
+    conn.close()
+
+
+def test_without_table_list_a_strict_without_rowid_table_is_keyed_by_its_primary_key() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(OPTION_STATEMENTS[0])
+    conn.execute("INSERT INTO t VALUES (7, 8)")
+    conn.set_authorizer(_deny_table_list)
+    (table,) = read_tables(conn)
+    assert table.without_rowid and not table.has_rowid and key_columns(table) == ["a"]
+    (searched,) = read_search_tables(conn)
+    assert searched.key_columns == ("a",) and not searched.key_is_rowid
+    access = table_access(conn, "main", "t")
+    assert access.rowid_name is None and access.key_columns == ("a",)
+    conn.close()

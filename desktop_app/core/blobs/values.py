@@ -17,14 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app.core.blobs.sniff import extension_for, sniff_mime
+from desktop_app.core.browse.rows import rowid_name, virtual_rowid_name
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.schema.catalog import Table, TableKind, read_table
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
 
 _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
-_ROWID_NAMES = ("rowid", "_rowid_", "oid")
-_VIRTUAL_GENERATED = 2  # `hidden` in pragma_table_xinfo
+_VIRTUAL_GENERATED = 2  # `Column.hidden` of a VIRTUAL generated column
+_KINDS = {TableKind.VIEW: "view", TableKind.VIRTUAL: "virtual"}
 
 
 def human_size(size: int) -> str:
@@ -156,44 +158,27 @@ def table_access(conn: sqlite3.Connection, schema: str, table: str) -> TableAcce
 
 
 def _inspect(conn: sqlite3.Connection, schema: str, table: str) -> TableAccess:
-    master = qualified(schema, "sqlite_schema")
-    row = conn.execute(
-        f"SELECT type, name, sql FROM {master} WHERE type IN ('table', 'view') AND name = ?", (table,)
-    ).fetchone()
-    if row is None:  # names are case-insensitive in SQLite (ASCII only, like lower())
-        row = conn.execute(
-            f"SELECT type, name, sql FROM {master}"
-            " WHERE type IN ('table', 'view') AND lower(name) = lower(?)",
-            (table,),
-        ).fetchone()
-    if row is None:
+    found = read_table(conn, table, schema)
+    if found is None:
         raise UserError(f"There is no table or view named {table!r}.")
-    object_type, name, sql = row
-    kind = "view" if object_type == "view" else "table"
-    if kind == "table" and (sql or "").lstrip().upper().startswith("CREATE VIRTUAL"):
-        kind = "virtual"
-    info = conn.execute(
-        "SELECT name, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid", (name, schema)
-    ).fetchall()
-    columns = tuple(column for column, _, _ in info)
-    keys = tuple(column for column, pk, _ in sorted(info, key=lambda r: r[1]) if pk)
-    generated = frozenset(column.casefold() for column, _, hidden in info if hidden == _VIRTUAL_GENERATED)
+    if found.error is not None:
+        raise UserError(f"Cannot read {table!r} in {schema!r}: {found.error}.")
+    kind = _KINDS.get(found.kind, "table")
+    columns = tuple(c.name for c in found.columns)
+    generated = frozenset(c.name.casefold() for c in found.columns if c.hidden == _VIRTUAL_GENERATED)
     utf8 = str(conn.execute("PRAGMA encoding").fetchone()[0]).upper() == "UTF-8"
-    rowid_name = None if kind == "view" else _unshadowed_rowid(conn, qualified(schema, name), columns)
-    return TableAccess(schema, name, kind, columns, rowid_name, keys, utf8, generated)
+    return TableAccess(
+        schema, found.name, kind, columns, _rowid_name(conn, found), tuple(found.primary_key), utf8, generated
+    )
 
 
-def _unshadowed_rowid(conn: sqlite3.Connection, source_sql: str, columns: tuple[str, ...]) -> str | None:
-    taken = {column.casefold() for column in columns}
-    for candidate in _ROWID_NAMES:
-        if candidate in taken:
-            continue
-        try:
-            conn.execute(f"SELECT {candidate} FROM {source_sql} LIMIT 0")
-        except sqlite3.OperationalError:  # WITHOUT ROWID
-            return None
-        return candidate
-    return None
+def _rowid_name(conn: sqlite3.Connection, table: Table) -> str | None:
+    if table.kind is not TableKind.VIRTUAL:
+        return rowid_name(table)
+    try:
+        return virtual_rowid_name(conn, table)
+    except sqlite3.Error:  # e.g. an FTS table whose content table is gone: found by key, if at all
+        return None
 
 
 @contextmanager

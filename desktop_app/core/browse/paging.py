@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.browse.filters import Condition, where_clause
+from desktop_app.core.browse.rows import ROWID_NAMES, key_columns, names_rowid, rowid_alias_column, rowid_name
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from desktop_app.core.schema.catalog import Table, TableKind
+from desktop_app.core.schema.catalog import Table
 from desktop_app.core.sqlite.quoting import quote_identifier
 
-_ROWID_NAMES = ("rowid", "_rowid_", "oid")
 #: Largest row count guessed from the rowid range (a grid cannot show more than 2**31 - 1 rows anyway).
 MAX_ESTIMATE = 2**31 - 2
 _SCAN_CHUNK_ROWS = 4096
@@ -101,22 +101,6 @@ class _Term:
         return _Term(self.sql, not self.descending)
 
 
-def rowid_name(table: Table) -> str | None:
-    """A name that reaches the rowid of `table` and is not shadowed by a column, or None."""
-    if not table.has_rowid:
-        return None
-    names = {c.name.lower() for c in table.columns}
-    return next((n for n in _ROWID_NAMES if n not in names), None)
-
-
-def rowid_alias_column(table: Table) -> str | None:
-    """The INTEGER PRIMARY KEY column that is another name for the rowid, if the table has one."""
-    keyed = [c for c in table.columns if c.pk_position]
-    if table.has_rowid and len(keyed) == 1 and keyed[0].declared_type.strip().upper() == "INTEGER":
-        return keyed[0].name
-    return None
-
-
 class TablePager:
     """Pages of one table under one sort order and one set of column filters (immutable once made).
 
@@ -146,13 +130,8 @@ class TablePager:
         for name in self.filters:
             self._column_sql(name)
         rowid = rowid_name(table)
-        if rowid is not None:
-            self.key_columns, self._key_sql = [rowid], [rowid]
-        elif table.kind is TableKind.TABLE and table.without_rowid and table.primary_key:
-            self.key_columns = list(table.primary_key)
-            self._key_sql = [quote_identifier(c) for c in self.key_columns]
-        else:
-            self.key_columns, self._key_sql = [], []
+        self.key_columns: list[str] = key_columns(table) or []
+        self._key_sql = [rowid] if rowid is not None else [quote_identifier(c) for c in self.key_columns]
         self._terms = self._order_terms(rowid)
         self._row_values = [t.sql for t in self._terms] == self._key_sql and (
             len({t.descending for t in self._terms}) == 1
@@ -448,8 +427,8 @@ class TablePager:
     def _key_condition(self, key: Mapping[str, Any]) -> Condition:
         parts: list[str] = []
         for name in key:
-            if name.lower() in _ROWID_NAMES and self.table.column(name) is None and self.table.has_rowid:
-                sql = self._key_sql[0] if self.key_columns and self.key_columns[0] in _ROWID_NAMES else name
+            if names_rowid(self.table, name):
+                sql = self._key_sql[0] if self.key_columns and self.key_columns[0] in ROWID_NAMES else name
             else:
                 sql = self._column_sql(name)
             parts.append(f"{sql} IS ?")

@@ -38,6 +38,7 @@ from desktop_app.core.functions.user_file import (
     spec_keys,
 )
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.schema.catalog import schema_sql_containing
 from desktop_app.core.sqlite.connection import schema_is_trusted
 from desktop_app.core.sqlite.function_docs import SQLITE_COLLATION_DOCS, SQLITE_FUNCTION_DOCS
 from desktop_app.core.sqlite.guard import allow_functions, check_user_sql, refused_error
@@ -300,9 +301,7 @@ def _user_collations_named_by_schema(conn: sqlite3.Connection, entries: dict[Key
     if not users:
         return set()
     named: set[str] = set()
-    rows = conn.execute("SELECT sql FROM sqlite_schema WHERE sql LIKE '%collate%'").fetchall()
-    rows += conn.execute("SELECT sql FROM sqlite_temp_schema WHERE sql LIKE '%collate%'").fetchall()
-    for (sql,) in rows:
+    for sql in schema_sql_containing(conn, "collate"):
         for match in _COLLATE_NAME.finditer(sql or ""):
             name = match.group(1)
             if name[0] in "\"'`[":

@@ -25,6 +25,7 @@ from desktop_app.core.migrations.spec import (
 )
 from desktop_app.core.migrations.tables import TableShape, flag, integer, stream_rows, text
 from desktop_app.core.migrations.times import parse_time
+from desktop_app.core.schema.catalog import index_names
 
 _RAILS_FILE = re.compile(r"(\d+)_(\w+)\.rb")
 _GOLANG_UP_FILE = re.compile(r"(\d+)_(.*)\.up\.(\w+)")
@@ -46,8 +47,7 @@ def _accepts_rails(ctx: ReadContext, shape: TableShape) -> bool:
 
 
 def _index_names(ctx: ReadContext, shape: TableShape) -> set[str]:
-    rows = ctx.conn.execute("SELECT name FROM pragma_index_list(?)", (shape.name,)).fetchall()
-    return {str(name).lower() for (name,) in rows}
+    return {name.lower() for name in index_names(ctx.conn, shape.name)}
 
 
 def _read_rails(ctx: ReadContext, shape: TableShape) -> ToolStatus:

@@ -10,6 +10,7 @@ from typing import Any
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.schema.catalog import TableKind, read_tables
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 
@@ -34,16 +35,12 @@ class TableShape:
 def read_shapes(conn: sqlite3.Connection) -> dict[str, TableShape]:
     """Return every ordinary table of the main schema, keyed by lower-cased name."""
     shapes: dict[str, TableShape] = {}
-    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
-    for name in names:
-        if name is None or name.lower().startswith("sqlite_"):
+    for table in read_tables(conn, "main"):
+        # Errors: e.g. a virtual table whose module is not loaded.
+        if table.kind is TableKind.VIEW or table.internal or table.error is not None:
             continue
-        try:
-            info = conn.execute("SELECT name, type FROM pragma_table_info(?)", (name,)).fetchall()
-        except sqlite3.Error:  # e.g. a virtual table whose module is not loaded
-            continue
-        columns = {str(col).lower(): (str(col), str(ctype or "").upper()) for col, ctype in info}
-        shapes[name.lower()] = TableShape(name=name, columns=columns)
+        columns = {c.name.lower(): (c.name, c.declared_type.upper()) for c in table.columns if not c.hidden}
+        shapes[table.name.lower()] = TableShape(name=table.name, columns=columns)
     return shapes
 
 

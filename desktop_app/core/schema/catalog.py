@@ -5,15 +5,26 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.schema.fts import SHADOW_SUFFIXES, virtual_module
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier, quote_string
 
+#: A module name where `virtual_module` cannot parse the statement's head.
 _VIRTUAL_MODULE = re.compile(r"\bUSING\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 #: Suffixes of the shadow tables FTS3/4/5 and R*Tree create beside a virtual table.
-_SHADOW_SUFFIXES = ("_content", "_segments", "_segdir", "_docsize", "_stat", "_data", "_idx", "_config",
-                    "_node", "_parent", "_rowid")  # fmt: skip
+_SHADOW_SUFFIXES = (*SHADOW_SUFFIXES, "_node", "_parent", "_rowid")
+#: The table options after a CREATE TABLE's closing parenthesis: WITHOUT ROWID and STRICT, in any order.
+_COMMENT = re.compile(r"/\*.*?(?:\*/|$)|--[^\n]*", re.DOTALL)
+_GAP = r"(?:\s|/\*.*?\*/|--[^\n]*(?:\n|$))*"
+_OPTION = rf"(?:WITHOUT{_GAP}ROWID|STRICT)"
+_TABLE_OPTIONS = re.compile(
+    rf"\)({_GAP}{_OPTION}{_GAP}(?:,{_GAP}{_OPTION}{_GAP})*);?{_GAP}$", re.IGNORECASE | re.DOTALL
+)
 
 
 class TableKind(StrEnum):
@@ -148,22 +159,13 @@ class Catalog:
 
 def read_catalog(conn: sqlite3.Connection, schema: str = "main") -> Catalog:
     """Read the catalog of `schema`; a table whose columns cannot be read gets an `error`, not a raise."""
-    master = "sqlite_temp_master" if schema == "temp" else f"{quote_identifier(schema)}.sqlite_master"
-    rows = conn.execute(f"SELECT type, name, tbl_name, sql FROM {master} ORDER BY name").fetchall()
-    flags = _table_list_flags(conn, schema)
-    tables: list[Table] = []
-    indexes_sql: dict[str, str | None] = {}
-    triggers: list[Trigger] = []
-    for kind, name, tbl_name, sql in rows:
-        if kind in ("table", "view"):
-            tables.append(_make_table(kind, name, sql, schema, flags.get(name)))
-        elif kind == "index":
-            indexes_sql[name] = sql
-        elif kind == "trigger":
-            triggers.append(Trigger(name, tbl_name, sql or ""))
-    _mark_shadow_tables(tables)
+    rows = _schema_rows(conn, schema, ("table", "view", "index", "trigger"))
+    tables = _tables(conn, schema, rows, hidden=True)
     for table in tables:
-        _read_columns(conn, table)
+        if table.kind is TableKind.TABLE and table.error is None:
+            _read_foreign_keys(conn, table)
+    indexes_sql = {name: sql for kind, name, _tbl, sql in rows if kind == "index"}
+    triggers = [Trigger(name, tbl_name, sql or "") for kind, name, tbl_name, sql in rows if kind == "trigger"]
     indexes = [
         idx
         for table in tables
@@ -173,10 +175,94 @@ def read_catalog(conn: sqlite3.Connection, schema: str = "main") -> Catalog:
     return Catalog(tables, indexes, triggers)
 
 
-def _table_list_flags(conn: sqlite3.Connection, schema: str) -> dict[str, tuple[str, bool, bool]]:
+def read_tables(conn: sqlite3.Connection, schema: str = "main", *, hidden: bool = True) -> list[Table]:
+    """The tables and views of `schema` by name, with their columns but no indexes, triggers or foreign keys.
+
+    Cheaper than `read_catalog` for readers that need only names, columns and keys (search, migrations).
+    Without `hidden`, shadow and internal tables are left out (and their columns are never read).
+    """
+    return _tables(conn, schema, _schema_rows(conn, schema, ("table", "view")), hidden=hidden)
+
+
+def read_table(conn: sqlite3.Connection, name: str, schema: str = "main") -> Table | None:
+    """The table or view called `name` in `schema` (exact match first, then case-insensitive), or None.
+
+    Raises `sqlite3.Error` when `schema` cannot be read (say it is not attached).
+    """
+    master = _master(schema)
+    select = f"SELECT type, name, tbl_name, sql FROM {master} WHERE type IN ('table', 'view')"
+    row = conn.execute(f"{select} AND name = ?", (name,)).fetchone()
+    if row is None:  # names are case-insensitive in SQLite (ASCII only, like lower())
+        row = conn.execute(f"{select} AND lower(name) = lower(?)", (name,)).fetchone()
+    if row is None:
+        return None
+    table = _make_table(row[0], row[1], row[3], schema, _table_list_flags(conn, schema, row[1]).get(row[1]))
+    _read_columns(conn, table)
+    return table
+
+
+def index_names(conn: sqlite3.Connection, table: str, schema: str = "main") -> list[str]:
+    """Names of the indexes on `table` (automatic ones too), without reading their columns."""
+    return [row[0] for row in _index_list(conn, table, schema)]
+
+
+def schema_sql_containing(conn: sqlite3.Connection, word: str) -> list[str]:
+    """The CREATE statements of `main` and `temp` whose text contains `word` (ASCII case-insensitive)."""
+    pattern = f"%{word}%"
+    rows = conn.execute("SELECT sql FROM sqlite_schema WHERE sql LIKE ?", (pattern,)).fetchall()
+    rows += conn.execute("SELECT sql FROM sqlite_temp_schema WHERE sql LIKE ?", (pattern,)).fetchall()
+    return [sql for (sql,) in rows]
+
+
+def declared_options(sql: str | None) -> tuple[bool, bool]:
+    """(WITHOUT ROWID, STRICT) as a CREATE TABLE statement declares them, in either order.
+
+    Only for SQLite before 3.37, which has no `PRAGMA table_list` to say so.
+    """
+    tail = _TABLE_OPTIONS.search(sql or "")
+    if tail is None:
+        return False, False
+    words = {word.upper() for word in re.findall(r"[A-Za-z]+", _COMMENT.sub(" ", tail.group(1)))}
+    return "ROWID" in words, "STRICT" in words
+
+
+def _master(schema: str) -> str:
+    return "sqlite_temp_master" if schema == "temp" else f"{quote_identifier(schema)}.sqlite_master"
+
+
+def _schema_rows(
+    conn: sqlite3.Connection, schema: str, types: tuple[str, ...]
+) -> list[tuple[str, str, str, str | None]]:
+    marks = ", ".join("?" for _ in types)
+    sql = f"SELECT type, name, tbl_name, sql FROM {_master(schema)} WHERE type IN ({marks}) ORDER BY name"
+    rows = conn.execute(sql, types).fetchall()
+    return [row for row in rows if row[1] is not None]
+
+
+def _tables(
+    conn: sqlite3.Connection, schema: str, rows: list[tuple[str, str, str, str | None]], *, hidden: bool
+) -> list[Table]:
+    flags = _table_list_flags(conn, schema)
+    tables = [
+        _make_table(kind, name, sql, schema, flags.get(name))
+        for kind, name, _tbl, sql in rows
+        if kind in ("table", "view")
+    ]
+    _mark_shadow_tables(tables)
+    if not hidden:
+        tables = [t for t in tables if not t.hidden_by_default]
+    for table in tables:
+        _read_columns(conn, table)
+    return tables
+
+
+def _table_list_flags(
+    conn: sqlite3.Connection, schema: str, name: str | None = None
+) -> dict[str, tuple[str, bool, bool]]:
     """name → (type, without_rowid, strict) from `PRAGMA table_list` (SQLite ≥ 3.37), else empty."""
+    argument = f"({quote_string(name)})" if name is not None else ""
     try:
-        rows = conn.execute(f"PRAGMA {quote_identifier(schema)}.table_list").fetchall()
+        rows = conn.execute(f"PRAGMA {quote_identifier(schema)}.table_list{argument}").fetchall()
     except sqlite3.Error:
         return {}
     return {row[1]: (row[2], bool(row[4]), bool(row[5])) for row in rows}
@@ -188,15 +274,17 @@ def _make_table(
     text = sql or ""
     if kind == "view":
         table_kind = TableKind.VIEW
-    elif text.upper().startswith("CREATE VIRTUAL TABLE"):
+    elif (flag is not None and flag[0] == "virtual") or text.lstrip().upper().startswith("CREATE VIRTUAL"):
         table_kind = TableKind.VIRTUAL
     elif flag is not None and flag[0] == "shadow":
         table_kind = TableKind.SHADOW
     else:
         table_kind = TableKind.TABLE
-    module_match = _VIRTUAL_MODULE.search(text) if table_kind is TableKind.VIRTUAL else None
-    without_rowid = flag[1] if flag else bool(re.search(r"\)\s*WITHOUT\s+ROWID\s*[,;]?\s*$", text, re.I))
-    strict = flag[2] if flag else bool(re.search(r"\)\s*(?:WITHOUT\s+ROWID\s*,\s*)?STRICT\s*$", text, re.I))
+    module = None
+    if table_kind is TableKind.VIRTUAL:
+        loose = _VIRTUAL_MODULE.search(text)
+        module = virtual_module(text)[0] or (loose.group(1).lower() if loose else None)
+    without_rowid, strict = flag[1:] if flag is not None else declared_options(text)
     return Table(
         name=name,
         kind=table_kind,
@@ -204,13 +292,13 @@ def _make_table(
         schema=schema,
         without_rowid=without_rowid,
         strict=strict,
-        module=module_match.group(1).lower() if module_match else None,
+        module=module,
         internal=name.lower().startswith("sqlite_"),
     )
 
 
 def _mark_shadow_tables(tables: list[Table]) -> None:
-    """Mark shadow tables of virtual tables where `PRAGMA table_list` could not (old SQLite)."""
+    """Mark shadow tables `PRAGMA table_list` could not tell (old SQLite, the module not loaded)."""
     virtual = [t.name for t in tables if t.kind is TableKind.VIRTUAL]
     for table in tables:
         if table.kind is TableKind.TABLE and any(
@@ -220,19 +308,29 @@ def _mark_shadow_tables(tables: list[Table]) -> None:
 
 
 def _read_columns(conn: sqlite3.Connection, table: Table) -> None:
-    try:
+    with _noting_errors(table):
         rows = conn.execute(
             'SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?, ?)',
             (table.name, table.schema),
         ).fetchall()
         table.columns = [Column(r[0], r[1] or "", bool(r[2]), r[3], int(r[4]), int(r[5])) for r in rows]
-        if table.kind is TableKind.TABLE:
-            fk_rows = conn.execute(
-                'SELECT id, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?, ?) '
-                "ORDER BY id, seq",
-                (table.name, table.schema),
-            ).fetchall()
-            table.foreign_keys = _group_foreign_keys(fk_rows)
+
+
+def _read_foreign_keys(conn: sqlite3.Connection, table: Table) -> None:
+    with _noting_errors(table):
+        fk_rows = conn.execute(
+            'SELECT id, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?, ?) '
+            "ORDER BY id, seq",
+            (table.name, table.schema),
+        ).fetchall()
+        table.foreign_keys = _group_foreign_keys(fk_rows)
+
+
+@contextmanager
+def _noting_errors(table: Table) -> Iterator[None]:
+    """Keep why `table` cannot be read in its `error` instead of raising."""
+    try:
+        yield
     except sqlite3.Error as exc:
         table.error = str(exc)
     except UnicodeDecodeError:  # SQLite's message quotes a name whose bytes are not UTF-8
@@ -257,11 +355,8 @@ def _group_foreign_keys(rows: list[tuple[int, str, str, str | None, str, str]]) 
 
 def _read_indexes(conn: sqlite3.Connection, table: Table, sql_by_name: dict[str, str | None]) -> list[Index]:
     try:
-        listed = conn.execute(
-            'SELECT name, "unique", origin, partial FROM pragma_index_list(?, ?)', (table.name, table.schema)
-        ).fetchall()
         result = []
-        for name, unique, origin, partial in listed:
+        for name, unique, origin, partial in _index_list(conn, table.name, table.schema):
             columns = conn.execute(
                 "SELECT name FROM pragma_index_info(?, ?) ORDER BY seqno", (name, table.schema)
             ).fetchall()
@@ -279,6 +374,12 @@ def _read_indexes(conn: sqlite3.Connection, table: Table, sql_by_name: dict[str,
         return result
     except sqlite3.Error:
         return []
+
+
+def _index_list(conn: sqlite3.Connection, table: str, schema: str) -> list[tuple[str, int, str, int]]:
+    return conn.execute(
+        'SELECT name, "unique", origin, partial FROM pragma_index_list(?, ?)', (table, schema)
+    ).fetchall()
 
 
 @dataclass(frozen=True)
@@ -309,7 +410,7 @@ def count_rows(conn: sqlite3.Connection, table: Table, budget_s: float | None = 
             return 1
         return 0
 
-    conn.set_progress_handler(over_budget, 10_000)
+    conn.set_progress_handler(over_budget, LIMITS.progress_handler_ops)
     try:
         return RowCount(conn.execute(sql).fetchone()[0], True)
     except sqlite3.OperationalError:

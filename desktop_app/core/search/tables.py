@@ -1,21 +1,22 @@
-"""The tables, views and columns a search can look at, read straight from the schema.
+"""The tables, views and columns a search can look at, as seen from the catalog.
 
-A small private reader (the search only needs names, possible storage classes and row keys); it
-could be swapped for `desktop_app.core.schema.catalog` calls.
+The search needs names, the storage classes each column's values can have, and how to find a hit's
+row again; all of it is derived from `desktop_app.core.schema.catalog` tables.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, replace
 
-from desktop_app.core.schema.fts import FTS_MODULES, SHADOW_SUFFIXES, FtsInfo, parse_fts, virtual_module
+from desktop_app.core.browse.rows import rowid_alias_column, rowid_name, virtual_rowid_name
+from desktop_app.core.schema.catalog import Table, TableKind, read_tables
+from desktop_app.core.schema.fts import FtsInfo, parse_fts
 from desktop_app.core.search.options import BLOB, INTEGER, REAL, TEXT
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 ANY_TYPE = frozenset({TEXT, INTEGER, REAL, BLOB})
-_ROWID_NAMES = ("rowid", "_rowid_", "oid")
+_KINDS = {TableKind.VIEW: "view", TableKind.VIRTUAL: "virtual"}
 _STRICT_TYPES = {
     "INT": frozenset({INTEGER}),
     "INTEGER": frozenset({INTEGER}),
@@ -23,7 +24,6 @@ _STRICT_TYPES = {
     "TEXT": frozenset({TEXT}),
     "BLOB": frozenset({BLOB}),
 }
-_WITHOUT_ROWID = re.compile(r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID\s*(?:,\s*STRICT\s*)?;?\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -77,99 +77,39 @@ class SearchTable:
 
 def read_search_tables(conn: sqlite3.Connection) -> list[SearchTable]:
     """Every searchable table, view and virtual table of `main`, by name (no shadow or sqlite_ tables)."""
-    entries = conn.execute(
-        "SELECT type, name, sql FROM main.sqlite_schema WHERE type IN ('table', 'view') ORDER BY name"
-    ).fetchall()
-    flags = _table_list_flags(conn)
-    virtual = {
-        name for kind, name, sql in entries if (sql or "").lstrip().upper().startswith("CREATE VIRTUAL")
-    }
-    fts_names = {name for name in virtual if virtual_module(_sql_of(entries, name))[0] in FTS_MODULES}
-    tables = []
-    for kind, name, sql in entries:
-        if name.lower().startswith("sqlite_") or _is_shadow(name, flags, virtual, fts_names):
-            continue
-        if kind == "view":
-            tables.append(_read_table(conn, name, "view", sql, flags))
-        elif name in virtual:
-            tables.append(_read_table(conn, name, "virtual", sql, flags))
-        else:
-            tables.append(_read_table(conn, name, "table", sql, flags))
-    return _link_fts(tables)
+    return _link_fts([search_table(conn, table) for table in read_tables(conn, "main", hidden=False)])
 
 
-def _sql_of(entries: list[tuple[str, str, str | None]], name: str) -> str | None:
-    return next(sql for _kind, entry, sql in entries if entry == name)
-
-
-def _table_list_flags(conn: sqlite3.Connection) -> dict[str, tuple[str, bool, bool]]:
-    """name → (type, without_rowid, strict) from `PRAGMA table_list` (SQLite ≥ 3.37), else empty."""
-    try:
-        rows = conn.execute("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'")
-        return {name: (kind, bool(wr), bool(strict)) for name, kind, wr, strict in rows}
-    except sqlite3.Error:
-        return {}
-
-
-def _is_shadow(name: str, flags: dict[str, tuple[str, bool, bool]], virtual: set[str], fts: set[str]) -> bool:
-    if name in flags:
-        return flags[name][0] == "shadow"
-    return name not in virtual and any(
-        name.startswith(owner + "_") and name[len(owner) :] in SHADOW_SUFFIXES for owner in fts
-    )
-
-
-def _read_table(
-    conn: sqlite3.Connection, name: str, kind: str, sql: str | None, flags: dict[str, tuple[str, bool, bool]]
-) -> SearchTable:
-    table = SearchTable(name=name, kind=kind)
-    try:
-        rows = conn.execute(
-            "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, 'main') ORDER BY cid", (name,)
-        ).fetchall()
-    except sqlite3.Error as exc:
-        return replace(table, error=str(exc))
-    except UnicodeDecodeError:  # SQLite's message quotes a name whose bytes are not UTF-8
-        return replace(table, error="its definition refers to a name that is not valid UTF-8")
-    if kind == "table" and not rows:
-        return replace(table, error="its columns cannot be read")
-    without_rowid, strict = flags.get(name, ("", bool(_WITHOUT_ROWID.search(sql or "")), False))[1:]
-    pk_rows = sorted((row for row in rows if row[2]), key=lambda row: row[2])
-    rowid_alias = None
-    if (
-        kind == "table"
-        and not without_rowid
-        and len(pk_rows) == 1
-        and (pk_rows[0][1] or "").upper() == "INTEGER"
-    ):
-        rowid_alias = pk_rows[0][0]
+def search_table(conn: sqlite3.Connection, table: Table) -> SearchTable:
+    """How the search sees one catalog table: its columns' possible storage classes and its rows' key."""
+    kind = _KINDS.get(table.kind, "table")
+    found = SearchTable(name=table.name, kind=kind)
+    if table.error is not None:
+        return replace(found, error=table.error)
+    if kind == "table" and not table.columns:
+        return replace(found, error="its columns cannot be read")
+    alias = rowid_alias_column(table)
     columns = tuple(
-        _column(col_name, decl or "", strict=strict and kind == "table", rowid_alias=col_name == rowid_alias)
-        for col_name, decl, _pk, hidden in rows
-        if hidden != 1  # hidden columns of virtual tables (an FTS table's own-name column, rank, ...)
+        _column(c.name, c.declared_type, strict=table.strict and kind == "table", rowid_alias=c.name == alias)
+        for c in table.columns
+        if c.hidden != 1  # hidden columns of virtual tables (an FTS table's own-name column, rank, ...)
     )
-    table = replace(table, columns=columns, fts=parse_fts(sql) if kind == "virtual" else None)
+    found = replace(found, columns=columns, fts=parse_fts(table.sql) if kind == "virtual" else None)
     if kind == "view":
-        return table
-    if without_rowid and kind == "table":
-        names = tuple(row[0] for row in pk_rows)
-        return replace(table, key_columns=names, key_sql=tuple(quote_identifier(n) for n in names))
-    return _with_rowid_key(conn, table, rowid_alias)
-
-
-def _with_rowid_key(conn: sqlite3.Connection, table: SearchTable, rowid_alias: str | None) -> SearchTable:
-    taken = {c.name.lower() for c in table.columns}
-    name = next((n for n in _ROWID_NAMES if n not in taken), rowid_alias)
-    if name is None:
-        return table  # every rowid name is a column and none is the rowid: rows cannot be addressed
-    if table.kind == "virtual":
+        return found
+    if kind == "table" and table.without_rowid:
+        names = tuple(table.primary_key)
+        return replace(found, key_columns=names, key_sql=tuple(quote_identifier(n) for n in names))
+    if kind == "table":
+        name = rowid_name(table) or alias
+    else:
         try:  # also finds virtual tables whose module is missing
-            conn.execute(f"SELECT {quote_identifier(name)} FROM {table.sql_name} LIMIT 0").fetchall()
+            name = virtual_rowid_name(conn, table)
         except sqlite3.Error as exc:
-            if "no such column" not in str(exc):
-                return replace(table, error=str(exc))
-            return table
-    return replace(table, key_columns=(name,), key_sql=(quote_identifier(name),), key_is_rowid=True)
+            return replace(found, error=str(exc))
+    if name is None:
+        return found  # every rowid name is a column and none is the rowid: rows cannot be addressed
+    return replace(found, key_columns=(name,), key_sql=(quote_identifier(name),), key_is_rowid=True)
 
 
 def _column(name: str, declared: str, *, strict: bool, rowid_alias: bool) -> SearchColumn:

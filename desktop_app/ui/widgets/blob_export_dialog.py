@@ -45,7 +45,8 @@ from desktop_app.core.blobs.names import (
     sanitize_file_name,
 )
 from desktop_app.core.blobs.sniff import extension_for, sniff_mime
-from desktop_app.core.browse.paging import Truncated, rowid_name
+from desktop_app.core.browse.paging import Truncated
+from desktop_app.core.browse.rows import rowid_name
 from desktop_app.core.database import Database
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.blobs.export import BlobExportResult, export_blob, suggested_file_name
 from desktop_app.core.blobs.names import format_name_value
 from desktop_app.core.blobs.values import BlobRef, BlobSource, BlobSummary
-from desktop_app.core.browse.paging import rowid_alias_column, rowid_name
+from desktop_app.core.browse.rows import ROWID_NAMES, key_columns, rowid_alias_column
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.schema.catalog import Column, Table, TableKind
 from desktop_app.core.sqlite.quoting import quote_identifier
@@ -48,7 +48,6 @@ from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
-_ROWID_NAMES = ("rowid", "_rowid_", "oid")
 _ERROR_STYLE = "color: #b00020;"
 _EMPTY_HINT = "Open a blob cell in Browse (double-click it), or pick a table, column and row above."
 _NO_DATABASE = "No database is open."
@@ -91,16 +90,6 @@ def blob_rank(table: Table) -> int:
     if any("BLOB" in c.declared_type.upper() for c in table.columns):
         return 0
     return 1 if any(is_blobish(c) for c in table.columns) else 2
-
-
-def key_columns(table: Table) -> list[str] | None:
-    """How rows of `table` are addressed: [rowid name], primary-key columns, or None (by position)."""
-    rowid = rowid_name(table)
-    if rowid is not None:
-        return [rowid]
-    if table.kind is TableKind.TABLE and table.without_rowid and table.primary_key:
-        return table.primary_key
-    return None
 
 
 class BlobsPane(Pane):
@@ -270,7 +259,7 @@ class BlobsPane(Pane):
             ((key_name, value),) = key.items()
             shadowed = info is not None and info.column(key_name) is not None
             alias = info is not None and key_name == rowid_alias_column(info)
-            if isinstance(value, int) and (alias or (key_name.lower() in _ROWID_NAMES and not shadowed)):
+            if isinstance(value, int) and (alias or (key_name.lower() in ROWID_NAMES and not shadowed)):
                 return BlobRef("main", name, column, rowid=value)
         return BlobRef.by_key("main", name, column, key)
 
