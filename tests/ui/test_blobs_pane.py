@@ -15,6 +15,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QSettings
 from PySide6.QtGui import QImage
 
 from desktop_app.core.blobs import values as core_blobs
+from desktop_app.core.blobs.name_preview import NameSample, preview_names
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
@@ -23,7 +24,6 @@ from desktop_app.ui.panes.blobs.hex_view import HexModel
 from desktop_app.ui.panes.blobs.image_view import PREVIEW_MAX_PX, ImageView, decode_image
 from desktop_app.ui.panes.blobs.pane import BlobsPane
 from desktop_app.ui.panes.blobs.viewer import HEX_TAB, IMAGE_TAB, TEXT_TAB
-from desktop_app.ui.widgets.blob_export_dialog import NameSample, preview_names
 from tests.conftest import CORPUS
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for

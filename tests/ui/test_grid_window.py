@@ -20,8 +20,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.browse.paging import Page, SortKey
+from desktop_app.core.browse.row_sources import ColumnInfo
 from desktop_app.ui.models import table_model
-from desktop_app.ui.models.row_source import ColumnInfo
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow

@@ -28,22 +28,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.blobs.export import BlobExportResult, export_blob, suggested_file_name
+from desktop_app.core.blobs.name_preview import NameSample, table_name_samples
 from desktop_app.core.blobs.names import format_name_value
+from desktop_app.core.blobs.stepping import has_row_at, neighbour_key, value_at
 from desktop_app.core.blobs.values import BlobRef, BlobSource, BlobSummary
 from desktop_app.core.browse.paging import rowid_alias_column, rowid_name
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.schema.catalog import Column, Table, TableKind
-from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.viewer import BlobViewer
-from desktop_app.ui.widgets.blob_export_dialog import (
-    BlobExportDialog,
-    NameSample,
-    column_export_work,
-    read_name_samples,
-)
+from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, column_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -292,24 +288,16 @@ class BlobsPane(Pane):
         keys = key_columns(table)
 
         async def work(job: Job) -> tuple[dict[str, Any], int | None] | None:
+            token = job.cancel_token
             if keys is None:  # no key: rows by position (views, virtual tables)
                 position = 0 if cell is None or direction == 0 else (cell.position or 0) + direction
                 if position < 0:
                     return None
-                sql = f"SELECT 1 FROM {table.quoted} LIMIT 1 OFFSET ?"
-                result = await database.execute(sql, (position,), max_rows=1, cancel=job.cancel_token)
-                return ({}, position) if result.rows else None
-            names = ", ".join(quote_identifier(name) for name in keys)
-            where, params = "", ()
-            if cell is not None and direction != 0 and list(cell.key) == keys:
-                placeholders = ", ".join("?" * len(keys))
-                where = f" WHERE ({names}) {'<' if direction < 0 else '>'} ({placeholders})"
-                params = tuple(cell.key.values())
-            order = "DESC" if direction < 0 else "ASC"
-            order_by = ", ".join(f"{quote_identifier(name)} {order}" for name in keys)
-            sql = f"SELECT {names} FROM {table.quoted}{where} ORDER BY {order_by} LIMIT 1"
-            result = await database.execute(sql, params, max_rows=1, cancel=job.cancel_token)
-            return (dict(zip(keys, result.rows[0], strict=True)), None) if result.rows else None
+                found = await database.run_sync(has_row_at, table, position, cancel=token)
+                return ({}, position) if found else None
+            current = cell.key if cell is not None else None
+            key = await database.run_sync(neighbour_key, table, keys, current, direction, cancel=token)
+            return (key, None) if key is not None else None
 
         def done(found: tuple[dict[str, Any], int | None] | None) -> None:
             if found is not None:
@@ -331,11 +319,9 @@ class BlobsPane(Pane):
         if database is None or info is None:
             return
         self.row_box.setText(str(position + 1))
-        sql = f"SELECT {quote_identifier(column)} FROM {info.quoted} LIMIT 1 OFFSET ?"
 
         async def work(job: Job) -> Any:
-            result = await database.execute(sql, (position,), max_rows=1, cancel=job.cancel_token)
-            return result.rows[0][0] if result.rows else None
+            return await database.run_sync(value_at, info, column, position, cancel=job.cancel_token)
 
         self._navigate(
             "Reading the row", work, lambda value: self._load(Cell(info.name, column, {}, value, position))
@@ -440,7 +426,7 @@ class BlobsPane(Pane):
         column = cell.column
 
         async def work(job: Job) -> list[NameSample]:
-            return await read_name_samples(database, table, column, job.cancel_token)
+            return await database.run_sync(table_name_samples, table, column, cancel=job.cancel_token)
 
         self.context.jobs.start(
             "Preparing the export",
