@@ -1,4 +1,4 @@
-"""The Blobs pane steps through rows in key order (or by position)."""
+"""The Blobs pane steps through rows in key order (or by position), and every pane names a row one way."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from desktop_app.core.blobs.stepping import has_row_at, neighbour_key, value_at
+from desktop_app.core.browse.row_labels import key_label, row_label
 from desktop_app.core.schema.catalog import Catalog, read_catalog
 from desktop_app.core.sqlite.connection import configure_connection
 
@@ -51,3 +52,11 @@ def test_a_view_is_read_by_position(db: tuple[sqlite3.Connection, Catalog]) -> N
     assert has_row_at(conn, view, 2) and not has_row_at(conn, view, 3)
     assert value_at(conn, view, "data", 0) == b"\x03"
     assert value_at(conn, view, "data", 3) is None
+
+
+def test_row_means_position_and_the_key_is_named_beside_it() -> None:
+    assert row_label(11, {"rowid": 57}) == "row 12 (rowid 57)"
+    assert row_label(79_999) == "row 80,000"
+    assert row_label(None, {"rowid": 5}) == "rowid 5"
+    assert key_label({"lang": "en", "id": 7}) == "lang 'en', id 7"
+    assert row_label(None, {}) == "row"

@@ -289,6 +289,8 @@ async def test_awkward_names_without_rowid_and_views_can_be_stepped(qtbot: Any, 
         await shown(pane, "fr, 1")
         assert pane.summary is not None and pane.summary.size == 3
         assert pane.row_box.text() == "fr, 1"
+        # The row box says what it takes: the key's columns here, a row number (a position) for a view.
+        assert pane.row_box_label.text() == "lang, id:" and "(by lang, id)" in pane.next_button.toolTip()
         pane.row_box.setText("en, 1")
         pane.row_box.returnPressed.emit()
         await wait_for(
@@ -303,6 +305,7 @@ async def test_awkward_names_without_rowid_and_views_can_be_stepped(qtbot: Any, 
         await shown(pane, "view row 2")
         assert pane.summary is not None and pane.summary.size == 2
         assert pane.viewer.details["Cell"].text() == "select.v · row 2"
+        assert pane.row_box_label.text() == "Row:" and "1 is the first row" in pane.row_box.toolTip()
         state = pane.save_state()
         pane.show_cell(table, "da ta", {"lang": "en", "id": 1}, None)
         pane.restore_state(state)

@@ -207,7 +207,7 @@ async def test_copy_and_open_cell_use_the_real_rows_of_the_selection(qtbot: Any,
         await wait_for(lambda: pane.viewer is not None and pane.viewer.isVisible(), message="cell viewer")
         assert pane.viewer is not None
         assert pane.viewer.shown_text == "row 80001"
-        assert pane.viewer.windowTitle() == "big.label — row 80,001"
+        assert pane.viewer.windowTitle() == "big.label — row 80,001 (rowid 80001)"  # position, then key
         pane.viewer.close()
 
 

@@ -33,6 +33,7 @@ from desktop_app.core.blobs.names import format_name_value
 from desktop_app.core.blobs.stepping import has_row_at, neighbour_key, value_at
 from desktop_app.core.blobs.values import BlobRef, BlobSource, BlobSummary
 from desktop_app.core.browse.paging import rowid_alias_column, rowid_name
+from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.schema.catalog import Column, Table, TableKind
 from desktop_app.ui.context import AppContext
@@ -48,6 +49,8 @@ _ROWID_NAMES = ("rowid", "_rowid_", "oid")
 _ERROR_STYLE = "color: #b00020;"
 _EMPTY_HINT = "Open a blob cell in Browse (double-click it), or pick a table, column and row above."
 _NO_DATABASE = "No database is open."
+#: The row box's label when rows are picked by position ("row" always means a position, from 1).
+_ROW_BY_POSITION = "Row:"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Cell:
     column: str
     key: dict[str, Any] = field(default_factory=dict)
     value: Any = None
-    position: int | None = None  # row number (from 0) in a table without keys, e.g. a view
+    position: int | None = None  # the row's position (from 0) in a table without keys, e.g. a view
     ref: BlobRef | None = None
 
     @property
@@ -68,10 +71,8 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """`images.tile_data · rowid 5`, for the details."""
-        where = self.ref.row_label if self.ref is not None else ""
-        if not where and self.position is not None:
-            where = f"row {self.position + 1:,}"
+        """`images.tile_data · rowid 5` (by key) or `v.data · row 2` (by position), for the details."""
+        where = row_label(self.position, self.key) if self.key or self.position is not None else ""
         name = f"{self.table}.{self.column}" if self.table else f"{self.column} (query result)"
         return f"{name} · {where}" if where else name
 
@@ -148,12 +149,14 @@ class BlobsPane(Pane):
         self.viewer.add_action(self.export_button)
 
         bar = QHBoxLayout()
-        for text, widget in (
-            ("Table:", self.table_box),
-            ("Column:", self.column_box),
-            ("Row:", self.row_box),
+        #: Says what the row box takes: the key's column names ("rowid:"), or "Row:" for a position.
+        self.row_box_label = QLabel(_ROW_BY_POSITION)
+        for label, widget in (
+            (QLabel("Table:"), self.table_box),
+            (QLabel("Column:"), self.column_box),
+            (self.row_box_label, self.row_box),
         ):
-            bar.addWidget(QLabel(text))
+            bar.addWidget(label)
             bar.addWidget(widget)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
@@ -222,9 +225,18 @@ class BlobsPane(Pane):
         index = self.column_box.findData(chosen) if chosen is not None else 0
         self.column_box.setCurrentIndex(index if self.column_box.count() else -1)
         keys = key_columns(table) if table is not None else None
-        hint = "" if table is None else "row number" if keys is None else ", ".join(keys)
-        self.row_box.setPlaceholderText(hint)
-        self.row_box.setToolTip(f"Type the {hint} of a row and press Enter" if hint else "")
+        named = ", ".join(keys) if keys is not None else ""
+        self.row_box_label.setText(f"{named}:" if named else _ROW_BY_POSITION)
+        self.row_box.setPlaceholderText("" if table is None else named or "row number")
+        if table is None:
+            self.row_box.setToolTip("")
+        elif keys is None:
+            self.row_box.setToolTip("Type a row number (1 is the first row) and press Enter")
+        else:
+            self.row_box.setToolTip(f"Type the {named} of a row and press Enter")
+        order = f" (by {named})" if named else ""
+        self.prev_button.setToolTip(f"Previous row{order}")
+        self.next_button.setToolTip(f"Next row{order}")
         self.row_box.setEnabled(table is not None)
         for button in (self.prev_button, self.next_button):
             button.setEnabled(table is not None)

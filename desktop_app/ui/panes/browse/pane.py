@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.browse.filters import parse_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
+from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
@@ -75,6 +76,7 @@ class BrowsePane(Pane):
         self.picker.currentIndexChanged.connect(self._on_picked)
         self.goto = QLineEdit()
         self.goto.setPlaceholderText("Go to row (Ctrl+G)")
+        self.goto.setToolTip("Row number in the order shown: 1 is the first row (Ctrl+G)")
         self.goto.setValidator(QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,17}"), self))
         self.goto.setMaximumWidth(160)
         self.goto.returnPressed.connect(self._on_goto)
@@ -446,7 +448,7 @@ class BrowsePane(Pane):
                 return
         if self.viewer is None:
             self.viewer = CellViewer(self)
-        self.viewer.show_value(value, f"{self.table.name}.{name} — row {row + 1:,}")
+        self.viewer.show_value(value, f"{self.table.name}.{name} — {row_label(row, key_dict)}")
 
     # --- copy ---------------------------------------------------------------------------------
 
