@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,10 +18,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.errors import Cancelled, QueryError, UserError
 from desktop_app.core.export.csv_file import CsvOptions, ExportResult, export_query_csv
-from desktop_app.core.limits import LIMITS
-from desktop_app.core.progress import CancelToken, Progress
-from desktop_app.core.sqlite.quoting import qualified
-from desktop_app.core.sqlite.statements import StatementKind, split_statements, statement_kind
+from desktop_app.core.progress import Progress
+from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
@@ -31,8 +28,6 @@ from desktop_app.ui.widgets.error_dialog import show_user_error
 SETTINGS_GROUP = "csv_export"
 _FOLDER_KEY = f"{SETTINGS_GROUP}/folder"
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-#: Statements that can be wrapped as `SELECT ... FROM (<sql>)` (for counting and paging).
-_WRAPPABLE_KEYWORDS = frozenset({"SELECT", "VALUES", "WITH"})
 
 Notify = Callable[[str], None]
 
@@ -51,32 +46,6 @@ def save_csv_options(settings: QSettings, options: CsvOptions) -> None:
     """Remember `options` for the next export."""
     for key, value in options.to_settings().items():
         settings.setValue(f"{SETTINGS_GROUP}/{key}", value)
-
-
-def subquery_body(sql: str) -> str | None:
-    """`sql` without trailing `;` if it is one query that can be nested (SELECT, VALUES, WITH), else None."""
-    statements = split_statements(sql)
-    if len(statements) != 1 or statements[0].keyword not in _WRAPPABLE_KEYWORDS:
-        return None
-    if statement_kind(statements[0]) is not StatementKind.READ:
-        return None
-    body = statements[0].text.rstrip()
-    while body.endswith(";"):
-        body = body[:-1].rstrip()
-    return body
-
-
-def count_query_rows(conn: sqlite3.Connection, body: str, cancel: CancelToken | None = None) -> int:
-    """Rows `body` (from `subquery_body`) returns, counted by SQLite without fetching them."""
-    # `interrupt()` is lost when it lands before the statement starts, so the token is also polled.
-    if cancel is not None:
-        conn.set_progress_handler(lambda: int(cancel.cancelled), LIMITS.progress_handler_ops)
-    try:
-        # Newlines keep a trailing `--` comment inside the parentheses.
-        return int(conn.execute(f"SELECT count(*) FROM (\n{body}\n)").fetchone()[0])
-    finally:
-        if cancel is not None:
-            conn.set_progress_handler(None, 0)
 
 
 def safe_file_name(name: str) -> str:
@@ -162,11 +131,11 @@ def run_csv_export(
         progress = job.progress_callback()
         token = job.cancel_token
         total = total_rows
-        body = subquery_body(sql)
-        if total is None and body is not None:
+        query = NestedQuery.of(sql)
+        if total is None and query is not None:
             progress(Progress(0, None, "Counting rows"))
             try:
-                total = await database.run_sync(count_query_rows, body, token, cancel=token)
+                total = await database.run_sync(query.count, token, cancel=token)
             except Cancelled:
                 raise
             except QueryError:
@@ -188,8 +157,3 @@ def run_csv_export(
         show_user_error(parent, "CSV export failed", error)
 
     return context.jobs.start(f"Exporting {name}", work, on_done=done, on_error=failed)
-
-
-def table_export_sql(name: str, schema: str = "main") -> str:
-    """The statement that exports every row of table or view `name` (for File → Export and the tree)."""
-    return f"SELECT * FROM {qualified(schema, name)}"

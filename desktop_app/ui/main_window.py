@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 
 from desktop_app import __version__
 from desktop_app.core.errors import UserError
+from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export, table_export_sql
+from desktop_app.ui.export_actions import start_csv_export
 from desktop_app.ui.pane_registry import create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession

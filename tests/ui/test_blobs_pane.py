@@ -15,6 +15,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QSettings
 from PySide6.QtGui import QImage
 
 from desktop_app.core.blobs import values as core_blobs
+from desktop_app.core.blobs.name_preview import NameSample, preview_names
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
@@ -23,7 +24,6 @@ from desktop_app.ui.panes.blobs.hex_view import HexModel
 from desktop_app.ui.panes.blobs.image_view import PREVIEW_MAX_PX, ImageView, decode_image
 from desktop_app.ui.panes.blobs.pane import BlobsPane
 from desktop_app.ui.panes.blobs.viewer import HEX_TAB, IMAGE_TAB, TEXT_TAB
-from desktop_app.ui.widgets.blob_export_dialog import NameSample, preview_names
 from tests.conftest import CORPUS
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
@@ -289,6 +289,8 @@ async def test_awkward_names_without_rowid_and_views_can_be_stepped(qtbot: Any, 
         await shown(pane, "fr, 1")
         assert pane.summary is not None and pane.summary.size == 3
         assert pane.row_box.text() == "fr, 1"
+        # The row box says what it takes: the key's columns here, a row number (a position) for a view.
+        assert pane.row_box_label.text() == "lang, id:" and "(by lang, id)" in pane.next_button.toolTip()
         pane.row_box.setText("en, 1")
         pane.row_box.returnPressed.emit()
         await wait_for(
@@ -303,6 +305,7 @@ async def test_awkward_names_without_rowid_and_views_can_be_stepped(qtbot: Any, 
         await shown(pane, "view row 2")
         assert pane.summary is not None and pane.summary.size == 2
         assert pane.viewer.details["Cell"].text() == "select.v · row 2"
+        assert pane.row_box_label.text() == "Row:" and "1 is the first row" in pane.row_box.toolTip()
         state = pane.save_state()
         pane.show_cell(table, "da ta", {"lang": "en", "id": 1}, None)
         pane.restore_state(state)

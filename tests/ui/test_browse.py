@@ -205,7 +205,7 @@ async def test_repeated_fetch_more_adds_no_duplicate_rows(qtbot: Any, tmp_path: 
         conn.execute("CREATE VIEW v AS SELECT id, label FROM big")
     conn.close()
     async with database_over(path) as (database, _catalog):
-        from desktop_app.ui.models.row_source import QueryRowSource
+        from desktop_app.core.browse.row_sources import QueryRowSource
 
         model = WindowedTableModel(page_rows=100)
         source = await QueryRowSource.create(database, "SELECT * FROM v;")
@@ -237,7 +237,7 @@ async def test_slow_rows_show_placeholders_after_a_short_hold(qtbot: Any) -> Non
     from PySide6.QtWidgets import QTableView
 
     from desktop_app.core.browse.paging import Page
-    from desktop_app.ui.models.row_source import ColumnInfo
+    from desktop_app.core.browse.row_sources import ColumnInfo
     from desktop_app.ui.models.table_model import PLACEHOLDER_GRACE_MS, track_viewport
 
     release = asyncio.Event()

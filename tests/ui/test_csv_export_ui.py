@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel
 
-from desktop_app.core.export.csv_file import BlobEncoding, CsvOptions, LineEnding, Quoting
+from desktop_app.core.export.csv_file import BlobEncoding, CsvOptions, LineEnding, Quoting, table_export_sql
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import (
     load_csv_options,
@@ -17,7 +17,6 @@ from desktop_app.ui.export_actions import (
     safe_file_name,
     save_csv_options,
     start_csv_export,
-    table_export_sql,
 )
 from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
 from tests.ui.helpers import wait_for

@@ -20,8 +20,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.browse.paging import Page, SortKey
+from desktop_app.core.browse.row_sources import ColumnInfo
 from desktop_app.ui.models import table_model
-from desktop_app.ui.models.row_source import ColumnInfo
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
@@ -207,7 +207,7 @@ async def test_copy_and_open_cell_use_the_real_rows_of_the_selection(qtbot: Any,
         await wait_for(lambda: pane.viewer is not None and pane.viewer.isVisible(), message="cell viewer")
         assert pane.viewer is not None
         assert pane.viewer.shown_text == "row 80001"
-        assert pane.viewer.windowTitle() == "big.label — row 80,001"
+        assert pane.viewer.windowTitle() == "big.label — row 80,001 (rowid 80001)"  # position, then key
         pane.viewer.close()
 
 

@@ -34,6 +34,7 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.connection import decode_text
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
+from desktop_app.core.sqlite.quoting import qualified
 from desktop_app.core.sqlite.statements import locate_error, split_statements
 
 Row = Sequence[Any]
@@ -495,3 +496,8 @@ def export_query_csv(
         conn.text_factory = original_text_factory
         unregister()
         cursor.close()
+
+
+def table_export_sql(name: str, schema: str = "main") -> str:
+    """The statement that exports every row of table or view `name` (for File → Export and the tree)."""
+    return f"SELECT * FROM {qualified(schema, name)}"

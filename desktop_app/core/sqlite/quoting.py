@@ -22,6 +22,8 @@ RESERVED_WORDS: frozenset[str] = frozenset(
     window with without
     """.split()  # noqa: SIM905 (a word list reads better than 149 quoted strings)
 )
+#: SQLite's keywords in upper case, sorted: what the SQL editor highlights and offers to complete.
+SQL_KEYWORDS: tuple[str, ...] = tuple(sorted(word.upper() for word in RESERVED_WORDS - {"true", "false"}))
 
 _PLAIN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

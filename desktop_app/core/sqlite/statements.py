@@ -224,6 +224,29 @@ def statement_verb(statement: Statement | str) -> str:
     return first
 
 
+_QUERY_PLAN_PREFIX = "EXPLAIN QUERY PLAN "
+#: The first table a statement reads (quoted any of SQLite's ways, or bare).
+_FIRST_SOURCE = re.compile(
+    r'\bFROM\s+(?:"((?:[^"]|"")+)"|\[([^\]]+)\]|`([^`]+)`|([^\s;,()]+))', re.IGNORECASE
+)
+
+
+def query_plan_sql(statement: str) -> str:
+    """The statement that shows how SQLite would run `statement` (`EXPLAIN QUERY PLAN …`)."""
+    return _QUERY_PLAN_PREFIX + statement
+
+
+def is_query_plan(sql: str) -> bool:
+    """True when `sql` asks for a query plan (starts with `EXPLAIN QUERY PLAN`)."""
+    return sql.upper().startswith(_QUERY_PLAN_PREFIX)
+
+
+def first_table_name(sql: str) -> str | None:
+    """The name after the first FROM in `sql`, unquoted (to suggest a file name), or None."""
+    found = _FIRST_SOURCE.search(sql)
+    return next((group for group in found.groups() if group), None) if found else None
+
+
 _NEAR = re.compile(r'near "(?P<token>.*)": syntax error', re.DOTALL)
 _UNRECOGNIZED = re.compile(r'unrecognized token: "(?P<token>.*)"', re.DOTALL)
 _MISSING_NAME = re.compile(r"no such (?:table|column|function|collation sequence|module): (?P<token>.+)")

@@ -30,13 +30,13 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QTableView, QWidget
 
 from desktop_app.core.browse.paging import Page
+from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.logs import log_exception
 from desktop_app.core.progress import CancelToken, ProgressCallback
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.models import cell_format
-from desktop_app.ui.models.row_source import RowSource
 
 log = logging.getLogger(__name__)
 #: Page fetches running at once (the pool has a few readers; counting and indexing need one too).

@@ -28,22 +28,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.blobs.export import BlobExportResult, export_blob, suggested_file_name
+from desktop_app.core.blobs.name_preview import NameSample, table_name_samples
 from desktop_app.core.blobs.names import format_name_value
+from desktop_app.core.blobs.stepping import has_row_at, neighbour_key, value_at
 from desktop_app.core.blobs.values import BlobRef, BlobSource, BlobSummary
+from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.rows import ROWID_NAMES, key_columns, rowid_alias_column
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.schema.catalog import Column, Table, TableKind
-from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.viewer import BlobViewer
-from desktop_app.ui.widgets.blob_export_dialog import (
-    BlobExportDialog,
-    NameSample,
-    column_export_work,
-    read_name_samples,
-)
+from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, column_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -51,6 +48,8 @@ SETTINGS_PREFIX = "blobs"
 _ERROR_STYLE = "color: #b00020;"
 _EMPTY_HINT = "Open a blob cell in Browse (double-click it), or pick a table, column and row above."
 _NO_DATABASE = "No database is open."
+#: The row box's label when rows are picked by position ("row" always means a position, from 1).
+_ROW_BY_POSITION = "Row:"
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Cell:
     column: str
     key: dict[str, Any] = field(default_factory=dict)
     value: Any = None
-    position: int | None = None  # row number (from 0) in a table without keys, e.g. a view
+    position: int | None = None  # the row's position (from 0) in a table without keys, e.g. a view
     ref: BlobRef | None = None
 
     @property
@@ -71,10 +70,8 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """`images.tile_data · rowid 5`, for the details."""
-        where = self.ref.row_label if self.ref is not None else ""
-        if not where and self.position is not None:
-            where = f"row {self.position + 1:,}"
+        """`images.tile_data · rowid 5` (by key) or `v.data · row 2` (by position), for the details."""
+        where = row_label(self.position, self.key) if self.key or self.position is not None else ""
         name = f"{self.table}.{self.column}" if self.table else f"{self.column} (query result)"
         return f"{name} · {where}" if where else name
 
@@ -141,12 +138,14 @@ class BlobsPane(Pane):
         self.viewer.add_action(self.export_button)
 
         bar = QHBoxLayout()
-        for text, widget in (
-            ("Table:", self.table_box),
-            ("Column:", self.column_box),
-            ("Row:", self.row_box),
+        #: Says what the row box takes: the key's column names ("rowid:"), or "Row:" for a position.
+        self.row_box_label = QLabel(_ROW_BY_POSITION)
+        for label, widget in (
+            (QLabel("Table:"), self.table_box),
+            (QLabel("Column:"), self.column_box),
+            (self.row_box_label, self.row_box),
         ):
-            bar.addWidget(QLabel(text))
+            bar.addWidget(label)
             bar.addWidget(widget)
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
@@ -215,9 +214,18 @@ class BlobsPane(Pane):
         index = self.column_box.findData(chosen) if chosen is not None else 0
         self.column_box.setCurrentIndex(index if self.column_box.count() else -1)
         keys = key_columns(table) if table is not None else None
-        hint = "" if table is None else "row number" if keys is None else ", ".join(keys)
-        self.row_box.setPlaceholderText(hint)
-        self.row_box.setToolTip(f"Type the {hint} of a row and press Enter" if hint else "")
+        named = ", ".join(keys) if keys is not None else ""
+        self.row_box_label.setText(f"{named}:" if named else _ROW_BY_POSITION)
+        self.row_box.setPlaceholderText("" if table is None else named or "row number")
+        if table is None:
+            self.row_box.setToolTip("")
+        elif keys is None:
+            self.row_box.setToolTip("Type a row number (1 is the first row) and press Enter")
+        else:
+            self.row_box.setToolTip(f"Type the {named} of a row and press Enter")
+        order = f" (by {named})" if named else ""
+        self.prev_button.setToolTip(f"Previous row{order}")
+        self.next_button.setToolTip(f"Next row{order}")
         self.row_box.setEnabled(table is not None)
         for button in (self.prev_button, self.next_button):
             button.setEnabled(table is not None)
@@ -281,24 +289,16 @@ class BlobsPane(Pane):
         keys = key_columns(table)
 
         async def work(job: Job) -> tuple[dict[str, Any], int | None] | None:
+            token = job.cancel_token
             if keys is None:  # no key: rows by position (views, virtual tables)
                 position = 0 if cell is None or direction == 0 else (cell.position or 0) + direction
                 if position < 0:
                     return None
-                sql = f"SELECT 1 FROM {table.quoted} LIMIT 1 OFFSET ?"
-                result = await database.execute(sql, (position,), max_rows=1, cancel=job.cancel_token)
-                return ({}, position) if result.rows else None
-            names = ", ".join(quote_identifier(name) for name in keys)
-            where, params = "", ()
-            if cell is not None and direction != 0 and list(cell.key) == keys:
-                placeholders = ", ".join("?" * len(keys))
-                where = f" WHERE ({names}) {'<' if direction < 0 else '>'} ({placeholders})"
-                params = tuple(cell.key.values())
-            order = "DESC" if direction < 0 else "ASC"
-            order_by = ", ".join(f"{quote_identifier(name)} {order}" for name in keys)
-            sql = f"SELECT {names} FROM {table.quoted}{where} ORDER BY {order_by} LIMIT 1"
-            result = await database.execute(sql, params, max_rows=1, cancel=job.cancel_token)
-            return (dict(zip(keys, result.rows[0], strict=True)), None) if result.rows else None
+                found = await database.run_sync(has_row_at, table, position, cancel=token)
+                return ({}, position) if found else None
+            current = cell.key if cell is not None else None
+            key = await database.run_sync(neighbour_key, table, keys, current, direction, cancel=token)
+            return (key, None) if key is not None else None
 
         def done(found: tuple[dict[str, Any], int | None] | None) -> None:
             if found is not None:
@@ -320,11 +320,9 @@ class BlobsPane(Pane):
         if database is None or info is None:
             return
         self.row_box.setText(str(position + 1))
-        sql = f"SELECT {quote_identifier(column)} FROM {info.quoted} LIMIT 1 OFFSET ?"
 
         async def work(job: Job) -> Any:
-            result = await database.execute(sql, (position,), max_rows=1, cancel=job.cancel_token)
-            return result.rows[0][0] if result.rows else None
+            return await database.run_sync(value_at, info, column, position, cancel=job.cancel_token)
 
         self._navigate(
             "Reading the row", work, lambda value: self._load(Cell(info.name, column, {}, value, position))
@@ -429,7 +427,7 @@ class BlobsPane(Pane):
         column = cell.column
 
         async def work(job: Job) -> list[NameSample]:
-            return await read_name_samples(database, table, column, job.cancel_token)
+            return await database.run_sync(table_name_samples, table, column, cancel=job.cancel_token)
 
         self.context.jobs.start(
             "Preparing the export",

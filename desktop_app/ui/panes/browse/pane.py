@@ -28,14 +28,16 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.browse.filters import parse_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
+from desktop_app.core.browse.row_labels import row_label
+from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
-from desktop_app.ui.models.row_source import TableRowSource
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
@@ -74,6 +76,7 @@ class BrowsePane(Pane):
         self.picker.currentIndexChanged.connect(self._on_picked)
         self.goto = QLineEdit()
         self.goto.setPlaceholderText("Go to row (Ctrl+G)")
+        self.goto.setToolTip("Row number in the order shown: 1 is the first row (Ctrl+G)")
         self.goto.setValidator(QRegularExpressionValidator(QRegularExpression(r"[1-9][0-9]{0,17}"), self))
         self.goto.setMaximumWidth(160)
         self.goto.returnPressed.connect(self._on_goto)
@@ -229,8 +232,7 @@ class BrowsePane(Pane):
             self.show_table(name)
 
     async def _count_unfiltered(self, source: TableRowSource) -> None:
-        plain = TableRowSource(source.database, source.table)
-        total = await source.database.run_sync(plain.pager.count)
+        total = await TableRowSource(source.database, source.table).count(CancelToken())
         if self.table is source.table:
             self.unfiltered_total = total
             self._update_status()
@@ -446,7 +448,7 @@ class BrowsePane(Pane):
                 return
         if self.viewer is None:
             self.viewer = CellViewer(self)
-        self.viewer.show_value(value, f"{self.table.name}.{name} — row {row + 1:,}")
+        self.viewer.show_value(value, f"{self.table.name}.{name} — {row_label(row, key_dict)}")
 
     # --- copy ---------------------------------------------------------------------------------
 

@@ -7,16 +7,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCompleter, QWidget
 
-from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.quoting import SQL_KEYWORDS, quote_identifier
 from desktop_app.core.sqlite.statements import Token, statement_at, tokenize
-from desktop_app.ui.panes.sql.highlighter import SQL_KEYWORDS
 
 #: Most suggestions shown at once.
 MAX_ITEMS = 200
@@ -250,21 +249,6 @@ class SqlCompleter(QCompleter):
     def item_texts(self) -> list[str]:
         """The suggestions currently in the popup (for tests)."""
         return [self._items.item(r).text() for r in range(self._items.rowCount())]
-
-
-def function_descriptions(infos: Iterable[object]) -> dict[str, str]:
-    """Function name → "signature — doc" from `FunctionInfo`-like objects (collations left out)."""
-    described: dict[str, str] = {}
-    for info in infos:
-        if getattr(info, "kind", "") == "collation":
-            continue
-        name = str(getattr(info, "name", ""))
-        if not name or name in described:
-            continue
-        signature = getattr(info, "signature", "") or f"{name}(...)"
-        doc = getattr(info, "doc", "")
-        described[name] = f"{signature} — {doc}" if doc else signature
-    return dict(sorted(described.items(), key=lambda kv: kv[0].lower()))
 
 
 def is_identifier_char(char: str) -> bool:

@@ -8,8 +8,6 @@ fetches further rows by offset as the user scrolls, so no result is ever held wh
 from __future__ import annotations
 
 import asyncio
-import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,43 +26,46 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.blobs.name_preview import NameSample
+from desktop_app.core.browse.row_sources import (
+    HeldRowSource,
+    QueryResultSource,
+    columns_of,
+    run_first_rows,
+)
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
-from desktop_app.core.limits import LIMITS
+from desktop_app.core.functions.names import completion_names
+from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.sqlite.statements import (
     Statement,
+    first_table_name,
+    is_query_plan,
     locate_error,
+    query_plan_sql,
     split_statements,
     statement_at,
 )
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import count_query_rows, start_csv_export, subquery_body
+from desktop_app.ui.export_actions import start_csv_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
-from desktop_app.ui.panes.sql.completer import CompletionNames, function_descriptions
+from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
 from desktop_app.ui.panes.sql.library import QueryLibrary, QueryLibraryButtons
 from desktop_app.ui.panes.sql.results import (
     ErrorView,
     PlanView,
-    QueryResultSource,
     ResultTab,
-    RowsSource,
     RunOutcome,
-    columns_of,
     format_duration,
 )
-from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, NameSample, query_export_work
+from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 
-_EXPLAIN_PREFIX = "EXPLAIN QUERY PLAN "
 #: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
 _REMEMBERED_COUNTS = 256
-#: The first table a statement reads, to suggest the CSV file's name.
-_FIRST_SOURCE = re.compile(
-    r'\bFROM\s+(?:"((?:[^"]|"")+)"|\[([^\]]+)\]|`([^`]+)`|([^\s;,()]+))', re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -84,19 +85,6 @@ def _tab_title(index: int, item: _RunItem) -> str:
     first_line = " ".join(item.statement.text.split())
     short = first_line if len(first_line) <= 28 else first_line[:27] + "…"
     return f"{'Plan' if item.plan else index}: {short}"
-
-
-def _fetch_names(conn: sqlite3.Connection, registry: Any) -> tuple[dict[str, str], list[str]]:
-    """Function descriptions and pragma names available on the snapshot connection."""
-    infos: list[Any] = []
-    if registry is not None and hasattr(registry, "describe"):
-        infos = registry.describe(conn)
-    functions = function_descriptions(infos)
-    if not functions:
-        rows = conn.execute("SELECT DISTINCT name FROM pragma_function_list").fetchmany(5000)
-        functions = {str(name): "" for (name,) in rows}
-    pragmas = [str(name) for (name,) in conn.execute("PRAGMA pragma_list").fetchmany(1000)]
-    return functions, pragmas
 
 
 class SqlPane(Pane):
@@ -222,7 +210,7 @@ class SqlPane(Pane):
         items = []
         for statement in statements:
             explained = statement.keyword == "EXPLAIN"
-            sql = statement.text if explained else _EXPLAIN_PREFIX + statement.text
+            sql = statement.text if explained else query_plan_sql(statement.text)
             items.append(_RunItem(statement, sql, plan=True))
         return self._start(items)
 
@@ -305,25 +293,25 @@ class SqlPane(Pane):
     ) -> RunOutcome:
         """Run one statement: its first page (cached), then its row count when it has more."""
         started = time.perf_counter()
-        body = None if item.plan else subquery_body(item.sql)
-        max_rows = LIMITS.page_rows if body is not None else LIMITS.result_cache_max_rows
-        result = await database.execute(item.sql, max_rows=max_rows, cancel=token)
+        first = await run_first_rows(database, item.sql, token)
+        result = first.result
         if not self._shown(tab, run_id):
             raise Cancelled()
         columns = columns_of(result.columns.names, result.columns.declared_types)
-        if item.plan or item.sql.upper().startswith(_EXPLAIN_PREFIX):
+        if item.plan or is_query_plan(item.sql):
             tab.show_view(PlanView(result.rows))
-        if body is None or not result.truncated:
-            source = RowsSource(columns, result.rows)
+        if first.more is None:
+            held = HeldRowSource(columns, result.rows)
             elapsed = time.perf_counter() - started
-            return RunOutcome(source, len(result.rows), elapsed, result.from_cache, capped=result.truncated)
-        source = QueryResultSource(database, body, columns, result.rows)
+            return RunOutcome(held, len(result.rows), elapsed, result.from_cache, capped=result.truncated)
+        query = first.more
+        source = QueryResultSource(database, query, columns, result.rows)
         tab.show_source(source, f"{len(result.rows):,}+ rows so far, counting…")
-        key = (database.generation, body)
+        key = (database.generation, query.body)
         cached = key in self._counts
         try:
             if not cached:
-                self._counts[key] = await database.run_sync(count_query_rows, body, token, cancel=token)
+                self._counts[key] = await database.run_sync(query.count, token, cancel=token)
                 while len(self._counts) > _REMEMBERED_COUNTS:
                     del self._counts[next(iter(self._counts))]
             total = self._counts[key]
@@ -387,8 +375,7 @@ class SqlPane(Pane):
         self.run_button.setText("▶ Run selection" if self.editor.textCursor().hasSelection() else "▶ Run all")
 
     def _export(self, sql: str, total_rows: int | None) -> None:
-        source = _FIRST_SOURCE.search(sql)
-        name = next((group for group in source.groups() if group), "query") if source else "query"
+        name = first_table_name(sql) or "query"
         notify = self.status_message.emit
         start_csv_export(
             self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
@@ -466,7 +453,9 @@ class SqlPane(Pane):
 
     async def _load_functions(self, database: Database, names: CompletionNames) -> None:
         try:
-            names.functions, names.pragmas = await database.run_sync(_fetch_names, self.context.functions)
+            registry = self.context.functions
+            known = registry if isinstance(registry, FunctionRegistry) else None
+            names.functions, names.pragmas = await database.run_sync(completion_names, known)
         except UserError:
             pass  # completion simply offers no functions
 

@@ -22,15 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.browse.paging import Page
-from desktop_app.core.database import Database
+from desktop_app.core.blobs.name_preview import result_name_samples
+from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
 from desktop_app.ui.models import cell_format
-from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSource
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
-from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
@@ -39,77 +36,9 @@ _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
 ExportCallback = Callable[[str, "int | None"], None]
 
 
-def columns_of(names: Sequence[str], declared_types: Sequence[str]) -> list[ColumnInfo]:
-    """Grid columns for a result (duplicate names kept as SQLite gave them)."""
-    types = list(declared_types) + [""] * (len(names) - len(declared_types))
-    return [ColumnInfo(name, declared) for name, declared in zip(names, types, strict=False)]
-
-
 def format_duration(seconds: float) -> str:
     """`123 ms` below ten seconds, `12.3 s` above."""
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
-
-
-class RowsSource:
-    """A result small enough to have been fetched whole (at most a page or the cache's row limit)."""
-
-    def __init__(self, columns: list[ColumnInfo], rows: list[tuple[Any, ...]]) -> None:
-        self.columns = columns
-        self.rows = rows
-
-    async def estimate(self) -> int | None:
-        """The number of rows held."""
-        return len(self.rows)
-
-    async def count(self, cancel: CancelToken) -> int:
-        """The number of rows held."""
-        return len(self.rows)
-
-    async def prepare(self, cancel: CancelToken, progress: ProgressCallback = ignore_progress) -> None:
-        """Nothing to prepare."""
-
-    async def fetch(self, start: int, count: int, cancel: CancelToken) -> Page:
-        """A slice of the held rows."""
-        rows = self.rows[start : start + count]
-        return Page(start, rows, [() for _ in rows])
-
-    async def full_value(self, column: int, key: tuple[Any, ...], position: int) -> Any:
-        """Values are held whole."""
-        return self.rows[position][column]
-
-
-class QueryResultSource(QueryRowSource):
-    """A long query result: its first rows from the run, its count from the run, later rows by offset."""
-
-    def __init__(
-        self, database: Database, body: str, columns: list[ColumnInfo], first_rows: list[tuple[Any, ...]]
-    ) -> None:
-        super().__init__(database, f"(\n{body}\n)", (), columns)
-        self.first_rows = first_rows
-        self._total: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        # Nobody may be waiting when the run stops: mark a stored exception as seen.
-        self._total.add_done_callback(lambda f: f.cancelled() or f.exception())
-
-    def set_total(self, total: int | UserError | None) -> None:
-        """The run's count; an error (Stop) leaves the grid growing page by page; None = count here."""
-        if self._total.done():
-            return
-        if isinstance(total, UserError):
-            self._total.set_exception(total)
-        else:
-            self._total.set_result(total)
-
-    async def count(self, cancel: CancelToken) -> int:
-        """The count the run finds (the grid does not count a second time)."""
-        total = await asyncio.shield(self._total)
-        return total if total is not None else await super().count(cancel)
-
-    async def fetch(self, start: int, count: int, cancel: CancelToken) -> Page:
-        """Rows the run already fetched are served from memory; the rest by OFFSET."""
-        if start + count <= len(self.first_rows):
-            rows = self.first_rows[start : start + count]
-            return Page(start, rows, [() for _ in rows])
-        return await super().fetch(start, count, cancel)
 
 
 @dataclass(frozen=True)
