@@ -29,11 +29,13 @@ _ANY_ROW_LOCK = "{lock} holds a lock: a migration is running or crashed."
 # Python -----------------------------------------------------------------------------------------------------
 
 ALEMBIC = ToolSpec(
+    # alembic_version, or any table whose only column is version_num; it holds the heads only
     "alembic", "Alembic", read_heads, cols("version_num"), cols("version_num"),
     roles=Roles(id="version_num"),
     compare=compare_alembic,
 )  # fmt: skip
 DJANGO = ToolSpec(
+    # django_migrations
     "django", "Django", read_history, cols("app", "name", "applied"), cols("id", "app", "name", "applied"),
     roles=Roles(
         id="{app}.{name}", name=as_str("name"), applied_at="applied",
@@ -44,6 +46,7 @@ DJANGO = ToolSpec(
     compare=q.compare_django,
 )  # fmt: skip
 YOYO = ToolSpec(
+    # _yoyo_migration (+ _yoyo_log, _yoyo_version, yoyo_lock)
     "yoyo", "yoyo-migrations", read_history, cols("migration_hash", "migration_id", "applied_at_utc"),
     roles=Roles(
         id="migration_id", applied_at="applied_at_utc",
@@ -58,12 +61,14 @@ YOYO = ToolSpec(
     ),
 )  # fmt: skip
 PEEWEE = ToolSpec(
+    # migratehistory
     "peewee-migrate", "peewee-migrate", read_history, cols("id", "name", "migrated_at"),
     cols("id", "name", "migrated_at"),
     roles=Roles(id="name", applied_at="migrated_at", extra={"row_id": "id"}, order_by=("id",)),
     files=Files(re.compile(r"(\d{3}_[^.]+)\.py"), "peewee-migrate", "NNN_name.py", ("migrations",), name=1),
 )  # fmt: skip
 AERICH = ToolSpec(
+    # aerich
     "aerich", "aerich (Tortoise ORM)", read_history, cols("id", "version", "app", "content"),
     cols("id", "version", "app", "content"),
     # `content` (the models as JSON, large) is never read.
@@ -75,6 +80,7 @@ AERICH = ToolSpec(
     compare=q.compare_aerich,
 )  # fmt: skip
 SQLALCHEMY_MIGRATE = ToolSpec(
+    # migrate_version: one row per repository
     "sqlalchemy-migrate", "sqlalchemy-migrate", read_history,
     cols("repository_id", "repository_path", "version"), cols("repository_id", "repository_path", "version"),
     roles=Roles(id="version", name="repository_id", extra={"repository_path": as_text("repository_path")}),
@@ -113,6 +119,7 @@ FLYWAY_TOOL = ToolSpec(
     compare=q.compare_flyway,
 )  # fmt: skip
 LIQUIBASE = ToolSpec(
+    # DATABASECHANGELOG (+ DATABASECHANGELOGLOCK)
     "liquibase", "Liquibase", read_history, cols("id", "author", "filename", "dateexecuted", "orderexecuted"),
     roles=Roles(
         id="{filename}::{id}::{author}", name="description", applied_at="dateexecuted", checksum="md5sum",
@@ -138,6 +145,7 @@ LIQUIBASE = ToolSpec(
 # JavaScript / TypeScript ------------------------------------------------------------------------------------
 
 PRISMA_TOOL = ToolSpec(
+    # _prisma_migrations; times as Unix milliseconds
     "prisma", "Prisma", read_history, cols("id", "checksum", "finished_at", "migration_name", "started_at"),
     roles=Roles(
         id="migration_name", applied_at=q.prisma_applied_at, checksum="checksum", success=q.prisma_success,
@@ -157,6 +165,7 @@ PRISMA_TOOL = ToolSpec(
     ),
 )  # fmt: skip
 KNEX = ToolSpec(
+    # knex_migrations (+ knex_migrations_lock)
     "knex", "Knex", read_history, cols("id", "name", "batch", "migration_time"),
     cols("id", "name", "batch", "migration_time"),
     roles=Roles(
@@ -172,6 +181,7 @@ KNEX = ToolSpec(
     ),
 )  # fmt: skip
 SEQUELIZE = ToolSpec(
+    # SequelizeMeta: the file names
     "sequelize", "Sequelize (umzug)", read_history, cols("name"), cols("name"),
     accepts=q.values_look_like(
         "name", q.fullmatch_text(re.compile(r".+\.(js|cjs|mjs|ts)", re.IGNORECASE), strip=True),
@@ -185,6 +195,7 @@ SEQUELIZE = ToolSpec(
     ),
 )  # fmt: skip
 TYPEORM = ToolSpec(
+    # migrations (look-alike of Laravel's): class names
     "typeorm", "TypeORM", read_history, cols("id", "timestamp", "name"), cols("id", "timestamp", "name"),
     roles=Roles(id="name", extra={"row_id": "id", "timestamp": as_int("timestamp")}, order_by=("id",)),
     current=q.latest_by("timestamp"),
@@ -194,6 +205,7 @@ TYPEORM = ToolSpec(
     ),
 )  # fmt: skip
 DRIZZLE = ToolSpec(
+    # __drizzle_migrations
     "drizzle", "Drizzle", read_history, cols("id", "hash", "created_at"), cols("id", "hash", "created_at"),
     accepts=q.values_look_like("hash", q.fullmatch_text(re.compile(r"[0-9a-fA-F]{64}"))),
     empty_as="__drizzle_migrations",
@@ -213,6 +225,7 @@ DRIZZLE = ToolSpec(
 # PHP --------------------------------------------------------------------------------------------------------
 
 LARAVEL = ToolSpec(
+    # migrations (look-alike of TypeORM's)
     "laravel", "Laravel", read_history, cols("id", "migration", "batch"), cols("id", "migration", "batch"),
     roles=Roles(id="migration", batch="batch", extra={"row_id": "id"}),
     sort=q.by_batch(lambda row: row.id),  # Laravel's own order: batch, then migration
@@ -226,6 +239,7 @@ LARAVEL = ToolSpec(
 # Go, Rust, .NET ---------------------------------------------------------------------------------------------
 
 GOOSE = ToolSpec(
+    # goose_db_version: one row per up or down
     "goose", "goose", read_history, cols("version_id", "is_applied"),
     roles=Roles(
         id="version_id", applied_at="tstamp", rolled_back=q.goose_not_applied, reads=("is_applied",),
@@ -241,6 +255,7 @@ GOOSE = ToolSpec(
     ),
 )  # fmt: skip
 DIESEL = ToolSpec(
+    # __diesel_schema_migrations
     "diesel", "Diesel", read_history, cols("version", "run_on"), cols("version", "run_on"),
     roles=Roles(id="version", applied_at="run_on", order_by=("version",)),
     current=q.highest_id,
@@ -251,6 +266,7 @@ DIESEL = ToolSpec(
 )  # fmt: skip
 _SQLX_COLUMNS = cols("version", "description", "installed_on", "success", "checksum", "execution_time")
 SQLX_TOOL = ToolSpec(
+    # _sqlx_migrations
     "sqlx", "sqlx", read_history, _SQLX_COLUMNS, _SQLX_COLUMNS,
     roles=Roles(
         id="version", name="description", applied_at="installed_on", checksum="checksum", success="success",
@@ -264,6 +280,7 @@ SQLX_TOOL = ToolSpec(
     ),
 )  # fmt: skip
 EF_CORE = ToolSpec(
+    # __EFMigrationsHistory (+ __EFMigrationsLock since EF 9)
     "efcore", "Entity Framework Core", read_history, cols("MigrationId", "ProductVersion"),
     roles=Roles(
         id="migrationid", name=q.ef_name, extra={"product_version": as_text("productversion")},
@@ -282,6 +299,7 @@ EF_CORE = ToolSpec(
 # The schema_migrations look-alikes: Rails, golang-migrate, Ecto, dbmate -------------------------------------
 
 RAILS = ToolSpec(
+    # schema_migrations + ar_internal_metadata (Rails 5+)
     "rails", "Rails (Active Record)", read_history, cols("version"), cols("version"),
     accepts=q.is_rails,
     roles=Roles(id="version"),
@@ -291,6 +309,7 @@ RAILS = ToolSpec(
     files=Files(re.compile(r"(\d+)_(\w+)\.rb"), "Rails", "NNN_name.rb", ("db/migrate",), key=numeric_key),
 )  # fmt: skip
 GOLANG_MIGRATE = ToolSpec(
+    # schema_migrations(version, dirty): exactly one row
     "golang-migrate", "golang-migrate", read_history, cols("version", "dirty"), cols("version", "dirty"),
     roles=Roles(id="version", success=q.not_dirty, reads=("dirty",)),
     many_rows="golang-migrate keeps exactly one row; this table has {n}.",
@@ -302,6 +321,7 @@ GOLANG_MIGRATE = ToolSpec(
     compare=compare_by_number(each_row=True),
 )  # fmt: skip
 ECTO = ToolSpec(
+    # schema_migrations(version, inserted_at)
     "ecto", "Ecto", read_history, cols("version", "inserted_at"), cols("version", "inserted_at"),
     current=q.highest_id,
     roles=Roles(id="version", applied_at="inserted_at", order_by=("version",)),
@@ -310,6 +330,7 @@ ECTO = ToolSpec(
     ),
 )  # fmt: skip
 DBMATE = ToolSpec(
+    # schema_migrations(version) of text versions, no ar_internal_metadata
     "dbmate", "dbmate", read_history, cols("version"), cols("version"),
     accepts=q.values_look_like("version", q.digits, unless=q.not_dbmate),
     empty_as="schema_migrations",
@@ -324,6 +345,7 @@ DBMATE = ToolSpec(
 # Version numbers --------------------------------------------------------------------------------------------
 
 HAND_ROLLED = ToolSpec(
+    # schema_version(version INTEGER): current = MAX(version)
     "schema_version", "Hand-rolled schema_version", read_numbers, cols("version"), cols("version"),
     roles=Roles(id="version"),
     accepts=q.values_look_like("version", q.whole_number, unless=q.not_hand_rolled),
@@ -348,6 +370,7 @@ TABLE_TOOLS: tuple[ToolSpec, ...] = (
 
 #: Detected from `PRAGMA user_version`, not from a table (SQLiteOpenHelper, Android Room).
 USER_VERSION = ToolSpec(
+    # no table: PRAGMA user_version (+ room_master_table, android_metadata)
     "user_version", "PRAGMA user_version", read_user_version, frozenset(),
     accepts=q.never,
     related=("room_master_table", "android_metadata"),
