@@ -6,6 +6,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from desktop_app.core.migrations.detect import read_context
 from desktop_app.core.migrations.folders import compare_files
 from desktop_app.core.migrations.quirks import highest_id
@@ -26,7 +28,11 @@ def test_roles_only_read_columns_the_table_can_have() -> None:
         assert tool.roles is not None, tool.key
         if tool.allowed is not None:
             assert set(tool.roles.columns) <= tool.allowed | tool.required, tool.key
-        assert all(column == column.lower() for column in tool.roles.columns), tool.key
+
+
+def test_roles_refuse_a_column_named_in_upper_case() -> None:
+    with pytest.raises(ValueError, match="lower case"):
+        Roles(id="MigrationId")
 
 
 def test_every_tool_can_compare_a_folder() -> None:

@@ -1,7 +1,9 @@
 """Migration status: which migration tools a database uses, what they applied, and what is pending.
 
-Tools are found by the shape of their tracking tables (see `detect`); the folder comparison reads
-files only (Alembic revision files are parsed with `ast` unless the caller allows importing them).
+Each tool is described as data in `tools` and read by the reader of its family of tracking table
+(`readers`); tools are found by the shape of their tables (`detect`). The folder comparison
+(`folders`, `quirks`) reads files only (Alembic revision files are parsed with `ast` unless the caller
+allows importing them).
 """
 
 from __future__ import annotations

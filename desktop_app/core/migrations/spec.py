@@ -101,15 +101,21 @@ class Roles:
     #: Columns the rules (plain callables) read beyond those named above.
     reads: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Rows are keyed by lower-cased column names (SQLite's are case-insensitive).
+        upper = [name for name in [*self.columns, *self.order_by] if name != name.lower()]
+        if upper:
+            raise ValueError(f"Roles name columns in lower case: {upper}")
+
     @property
     def columns(self) -> list[str]:
-        """Every column the roles read, lower-cased, in a stable order."""
+        """Every column the roles read, in a stable order."""
         named: list[str] = [*self.reads]
         for source in (self.id, self.name, self.applied_at, self.checksum, self.success, self.batch):
             named += _columns_of(source)
         for source in self.extra.values():
             named += _columns_of(source)
-        return list(dict.fromkeys(name.lower() for name in named))
+        return list(dict.fromkeys(named))
 
     def make(self, row: Row) -> AppliedMigration:
         """The history row for one table row."""
