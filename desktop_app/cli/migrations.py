@@ -19,11 +19,14 @@ from desktop_app.core.migrations import (
     AppliedMigration,
     MigrationReport,
     PendingReport,
+    ReversibleMigration,
     ToolStatus,
     incomplete_note,
     known_tools,
     migration_status,
 )
+
+_ALLOW_IMPORT_HELP = "let alembic import the revision files (runs their code; default: read them with ast)"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,11 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--folder", metavar="DIR", help="the project's migrations folder, to list what is pending"
     )
     parser.add_argument("--tool", metavar="NAME", help=f"only this tool: {tools}")
-    parser.add_argument(
-        "--allow-import",
-        action="store_true",
-        help="let alembic import the revision files (runs their code; default: read them with ast)",
-    )
+    parser.add_argument("--allow-import", action="store_true", help=_ALLOW_IMPORT_HELP)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(run=run)
 
@@ -123,37 +122,43 @@ def _print_pending(pending: PendingReport) -> None:
     if note is not None:
         print(f"  warning: {_t(note)}")
     if pending.compared:
-        print(f"  pending ({len(pending.pending)}):" if pending.pending else "  pending: none")
-        for item in pending.pending:
-            print(f"    {_t(str(item.id))}  {_t(str(item.path))}")
-        if pending.missing:
-            print(f"  applied but missing from the folder ({len(pending.missing)}):")
-            for row in pending.missing:
-                print(f"    {_t(str(row.id))}")
-        if pending.checksum_mismatches:
-            print(f"  changed since applied ({len(pending.checksum_mismatches)}):")
-            for mismatch in pending.checksum_mismatches:
-                print(
-                    f"    {_t(str(mismatch.id))}  {_t(str(mismatch.path))}  "
-                    f"stored {_t(str(mismatch.stored))}, file {_t(str(mismatch.computed))}"
-                )
+        if not pending.pending:
+            print("  pending: none")
+        _print_section("pending", [f"{_t(str(item.id))}  {_t(str(item.path))}" for item in pending.pending])
+        _print_section("applied but missing from the folder", [_t(str(row.id)) for row in pending.missing])
+        _print_section(
+            "changed since applied",
+            [
+                f"{_t(str(mismatch.id))}  {_t(str(mismatch.path))}  "
+                f"stored {_t(str(mismatch.stored))}, file {_t(str(mismatch.computed))}"
+                for mismatch in pending.checksum_mismatches
+            ],
+        )
         if pending.heads:
             print(f"  heads in folder: {', '.join(_t(head) for head in pending.heads)}")
-        if pending.reversible:
-            print(f"  reversible migrations ({len(pending.reversible)}, shown only):")
-            for migration in pending.reversible:
-                state = "applied" if migration.applied else "not applied"
-                down = "with down" if migration.down is not None else "no down"
-                name = _t(migration.name or "")
-                print(
-                    f"    {_t(str(migration.version))}  {name}  {state}, {down}  {_t(str(migration.source))}"
-                )
-    if pending.skipped:
-        print(f"  not read ({len(pending.skipped)}):")
-        for skipped in pending.skipped:
-            print(f"    {_t(str(skipped.path))}  {_t(skipped.reason)}")
+        _print_section(
+            "reversible migrations",
+            [_reversible_line(migration) for migration in pending.reversible],
+            count_note=", shown only",
+        )
+    _print_section("not read", [f"{_t(str(item.path))}  {_t(item.reason)}" for item in pending.skipped])
     for note in pending.notes:
         print(f"  note: {_t(note)}")
+
+
+def _print_section(title: str, lines: Sequence[str], count_note: str = "") -> None:
+    """`title (n):` and one indented line per item; nothing when there are none."""
+    if lines:
+        print(f"  {title} ({len(lines)}{count_note}):")
+        for line in lines:
+            print(f"    {line}")
+
+
+def _reversible_line(migration: ReversibleMigration) -> str:
+    state = "applied" if migration.applied else "not applied"
+    down = "with down" if migration.down is not None else "no down"
+    name = _t(migration.name or "")
+    return f"{_t(str(migration.version))}  {name}  {state}, {down}  {_t(str(migration.source))}"
 
 
 def _local(moment: datetime | None) -> str:

@@ -1,7 +1,9 @@
 """Migration status: which migration tools a database uses, what they applied, and what is pending.
 
-Tools are found by the shape of their tracking tables (see `detect`); the folder comparison reads
-files only (Alembic revision files are parsed with `ast` unless the caller allows importing them).
+Each tool is described as data in `tools` and read by the reader of its family of tracking table
+(`readers`); tools are found by the shape of their tables (`detect`). The folder comparison
+(`folders`, `quirks`) reads files only (Alembic revision files are parsed with `ast` unless the caller
+allows importing them).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from pathlib import Path
 
 from desktop_app.core.errors import UserError
 from desktop_app.core.migrations.checksums import flyway_checksum, prisma_checksum, sha256_hex, sqlx_checksum
-from desktop_app.core.migrations.detect import ALL_SPECS, Detection, detect, read_context, spec_for
+from desktop_app.core.migrations.detect import Detection, detect, read_context, spec_for
+from desktop_app.core.migrations.folders import compare_files
 from desktop_app.core.migrations.model import (
     AppliedMigration,
     ChecksumMismatch,
@@ -26,6 +29,7 @@ from desktop_app.core.migrations.pending import check_folder, incomplete_note, w
 from desktop_app.core.migrations.reversible import read_reversible
 from desktop_app.core.migrations.spec import ConnectionFactory, FolderOptions, ReadContext, related_present
 from desktop_app.core.migrations.times import parse_time
+from desktop_app.core.migrations.tools import ALL_TOOLS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 __all__ = [
@@ -54,7 +58,7 @@ __all__ = [
 
 def known_tools() -> list[tuple[str, str]]:
     """(key, label) of every tool we recognise, for a `--tool` choice or a filter menu."""
-    return [(spec.key, spec.label) for spec in ALL_SPECS]
+    return [(spec.key, spec.label) for spec in ALL_TOOLS]
 
 
 def detect_tools(conn: sqlite3.Connection, cancel: CancelToken | None = None) -> list[Detection]:
@@ -94,9 +98,10 @@ def migration_status(
             cancel.raise_if_cancelled()
         progress(Progress(done, len(detections), detection.spec.label))
         status = _read_one(ctx, detection)
-        if where is not None and detection.spec.compare is not None:
+        compare = detection.spec.compare or (compare_files if detection.spec.files else None)
+        if where is not None and compare is not None:
             with walking(where) as walk:
-                status.pending = walk.apply(detection.spec.compare(status, where, options))
+                status.pending = walk.apply(compare(detection.spec, status, where, options))
         report.tools.append(status)
     progress(Progress(len(detections), len(detections), "done"))
     return report
@@ -105,7 +110,7 @@ def migration_status(
 def _read_one(ctx: ReadContext, detection: Detection) -> ToolStatus:
     spec, shape = detection.spec, detection.shape
     try:
-        status = spec.read(ctx, shape)  # type: ignore[arg-type]  # None only for user_version, which ignores it
+        status = spec.read(spec, ctx, shape)
     except sqlite3.DatabaseError as exc:
         if ctx.cancel and ctx.cancel.cancelled:
             raise

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop_app.core.migrations.model import AppliedMigration, DiskMigration, PendingReport, ToolStatus
 from desktop_app.core.migrations.pending import files_matching, nothing_found, read_bytes, skipped_files
-from desktop_app.core.migrations.spec import FolderOptions
+from desktop_app.core.migrations.spec import FolderOptions, ToolSpec
 
 _PYTHON_FILE = re.compile(r"(?!__).+\.py")
 _FIELDS = ("revision", "down_revision", "depends_on", "branch_labels")
@@ -161,7 +161,9 @@ class RevisionGraph:
         return order
 
 
-def compare_alembic(status: ToolStatus, folder: Path, options: FolderOptions) -> PendingReport:
+def compare_alembic(
+    _spec: ToolSpec, status: ToolStatus, folder: Path, options: FolderOptions
+) -> PendingReport:
     """Pending revisions, stored revisions missing from the folder, and the heads on disk."""
     where = versions_folder(folder)
     if options.allow_import and _unsafe_to_import(where):

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from desktop_app.core.migrations.tables import integer
 
 _JAVA_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
@@ -54,3 +58,28 @@ def sqlx_checksum(content: bytes) -> str:
 def sha256_hex(content: bytes) -> str:
     """SHA-256 hex (Drizzle's hash of a migration's .sql)."""
     return hashlib.sha256(content).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A tool's checksum of a migration file, to compare with the one it stored when it ran it."""
+
+    name: str
+    compute: Callable[[bytes], str]
+    #: True or False when `stored` can be compared with the file's content; None when it cannot.
+    matches: Callable[[bytes, str], bool | None]
+
+
+def _same_hex(compute: Callable[[bytes], str]) -> Callable[[bytes, str], bool]:
+    return lambda content, stored: compute(content) == stored.lower()
+
+
+def _flyway_matches(content: bytes, stored: str) -> bool | None:
+    number = integer(stored)
+    return None if number is None else number == flyway_checksum(content)
+
+
+PRISMA = Checksum("SHA-256, line endings forgiven", prisma_checksum, prisma_checksum_matches)
+SQLX = Checksum("SHA-384", sqlx_checksum, _same_hex(sqlx_checksum))
+SHA256 = Checksum("SHA-256", sha256_hex, _same_hex(sha256_hex))
+FLYWAY = Checksum("CRC32 of the lines", lambda content: str(flyway_checksum(content)), _flyway_matches)

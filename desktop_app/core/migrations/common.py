@@ -1,28 +1,14 @@
-"""Small pieces shared by the per-family readers."""
+"""Small pieces shared by the readers and the tool-specific rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from desktop_app.core.migrations.model import AppliedMigration
 from desktop_app.core.migrations.pending import natural_key
 from desktop_app.core.migrations.spec import ReadContext
 from desktop_app.core.migrations.tables import TableShape, stream_rows
-
-Row = dict[str, Any]
-
-
-def read_history(
-    ctx: ReadContext,
-    shape: TableShape,
-    wanted: Sequence[str],
-    make: Callable[[Row], AppliedMigration],
-    *,
-    order_by: Sequence[str] = (),
-) -> list[AppliedMigration]:
-    """Stream the tracking table and build one history row per table row."""
-    return [make(row) for row in stream_rows(ctx.conn, shape, wanted, order_by=order_by, cancel=ctx.cancel)]
 
 
 def sample(ctx: ReadContext, shape: TableShape, column: str, limit: int = 20) -> list[Any]:
@@ -40,11 +26,6 @@ def numeric_key(ident: str) -> str:
     """Compare numeric versions without their leading zeros ('0001' = '1')."""
     stripped = ident.strip()
     return stripped.lstrip("0") or "0" if stripped.isdigit() else stripped
-
-
-def all_digits(values: Iterable[Any]) -> bool:
-    """True when every value is a whole number or a string of digits."""
-    return all(isinstance(v, int) or (isinstance(v, str) and v.strip().isdigit()) for v in values)
 
 
 def failed_warning(rows: Iterable[AppliedMigration], what: str = "failed") -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from desktop_app.core.migrations.pending import files_matching, read_bytes
 
-_CHANGELOG_FILE = re.compile(r".+\.(xml|sql|ya?ml|json)", re.IGNORECASE)
+CHANGELOG_FILE = re.compile(r".+\.(xml|sql|ya?ml|json)", re.IGNORECASE)
 _SQL_CHANGESET = re.compile(r"^\s*--\s*changeset\s+(\S+?):(\S+)", re.IGNORECASE | re.MULTILINE)
 _SQL_HEADER = re.compile(r"^\s*--\s*liquibase formatted sql", re.IGNORECASE)
 _YAML_CHANGESET = re.compile(r"^(\s*)-?\s*changeSet\s*:\s*$")
@@ -26,10 +26,11 @@ class ChangeSet:
     path: Path
 
 
-def read_changesets(folder: Path) -> list[ChangeSet]:
-    """Every changeset declared in the changelog files under `folder`."""
+def read_changesets(folder: Path, pattern: re.Pattern[str] = CHANGELOG_FILE) -> list[ChangeSet]:
+    """Every changeset declared in the changelog files under `folder` (`pattern`: their names; its
+    first group, the format)."""
     found: list[ChangeSet] = []
-    for path, match in files_matching(folder, _CHANGELOG_FILE, recursive=True):
+    for path, match in files_matching(folder, pattern, recursive=True):
         content = read_bytes(path)
         if content is None:
             continue
