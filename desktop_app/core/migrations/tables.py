@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_app.core.browse.rows import rowid_name
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
@@ -21,6 +22,8 @@ class TableShape:
     name: str
     #: lower-cased column name → (column name as declared, declared type upper-cased)
     columns: dict[str, tuple[str, str]]
+    #: the name that reaches the rowid (None: a WITHOUT ROWID table, or every rowid name is a column)
+    rowid: str | None = None
 
     @property
     def column_set(self) -> frozenset[str]:
@@ -40,7 +43,7 @@ def read_shapes(conn: sqlite3.Connection) -> dict[str, TableShape]:
         if table.kind is TableKind.VIEW or table.internal or table.error is not None:
             continue
         columns = {c.name.lower(): (c.name, c.declared_type.upper()) for c in table.columns if not c.hidden}
-        shapes[table.name.lower()] = TableShape(name=table.name, columns=columns)
+        shapes[table.name.lower()] = TableShape(name=table.name, columns=columns, rowid=rowid_name(table))
     return shapes
 
 
@@ -68,7 +71,7 @@ def stream_rows(
     if where:
         sql += f" WHERE {where}"
     order = [quote_identifier(shape.columns[c][0]) for c in order_by if c in shape.columns]
-    sql += f" ORDER BY {', '.join(order)}" if order else " ORDER BY rowid" if _has_rowid(conn, shape) else ""
+    sql += f" ORDER BY {', '.join(order)}" if order else f" ORDER BY {shape.rowid}" if shape.rowid else ""
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     unregister = cancel.on_cancel(conn.interrupt) if cancel else None
@@ -91,14 +94,6 @@ def stream_rows(
     finally:
         if unregister:
             unregister()
-
-
-def _has_rowid(conn: sqlite3.Connection, shape: TableShape) -> bool:
-    try:
-        conn.execute(f"SELECT rowid FROM {quote_identifier(shape.name)} LIMIT 0")
-    except sqlite3.OperationalError:
-        return False
-    return not any(key == "rowid" for key in shape.columns)
 
 
 def text(value: Any) -> str | None:
