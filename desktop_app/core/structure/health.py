@@ -70,7 +70,10 @@ class IntegrityResult:
         if self.ok:
             return f"No problems found: SQLite's {what} passed."
         count = len(self.problems)
-        return f"SQLite's {what} found {count} problem{'s' if count != 1 else ''}: the database is damaged."
+        found = f"{count} problem{'s' if count != 1 else ''}"
+        if count >= LIMITS.integrity_check_max_errors:
+            found = f"{count} problems (it stops there; there may be more)"
+        return f"SQLite's {what} found {found}: the database is damaged."
 
 
 @dataclass(frozen=True)
@@ -125,21 +128,23 @@ def integrity_check(
 ) -> IntegrityResult:
     """Run SQLite's `integrity_check` (or `quick_check`, which skips index contents) on `conn`.
 
-    Keeps at most `LIMITS.integrity_check_max_errors` messages. A file so damaged that SQLite stops the
-    check ("database disk image is malformed") gives that error as the one message. `progress` hears a
+    Keeps at most `LIMITS.integrity_check_max_errors` messages. When SQLite stops the check on a page it
+    cannot read, its error ("database disk image is malformed") is the last message. `progress` hears a
     heartbeat (SQLite cannot say how far its check is). Raises `Cancelled` when `cancel` fires.
     """
     check = "quick_check" if quick else "integrity_check"
     label = "Quick check…" if quick else "Checking integrity…"
     progress(Progress(0, None, label))
+    messages: list[str] = []
     try:
         with stoppable(conn, cancel, progress, label):
-            rows = conn.execute(f"PRAGMA {check}({int(LIMITS.integrity_check_max_errors)})").fetchall()
-        messages = [str(row[0]) for row in rows]
+            for row in conn.execute(f"PRAGMA {check}({int(LIMITS.integrity_check_max_errors)})"):
+                messages.append(str(row[0]))
     except sqlite3.DatabaseError as exc:
+        # SQLite may give some problems, then stop on a page it cannot read: keep both, as its shell shows.
         if not _is_damage(exc):
             raise
-        messages = [str(exc)]
+        messages.append(str(exc))
     if messages == ["ok"]:
         messages = []
     problems = parse_messages(messages)
