@@ -144,10 +144,11 @@ def _read_detail(node: PlanNode) -> None:
 def explain_query_plan(conn: sqlite3.Connection, sql: str, *, catalog: Catalog | None = None) -> QueryPlan:
     """EXPLAIN QUERY PLAN of the user's one statement `sql` (checked by the guard), as a tree.
 
-    Raises `GuardRefused` for what the guard refuses, `sqlite3.Error` for SQL SQLite rejects.
+    A write may be planned (EXPLAIN only describes it; the guard lets the description through and
+    nothing runs). Raises `GuardRefused` for what the guard refuses (two statements, ATTACH…), and
+    `sqlite3.Error` for SQL SQLite rejects.
     """
-    statement = check_user_sql(sql)
-    text = plan_statement_sql(statement)
+    text = check_user_sql(plan_statement_sql(sql.strip())).text
     try:
         with preparing(conn, text):
             rows = conn.execute(text).fetchall()
