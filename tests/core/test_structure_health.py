@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import sys
 import threading
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from desktop_app.cli import check as check_module
 from desktop_app.cli import main
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
@@ -312,3 +316,27 @@ def test_check_stops_at_its_time_limit(tmp_path: Path, capsys: pytest.CaptureFix
     path = big_database(tmp_path / "big.db", 100_000)
     assert main(["check", str(path), "--time-limit", "0.000001"]) == 1
     assert capsys.readouterr().err == "error: stopped after 1e-06 s (time limit)\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to the process itself is POSIX")
+def test_ctrl_c_stops_check_mid_statement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lowered = dataclasses.replace(stopping.LIMITS, progress_handler_ops=100, progress_interval_s=0.0)
+    monkeypatch.setattr(stopping, "LIMITS", lowered)
+    path = big_database(tmp_path / "big.db", 20_000)
+    real = check_module.check_health
+
+    def interrupted_once_running(
+        conn: sqlite3.Connection, cancel: CancelToken, **options: object
+    ) -> HealthReport:
+        def on_progress(progress: Progress) -> None:
+            if progress.done:  # SQLite is inside the check: Ctrl-C now
+                os.kill(os.getpid(), signal.SIGINT)
+
+        return real(conn, cancel, on_progress, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check_module, "check_health", interrupted_once_running)
+    assert main(["check", str(path)]) == 130
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "interrupted\n")
