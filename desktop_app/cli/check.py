@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, connect, emit_json, escape_for_terminal, terminal_name
+from desktop_app.cli.common import (
+    add_file_argument,
+    add_time_limit_argument,
+    check_time_limit,
+    connect,
+    emit_json,
+    escape_for_terminal,
+    terminal_name,
+)
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import DatabaseDamaged, UserError
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.structure.health import HealthReport, IntegrityResult, check_health, parse_messages
@@ -22,13 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--quick", action="store_true", help="quick_check: skip comparing indexes with their tables"
     )
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=LIMITS.cli_time_limit_s,
-        metavar="SECONDS",
-        help=f"stop the check after SECONDS (default {LIMITS.cli_time_limit_s:g}; 0 = no limit)",
-    )
+    add_time_limit_argument(parser, "the check")
     parser.set_defaults(run=run)
 
 
@@ -73,8 +74,7 @@ def as_json(report: HealthReport) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print what they found; exit status 0 whatever they found."""
-    if args.time_limit < 0:
-        raise UserError("--time-limit must be 0 (none) or more seconds.")
+    check_time_limit(args.time_limit)
     report = check(args.file, quick=args.quick, time_limit_s=args.time_limit)
     if args.json:
         emit_json(as_json(report))
