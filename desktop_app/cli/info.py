@@ -15,6 +15,7 @@ from desktop_app.cli.common import (
 )
 from desktop_app.core.schema.catalog import TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot.snapshot import Snapshot
+from desktop_app.core.structure.facts import read_facts
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +33,8 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
     try:
         catalog = read_catalog(conn)
         journal = "wal" if snapshot.header.is_wal else "rollback"
+        source = snapshot.fingerprint.database
+        facts = read_facts(conn, source.header if source is not None else None, catalog)
         tables = []
         for table in catalog.visible_tables(include_hidden):
             entry: dict[str, Any] = {
@@ -65,6 +68,15 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
             "encoding": snapshot.header.text_encoding,
             "user_version": snapshot.header.user_version,
             "application_id": snapshot.header.application_id,
+            "application_id_name": facts.application_id_name,
+            "application": facts.application,
+            "schema_fingerprints": facts.schema_fingerprints,
+            "sqlite_version": facts.sqlite_version,
+            "schema_format": facts.schema_format,
+            "freelist_pages": facts.freelist_pages,
+            "auto_vacuum": facts.auto_vacuum,
+            "reserved_bytes": facts.reserved_bytes,
+            "change_counter": facts.change_counter,
             "notes": snapshot.notes,
             "tables": tables,
             "indexes": [{"name": i.name, "table": i.table, "unique": i.unique} for i in catalog.indexes],
@@ -86,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"page size {report['page_size']}, {report['page_count']} pages, {report['journal']} journal, "
         f"{report['encoding']}, user_version {report['user_version']}"
+    )
+    if report["application"]:
+        print(f"created by: {escape_for_terminal(report['application'])}")
+    written = f"last written by SQLite {report['sqlite_version']}, " if report["sqlite_version"] else ""
+    print(
+        f"{written}schema format {report['schema_format']}, auto_vacuum {report['auto_vacuum']}, "
+        f"{report['freelist_pages']} free pages, application_id {report['application_id']}"
     )
     for note in report["notes"]:
         print(f"note: {escape_for_terminal(note)}")

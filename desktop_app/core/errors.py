@@ -23,6 +23,14 @@ class DatabaseOpenError(UserError):
     """The file cannot be opened as a SQLite database."""
 
 
+class DatabaseDamaged(DatabaseOpenError):
+    """The file is a SQLite database too damaged to read its schema; `said` is SQLite's own words."""
+
+    def __init__(self, message: str, *, said: str, details: str = "") -> None:
+        super().__init__(message, details=details)
+        self.said = said
+
+
 class QueryError(UserError):
     """A statement failed; `offset` is the character position SQLite reported, if any."""
 

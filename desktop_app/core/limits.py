@@ -54,6 +54,8 @@ class Limits:
     progress_handler_ops: int = 10_000
     #: Default time limit for headless queries in seconds (0 = none).
     cli_time_limit_s: float = 0.0
+    #: Most problems one integrity or quick check reports (SQLite's own default: 100).
+    integrity_check_max_errors: int = 100
     #: Search hits per table before we stop collecting for that table.
     search_hits_per_table: int = 1000
     #: Search hits in all before a search stops.

@@ -26,6 +26,9 @@ _TABLE_OPTIONS = re.compile(
     rf"\)({_GAP}{_OPTION}{_GAP}(?:,{_GAP}{_OPTION}{_GAP})*);?{_GAP}$", re.IGNORECASE | re.DOTALL
 )
 
+#: The names SQLite gives the b-tree that holds the schema itself (dbstat reports it by the legacy one).
+SCHEMA_TABLE_NAMES = frozenset({"sqlite_schema", "sqlite_master"})
+
 
 class TableKind(StrEnum):
     """What kind of relation a catalog entry is."""

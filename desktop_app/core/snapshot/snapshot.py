@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from desktop_app.core.errors import DatabaseOpenError, SnapshotClosed
+from desktop_app.core.errors import DatabaseDamaged, DatabaseOpenError, SnapshotClosed
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.snapshot.source_file import (
@@ -298,6 +298,7 @@ def _open_error(exc: sqlite3.Error, name: str) -> DatabaseOpenError:
         )
     elif "malformed" in lowered or "corrupt" in lowered:
         message = f"“{name}” is damaged (the database image is malformed) and cannot be opened."
+        return DatabaseDamaged(message, said=text, details=f"SQLite said: {text}")
     elif "locked" in lowered or "busy" in lowered:
         message = (
             f"“{name}” is locked by another program that is writing to it. Try again when it has finished."
@@ -336,8 +337,9 @@ def _check_schema_readable(path: Path, name: str) -> str | None:
     except sqlite3.Error as exc:
         raise _open_error(exc, name) from None
     except UnicodeDecodeError:  # SQLite's complaint quotes schema text that is not UTF-8: a damaged schema
-        raise DatabaseOpenError(
-            f"“{name}” is damaged (its schema cannot be read) and cannot be opened."
+        raise DatabaseDamaged(
+            f"“{name}” is damaged (its schema cannot be read) and cannot be opened.",
+            said="its schema holds text that is not valid UTF-8",
         ) from None
     finally:
         conn.close()

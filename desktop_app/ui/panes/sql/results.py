@@ -26,6 +26,7 @@ from desktop_app.core.blobs.name_preview import result_name_samples
 from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.structure.query_plan import PlanNode, build_plan
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.widgets.cell_viewer import CellViewer
@@ -104,17 +105,17 @@ class PlanView(QTreeWidget):
     def __init__(self, rows: Sequence[Sequence[Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["Query plan"])
-        items: dict[Any, QTreeWidgetItem] = {}
-        for row in rows:
-            if len(row) < 4:
-                continue
-            node_id, parent_id, detail = row[0], row[1], str(row[3])
-            owner = items.get(parent_id)
-            item = QTreeWidgetItem([detail]) if owner is None else QTreeWidgetItem(owner, [detail])
+
+        def add(node: PlanNode, owner: QTreeWidgetItem | None) -> None:
+            item = QTreeWidgetItem([node.detail]) if owner is None else QTreeWidgetItem(owner, [node.detail])
             if owner is None:
                 self.addTopLevelItem(item)
-            item.setToolTip(0, detail)
-            items[node_id] = item
+            item.setToolTip(0, node.detail)
+            for child in node.children:
+                add(child, item)
+
+        for root in build_plan(rows).roots:
+            add(root, None)
         self.expandAll()
 
     def lines(self) -> list[str]:
