@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,16 +105,10 @@ class SourceFiles:
             for candidate in (base, *(base + suffix for suffix in SIDECAR_SUFFIXES)):
                 resolved = os.path.realpath(candidate)
                 paths.update((_norm(candidate), _norm(resolved)))
-                try:
-                    identities.add(_identity(os.stat(candidate)))
-                except (OSError, ValueError):
-                    pass
-                for path in dict.fromkeys((candidate, resolved)):
-                    folder, name = os.path.split(path)
-                    try:
-                        folder_identity = _identity(os.stat(folder))
-                    except (OSError, ValueError):
-                        continue
+                identity = _stat_identity(candidate)
+                if identity is not None:
+                    identities.add(identity)
+                for path, folder, folder_identity, name in _folder_entries(candidate, resolved):
                     entries.add((folder_identity, name))
                     # Probe the folder's case rule with a file known to be in it: this one, else the base.
                     probe = path if os.path.lexists(path) or os.path.dirname(base) != folder else base
@@ -159,12 +153,7 @@ class SourceFiles:
                 pass
         if self.is_file(stats):
             raise self.refusal(str(output), hint)
-        for path in dict.fromkeys((given, resolved)):
-            folder, name = os.path.split(path)
-            try:
-                folder_identity = _identity(os.stat(folder))
-            except (OSError, ValueError):
-                continue
+        for _path, _folder, folder_identity, name in _folder_entries(given, resolved):
             if self.is_entry(folder_identity, name):
                 raise self.refusal(str(output), hint)
 
@@ -174,6 +163,15 @@ def _stat_identity(path: str) -> Identity | None:
         return _identity(os.stat(path))
     except (OSError, ValueError):
         return None
+
+
+def _folder_entries(*paths: str) -> Iterator[tuple[str, str, Identity, str]]:
+    """(path, its folder, the folder's identity, its name) for each distinct path whose folder exists."""
+    for path in dict.fromkeys(paths):
+        folder, name = os.path.split(path)
+        folder_identity = _stat_identity(folder)
+        if folder_identity is not None:
+            yield path, folder, folder_identity, name
 
 
 def ensure_not_source(output: str | os.PathLike[str], source: str | os.PathLike[str] | None) -> None:
