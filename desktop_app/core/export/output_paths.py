@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,13 +145,7 @@ class SourceFiles:
         resolved = os.path.realpath(given)
         if _norm(given) in self.paths or _norm(resolved) in self.paths:
             raise self.refusal(str(output), hint)
-        stats = []
-        for follow in (True, False):
-            try:
-                stats.append(os.stat(given, follow_symlinks=follow))
-            except (OSError, ValueError):
-                pass
-        if self.is_file(stats):
+        if self.is_file(_link_and_target_stats(lambda follow: os.stat(given, follow_symlinks=follow))):
             raise self.refusal(str(output), hint)
         for _path, _folder, folder_identity, name in _folder_entries(given, resolved):
             if self.is_entry(folder_identity, name):
@@ -163,6 +157,17 @@ def _stat_identity(path: str) -> Identity | None:
         return _identity(os.stat(path))
     except (OSError, ValueError):
         return None
+
+
+def _link_and_target_stats(stat: Callable[[bool], os.stat_result]) -> list[os.stat_result]:
+    """`stat(follow)` of a path itself and of what it links to, leaving out those that fail."""
+    stats = []
+    for follow in (False, True):
+        try:
+            stats.append(stat(follow))
+        except (OSError, ValueError):
+            pass
+    return stats
 
 
 def _folder_entries(*paths: str) -> Iterator[tuple[str, str, Identity, str]]:
@@ -256,13 +261,7 @@ class OutputFolder:
             raise source.refusal(self.full_path(name), hint)
 
     def _stats(self, name: str) -> list[os.stat_result]:
-        stats = []
-        for follow in (False, True):
-            try:
-                stats.append(self.stat(name, follow_symlinks=follow))
-            except (OSError, ValueError):
-                pass
-        return stats
+        return _link_and_target_stats(lambda follow: self.stat(name, follow_symlinks=follow))
 
     def stat(self, name: str, *, follow_symlinks: bool = False) -> os.stat_result:
         """The stat of `name` in this folder (of a symlink itself unless `follow_symlinks`)."""
