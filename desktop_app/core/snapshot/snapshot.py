@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -160,34 +160,6 @@ def open_snapshot(
     sweep_stale_private_folders_once()
     folder: SharedFolder | None = None
     notes: list[str] = []
-    schema_needs: str | None = None
-
-    def snapshot_of(  # the facts above, with how this one reads them
-        mode: SnapshotMode,
-        uri: str,
-        reason: str,
-        header: SourceHeader,
-        notes: list[str],
-        keeper: sqlite3.Connection | None = None,
-        private_dir: SharedFolder | None = None,
-    ) -> Snapshot:
-        return Snapshot(
-            path=given,
-            mode=mode,
-            generation=generation,
-            uri=uri,
-            fingerprint=fingerprint,
-            header=header,
-            elapsed_s=time.perf_counter() - started,
-            notes=notes,
-            schema_needs=schema_needs,
-            source=source,
-            mode_reason=reason,
-            taken_at=taken_at,
-            _keeper=keeper,
-            _private_dir=private_dir,
-        )
-
     try:
         read_from, direct_reason = source, None
         if header.is_wal:
@@ -203,15 +175,32 @@ def open_snapshot(
                 f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
                 "trusted so the database can be read, and your own SQL functions are off for it."
             )
+        # The file read in place: the quick view and the snapshot are this, told how they read it.
+        in_place = Snapshot(
+            path=given,
+            mode=SnapshotMode.DIRECT,
+            generation=generation,
+            uri=readonly_uri(read_from),
+            fingerprint=fingerprint,
+            header=header,
+            elapsed_s=0.0,
+            notes=notes,
+            schema_needs=schema_needs,
+            source=source,
+            taken_at=taken_at,
+        )
         direct_reason = direct_mode_reason(read_from, force_direct) or direct_reason
         mode = SnapshotMode.DIRECT
         if direct_reason is None:
             if on_readable is not None and read_from.stat().st_size >= LIMITS.progressive_open_min_bytes:
                 shared = folder.acquire() if folder is not None else None
-                uri = readonly_uri(read_from)
                 on_readable(
-                    snapshot_of(
-                        SnapshotMode.DIRECT, uri, QUICK_VIEW_REASON, header, list(notes), private_dir=shared
+                    replace(
+                        in_place,
+                        elapsed_s=time.perf_counter() - started,
+                        notes=list(notes),
+                        mode_reason=QUICK_VIEW_REASON,
+                        _private_dir=shared,
                     )
                 )
             try:
@@ -225,7 +214,7 @@ def open_snapshot(
             assert direct_reason is not None
             if mode is SnapshotMode.DIRECT:
                 notes.append(f"Direct read-only mode: {direct_reason}.")
-            snapshot_uri, keeper = readonly_uri(read_from), None
+            snapshot_uri, keeper = in_place.uri, None
     except BaseException:
         if folder is not None:
             folder.release()  # a quick view handed out keeps its own hold
@@ -238,7 +227,16 @@ def open_snapshot(
     if folder is not None and mode is SnapshotMode.MEMORY:
         folder.release()  # the copy is in memory; a quick view still reading it keeps it
         folder = None
-    return snapshot_of(mode, snapshot_uri, reason, header, notes, keeper, folder)
+    return replace(
+        in_place,
+        mode=mode,
+        uri=snapshot_uri,
+        header=header,
+        elapsed_s=time.perf_counter() - started,
+        mode_reason=reason,
+        _keeper=keeper,
+        _private_dir=folder,
+    )
 
 
 def _check_schema_readable(path: Path, name: str) -> str | None:
