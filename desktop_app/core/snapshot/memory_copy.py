@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_app.core.limits import LIMITS
@@ -75,14 +76,7 @@ def memory_header(keeper: sqlite3.Connection, header: SourceHeader) -> SourceHea
     """The snapshot's own page size and count (a WAL source grows once its frames are folded in)."""
     page_size = keeper.execute("PRAGMA page_size").fetchone()[0]
     page_count = keeper.execute("PRAGMA page_count").fetchone()[0]
-    return SourceHeader(
-        page_size=page_size,
-        page_count=page_count,
-        is_wal=header.is_wal,
-        text_encoding=header.text_encoding,
-        user_version=header.user_version,
-        application_id=header.application_id,
-    )
+    return replace(header, page_size=page_size, page_count=page_count)
 
 
 def available_memory_bytes() -> int | None:
