@@ -7,7 +7,7 @@ import sys
 
 from desktop_app.cli.common import add_file_argument, emit_json, escape_for_terminal, open_connection
 from desktop_app.cli.interrupts import active
-from desktop_app.core.blobs.export import export_column, export_query_column
+from desktop_app.core.blobs.export import BlobExportOptions, export_column, export_query_column
 from desktop_app.core.blobs.names import DEFAULT_NAME_PATTERN
 from desktop_app.core.progress import Progress
 
@@ -55,7 +55,7 @@ def _print_progress(progress: Progress) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export the column and print a summary; exit status 1 when any row failed."""
     show_progress = not args.json and sys.stderr.isatty()
-    options = {
+    options: BlobExportOptions = {
         "pattern": args.name,
         "overwrite": args.overwrite,
         "skip_empty": args.skip_empty,
@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
     with open_connection(args.file) as conn, active().quiet() as cancel:
         options["cancel"] = cancel
         if args.query is not None:
-            result = export_query_column(conn, args.query, args.column, args.out, **options)  # type: ignore[arg-type]
+            result = export_query_column(conn, args.query, args.column, args.out, **options)
         else:
-            result = export_column(conn, args.table, args.column, args.out, schema=args.schema, **options)  # type: ignore[arg-type]
+            result = export_column(conn, args.table, args.column, args.out, schema=args.schema, **options)
     if show_progress:
         sys.stderr.write("\r" + " " * 80 + "\r")
     if args.json:

@@ -9,7 +9,7 @@ import sys
 
 from desktop_app.cli.common import emit_json, escape_for_terminal
 from desktop_app.core.functions.registry import FunctionInfo, FunctionRegistry, registry_from_file
-from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
+from desktop_app.core.sqlite.connection import configure_connection
 
 _DESCRIPTION_WIDTH = 72
 
@@ -31,11 +31,6 @@ def load_registry(path: str | None) -> FunctionRegistry:
     for problem in registry.problems:
         print(f"warning: {escape_for_terminal(str(problem))}", file=sys.stderr)
     return registry
-
-
-def function_hooks(path: str | None) -> list[ConnectionHook]:
-    """Return the connection hooks for a `--functions F` option (the built-ins when F is None)."""
-    return [load_registry(path).hook]
 
 
 def run(args: argparse.Namespace) -> int:

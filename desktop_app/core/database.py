@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
@@ -334,17 +334,7 @@ class Database:
             return approximate_size(result.rows)
 
         result, from_cache = await self.cache.get_or_compute(key, compute, size_of)
-        if from_cache:
-            return QueryResult(
-                result.sql,
-                result.columns,
-                result.rows,
-                result.truncated,
-                result.elapsed_s,
-                True,
-                result.generation,
-            )
-        return result
+        return replace(result, from_cache=True) if from_cache else result
 
     async def stream(
         self,

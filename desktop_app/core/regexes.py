@@ -204,6 +204,11 @@ def _previous_char(data: bytes, offset: int) -> int:
 
 
 class _Re2Pattern:
+    """A compiled RE2 pattern, searched in the text's UTF-8; spans are in characters of the text."""
+
+    #: The group whose span is the match.
+    group = 0
+
     def __init__(self, compiled: Any) -> None:
         self._compiled = compiled
 
@@ -215,37 +220,29 @@ class _Re2Pattern:
         chars = _Chars(data)
         offset = _byte_offset(text, pos)
         while offset <= len(data):
-            found = self._compiled.search(data, offset)
+            found = self._find(data, offset)
             if found is None:
                 return
-            start, end = found.span()
+            start, end = found.span(self.group)
             yield chars.at(start), chars.at(end)
             offset = end if end > start else _next_char(data, end)
 
+    def _find(self, data: bytes, offset: int) -> Any:
+        return self._compiled.search(data, offset)
 
-class _Re2WordPattern:
+
+class _Re2WordPattern(_Re2Pattern):
     """Whole-word matches without lookaround: the boundary characters are matched, the user's pattern is
     group 1. After a match the search resumes one character before its end, so that character can be
     the next match's leading boundary (`after` requires one)."""
 
+    group = 1
+
     def __init__(self, first: Any, after: Any) -> None:
-        self._first = first
+        super().__init__(first)
         self._after = after
 
-    def search(self, text: str) -> bool:
-        return self._first.search(_encode(text)) is not None
-
-    def spans(self, text: str, pos: int = 0) -> Iterator[tuple[int, int]]:
-        data = _encode(text)
-        chars = _Chars(data)
-        offset = _byte_offset(text, pos)
-        while offset <= len(data):
-            if offset == 0:
-                found = self._first.search(data)
-            else:
-                found = self._after.search(data, _previous_char(data, offset))
-            if found is None:
-                return
-            start, end = found.span(1)
-            yield chars.at(start), chars.at(end)
-            offset = end if end > start else _next_char(data, end)
+    def _find(self, data: bytes, offset: int) -> Any:
+        if offset == 0:
+            return self._compiled.search(data)
+        return self._after.search(data, _previous_char(data, offset))

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.demo import database as demo
-from desktop_app.core.demo.content import DEMO_TABLES
 from desktop_app.core.demo.images import demo_images, png_bytes
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
@@ -19,6 +18,30 @@ from desktop_app.core.sqlite.connection import configure_connection
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 SMALL_ROWS = 2_000
+#: The demo's ordinary tables, awkward names included.
+DEMO_TABLES = (
+    "customers",
+    "products",
+    "orders",
+    "order_items",
+    "order_status_log",
+    "events",
+    "images",
+    "attachments",
+    "text_cases",
+    "mixed_types",
+    "alembic_version",
+    "django_migrations",
+    "Order Details",
+    "it's",
+    'q"t',
+    "select",
+    "table]name",
+    "🎉 party",
+    "compound/keys",
+    "2024 report.v2",
+    "",
+)
 
 
 @pytest.fixture(scope="module")

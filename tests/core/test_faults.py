@@ -341,7 +341,7 @@ async def test_disk_full_on_a_single_blob_export_leaves_no_temporary_file(
 def test_snapshot_of_a_file_on_a_full_temporary_disk_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop_app.core.snapshot import snapshot as snapshot_module
+    from desktop_app.core.snapshot import private_copy
 
     source = tmp_path / "wal.db"
     conn = sqlite3.connect(source)
@@ -353,7 +353,7 @@ def test_snapshot_of_a_file_on_a_full_temporary_disk_fails_clearly(
     def full_copy(*_args: Any, **_kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(snapshot_module, "_copy_regular_file", full_copy)
+    monkeypatch.setattr(private_copy, "_copy_regular_file", full_copy)
     before = listing(tmp_path)
     with pytest.raises(DatabaseOpenError, match="private temporary folder: No space left"):
         open_snapshot(source)

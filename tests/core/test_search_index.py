@@ -32,7 +32,8 @@ from desktop_app.core.search import (
     trigram_support,
 )
 from desktop_app.core.search import index as index_module
-from desktop_app.core.snapshot.snapshot import OWNER_FILE, PRIVATE_PREFIX, Snapshot, open_snapshot
+from desktop_app.core.snapshot.private_folders import OWNER_FILE, PRIVATE_PREFIX
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.guard import unguarded
 from tests.conftest import folder_state
 

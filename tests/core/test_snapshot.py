@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sqlite3
@@ -14,9 +13,10 @@ import pytest
 
 from desktop_app.core.errors import Cancelled, DatabaseOpenError
 from desktop_app.core.progress import CancelToken, Progress
-from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot import memory_copy
 from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 from tests.conftest import folder_state
+from tests.snapshot_limits import lower_snapshot_limits
 
 
 def make_db(path: Path, rows: int = 100, wal: bool = False) -> Path:
@@ -123,7 +123,7 @@ def test_database_larger_than_the_memory_cap_opens_in_direct_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = make_db(tmp_path / "a.db")
-    monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 1024)
+    monkeypatch.setattr(memory_copy, "memdb_cap", lambda: 1024)
     snap = open_snapshot(source)
     assert snap.mode is SnapshotMode.DIRECT
     assert "larger than the memory database limit" in snap.notes[0]
@@ -278,9 +278,7 @@ def test_unreadable_file_says_permission(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_file_locked_by_a_writer_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, busy_timeout_s=0.2)
-    )
+    lower_snapshot_limits(monkeypatch, busy_timeout_s=0.2)
     source = make_db(tmp_path / "a.db")
     writer = sqlite3.connect(source, isolation_level=None)
     writer.execute("BEGIN EXCLUSIVE")
@@ -364,7 +362,7 @@ def test_running_out_of_memory_while_copying_falls_back_to_direct_mode(
     def exhausted(*_args: object, **_kwargs: object) -> None:
         raise MemoryError()
 
-    monkeypatch.setattr(snapshot_module, "_backup_with_progress", exhausted)
+    monkeypatch.setattr(memory_copy, "backup_with_progress", exhausted)
     snap = open_snapshot(source)
     try:
         assert snap.mode is SnapshotMode.DIRECT_FALLBACK and snap.mode.direct
@@ -379,4 +377,4 @@ def test_running_out_of_memory_while_copying_falls_back_to_direct_mode(
 
 def test_the_memory_cap_stays_below_sqlites_largest_allocation() -> None:
     # memdb doubles its buffer up to the cap; SQLite refuses one allocation of 0x7fffff00 bytes or more.
-    assert snapshot_module.LIMITS.memdb_max_bytes < 0x7FFFFF00
+    assert memory_copy.LIMITS.memdb_max_bytes < 0x7FFFFF00

@@ -4,7 +4,6 @@ compared by listing and hashes every time."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -14,20 +13,17 @@ import pytest
 from desktop_app.cli import main
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken
-from desktop_app.core.snapshot import snapshot as snapshot_module
+from desktop_app.core.snapshot import memory_copy
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, SnapshotMode, open_snapshot
 from tests.conftest import folder_state
 from tests.core.test_snapshot_wal import make_wal_db
-
-
-def lower_limits(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
-    monkeypatch.setattr(snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, **changes))
+from tests.snapshot_limits import lower_snapshot_limits
 
 
 def run_out_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     """The size check lets the copy start, then the memory database's real cap (one page) fills up."""
-    monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 1 << 40)
-    lower_limits(monkeypatch, memdb_max_bytes=4096)
+    monkeypatch.setattr(memory_copy, "memdb_cap", lambda: 1 << 40)
+    lower_snapshot_limits(monkeypatch, memdb_max_bytes=4096)
 
 
 @pytest.fixture
@@ -67,7 +63,7 @@ def test_a_database_that_fits_is_a_memory_snapshot_saying_why(user_db: Path) -> 
 def test_a_database_over_the_memory_limit_opens_direct_saying_why(
     user_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lower_limits(monkeypatch, memdb_max_bytes=8192)
+    lower_snapshot_limits(monkeypatch, memdb_max_bytes=8192)
     before = folder_state(user_db.parent)
     snap = open_snapshot(user_db)
     try:
@@ -104,7 +100,7 @@ def test_direct_modes_on_a_wal_database_show_the_newest_rows_and_leave_no_sideca
     path = make_wal_db(folder / "w.db", rows=300)
     assert isinstance(path, Path)
     if way == "over the limit":
-        lower_limits(monkeypatch, memdb_max_bytes=8192)
+        lower_snapshot_limits(monkeypatch, memdb_max_bytes=8192)
     else:
         run_out_of_memory(monkeypatch)
     before = folder_state(folder)
@@ -123,7 +119,7 @@ def test_direct_modes_on_a_wal_database_show_the_newest_rows_and_leave_no_sideca
 def test_the_quick_view_is_direct_and_the_same_generation_as_the_snapshot(
     user_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lower_limits(monkeypatch, progressive_open_min_bytes=0)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0)
     before = folder_state(user_db.parent)
     seen: list[tuple[Snapshot, int]] = []
     snap = open_snapshot(user_db, on_readable=lambda quick: seen.append((quick, count(quick))))
@@ -142,9 +138,9 @@ def test_no_quick_view_for_a_small_file_or_one_that_opens_direct_anyway(
     user_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[Snapshot] = []
-    lower_limits(monkeypatch, progressive_open_min_bytes=user_db.stat().st_size + 1)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=user_db.stat().st_size + 1)
     open_snapshot(user_db, on_readable=seen.append).close()
-    lower_limits(monkeypatch, progressive_open_min_bytes=0, memdb_max_bytes=8192)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0, memdb_max_bytes=8192)
     direct = open_snapshot(user_db, on_readable=seen.append)
     direct.close()
     assert seen == [] and direct.mode is SnapshotMode.DIRECT
@@ -154,7 +150,7 @@ def test_no_quick_view_for_a_small_file_or_one_that_opens_direct_anyway(
 def test_the_quick_view_of_a_wal_database_reads_the_private_copy_until_both_are_closed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path, quick_closed_first: bool
 ) -> None:
-    lower_limits(monkeypatch, progressive_open_min_bytes=0)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0)
     folder = tmp_path / "w"
     folder.mkdir()
     path = make_wal_db(folder / "w.db", rows=300)
@@ -175,7 +171,7 @@ def test_the_quick_view_of_a_wal_database_reads_the_private_copy_until_both_are_
 def test_stopping_the_copy_keeps_the_quick_view_readable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
 ) -> None:
-    lower_limits(monkeypatch, progressive_open_min_bytes=0)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0)
     folder = tmp_path / "w"
     folder.mkdir()
     path = make_wal_db(folder / "w.db", rows=300)
@@ -218,7 +214,7 @@ def test_info_json_names_the_mode_and_why(
     path = make_wal_db(folder / "w.db", rows=300)
     assert isinstance(path, Path)
     if mode == "direct read-only":
-        lower_limits(monkeypatch, memdb_max_bytes=8192)
+        lower_snapshot_limits(monkeypatch, memdb_max_bytes=8192)
     elif mode == "direct (memory ran out)":
         run_out_of_memory(monkeypatch)
     before = folder_state(folder)

@@ -3,7 +3,6 @@ and what counts as "changed on disk". The user's folder is compared by listing a
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import shutil
@@ -17,16 +16,12 @@ import pytest
 
 from desktop_app.core.errors import Cancelled, DatabaseOpenError
 from desktop_app.core.progress import CancelToken
-from desktop_app.core.snapshot import snapshot as snapshot_module
-from desktop_app.core.snapshot.snapshot import (
-    OWNER_FILE,
-    PRIVATE_PREFIX,
-    SnapshotMode,
-    open_snapshot,
-    remove_stale_private_folders,
-)
+from desktop_app.core.snapshot import private_copy, private_folders
+from desktop_app.core.snapshot.private_folders import OWNER_FILE, PRIVATE_PREFIX, remove_stale_private_folders
+from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 from desktop_app.core.snapshot.source_file import Fingerprint, shm_in_use
 from tests.conftest import folder_state
+from tests.snapshot_limits import lower_snapshot_limits
 from tests.wal_writer import invariant_holds, start_writer, stop_writer
 
 
@@ -73,10 +68,6 @@ def sparse_state(folder: Path, head: int) -> list[tuple[str, int, int, str]]:
     return state
 
 
-def lower_limits(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
-    monkeypatch.setattr(snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, **changes))
-
-
 # ----- item 4: another program writing --------------------------------------------------------------
 
 
@@ -104,7 +95,7 @@ def test_snapshots_while_another_process_commits_are_each_one_whole_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
 ) -> None:
     # Small backup steps: the writer commits many times during each copy.
-    lower_limits(monkeypatch, backup_pages_per_step=8, snapshot_restarts_max=0)
+    lower_snapshot_limits(monkeypatch, backup_pages_per_step=8, snapshot_restarts_max=0)
     folder = tmp_path / "user"
     folder.mkdir()
     path, stop_file = folder / "live.db", tmp_path / "stop"
@@ -139,11 +130,11 @@ def test_snapshots_while_another_process_commits_are_each_one_whole_transaction(
 def test_held_read_transaction_copies_one_state_however_often_the_source_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lower_limits(monkeypatch, backup_pages_per_step=1, snapshot_restarts_max=0)
+    lower_snapshot_limits(monkeypatch, backup_pages_per_step=1, snapshot_restarts_max=0)
     writer = make_wal_db(tmp_path / "a.db", rows=2000, keep_open=True)
     assert isinstance(writer, sqlite3.Connection)
     # POSIX locks of this process are invisible to it: say another process has it open.
-    monkeypatch.setattr(snapshot_module, "shm_in_use", lambda _path: True)
+    monkeypatch.setattr(private_copy, "shm_in_use", lambda _path: True)
 
     def commit_between_steps(_progress: object) -> None:
         writer.execute("INSERT INTO t (v) VALUES ('during the copy')")
@@ -160,10 +151,10 @@ def test_held_read_transaction_copies_one_state_however_often_the_source_commits
 def test_stop_ends_the_copy_of_a_database_another_process_has_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
 ) -> None:
-    lower_limits(monkeypatch, backup_pages_per_step=1)
+    lower_snapshot_limits(monkeypatch, backup_pages_per_step=1)
     writer = make_wal_db(tmp_path / "a.db", rows=2000, keep_open=True)
     assert isinstance(writer, sqlite3.Connection)
-    monkeypatch.setattr(snapshot_module, "shm_in_use", lambda _path: True)
+    monkeypatch.setattr(private_copy, "shm_in_use", lambda _path: True)
     token = CancelToken()
     steps: list[object] = []
 
@@ -184,10 +175,10 @@ def test_stop_ends_the_copy_of_a_database_another_process_has_open(
 def test_a_database_another_process_has_open_too_large_to_copy_is_read_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_temp: Path
 ) -> None:
-    lower_limits(monkeypatch, private_copy_max_bytes=16 << 10)
+    lower_snapshot_limits(monkeypatch, private_copy_max_bytes=16 << 10)
     writer = make_wal_db(tmp_path / "a.db", rows=1000, keep_open=True)
     assert isinstance(writer, sqlite3.Connection)
-    monkeypatch.setattr(snapshot_module, "shm_in_use", lambda _path: True)
+    monkeypatch.setattr(private_copy, "shm_in_use", lambda _path: True)
     before = listing(tmp_path)  # the writer's -wal and -shm are there already
     snap = open_snapshot(tmp_path / "a.db")
     try:
@@ -205,7 +196,7 @@ def test_a_database_another_process_has_open_too_large_to_copy_is_read_in_place(
 def test_a_source_that_keeps_changing_gives_up_after_the_restart_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lower_limits(monkeypatch, backup_pages_per_step=1, snapshot_restarts_max=3)
+    lower_snapshot_limits(monkeypatch, backup_pages_per_step=1, snapshot_restarts_max=3)
     path = tmp_path / "rollback.db"
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
@@ -226,7 +217,7 @@ def test_a_private_copy_that_changed_while_copied_is_taken_again(
     folder.mkdir()
     path = make_wal_db(folder / "a.db", rows=10)
     assert isinstance(path, Path)
-    real_copy = snapshot_module._copy_regular_file
+    real_copy = private_copy._copy_regular_file
     changes = iter(range(2))
 
     def copy_then_change(source: Path, *args: object) -> None:
@@ -241,7 +232,7 @@ def test_a_private_copy_that_changed_while_copied_is_taken_again(
             conn.close()  # folds the -wal in: put it back as a live writer would have left it
             shutil.copyfile(tmp_path / "wal", f"{path}-wal")
 
-    monkeypatch.setattr(snapshot_module, "_copy_regular_file", copy_then_change)
+    monkeypatch.setattr(private_copy, "_copy_regular_file", copy_then_change)
     before = listing(folder)
     snap = open_snapshot(path)
     conn = snap.connect()
@@ -252,7 +243,7 @@ def test_a_private_copy_that_changed_while_copied_is_taken_again(
     assert os.listdir(private_temp) == []
 
     changes = iter(range(100))
-    lower_limits(monkeypatch, snapshot_restarts_max=1)
+    lower_snapshot_limits(monkeypatch, snapshot_restarts_max=1)
     with pytest.raises(DatabaseOpenError, match="kept changing"):
         open_snapshot(path)
     assert os.listdir(private_temp) == []
@@ -297,9 +288,9 @@ def test_a_huge_sparse_wal_is_copied_only_up_to_its_last_valid_commit(
     real_size = wal.stat().st_size
     os.truncate(wal, 64 << 30)  # 64 GiB of holes after the real frames: takes no disk
     copied: list[int] = []
-    real_copy = snapshot_module._copy_regular_file
+    real_copy = private_copy._copy_regular_file
     monkeypatch.setattr(
-        snapshot_module,
+        private_copy,
         "_copy_regular_file",
         lambda src, dst, length, cancel: (copied.append(length), real_copy(src, dst, length, cancel)),
     )
@@ -335,7 +326,7 @@ def test_a_private_copy_over_the_cap_is_refused_clearly(
     folder = tmp_path / "user"
     folder.mkdir()
     path = make_wal_db(folder / "a.db", rows=1000)
-    lower_limits(monkeypatch, private_copy_max_bytes=16 << 10)
+    lower_snapshot_limits(monkeypatch, private_copy_max_bytes=16 << 10)
     before = folder_state(folder)
     with pytest.raises(
         DatabaseOpenError, match=r"needs a private copy of .* more than the limit for a private"
@@ -351,7 +342,7 @@ def test_a_private_copy_larger_than_the_free_space_is_refused_clearly(
     folder.mkdir()
     path = make_wal_db(folder / "a.db", rows=1000)
     real_usage = shutil.disk_usage
-    monkeypatch.setattr(snapshot_module.shutil, "disk_usage", lambda p: real_usage(p)._replace(free=8 << 10))
+    monkeypatch.setattr(private_copy.shutil, "disk_usage", lambda p: real_usage(p)._replace(free=8 << 10))
     before = folder_state(folder)
     with pytest.raises(
         DatabaseOpenError, match=r"more than free space in the temporary folder \(0\.0 MiB free"
@@ -367,7 +358,7 @@ def test_each_private_folder_names_its_owner(tmp_path: Path, private_temp: Path)
         (folder,) = private_temp.iterdir()
         assert folder.name.startswith(PRIVATE_PREFIX)
         pid, start_time = (folder / OWNER_FILE).read_text().split()
-        assert int(pid) == os.getpid() and start_time == snapshot_module._process_start_time(os.getpid())
+        assert int(pid) == os.getpid() and start_time == private_folders._process_start_time(os.getpid())
         assert remove_stale_private_folders() == []  # ours, alive: kept
     finally:
         snap.close()
@@ -382,12 +373,12 @@ def test_stale_private_folders_of_dead_processes_are_removed_and_live_ones_kept(
     dead_pid = int(dead.stdout)
     alive = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
-        alive_start = snapshot_module._process_start_time(alive.pid)
+        alive_start = private_folders._process_start_time(alive.pid)
         owners = {
             "dead": f"{dead_pid} 12345",
             "alive": f"{alive.pid} {alive_start}",
             "reused-pid": f"{alive.pid} {int(alive_start) - 1}" if alive_start != "?" else None,
-            "ours": f"{os.getpid()} {snapshot_module._process_start_time(os.getpid())}",
+            "ours": f"{os.getpid()} {private_folders._process_start_time(os.getpid())}",
             "no-owner": None,
         }
         for name, owner in owners.items():

@@ -220,9 +220,9 @@ async def test_second_file_opens_in_a_new_window(qtbot: object, corpus: Path, tm
 
 
 async def test_direct_mode_is_shown_in_the_title(qtbot: object, tmp_path: Path, monkeypatch: object) -> None:
-    from desktop_app.core.snapshot import snapshot as snapshot_module
+    from desktop_app.core.snapshot import memory_copy
 
-    monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 10)  # type: ignore[attr-defined]
+    monkeypatch.setattr(memory_copy, "memdb_cap", lambda: 10)  # type: ignore[attr-defined]
     path = tmp_path / "d.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (x)")

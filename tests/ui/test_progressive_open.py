@@ -4,7 +4,6 @@ three modes named in the status bar. The copy is held back by the test (no timin
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,19 +12,17 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.progress import Progress
+from desktop_app.core.snapshot import memory_copy
 from desktop_app.core.snapshot import snapshot as snapshot_module
 from desktop_app.core.snapshot.snapshot import SnapshotMode
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.shell.job_status import JobStatus
 from tests.conftest import folder_state
 from tests.core.test_snapshot_wal import make_wal_db
+from tests.snapshot_limits import lower_snapshot_limits
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 ROWS = 5000
-
-
-def lower_limits(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
-    monkeypatch.setattr(snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, **changes))
 
 
 @pytest.fixture
@@ -45,9 +42,9 @@ def user_db(tmp_path: Path) -> Path:
 def held_copy(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Every file opens progressively, and its copy into memory reports 42% then waits for the event
     (or for Stop)."""
-    lower_limits(monkeypatch, progressive_open_min_bytes=0)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0)
     gate = threading.Event()
-    real = snapshot_module._copy_into_memory
+    real = snapshot_module.copy_into_memory
 
     def held(read_from: Path, name: str, progress: object, cancel: object) -> object:
         progress(Progress(42, 100, "Copying into memory"))  # type: ignore[operator]
@@ -55,7 +52,7 @@ def held_copy(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
             cancel.raise_if_cancelled()  # type: ignore[attr-defined]
         return real(read_from, name, progress, cancel)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(snapshot_module, "_copy_into_memory", held)
+    monkeypatch.setattr(snapshot_module, "copy_into_memory", held)
     yield gate
     gate.set()
 
@@ -174,9 +171,9 @@ async def test_a_wal_file_too_big_for_memory_stays_direct_with_a_banner_and_no_f
     mode: SnapshotMode,
     why: str,
 ) -> None:
-    lower_limits(monkeypatch, progressive_open_min_bytes=0, memdb_max_bytes=4096)
+    lower_snapshot_limits(monkeypatch, progressive_open_min_bytes=0, memdb_max_bytes=4096)
     if mode is SnapshotMode.DIRECT_FALLBACK:
-        monkeypatch.setattr(snapshot_module, "_memdb_cap", lambda: 1 << 40)  # the copy starts, then fills
+        monkeypatch.setattr(memory_copy, "memdb_cap", lambda: 1 << 40)  # the copy starts, then fills
     folder = tmp_path / "w"
     folder.mkdir()
     path = make_wal_db(folder / "w.db", rows=300)

@@ -5,7 +5,6 @@ work stops, nothing is left half-written, no task is destroyed while pending, an
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import gc
 import logging
 import sqlite3
@@ -19,10 +18,10 @@ import pytest
 
 from desktop_app.core.export.csv_file import CsvOptions
 from desktop_app.core.progress import Progress
-from desktop_app.core.snapshot import snapshot as snapshot_module
 from desktop_app.ui import session as session_module
 from desktop_app.ui.export_actions import run_csv_export
 from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
+from tests.snapshot_limits import lower_snapshot_limits
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 from tests.ui.test_hostile_ui import watching
 
@@ -142,9 +141,7 @@ async def test_closing_while_the_snapshot_is_taken(
     qtbot: object, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One page per backup step, each a little slowed: the copy is still running when the window closes.
-    monkeypatch.setattr(
-        snapshot_module, "LIMITS", dataclasses.replace(snapshot_module.LIMITS, backup_pages_per_step=1)
-    )
+    lower_snapshot_limits(monkeypatch, backup_pages_per_step=1)
     real_open = session_module.open_snapshot
 
     def slow_open(path: Path, **kwargs: Any) -> object:

@@ -18,7 +18,7 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from desktop_app.core.blobs.files import (
     FolderWriter,
@@ -346,6 +346,17 @@ class _BulkExport:
         result.bytes_written += size
 
 
+class BlobExportOptions(TypedDict, total=False):
+    """The keywords `export_column` and `export_query_column` pass on to `export_blobs` (see there)."""
+
+    pattern: str
+    overwrite: bool
+    skip_empty: bool
+    progress: ProgressCallback
+    cancel: CancelToken | None
+    source_path: str | os.PathLike[str] | None
+
+
 def export_column(
     conn: sqlite3.Connection,
     table: str,
@@ -353,34 +364,18 @@ def export_column(
     folder: str | os.PathLike[str],
     *,
     schema: str = "main",
-    pattern: str = DEFAULT_NAME_PATTERN,
-    overwrite: bool = False,
-    skip_empty: bool = False,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    source_path: str | os.PathLike[str] | None = None,
+    **options: Unpack[BlobExportOptions],
 ) -> BlobExportResult:
     """Export every value of `table.column` (a table or view) to files in `folder`; see `export_blobs`."""
     access = table_access(conn, schema, table)
     column = access.column_name(column)
-    name_pattern = parse_name_pattern(pattern)
+    name_pattern = parse_name_pattern(options.get("pattern", DEFAULT_NAME_PATTERN))
     name_pattern.check_fields(access.columns)
     # Counting fails e.g. for an FTS table whose external content table is gone.
-    with _starting_scan(conn, cancel, folder, f"Cannot read {access.table!r}"):
+    with _starting_scan(conn, options.get("cancel"), folder, f"Cannot read {access.table!r}"):
         total = conn.execute(f"SELECT count(*) FROM {access.source_sql}").fetchone()[0]
-    return _export_scan(
-        conn,
-        _column_items(conn, access, column, name_pattern),
-        folder,
-        f"Reading {access.table!r} failed",
-        pattern=pattern,
-        overwrite=overwrite,
-        skip_empty=skip_empty,
-        total=total,
-        progress=progress,
-        cancel=cancel,
-        source_path=source_path,
-    )
+    items = _column_items(conn, access, column, name_pattern)
+    return _export_scan(conn, items, folder, f"Reading {access.table!r} failed", total=total, **options)
 
 
 @contextmanager
@@ -487,22 +482,19 @@ def export_query_column(
     folder: str | os.PathLike[str],
     *,
     params: Sequence[Any] | Mapping[str, Any] = (),
-    pattern: str = "{n}{ext}",
-    overwrite: bool = False,
-    skip_empty: bool = False,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    source_path: str | os.PathLike[str] | None = None,
+    **options: Unpack[BlobExportOptions],
 ) -> BlobExportResult:
     """Export one column of a query's result (by position, or by its first column of that name) to files.
 
     A result row cannot be reached again, so each value comes with its row, one row at a time (the
     query streams; only the current row is held). Text values are written as UTF-8. Name fields: the
-    result's columns, `{n}`, `{ext}` (`{rowid}`/`{pk}` mean `{n}` unless the result has such a column).
+    result's columns, `{n}`, `{ext}` (`{rowid}`/`{pk}` mean `{n}` unless the result has such a column);
+    the default `pattern` is `{n}{ext}`.
     """
     check_user_sql(sql)
-    name_pattern = parse_name_pattern(pattern)
-    with _starting_scan(conn, cancel, folder, "The query failed"):
+    options.setdefault("pattern", "{n}{ext}")
+    name_pattern = parse_name_pattern(options["pattern"])
+    with _starting_scan(conn, options.get("cancel"), folder, "The query failed"):
         cursor = conn.execute(sql, params)
     if cursor.description is None:
         cursor.close()
@@ -516,16 +508,7 @@ def export_query_column(
         raise
     try:
         return _export_scan(
-            conn,
-            _query_items(cursor, names, index),
-            folder,
-            "The query failed part way",
-            pattern=pattern,
-            overwrite=overwrite,
-            skip_empty=skip_empty,
-            progress=progress,
-            cancel=cancel,
-            source_path=source_path,
+            conn, _query_items(cursor, names, index), folder, "The query failed part way", **options
         )
     finally:
         cursor.close()  # also when the export stopped before reading a row

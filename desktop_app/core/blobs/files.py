@@ -25,7 +25,6 @@ _NO_LINK_ERRNOS = frozenset(
     if code is not None
 )
 
-_NAME_HINT = "choose another name or folder"
 #: Called with the bytes written so far after each chunk.
 ChunkCallback = Callable[[int], None]
 

@@ -12,7 +12,6 @@ import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from desktop_app.core.errors import ExportError, UserError
@@ -118,16 +117,6 @@ def check_plain_name(name: str) -> None:
         or len(name.encode("utf-8", "surrogatepass")) > _MAX_FILE_NAME_BYTES
     ):
         raise ExportError(f"Refused to write a file named {name!r}: it is not a plain file name.")
-
-
-def contained_path(folder: Path, name: str) -> Path:
-    """Return `folder/name` (folder resolved) after checking it cannot point outside; else ExportError."""
-    check_plain_name(name)
-    root = folder.resolve()
-    target = root / name
-    if target.parent != root:
-        raise ExportError(f"Refused to write {name!r}: it would land outside {root}.")
-    return target
 
 
 def format_name_value(value: Any) -> str:

@@ -394,12 +394,10 @@ def read_blob(
     cancel: CancelToken | None = None,
 ) -> bytes | None:
     """Return a whole value (e.g. for an image preview) read in chunks; None for NULL."""
-    with interruptible(conn, cancel):
-        reader = open_source(conn, source)
+    with _open_interruptible(conn, source, cancel) as reader:
         if reader is None:
             return None
-        with reader:
-            return b"".join(_chunks_with_progress(reader, None, progress, cancel))
+        return b"".join(_chunks_with_progress(reader, None, progress, cancel))
 
 
 def blob_sha256(
@@ -410,12 +408,24 @@ def blob_sha256(
     cancel: CancelToken | None = None,
 ) -> str | None:
     """Return the hex SHA-256 of a value, streamed in chunks; None for NULL."""
-    with interruptible(conn, cancel):
-        reader = open_source(conn, source)
+    with _open_interruptible(conn, source, cancel) as reader:
         if reader is None:
             return None
         digest = hashlib.sha256()
-        with reader:
-            for chunk in _chunks_with_progress(reader, None, progress, cancel):
-                digest.update(chunk)
+        for chunk in _chunks_with_progress(reader, None, progress, cancel):
+            digest.update(chunk)
         return digest.hexdigest()
+
+
+@contextmanager
+def _open_interruptible(
+    conn: sqlite3.Connection, source: BlobSource, cancel: CancelToken | None
+) -> Iterator[BlobReader | None]:
+    """The value's reader (None for NULL) for the block, with `cancel` able to interrupt SQLite."""
+    with interruptible(conn, cancel):
+        reader = open_source(conn, source)
+        if reader is None:
+            yield None
+            return
+        with reader:
+            yield reader

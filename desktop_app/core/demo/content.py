@@ -442,32 +442,6 @@ def _create_migrations(conn: sqlite3.Connection) -> None:
     )
 
 
-#: The demo's ordinary tables (for tests and the start page's description).
-DEMO_TABLES = (
-    "customers",
-    "products",
-    "orders",
-    "order_items",
-    "order_status_log",
-    "events",
-    "images",
-    "attachments",
-    "text_cases",
-    "mixed_types",
-    "alembic_version",
-    "django_migrations",
-    "Order Details",
-    "it's",
-    'q"t',
-    "select",
-    "table]name",
-    "🎉 party",
-    "compound/keys",
-    "2024 report.v2",
-    "",
-)
-
-
 #: (progress label, builder) for every showcase, in an order that satisfies the foreign keys.
 CONTENT_STEPS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("Drawing images", _create_images),

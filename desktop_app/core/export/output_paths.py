@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,16 +105,10 @@ class SourceFiles:
             for candidate in (base, *(base + suffix for suffix in SIDECAR_SUFFIXES)):
                 resolved = os.path.realpath(candidate)
                 paths.update((_norm(candidate), _norm(resolved)))
-                try:
-                    identities.add(_identity(os.stat(candidate)))
-                except (OSError, ValueError):
-                    pass
-                for path in dict.fromkeys((candidate, resolved)):
-                    folder, name = os.path.split(path)
-                    try:
-                        folder_identity = _identity(os.stat(folder))
-                    except (OSError, ValueError):
-                        continue
+                identity = _stat_identity(candidate)
+                if identity is not None:
+                    identities.add(identity)
+                for path, folder, folder_identity, name in _folder_entries(candidate, resolved):
                     entries.add((folder_identity, name))
                     # Probe the folder's case rule with a file known to be in it: this one, else the base.
                     probe = path if os.path.lexists(path) or os.path.dirname(base) != folder else base
@@ -151,20 +145,9 @@ class SourceFiles:
         resolved = os.path.realpath(given)
         if _norm(given) in self.paths or _norm(resolved) in self.paths:
             raise self.refusal(str(output), hint)
-        stats = []
-        for follow in (True, False):
-            try:
-                stats.append(os.stat(given, follow_symlinks=follow))
-            except (OSError, ValueError):
-                pass
-        if self.is_file(stats):
+        if self.is_file(_link_and_target_stats(lambda follow: os.stat(given, follow_symlinks=follow))):
             raise self.refusal(str(output), hint)
-        for path in dict.fromkeys((given, resolved)):
-            folder, name = os.path.split(path)
-            try:
-                folder_identity = _identity(os.stat(folder))
-            except (OSError, ValueError):
-                continue
+        for _path, _folder, folder_identity, name in _folder_entries(given, resolved):
             if self.is_entry(folder_identity, name):
                 raise self.refusal(str(output), hint)
 
@@ -174,6 +157,26 @@ def _stat_identity(path: str) -> Identity | None:
         return _identity(os.stat(path))
     except (OSError, ValueError):
         return None
+
+
+def _link_and_target_stats(stat: Callable[[bool], os.stat_result]) -> list[os.stat_result]:
+    """`stat(follow)` of a path itself and of what it links to, leaving out those that fail."""
+    stats = []
+    for follow in (False, True):
+        try:
+            stats.append(stat(follow))
+        except (OSError, ValueError):
+            pass
+    return stats
+
+
+def _folder_entries(*paths: str) -> Iterator[tuple[str, str, Identity, str]]:
+    """(path, its folder, the folder's identity, its name) for each distinct path whose folder exists."""
+    for path in dict.fromkeys(paths):
+        folder, name = os.path.split(path)
+        folder_identity = _stat_identity(folder)
+        if folder_identity is not None:
+            yield path, folder, folder_identity, name
 
 
 def ensure_not_source(output: str | os.PathLike[str], source: str | os.PathLike[str] | None) -> None:
@@ -258,13 +261,7 @@ class OutputFolder:
             raise source.refusal(self.full_path(name), hint)
 
     def _stats(self, name: str) -> list[os.stat_result]:
-        stats = []
-        for follow in (False, True):
-            try:
-                stats.append(self.stat(name, follow_symlinks=follow))
-            except (OSError, ValueError):
-                pass
-        return stats
+        return _link_and_target_stats(lambda follow: self.stat(name, follow_symlinks=follow))
 
     def stat(self, name: str, *, follow_symlinks: bool = False) -> os.stat_result:
         """The stat of `name` in this folder (of a symlink itself unless `follow_symlinks`)."""

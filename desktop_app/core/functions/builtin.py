@@ -104,15 +104,6 @@ class _NumbersInFrame:
         return self._values
 
 
-def _variance(values: list[Number], ddof: int) -> float | None:
-    """Two-pass variance with exact float sums; None when there are too few values."""
-    count = len(values)
-    if count <= ddof or count == 0:
-        return None
-    mean = math.fsum(values) / count
-    return math.fsum((x - mean) ** 2 for x in values) / (count - ddof)
-
-
 @window(
     "median",
     doc="The middle value of X (mean of the two middle values for an even count), as statistics.median.",
@@ -127,30 +118,39 @@ class Median(_NumbersInFrame):
         return (values[middle - 1] + values[middle]) / 2
 
 
-@window("variance", doc="Sample variance of X (divides by n − 1; NULL for fewer than 2 values).")
-class Variance(_NumbersInFrame):
+class _Spread(_NumbersInFrame):
+    """The variance dividing by n − `ddof` (its square root when `root`): two passes, exact float sums."""
+
+    ddof = 1
+    root = False
+
     def compute(self, values: list[Number]) -> Number | None:
-        return _variance(values, 1)
+        count = len(values)
+        if count <= self.ddof or count == 0:
+            return None  # too few values
+        mean = math.fsum(values) / count
+        variance = math.fsum((x - mean) ** 2 for x in values) / (count - self.ddof)
+        return math.sqrt(variance) if self.root else variance
+
+
+@window("variance", doc="Sample variance of X (divides by n − 1; NULL for fewer than 2 values).")
+class Variance(_Spread):
+    ddof, root = 1, False
 
 
 @window("stdev", doc="Sample standard deviation of X (divides by n − 1; NULL for fewer than 2 values).")
-class Stdev(_NumbersInFrame):
-    def compute(self, values: list[Number]) -> Number | None:
-        variance = _variance(values, 1)
-        return None if variance is None else math.sqrt(variance)
+class Stdev(_Spread):
+    ddof, root = 1, True
 
 
 @window("variance_pop", doc="Population variance of X (divides by n).")
-class PopulationVariance(_NumbersInFrame):
-    def compute(self, values: list[Number]) -> Number | None:
-        return _variance(values, 0)
+class PopulationVariance(_Spread):
+    ddof, root = 0, False
 
 
 @window("stdev_pop", doc="Population standard deviation of X (divides by n).")
-class PopulationStdev(_NumbersInFrame):
-    def compute(self, values: list[Number]) -> Number | None:
-        variance = _variance(values, 0)
-        return None if variance is None else math.sqrt(variance)
+class PopulationStdev(_Spread):
+    ddof, root = 0, True
 
 
 @window(

@@ -49,8 +49,8 @@ from desktop_app.core.search.matching import Matcher
 from desktop_app.core.search.options import BLOB, INTEGER, REAL, TEXT, SearchOptions
 from desktop_app.core.search.results import Hit, Method, RowKey
 from desktop_app.core.search.tables import SearchTable, read_search_tables
-from desktop_app.core.snapshot.snapshot import new_private_folder
-from desktop_app.core.snapshot.source_file import available_memory_bytes
+from desktop_app.core.snapshot.memory_copy import available_memory_bytes
+from desktop_app.core.snapshot.private_folders import new_private_folder
 from desktop_app.core.sqlite.connection import scratch_writes
 from desktop_app.core.sqlite.guard import (
     attach_memory_database,

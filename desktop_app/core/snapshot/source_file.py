@@ -279,18 +279,3 @@ def shm_in_use(path: Path) -> bool:
         return True
     finally:
         os.close(fd)
-
-
-def available_memory_bytes() -> int | None:
-    """Return the memory available to a new allocation, or None when it cannot be told."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
