@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.errors import Cancelled, QueryError, UserError
 from desktop_app.core.export.csv_file import CsvOptions, ExportResult, export_query_csv
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.quoting import qualified
 from desktop_app.core.sqlite.statements import StatementKind, split_statements, statement_kind
 from desktop_app.ui.context import AppContext
@@ -68,15 +68,9 @@ def subquery_body(sql: str) -> str | None:
 
 def count_query_rows(conn: sqlite3.Connection, body: str, cancel: CancelToken | None = None) -> int:
     """Rows `body` (from `subquery_body`) returns, counted by SQLite without fetching them."""
-    # `interrupt()` is lost when it lands before the statement starts, so the token is also polled.
-    if cancel is not None:
-        conn.set_progress_handler(lambda: int(cancel.cancelled), LIMITS.progress_handler_ops)
-    try:
+    with stoppable(conn, cancel):
         # Newlines keep a trailing `--` comment inside the parentheses.
         return int(conn.execute(f"SELECT count(*) FROM (\n{body}\n)").fetchone()[0])
-    finally:
-        if cancel is not None:
-            conn.set_progress_handler(None, 0)
 
 
 def safe_file_name(name: str) -> str:
