@@ -34,6 +34,7 @@ from desktop_app.ui.export_actions import start_csv_export, table_export_sql
 from desktop_app.ui.pane_registry import create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
+from desktop_app.ui.settings import read_str_list
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.schema_tree import SchemaTree
@@ -382,10 +383,7 @@ class MainWindow(QMainWindow):
 
     # ----- recent files ----------------------------------------------------------------------------
     def _recent(self) -> list[str]:
-        value = self.settings.value(RECENT_KEY, [])
-        if isinstance(value, str):
-            return [value]
-        return [str(v) for v in value or []]
+        return read_str_list(self.settings, RECENT_KEY)
 
     def _remember(self, path: str) -> None:
         recent = [path] + [p for p in self._recent() if p != path]

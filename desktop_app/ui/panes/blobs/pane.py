@@ -36,8 +36,11 @@ from desktop_app.core.schema.catalog import Column, Table, TableKind
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.viewer import BlobViewer
+from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.blob_export_dialog import (
     BlobExportDialog,
     NameSample,
@@ -49,7 +52,6 @@ from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
 _ROWID_NAMES = ("rowid", "_rowid_", "oid")
-_ERROR_STYLE = "color: #b00020;"
 _EMPTY_HINT = "Open a blob cell in Browse (double-click it), or pick a table, column and row above."
 _NO_DATABASE = "No database is open."
 
@@ -113,7 +115,7 @@ class BlobsPane(Pane):
         self.cell: Cell | None = None
         self.export_dialog: BlobExportDialog | None = None
         self._error: UserError | None = None
-        self._nav_job: Job | None = None
+        self._navigation = LatestRequest()
 
         self.table_box = QComboBox()
         self.table_box.setMinimumContentsLength(18)
@@ -135,7 +137,7 @@ class BlobsPane(Pane):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(_ERROR_STYLE)
+        self.error_label.setStyleSheet(error_style())
         self.error_label.setVisible(False)
         self.error_label.linkActivated.connect(self._show_error_details)
 
@@ -199,7 +201,7 @@ class BlobsPane(Pane):
     def showEvent(self, event: QShowEvent) -> None:
         """Shown with nothing on show: show the first row of the picked table."""
         super().showEvent(event)
-        if self.cell is None and self._nav_job is None and self._picked_table() is not None:
+        if self.cell is None and not self._navigation.running and self._picked_table() is not None:
             self.step(0)
 
     def _table(self, name: str) -> Table | None:
@@ -343,27 +345,15 @@ class BlobsPane(Pane):
 
     def _navigate(self, label: str, work: Any, done: Any) -> None:
         """Run a row look-up; a newer one, or a cell shown meanwhile, replaces it."""
-        self._stop_navigation()
-        job: Job | None = None
 
         def on_error(error: UserError) -> None:
-            if self._nav_job is job and not isinstance(error, Cancelled):
-                self._nav_job = None
+            if not isinstance(error, Cancelled):
                 self._set_error(error)
 
-        def on_done(result: Any) -> None:
-            if self._nav_job is job:  # a look-up that was overtaken has nothing to show
-                self._nav_job = None
-                done(result)
-
-        job = self._nav_job = self.context.jobs.start(
-            label, work, on_done=on_done, on_error=on_error, show=False
-        )
+        self._navigation.start(self.context.jobs, label, work, on_done=done, on_error=on_error, show=False)
 
     def _stop_navigation(self) -> None:
-        if self._nav_job is not None:
-            self._nav_job.cancel()
-            self._nav_job = None
+        self._navigation.cancel()
 
     def _on_row_entered(self) -> None:
         table, column = self._picked_table(), self.column_box.currentData()
@@ -401,7 +391,7 @@ class BlobsPane(Pane):
             return
         ext = summary.extension
         name = suggested_file_name(cell.ref, summary.mime) if cell.ref else f"{cell.column or 'blob'}{ext}"
-        folder = str(self.context.settings.value(f"{SETTINGS_PREFIX}/save_folder", "") or Path.home())
+        folder = read_str(self.context.settings, f"{SETTINGS_PREFIX}/save_folder", str(Path.home()))
         dialog = save_file_dialog(self, "Save blob to file", str(Path(folder) / name))
         dialog.setNameFilters([f"{ext.lstrip('.').upper()} files (*{ext})", "All files (*)"])
         dialog.fileSelected.connect(self.save_to)

@@ -49,6 +49,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.blobs.hex_view import HexView
 from desktop_app.ui.panes.blobs.image_view import DecodedImage, ImageView, decode_image
+from desktop_app.ui.settings import read_bool
 
 IMAGE_TAB, TEXT_TAB, HEX_TAB = range(3)
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "image/svg+xml")
@@ -104,7 +105,7 @@ class BlobViewer(QSplitter):
         self.text_view.setFont(fixed)
         self.text_info = QLabel()
         self.wrap_text = QCheckBox("Wrap lines")
-        self.wrap_text.setChecked(str(context.settings.value(_WRAP_SETTING, "false")).lower() == "true")
+        self.wrap_text.setChecked(read_bool(context.settings, _WRAP_SETTING))
         self.wrap_text.toggled.connect(self._apply_wrap)
         self._long_runs = False
         text_bar = QHBoxLayout()

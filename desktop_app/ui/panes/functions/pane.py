@@ -37,9 +37,12 @@ from desktop_app.core.sqlite.connection import configure_connection
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.functions.function_list import ALL_SOURCES, FunctionBrowser, FunctionRow
-from desktop_app.ui.panes.functions.try_box import DIM_STYLE, ERROR_STYLE, TryItBox
+from desktop_app.ui.panes.functions.try_box import TryItBox
+from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import dim_style, error_style, ok_style
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -50,7 +53,6 @@ LAST_FOLDER_KEY = "functions/last_folder"
 EXPRESSION_KEY = "functions/expression"
 EXAMPLE_FILE = "example_functions.py"
 PYTHON_FILTER = "Python files (*.py);;All files (*)"
-_OK_STYLE = "color: #26734d;"
 #: Problems of the user's file shown before the list scrolls.
 PROBLEM_LINES_SHOWN = 4
 
@@ -63,11 +65,9 @@ class FunctionsPane(Pane):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.registry = self._ensure_registry()
-        self._listing: Job | None = None
-        self._listing_serial = 0
+        self._listing = LatestRequest()
         self._loading: Job | None = None
-        self._trying: Job | None = None
-        self._trying_serial = 0
+        self._trying = LatestRequest()
         self.functions: list[FunctionInfo] = []
 
         self._build_file_section()
@@ -83,8 +83,8 @@ class FunctionsPane(Pane):
         layout.addWidget(self.try_box)
 
         context.functions_changed.connect(self.refresh)
-        self.try_box.expression.setText(str(context.settings.value(EXPRESSION_KEY, "") or ""))
-        remembered = str(context.settings.value(USER_FILE_KEY, "") or "")
+        self.try_box.expression.setText(read_str(context.settings, EXPRESSION_KEY))
+        remembered = read_str(context.settings, USER_FILE_KEY)
         self._update_file_section()
         if remembered and self.registry.user_file is None:
             self.load_file(remembered)
@@ -153,10 +153,6 @@ class FunctionsPane(Pane):
 
     def refresh(self) -> Job:
         """Read the list of functions again (a quick job)."""
-        if self._listing is not None:
-            self._listing.cancel()
-        self._listing_serial += 1
-        serial = self._listing_serial
         registry, database = self.registry, self.context.database
 
         async def work(job: Job) -> list[FunctionInfo]:
@@ -167,18 +163,18 @@ class FunctionsPane(Pane):
                 await renew_connections(database, registry)
             return infos
 
-        def done(infos: list[FunctionInfo]) -> None:
-            if serial == self._listing_serial:
-                self._show_functions(infos)
-
         def failed(error: UserError) -> None:
-            if serial == self._listing_serial and not isinstance(error, Cancelled):
+            if not isinstance(error, Cancelled):
                 self.browser.show_failure(error.message)
 
-        self._listing = self.context.jobs.start(
-            "Listing SQL functions", work, on_done=done, on_error=failed, show=False
+        return self._listing.start(
+            self.context.jobs,
+            "Listing SQL functions",
+            work,
+            on_done=self._show_functions,
+            on_error=failed,
+            show=False,
         )
-        return self._listing
 
     def _show_functions(self, infos: list[FunctionInfo]) -> None:
         self.functions = infos
@@ -222,11 +218,11 @@ class FunctionsPane(Pane):
             example = resource_path(EXAMPLE_FILE).read_bytes()  # a few kilobytes
             write_file(target, example, source_path=database.snapshot.path if database else None)
         except UserError as exc:
-            self._set_file_status(exc.message, ERROR_STYLE)
+            self._set_file_status(exc.message, error_style())
             return None
         except OSError as exc:
             self._set_file_status(
-                f"Could not save the example as {target}: {exc.strerror or exc}", ERROR_STYLE
+                f"Could not save the example as {target}: {exc.strerror or exc}", error_style()
             )
             return None
         return self.load_file(target)
@@ -268,7 +264,7 @@ class FunctionsPane(Pane):
             finally:  # even a failed load changes the functions (another file's are dropped)
                 await renew_connections(self.context.database, registry)
 
-        self._set_file_status(f"{label}…", DIM_STYLE)
+        self._set_file_status(f"{label}…", dim_style())
         job = self.context.jobs.start(
             label, work, on_done=lambda _r: self._after_load(), on_error=lambda _e: self._after_load()
         )
@@ -353,12 +349,12 @@ class FunctionsPane(Pane):
             self._set_file_status(
                 f"The file could not be loaded: fix it and press Reload.{still} "
                 "SQLite's and the built-in functions keep working.",
-                ERROR_STYLE,
+                error_style(),
             )
         else:
             count = self._user_count()
             skipped = f"; {len(registry.problems)} skipped (see below)" if registry.problems else ""
-            self._set_file_status(f"{count} functions and collations loaded{skipped}.", _OK_STYLE)
+            self._set_file_status(f"{count} functions and collations loaded{skipped}.", ok_style())
 
     def _user_count(self) -> int:
         """Functions the registry currently takes from the user's file."""
@@ -392,7 +388,7 @@ class FunctionsPane(Pane):
         show_user_error(self, "Problem in your functions file", UserError(item.text(), details=details))
 
     def _last_folder(self) -> str:
-        return str(self.context.settings.value(LAST_FOLDER_KEY, "") or Path.home())
+        return read_str(self.context.settings, LAST_FOLDER_KEY, str(Path.home()))
 
     # --- Try it ---
 
@@ -400,14 +396,11 @@ class FunctionsPane(Pane):
         """Type `text` in the Try-it box and evaluate it (as Enter would)."""
         self.try_box.expression.setText(text)
         self.try_box.request_run()
-        return self._trying
+        return self._trying.job
 
     def evaluate(self, expression: str) -> Job:
         """Evaluate an SQL expression against the snapshot (or an empty database) as a cancellable job."""
         self.context.settings.setValue(EXPRESSION_KEY, self.try_box.expression.text())
-        self.stop_evaluation()
-        self._trying_serial += 1
-        serial = self._trying_serial
         registry, database = self.registry, self.context.database
 
         async def work(job: Job) -> tuple[object, float]:
@@ -422,29 +415,23 @@ class FunctionsPane(Pane):
             return value, time.perf_counter() - started
 
         def done(result: tuple[object, float]) -> None:
-            if serial == self._trying_serial:
-                note = "" if database is not None else "no database open: evaluated on an empty one"
-                self.try_box.show_result(result[0], result[1], note)
+            note = "" if database is not None else "no database open: evaluated on an empty one"
+            self.try_box.show_result(result[0], result[1], note)
 
-        def failed(error: UserError) -> None:
-            if serial == self._trying_serial:
-                self.try_box.show_error(error)
-
-        job = self.context.jobs.start("Evaluating an expression", work, on_done=done, on_error=failed)
-        self._trying = job
-        job.ended.connect(lambda: self._evaluation_ended(job))
+        job = self._trying.start(
+            self.context.jobs,
+            "Evaluating an expression",
+            work,
+            on_done=done,
+            on_error=self.try_box.show_error,
+            on_ended=lambda: self.try_box.set_running(False),
+        )
         self.try_box.set_running(True)
         return job
 
     def stop_evaluation(self) -> None:
         """Stop the running evaluation, if any (interrupts SQLite between rows)."""
-        if self._trying is not None:
-            self._trying.cancel()
-
-    def _evaluation_ended(self, job: Job) -> None:
-        if self._trying is job:
-            self._trying = None
-            self.try_box.set_running(False)
+        self._trying.stop()
 
     # --- state --------------------------------------------------------------------------------
 

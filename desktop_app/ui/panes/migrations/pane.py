@@ -31,8 +31,10 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.migrations import MigrationReport, ToolStatus, known_tools, migration_status
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.migrations.views import ToolDetail, ToolListDelegate, tool_summary
+from desktop_app.ui.settings import read_str
 from desktop_app.ui.widgets.error_dialog import show_user_error
 
 #: QSettings group of the folder chosen for each database (keyed by a hash of the database's path).
@@ -74,8 +76,7 @@ class MigrationsPane(Pane):
         self.compared_folder: str | None = None
         self.busy = False
         self.last_error: UserError | None = None
-        self._run = 0
-        self._job: Job | None = None
+        self._reads = LatestRequest()
         self._wanted: ToolKey | None = None
         self._wanted_tab: int | None = None
         self._dialog: QFileDialog | None = None
@@ -169,8 +170,7 @@ class MigrationsPane(Pane):
         path = self.database_path()
         if path is None:
             return None
-        value = self.context.settings.value(folder_setting_key(path))
-        return str(value) if value else None
+        return read_str(self.context.settings, folder_setting_key(path)) or None
 
     def choose_folder(self) -> None:
         """Ask for the project's migrations folder (non-blocking dialog)."""
@@ -211,11 +211,7 @@ class MigrationsPane(Pane):
 
     def refresh(self) -> None:
         """Read the migration state again (as a job); an earlier read still running is stopped."""
-        self._run += 1
-        run = self._run
-        if self._job is not None and not self._job.done:
-            self._job.cancel()
-        self._job = None
+        ticket = self._reads.begin()
         database = self.context.database
         self.forget_button.setEnabled(bool(self.folder()))
         if database is None:
@@ -242,21 +238,22 @@ class MigrationsPane(Pane):
                 )
                 report = await database.run_sync(call, cancel=job.cancel_token)
             except Exception:
-                if run != self._run:
+                if not ticket.current:
                     return None  # superseded: nobody is waiting for this answer
                 raise
             return report, usable
 
-        self._job = self.context.jobs.start(
-            "Reading migration status", work, on_done=lambda result: self._on_read(run, folder, result)
+        job = self.context.jobs.start(
+            "Reading migration status",
+            work,
+            on_done=ticket.only(lambda result: self._on_read(folder, result)),
         )
         # `failed` fires for every failure (a UserError, a stop, or a bug JobCenter has logged).
-        self._job.failed.connect(lambda error: self._on_failed(run, error))
+        job.failed.connect(ticket.only(self._on_failed))
+        self._reads.track(job)
 
-    def _on_read(
-        self, run: int, folder: str | None, result: tuple[MigrationReport, str | None] | None
-    ) -> None:
-        if run != self._run or result is None:
+    def _on_read(self, folder: str | None, result: tuple[MigrationReport, str | None] | None) -> None:
+        if result is None:
             return
         self.busy = False
         self.report, self.compared_folder = result
@@ -274,9 +271,7 @@ class MigrationsPane(Pane):
             else "Migrations: none found"
         )
 
-    def _on_failed(self, run: int, error: BaseException) -> None:
-        if run != self._run:
-            return
+    def _on_failed(self, error: BaseException) -> None:
         self.busy = False
         if isinstance(error, Cancelled):
             self._set_message("Stopped. Press Refresh to read the migration state again.", "warning")

@@ -11,12 +11,12 @@ import re
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QGuiApplication,
-    QPalette,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextDocument,
 )
+
+from desktop_app.ui.theme import is_dark
 
 #: SQLite's keywords (https://sqlite.org/lang_keywords.html), for highlighting and completion.
 _KEYWORD_LIST = """
@@ -52,12 +52,6 @@ _TOKEN = re.compile(
 _CALL = re.compile(r"\s*\(")
 
 
-def _palette_is_dark() -> bool:
-    app = QGuiApplication.instance()
-    palette = app.palette() if isinstance(app, QGuiApplication) else QPalette()
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setForeground(QColor(color))
@@ -68,7 +62,7 @@ def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCha
 
 
 def _formats() -> dict[str, QTextCharFormat]:
-    dark = _palette_is_dark()
+    dark = is_dark()
     colours = {
         "keyword": "#7aa7ff" if dark else "#1f3fa6",
         "type": "#5fd3c0" if dark else "#0b7a6e",

@@ -30,6 +30,7 @@ from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_prog
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.row_source import ColumnInfo, QueryRowSource, RowSource
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
@@ -149,7 +150,7 @@ class ErrorView(QWidget):
         self.message = QLabel(f"⚠ {error.message}")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setStyleSheet(error_style(bold=True))
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         if error.details and error.details != error.message:

@@ -1,0 +1,69 @@
+"""The window's colours for meaning (error, dim, success, information, bad input), in one place.
+
+Each is chosen for the palette in use, so a message stays readable on a dark theme: call these when a
+widget is styled, not at import time (the application and its palette may not exist yet).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+
+def palette() -> QPalette:
+    """The application's palette (a default one before the application exists)."""
+    app = QGuiApplication.instance()
+    return app.palette() if isinstance(app, QGuiApplication) else QPalette()
+
+
+def is_dark() -> bool:
+    """True when text is drawn light on dark (a dark theme)."""
+    return palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def _pick(light: str, dark: str) -> QColor:
+    return QColor(dark if is_dark() else light)
+
+
+def error_colour() -> QColor:
+    """Text of errors: what failed, a value that could not be read."""
+    return _pick("#b00020", "#ff8a80")
+
+
+def ok_colour() -> QColor:
+    """Text that confirms something worked."""
+    return _pick("#26734d", "#7bd88f")
+
+
+def info_colour() -> QColor:
+    """Text of a neutral notice."""
+    return _pick("#1f5fa8", "#8ab4f8")
+
+
+def dim_colour() -> QColor:
+    """Text that matters less: hints, NULL, rows still loading (the palette's disabled text)."""
+    return palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+
+
+def text_style(colour: QColor, *, bold: bool = False) -> str:
+    """A style sheet giving a label's text `colour`."""
+    return f"color: {colour.name()};" + (" font-weight: bold;" if bold else "")
+
+
+def error_style(*, bold: bool = False) -> str:
+    """A style sheet for a label that shows an error."""
+    return text_style(error_colour(), bold=bold)
+
+
+def dim_style() -> str:
+    """A style sheet for a label of lesser importance."""
+    return text_style(dim_colour())
+
+
+def ok_style() -> str:
+    """A style sheet for a label that confirms success."""
+    return text_style(ok_colour())
+
+
+def bad_input_style(selector: str = "QLineEdit") -> str:
+    """A style sheet marking the input of `selector` as not accepted (a reddish background)."""
+    return f"{selector} {{ background: {_pick('#fde2e2', '#5c2326').name()}; }}"
