@@ -31,7 +31,7 @@ from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export, table_export_sql
-from desktop_app.ui.pane_registry import create_panes
+from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.settings import read_str_list
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.schema_tree = SchemaTree()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.panes: dict[str, Pane] = create_panes(self.context)
+        self.panes: Panes = create_panes(self.context)
         for pane in self.panes.values():
             self.tabs.addTab(pane, pane.title)
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -120,13 +120,12 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, pane.title, lambda p=pane: self.show_pane(p), QKeySequence(f"Ctrl+{index}")
             )
-        if "search" in self.panes:
-            self._action(
-                view_menu,
-                "Search everything",
-                lambda: self.show_pane(self.panes["search"]),
-                QKeySequence("Ctrl+Shift+F"),
-            )
+        self._action(
+            view_menu,
+            "Search everything",
+            lambda: self.show_pane(self.panes.search),
+            QKeySequence("Ctrl+Shift+F"),
+        )
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)
@@ -251,31 +250,23 @@ class MainWindow(QMainWindow):
 
     def browse_table(self, name: str) -> None:
         """Show `name` in the Browse pane."""
-        browse = self.panes.get("browse")
-        if browse is not None:
-            browse.show_table(name)  # type: ignore[attr-defined]
-            self.show_pane(browse)
+        self.panes.browse.show_table(name)
+        self.show_pane(self.panes.browse)
 
-    def open_row(self, table: str, key: object) -> None:
+    def open_row(self, table: str, key: dict[str, Any]) -> None:
         """Show one row of `table` in Browse, selected (from a search hit, a blob...)."""
-        browse = self.panes.get("browse")
-        if browse is not None:
-            browse.show_row(table, key)  # type: ignore[attr-defined]
-            self.show_pane(browse)
+        self.panes.browse.show_row(table, key)
+        self.show_pane(self.panes.browse)
 
-    def show_blob(self, table: str, column: str, key: object, value: object) -> None:
+    def show_blob(self, table: str, column: str, key: dict[str, Any], value: object) -> None:
         """Show a cell in the Blobs pane."""
-        blobs = self.panes.get("blobs")
-        if blobs is not None:
-            blobs.show_cell(table, column, key, value)  # type: ignore[attr-defined]
-            self.show_pane(blobs)
+        self.panes.blobs.show_cell(table, column, key, value)
+        self.show_pane(self.panes.blobs)
 
     def show_sql(self, sql: str) -> None:
         """Put `sql` in the SQL pane's editor."""
-        pane = self.panes.get("sql")
-        if pane is not None:
-            pane.set_sql(sql)  # type: ignore[attr-defined]
-            self.show_pane(pane)
+        self.panes.sql.set_sql(sql)
+        self.show_pane(self.panes.sql)
 
     def export_table(self, name: str) -> None:
         """Export every row of a table or view as CSV (options dialog, then a job)."""
@@ -285,8 +276,7 @@ class MainWindow(QMainWindow):
 
     def export_browsed_table(self) -> None:
         """Export the table shown in Browse."""
-        browse = self.panes.get("browse")
-        table = getattr(browse, "table", None)
+        table = self.panes.browse.table
         if table is None:
             self.statusBar().showMessage("Open a table in Browse first.", 5000)
             return

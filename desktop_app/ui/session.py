@@ -13,6 +13,7 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
+from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
@@ -154,10 +155,8 @@ class DatabaseSession(QObject):
         self._adopt((quick, database, catalog))
         return True
 
-    def _hooks(self) -> list[object]:
-        registry = self.context.functions
-        hook = getattr(registry, "hook", None)
-        return [hook] if hook is not None else []
+    def _hooks(self) -> list[ConnectionHook]:
+        return [self.context.functions.hook]
 
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)

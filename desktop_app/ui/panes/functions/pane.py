@@ -64,7 +64,7 @@ class FunctionsPane(Pane):
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.registry = self._ensure_registry()
+        self.registry = context.functions
         self._listing = LatestRequest()
         self._loading: Job | None = None
         self._trying = LatestRequest()
@@ -91,14 +91,6 @@ class FunctionsPane(Pane):
         self.refresh()
 
     # --- building -----------------------------------------------------------------------------
-
-    def _ensure_registry(self) -> FunctionRegistry:
-        registry = self.context.functions
-        if isinstance(registry, FunctionRegistry):
-            return registry
-        registry = FunctionRegistry()
-        self.context.set_functions(registry)
-        return registry
 
     def _build_file_section(self) -> None:
         self.file_box = QGroupBox("Your functions file")
@@ -280,7 +272,7 @@ class FunctionsPane(Pane):
 
     def _after_load(self) -> None:
         """The functions changed (connections are renewed already): tell everyone, and list them again."""
-        self.context.set_functions(self.registry)  # refreshes this pane through functions_changed
+        self.context.announce_functions_changed()  # refreshes this pane through functions_changed
         self._update_file_section()
         error, path = self.registry.last_error, self.registry.user_file
         if error is not None:

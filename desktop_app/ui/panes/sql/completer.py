@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QCompleter, QWidget
 
+from desktop_app.core.functions.registry import FunctionInfo
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.core.sqlite.statements import Token, statement_at, tokenize
 from desktop_app.ui.panes.sql.highlighter import SQL_KEYWORDS
@@ -252,18 +253,14 @@ class SqlCompleter(QCompleter):
         return [self._items.item(r).text() for r in range(self._items.rowCount())]
 
 
-def function_descriptions(infos: Iterable[object]) -> dict[str, str]:
-    """Function name → "signature — doc" from `FunctionInfo`-like objects (collations left out)."""
+def function_descriptions(infos: Iterable[FunctionInfo]) -> dict[str, str]:
+    """Function name → "signature — doc" (collations left out)."""
     described: dict[str, str] = {}
     for info in infos:
-        if getattr(info, "kind", "") == "collation":
+        if info.kind == "collation" or not info.name or info.name in described:
             continue
-        name = str(getattr(info, "name", ""))
-        if not name or name in described:
-            continue
-        signature = getattr(info, "signature", "") or f"{name}(...)"
-        doc = getattr(info, "doc", "")
-        described[name] = f"{signature} — {doc}" if doc else signature
+        signature = info.signature or f"{info.name}(...)"
+        described[info.name] = f"{signature} — {info.doc}" if info.doc else signature
     return dict(sorted(described.items(), key=lambda kv: kv[0].lower()))
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
+from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.guard import check_user_sql
@@ -86,12 +87,9 @@ def _tab_title(index: int, item: _RunItem) -> str:
     return f"{'Plan' if item.plan else index}: {short}"
 
 
-def _fetch_names(conn: sqlite3.Connection, registry: Any) -> tuple[dict[str, str], list[str]]:
+def _fetch_names(conn: sqlite3.Connection, registry: FunctionRegistry) -> tuple[dict[str, str], list[str]]:
     """Function descriptions and pragma names available on the snapshot connection."""
-    infos: list[Any] = []
-    if registry is not None and hasattr(registry, "describe"):
-        infos = registry.describe(conn)
-    functions = function_descriptions(infos)
+    functions = function_descriptions(registry.describe(conn))
     if not functions:
         rows = conn.execute("SELECT DISTINCT name FROM pragma_function_list").fetchmany(5000)
         functions = {str(name): "" for (name,) in rows}
