@@ -11,17 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -40,6 +38,7 @@ from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
+from desktop_app.ui.widgets.layout import splitter, vbox
 
 APP_TITLE = "SQLite Snapshot Browser"
 FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
@@ -71,19 +70,11 @@ class MainWindow(QMainWindow):
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
             pane.open_row_requested.connect(self.open_row)
             pane.show_blob_requested.connect(self.show_blob)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.schema_tree)
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 920])
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.stack.addWidget(splitter)
+        self.stack.addWidget(splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920]))
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.stack, 1)
+        vbox((self.stack, 1), margins=0, parent=central).setSpacing(0)
         self.setCentralWidget(central)
         self.banner = Banner(central)  # floats over the content: showing it moves nothing
 

@@ -18,12 +18,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -48,6 +45,7 @@ from desktop_app.ui.widgets.blob_export_dialog import (
     read_name_samples,
 )
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
@@ -144,31 +142,23 @@ class BlobsPane(Pane):
         self.viewer = BlobViewer(context)
         self.viewer.summary_changed.connect(self._update_buttons)
         self.viewer.failed.connect(self._set_error)
-        self.save_button = QPushButton("Save to file…")
-        self.save_button.setToolTip("Write this value to a file")
-        self.save_button.clicked.connect(self.choose_save_path)
-        self.export_button = QPushButton("Export column…")
-        self.export_button.setToolTip("Write every value of this column to its own file in a folder")
-        self.export_button.clicked.connect(self.open_export_dialog)
+        self.save_button = push_button("Save to file…", self.choose_save_path, "Write this value to a file")
+        self.export_button = push_button(
+            "Export column…",
+            self.open_export_dialog,
+            "Write every value of this column to its own file in a folder",
+        )
         self.viewer.add_action(self.save_button)
         self.viewer.add_action(self.export_button)
 
-        bar = QHBoxLayout()
-        for text, widget in (
-            ("Table:", self.table_box),
-            ("Column:", self.column_box),
-            ("Row:", self.row_box),
-        ):
-            bar.addWidget(QLabel(text))
-            bar.addWidget(widget)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
+        labelled = (("Table:", self.table_box), ("Column:", self.column_box), ("Row:", self.row_box))
+        bar = hbox(
+            *(part for text, box in labelled for part in (QLabel(text), box)),
+            self.prev_button,
+            self.next_button,
+        )
         bar.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.viewer, 1)
+        vbox(bar, self.error_label, (self.viewer, 1), margins=4, parent=self)
         self.on_database_changed()
 
     @property

@@ -14,13 +14,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -44,6 +41,7 @@ from desktop_app.ui.panes.functions.try_box import TryItBox
 from desktop_app.ui.settings import read_str
 from desktop_app.ui.theme import dim_style, error_style, ok_style
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 T = TypeVar("T")
@@ -76,11 +74,7 @@ class FunctionsPane(Pane):
         self.try_box = TryItBox()
         self.try_box.run_requested.connect(self.evaluate)
         self.try_box.stop_requested.connect(self.stop_evaluation)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.file_box)
-        layout.addWidget(self.browser, 1)
-        layout.addWidget(self.try_box)
+        vbox(self.file_box, (self.browser, 1), self.try_box, margins=6, parent=self)
 
         context.functions_changed.connect(self.refresh)
         self.try_box.expression.setText(read_str(context.settings, EXPRESSION_KEY))
@@ -97,20 +91,20 @@ class FunctionsPane(Pane):
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.file_label.setMinimumWidth(120)
-        self.choose_button = QPushButton("Choose file…")
-        self.choose_button.setToolTip("Load SQL functions from a Python file of yours")
-        self.choose_button.clicked.connect(self.choose_file)
-        self.example_button = QPushButton("New from example…")
-        self.example_button.setToolTip(
-            "Save a copy of the example functions file where you want, and load it"
+        self.choose_button = push_button(
+            "Choose file…", self.choose_file, "Load SQL functions from a Python file of yours"
         )
-        self.example_button.clicked.connect(self.choose_example_target)
-        self.reload_button = QPushButton("Reload")
-        self.reload_button.setToolTip("Read the file again after editing it (no restart needed)")
-        self.reload_button.clicked.connect(self.reload_file)
-        self.unload_button = QPushButton("Unload")
-        self.unload_button.setToolTip("Stop using the file: only SQLite's and the built-in functions remain")
-        self.unload_button.clicked.connect(self.unload_file)
+        self.example_button = push_button(
+            "New from example…",
+            self.choose_example_target,
+            "Save a copy of the example functions file where you want, and load it",
+        )
+        self.reload_button = push_button(
+            "Reload", self.reload_file, "Read the file again after editing it (no restart needed)"
+        )
+        self.unload_button = push_button(
+            "Unload", self.unload_file, "Stop using the file: only SQLite's and the built-in functions remain"
+        )
         self.file_status = QLabel()
         self.file_status.setWordWrap(True)
         self.file_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -125,16 +119,15 @@ class FunctionsPane(Pane):
         self.problem_list.itemActivated.connect(self._show_problem_details)
         self.problem_list.setToolTip("Double-click a problem for its details")
 
-        row = QHBoxLayout()
-        row.addWidget(self.file_label, 1)
-        for button in (self.choose_button, self.example_button, self.reload_button, self.unload_button):
-            row.addWidget(button)
-        box = QVBoxLayout(self.file_box)
+        buttons = (self.choose_button, self.example_button, self.reload_button, self.unload_button)
+        box = vbox(
+            hbox((self.file_label, 1), *buttons),
+            self.file_status,
+            self.schema_collations_box,
+            self.problem_list,
+            parent=self.file_box,
+        )
         box.setContentsMargins(8, 4, 8, 6)
-        box.addLayout(row)
-        box.addWidget(self.file_status)
-        box.addWidget(self.schema_collations_box)
-        box.addWidget(self.problem_list)
 
     # --- the list -----------------------------------------------------------------------------
 

@@ -13,17 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSizePolicy,
-    QSplitter,
     QStackedWidget,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +32,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.migrations.views import ToolDetail, ToolListDelegate, tool_summary
 from desktop_app.ui.settings import read_str
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 
 #: QSettings group of the folder chosen for each database (keyed by a hash of the database's path).
 FOLDERS_KEY = "migrations/folders"
@@ -86,16 +83,16 @@ class MigrationsPane(Pane):
         self.folder_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.folder_edit.setPlaceholderText("No migrations folder chosen for this database")
         self.folder_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.choose_button = QPushButton("Choose migrations folder…")
-        self.choose_button.setToolTip("The project's migrations folder, remembered for this database")
-        self.choose_button.clicked.connect(self.choose_folder)
-        self.forget_button = QPushButton("Forget folder")
-        self.forget_button.clicked.connect(self.forget_folder)
+        self.choose_button = push_button(
+            "Choose migrations folder…",
+            self.choose_folder,
+            "The project's migrations folder, remembered for this database",
+        )
+        self.forget_button = push_button("Forget folder", self.forget_folder)
         self.allow_import = QCheckBox("Allow importing Alembic revision files")
         self.allow_import.setToolTip(ALLOW_IMPORT_TIP)
         self.allow_import.toggled.connect(self._on_allow_import)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button = push_button("Refresh", self.refresh)
         self.read_only_note = QLabel(READ_ONLY_NOTE)
         self.read_only_note.setTextFormat(Qt.TextFormat.RichText)
         self.read_only_note.setWordWrap(True)
@@ -103,8 +100,7 @@ class MigrationsPane(Pane):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details_button = QPushButton("Details…")
-        self.details_button.clicked.connect(self._show_error_details)
+        self.details_button = push_button("Details…", self._show_error_details)
 
         self.empty = QLabel()
         self.empty.setWordWrap(True)
@@ -116,34 +112,18 @@ class MigrationsPane(Pane):
         self.tool_list.setSpacing(1)
         self.tool_list.currentItemChanged.connect(self._on_tool_picked)
         self.detail = ToolDetail()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.tool_list)
-        split.addWidget(self.detail)
-        split.setStretchFactor(1, 1)
-        split.setSizes([290, 800])
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(split)
+        self.stack.addWidget(splitter(self.tool_list, (self.detail, 1), sizes=[290, 800]))
 
-        folder_bar = QHBoxLayout()
-        folder_bar.addWidget(QLabel("Migrations folder:"))
-        folder_bar.addWidget(self.folder_edit, 1)
-        folder_bar.addWidget(self.choose_button)
-        folder_bar.addWidget(self.forget_button)
-        options_bar = QHBoxLayout()
-        options_bar.addWidget(self.allow_import)
-        options_bar.addSpacing(16)
-        options_bar.addWidget(self.read_only_note, 1)
-        options_bar.addWidget(self.refresh_button)
-        message_bar = QHBoxLayout()
-        message_bar.addWidget(self.message, 1)
-        message_bar.addWidget(self.details_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(folder_bar)
-        layout.addLayout(options_bar)
-        layout.addLayout(message_bar)
-        layout.addWidget(self.stack, 1)
+        vbox(
+            hbox(QLabel("Migrations folder:"), (self.folder_edit, 1), self.choose_button, self.forget_button),
+            hbox(self.allow_import, 16, (self.read_only_note, 1), self.refresh_button),
+            hbox((self.message, 1), self.details_button),
+            (self.stack, 1),
+            margins=6,
+            parent=self,
+        )
         self._set_message("")
         self.on_database_changed()
 

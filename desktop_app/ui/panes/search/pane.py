@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -56,6 +55,7 @@ from desktop_app.ui.panes.search.stream import EventPipe, drive_search
 from desktop_app.ui.settings import read_bool
 from desktop_app.ui.theme import bad_input_style, dim_colour, error_colour, info_colour
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, vbox
 
 #: Quiet time after a keystroke before the search starts (Enter searches at once)...
 DEBOUNCE_MS = 200
@@ -154,18 +154,8 @@ class SearchPane(Pane):
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             widget.setSizePolicy(policy)
-        footer = QHBoxLayout()
-        footer.addWidget(self.summary, 1)
-        footer.addWidget(self.progress)
-        footer.addWidget(self.stop_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top)
-        layout.addLayout(options)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(footer)
-        layout.addWidget(self.index_panel)
+        footer = hbox((self.summary, 1), self.progress, self.stop_button)
+        vbox(top, options, self.message, (splitter, 1), footer, self.index_panel, margins=6, parent=self)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

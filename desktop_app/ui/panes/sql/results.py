@@ -11,7 +11,6 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -34,6 +33,7 @@ from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.blob_export_dialog import result_name_samples
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
@@ -253,14 +253,8 @@ class ResultTab(QWidget):
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
-        top = QHBoxLayout()
-        top.addWidget(self.info, 1)
-        top.addWidget(self.blobs_button)
-        top.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
+        top = hbox((self.info, 1), self.blobs_button, self.export_button)
+        vbox(top, (self.stack, 1), parent=self).setContentsMargins(0, 4, 0, 0)
 
     # --- what is shown ----------------------------------------------------------------------------
 
