@@ -40,7 +40,14 @@ def info_colour() -> QColor:
 
 
 def dim_colour() -> QColor:
-    """Text that matters less: hints, NULL, rows still loading (the palette's disabled text)."""
+    """Text that matters less (hints, notes): the window's text colour, 45% of the way to its background."""
+    text, window = palette().color(QPalette.ColorRole.WindowText), palette().color(QPalette.ColorRole.Window)
+    mix = [round(t * 0.55 + w * 0.45) for t, w in zip(text.getRgb()[:3], window.getRgb()[:3], strict=True)]
+    return QColor(*mix)
+
+
+def disabled_text_colour() -> QColor:
+    """Text that stands for no value (NULL, rows still loading): the palette's disabled text."""
     return palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
 
 

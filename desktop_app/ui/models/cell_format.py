@@ -80,7 +80,7 @@ def alignment(value: Any) -> int:
 @functools.cache
 def dim_color() -> QColor:
     """The grey used for NULL and for rows still loading (cached: the grid asks for it per cell)."""
-    return theme.dim_colour()
+    return theme.disabled_text_colour()
 
 
 @functools.cache
