@@ -6,7 +6,18 @@ widget is styled, not at import time (the application and its palette may not ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+
+@dataclass(frozen=True)
+class BoxColours:
+    """Colours of a box that stands out from the window: a warning or an error (colour names)."""
+
+    background: str
+    border: str
+    text: str
 
 
 def palette() -> QPalette:
@@ -32,6 +43,11 @@ def error_colour() -> QColor:
 def ok_colour() -> QColor:
     """Text that confirms something worked."""
     return _pick("#26734d", "#7bd88f")
+
+
+def warning_colour() -> QColor:
+    """Text of a warning line."""
+    return _pick("#8a5a00", "#f0c674")
 
 
 def info_colour() -> QColor:
@@ -71,6 +87,28 @@ def ok_style() -> str:
     return text_style(ok_colour())
 
 
+def warning_box() -> BoxColours:
+    """A box that asks for attention: banners, warnings, rolled-back rows."""
+    if is_dark():
+        return BoxColours("#4a3f1a", "#8a7332", "#f5e6b3")
+    return BoxColours("#fff4ce", "#e0c97f", "#4d3a00")
+
+
+def error_box() -> BoxColours:
+    """A box that says something failed: an error message, a failed row, input not accepted."""
+    if is_dark():
+        return BoxColours("#4a1f1f", "#a04040", "#ffb4ab")
+    return BoxColours("#fde2e2", "#b42828", "#8a1010")
+
+
+def box_style(selector: str, box: BoxColours, *, radius: int = 4) -> str:
+    """A style sheet drawing `selector` as `box`: its background and a thin border."""
+    return (
+        f"{selector} {{ background: {box.background}; border: 1px solid {box.border}; "
+        f"border-radius: {radius}px; }}"
+    )
+
+
 def bad_input_style(selector: str = "QLineEdit") -> str:
-    """A style sheet marking the input of `selector` as not accepted (a reddish background)."""
-    return f"{selector} {{ background: {_pick('#fde2e2', '#5c2326').name()}; }}"
+    """A style sheet marking the input of `selector` as not accepted (the error box's background)."""
+    return f"{selector} {{ background: {error_box().background}; }}"

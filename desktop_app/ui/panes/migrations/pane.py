@@ -31,6 +31,7 @@ from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.migrations.views import ToolDetail, ToolListDelegate, tool_summary
 from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import error_box, warning_box
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 
@@ -45,11 +46,6 @@ ALLOW_IMPORT_TIP = (
     "EXECUTES every file in the versions folder.\nLeave it off for folders you do not trust: the "
     "revision graph is then read with Python's ast and nothing runs."
 )
-_MESSAGE_STYLES = {
-    "info": "",
-    "warning": "QLabel { background: #fff4ce; color: #4d3a00; padding: 4px; border-radius: 3px; }",
-    "error": "QLabel { background: #fde2e2; color: #8a1010; padding: 4px; border-radius: 3px; }",
-}
 #: A tool list entry's identity, to keep the selection across refreshes: (tool key, table).
 ToolKey = tuple[str, str | None]
 _KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -330,7 +326,7 @@ class MigrationsPane(Pane):
     def _set_message(self, text: str, kind: str = "info", error: UserError | None = None) -> None:
         self.last_error = error
         self.message.setText(text)
-        self.message.setStyleSheet(_MESSAGE_STYLES[kind])
+        self.message.setStyleSheet(_message_style(kind))
         self.message.setVisible(bool(text))
         self.details_button.setVisible(error is not None and bool(error.details))
 
@@ -357,3 +353,11 @@ class MigrationsPane(Pane):
             self.select_tool(tool[0], tool[1])
         if isinstance(tab, int):
             self.detail.tabs.setCurrentIndex(tab)
+
+
+def _message_style(kind: str) -> str:
+    """The message line's style: plain for "info", a warning or error box otherwise."""
+    if kind not in ("warning", "error"):
+        return ""
+    box = warning_box() if kind == "warning" else error_box()
+    return f"QLabel {{ background: {box.background}; color: {box.text}; padding: 4px; border-radius: 3px; }}"
