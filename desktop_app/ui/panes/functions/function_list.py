@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.functions.registry import SOURCE_BUILTIN, SOURCE_SQLITE, FunctionInfo
+from desktop_app.ui.theme import dim_colour
 from desktop_app.ui.widgets.layout import hbox, splitter, vbox
 
 #: Values of the source filter.
@@ -245,12 +246,13 @@ def details_html(function: FunctionRow) -> str:
         facts.append(f"from your file <code>{html.escape(function.source)}</code>")
     doc = html.escape(function.doc) if function.doc else "<i>No description.</i>"
     fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+    dim = dim_colour().name()
     return (
         f"<p style='font-family: \"{html.escape(fixed)}\"; font-size: large'><b>"
         f"{html.escape(function.signature)}</b></p>"
-        f"<p style='color: gray'>{' · '.join(facts)}</p>"
+        f"<p style='color: {dim}'>{' · '.join(facts)}</p>"
         f"<p style='white-space: pre-wrap'>{doc}</p>"
-        "<p style='color: gray'><i>Double-click the function to try it.</i></p>"
+        f"<p style='color: {dim}'><i>Double-click the function to try it.</i></p>"
     )
 
 
