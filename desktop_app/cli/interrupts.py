@@ -5,8 +5,8 @@ back into Python (an endless recursive CTE, a long sort) would ignore Ctrl-C. Tw
 
 - a watcher thread woken by the signal itself (`signal.set_wakeup_fd`) interrupts every registered
   connection at once, and interrupts them again at the time limit;
-- a progress handler on each registered connection keeps refusing to run once a stop was asked for,
-  because SQLite forgets an interrupt that arrives between two statements.
+- a progress handler on each registered connection (`core.sqlite.interrupt.Stop`) keeps refusing to run
+  once a stop was asked for, because SQLite forgets an interrupt that arrives between two statements.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from types import FrameType
 
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.interrupt import Stop
 
 #: Written to the watcher's socket to end it (signal numbers written there are all below 65).
 _QUIT = b"\xff"
@@ -39,7 +39,7 @@ class Stopper:
         self.time_limit_s = 0.0
         self._quiet = 0
         self._deadline: float | None = None
-        self._connections: list[sqlite3.Connection] = []
+        self._stops: list[Stop] = []
         self._lock = threading.Lock()
         # A socket pair rather than a pipe: Windows can wait on (and set_wakeup_fd) sockets only.
         self._reader, self._writer = socket.socketpair()
@@ -61,16 +61,20 @@ class Stopper:
 
     def hook(self, conn: sqlite3.Connection) -> None:
         """Connection hook: let Ctrl-C and the time limit stop `conn`'s statements."""
-        conn.set_progress_handler(self._progress, LIMITS.progress_handler_ops)
+        stop = Stop(conn, check=self._should_stop).install()
         with self._lock:
-            self._connections.append(conn)
+            self._stops.append(stop)
         if self.stopped:
-            conn.interrupt()
+            stop.stop()
 
     def close(self) -> None:
         """End the watcher thread and close the pipe."""
         self._poke(_QUIT)
         self._thread.join(timeout=5)
+        with self._lock:
+            stops, self._stops = self._stops, []
+        for stop in stops:
+            stop.release()
         self._reader.close()
         self._writer.close()
 
@@ -99,13 +103,13 @@ class Stopper:
         finally:
             self._quiet -= 1
 
-    def _progress(self) -> int:
+    def _should_stop(self) -> bool:
         if self.stopped:
-            return 1
+            return True
         if self._deadline is not None and time.monotonic() > self._deadline:
             self._time_up()
-            return 1
-        return 0
+            return True
+        return False
 
     def _poke(self, byte: bytes) -> None:
         with suppress(OSError):
@@ -136,7 +140,7 @@ class Stopper:
 
     def _interrupt_all(self) -> None:
         with self._lock:
-            connections = list(self._connections)
+            connections = [stop.conn for stop in self._stops]
         for conn in connections:
             with suppress(sqlite3.ProgrammingError):  # already closed
                 conn.interrupt()

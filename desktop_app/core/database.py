@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
@@ -27,6 +27,7 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.snapshot.snapshot import Snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
 from desktop_app.core.sqlite.guard import preparing, refused_error
+from desktop_app.core.sqlite.interrupt import Stop
 from desktop_app.core.sqlite.library import DeclaredTypes
 
 if TYPE_CHECKING:
@@ -70,22 +71,6 @@ class QueryPage:
     rows: list[tuple[Any, ...]]
     first_row: int
     last: bool = False
-
-
-@dataclass
-class _Running:
-    """A statement in progress on one sqlite3 connection, so it can be interrupted."""
-
-    conn: sqlite3.Connection
-    deadline: float | None = None
-    timed_out: bool = False
-    interrupted: bool = field(default=False)
-
-    def stop(self) -> None:
-        """Interrupt the statement; the flag also stops one that has not started yet (SQLite drops
-        an interrupt() that arrives while nothing runs, e.g. while aiosqlite's thread is still queued)."""
-        self.interrupted = True
-        self.conn.interrupt()
 
 
 #: Every aiosqlite connection a Database opened (weakly): see `stop_leaked_connections`.
@@ -215,21 +200,10 @@ class Database:
         sql: str,
         cancel: CancelToken | None,
         time_limit_s: float | None,
-    ) -> AsyncIterator[_Running]:
+    ) -> AsyncIterator[Stop]:
         """Interrupt on cancel or deadline, and translate SQLite errors for the user."""
-        running = _Running(sqlite_conn, time.monotonic() + time_limit_s if time_limit_s else None)
-
-        def on_progress() -> int:
-            # SQLite drops an interrupt() that arrives before the statement starts: the flag catches it.
-            if running.interrupted:
-                return 1
-            if running.deadline is not None and time.monotonic() > running.deadline:
-                running.timed_out = True
-                return 1
-            return 0
-
-        sqlite_conn.set_progress_handler(on_progress, LIMITS.progress_handler_ops)
-        unregister = cancel.on_cancel(running.stop) if cancel else (lambda: None)
+        deadline = time.monotonic() + time_limit_s if time_limit_s else None
+        running = Stop(sqlite_conn, cancel, deadline=deadline).install()
         statement_may_run = False
         try:
             yield running
@@ -253,17 +227,13 @@ class Database:
         except OverflowError as exc:  # a bound integer beyond SQLite's 64 bits
             raise QueryError(f"A value is too large for SQLite: {exc}.", sql=sql) from None
         finally:
-            unregister()
             if statement_may_run:
-                # Removing the handler from this thread would deadlock: we hold the GIL and wait for
-                # SQLite's mutex, the worker holds the mutex and waits for the GIL to call on_progress.
-                # Disarm it instead; the connection's next statement installs its own.
-                running.deadline = None
+                running.release()  # the worker may be inside SQLite: see `Stop.release`
             else:
-                sqlite_conn.set_progress_handler(None, 0)
+                running.remove()
 
     def _translate(
-        self, exc: sqlite3.Error, sql: str, running: _Running, sqlite_conn: sqlite3.Connection
+        self, exc: sqlite3.Error, sql: str, running: Stop, sqlite_conn: sqlite3.Connection
     ) -> Exception:
         text = str(exc)
         # A function of ours (or the user's) raised: say what it said, not SQLite's generic words.

@@ -48,8 +48,6 @@ class Limits:
     result_cache_max_rows: int = 10_000
     #: Busy timeout for a source file locked by a writer (seconds).
     busy_timeout_s: float = 5.0
-    #: Rows an exact COUNT(*) is allowed to walk synchronously before we estimate instead.
-    exact_count_max_pages: int = 20_000
     #: Progress-handler period in SQLite VM instructions (interrupt checks, time limits).
     progress_handler_ops: int = 10_000
     #: Default time limit for headless queries in seconds (0 = none).

@@ -1,10 +1,11 @@
-"""The shared state panes see: the current database, its catalog, the job centre and settings."""
+"""What panes share: the current database, its catalog, the SQL functions, the job centre, settings."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop_app.core.database import Database
+from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.schema.catalog import Catalog
 from desktop_app.ui.job_center import JobCenter
 
@@ -13,7 +14,7 @@ class AppContext(QObject):
     """One per window. Set by the main window; panes read it and listen to `database_changed`."""
 
     database_changed = Signal()
-    #: The functions registry changed (user file loaded/reloaded): panes that list functions refresh.
+    #: The SQL functions changed (user file loaded/reloaded): panes that list functions refresh.
     functions_changed = Signal()
 
     def __init__(self, settings: QSettings, parent: QObject | None = None) -> None:
@@ -22,7 +23,9 @@ class AppContext(QObject):
         self.jobs = JobCenter(self)
         self.database: Database | None = None
         self.catalog: Catalog | None = None
-        self.functions: object | None = None  #: the core FunctionRegistry, when available
+        #: The SQL functions every connection of this window's databases gets (the built-in ones, and the
+        #: user's file once the Functions pane loads one).
+        self.functions = FunctionRegistry()
 
     def set_database(self, database: Database | None, catalog: Catalog | None) -> None:
         """Switch every pane to `database` (None when closed)."""
@@ -30,7 +33,6 @@ class AppContext(QObject):
         self.catalog = catalog
         self.database_changed.emit()
 
-    def set_functions(self, registry: object | None) -> None:
-        """Use `registry` (a core FunctionRegistry) for SQL functions; listeners refresh and re-register."""
-        self.functions = registry
+    def announce_functions_changed(self) -> None:
+        """`functions` changed (its connections are renewed already): listeners refresh."""
         self.functions_changed.emit()

@@ -22,6 +22,7 @@ from desktop_app.core.progress import Progress
 from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.settings import read_str
 from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
 from desktop_app.ui.widgets.error_dialog import show_user_error
 
@@ -55,8 +56,8 @@ def safe_file_name(name: str) -> str:
 
 
 def _default_path(settings: QSettings, suggested_name: str) -> str:
-    folder = settings.value(_FOLDER_KEY)
-    base = Path(str(folder)) if folder and Path(str(folder)).is_dir() else Path.home()
+    folder = read_str(settings, _FOLDER_KEY)
+    base = Path(folder) if folder and Path(folder).is_dir() else Path.home()
     return str(base / f"{safe_file_name(suggested_name)}.csv")
 
 

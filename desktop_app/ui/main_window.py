@@ -11,17 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,14 +30,16 @@ from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export
-from desktop_app.ui.pane_registry import create_panes
+from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
+from desktop_app.ui.settings import read_str_list
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
+from desktop_app.ui.widgets.layout import splitter, vbox
 
 APP_TITLE = "SQLite Snapshot Browser"
 FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
@@ -65,25 +65,17 @@ class MainWindow(QMainWindow):
         self.schema_tree = SchemaTree()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.panes: dict[str, Pane] = create_panes(self.context)
+        self.panes: Panes = create_panes(self.context)
         for pane in self.panes.values():
             self.tabs.addTab(pane, pane.title)
             pane.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
             pane.open_row_requested.connect(self.open_row)
             pane.show_blob_requested.connect(self.show_blob)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.schema_tree)
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 920])
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.stack.addWidget(splitter)
+        self.stack.addWidget(splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920]))
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.stack, 1)
+        vbox((self.stack, 1), margins=0, parent=central).setSpacing(0)
         self.setCentralWidget(central)
         self.banner = Banner(central)  # floats over the content: showing it moves nothing
 
@@ -120,13 +112,12 @@ class MainWindow(QMainWindow):
             self._action(
                 view_menu, pane.title, lambda p=pane: self.show_pane(p), QKeySequence(f"Ctrl+{index}")
             )
-        if "search" in self.panes:
-            self._action(
-                view_menu,
-                "Search everything",
-                lambda: self.show_pane(self.panes["search"]),
-                QKeySequence("Ctrl+Shift+F"),
-            )
+        self._action(
+            view_menu,
+            "Search everything",
+            lambda: self.show_pane(self.panes.search),
+            QKeySequence("Ctrl+Shift+F"),
+        )
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)
@@ -251,31 +242,23 @@ class MainWindow(QMainWindow):
 
     def browse_table(self, name: str) -> None:
         """Show `name` in the Browse pane."""
-        browse = self.panes.get("browse")
-        if browse is not None:
-            browse.show_table(name)  # type: ignore[attr-defined]
-            self.show_pane(browse)
+        self.panes.browse.show_table(name)
+        self.show_pane(self.panes.browse)
 
-    def open_row(self, table: str, key: object) -> None:
+    def open_row(self, table: str, key: dict[str, Any]) -> None:
         """Show one row of `table` in Browse, selected (from a search hit, a blob...)."""
-        browse = self.panes.get("browse")
-        if browse is not None:
-            browse.show_row(table, key)  # type: ignore[attr-defined]
-            self.show_pane(browse)
+        self.panes.browse.show_row(table, key)
+        self.show_pane(self.panes.browse)
 
-    def show_blob(self, table: str, column: str, key: object, value: object) -> None:
+    def show_blob(self, table: str, column: str, key: dict[str, Any], value: object) -> None:
         """Show a cell in the Blobs pane."""
-        blobs = self.panes.get("blobs")
-        if blobs is not None:
-            blobs.show_cell(table, column, key, value)  # type: ignore[attr-defined]
-            self.show_pane(blobs)
+        self.panes.blobs.show_cell(table, column, key, value)
+        self.show_pane(self.panes.blobs)
 
     def show_sql(self, sql: str) -> None:
         """Put `sql` in the SQL pane's editor."""
-        pane = self.panes.get("sql")
-        if pane is not None:
-            pane.set_sql(sql)  # type: ignore[attr-defined]
-            self.show_pane(pane)
+        self.panes.sql.set_sql(sql)
+        self.show_pane(self.panes.sql)
 
     def export_table(self, name: str) -> None:
         """Export every row of a table or view as CSV (options dialog, then a job)."""
@@ -285,8 +268,7 @@ class MainWindow(QMainWindow):
 
     def export_browsed_table(self) -> None:
         """Export the table shown in Browse."""
-        browse = self.panes.get("browse")
-        table = getattr(browse, "table", None)
+        table = self.panes.browse.table
         if table is None:
             self.statusBar().showMessage("Open a table in Browse first.", 5000)
             return
@@ -383,10 +365,7 @@ class MainWindow(QMainWindow):
 
     # ----- recent files ----------------------------------------------------------------------------
     def _recent(self) -> list[str]:
-        value = self.settings.value(RECENT_KEY, [])
-        if isinstance(value, str):
-            return [value]
-        return [str(v) for v in value or []]
+        return read_str_list(self.settings, RECENT_KEY)
 
     def _remember(self, path: str) -> None:
         recent = [path] + [p for p in self._recent() if p != path]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.pane import BlobsPane
@@ -12,15 +15,41 @@ from desktop_app.ui.panes.search.pane import SearchPane
 from desktop_app.ui.panes.sql.pane import SqlPane
 
 
-def create_panes(context: AppContext) -> dict[str, Pane]:
-    """Create every pane over `context`, keyed by how the main window routes cross-pane requests."""
-    # Functions first: it installs the function registry that every database connection registers.
-    functions = FunctionsPane(context)
-    return {
-        "browse": BrowsePane(context),
-        "sql": SqlPane(context),
-        "search": SearchPane(context),
-        "functions": functions,
-        "blobs": BlobsPane(context),
-        "migrations": MigrationsPane(context),
-    }
+@dataclass(frozen=True, eq=False)
+class Panes(Mapping[str, Pane]):
+    """A window's panes by name in tab order; typed, for the main window's cross-pane routes."""
+
+    browse: BrowsePane
+    sql: SqlPane
+    search: SearchPane
+    functions: FunctionsPane
+    blobs: BlobsPane
+    migrations: MigrationsPane
+
+    def __getitem__(self, name: str) -> Pane:
+        if name not in self._names():
+            raise KeyError(name)
+        pane: Pane = getattr(self, name)
+        return pane
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in fields(cls))
+
+
+def create_panes(context: AppContext) -> Panes:
+    """Create every pane over `context`."""
+    return Panes(
+        browse=BrowsePane(context),
+        sql=SqlPane(context),
+        search=SearchPane(context),
+        functions=FunctionsPane(context),
+        blobs=BlobsPane(context),
+        migrations=MigrationsPane(context),
+    )

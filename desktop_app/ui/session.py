@@ -13,8 +13,10 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
+from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 
 #: Seconds a row count may take before it is estimated first and refined in the background.
 COUNT_BUDGET_S = 0.05
@@ -38,14 +40,14 @@ class DatabaseSession(QObject):
         self.context = context
         self.snapshot: Snapshot | None = None
         self.cache = ResultCache(LIMITS.result_cache_bytes)
-        self._opening: Job | None = None
+        self._opening = LatestRequest()
         #: What is still loading while a quick view is shown ("Copying into memory"), else None.
         self.loading: str | None = None
         #: Why the copy into memory ended early while the quick view stays shown ("" when it did not).
         self.copy_stopped = ""
         #: True when the shown snapshot came from Reload (the status bar says "reloaded HH:MM").
         self.reloaded = False
-        self._counting: Job | None = None
+        self._counting = LatestRequest()
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
         self._watcher = QFileSystemWatcher(self)
@@ -63,7 +65,7 @@ class DatabaseSession(QObject):
     @property
     def busy(self) -> bool:
         """True while a snapshot is being taken."""
-        return self._opening is not None
+        return self._opening.running
 
     def open(self, path: str | Path) -> Job:
         """Snapshot `path` as a job; the current database stays shown until the new one is ready."""
@@ -78,8 +80,6 @@ class DatabaseSession(QObject):
         )
 
     def _start(self, path: Path, generation: int | None, label: str) -> Job:
-        if self._opening is not None:
-            self._opening.cancel()
         # A first open shows a quick direct view while the copy runs; a reload keeps the previous
         # generation (already in memory) on screen until the new one is ready.
         progressive = generation is None
@@ -132,10 +132,8 @@ class DatabaseSession(QObject):
                 raise
             return snapshot, database, catalog
 
-        job = self.context.jobs.start(label, work, on_done=self._adopt, on_error=self._failed)
-        self._opening = job
-        job.ended.connect(lambda: self._opening_ended(job))
-        return job
+        # A newer open (or a reload) replaces this one: its late answers are ignored.
+        return self._opening.start(self.context.jobs, label, work, on_done=self._adopt, on_error=self._failed)
 
     async def _show_quick_view(self, job: Job, quick: Snapshot) -> bool:
         """Show `quick` (direct, same generation) while the copy runs; False when it could not be read."""
@@ -157,14 +155,8 @@ class DatabaseSession(QObject):
         self._adopt((quick, database, catalog))
         return True
 
-    def _opening_ended(self, job: Job) -> None:
-        if self._opening is job:
-            self._opening = None
-
-    def _hooks(self) -> list[object]:
-        registry = self.context.functions
-        hook = getattr(registry, "hook", None)
-        return [hook] if hook is not None else []
+    def _hooks(self) -> list[ConnectionHook]:
+        return [self.context.functions.hook]
 
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)
@@ -204,8 +196,6 @@ class DatabaseSession(QObject):
 
     def _count_rows(self, database: Database, catalog: Catalog, exact: bool = True) -> None:
         """Counts appear as they are known: a quick count or estimate first, exact counts after."""
-        if self._counting is not None:
-            self._counting.cancel()
         tables = [t for t in catalog.tables if t.kind is not TableKind.VIEW and not t.error]
 
         async def work(job: Job) -> None:
@@ -227,13 +217,12 @@ class DatabaseSession(QObject):
                     continue
                 self.row_count.emit(table.name, count)
 
-        self._counting = self.context.jobs.start("Counting rows", work, show=False)
+        self._counting.start(self.context.jobs, "Counting rows", work, show=False)
 
     def close(self) -> None:
         """Close the database; the window returns to its start page."""
-        for job in (self._opening, self._counting):
-            if job is not None:
-                job.cancel()
+        self._opening.stop()  # its "Stopped" still reaches the window
+        self._counting.cancel()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
         self.loading, self.copy_stopped = None, ""

@@ -144,13 +144,13 @@ async def test_typing_a_new_query_cancels_the_running_search_and_never_shows_its
         pane.results.add_hits = spy  # type: ignore[method-assign]
         pane.query.setText(r"row \d+7 some")
         await wait_for(lambda: pane.searching, message="the debounced search to start")
-        first = pane._search_job
+        first = pane._search.job
         assert first is not None
         await wait_for(lambda: pane.results.hit_count > 0, message="first hits")
         assert not first.done
         pane.query.setText("needle")
         assert first.cancel_token.cancelled and pane.results.hit_count == 0
-        await wait_for(lambda: pane.searching and pane._search_job is not first, message="the second search")
+        await wait_for(lambda: pane.searching and pane._search.job is not first, message="the second search")
         await wait_for(lambda: not pane.searching, message="the second search to end")
         after = shown[[q for q, _ in shown].index("needle") :]
         assert after and all("needle" in snippet.lower() for _q, snippet in after)

@@ -13,8 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.statements import StatementKind, split_statements, statement_kind
 
 if TYPE_CHECKING:
@@ -51,14 +51,8 @@ class NestedQuery:
 
     def count(self, conn: sqlite3.Connection, cancel: CancelToken | None = None) -> int:
         """The rows the query returns, counted by SQLite without fetching them."""
-        # `interrupt()` is lost when it lands before the statement starts, so the token is also polled.
-        if cancel is not None:
-            conn.set_progress_handler(lambda: int(cancel.cancelled), LIMITS.progress_handler_ops)
-        try:
+        with stoppable(conn, cancel):
             return int(conn.execute(f"SELECT count(*) FROM {self.subquery}", self.params).fetchone()[0])
-        finally:
-            if cancel is not None:
-                conn.set_progress_handler(None, 0)
 
     def rows(self, conn: sqlite3.Connection, start: int, count: int) -> list[tuple[Any, ...]]:
         """Up to `count` rows from position `start` (by OFFSET)."""

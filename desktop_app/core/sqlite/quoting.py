@@ -35,11 +35,6 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def quote_always(name: str) -> str:
-    """Return `name` in double quotes with `"` doubled, whatever it is."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def quote_string(value: str) -> str:
     """Return `value` as an SQL string literal (single quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"

@@ -9,11 +9,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QFont
 
 from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.schema.visible_names import BIDI_REORDERING
+from desktop_app.ui import theme
 
 try:
     from desktop_app.core.blobs.values import describe_blob
@@ -79,16 +79,14 @@ def alignment(value: Any) -> int:
 
 @functools.cache
 def dim_color() -> QColor:
-    """The grey used for NULL and for rows still loading."""
-    app = QApplication.instance()
-    palette = app.palette() if isinstance(app, QApplication) else QPalette()
-    return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+    """The grey used for NULL and for rows still loading (cached: the grid asks for it per cell)."""
+    return theme.disabled_text_colour()
 
 
 @functools.cache
 def error_color() -> QColor:
-    """The red of rows that could not be read."""
-    return QColor(180, 40, 40)
+    """The red of rows that could not be read (cached: the grid asks for it per cell)."""
+    return theme.error_colour()
 
 
 @functools.cache

@@ -36,6 +36,7 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.logs import log_exception
 from desktop_app.core.progress import CancelToken, ProgressCallback
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.models import cell_format
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class WindowedTableModel(QAbstractTableModel):
         self.count_error: str | None = None
         self._visible = (0, 0)
         self._visible_rows: tuple[int, int] | None = None  # None until a view reports its viewport
-        self._generation = 0
+        self._sources = LatestRequest()  # fetches and counts of a replaced source are dropped
+        self._source = self._sources.begin()
         self._background: list[CancelToken] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._header_markers: dict[int, str] = {}
@@ -120,7 +122,7 @@ class WindowedTableModel(QAbstractTableModel):
         """
         self._cancel_all()
         self.beginResetModel()
-        self._generation += 1
+        self._source = self._sources.begin()
         self.source = source
         self._rows, self.exact = (rows_hint or 0) if source is not None else 0, False
         self.estimated = bool(self._rows)
@@ -139,30 +141,30 @@ class WindowedTableModel(QAbstractTableModel):
             self.read_errors_changed.emit()
         if source is not None:
             self._want(0)
-            self._spawn(self._count(source, self._generation, progress))
+            self._spawn(self._count(source, self._source, progress))
 
     def replace_source(self, source: RowSource) -> None:
         """Read the same rows from now on through `source` (the same table, order and filters in the same
         generation of the data, e.g. now in memory): the rows already loaded stay on screen."""
         self._cancel_all()
-        self._generation += 1  # results of the old source's fetches still on their way are dropped
+        self._source = self._sources.begin()  # results of the old source's fetches on their way are dropped
         self.source = source
         self._failed.clear()
         self._queue.clear()
         if self._visible_rows is not None:
             self.set_viewport(*self._visible_rows)  # refetch what was in flight, from the new source
-        self._spawn(self._count(source, self._generation, None))  # and its position index, if any
+        self._spawn(self._count(source, self._source, None))  # and its position index, if any
 
-    async def _count(self, source: RowSource, generation: int, progress: ProgressCallback | None) -> None:
+    async def _count(self, source: RowSource, ticket: Ticket, progress: ProgressCallback | None) -> None:
         cancel = CancelToken()
         self._background.append(cancel)
         try:
             estimate = await source.estimate()
-            if generation == self._generation and estimate is not None and not self.exact:
+            if ticket.current and estimate is not None and not self.exact:
                 self.estimated = True
                 self._set_row_count(max(estimate, self._rows), exact=False)
             total = await source.count(cancel)
-            if generation != self._generation:
+            if not ticket.current:
                 return
             self._set_row_count(total, exact=True)
             self._schedule_pump()
@@ -173,7 +175,7 @@ class WindowedTableModel(QAbstractTableModel):
         except Cancelled:
             pass
         except UserError as exc:
-            if generation == self._generation:
+            if ticket.current:
                 self.count_error = exc.message
                 self.count_changed.emit()
                 self.read_errors_changed.emit()
@@ -438,26 +440,26 @@ class WindowedTableModel(QAbstractTableModel):
             token = CancelToken()
             self._in_flight[number] = token
             self.fetches_started += 1
-            self._spawn(self._fetch(self.source, number, token, self._generation))
+            self._spawn(self._fetch(self.source, number, token, self._source))
 
-    async def _fetch(self, source: RowSource, number: int, token: CancelToken, generation: int) -> None:
+    async def _fetch(self, source: RowSource, number: int, token: CancelToken, ticket: Ticket) -> None:
         try:
             page = await source.fetch(number * self.page_rows, self.page_rows, token)
         except Cancelled:
             page = None
         except UserError as exc:
             page = await self._readable_part(source, number, token)
-            if generation == self._generation and not token.cancelled:
+            if ticket.current and not token.cancelled:
                 self._failed[number] = exc.message
                 self._show_failed(number, page)
                 self.failed.emit(exc)
             page = None
         finally:
-            if generation == self._generation and self._in_flight.get(number) is token:
+            if ticket.current and self._in_flight.get(number) is token:
                 del self._in_flight[number]
-        if generation == self._generation and page is not None and not token.cancelled:
+        if ticket.current and page is not None and not token.cancelled:
             self._store(number, page)
-        if generation == self._generation:
+        if ticket.current:
             self._schedule_pump()
 
     async def _readable_part(self, source: RowSource, number: int, token: CancelToken) -> Page | None:

@@ -12,6 +12,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QGraphicsDropShadowEffect, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from desktop_app.ui.theme import box_style, warning_box
+
 #: Distance from the host's edges, and the widest the card grows (px).
 MARGIN = 24
 MAX_WIDTH = 620
@@ -24,8 +26,7 @@ class Banner(QFrame):
         super().__init__(host)
         self.setObjectName("banner")
         self.setStyleSheet(
-            "#banner { background: #fff4ce; border: 1px solid #e0c97f; border-radius: 6px; }"
-            "#banner QLabel { background: transparent; }"
+            box_style("#banner", warning_box(), radius=6) + "#banner QLabel { background: transparent; }"
         )
         shadow = QGraphicsDropShadowEffect(self)
         shadow.setBlurRadius(18)

@@ -6,18 +6,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMenu,
     QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.ui.widgets.layout import hbox, vbox
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
 _ROLE_NAME = Qt.ItemDataRole.UserRole + 1
@@ -66,13 +65,7 @@ class SchemaTree(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemActivated.connect(self._activated)
-        top = QHBoxLayout()
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.show_hidden)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.tree)
+        vbox(hbox((self.filter, 1), self.show_hidden), self.tree, margins=0, parent=self)
         self._catalog: Catalog | None = None
         self._counts: dict[str, RowCount] = {}
         self._table_items: dict[str, QTreeWidgetItem] = {}

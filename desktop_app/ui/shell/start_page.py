@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.theme import dim_colour, dim_style
+
 
 class StartPage(QWidget):
     """Emits `open_requested(path)`, `browse_requested()` and `demo_requested()`."""
@@ -44,7 +46,7 @@ class StartPage(QWidget):
         self.recent.itemActivated.connect(self._activated)
         self.recent_label = QLabel("<b>Recent files</b>")
         hint = QLabel("Tip: drop a database file anywhere on this window.")
-        hint.setStyleSheet("color: gray")
+        hint.setStyleSheet(dim_style())
         column = QVBoxLayout()
         column.addWidget(title)
         column.addWidget(subtitle)
@@ -66,7 +68,7 @@ class StartPage(QWidget):
             item = QListWidgetItem(path if exists else f"{path}  (missing)")
             item.setData(Qt.ItemDataRole.UserRole, path)
             if not exists:
-                item.setForeground(Qt.GlobalColor.gray)
+                item.setForeground(dim_colour())
                 item.setToolTip("This file no longer exists. Double-click to remove it from the list.")
             self.recent.addItem(item)
         self.recent_label.setVisible(bool(paths))

@@ -44,10 +44,11 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback
 from desktop_app.core.schema.catalog import Table
 from desktop_app.ui.job_center import Job, JobCenter
+from desktop_app.ui.settings import read_bool, read_str
+from desktop_app.ui.theme import error_style
 
 #: Failures listed one per line in the summary; the rest are counted.
 FAILURES_SHOWN = 500
-_ERROR_STYLE = "color: #b00020;"
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class BlobExportDialog(QDialog):
 
         intro = QLabel(description)
         intro.setWordWrap(True)
-        self.folder = QLineEdit(str(settings.value(f"{self._prefix}_folder", "") or ""))
+        self.folder = QLineEdit(read_str(settings, f"{self._prefix}_folder"))
         self.folder.setPlaceholderText("Folder to write to (created if missing)")
         self.folder.textChanged.connect(self._validate)
         choose = QPushButton("Choose…")
@@ -136,7 +137,7 @@ class BlobExportDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(choose)
-        self.pattern = QLineEdit(str(settings.value(f"{self._prefix}_pattern", DEFAULT_NAME_PATTERN) or ""))
+        self.pattern = QLineEdit(read_str(settings, f"{self._prefix}_pattern", DEFAULT_NAME_PATTERN))
         self.pattern.textChanged.connect(self._update_preview)
         field_list = " ".join(f"{{{name}}}" for name in (*SPECIAL_FIELDS, *self._fields))
         hint = QLabel(
@@ -151,13 +152,13 @@ class BlobExportDialog(QDialog):
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview.setWordWrap(True)
         self.overwrite = QCheckBox("Replace files that already exist (otherwise new files are numbered)")
-        self.overwrite.setChecked(_flag(settings.value(f"{self._prefix}_overwrite", False)))
+        self.overwrite.setChecked(read_bool(settings, f"{self._prefix}_overwrite"))
         self.skip_empty = QCheckBox("Write no file for empty values")
-        self.skip_empty.setChecked(_flag(settings.value(f"{self._prefix}_skip_empty", False)))
+        self.skip_empty.setChecked(read_bool(settings, f"{self._prefix}_skip_empty"))
         self.skip_empty.toggled.connect(self._update_preview)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(_ERROR_STYLE)
+        self.message.setStyleSheet(error_style())
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.progress = QProgressBar()
@@ -347,10 +348,3 @@ class BlobExportDialog(QDialog):
     def _open_folder(self) -> None:
         folder = self.result.folder if self.result is not None else Path(self.folder.text())
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
-
-
-def _flag(value: object) -> bool:
-    """A QSettings boolean (INI files give back the strings "true"/"false")."""
-    if isinstance(value, str):
-        return value.lower() in ("true", "1", "yes")
-    return bool(value)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.errors import ExportError
 from desktop_app.core.export.csv_file import BlobEncoding, CsvOptions, LineEnding, Quoting
 from desktop_app.core.export.output_paths import ensure_not_source
+from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _DELIMITERS = (("Comma  ,", ","), ("Semicolon  ;", ";"), ("Tab", "\t"), ("Pipe  |", "|"))
@@ -133,7 +134,7 @@ class CsvExportDialog(QDialog):
 
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.setStyleSheet(error_style())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.blobs.text_and_hex import format_hex_dump, hex_rows
 from desktop_app.core.blobs.values import human_size
 from desktop_app.core.limits import LIMITS
+from desktop_app.ui.latest import LatestRequest
 
 #: Bytes per row.
 ROW_BYTES = 16
@@ -54,7 +55,8 @@ class HexModel(QAbstractTableModel):
         self._loader: WindowLoader | None = None
         self._windows: OrderedDict[int, bytes] = OrderedDict()
         self._pending: set[int] = set()
-        self._generation = 0
+        self._values = LatestRequest()
+        self._value = self._values.begin()
         self._window_rows = LIMITS.hex_window_bytes // ROW_BYTES
         self._digits = 8
 
@@ -63,7 +65,7 @@ class HexModel(QAbstractTableModel):
     def set_blob(self, size: int, loader: WindowLoader | None) -> None:
         """Show a value of `size` bytes read through `loader` (None and 0: show nothing)."""
         self.beginResetModel()
-        self._generation += 1  # windows still in flight belong to the previous value
+        self._value = self._values.begin()  # windows still in flight belong to the previous value
         self.size = max(0, size) if loader is not None else 0
         self._loader = loader
         self._windows.clear()
@@ -109,20 +111,17 @@ class HexModel(QAbstractTableModel):
         if self._loader is None or index in self._pending:
             return
         self._pending.add(index)
-        generation = self._generation
         offset = index * self._window_rows * ROW_BYTES
         length = min(LIMITS.hex_window_bytes, self.size - offset)
 
         def arrived(data: bytes) -> None:
-            if generation == self._generation:
-                self._store(index, bytes(data))
+            self._store(index, bytes(data))
 
         def failed(message: str) -> None:
-            if generation == self._generation:
-                self._pending.discard(index)
-                self.failed.emit(message)
+            self._pending.discard(index)
+            self.failed.emit(message)
 
-        self._loader(offset, length, arrived, failed)
+        self._loader(offset, length, self._value.only(arrived), self._value.only(failed))
 
     def _store(self, index: int, data: bytes) -> None:
         self._pending.discard(index)

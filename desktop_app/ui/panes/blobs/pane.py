@@ -18,12 +18,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,14 +35,17 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.schema.catalog import Column, Table, TableKind
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.viewer import BlobViewer
+from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, column_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
-_ERROR_STYLE = "color: #b00020;"
 _EMPTY_HINT = "Open a blob cell in Browse (double-click it), or pick a table, column and row above."
 _NO_DATABASE = "No database is open."
 #: The row box's label when rows are picked by position ("row" always means a position, from 1).
@@ -99,7 +99,7 @@ class BlobsPane(Pane):
         self.cell: Cell | None = None
         self.export_dialog: BlobExportDialog | None = None
         self._error: UserError | None = None
-        self._nav_job: Job | None = None
+        self._navigation = LatestRequest()
 
         self.table_box = QComboBox()
         self.table_box.setMinimumContentsLength(18)
@@ -121,40 +121,36 @@ class BlobsPane(Pane):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(_ERROR_STYLE)
+        self.error_label.setStyleSheet(error_style())
         self.error_label.setVisible(False)
         self.error_label.linkActivated.connect(self._show_error_details)
 
         self.viewer = BlobViewer(context)
         self.viewer.summary_changed.connect(self._update_buttons)
         self.viewer.failed.connect(self._set_error)
-        self.save_button = QPushButton("Save to file…")
-        self.save_button.setToolTip("Write this value to a file")
-        self.save_button.clicked.connect(self.choose_save_path)
-        self.export_button = QPushButton("Export column…")
-        self.export_button.setToolTip("Write every value of this column to its own file in a folder")
-        self.export_button.clicked.connect(self.open_export_dialog)
+        self.save_button = push_button("Save to file…", self.choose_save_path, "Write this value to a file")
+        self.export_button = push_button(
+            "Export column…",
+            self.open_export_dialog,
+            "Write every value of this column to its own file in a folder",
+        )
         self.viewer.add_action(self.save_button)
         self.viewer.add_action(self.export_button)
 
-        bar = QHBoxLayout()
         #: Says what the row box takes: the key's column names ("rowid:"), or "Row:" for a position.
         self.row_box_label = QLabel(_ROW_BY_POSITION)
-        for label, widget in (
-            (QLabel("Table:"), self.table_box),
-            (QLabel("Column:"), self.column_box),
-            (self.row_box_label, self.row_box),
-        ):
-            bar.addWidget(label)
-            bar.addWidget(widget)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
+        bar = hbox(
+            QLabel("Table:"),
+            self.table_box,
+            QLabel("Column:"),
+            self.column_box,
+            self.row_box_label,
+            self.row_box,
+            self.prev_button,
+            self.next_button,
+        )
         bar.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.viewer, 1)
+        vbox(bar, self.error_label, (self.viewer, 1), margins=4, parent=self)
         self.on_database_changed()
 
     @property
@@ -187,7 +183,7 @@ class BlobsPane(Pane):
     def showEvent(self, event: QShowEvent) -> None:
         """Shown with nothing on show: show the first row of the picked table."""
         super().showEvent(event)
-        if self.cell is None and self._nav_job is None and self._picked_table() is not None:
+        if self.cell is None and not self._navigation.running and self._picked_table() is not None:
             self.step(0)
 
     def _table(self, name: str) -> Table | None:
@@ -330,27 +326,15 @@ class BlobsPane(Pane):
 
     def _navigate(self, label: str, work: Any, done: Any) -> None:
         """Run a row look-up; a newer one, or a cell shown meanwhile, replaces it."""
-        self._stop_navigation()
-        job: Job | None = None
 
         def on_error(error: UserError) -> None:
-            if self._nav_job is job and not isinstance(error, Cancelled):
-                self._nav_job = None
+            if not isinstance(error, Cancelled):
                 self._set_error(error)
 
-        def on_done(result: Any) -> None:
-            if self._nav_job is job:  # a look-up that was overtaken has nothing to show
-                self._nav_job = None
-                done(result)
-
-        job = self._nav_job = self.context.jobs.start(
-            label, work, on_done=on_done, on_error=on_error, show=False
-        )
+        self._navigation.start(self.context.jobs, label, work, on_done=done, on_error=on_error, show=False)
 
     def _stop_navigation(self) -> None:
-        if self._nav_job is not None:
-            self._nav_job.cancel()
-            self._nav_job = None
+        self._navigation.cancel()
 
     def _on_row_entered(self) -> None:
         table, column = self._picked_table(), self.column_box.currentData()
@@ -388,7 +372,7 @@ class BlobsPane(Pane):
             return
         ext = summary.extension
         name = suggested_file_name(cell.ref, summary.mime) if cell.ref else f"{cell.column or 'blob'}{ext}"
-        folder = str(self.context.settings.value(f"{SETTINGS_PREFIX}/save_folder", "") or Path.home())
+        folder = read_str(self.context.settings, f"{SETTINGS_PREFIX}/save_folder", str(Path.home()))
         dialog = save_file_dialog(self, "Save blob to file", str(Path(folder) / name))
         dialog.setNameFilters([f"{ext.lstrip('.').upper()} files (*{ext})", "All files (*)"])
         dialog.fileSelected.connect(self.save_to)

@@ -47,8 +47,10 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.panes.blobs.hex_view import HexView
 from desktop_app.ui.panes.blobs.image_view import DecodedImage, ImageView, decode_image
+from desktop_app.ui.settings import read_bool
 
 IMAGE_TAB, TEXT_TAB, HEX_TAB = range(3)
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "image/svg+xml")
@@ -87,7 +89,8 @@ class BlobViewer(QSplitter):
         self.summary: BlobSummary | None = None
         self.source: BlobSource | None = None
         self.sha256: str | None = None  #: hex digest of the value on show, once computed
-        self._shown: object = None  # identifies the value on show; stale job results are dropped
+        self._values = LatestRequest()  # results of reads for a value no longer on show are dropped
+        self._shown = self._values.begin()
         self._jobs: list[Job] = []
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -104,7 +107,7 @@ class BlobViewer(QSplitter):
         self.text_view.setFont(fixed)
         self.text_info = QLabel()
         self.wrap_text = QCheckBox("Wrap lines")
-        self.wrap_text.setChecked(str(context.settings.value(_WRAP_SETTING, "false")).lower() == "true")
+        self.wrap_text.setChecked(read_bool(context.settings, _WRAP_SETTING))
         self.wrap_text.toggled.connect(self._apply_wrap)
         self._long_runs = False
         text_bar = QHBoxLayout()
@@ -160,7 +163,7 @@ class BlobViewer(QSplitter):
     def clear(self, message: str, label: str = "") -> None:
         """Show `message` instead of a value, stopping any reads."""
         self._stop()
-        self._shown = None
+        self._values.drop()
         self.summary = self.source = None
         self._show_message(message)
         self.details["Cell"].setText(label or _NONE)
@@ -173,7 +176,7 @@ class BlobViewer(QSplitter):
             self.clear("No database is open.")
             return
         self.clear("Reading…", label)
-        shown = self._shown = object()
+        shown = self._shown = self._values.begin()
         self.source = source
 
         async def work(job: Job) -> BlobSummary:
@@ -182,19 +185,19 @@ class BlobViewer(QSplitter):
             return describe_blob(source)
 
         def failed(error: UserError) -> None:
-            if self._shown is shown:
+            if shown.current:
                 self._show_message(error.message if isinstance(error, NotABlob) else "")
                 self.details["Stored as"].setText("a number" if isinstance(error, NotABlob) else _NONE)
                 if not isinstance(error, NotABlob):
                     self.failed.emit(error)
 
         def done(summary: BlobSummary) -> None:
-            if self._shown is shown:
+            if shown.current:
                 self._present(shown, summary)
 
         self._start("Reading blob", work, done, failed, show=False)
 
-    def _present(self, shown: object, summary: BlobSummary) -> None:
+    def _present(self, shown: Ticket, summary: BlobSummary) -> None:
         self.summary = summary
         size = summary.size or 0
         storage = {"blob": "BLOB", "text": "TEXT", "null": "NULL"}.get(summary.storage, summary.storage)
@@ -277,7 +280,7 @@ class BlobViewer(QSplitter):
 
         def on_error(error: UserError) -> None:
             # Reads are stopped when we move on (or the database closes): only the value on show matters.
-            if self._shown is shown and not isinstance(error, Cancelled):
+            if shown.current and not isinstance(error, Cancelled):
                 report(error)
 
         job = self.context.jobs.start(label, work, on_done=done, on_error=on_error, show=show)
@@ -290,10 +293,10 @@ class BlobViewer(QSplitter):
             job.cancel()
         self._jobs.clear()
 
-    def _read_window(self, shown: object, offset: int, length: int, done: Any, failed: Any) -> None:
+    def _read_window(self, shown: Ticket, offset: int, length: int, done: Any, failed: Any) -> None:
         """The hex view's loader: read one window of the value in a job."""
         database, source = self.context.database, self.source
-        if database is None or self._shown is not shown:
+        if database is None or not shown.current:
             return
 
         async def work(job: Job) -> bytes:
@@ -301,7 +304,7 @@ class BlobViewer(QSplitter):
 
         self._start("Reading blob bytes", work, done, lambda error: failed(error.message), show=False)
 
-    def _start_text(self, shown: object, size: int) -> None:
+    def _start_text(self, shown: Ticket, size: int) -> None:
         database, source, limit = self.context.database, self.source, LIMITS.blob_text_preview_bytes
         assert database is not None
         self.text_info.setText("Reading…")
@@ -310,7 +313,7 @@ class BlobViewer(QSplitter):
             return await database.run_sync(text_preview, source, limit, cancel=job.cancel_token)
 
         def done(preview: tuple[DecodedText, bool]) -> None:
-            if self._shown is not shown:
+            if not shown.current:
                 return
             decoded, self._long_runs = preview
             self._apply_wrap(self.wrap_text.isChecked())
@@ -324,7 +327,7 @@ class BlobViewer(QSplitter):
 
         self._start("Reading text", work, done, show=False)
 
-    def _start_sha(self, shown: object, size: int) -> None:
+    def _start_sha(self, shown: Ticket, size: int) -> None:
         database, source = self.context.database, self.source
         assert database is not None
         self.sha_label.setText("computing…")
@@ -336,17 +339,17 @@ class BlobViewer(QSplitter):
             return await database.run_sync(sha, source, cancel=job.cancel_token)
 
         def done(digest: str | None) -> None:
-            if self._shown is shown:
+            if shown.current:
                 self._show_sha(digest)
 
         def progressed(progress: Any) -> None:
-            if self._shown is shown:
+            if shown.current:
                 self.sha_bar.setValue(int((progress.fraction or 0) * 1000))
 
         job = self._start("Computing SHA-256", work, done, show=size >= _SHOWN_JOB_BYTES)
         job.progressed.connect(progressed)
 
-    def _start_image(self, shown: object, size: int) -> None:
+    def _start_image(self, shown: Ticket, size: int) -> None:
         database, source = self.context.database, self.source
         assert database is not None
         if size > LIMITS.blob_image_preview_max_bytes:
@@ -364,7 +367,7 @@ class BlobViewer(QSplitter):
             return await asyncio.to_thread(decode_image, data or b"")
 
         def done(decoded: DecodedImage) -> None:
-            if self._shown is shown:
+            if shown.current:
                 self.image_view.show_image(decoded)
                 self.details["Image"].setText(decoded.describe() if decoded.ok else "cannot be decoded")
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QLabel, QToolButton
 
-_STYLE = (
-    "#gridMessage { background: #fdecec; border: 1px solid #b42828; border-radius: 4px; }"
-    "#gridMessage QLabel { color: #6e1010; }"
-)
+from desktop_app.ui.theme import box_style, error_box
+
 _MARGIN = 8
 
 
@@ -22,7 +20,8 @@ class GridMessage(QFrame):
         super().__init__(view)
         self._view = view
         self.setObjectName("gridMessage")
-        self.setStyleSheet(_STYLE)
+        box = error_box()
+        self.setStyleSheet(box_style("#gridMessage", box) + f"#gridMessage QLabel {{ color: {box.text}; }}")
         self.label = QLabel()
         self._close = close = QToolButton()
         self.label.setWordWrap(True)

@@ -42,12 +42,12 @@ from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
+from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
-_ERROR_STYLE = "QLineEdit { background: #fde2e2; }"
 
 
 class BrowsePane(Pane):
@@ -262,7 +262,7 @@ class BrowsePane(Pane):
                 parse_filter(quote_identifier(column.name), text)
                 editor.setStyleSheet("")
             except UserError as exc:
-                editor.setStyleSheet(_ERROR_STYLE)
+                editor.setStyleSheet(bad_input_style())
                 bad.append(f"{column.name}: {exc.message}")
                 continue
             if text.strip():

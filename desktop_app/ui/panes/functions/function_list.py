@@ -21,19 +21,18 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSplitter,
     QStyle,
     QTableView,
     QTextBrowser,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.core.functions.registry import SOURCE_BUILTIN, SOURCE_SQLITE, FunctionInfo
+from desktop_app.ui.theme import dim_colour
+from desktop_app.ui.widgets.layout import hbox, splitter, vbox
 
 #: Values of the source filter.
 ALL_SOURCES, USER_SOURCE = "all", "user"
@@ -247,12 +246,13 @@ def details_html(function: FunctionRow) -> str:
         facts.append(f"from your file <code>{html.escape(function.source)}</code>")
     doc = html.escape(function.doc) if function.doc else "<i>No description.</i>"
     fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+    dim = dim_colour().name()
     return (
         f"<p style='font-family: \"{html.escape(fixed)}\"; font-size: large'><b>"
         f"{html.escape(function.signature)}</b></p>"
-        f"<p style='color: gray'>{' · '.join(facts)}</p>"
+        f"<p style='color: {dim}'>{' · '.join(facts)}</p>"
         f"<p style='white-space: pre-wrap'>{doc}</p>"
-        "<p style='color: gray'><i>Double-click the function to try it.</i></p>"
+        f"<p style='color: {dim}'><i>Double-click the function to try it.</i></p>"
     )
 
 
@@ -302,20 +302,9 @@ class FunctionBrowser(QWidget):
         self.details.setMinimumWidth(220)
         self.details.setPlaceholderText("Select a function to see what it does.")
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 400])
-        bar = QHBoxLayout()
-        bar.addWidget(self.filter_edit, 1)
-        bar.addWidget(self.source_combo)
-        bar.addWidget(self.count_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        split = splitter((self.table, 3), (self.details, 2), sizes=[640, 400])
+        bar = hbox((self.filter_edit, 1), self.source_combo, self.count_label)
+        vbox(bar, (split, 1), margins=0, parent=self)
 
     def set_functions(self, infos: Iterable[FunctionInfo]) -> None:
         """Show `infos`, keeping the selected function selected."""

@@ -14,13 +14,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,10 +34,14 @@ from desktop_app.core.sqlite.connection import configure_connection
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.functions.function_list import ALL_SOURCES, FunctionBrowser, FunctionRow
-from desktop_app.ui.panes.functions.try_box import DIM_STYLE, ERROR_STYLE, TryItBox
+from desktop_app.ui.panes.functions.try_box import TryItBox
+from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import dim_style, error_style, ok_style
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 T = TypeVar("T")
@@ -50,7 +51,6 @@ LAST_FOLDER_KEY = "functions/last_folder"
 EXPRESSION_KEY = "functions/expression"
 EXAMPLE_FILE = "example_functions.py"
 PYTHON_FILTER = "Python files (*.py);;All files (*)"
-_OK_STYLE = "color: #26734d;"
 #: Problems of the user's file shown before the list scrolls.
 PROBLEM_LINES_SHOWN = 4
 
@@ -62,12 +62,10 @@ class FunctionsPane(Pane):
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.registry = self._ensure_registry()
-        self._listing: Job | None = None
-        self._listing_serial = 0
+        self.registry = context.functions
+        self._listing = LatestRequest()
         self._loading: Job | None = None
-        self._trying: Job | None = None
-        self._trying_serial = 0
+        self._trying = LatestRequest()
         self.functions: list[FunctionInfo] = []
 
         self._build_file_section()
@@ -76,15 +74,11 @@ class FunctionsPane(Pane):
         self.try_box = TryItBox()
         self.try_box.run_requested.connect(self.evaluate)
         self.try_box.stop_requested.connect(self.stop_evaluation)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.file_box)
-        layout.addWidget(self.browser, 1)
-        layout.addWidget(self.try_box)
+        vbox(self.file_box, (self.browser, 1), self.try_box, margins=6, parent=self)
 
         context.functions_changed.connect(self.refresh)
-        self.try_box.expression.setText(str(context.settings.value(EXPRESSION_KEY, "") or ""))
-        remembered = str(context.settings.value(USER_FILE_KEY, "") or "")
+        self.try_box.expression.setText(read_str(context.settings, EXPRESSION_KEY))
+        remembered = read_str(context.settings, USER_FILE_KEY)
         self._update_file_section()
         if remembered and self.registry.user_file is None:
             self.load_file(remembered)
@@ -92,33 +86,25 @@ class FunctionsPane(Pane):
 
     # --- building -----------------------------------------------------------------------------
 
-    def _ensure_registry(self) -> FunctionRegistry:
-        registry = self.context.functions
-        if isinstance(registry, FunctionRegistry):
-            return registry
-        registry = FunctionRegistry()
-        self.context.set_functions(registry)
-        return registry
-
     def _build_file_section(self) -> None:
         self.file_box = QGroupBox("Your functions file")
         self.file_label = QLabel()
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.file_label.setMinimumWidth(120)
-        self.choose_button = QPushButton("Choose file…")
-        self.choose_button.setToolTip("Load SQL functions from a Python file of yours")
-        self.choose_button.clicked.connect(self.choose_file)
-        self.example_button = QPushButton("New from example…")
-        self.example_button.setToolTip(
-            "Save a copy of the example functions file where you want, and load it"
+        self.choose_button = push_button(
+            "Choose file…", self.choose_file, "Load SQL functions from a Python file of yours"
         )
-        self.example_button.clicked.connect(self.choose_example_target)
-        self.reload_button = QPushButton("Reload")
-        self.reload_button.setToolTip("Read the file again after editing it (no restart needed)")
-        self.reload_button.clicked.connect(self.reload_file)
-        self.unload_button = QPushButton("Unload")
-        self.unload_button.setToolTip("Stop using the file: only SQLite's and the built-in functions remain")
-        self.unload_button.clicked.connect(self.unload_file)
+        self.example_button = push_button(
+            "New from example…",
+            self.choose_example_target,
+            "Save a copy of the example functions file where you want, and load it",
+        )
+        self.reload_button = push_button(
+            "Reload", self.reload_file, "Read the file again after editing it (no restart needed)"
+        )
+        self.unload_button = push_button(
+            "Unload", self.unload_file, "Stop using the file: only SQLite's and the built-in functions remain"
+        )
         self.file_status = QLabel()
         self.file_status.setWordWrap(True)
         self.file_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -133,16 +119,15 @@ class FunctionsPane(Pane):
         self.problem_list.itemActivated.connect(self._show_problem_details)
         self.problem_list.setToolTip("Double-click a problem for its details")
 
-        row = QHBoxLayout()
-        row.addWidget(self.file_label, 1)
-        for button in (self.choose_button, self.example_button, self.reload_button, self.unload_button):
-            row.addWidget(button)
-        box = QVBoxLayout(self.file_box)
+        buttons = (self.choose_button, self.example_button, self.reload_button, self.unload_button)
+        box = vbox(
+            hbox((self.file_label, 1), *buttons),
+            self.file_status,
+            self.schema_collations_box,
+            self.problem_list,
+            parent=self.file_box,
+        )
         box.setContentsMargins(8, 4, 8, 6)
-        box.addLayout(row)
-        box.addWidget(self.file_status)
-        box.addWidget(self.schema_collations_box)
-        box.addWidget(self.problem_list)
 
     # --- the list -----------------------------------------------------------------------------
 
@@ -153,10 +138,6 @@ class FunctionsPane(Pane):
 
     def refresh(self) -> Job:
         """Read the list of functions again (a quick job)."""
-        if self._listing is not None:
-            self._listing.cancel()
-        self._listing_serial += 1
-        serial = self._listing_serial
         registry, database = self.registry, self.context.database
 
         async def work(job: Job) -> list[FunctionInfo]:
@@ -167,18 +148,18 @@ class FunctionsPane(Pane):
                 await renew_connections(database, registry)
             return infos
 
-        def done(infos: list[FunctionInfo]) -> None:
-            if serial == self._listing_serial:
-                self._show_functions(infos)
-
         def failed(error: UserError) -> None:
-            if serial == self._listing_serial and not isinstance(error, Cancelled):
+            if not isinstance(error, Cancelled):
                 self.browser.show_failure(error.message)
 
-        self._listing = self.context.jobs.start(
-            "Listing SQL functions", work, on_done=done, on_error=failed, show=False
+        return self._listing.start(
+            self.context.jobs,
+            "Listing SQL functions",
+            work,
+            on_done=self._show_functions,
+            on_error=failed,
+            show=False,
         )
-        return self._listing
 
     def _show_functions(self, infos: list[FunctionInfo]) -> None:
         self.functions = infos
@@ -222,11 +203,11 @@ class FunctionsPane(Pane):
             example = resource_path(EXAMPLE_FILE).read_bytes()  # a few kilobytes
             write_file(target, example, source_path=database.snapshot.path if database else None)
         except UserError as exc:
-            self._set_file_status(exc.message, ERROR_STYLE)
+            self._set_file_status(exc.message, error_style())
             return None
         except OSError as exc:
             self._set_file_status(
-                f"Could not save the example as {target}: {exc.strerror or exc}", ERROR_STYLE
+                f"Could not save the example as {target}: {exc.strerror or exc}", error_style()
             )
             return None
         return self.load_file(target)
@@ -268,7 +249,7 @@ class FunctionsPane(Pane):
             finally:  # even a failed load changes the functions (another file's are dropped)
                 await renew_connections(self.context.database, registry)
 
-        self._set_file_status(f"{label}…", DIM_STYLE)
+        self._set_file_status(f"{label}…", dim_style())
         job = self.context.jobs.start(
             label, work, on_done=lambda _r: self._after_load(), on_error=lambda _e: self._after_load()
         )
@@ -284,7 +265,7 @@ class FunctionsPane(Pane):
 
     def _after_load(self) -> None:
         """The functions changed (connections are renewed already): tell everyone, and list them again."""
-        self.context.set_functions(self.registry)  # refreshes this pane through functions_changed
+        self.context.announce_functions_changed()  # refreshes this pane through functions_changed
         self._update_file_section()
         error, path = self.registry.last_error, self.registry.user_file
         if error is not None:
@@ -353,12 +334,12 @@ class FunctionsPane(Pane):
             self._set_file_status(
                 f"The file could not be loaded: fix it and press Reload.{still} "
                 "SQLite's and the built-in functions keep working.",
-                ERROR_STYLE,
+                error_style(),
             )
         else:
             count = self._user_count()
             skipped = f"; {len(registry.problems)} skipped (see below)" if registry.problems else ""
-            self._set_file_status(f"{count} functions and collations loaded{skipped}.", _OK_STYLE)
+            self._set_file_status(f"{count} functions and collations loaded{skipped}.", ok_style())
 
     def _user_count(self) -> int:
         """Functions the registry currently takes from the user's file."""
@@ -392,7 +373,7 @@ class FunctionsPane(Pane):
         show_user_error(self, "Problem in your functions file", UserError(item.text(), details=details))
 
     def _last_folder(self) -> str:
-        return str(self.context.settings.value(LAST_FOLDER_KEY, "") or Path.home())
+        return read_str(self.context.settings, LAST_FOLDER_KEY, str(Path.home()))
 
     # --- Try it ---
 
@@ -400,14 +381,11 @@ class FunctionsPane(Pane):
         """Type `text` in the Try-it box and evaluate it (as Enter would)."""
         self.try_box.expression.setText(text)
         self.try_box.request_run()
-        return self._trying
+        return self._trying.job
 
     def evaluate(self, expression: str) -> Job:
         """Evaluate an SQL expression against the snapshot (or an empty database) as a cancellable job."""
         self.context.settings.setValue(EXPRESSION_KEY, self.try_box.expression.text())
-        self.stop_evaluation()
-        self._trying_serial += 1
-        serial = self._trying_serial
         registry, database = self.registry, self.context.database
 
         async def work(job: Job) -> tuple[object, float]:
@@ -422,29 +400,23 @@ class FunctionsPane(Pane):
             return value, time.perf_counter() - started
 
         def done(result: tuple[object, float]) -> None:
-            if serial == self._trying_serial:
-                note = "" if database is not None else "no database open: evaluated on an empty one"
-                self.try_box.show_result(result[0], result[1], note)
+            note = "" if database is not None else "no database open: evaluated on an empty one"
+            self.try_box.show_result(result[0], result[1], note)
 
-        def failed(error: UserError) -> None:
-            if serial == self._trying_serial:
-                self.try_box.show_error(error)
-
-        job = self.context.jobs.start("Evaluating an expression", work, on_done=done, on_error=failed)
-        self._trying = job
-        job.ended.connect(lambda: self._evaluation_ended(job))
+        job = self._trying.start(
+            self.context.jobs,
+            "Evaluating an expression",
+            work,
+            on_done=done,
+            on_error=self.try_box.show_error,
+            on_ended=lambda: self.try_box.set_running(False),
+        )
         self.try_box.set_running(True)
         return job
 
     def stop_evaluation(self) -> None:
         """Stop the running evaluation, if any (interrupts SQLite between rows)."""
-        if self._trying is not None:
-            self._trying.cancel()
-
-    def _evaluation_ended(self, job: Job) -> None:
-        if self._trying is job:
-            self._trying = None
-            self.try_box.set_running(False)
+        self._trying.stop()
 
     # --- state --------------------------------------------------------------------------------
 

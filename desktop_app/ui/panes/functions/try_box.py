@@ -9,14 +9,13 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.ui.theme import dim_style, error_style
 from desktop_app.ui.widgets.error_dialog import show_user_error
 
 #: Characters of a text result shown (the rest is summarised by its length).
 RESULT_MAX_CHARS = 2000
 #: Bytes of a blob result shown as hex.
 RESULT_MAX_HEX_BYTES = 64
-ERROR_STYLE = "color: #b00020;"
-DIM_STYLE = "color: #6b6b6b;"
 _LEADING_SELECT = re.compile(r"^\s*select\s+", re.IGNORECASE)
 _RUN_TIP = "Evaluate the expression against the snapshot (Enter)"
 
@@ -69,9 +68,9 @@ class TryItBox(QGroupBox):
         self.value_label = QLabel()
         self.value_label.setFont(fixed)
         self.type_label = QLabel()
-        self.type_label.setStyleSheet(DIM_STYLE)
+        self.type_label.setStyleSheet(dim_style())
         self.error_label = QLabel()
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setStyleSheet(error_style())
         for label in (self.value_label, self.type_label, self.error_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.value_label.setWordWrap(True)
@@ -132,7 +131,7 @@ class TryItBox(QGroupBox):
         self.clear()
         self.last_result = (text, kind)
         self.value_label.setText(text)
-        self.value_label.setStyleSheet(DIM_STYLE if value is None else "")
+        self.value_label.setStyleSheet(dim_style() if value is None else "")
         self.value_label.show()
         self.type_label.setText(
             " · ".join(part for part in (kind, f"{elapsed_s * 1000:.1f} ms", note) if part)

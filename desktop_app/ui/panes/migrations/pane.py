@@ -13,17 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSizePolicy,
-    QSplitter,
     QStackedWidget,
     QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,9 +27,13 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.migrations import MigrationReport, ToolStatus, known_tools, migration_status
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.migrations.views import ToolDetail, ToolListDelegate, tool_summary
+from desktop_app.ui.settings import read_str
+from desktop_app.ui.theme import error_box, warning_box
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 
 #: QSettings group of the folder chosen for each database (keyed by a hash of the database's path).
 FOLDERS_KEY = "migrations/folders"
@@ -46,11 +46,6 @@ ALLOW_IMPORT_TIP = (
     "EXECUTES every file in the versions folder.\nLeave it off for folders you do not trust: the "
     "revision graph is then read with Python's ast and nothing runs."
 )
-_MESSAGE_STYLES = {
-    "info": "",
-    "warning": "QLabel { background: #fff4ce; color: #4d3a00; padding: 4px; border-radius: 3px; }",
-    "error": "QLabel { background: #fde2e2; color: #8a1010; padding: 4px; border-radius: 3px; }",
-}
 #: A tool list entry's identity, to keep the selection across refreshes: (tool key, table).
 ToolKey = tuple[str, str | None]
 _KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -74,8 +69,7 @@ class MigrationsPane(Pane):
         self.compared_folder: str | None = None
         self.busy = False
         self.last_error: UserError | None = None
-        self._run = 0
-        self._job: Job | None = None
+        self._reads = LatestRequest()
         self._wanted: ToolKey | None = None
         self._wanted_tab: int | None = None
         self._dialog: QFileDialog | None = None
@@ -85,16 +79,16 @@ class MigrationsPane(Pane):
         self.folder_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.folder_edit.setPlaceholderText("No migrations folder chosen for this database")
         self.folder_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.choose_button = QPushButton("Choose migrations folder…")
-        self.choose_button.setToolTip("The project's migrations folder, remembered for this database")
-        self.choose_button.clicked.connect(self.choose_folder)
-        self.forget_button = QPushButton("Forget folder")
-        self.forget_button.clicked.connect(self.forget_folder)
+        self.choose_button = push_button(
+            "Choose migrations folder…",
+            self.choose_folder,
+            "The project's migrations folder, remembered for this database",
+        )
+        self.forget_button = push_button("Forget folder", self.forget_folder)
         self.allow_import = QCheckBox("Allow importing Alembic revision files")
         self.allow_import.setToolTip(ALLOW_IMPORT_TIP)
         self.allow_import.toggled.connect(self._on_allow_import)
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button = push_button("Refresh", self.refresh)
         self.read_only_note = QLabel(READ_ONLY_NOTE)
         self.read_only_note.setTextFormat(Qt.TextFormat.RichText)
         self.read_only_note.setWordWrap(True)
@@ -102,8 +96,7 @@ class MigrationsPane(Pane):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.details_button = QPushButton("Details…")
-        self.details_button.clicked.connect(self._show_error_details)
+        self.details_button = push_button("Details…", self._show_error_details)
 
         self.empty = QLabel()
         self.empty.setWordWrap(True)
@@ -115,34 +108,18 @@ class MigrationsPane(Pane):
         self.tool_list.setSpacing(1)
         self.tool_list.currentItemChanged.connect(self._on_tool_picked)
         self.detail = ToolDetail()
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.tool_list)
-        split.addWidget(self.detail)
-        split.setStretchFactor(1, 1)
-        split.setSizes([290, 800])
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(split)
+        self.stack.addWidget(splitter(self.tool_list, (self.detail, 1), sizes=[290, 800]))
 
-        folder_bar = QHBoxLayout()
-        folder_bar.addWidget(QLabel("Migrations folder:"))
-        folder_bar.addWidget(self.folder_edit, 1)
-        folder_bar.addWidget(self.choose_button)
-        folder_bar.addWidget(self.forget_button)
-        options_bar = QHBoxLayout()
-        options_bar.addWidget(self.allow_import)
-        options_bar.addSpacing(16)
-        options_bar.addWidget(self.read_only_note, 1)
-        options_bar.addWidget(self.refresh_button)
-        message_bar = QHBoxLayout()
-        message_bar.addWidget(self.message, 1)
-        message_bar.addWidget(self.details_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(folder_bar)
-        layout.addLayout(options_bar)
-        layout.addLayout(message_bar)
-        layout.addWidget(self.stack, 1)
+        vbox(
+            hbox(QLabel("Migrations folder:"), (self.folder_edit, 1), self.choose_button, self.forget_button),
+            hbox(self.allow_import, 16, (self.read_only_note, 1), self.refresh_button),
+            hbox((self.message, 1), self.details_button),
+            (self.stack, 1),
+            margins=6,
+            parent=self,
+        )
         self._set_message("")
         self.on_database_changed()
 
@@ -169,8 +146,7 @@ class MigrationsPane(Pane):
         path = self.database_path()
         if path is None:
             return None
-        value = self.context.settings.value(folder_setting_key(path))
-        return str(value) if value else None
+        return read_str(self.context.settings, folder_setting_key(path)) or None
 
     def choose_folder(self) -> None:
         """Ask for the project's migrations folder (non-blocking dialog)."""
@@ -211,11 +187,7 @@ class MigrationsPane(Pane):
 
     def refresh(self) -> None:
         """Read the migration state again (as a job); an earlier read still running is stopped."""
-        self._run += 1
-        run = self._run
-        if self._job is not None and not self._job.done:
-            self._job.cancel()
-        self._job = None
+        ticket = self._reads.begin()
         database = self.context.database
         self.forget_button.setEnabled(bool(self.folder()))
         if database is None:
@@ -242,21 +214,22 @@ class MigrationsPane(Pane):
                 )
                 report = await database.run_sync(call, cancel=job.cancel_token)
             except Exception:
-                if run != self._run:
+                if not ticket.current:
                     return None  # superseded: nobody is waiting for this answer
                 raise
             return report, usable
 
-        self._job = self.context.jobs.start(
-            "Reading migration status", work, on_done=lambda result: self._on_read(run, folder, result)
+        job = self.context.jobs.start(
+            "Reading migration status",
+            work,
+            on_done=ticket.only(lambda result: self._on_read(folder, result)),
         )
         # `failed` fires for every failure (a UserError, a stop, or a bug JobCenter has logged).
-        self._job.failed.connect(lambda error: self._on_failed(run, error))
+        job.failed.connect(ticket.only(self._on_failed))
+        self._reads.track(job)
 
-    def _on_read(
-        self, run: int, folder: str | None, result: tuple[MigrationReport, str | None] | None
-    ) -> None:
-        if run != self._run or result is None:
+    def _on_read(self, folder: str | None, result: tuple[MigrationReport, str | None] | None) -> None:
+        if result is None:
             return
         self.busy = False
         self.report, self.compared_folder = result
@@ -274,9 +247,7 @@ class MigrationsPane(Pane):
             else "Migrations: none found"
         )
 
-    def _on_failed(self, run: int, error: BaseException) -> None:
-        if run != self._run:
-            return
+    def _on_failed(self, error: BaseException) -> None:
         self.busy = False
         if isinstance(error, Cancelled):
             self._set_message("Stopped. Press Refresh to read the migration state again.", "warning")
@@ -355,7 +326,7 @@ class MigrationsPane(Pane):
     def _set_message(self, text: str, kind: str = "info", error: UserError | None = None) -> None:
         self.last_error = error
         self.message.setText(text)
-        self.message.setStyleSheet(_MESSAGE_STYLES[kind])
+        self.message.setStyleSheet(_message_style(kind))
         self.message.setVisible(bool(text))
         self.details_button.setVisible(error is not None and bool(error.details))
 
@@ -382,3 +353,11 @@ class MigrationsPane(Pane):
             self.select_tool(tool[0], tool[1])
         if isinstance(tab, int):
             self.detail.tabs.setCurrentIndex(tab)
+
+
+def _message_style(kind: str) -> str:
+    """The message line's style: plain for "info", a warning or error box otherwise."""
+    if kind not in ("warning", "error"):
+        return ""
+    box = warning_box() if kind == "warning" else error_box()
+    return f"QLabel {{ background: {box.background}; color: {box.text}; padding: 4px; border-radius: 3px; }}"

@@ -35,16 +35,10 @@ from desktop_app.core.migrations import (
     ToolStatus,
     incomplete_note,
 )
+from desktop_app.ui.theme import BoxColours, box_style, error_box, ok_colour, warning_box, warning_colour
 
-#: (background, text) colours of a history row's state; the state is also spelled out in words.
-FAILED_COLOURS = ("#fde2e2", "#8a1010")
-ROLLED_BACK_COLOURS = ("#fff1cc", "#6b4a00")
-SUCCEEDED_TEXT = "#1e6b2d"
-WARNING_TEXT = "#8a5a00"
 #: Extra columns that are the tracking table's own row key: no news for the user.
 _HIDDEN_EXTRAS = frozenset({"row_id"})
-_WARNING_STYLE = "#warnings { background: #fff4ce; border: 1px solid #e0c97f; border-radius: 4px; }"
-_WALK_NOTE_STYLE = _WARNING_STYLE.replace("#warnings", "#walk_note")
 _MAX_COLUMN_PX = 260
 _SHORT_CHECKSUM = 12
 _ColumnGetter = Any
@@ -56,12 +50,12 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-def row_state(row: AppliedMigration) -> tuple[str, tuple[str, str] | None]:
-    """The words for a history row's state and its (background, text) colours, None for plain."""
+def row_state(row: AppliedMigration) -> tuple[str, BoxColours | None]:
+    """The words for a history row's state and its colours, None for plain (the words say it too)."""
     if row.rolled_back:
-        return "↺ rolled back", ROLLED_BACK_COLOURS
+        return "↺ rolled back", warning_box()
     if row.success is False:
-        return "✗ failed / dirty", FAILED_COLOURS
+        return "✗ failed / dirty", error_box()
     if row.success is True:
         return "✓ succeeded", None
     return "applied", None
@@ -121,7 +115,7 @@ class ToolListDelegate(QStyledItemDelegate):
             metrics = QFontMetrics(font)
             painter.setFont(font)
             warning = "⚠" in line and not selected
-            painter.setPen(QColor(WARNING_TEXT) if warning else opt.palette.color(role))  # type: ignore[attr-defined]
+            painter.setPen(warning_colour() if warning else opt.palette.color(role))  # type: ignore[attr-defined]
             line_rect = QRect(rect.left(), top, rect.width(), metrics.height())
             elided = metrics.elidedText(line, Qt.TextElideMode.ElideRight, rect.width())
             painter.drawText(line_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, elided)
@@ -199,12 +193,12 @@ class HistoryModel(QAbstractTableModel):
             return text or None
         _label, colours = row_state(row)
         if role == Qt.ItemDataRole.BackgroundRole and colours:
-            return QBrush(QColor(colours[0]))
+            return QBrush(QColor(colours.background))
         if role == Qt.ItemDataRole.ForegroundRole:
             if colours:
-                return QBrush(QColor(colours[1]))
+                return QBrush(QColor(colours.text))
             if title == "Status" and row.success is True:
-                return QBrush(QColor(SUCCEEDED_TEXT))
+                return QBrush(ok_colour())
         if role == Qt.ItemDataRole.FontRole and title == "Status" and colours:
             font = QFont()
             font.setBold(True)
@@ -251,7 +245,7 @@ class PendingView(QWidget):
         self.walk_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.walk_note_box = QFrame()
         self.walk_note_box.setObjectName("walk_note")
-        self.walk_note_box.setStyleSheet(_WALK_NOTE_STYLE)
+        self.walk_note_box.setStyleSheet(box_style("#walk_note", warning_box()))
         note_layout = QVBoxLayout(self.walk_note_box)
         note_layout.setContentsMargins(10, 6, 10, 6)
         note_layout.addWidget(self.walk_note)
@@ -294,7 +288,7 @@ class PendingView(QWidget):
         self._section(
             "Applied, but the file is missing from the folder",
             [(row.id, local_time(row.applied_at), "") for row in pending.missing],
-            ROLLED_BACK_COLOURS,
+            warning_box(),
         )
         self._section(
             "Changed since applied (checksum differs)",
@@ -302,7 +296,7 @@ class PendingView(QWidget):
                 (m.id, f"stored {_short(m.stored)} · file {_short(m.computed)}", m.path)
                 for m in pending.checksum_mismatches
             ],
-            FAILED_COLOURS,
+            error_box(),
             {
                 m.id: f"stored checksum: {m.stored}\nfile's checksum: {m.computed}"
                 for m in pending.checksum_mismatches
@@ -313,7 +307,7 @@ class PendingView(QWidget):
         self._section(
             "Not read (named like a migration)",
             [(Path(item.path).name, item.reason, item.path) for item in pending.skipped],
-            ROLLED_BACK_COLOURS,
+            warning_box(),
         )
         self.tree.setVisible(self.tree.topLevelItemCount() > 0)
         self.tree.expandAll()
@@ -343,7 +337,7 @@ class PendingView(QWidget):
         self,
         title: str,
         rows: list[tuple[str, str, str]],
-        colours: tuple[str, str] | None,
+        colours: BoxColours | None,
         tooltips: dict[str, str] | None = None,
     ) -> None:
         tooltips = tooltips or {}
@@ -358,8 +352,8 @@ class PendingView(QWidget):
             for column, value in enumerate(values):
                 child.setToolTip(column, tooltips.get(values[0], value) if column == 1 else value)
                 if colours:
-                    child.setBackground(column, QBrush(QColor(colours[0])))
-                    child.setForeground(column, QBrush(QColor(colours[1])))
+                    child.setBackground(column, QBrush(QColor(colours.background)))
+                    child.setForeground(column, QBrush(QColor(colours.text)))
             top.addChild(child)
         self.tree.addTopLevelItem(top)
         top.setFirstColumnSpanned(True)
@@ -448,7 +442,7 @@ class ToolDetail(QWidget):
         self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings_box = QFrame()
         self.warnings_box.setObjectName("warnings")
-        self.warnings_box.setStyleSheet(_WARNING_STYLE)
+        self.warnings_box.setStyleSheet(box_style("#warnings", warning_box()))
         box_layout = QVBoxLayout(self.warnings_box)
         box_layout.setContentsMargins(10, 6, 10, 6)
         box_layout.addWidget(self.warnings)

@@ -25,6 +25,8 @@ from desktop_app.core.search import (
 )
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest, Ticket
+from desktop_app.ui.settings import read_bool
 
 AUTO_SETTING = "search/auto_index"
 
@@ -58,8 +60,7 @@ class SearchIndexPanel(QWidget):
         super().__init__(parent)
         self.context = context
         self.index: SearchIndex | None = None
-        self.job: Job | None = None
-        self._serial = 0
+        self._builds = LatestRequest()
         self._fraction: float | None = None
         self._unavailable: str | None = None
         self._error: str | None = None
@@ -72,8 +73,7 @@ class SearchIndexPanel(QWidget):
         self.label.setWordWrap(True)
         self.auto = QCheckBox("Build automatically for small files")
         self.auto.setToolTip("Build the index by itself when the database is small enough to index quickly")
-        value = context.settings.value(AUTO_SETTING, True)
-        self.auto.setChecked(value in (True, "true", "1", 1))
+        self.auto.setChecked(read_bool(context.settings, AUTO_SETTING, True))
         self.auto.toggled.connect(self._on_auto_toggled)
         self.button = QPushButton("Build index")
         self.button.setToolTip("Index every text value once, then answer searches from the index")
@@ -88,7 +88,7 @@ class SearchIndexPanel(QWidget):
     @property
     def building(self) -> bool:
         """True while a build runs."""
-        return self.job is not None
+        return self._builds.running
 
     def usable_for(self, database: Database) -> SearchIndex | None:
         """The ready index when it was built from `database`'s generation, else None."""
@@ -130,11 +130,10 @@ class SearchIndexPanel(QWidget):
     def build(self) -> Job | None:
         """Build the index of the current generation in the background (progress in the status bar)."""
         database = self.context.database
-        if database is None or database.closed or self.job is not None or self._unavailable:
+        if database is None or database.closed or self.building or self._unavailable:
             return None
         self.drop()
-        self._serial += 1
-        serial = self._serial
+        ticket = self._builds.begin()
         self._error, self._fraction = None, 0.0
 
         estimate = self.estimate if self._planned_for is database else None
@@ -146,12 +145,11 @@ class SearchIndexPanel(QWidget):
         job = self.context.jobs.start(
             "Building the search index",
             work,
-            on_done=lambda index: self._built(serial, database, index),
-            on_error=lambda error: self._failed(serial, error),
+            on_done=lambda index: self._built(ticket, database, index),
+            on_error=ticket.only(self._failed),
         )
-        self.job = job
+        self._builds.track(job, on_ended=self._show_state)
         job.progressed.connect(self._on_progress)
-        job.ended.connect(lambda: self._job_ended(job))
         self._show_state()
         return job
 
@@ -162,17 +160,15 @@ class SearchIndexPanel(QWidget):
             self.index = None
             self._show_state()
 
-    def _built(self, serial: int, database: Database, index: SearchIndex) -> None:
+    def _built(self, ticket: Ticket, database: Database, index: SearchIndex) -> None:
         current = self.context.database
-        if serial != self._serial or database is not current or index.generation != current.generation:
+        if not ticket.current or database is not current or index.generation != current.generation:
             index.close()  # built for a database or generation no longer shown
             return
         self.index = index
         self._show_state()
 
-    def _failed(self, serial: int, error: UserError) -> None:
-        if serial != self._serial:
-            return
+    def _failed(self, error: UserError) -> None:
         if not isinstance(error, Cancelled):
             self._error = error.message
         self._show_state()
@@ -181,19 +177,11 @@ class SearchIndexPanel(QWidget):
         self._fraction = progress.fraction
         self._show_state()
 
-    def _job_ended(self, job: Job) -> None:
-        if self.job is job:
-            self.job = None
-            self._show_state()
-
     def _cancel_build(self) -> None:
-        self._serial += 1  # whatever the old build still reports is ignored
-        if self.job is not None:
-            self.job.cancel()
-            self.job = None
+        self._builds.cancel()  # whatever the old build still reports is ignored
 
     def _on_button(self) -> None:
-        if self.job is not None:
+        if self.building:
             self._cancel_build()
         elif self.index is not None:
             self.drop()
@@ -211,7 +199,7 @@ class SearchIndexPanel(QWidget):
         button, enabled, tip = "Build index", self.context.database is not None, ""
         if self.context.database is None:
             text = ""
-        elif self.job is not None:
+        elif self.building:
             percent = f" {self._fraction * 100:.0f}%" if self._fraction is not None else ""
             expected = f"{self.estimate.summary()}; " if self.estimate is not None else ""
             text = f"Building the instant search index…{percent} ({expected}searches scan meanwhile)"

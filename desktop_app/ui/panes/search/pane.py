@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -47,12 +46,16 @@ from desktop_app.core.search import (
 )
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.search.index_panel import SearchIndexPanel
 from desktop_app.ui.panes.search.results import SearchResultsView
 from desktop_app.ui.panes.search.scope import ScopeTree
 from desktop_app.ui.panes.search.stream import EventPipe, drive_search
+from desktop_app.ui.settings import read_bool
+from desktop_app.ui.theme import bad_input_style, dim_colour, error_colour, info_colour
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, vbox
 
 #: Quiet time after a keystroke before the search starts (Enter searches at once)...
 DEBOUNCE_MS = 200
@@ -70,8 +73,7 @@ _OPTIONS = (
     ("include_views", "Views", "Also search views (their rows have no key to open)"),
 )
 _ALL, _CHOSEN = 0, 1
-_MESSAGE_COLORS = {"hint": "#6b6b6b", "info": "#1f5fa8", "error": "#b3261e"}
-_BAD_INPUT_STYLE = "QLineEdit { background: #fde2e2; }"
+_MESSAGE_COLOURS = {"hint": dim_colour, "info": info_colour, "error": error_colour}
 
 
 class SearchPane(Pane):
@@ -81,8 +83,7 @@ class SearchPane(Pane):
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self._search_job: Job | None = None
-        self._search_serial = 0
+        self._search = LatestRequest()
         self._options_used: SearchOptions | None = None
         self._tables_done = (0, 0)
         self._uses_index = False
@@ -153,18 +154,8 @@ class SearchPane(Pane):
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             widget.setSizePolicy(policy)
-        footer = QHBoxLayout()
-        footer.addWidget(self.summary, 1)
-        footer.addWidget(self.progress)
-        footer.addWidget(self.stop_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(top)
-        layout.addLayout(options)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(footer)
-        layout.addWidget(self.index_panel)
+        footer = hbox((self.summary, 1), self.progress, self.stop_button)
+        vbox(top, options, self.message, (splitter, 1), footer, self.index_panel, margins=6, parent=self)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -217,7 +208,7 @@ class SearchPane(Pane):
     @property
     def searching(self) -> bool:
         """True while a search runs."""
-        return self._search_job is not None
+        return self._search.running
 
     def options(self) -> SearchOptions:
         """The search the pane's controls describe; `UserError` when the scope chooses nothing."""
@@ -257,12 +248,11 @@ class SearchPane(Pane):
         self._start_search(database, options, index)
 
     def _start_search(self, database: Database, options: SearchOptions, index: SearchIndex | None) -> None:
-        self._search_serial += 1
-        serial = self._search_serial
+        ticket = self._search.begin()
         self._options_used = options
 
         async def work(job: Job) -> None:
-            pipe = EventPipe(asyncio.get_running_loop(), lambda events: self._deliver(serial, events))
+            pipe = EventPipe(asyncio.get_running_loop(), ticket.only(self._deliver))
             try:
                 await database.run_sync(
                     drive_search,
@@ -278,18 +268,13 @@ class SearchPane(Pane):
                     await asyncio.sleep(0)
 
         job = self.context.jobs.start(
-            f"Searching for “{options.text}”",
-            work,
-            on_error=lambda error: self._search_failed(serial, error),
+            f"Searching for “{options.text}”", work, on_error=ticket.only(self._search_failed)
         )
-        self._search_job = job
-        job.ended.connect(lambda: self._search_ended(job))
+        self._search.track(job, on_ended=lambda: self._set_running(False))
         self._set_running(True)
 
-    def _deliver(self, serial: int, events: list[SearchEvent]) -> None:
-        """Show a batch of events of search `serial` (dropped when a newer search started)."""
-        if serial != self._search_serial:
-            return
+    def _deliver(self, events: list[SearchEvent]) -> None:
+        """Show a batch of events of the latest search."""
         finished = False
         for event in events:
             if isinstance(event, HitBatch):
@@ -332,30 +317,19 @@ class SearchPane(Pane):
             text += f" · {failed} table{'s' if failed != 1 else ''} could not be searched"
         return text
 
-    def _search_failed(self, serial: int, error: UserError) -> None:
-        if serial != self._search_serial:
-            return  # a newer search replaced this one
+    def _search_failed(self, error: UserError) -> None:
         if isinstance(error, Cancelled):
             done, total = self._tables_done
             self.summary.setText("Stopped: " + self._summary(self.results.hit_count, done, total))
             return
         self._show_error(error)
 
-    def _search_ended(self, job: Job) -> None:
-        if self._search_job is job:
-            self._search_job = None
-            self._set_running(False)
-
     def stop(self) -> None:
         """Stop the running search (the hits found so far stay)."""
-        if self._search_job is not None:
-            self._search_job.cancel()
+        self._search.stop()
 
     def _cancel_search(self) -> None:
-        self._search_serial += 1  # whatever the old search still delivers is dropped
-        if self._search_job is not None:
-            self._search_job.cancel()
-            self._search_job = None
+        self._search.cancel()  # whatever the old search still delivers is dropped
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
@@ -429,7 +403,9 @@ class SearchPane(Pane):
     def _show_message(self, text: str, kind: str) -> None:
         # The label keeps its line when empty, so the results do not jump while typing.
         self._message_error = None
-        self.message.setText(f'<span style="color:{_MESSAGE_COLORS[kind]}">{html.escape(text)}</span>')
+        self.message.setText(
+            f'<span style="color:{_MESSAGE_COLOURS[kind]().name()}">{html.escape(text)}</span>'
+        )
 
     def _show_error(self, error: UserError, *, bad_input: bool = False) -> None:
         self._show_message(error.message, "error")
@@ -437,15 +413,14 @@ class SearchPane(Pane):
             self._message_error = error
             self.message.setText(self.message.text() + ' <a href="details">Details…</a>')
         if bad_input:
-            self.query.setStyleSheet(_BAD_INPUT_STYLE)
+            self.query.setStyleSheet(bad_input_style())
 
     def _show_details(self, _link: str) -> None:
         if self._message_error is not None:
             show_user_error(self, "Search", self._message_error)
 
     def _setting(self, name: str, default: bool) -> bool:
-        value = self.context.settings.value(_SETTINGS + name, default)
-        return value in (True, "true", "1", 1)
+        return read_bool(self.context.settings, _SETTINGS + name, default)
 
     def save_state(self) -> dict[str, Any]:
         """The query, the scope and its chosen tables."""

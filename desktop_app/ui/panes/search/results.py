@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QFontMetrics,
@@ -45,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.search import Hit, TableDone
+from desktop_app.ui.theme import dim_colour, error_colour
 
 #: (start, end) spans of the matches inside the displayed snippet.
 SpansRole = Qt.ItemDataRole.UserRole + 1
@@ -53,8 +53,6 @@ _TABLE_COLUMN, _MATCH_COLUMN, _KEY_COLUMN = 0, 1, 2
 _HEADERS = ("Table / column", "Match", "Row")
 _MATCH_BACKGROUND = QColor("#ffd966")
 _MATCH_TEXT = QColor("#000000")
-_ERROR_BRUSH = QBrush(QColor("#b3261e"))
-_NOTE_BRUSH = QBrush(QColor("#6b6b6b"))
 _Index = QModelIndex | QPersistentModelIndex
 #: New tables open automatically while fewer hits than this show; later ones stay folded.
 AUTO_EXPAND_HITS = 300
@@ -154,7 +152,7 @@ class SearchResultsModel(QStandardItemModel):
         snippet.setData(hit.spans, SpansRole)
         key = QStandardItem(key_label(hit))
         if hit.key is None:
-            key.setForeground(_NOTE_BRUSH)
+            key.setForeground(dim_colour())
         # As few calls per hit as possible (setEditable and setToolTip cost ~20 µs each): the view does
         # not edit, and tooltips are made when asked for (`SearchResultsView.viewportEvent`).
         return [column, snippet, key]
@@ -166,7 +164,7 @@ class SearchResultsModel(QStandardItemModel):
         lines = [f"{node.name}: {node.summary()}"]
         if done is not None:
             note.setText(done.note or "")
-            note.setForeground(_ERROR_BRUSH if done.error else _NOTE_BRUSH)
+            note.setForeground(error_colour() if done.error else dim_colour())
             lines.append(f"searched by {done.method.value}")
             if done.truncated:
                 lines.append("stopped at the hit limit")

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 from desktop_app.core.sqlite.statements import from_utf16_offset, to_utf16_offset, tokenize
 from desktop_app.ui.panes.sql.completer import SqlCompleter, complete, is_identifier_char
 from desktop_app.ui.panes.sql.highlighter import SqlHighlighter
+from desktop_app.ui.theme import error_colour
 
 _INDENT = "    "
-_ERROR_COLOUR = QColor(200, 30, 30)
 _CURRENT_LINE = QColor(120, 140, 200, 28)
 _ERROR_LINE = QColor(230, 60, 60, 40)
 _POPUP_KEYS = frozenset(
@@ -183,7 +183,7 @@ class SqlEditor(QPlainTextEdit):
             selections.append(whole_line)
             token = QTextEdit.ExtraSelection()
             token.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            token.format.setUnderlineColor(_ERROR_COLOUR)
+            token.format.setUnderlineColor(error_colour())
             token.format.setBackground(QColor(255, 80, 80, 60))
             cursor = QTextCursor(self.document())
             cursor.setPosition(start)
@@ -242,7 +242,7 @@ class SqlEditor(QPlainTextEdit):
             if block.isVisible() and bottom >= event.rect().top():
                 number = block.blockNumber()
                 if number == self.error_line:
-                    painter.setBrush(_ERROR_COLOUR)
+                    painter.setBrush(error_colour())
                     painter.setPen(Qt.PenStyle.NoPen)
                     painter.drawEllipse(3, top + height // 2 - 3, 7, 7)
                 painter.setPen(palette.color(QPalette.ColorRole.Text) if number == current else dim)

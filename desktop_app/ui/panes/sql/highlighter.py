@@ -11,14 +11,13 @@ import re
 from PySide6.QtGui import (
     QColor,
     QFont,
-    QGuiApplication,
-    QPalette,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextDocument,
 )
 
 from desktop_app.core.sqlite.quoting import SQL_KEYWORDS
+from desktop_app.ui.theme import is_dark
 
 _KEYWORD_SET = frozenset(SQL_KEYWORDS) | {"TRUE", "FALSE", "ROWID", "STRICT"}
 _TYPE_NAMES = frozenset({"INTEGER", "INT", "TEXT", "REAL", "BLOB", "NUMERIC", "ANY", "VARCHAR", "BOOLEAN"})
@@ -40,12 +39,6 @@ _TOKEN = re.compile(
 _CALL = re.compile(r"\s*\(")
 
 
-def _palette_is_dark() -> bool:
-    app = QGuiApplication.instance()
-    palette = app.palette() if isinstance(app, QGuiApplication) else QPalette()
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setForeground(QColor(color))
@@ -56,7 +49,7 @@ def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCha
 
 
 def _formats() -> dict[str, QTextCharFormat]:
-    dark = _palette_is_dark()
+    dark = is_dark()
     colours = {
         "keyword": "#7aa7ff" if dark else "#1f3fa6",
         "type": "#5fd3c0" if dark else "#0b7a6e",

@@ -5,26 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMenu, QToolButton, QWidget
 
 from desktop_app.core.limits import LIMITS
+from desktop_app.ui.settings import read_json
 
 _HISTORY_KEY = "sql/history"
 _SAVED_PREFIX = "sql/saved/"
-
-
-def _load_json(settings: QSettings, key: str, default: Any) -> Any:
-    raw = settings.value(key)
-    if not isinstance(raw, str):
-        return default
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return default
-    return value if isinstance(value, type(default)) else default
 
 
 class QueryLibrary:
@@ -35,7 +24,7 @@ class QueryLibrary:
 
     def history(self) -> list[str]:
         """Queries run, newest first."""
-        return [str(entry) for entry in _load_json(self.settings, _HISTORY_KEY, [])]
+        return [str(entry) for entry in read_json(self.settings, _HISTORY_KEY, [])]
 
     def remember(self, sql: str) -> None:
         """Put `sql` first in the history (once), dropping the oldest beyond the limit."""
@@ -55,7 +44,7 @@ class QueryLibrary:
 
     def saved(self, database_path: str) -> dict[str, str]:
         """Name → SQL of the queries saved for the database at `database_path`."""
-        stored = _load_json(self.settings, self._key(database_path), {})
+        stored = read_json(self.settings, self._key(database_path), {})
         queries = stored.get("queries", {})
         return {str(k): str(v) for k, v in queries.items()} if isinstance(queries, dict) else {}
 

@@ -51,6 +51,7 @@ from desktop_app.core.sqlite.statements import (
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
@@ -100,7 +101,7 @@ class SqlPane(Pane):
         self._run_position = (0, 0)
         self._run_text = ""
         self._run_failed = False
-        self._run_id = 0
+        self._runs = LatestRequest()  # a run's results stop once the database changes
         self._counts: dict[tuple[int, str], int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -239,19 +240,18 @@ class SqlPane(Pane):
         self._run_started = time.perf_counter()
         self._run_position = (1, len(items))
         self._run_failed = False
-        self._run_id += 1
-        self.job = self.context.jobs.start("Running SQL", lambda job: self._run(job, database, items))
+        run = self._runs.begin()
+        self.job = self.context.jobs.start("Running SQL", lambda job: self._run(job, database, items, run))
         self.job.ended.connect(self._on_run_ended)
         self._ticker.start()
         self._tick()
         self._update_buttons()
         return self.job
 
-    async def _run(self, job: Job, database: Database, items: list[_RunItem]) -> None:
+    async def _run(self, job: Job, database: Database, items: list[_RunItem], run: Ticket) -> None:
         token = job.cancel_token
-        run_id = self._run_id
         for number, item in enumerate(items, start=1):
-            if run_id != self._run_id:
+            if not run.current:
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
             tab = ResultTab(item.sql, self._export)
@@ -268,34 +268,34 @@ class SqlPane(Pane):
                 token.raise_if_cancelled()
                 # EXPLAIN of a write only describes it: allowed.
                 check_user_sql(Statement(item.sql, item.statement.start, item.statement.end))
-                outcome = await self._execute(database, item, token, tab, run_id)
+                outcome = await self._execute(database, item, token, tab, run)
             except Cancelled:
-                if self._shown(tab, run_id):
+                if self._shown(tab, run):
                     tab.show_stopped(time.perf_counter() - started)
                 return
             except UserError as error:
-                if self._shown(tab, run_id):
+                if self._shown(tab, run):
                     self._run_failed = True
                     where = self._mark_error(item.statement, error)
                     tab.show_view(ErrorView(error, item.statement.text, where))
                     self.results.setCurrentWidget(tab)
                 return
-            if not self._shown(tab, run_id):
+            if not self._shown(tab, run):
                 return
             tab.show_outcome(outcome)
 
-    def _shown(self, tab: ResultTab, run_id: int) -> bool:
+    def _shown(self, tab: ResultTab, run: Ticket) -> bool:
         """True while `tab` still belongs to the current run (not closed, database not changed)."""
-        return run_id == self._run_id and shiboken6.isValid(tab) and self.results.indexOf(tab) >= 0
+        return run.current and shiboken6.isValid(tab) and self.results.indexOf(tab) >= 0
 
     async def _execute(
-        self, database: Database, item: _RunItem, token: CancelToken, tab: ResultTab, run_id: int
+        self, database: Database, item: _RunItem, token: CancelToken, tab: ResultTab, run: Ticket
     ) -> RunOutcome:
         """Run one statement: its first page (cached), then its row count when it has more."""
         started = time.perf_counter()
         first = await run_first_rows(database, item.sql, token)
         result = first.result
-        if not self._shown(tab, run_id):
+        if not self._shown(tab, run):
             raise Cancelled()
         columns = columns_of(result.columns.names, result.columns.declared_types)
         if item.plan or is_query_plan(item.sql):
@@ -430,7 +430,7 @@ class SqlPane(Pane):
         """Stop a run on the old database, drop its results, and refresh the completion names."""
         if self.job is not None:
             self.job.cancel()
-        self._run_id += 1
+        self._runs.drop()
         self._clear_results()
         self._counts.clear()
         self._refresh_names()

@@ -11,7 +11,6 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -29,8 +28,10 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.structure.query_plan import PlanNode, build_plan
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
@@ -79,7 +80,7 @@ class ErrorView(QWidget):
         self.message = QLabel(f"⚠ {error.message}")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setStyleSheet(error_style(bold=True))
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         if error.details and error.details != error.message:
@@ -182,14 +183,8 @@ class ResultTab(QWidget):
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
-        top = QHBoxLayout()
-        top.addWidget(self.info, 1)
-        top.addWidget(self.blobs_button)
-        top.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
+        top = hbox((self.info, 1), self.blobs_button, self.export_button)
+        vbox(top, (self.stack, 1), parent=self).setContentsMargins(0, 4, 0, 0)
 
     # --- what is shown ----------------------------------------------------------------------------
 

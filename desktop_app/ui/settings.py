@@ -1,0 +1,66 @@
+"""Reading QSettings back as the type that was written.
+
+QSettings hands back what its backend stored: an INI file (Linux, and tests) gives the strings "true",
+"12" or a bare string for a one-item list; the Windows registry and macOS give typed values. Every
+setting is read through these, never with `settings.value` compared by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QSettings
+
+T = TypeVar("T")
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+def read_bool(settings: QSettings, key: str, default: bool = False) -> bool:
+    """The boolean at `key` ("true"/"false" from an INI file, a bool elsewhere), else `default`."""
+    value = settings.value(key, default)
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    if isinstance(value, bool | int):
+        return bool(value)
+    return default
+
+
+def read_str(settings: QSettings, key: str, default: str = "") -> str:
+    """The text at `key`, else `default` (also for an empty value)."""
+    value = settings.value(key, default)
+    if value is None or value == "" or isinstance(value, list | tuple | dict):
+        return default
+    return str(value)
+
+
+def read_int(settings: QSettings, key: str, default: int = 0) -> int:
+    """The whole number at `key`, else `default` (also for text that is not a number)."""
+    value = settings.value(key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def read_str_list(settings: QSettings, key: str) -> list[str]:
+    """The list of texts at `key` (an INI file gives back a one-item list as a plain string)."""
+    value = settings.value(key, [])
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return []
+
+
+def read_json(settings: QSettings, key: str, default: T) -> T:
+    """The JSON value stored as text at `key` when it has `default`'s type, else `default`."""
+    raw = settings.value(key)
+    if not isinstance(raw, str):
+        return default
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
