@@ -55,6 +55,11 @@ def info_colour() -> QColor:
     return _pick("#1f5fa8", "#8ab4f8")
 
 
+def match_colours() -> tuple[QColor, QColor]:
+    """(background, text) of a search match inside a value: a marker yellow under black on any theme."""
+    return QColor("#ffd966"), QColor("#000000")
+
+
 def dim_colour() -> QColor:
     """Text that matters less (hints, notes): the window's text colour, 45% of the way to its background."""
     text, window = palette().color(QPalette.ColorRole.WindowText), palette().color(QPalette.ColorRole.Window)

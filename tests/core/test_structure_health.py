@@ -21,7 +21,7 @@ from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
 from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.snapshot.snapshot import open_snapshot
-from desktop_app.core.structure import stopping
+from desktop_app.core.sqlite import interrupt as stopping
 from desktop_app.core.structure.health import (
     ForeignKeyViolation,
     HealthReport,

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from desktop_app.core.demo.content import CONTENT_STEPS, execute_script
-from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.errors import UserError
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.snapshot.source_file import SQLITE_MAGIC, parse_header
+from desktop_app.core.sqlite.interrupt import cancellable
 
 #: Bump when the builder changes: a cached demo with another version is rebuilt.
 DEMO_VERSION = 1
@@ -118,38 +119,33 @@ def build_demo_database(
     batches = list(_event_batches(rows))
     total = len(CONTENT_STEPS) + len(batches) + 1
     conn = sqlite3.connect(path, isolation_level=None)
-    unregister = cancel.on_cancel(conn.interrupt)
     try:
-        conn.execute("PRAGMA journal_mode=OFF")  # a throw-away file until renamed: no journal needed
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA foreign_keys=ON")
-        done = 0
-        for label, step in CONTENT_STEPS:
-            progress(Progress(done, total, label))
+        with cancellable(conn, cancel):
+            conn.execute("PRAGMA journal_mode=OFF")  # a throw-away file until renamed: no journal needed
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("PRAGMA foreign_keys=ON")
+            done = 0
+            for label, step in CONTENT_STEPS:
+                progress(Progress(done, total, label))
+                cancel.raise_if_cancelled()
+                conn.execute("BEGIN")
+                step(conn)
+                conn.execute("COMMIT")
+                done += 1
+            _create_events_table(conn)
+            for first, last in batches:
+                progress(Progress(done, total, f"Generating events ({first - 1:,} of {rows:,})"))
+                cancel.raise_if_cancelled()
+                _insert_events(conn, first, last)
+                done += 1
+            progress(Progress(done, total, "Finishing"))
             cancel.raise_if_cancelled()
-            conn.execute("BEGIN")
-            step(conn)
-            conn.execute("COMMIT")
-            done += 1
-        _create_events_table(conn)
-        for first, last in batches:
-            progress(Progress(done, total, f"Generating events ({first - 1:,} of {rows:,})"))
-            cancel.raise_if_cancelled()
-            _insert_events(conn, first, last)
-            done += 1
-        progress(Progress(done, total, "Finishing"))
-        cancel.raise_if_cancelled()
-        conn.execute(f"PRAGMA application_id={DEMO_APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version={DEMO_VERSION}")
-        conn.execute("ANALYZE")
-        progress(Progress(total, total, "Demo database ready"))
-    except sqlite3.OperationalError:
-        if cancel.cancelled:
-            raise Cancelled() from None
-        raise
+            conn.execute(f"PRAGMA application_id={DEMO_APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={DEMO_VERSION}")
+            conn.execute("ANALYZE")
+            progress(Progress(total, total, "Demo database ready"))
     finally:
-        unregister()
         conn.close()
 
 

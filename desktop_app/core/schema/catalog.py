@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.fts import SHADOW_SUFFIXES, virtual_module
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier, quote_string
 
 #: A module name where `virtual_module` cannot parse the statement's head.
@@ -404,23 +404,12 @@ def count_rows(conn: sqlite3.Connection, table: Table, budget_s: float | None = 
     sql = f"SELECT count(*) FROM {table.quoted}"
     if budget_s is None:
         return RowCount(conn.execute(sql).fetchone()[0], True)
-    deadline = time.monotonic() + budget_s
-    stopped = [False]
-
-    def over_budget() -> int:
-        if time.monotonic() > deadline:
-            stopped[0] = True
-            return 1
-        return 0
-
-    conn.set_progress_handler(over_budget, LIMITS.progress_handler_ops)
-    try:
-        return RowCount(conn.execute(sql).fetchone()[0], True)
-    except sqlite3.OperationalError:
-        if not stopped[0]:
-            raise
-    finally:
-        conn.set_progress_handler(None, 0)
+    with stoppable(conn, deadline=time.monotonic() + budget_s) as stop:
+        try:
+            return RowCount(conn.execute(sql).fetchone()[0], True)
+        except sqlite3.OperationalError:
+            if not stop.timed_out:
+                raise
     return estimate_rows(conn, table)
 
 

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from desktop_app.core.errors import Cancelled
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.progress import CancelToken
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 
 #: The stop whose handler is installed on each connection, by id (connections take no weak references;
 #: an entry lives only while its stop is installed, so an id is never reused under it).
@@ -126,3 +127,37 @@ def stoppable(
         yield stop
     finally:
         stop.remove()
+
+
+@contextmanager
+def cancellable(
+    conn: sqlite3.Connection,
+    cancel: CancelToken,
+    heartbeat: ProgressCallback = ignore_progress,
+    label: str = "",
+) -> Iterator[Stop]:
+    """`stoppable` for a job: a cancelled statement raises `Cancelled`, and `heartbeat` hears that it runs.
+
+    For statements that cannot say how far they are (an integrity check, a dbstat walk, building the
+    demo), `heartbeat` hears `Progress(ticks, None, label)` at most every `LIMITS.progress_interval_s`.
+    """
+    cancel.raise_if_cancelled()
+    ticks = 0
+    next_report = time.monotonic() + LIMITS.progress_interval_s
+
+    def beat() -> bool:
+        nonlocal ticks, next_report
+        ticks += 1
+        if time.monotonic() >= next_report:
+            next_report = time.monotonic() + LIMITS.progress_interval_s
+            heartbeat(Progress(ticks, None, label))
+        return False
+
+    try:
+        with stoppable(conn, cancel, check=None if heartbeat is ignore_progress else beat) as stop:
+            yield stop
+    except sqlite3.OperationalError:
+        if cancel.cancelled:
+            raise Cancelled() from None
+        raise
+    cancel.raise_if_cancelled()

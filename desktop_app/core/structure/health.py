@@ -1,7 +1,7 @@
 """Health checks: SQLite's `quick_check`, `integrity_check` and `foreign_key_check`, stoppable, as data.
 
-Each runs on a snapshot connection (never the user's file) inside `stoppable`, so a `CancelToken` stops
-it mid-statement. SQLite's messages are kept verbatim and also parsed: the table or index, page and row
+Each runs on a snapshot connection (never the user's file) inside `cancellable`, so a `CancelToken`
+stops it mid-statement. SQLite's messages are kept verbatim and also parsed: the table or index, page and row
 a message names, so a problem can be linked to what it is about.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Catalog
-from desktop_app.core.structure.stopping import stoppable
+from desktop_app.core.sqlite.interrupt import cancellable
 
 #: SQLite's result codes for a damaged file: the check itself cannot go on, which is its finding.
 _DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -137,7 +137,7 @@ def integrity_check(
     progress(Progress(0, None, label))
     messages: list[str] = []
     try:
-        with stoppable(conn, cancel, progress, label):
+        with cancellable(conn, cancel, progress, label):
             for row in conn.execute(f"PRAGMA {check}({int(LIMITS.integrity_check_max_errors)})"):
                 messages.append(str(row[0]))
     except sqlite3.DatabaseError as exc:
@@ -166,7 +166,7 @@ def foreign_key_check(
     """Every row whose foreign key points at no parent row (SQLite's `foreign_key_check`)."""
     label = "Checking foreign keys…"
     progress(Progress(0, None, label))
-    with stoppable(conn, cancel, progress, label):
+    with cancellable(conn, cancel, progress, label):
         rows = conn.execute("PRAGMA foreign_key_check").fetchall()
     return [ForeignKeyViolation(str(t), None if r is None else int(r), str(p), int(k)) for t, r, p, k in rows]
 
@@ -247,7 +247,7 @@ def _page_owners(conn: sqlite3.Connection, pages: set[int], cancel: CancelToken)
     a page it cannot reach stays unnamed)."""
     owners: dict[int, str] = {}
     try:
-        with stoppable(conn, cancel):
+        with cancellable(conn, cancel):
             for name, pageno in conn.execute("SELECT name, pageno FROM dbstat"):
                 if pageno in pages:
                     owners[int(pageno)] = str(name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from desktop_app.core.errors import UserError
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import SCHEMA_TABLE_NAMES, Catalog, TableKind
-from desktop_app.core.structure.stopping import stoppable
+from desktop_app.core.sqlite.interrupt import cancellable
 
 #: Rows of `dbstat` (one a page) between two progress reports and cancel checks from Python.
 _REPORT_EVERY = 4096
@@ -73,7 +73,7 @@ def read_space(
     label = "Measuring space…"
     progress(Progress(0, page_count, label))
     try:
-        with stoppable(conn, cancel):
+        with cancellable(conn, cancel):
             cursor = conn.execute(
                 "SELECT name, pagetype, pgsize, payload, unused, ncell FROM dbstat(?)", (schema,)
             )

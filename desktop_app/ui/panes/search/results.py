@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QFontMetrics,
     QGuiApplication,
@@ -44,15 +43,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.search import Hit, TableDone
-from desktop_app.ui.theme import dim_colour, error_colour
+from desktop_app.ui.theme import dim_colour, error_colour, match_colours
 
 #: (start, end) spans of the matches inside the displayed snippet.
 SpansRole = Qt.ItemDataRole.UserRole + 1
 
 _TABLE_COLUMN, _MATCH_COLUMN, _KEY_COLUMN = 0, 1, 2
 _HEADERS = ("Table / column", "Match", "Row")
-_MATCH_BACKGROUND = QColor("#ffd966")
-_MATCH_TEXT = QColor("#000000")
 _Index = QModelIndex | QPersistentModelIndex
 #: New tables open automatically while fewer hits than this show; later ones stay folded.
 AUTO_EXPAND_HITS = 300
@@ -219,8 +216,9 @@ class SnippetDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._highlight = QTextCharFormat()
-        self._highlight.setBackground(_MATCH_BACKGROUND)
-        self._highlight.setForeground(_MATCH_TEXT)
+        background, text = match_colours()
+        self._highlight.setBackground(background)
+        self._highlight.setForeground(text)
         self._no_wrap = QTextOption()
         self._no_wrap.setWrapMode(QTextOption.WrapMode.NoWrap)
         self._layouts: dict[tuple[Any, ...], QTextLayout] = {}
