@@ -1,0 +1,199 @@
+"""Profile a table's columns on a snapshot connection: cheap figures first, then the expensive ones.
+
+`profile_columns` is a generator: it yields each column's profile after its cheap pass (count, NULLs,
+storage classes, min/max, length range — one scan each), then again complete (distinct, top values,
+histogram — one grouping each), so a window shows first figures after one scan of one column.
+Every statement is read-only and stops at once when the `CancelToken` is cancelled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.profile.cache import ProfileCache
+from desktop_app.core.profile.model import STORAGE_CLASSES, ColumnProfile, HistogramBin, Stage
+from desktop_app.core.profile.queries import cheap_sql, detail_sql, sample_sql
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.schema.catalog import Table
+from desktop_app.core.values.timestamps import ENCODINGS, TimeEncoding, format_time, guess_time_encoding
+
+_JULIAN_DAY = next(e for e in ENCODINGS if e.name == "julian_day")
+
+
+class ProfileError(UserError):
+    """A table or column cannot be profiled (unknown name, unreadable table)."""
+
+
+def profiled_columns(table: Table) -> list[str]:
+    """The columns a whole-table profile covers: all but a virtual table's hidden ones."""
+    return [c.name for c in table.columns if c.hidden != 1]
+
+
+def profile_columns(
+    conn: sqlite3.Connection,
+    table: Table,
+    columns: Sequence[str] | None = None,
+    *,
+    generation: int | None = None,
+    cancel: CancelToken | None = None,
+    cache: ProfileCache | None = None,
+) -> Iterator[ColumnProfile]:
+    """Yield profiles of `columns` (all by default): each cheap one, then each complete one.
+
+    Complete profiles are kept in `cache` under `generation` (the snapshot's) and yielded at once next
+    time. Raises `Cancelled` when `cancel` is cancelled, `ProfileError` for an unknown column or an
+    unreadable table.
+    """
+    if table.error:
+        raise ProfileError(f"The table {table.name} cannot be read: {table.error}")
+    names = list(columns) if columns is not None else profiled_columns(table)
+    for name in names:
+        if table.column(name) is None:
+            known = ", ".join(c.name for c in table.columns)
+            raise ProfileError(f"{table.name} has no column {name} (its columns: {known}).")
+    token = cancel or CancelToken()
+
+    def cached(name: str) -> ColumnProfile | None:
+        if cache is None or generation is None:
+            return None
+        return cache.get((generation, table.schema, table.name, name))
+
+    with _stoppable(conn, token):
+        pending = []
+        for name in names:
+            found = cached(name)
+            if found is not None:
+                yield found
+            else:
+                pending.append(name)
+        if not pending:
+            return
+        rows = _fetch_one(conn, f"SELECT count(*) FROM {table.quoted}", token)[0]
+        cheap = []
+        for name in pending:
+            profile = _cheap(conn, table, name, rows, token)
+            cheap.append(profile)
+            yield dataclasses.replace(profile)
+        for profile in cheap:
+            complete = _complete(conn, table, profile, token)
+            if cache is not None and generation is not None:
+                cache.put((generation, table.schema, table.name, profile.name), complete)
+            yield complete
+
+
+def profile_table(
+    conn: sqlite3.Connection,
+    table: Table,
+    columns: Sequence[str] | None = None,
+    **options: Any,
+) -> list[ColumnProfile]:
+    """The complete profiles of `columns` (all by default), in column order (see `profile_columns`)."""
+    done = {p.name: p for p in profile_columns(conn, table, columns, **options) if p.stage is Stage.COMPLETE}
+    return [done[name] for name in (columns if columns is not None else profiled_columns(table))]
+
+
+@contextmanager
+def _stoppable(conn: sqlite3.Connection, cancel: CancelToken) -> Iterator[None]:
+    """Let `cancel` stop `conn` mid-statement, and between statements (an interrupt then is forgotten).
+
+    A progress handler of our own (no shared interrupt helper exists in core/sqlite yet) replaces any
+    handler the connection had while the profile runs.
+    """
+    conn.set_progress_handler(lambda: int(cancel.cancelled), LIMITS.progress_handler_ops)
+    unregister = cancel.on_cancel(conn.interrupt)
+    try:
+        yield
+    finally:
+        unregister()
+        conn.set_progress_handler(None, 0)
+
+
+def _execute(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> list[tuple[Any, ...]]:
+    cancel.raise_if_cancelled()
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        if cancel.cancelled:
+            raise Cancelled() from None
+        raise
+
+
+def _fetch_one(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> tuple[Any, ...]:
+    return _execute(conn, sql, cancel)[0]
+
+
+def _cheap(
+    conn: sqlite3.Connection, table: Table, name: str, rows: int, cancel: CancelToken
+) -> ColumnProfile:
+    values = _fetch_one(conn, cheap_sql(table.quoted, name), cancel)
+    non_null, kinds, low, high = values[0], values[1:5], values[5], values[6]
+    types = {kind: int(n) for kind, n in zip(STORAGE_CLASSES, kinds, strict=True) if n}
+    length = (values[7], values[8]) if values[7] is not None else None
+    sample = [
+        r[0] for r in _execute(conn, sample_sql(table.quoted, name, LIMITS.profile_time_sample_rows), cancel)
+    ]
+    column = table.column(name)
+    encoding = guess_time_encoding(name, column.declared_type if column else "", sample)
+    return ColumnProfile(
+        name=name,
+        count=rows,
+        nulls=rows - non_null,
+        types=types,
+        min=low,
+        max=high,
+        length=length,
+        time_encoding=encoding.name if encoding else None,
+    )
+
+
+def _complete(
+    conn: sqlite3.Connection, table: Table, profile: ColumnProfile, cancel: CancelToken
+) -> ColumnProfile:
+    encoding = next((e for e in ENCODINGS if e.name == profile.time_encoding), None)
+    iso = encoding is not None and encoding.text
+    bins = LIMITS.profile_histogram_bins
+    sql = detail_sql(table.quoted, profile.name, LIMITS.profile_top_values, bins, iso_time=iso)
+    distinct, top, counts, bounds = 0, [], {}, (None, None, None)
+    for kind, n, value, hi, width in _execute(conn, sql, cancel):
+        if kind == 0:
+            distinct, bounds = n, (value, hi, width)
+        elif kind == 1:
+            top.append((value, n))
+        else:
+            counts[int(value)] = n
+    histogram = _histogram(bounds, counts, bins, _JULIAN_DAY if iso else encoding)
+    return dataclasses.replace(profile, stage=Stage.COMPLETE, distinct=distinct, top=top, histogram=histogram)
+
+
+def _histogram(
+    bounds: tuple[Any, Any, Any], counts: dict[int, int], bins: int, encoding: TimeEncoding | None
+) -> list[HistogramBin] | None:
+    low, high, width = bounds
+    if low is None:
+        return None
+    if width == 0:
+        edges = [(low, high)]
+    elif isinstance(low, int) and isinstance(high, int) and width == 1:
+        edges = [(low + i, low + i + 1) for i in range(high - low + 1)]
+    else:
+        edges = [(low + i * width, high if i == bins - 1 else low + (i + 1) * width) for i in range(bins)]
+    return [_bin(a, b, counts.get(i, 0), encoding) for i, (a, b) in enumerate(edges)]
+
+
+def _bin(low: float, high: float, count: int, encoding: TimeEncoding | None) -> HistogramBin:
+    if encoding is None:
+        return HistogramBin(low, high, count)
+    start, end = encoding.decode(low), encoding.decode(high)
+    return HistogramBin(
+        low,
+        high,
+        count,
+        format_time(start) if start else None,
+        format_time(end) if end else None,
+    )
