@@ -23,6 +23,7 @@ COMMANDS = {
     "blobs": "export every blob of a column to files in a folder",
     "migrations": "migration tools, applied history and pending migrations",
     "functions": "list every SQL function and collation available (SQLite's, built-in and yours)",
+    "profile": "column profiles: NULLs, distinct, range, storage classes, top values, histogram",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 
