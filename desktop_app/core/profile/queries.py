@@ -33,8 +33,9 @@ def detail_sql(source: str, column: str, top: int, bins: int, *, iso_time: bool)
     Rows: `(0, distinct, lo, hi, width)` once, `(1, count, value)` per top value, `(2, count, bin)` per
     non-empty bin. Numbers are binned as stored (a numeric timestamp's edges are decoded afterwards);
     ISO-8601 text by `julianday()`. Integers spanning fewer values than `bins` get one bin per value.
+    The width is `max/bins - min/bins` (not `(max - min)/bins`, which overflows to Inf for ±1e308).
     """
-    c = quote_identifier(column)
+    c, last = quote_identifier(column), int(bins) - 1
     if iso_time:
         x_expr, x_filter = "julianday(v)", "typeof(v) = 'text' AND julianday(v) IS NOT NULL"
     else:
@@ -45,14 +46,14 @@ x(x, n) AS (SELECT {x_expr}, n FROM g WHERE {x_filter}),
 r(lo, hi, w) AS MATERIALIZED (
     SELECT min(x), max(x),
            CASE WHEN min(typeof(x) = 'integer') AND max(x) - min(x) < {int(bins)} THEN 1
-                ELSE (max(x) - min(x)) / {float(bins)!r} END
+                ELSE max(x) / {float(bins)!r} - min(x) / {float(bins)!r} END
     FROM x
 )
 SELECT 0, (SELECT count(*) FROM g), lo, hi, w FROM r
 UNION ALL SELECT * FROM (SELECT 1, n, v, NULL, NULL FROM g ORDER BY n DESC, v LIMIT {int(top)})
 UNION ALL SELECT 2, sum(n), b, NULL, NULL FROM (
     SELECT n, CASE WHEN r.w = 0 THEN 0
-                   ELSE max(0, min({int(bins) - 1}, CAST((x - r.lo) / r.w AS INTEGER))) END AS b
+                   ELSE max(0, min({last}, ifnull(CAST(x / r.w - r.lo / r.w AS INTEGER), 0))) END AS b
     FROM x, r
 ) GROUP BY b
 """

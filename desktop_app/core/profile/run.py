@@ -118,10 +118,11 @@ def _execute(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> list[tu
     cancel.raise_if_cancelled()
     try:
         return conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
+    except sqlite3.Error as exc:
         if cancel.cancelled:
             raise Cancelled() from None
-        raise
+        # A missing module, an FTS table whose content is gone, a damaged page: the user's file, not us.
+        raise ProfileError(f"The table cannot be read: {exc}") from None
 
 
 def _fetch_one(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> tuple[Any, ...]:
