@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.errors import Cancelled
+from desktop_app.core.profile import run as run_module
 from desktop_app.core.profile.cache import ProfileCache
 from desktop_app.core.profile.model import Stage
 from desktop_app.core.profile.run import ProfileError, profile_columns, profile_table
@@ -119,6 +121,31 @@ def test_cheap_figures_come_first_then_complete_ones(snapshot_conn) -> None:
     assert stages[4:] == [(n, Stage.COMPLETE) for n in ("id", ODD, "n", "ts")]
     first = next(profile_columns(conn, read_table(conn, 't a"b')))
     assert first.distinct is None and first.count == 301
+
+
+def test_big_tables_show_figures_of_their_first_rows_before_scanning_all(
+    snapshot_conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _snapshot, conn = snapshot_conn
+    monkeypatch.setattr(run_module, "LIMITS", dataclasses.replace(run_module.LIMITS, profile_sample_rows=100))
+    monkeypatch.setattr(run_module, "_COLUMNS_A_STATEMENT", 3)  # two statements for four columns
+    profiles = list(profile_columns(conn, read_table(conn, 't a"b')))
+    assert [p.stage for p in profiles] == [Stage.SAMPLE] * 4 + [Stage.CHEAP] * 4 + [Stage.COMPLETE] * 4
+    sampled = {p.name: p for p in profiles[:4]}
+    first_rows = '(SELECT * FROM "t a""b" LIMIT 100)'
+    for name, profile in sampled.items():
+        c = '"' + name.replace('"', '""') + '"'
+        nulls, low, high = conn.execute(
+            f"SELECT 100 - count({c}), min({c}), max({c}) FROM {first_rows}"
+        ).fetchone()
+        assert (profile.count, profile.sampled_rows, profile.nulls, profile.min, profile.max) == (
+            301,
+            100,
+            nulls,
+            low,
+            high,
+        )
+    assert sampled[ODD].types == {"integer": 20, "real": 20, "text": 20, "blob": 20}
 
 
 def test_complete_profiles_are_cached_per_generation(snapshot_conn) -> None:

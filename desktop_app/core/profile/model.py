@@ -13,7 +13,8 @@ STORAGE_CLASSES = ("integer", "real", "text", "blob")
 class Stage(StrEnum):
     """How far a column's profile has got."""
 
-    CHEAP = "cheap"  #: count, NULLs, storage classes, min/max, length range
+    SAMPLE = "sample"  #: NULLs, storage classes, min/max, length range of the first rows only
+    CHEAP = "cheap"  #: NULLs, storage classes, min/max, length range of every row
     COMPLETE = "complete"  #: also distinct, top values and histogram
 
 
@@ -41,11 +42,16 @@ class HistogramBin:
 
 @dataclass
 class ColumnProfile:
-    """What a column holds. `count` is the table's rows; `distinct` counts non-NULL values."""
+    """What a column holds. `count` is the table's rows; `distinct` counts non-NULL values.
+
+    At `Stage.SAMPLE` the NULLs, storage classes, min/max and lengths are those of the first
+    `sampled_rows` rows (show them as estimates); later stages cover every row.
+    """
 
     name: str
     count: int
     stage: Stage = Stage.CHEAP
+    sampled_rows: int | None = None
     nulls: int = 0
     types: dict[str, int] = field(default_factory=dict)
     min: Any = None

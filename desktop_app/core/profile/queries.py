@@ -10,15 +10,28 @@ _FINITE = (
 )
 
 
-def cheap_sql(source: str, column: str) -> str:
-    """Non-NULL count, count per storage class, min, max and text/blob length range of `column`."""
-    c = quote_identifier(column)
-    sized = f"CASE WHEN typeof({c}) IN ('text', 'blob') THEN length({c}) END"
-    return (
-        f"SELECT count({c}), "
-        + ", ".join(f"total(typeof({c}) = '{kind}')" for kind in ("integer", "real", "text", "blob"))
-        + f", min({c}), max({c}), min({sized}), max({sized}) FROM {source}"
-    )
+def cheap_sql(source: str, columns: list[str], sample_rows: int | None = None) -> str:
+    """Per column of `columns`, 7 figures: non-NULL count, integer/real/text counts (blobs are the rest),
+    min, max, and the shortest and longest text/blob; over the first `sample_rows` rows when given."""
+    figures = []
+    for column in columns:
+        c = quote_identifier(column)
+        sized = f"FILTER (WHERE typeof({c}) IN ('text', 'blob'))"
+        figures.append(
+            f"count({c}), "
+            + ", ".join(
+                f"count(*) FILTER (WHERE typeof({c}) = '{kind}')" for kind in ("integer", "real", "text")
+            )
+            + f", min({c}), max({c}), min(length({c})) {sized}, max(length({c})) {sized}"
+        )
+    if sample_rows is not None:
+        names = ", ".join(quote_identifier(c) for c in columns)
+        source = f"(SELECT {names} FROM {source} LIMIT {int(sample_rows)})"
+    return f"SELECT {', '.join(figures)} FROM {source}"
+
+
+#: Figures per column in a `cheap_sql` row.
+CHEAP_FIGURES = 8
 
 
 def sample_sql(source: str, column: str, rows: int) -> str:

@@ -1,8 +1,9 @@
 """Profile a table's columns on a snapshot connection: cheap figures first, then the expensive ones.
 
-`profile_columns` is a generator: it yields each column's profile after its cheap pass (count, NULLs,
-storage classes, min/max, length range — one scan each), then again complete (distinct, top values,
-histogram — one grouping each), so a window shows first figures after one scan of one column.
+`profile_columns` is a generator. After the row count it yields every column's figures over the first
+`LIMITS.profile_sample_rows` rows (one short statement: first figures in a fraction of a second on any
+table), then each column after its cheap pass (NULLs, storage classes, min/max, length range — one scan
+each), then each again complete (distinct, top values, histogram — one grouping each).
 Every statement is read-only and stops at once when the `CancelToken` is cancelled.
 """
 
@@ -18,11 +19,13 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.profile.cache import ProfileCache
 from desktop_app.core.profile.model import STORAGE_CLASSES, ColumnProfile, HistogramBin, Stage
-from desktop_app.core.profile.queries import cheap_sql, detail_sql, sample_sql
+from desktop_app.core.profile.queries import CHEAP_FIGURES, cheap_sql, detail_sql, sample_sql
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.values.timestamps import ENCODINGS, TimeEncoding, format_time, guess_time_encoding
 
+#: Columns profiled by one sampling statement (8 figures each; SQLite allows 2,000 result columns).
+_COLUMNS_A_STATEMENT = 16
 _JULIAN_DAY = next(e for e in ENCODINGS if e.name == "julian_day")
 
 
@@ -75,9 +78,13 @@ def profile_columns(
         if not pending:
             return
         rows = _fetch_one(conn, f"SELECT count(*) FROM {table.quoted}", token)[0]
+        if rows > LIMITS.profile_sample_rows:
+            yield from _sampled(conn, table, pending, rows, token)
         cheap = []
         for name in pending:
-            profile = _cheap(conn, table, name, rows, token)
+            figures = _fetch_one(conn, cheap_sql(table.quoted, [name]), token)
+            profile = _figures(table, name, rows, figures, Stage.CHEAP)
+            profile.time_encoding = _time_encoding(conn, table, name, token)
             cheap.append(profile)
             yield dataclasses.replace(profile)
         for profile in cheap:
@@ -129,28 +136,43 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> tuple
     return _execute(conn, sql, cancel)[0]
 
 
-def _cheap(
-    conn: sqlite3.Connection, table: Table, name: str, rows: int, cancel: CancelToken
+def _sampled(
+    conn: sqlite3.Connection, table: Table, names: list[str], rows: int, cancel: CancelToken
+) -> Iterator[ColumnProfile]:
+    """The figures of the first rows, a few columns a statement (SQLite caps a result's columns)."""
+    size = LIMITS.profile_sample_rows
+    for start in range(0, len(names), _COLUMNS_A_STATEMENT):
+        chunk = names[start : start + _COLUMNS_A_STATEMENT]
+        figures = _fetch_one(conn, cheap_sql(table.quoted, chunk, size), cancel)
+        for i, name in enumerate(chunk):
+            part = figures[i * CHEAP_FIGURES : (i + 1) * CHEAP_FIGURES]
+            profile = _figures(table, name, rows, part, Stage.SAMPLE, sampled=size)
+            yield profile
+
+
+def _figures(
+    table: Table, name: str, rows: int, figures: tuple[Any, ...], stage: Stage, sampled: int | None = None
 ) -> ColumnProfile:
-    values = _fetch_one(conn, cheap_sql(table.quoted, name), cancel)
-    non_null, kinds, low, high = values[0], values[1:5], values[5], values[6]
-    types = {kind: int(n) for kind, n in zip(STORAGE_CLASSES, kinds, strict=True) if n}
-    length = (values[7], values[8]) if values[7] is not None else None
-    sample = [
-        r[0] for r in _execute(conn, sample_sql(table.quoted, name, LIMITS.profile_time_sample_rows), cancel)
-    ]
-    column = table.column(name)
-    encoding = guess_time_encoding(name, column.declared_type if column else "", sample)
+    non_null, integers, reals, texts, low, high, shortest, longest = figures
+    counts = (integers, reals, texts, non_null - integers - reals - texts)
     return ColumnProfile(
         name=name,
         count=rows,
-        nulls=rows - non_null,
-        types=types,
+        stage=stage,
+        sampled_rows=sampled,
+        nulls=(sampled if sampled is not None else rows) - non_null,
+        types={kind: n for kind, n in zip(STORAGE_CLASSES, counts, strict=True) if n},
         min=low,
         max=high,
-        length=length,
-        time_encoding=encoding.name if encoding else None,
+        length=(shortest, longest) if shortest is not None else None,
     )
+
+
+def _time_encoding(conn: sqlite3.Connection, table: Table, name: str, cancel: CancelToken) -> str | None:
+    sample = _execute(conn, sample_sql(table.quoted, name, LIMITS.profile_time_sample_rows), cancel)
+    column = table.column(name)
+    encoding = guess_time_encoding(name, column.declared_type if column else "", [r[0] for r in sample])
+    return encoding.name if encoding else None
 
 
 def _complete(
