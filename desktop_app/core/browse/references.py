@@ -54,7 +54,8 @@ def _declared(catalog: Catalog, table: Table) -> list[tuple[tuple[str, ...], Tab
         to = fk.to_columns if all(fk.to_columns) else tuple(_key_of(target))
         if len(to) == len(fk.from_columns):
             found.append((fk.from_columns, target, tuple(str(c) for c in to)))
-    return found
+    order = {c.name: i for i, c in enumerate(table.columns)}  # in column order, as the grid shows them
+    return sorted(found, key=lambda ref: order.get(ref[0][0], len(order)))
 
 
 def _inferred_target(catalog: Catalog, column: str) -> tuple[Table, str] | None:
