@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from desktop_app.cli.interrupts import interruptible_hook
+from desktop_app.core.errors import UserError
+from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.visible_names import spelled_out, visible_name
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
@@ -19,6 +21,23 @@ from desktop_app.core.sqlite.connection import ConnectionHook
 def add_file_argument(parser: argparse.ArgumentParser) -> None:
     """Add the positional FILE argument every command takes."""
     parser.add_argument("file", metavar="FILE", help="SQLite database file (never modified)")
+
+
+def add_time_limit_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add `--time-limit SECONDS`, which stops `what` (e.g. "the query") after that long."""
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=LIMITS.cli_time_limit_s,
+        metavar="SECONDS",
+        help=f"stop {what} after SECONDS (default {LIMITS.cli_time_limit_s:g}; 0 = no limit)",
+    )
+
+
+def check_time_limit(args: argparse.Namespace) -> None:
+    """Refuse a negative `--time-limit`."""
+    if args.time_limit < 0:
+        raise UserError("--time-limit must be 0 (none) or more seconds.")
 
 
 @contextmanager

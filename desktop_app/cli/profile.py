@@ -8,14 +8,14 @@ from typing import Any
 
 from desktop_app.cli.common import (
     add_file_argument,
+    add_time_limit_argument,
+    check_time_limit,
     emit_json,
     escape_for_terminal,
     open_connection,
     terminal_name,
 )
 from desktop_app.cli.interrupts import active
-from desktop_app.core.errors import UserError
-from desktop_app.core.limits import LIMITS
 from desktop_app.core.profile.model import ColumnProfile, Stage
 from desktop_app.core.profile.run import ProfileError, profile_columns
 from desktop_app.core.schema.catalog import read_table, read_tables
@@ -34,20 +34,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--column", help="profile only this column")
     parser.add_argument("--schema", default="main", help="attached schema (default: main)")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=LIMITS.cli_time_limit_s,
-        metavar="SECONDS",
-        help=f"stop after SECONDS (default {LIMITS.cli_time_limit_s:g}; 0 = no limit)",
-    )
+    add_time_limit_argument(parser, "the profile")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Profile the table's columns and print them as they complete (JSON at the end)."""
-    if args.time_limit < 0:
-        raise UserError("--time-limit must be 0 (none) or more seconds.")
+    check_time_limit(args)
     with open_connection(args.file) as conn:
         table = read_table(conn, args.table, args.schema)
         if table is None:

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from desktop_app.cli.common import add_file_argument, escape_for_terminal, open_connection, to_jsonable
+from desktop_app.cli.common import (
+    add_file_argument,
+    add_time_limit_argument,
+    check_time_limit,
+    escape_for_terminal,
+    open_connection,
+    to_jsonable,
+)
 from desktop_app.cli.functions import load_registry
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
@@ -38,13 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="register your collations even where the database's schema names them (it could run your code)",
     )
-    parser.add_argument(
-        "--time-limit",
-        type=float,
-        default=LIMITS.cli_time_limit_s,
-        metavar="SECONDS",
-        help=f"stop the query after SECONDS (default {LIMITS.cli_time_limit_s:g}; 0 = no limit)",
-    )
+    add_time_limit_argument(parser, "the query")
     parser.set_defaults(run=run)
 
 
@@ -66,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    if args.time_limit < 0:
-        raise UserError("--time-limit must be 0 (none) or more seconds.")
+    check_time_limit(args)
     check_user_sql(args.sql)
     if args.csv and args.csv != "-":
         ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
