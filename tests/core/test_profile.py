@@ -17,6 +17,7 @@ from desktop_app.core.profile.run import ProfileError, profile_columns, profile_
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import read_table
 from desktop_app.core.snapshot.snapshot import open_snapshot
+from desktop_app.core.values.text import InvalidText
 from tests.conftest import folder_state
 from tests.fixtures import build_edge_case_database
 from tests.hostile import build_hostile, openable_names
@@ -52,6 +53,11 @@ def snapshot_conn(tmp_path: Path):
     assert (sorted(p.name for p in source.parent.iterdir()), folder_state(source.parent)) == before
 
 
+def _as_read(value: object) -> object:
+    """A value as the connection reads it (invalid UTF-8 as U+FFFD), to compare with direct SQL."""
+    return value.raw.decode("utf-8", "replace") if isinstance(value, InvalidText) else value
+
+
 def _direct(conn: sqlite3.Connection, table: str, column: str) -> dict:
     t, c = '"' + table.replace('"', '""') + '"', '"' + column.replace('"', '""') + '"'
     one = conn.execute(
@@ -84,7 +90,8 @@ def test_profile_figures_equal_direct_sql_on_mixed_types_nulls_blobs_and_bad_tex
     for profile in profile_table(conn, table):
         expected = _direct(conn, 't a"b', profile.name)
         got = {k: getattr(profile, k) for k in expected}
-        got["top"] = [tuple(t) for t in got["top"]]
+        got["min"], got["max"] = _as_read(got["min"]), _as_read(got["max"])
+        got["top"] = [(_as_read(v), n) for v, n in got["top"]]
         assert got == expected, profile.name
         if profile.histogram is not None:
             assert sum(b.count for b in profile.histogram) == sum(
@@ -92,7 +99,25 @@ def test_profile_figures_equal_direct_sql_on_mixed_types_nulls_blobs_and_bad_tex
             )
     odd = profile_table(conn, table, [ODD])[0]
     assert odd.types == {"integer": 60, "real": 60, "text": 61, "blob": 60}
-    assert "a\ufffdb" in {odd.min, odd.max} or odd.max == bytes([2, 255])
+
+
+def test_text_that_is_not_utf8_keeps_its_bytes_in_min_max_and_top(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (v)")
+    conn.execute("INSERT INTO t VALUES (CAST(X'61FF62' AS TEXT)), (CAST(X'61FF62' AS TEXT)), ('z\ufffd')")
+    conn.commit()
+    conn.close()
+    snapshot = open_snapshot(path)
+    reader = snapshot.connect()
+    try:
+        (profile,) = profile_table(reader, read_table(reader, "t"))
+    finally:
+        reader.close()
+        snapshot.close()
+    assert profile.min == InvalidText(b"a\xffb") and str(profile.min) == "a\\xffb"
+    assert profile.max == "z\ufffd"  # a real U+FFFD stays what it is
+    assert profile.top == [(InvalidText(b"a\xffb"), 2), ("z\ufffd", 1)]
 
 
 def test_histogram_bins_cover_the_range_and_small_integers_get_one_bin_each(snapshot_conn) -> None:

@@ -49,7 +49,7 @@ class ColumnProfile:
     """
 
     name: str
-    count: int
+    count: int  #: min, max and top values are as read; text that is not UTF-8 is `values.text.InvalidText`
     stage: Stage = Stage.CHEAP
     sampled_rows: int | None = None
     nulls: int = 0

@@ -22,6 +22,7 @@ from desktop_app.core.profile.model import STORAGE_CLASSES, ColumnProfile, Histo
 from desktop_app.core.profile.queries import CHEAP_FIGURES, cheap_sql, detail_sql, sample_sql
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
+from desktop_app.core.values.text import exact_text
 from desktop_app.core.values.timestamps import ENCODINGS, TimeEncoding, format_time, guess_time_encoding
 
 #: Columns profiled by one sampling statement (8 figures each; SQLite allows 2,000 result columns).
@@ -153,7 +154,7 @@ def _sampled(
 def _figures(
     table: Table, name: str, rows: int, figures: tuple[Any, ...], stage: Stage, sampled: int | None = None
 ) -> ColumnProfile:
-    non_null, integers, reals, texts, low, high, shortest, longest = figures
+    non_null, integers, reals, texts, low, high, shortest, longest, low_bytes, high_bytes = figures
     counts = (integers, reals, texts, non_null - integers - reals - texts)
     return ColumnProfile(
         name=name,
@@ -162,8 +163,8 @@ def _figures(
         sampled_rows=sampled,
         nulls=(sampled if sampled is not None else rows) - non_null,
         types={kind: n for kind, n in zip(STORAGE_CLASSES, counts, strict=True) if n},
-        min=low,
-        max=high,
+        min=exact_text(low, low_bytes),
+        max=exact_text(high, high_bytes),
         length=(shortest, longest) if shortest is not None else None,
     )
 
@@ -187,7 +188,7 @@ def _complete(
         if kind == 0:
             distinct, bounds = n, (value, hi, width)
         elif kind == 1:
-            top.append((value, n))
+            top.append((exact_text(value, hi), n))
         else:
             counts[int(value)] = n
     histogram = _histogram(bounds, counts, bins, _JULIAN_DAY if iso else encoding)
