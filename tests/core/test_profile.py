@@ -139,6 +139,17 @@ def test_integer_timestamps_get_time_bins(snapshot_conn) -> None:
     assert sum(b.count for b in ts.histogram) == 300
 
 
+def test_a_per_column_override_replaces_the_time_guess(snapshot_conn) -> None:
+    _snapshot, conn = snapshot_conn
+    table = read_table(conn, 't a"b')
+    (ts,) = profile_table(conn, table, ["ts"], time_encodings={"ts": None})
+    assert ts.time_encoding is None and ts.histogram[0].low_time is None
+    (ts,) = profile_table(conn, table, ["ts"], time_encodings={"ts": "unix_ms"})
+    assert (
+        ts.time_encoding == "unix_ms" and ts.histogram[0].low_time == "1970-01-19T12:28:06.400000Z"
+    )  # 1,600,086,400 ms
+
+
 def test_cheap_figures_come_first_then_complete_ones(snapshot_conn) -> None:
     _snapshot, conn = snapshot_conn
     stages = [(p.name, p.stage) for p in profile_columns(conn, read_table(conn, 't a"b'))]

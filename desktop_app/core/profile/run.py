@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,12 +47,14 @@ def profile_columns(
     generation: int | None = None,
     cancel: CancelToken | None = None,
     cache: ProfileCache | None = None,
+    time_encodings: Mapping[str, str | None] | None = None,
 ) -> Iterator[ColumnProfile]:
     """Yield profiles of `columns` (all by default): each cheap one, then each complete one.
 
     Complete profiles are kept in `cache` under `generation` (the snapshot's) and yielded at once next
-    time. Raises `Cancelled` when `cancel` is cancelled, `ProfileError` for an unknown column or an
-    unreadable table.
+    time. `time_encodings` overrides the guess per column (an encoding's key, or None for "not a time");
+    pass a different cache key (generation) or no cache when an override changes. Raises `Cancelled`
+    when `cancel` is cancelled, `ProfileError` for an unknown column or an unreadable table.
     """
     if table.error:
         raise ProfileError(f"The table {table.name} cannot be read: {table.error}")
@@ -85,7 +87,10 @@ def profile_columns(
         for name in pending:
             figures = _fetch_one(conn, cheap_sql(table.quoted, [name]), token)
             profile = _figures(table, name, rows, figures, Stage.CHEAP)
-            profile.time_encoding = _time_encoding(conn, table, name, token)
+            if time_encodings is not None and name in time_encodings:
+                profile.time_encoding = time_encodings[name]
+            else:
+                profile.time_encoding = _time_encoding(conn, table, name, token)
             cheap.append(profile)
             yield dataclasses.replace(profile)
         for profile in cheap:
