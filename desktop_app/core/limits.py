@@ -105,6 +105,16 @@ class Limits:
     migration_files_walked: int = 50_000
     #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
     migration_file_max_bytes: int = 8 << 20
+    #: Rows of a table's start whose figures a profile shows first (as estimates), before it scans them all.
+    profile_sample_rows: int = 50_000
+    #: Most frequent values a column profile lists.
+    profile_top_values: int = 10
+    #: Bins of a column profile's histogram (integers spanning fewer values get one bin per value).
+    profile_histogram_bins: int = 20
+    #: Non-NULL values read to guess whether a column holds timestamps, and in which encoding.
+    profile_time_sample_rows: int = 200
+    #: Column profiles kept per process (complete ones, keyed by snapshot generation, table and column).
+    profile_cached_columns: int = 512
 
 
 LIMITS = Limits()
