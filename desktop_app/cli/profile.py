@@ -6,15 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    add_time_limit_argument,
-    check_time_limit,
-    emit_json,
-    escape_for_terminal,
-    open_connection,
-    terminal_name,
-)
+from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.profile.model import ColumnProfile, Stage
 from desktop_app.core.profile.run import ProfileError, profile_columns
@@ -29,22 +21,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "profile", help="column profiles: NULLs, distinct, range, storage classes, top values, histogram"
     )
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument("--table", required=True, help="table or view to profile")
     parser.add_argument("--column", help="profile only this column")
     parser.add_argument("--schema", default="main", help="attached schema (default: main)")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    add_time_limit_argument(parser, "the profile")
+    common.add_time_limit_argument(parser, "the profile")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Profile the table's columns and print them as they complete (JSON at the end)."""
-    check_time_limit(args.time_limit)
-    with open_connection(args.file) as conn:
+    common.check_time_limit(args.time_limit)
+    with common.open_connection(args.file) as conn:
         table = read_table(conn, args.table, args.schema)
         if table is None:
-            names = ", ".join(terminal_name(t.name) for t in read_tables(conn, args.schema, hidden=False))
+            names = ", ".join(
+                common.terminal_name(t.name) for t in read_tables(conn, args.schema, hidden=False)
+            )
             raise ProfileError(f"No table or view called {args.table} (tables: {names or 'none'}).")
         active().start_time_limit(args.time_limit)
         columns = [args.column] if args.column is not None else None
@@ -56,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
                     if not args.json:
                         _print_profile(profile)
     if args.json:
-        emit_json({"table": table.name, "columns": [p.as_dict() for p in done]})
+        common.emit_json({"table": table.name, "columns": [p.as_dict() for p in done]})
     return 0
 
 
@@ -65,13 +59,13 @@ def _value(value: Any) -> str:
         return "NULL"
     if isinstance(value, bytes):
         return f"<BLOB {len(value):,} bytes>"
-    text = escape_for_terminal(repr(value) if isinstance(value, float) else str(value))
+    text = common.escape_for_terminal(repr(value) if isinstance(value, float) else str(value))
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
 def _print_profile(p: ColumnProfile) -> None:
     types = ", ".join(f"{kind} {n:,}" for kind, n in p.types.items()) or "none"
-    print(f"{terminal_name(p.name)}")
+    print(f"{common.terminal_name(p.name)}")
     print(f"  rows {p.count:,}  nulls {p.nulls:,}  distinct {p.distinct:,}  types: {types}")
     print(
         f"  min {_value(p.min)}  max {_value(p.max)}"
