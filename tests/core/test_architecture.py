@@ -53,7 +53,7 @@ def test_a_command_imports_only_what_it_uses(corpus: Path) -> None:
 
 
 def test_only_core_sqlite_interrupt_makes_sqlite_stoppable() -> None:
-    """One home for stopping SQLite: nobody else installs a progress handler or wires a token to interrupt()."""
+    """One home for stopping SQLite: no other module installs a progress handler or wires up interrupt()."""
     home = ROOT / "desktop_app" / "core" / "sqlite" / "interrupt.py"
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
