@@ -257,10 +257,14 @@ class MainWindow(QMainWindow):
             self.show_pane(browse)
 
     def open_row(self, table: str, key: object) -> None:
-        """Show one row of `table` in Browse, selected (from a search hit, a blob...)."""
+        """Show one row of `table` in Browse, selected (from a search hit, a blob...); an empty key
+        opens the table at its first row (a table clicked in the diagram)."""
         browse = self.panes.get("browse")
         if browse is not None:
-            browse.show_row(table, key)  # type: ignore[attr-defined]
+            if key:
+                browse.show_row(table, key)  # type: ignore[attr-defined]
+            else:
+                browse.show_table(table)  # type: ignore[attr-defined]
             self.show_pane(browse)
 
     def show_blob(self, table: str, column: str, key: object, value: object) -> None:

@@ -10,6 +10,7 @@ from desktop_app.ui.panes.functions.pane import FunctionsPane
 from desktop_app.ui.panes.migrations.pane import MigrationsPane
 from desktop_app.ui.panes.search.pane import SearchPane
 from desktop_app.ui.panes.sql.pane import SqlPane
+from desktop_app.ui.panes.structure.pane import StructurePane
 
 
 def create_panes(context: AppContext) -> dict[str, Pane]:
@@ -23,4 +24,5 @@ def create_panes(context: AppContext) -> dict[str, Pane]:
         "functions": functions,
         "blobs": BlobsPane(context),
         "migrations": MigrationsPane(context),
+        "structure": StructurePane(context),
     }
