@@ -22,11 +22,14 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.structure.diagram import diagram_tables
 from desktop_app.core.structure.space import read_space
 from desktop_app.ui.context import AppContext
+from desktop_app.ui.panes.sql.results import PlanView
 from desktop_app.ui.panes.structure.pane import HEALTHY_WORDS, StructurePane
 from tests.conftest import CORPUS, folder_state
 from tests.core.test_structure_health import make_index_mismatch
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
+from tests.ui.test_sql_pane import sql_pane
+from tests.ui.test_sql_pane import tabs as sql_tabs
 
 CHINOOK = CORPUS / "chinook" / "Chinook_Sqlite.sqlite"
 NORTHWIND = CORPUS / "northwind" / "northwind.db"
@@ -250,3 +253,33 @@ async def test_schema_and_facts_are_readable(qtbot: Any, tmp_path: Path) -> None
         assert "reads: " in pane.schema_view.marks.text()
         assert "\nBEGIN\n" in pane.schema_view.text.toPlainText()
         shot(pane, tmp_path, "structure-schema-geopackage.png")
+
+
+async def test_query_plan_flags_big_full_scans_and_sorts_and_names_the_index(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            "CREATE TABLE big (id INTEGER PRIMARY KEY, k INTEGER, v TEXT); CREATE INDEX big_k ON big(k);"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+            "INSERT INTO big SELECT i, i % 97, 'x' FROM n;"
+        )
+    async with sql_pane(qtbot, tmp_path, path) as pane:
+        pane.set_sql("SELECT v FROM big WHERE v LIKE 'x%' ORDER BY v")
+        assert pane.explain() is not None
+        await wait_for(lambda: not pane.running, message="explain")
+        view = sql_tabs(pane)[0].custom_view
+        assert isinstance(view, PlanView)
+        flagged = dict(view.flagged())
+        assert flagged["SCAN big"] == "full scan of ≈ 20,000 rows"
+        assert flagged["USE TEMP B-TREE FOR ORDER BY"] == "temporary b-tree (a sort)"
+        scan = view.topLevelItem(0)
+        assert scan.background(0).color().name() == "#fde2e2"  # big: over LIMITS.plan_big_scan_rows
+        shot(pane, tmp_path, "structure-plan-flags.png")
+        pane.set_sql("SELECT v FROM big WHERE k = 3")
+        pane.explain()
+        await wait_for(lambda: not pane.running, message="explain with an index")
+        view = sql_tabs(pane)[0].custom_view
+        assert isinstance(view, PlanView) and view.flagged() == []
+        assert view.topLevelItem(0).text(2) == "big_k"
