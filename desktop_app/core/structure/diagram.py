@@ -31,6 +31,9 @@ HEADER_HEIGHT = 24
 PADDING = 8
 MIN_WIDTH = 110
 GAP = 40  #: between packed components and grid cells
+#: Tables in one layer of a component from which the layer is wrapped into several rows.
+FOLD_LAYER_AT = 12
+_XSPACE, _YSPACE = 30, 60
 _ID_COLUMN = re.compile(r"^(?P<stem>.+?)_?id$", re.IGNORECASE)
 
 
@@ -278,6 +281,7 @@ def place(boxes: list[Box], edges: list[Edge], cancel: CancelToken | None = None
     graph = Graph(list(vertices.values()), [g for _e, g in graph_edges])
     groups: list[tuple[list[Box], float, float]] = []
     loners: list[Box] = []
+    folded: set[str] = set()  # boxes of components whose wide layers were folded: straight edges
     for component in graph.C:
         if cancel is not None:
             cancel.raise_if_cancelled()
@@ -286,14 +290,24 @@ def place(boxes: list[Box], edges: list[Edge], cancel: CancelToken | None = None
             loners.append(members[0])
             continue
         layout = SugiyamaLayout(component)
-        layout.xspace, layout.yspace = 30, 60
+        layout.xspace, layout.yspace = _XSPACE, _YSPACE
         layout.route_edge = route_with_lines
         layout.init_all()
         layout.draw(N=3)
-        groups.append(_normalised(component))
+        layers = [
+            sorted((v for v in layer if isinstance(v, Vertex)), key=lambda v: v.view.xy[0])
+            for layer in layout.layers
+        ]
+        if max(len(layer) for layer in layers) > FOLD_LAYER_AT:
+            groups.append(_folded([[v.data for v in layer] for layer in layers if layer]))
+            folded.update(v.data.name for v in component.sV)
+        else:
+            groups.append(_normalised(component))
     width, height, shifts = _pack(groups, loners)
     routes = {}
     for _edge, graph_edge in graph_edges:
+        if graph_edge.v[0].data.name in folded:
+            continue
         dx, dy = shifts.get(graph_edge.v[0].data.name, (0.0, 0.0))
         key = (graph_edge.v[0].data.name, graph_edge.v[1].data.name)
         routes[key] = [(x + dx, y + dy) for x, y in graph_edge.view.points]
@@ -304,6 +318,26 @@ def place(boxes: list[Box], edges: list[Edge], cancel: CancelToken | None = None
     width = max([width, *(x for x, _y in points)])
     height = max([height, *(y for _x, y in points)])
     return Diagram(boxes, edges, width, height)
+
+
+def _folded(layers: list[list[Box]]) -> tuple[list[Box], float, float]:
+    """Place a component's layers top-down, each wrapped into centred rows of at most `FOLD_LAYER_AT`
+    boxes in grandalf's order (a hub with 200 children would otherwise make a layer metres wide)."""
+    rows = [layer[i : i + FOLD_LAYER_AT] for layer in layers for i in range(0, len(layer), FOLD_LAYER_AT)]
+    starts = {id(layer[0]) for layer in layers}
+    widths = [sum(b.width for b in row) + _XSPACE * (len(row) - 1) for row in rows]
+    widest = max(widths)
+    y = 0.0
+    for row, width in zip(rows, widths, strict=True):
+        if id(row[0]) in starts and y:
+            y += _YSPACE - _XSPACE  # a new layer: the room of a layer gap, not a row gap
+        x = (widest - width) / 2
+        for box in row:
+            box.x, box.y = x, y
+            x += box.width + _XSPACE
+        y += max(b.height for b in row) + _XSPACE
+    boxes = [b for row in rows for b in row]
+    return boxes, widest, max(b.y + b.height for b in boxes)
 
 
 def _normalised(component: Graph) -> tuple[list[Box], float, float]:

@@ -150,7 +150,8 @@ class PlanView(QTreeWidget):
         for root in self.plan.roots:
             add(root, None)
         self.expandAll()
-        self.resizeColumnToContents(0)
+        for column in range(len(self.COLUMNS) - 1):
+            self.resizeColumnToContents(column)
 
     def flagged(self) -> list[tuple[str, str]]:
         """(detail, notice) of every flagged step, in plan order."""
