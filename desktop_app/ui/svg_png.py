@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 NO_QT = 3  #: exit status of the program when PySide6 cannot be imported
 
@@ -20,32 +22,35 @@ def png_scale(width: float, height: float, max_pixels: int, wanted: float = 1.0)
     return min(wanted, math.sqrt(max_pixels / area))
 
 
-def svg_to_png(svg: bytes, max_pixels: int, scale: float = 1.0) -> bytes:
-    """Render `svg` to PNG bytes at `scale` (smaller when it would exceed `max_pixels`)."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+def draw_png(width: float, height: float, max_pixels: int, draw: Callable[[Any, Any], None]) -> bytes:
+    """PNG bytes of a white `width` × `height` picture (scaled down beyond `max_pixels`), painted by
+    `draw(painter, target QRectF)`."""
+    from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt
     from PySide6.QtGui import QImage, QPainter
+
+    factor = png_scale(width, height, max_pixels)
+    image = QImage(max(1, round(width * factor)), max(1, round(height * factor)), QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    draw(painter, QRectF(0, 0, image.width(), image.height()))
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data().data())
+
+
+def svg_to_png(svg: bytes, max_pixels: int) -> bytes:
+    """Render `svg` to PNG bytes at its own size (smaller when it would exceed `max_pixels`)."""
+    from PySide6.QtCore import QByteArray
     from PySide6.QtSvg import QSvgRenderer
 
     renderer = QSvgRenderer(QByteArray(svg))
     if not renderer.isValid():
         raise ValueError("not an SVG picture")
     size = renderer.defaultSize()
-    factor = png_scale(size.width(), size.height(), max_pixels, scale)
-    image = QImage(
-        max(1, round(size.width() * factor)),
-        max(1, round(size.height() * factor)),
-        QImage.Format.Format_RGB32,
-    )
-    image.fill(Qt.GlobalColor.white)
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-    renderer.render(painter, QRectF(0, 0, image.width(), image.height()))
-    painter.end()
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(buffer.data().data())
+    return draw_png(size.width(), size.height(), max_pixels, renderer.render)
 
 
 def main() -> int:

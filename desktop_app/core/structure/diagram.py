@@ -293,7 +293,7 @@ def place(boxes: list[Box], edges: list[Edge], cancel: CancelToken | None = None
         layout.xspace, layout.yspace = _XSPACE, _YSPACE
         layout.route_edge = route_with_lines
         layout.init_all()
-        layout.draw(N=3)
+        layout.draw(N=1.5)
         layers = [
             sorted((v for v in layer if isinstance(v, Vertex)), key=lambda v: v.view.xy[0])
             for layer in layout.layers

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
     QFontMetricsF,
-    QImage,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.structure.diagram import HEADER_HEIGHT, LINE_HEIGHT, PADDING, Box, Diagram, TextMeasure
-from desktop_app.ui.svg_png import png_scale
+from desktop_app.ui.svg_png import draw_png
 
 _FILL = {"table": "#e8f0fe", "view": "#e6f4ea", "virtual": "#fef7e0"}
 _EDGE = QColor("#1a73e8")
@@ -271,20 +270,9 @@ class DiagramView(QGraphicsView):
     def png_bytes(self, max_pixels: int) -> bytes:
         """The scene drawn into a PNG at actual size (scaled down beyond `max_pixels`)."""
         rect = self.scene().sceneRect()
-        factor = png_scale(rect.width(), rect.height(), max_pixels, 1.0)
-        image = QImage(
-            max(1, round(rect.width() * factor)),
-            max(1, round(rect.height() * factor)),
-            QImage.Format.Format_RGB32,
+        return draw_png(
+            rect.width(),
+            rect.height(),
+            max_pixels,
+            lambda painter, target: self.scene().render(painter, target, rect),
         )
-        image.fill(Qt.GlobalColor.white)
-        painter = QPainter(image)
-        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-        self.scene().render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-        painter.end()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
-        buffer.close()
-        return bytes(data.data())

@@ -420,10 +420,15 @@ class StructurePane(Pane):
     def _on_health(self, result: Any) -> None:
         self.health_view.set_running(False)
         if isinstance(result, list):  # foreign keys alone
-            result = HealthReport(IntegrityResult("foreign_key_check", []), result)
-            self.health_view.show_report(result)
-            if result.ok:
-                self.health_view.summary.setText("Every foreign key points at an existing row.")
+            report = HealthReport(IntegrityResult("foreign_key_check", []), result)
+            self.health_view.show_report(report)
+            count = len(result)
+            self.health_view.summary.setText(
+                "Every foreign key points at an existing row."
+                if not count
+                else f"{count} row{'s' if count != 1 else ''} point{'s' if count == 1 else ''} at a missing "
+                "parent row (foreign-key violations). Double-click one to see it."
+            )
             return
         self.health_view.show_report(result)
 
