@@ -208,3 +208,9 @@ def test_erd_command_refuses_the_source_and_unknown_formats(
     assert err[-1] == "error: --out must end in .svg or .png."
     assert len(err) == 2 and "Traceback" not in err[0]
     assert folder_state(source.parent) == before and list(tmp_path.iterdir()) == []
+
+
+def test_a_view_whose_columns_cannot_be_read_says_so_in_its_box(corpus: Path) -> None:
+    diagram = layout_diagram(catalog_of(corpus / "northwind" / "northwind.db"))
+    box = diagram.box("ProductDetails_V")  # joins on a column Categories does not have
+    assert box is not None and box.lines() == ["(its columns could not be read)"]

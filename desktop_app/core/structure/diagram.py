@@ -76,6 +76,7 @@ class Box:
     columns: list[ColumnLine]
     more_columns: int = 0  #: columns left out beyond `LIMITS.diagram_max_columns`
     note: str = ""  #: "view", "virtual: fts5", "WITHOUT ROWID", "STRICT"
+    message: str = ""  #: a last line, e.g. why the columns could not be read
     x: float = 0.0
     y: float = 0.0
     width: float = 0.0
@@ -91,6 +92,8 @@ class Box:
         out = [f"{c.marks:<5} {c.text}" for c in self.columns]
         if self.more_columns:
             out.append(f"      … {self.more_columns} more columns")
+        if self.message:
+            out.append(self.message)
         return out
 
     def centre(self) -> tuple[float, float]:
@@ -156,6 +159,8 @@ def make_boxes(tables: Iterable[Table], measure: TextMeasure = estimate_width) -
         ]
         limit = LIMITS.diagram_max_columns
         box = Box(table.name, _kind(table), lines[:limit], max(0, len(lines) - limit), _note(table))
+        if table.error:
+            box.message = "(its columns could not be read)"
         width = max([measure(box.title), *(measure(line) for line in box.lines())], default=0.0)
         box.width = max(MIN_WIDTH, math.ceil(width) + 2 * PADDING)
         box.height = HEADER_HEIGHT + max(1, len(box.lines())) * LINE_HEIGHT + PADDING // 2
