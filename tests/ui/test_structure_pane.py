@@ -283,3 +283,36 @@ async def test_query_plan_flags_big_full_scans_and_sorts_and_names_the_index(
         view = sql_tabs(pane)[0].custom_view
         assert isinstance(view, PlanView) and view.flagged() == []
         assert view.topLevelItem(0).text(2) == "big_k"
+
+
+async def test_stop_ends_a_running_check_and_says_nothing_was_found(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "rows.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); CREATE INDEX tb ON t(b);"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) "
+            "INSERT INTO t SELECT i, printf('%08d', i) FROM n;"
+        )
+    async with pane_over(qtbot, path, tmp_path) as pane:
+        job = pane.run_health("full")
+        assert job is not None and pane.health_view.stop_button.isEnabled()
+        pane.health_view.stop_button.click()
+        await wait_for(lambda: job.done, message="the stopped check to end")
+        assert not pane.busy and pane.health_view.full_button.isEnabled()
+        assert pane.health_view.summary.text() == "Stopped before it finished: nothing was found or changed."
+        assert pane.health_view.table.rowCount() == 0
+
+
+async def test_left_out_tables_and_tab_come_back_after_a_reload(qtbot: Any, tmp_path: Path) -> None:
+    if not CHINOOK.exists():
+        pytest.skip("corpus missing")
+    async with pane_over(qtbot, CHINOOK, tmp_path) as pane:
+        pane.set_shown("Genre", False)
+        pane.tabs.setCurrentWidget(pane.schema_view)
+        state = pane.save_state()
+        assert state == {"tab": 1, "hidden": ["Genre"]}
+        pane.context.set_database(pane.context.database, pane.context.catalog)  # what a reload does
+        pane.restore_state(state)
+        await wait_for(lambda: pane.diagram is not None and not pane.busy, message="relayout")
+        assert "Genre" not in pane.view.table_items and len(pane.view.table_items) == 10
+        assert pane.tabs.currentWidget() is pane.schema_view

@@ -250,10 +250,14 @@ class StructurePane(Pane):
         job = self.jobs.pop(kind, None)
         if job is not None and not job.done:
             job.cancel()
+        if job is None:
+            return
         if kind == "health":
-            self.health_view.set_running(False, "Stopped." if job is not None else "")
+            self.health_view.set_running(False)
+            self.health_view.show_report(None, "Stopped before it finished: nothing was found or changed.")
         elif kind == "space":
-            self.space_view.set_running(False, "Stopped." if job is not None else "")
+            self.space_view.set_running(False)
+            self.space_view.show_report(None, "Stopped before it finished.")
 
     @property
     def busy(self) -> bool:
