@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPolygonItem,
+    QGraphicsRectItem,
     QGraphicsScene,
+    QGraphicsSimpleTextItem,
     QGraphicsView,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
@@ -64,44 +65,39 @@ def text_measure(font: QFont) -> TextMeasure:
     return measure
 
 
-class TableItem(QGraphicsItem):
-    """One table's box: a coloured header with its name, then a line per column."""
+#: Where a box item keeps its table's name (`QGraphicsItem.data`).
+NAME_KEY = 0
 
-    def __init__(self, box: Box, font: QFont) -> None:
-        super().__init__()
-        self.box = box
-        self.box_font = font
-        self.setPos(box.x, box.y)
-        self.setToolTip(f"{box.title}\nClick to browse it")
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
-    def boundingRect(self) -> QRectF:
-        """The box, plus the pen's width."""
-        return QRectF(-1, -1, self.box.width + 2, self.box.height + 2)
+def table_item(box: Box, font: QFont) -> QGraphicsRectItem:
+    """One table's box: a coloured header with its name, then a line per column.
 
-    def paint(
-        self, painter: QPainter, _option: QStyleOptionGraphicsItem, _widget: QWidget | None = None
-    ) -> None:
-        """Draw the header, the name and the column lines."""
-        box = self.box
-        painter.setPen(QPen(QColor("#5f6368"), 1))
-        painter.setBrush(QBrush(QColor("#ffffff")))
-        painter.drawRoundedRect(QRectF(0, 0, box.width, box.height), 4, 4)
-        painter.setBrush(QBrush(QColor(_FILL.get(box.kind, "#eeeeee"))))
-        painter.drawRoundedRect(QRectF(0, 0, box.width, HEADER_HEIGHT), 4, 4)
-        bold = QFont(self.box_font)
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(QColor("#202124"))
-        painter.drawText(
-            QRectF(PADDING, 0, box.width - PADDING, HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter, box.title
-        )
-        painter.setFont(self.box_font)
-        for i, line in enumerate(box.lines()):
-            top = HEADER_HEIGHT + i * LINE_HEIGHT
-            painter.drawText(
-                QRectF(PADDING, top, box.width - PADDING, LINE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, line
-            )
+    Built from Qt's own items, not a Python subclass: a scene torn down by Qt must never call back into
+    Python (a subclass's `paint`/`boundingRect` then crashes the process at exit).
+    """
+    frame = QGraphicsRectItem(0, 0, box.width, box.height)
+    frame.setPos(box.x, box.y)
+    frame.setPen(QPen(QColor("#5f6368"), 1))
+    frame.setBrush(QBrush(QColor("#ffffff")))
+    frame.setData(NAME_KEY, box.name)
+    frame.setToolTip(f"{box.title}\nClick to browse it")
+    frame.setCursor(Qt.CursorShape.PointingHandCursor)
+    header = QGraphicsRectItem(0, 0, box.width, HEADER_HEIGHT, frame)
+    header.setPen(QPen(QColor("#5f6368"), 1))
+    header.setBrush(QBrush(QColor(_FILL.get(box.kind, "#eeeeee"))))
+    bold = QFont(font)
+    bold.setBold(True)
+    _text(frame, box.title, bold, 0, HEADER_HEIGHT)
+    for i, line in enumerate(box.lines()):
+        _text(frame, line, font, HEADER_HEIGHT + i * LINE_HEIGHT, LINE_HEIGHT)
+    return frame
+
+
+def _text(parent: QGraphicsItem, text: str, font: QFont, top: float, height: float) -> None:
+    item = QGraphicsSimpleTextItem(text, parent)
+    item.setFont(font)
+    item.setBrush(QBrush(QColor("#202124")))
+    item.setPos(PADDING, top + (height - item.boundingRect().height()) / 2)
 
 
 def edge_item(points: list[tuple[float, float]], inferred: bool) -> QGraphicsPathItem:
@@ -144,7 +140,7 @@ class DiagramView(QGraphicsView):
         super().__init__(parent)
         self.box_font = diagram_font()
         self.diagram: Diagram | None = None
-        self.table_items: dict[str, TableItem] = {}
+        self.table_items: dict[str, QGraphicsRectItem] = {}
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
@@ -173,7 +169,7 @@ class DiagramView(QGraphicsView):
             if len(edge.points) >= 2:
                 scene.addItem(edge_item(edge.points, edge.inferred))
         for box in diagram.boxes:
-            item = TableItem(box, self.box_font)
+            item = table_item(box, self.box_font)
             scene.addItem(item)
             self.table_items[box.name] = item
         scene.setSceneRect(QRectF(-MARGIN, -MARGIN, diagram.width + 2 * MARGIN, diagram.height + 2 * MARGIN))
@@ -233,8 +229,9 @@ class DiagramView(QGraphicsView):
     def table_at(self, point: QPoint) -> str | None:
         """The table whose box is under `point` (viewport coordinates)."""
         for item in self.items_at(point):
-            if isinstance(item, TableItem):
-                return item.box.name
+            name = item.topLevelItem().data(NAME_KEY)
+            if isinstance(name, str):
+                return name
         return None
 
     def items_at(self, point: QPoint) -> list[QGraphicsItem]:
@@ -250,7 +247,7 @@ class DiagramView(QGraphicsView):
         item = self.table_items.get(name)
         if item is None:
             return None
-        return self.mapFromScene(item.pos() + QPointF(item.box.width / 2, HEADER_HEIGHT / 2))
+        return self.mapFromScene(item.pos() + QPointF(item.rect().width() / 2, HEADER_HEIGHT / 2))
 
     def svg_bytes(self, title: str) -> bytes:
         """The scene drawn into an SVG document (Qt's SVG generator)."""
