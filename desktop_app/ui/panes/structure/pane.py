@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.browse.rows import rowid_name
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.export.output_paths import write_file
 from desktop_app.core.limits import LIMITS
@@ -445,7 +446,10 @@ class StructurePane(Pane):
 
     def open_problem(self, table: str, rowid: object) -> None:
         """Open `table` in Browse, at row `rowid` when a problem names one."""
-        self.open_row_requested.emit(table, {"rowid": rowid} if rowid is not None else {})
+        catalog = self.context.catalog
+        found = catalog.table(table) if catalog is not None else None
+        name = rowid_name(found) if found is not None else None  # "rowid" unless a column is called so
+        self.open_row_requested.emit(table, {name: rowid} if rowid is not None and name else {})
 
     # --- space --------------------------------------------------------------------------------
 
