@@ -54,6 +54,12 @@ class Limits:
     cli_time_limit_s: float = 0.0
     #: Most problems one integrity or quick check reports (SQLite's own default: 100).
     integrity_check_max_errors: int = 100
+    #: Columns an ER diagram box lists before "… N more columns".
+    diagram_max_columns: int = 30
+    #: Rows (estimated) from which a full scan in a query plan is flagged as a big one.
+    plan_big_scan_rows: int = 10_000
+    #: Most pixels of an ER diagram saved as PNG (about 128 MB while drawn); a bigger one is scaled down.
+    diagram_png_max_pixels: int = 32_000_000
     #: Search hits per table before we stop collecting for that table.
     search_hits_per_table: int = 1000
     #: Search hits in all before a search stops.
