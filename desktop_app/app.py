@@ -128,9 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.core.resources import resource_path
     from desktop_app.ui.crash import install_crash_handlers
     from desktop_app.ui.file_open import FileOpenFilter
+    from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
     from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread(app)  # before any worker thread runs: Qt objects die on their thread
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)

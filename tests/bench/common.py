@@ -157,7 +157,10 @@ def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
         import qasync
         from PySide6.QtWidgets import QApplication
 
+        from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
+
         app = QApplication.instance() or QApplication([])
+        collect_garbage_on_gui_thread(app)  # as the app does
         app.setQuitOnLastWindowClosed(False)
         _LOOP = qasync.QEventLoop(app)
         # Closing stops the executor's QThreads; Qt aborts the process if it exits with them running.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+
+from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
 
 
 def _qasync_loop() -> qasync.QEventLoop:
@@ -20,3 +22,13 @@ def pytest_asyncio_loop_factories(
 ) -> Mapping[str, Callable[[], object]]:
     """Every async test under tests/ui gets a fresh qasync loop."""
     return {"qasync": _qasync_loop}
+
+
+@pytest.fixture(autouse=True, scope="package")
+def garbage_collected_on_the_gui_thread() -> Iterator[None]:
+    """As in the app: a pane or timer left in a reference cycle by one test must never be destroyed on a
+    worker thread of the next (Qt then crashed the run when the timer fired)."""
+    app = QApplication.instance() or QApplication([])
+    collect_garbage_on_gui_thread(app)
+    yield
+    collect_garbage_on_gui_thread(app).stop()  # the one running now: CPython collects again after tests/ui
