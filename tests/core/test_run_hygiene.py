@@ -1,0 +1,50 @@
+"""The test run itself: its homes are temporary, and its end-of-run check sees any write in the checkout."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis.configuration import storage_directory
+
+from tests.conftest import REPO, changed_paths, checkout_state
+
+
+def test_settings_caches_logs_and_hypothesis_live_in_the_session_temp_folder() -> None:
+    temp = Path(tempfile.gettempdir()).resolve()
+    homes = [
+        os.environ[name] for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
+    ]
+    homes.append(str(storage_directory(intent_to_write=False).path))
+    for home in map(Path, homes):
+        assert home.resolve().is_relative_to(temp), home
+        assert not home.resolve().is_relative_to(REPO), home
+
+
+def test_checkout_check_names_new_changed_and_gone_files_but_not_caches(tmp_path: Path) -> None:
+    root = tmp_path / "checkout"
+    for folder in ("pkg", ".git", "pkg/__pycache__", ".venv", "build", "x.egg-info"):
+        (root / folder).mkdir(parents=True)
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for name in ("pkg/kept.py", "pkg/changed.py", "pkg/gone.py"):
+        (root / name).write_text("x = 1\n")
+    before = checkout_state(root)
+
+    (root / "pkg" / "changed.py").write_text("x = 22\n")
+    (root / "pkg" / "gone.py").unlink()
+    (root / "pkg" / "new.txt").write_text("")
+    (root / ".hypothesis").mkdir()
+    # What may change: bytecode, git, the venv, what installing writes.
+    (root / "pkg" / "__pycache__" / "kept.cpython-311.pyc").write_bytes(b"")
+    (root / ".git" / "index").write_bytes(b"")
+    (root / ".venv" / "lib.py").write_text("")
+    (root / "build" / "lib").mkdir()
+    (root / "x.egg-info" / "PKG-INFO").write_text("")
+
+    assert changed_paths(before, checkout_state(root)) == [
+        "+ .hypothesis",
+        "+ pkg/new.txt",
+        "- pkg/gone.py",
+        "~ pkg/changed.py",
+    ]
