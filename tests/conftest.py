@@ -32,7 +32,7 @@ CORPUS = Path(os.environ.get("SNAPSHOT_BROWSER_CORPUS", REPO.parent / "shared" /
 _XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME")
 _session_home = pytest.StashKey[Path]()
 _saved_environment = pytest.StashKey[dict[str, str | None]]()
-_checkout_before = pytest.StashKey[dict[str, tuple[int, int]]]()
+_checkout_before = pytest.StashKey[set[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from hypothesis.configuration import set_hypothesis_home_dir
 
     set_hypothesis_home_dir(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
-    config.stash[_checkout_before] = checkout_state(REPO)
+    config.stash[_checkout_before] = checkout_paths(REPO)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -65,39 +65,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def checkout_state(root: Path) -> dict[str, tuple[int, int]]:
-    """Relative path → (size, mtime in ns) of every file of the checkout, and (0, 0) for every folder
-    (its time changes when Python adds a __pycache__ to it). Skipped: git's own folder, bytecode caches,
-    virtual environments, and at the top what installing the checkout writes (`build/`, `*.egg-info`;
-    the packaging test's build installs it)."""
-    state: dict[str, tuple[int, int]] = {}
+def checkout_paths(root: Path) -> set[str]:
+    """Every file and folder of the checkout (relative paths), skipping what may change while the tests
+    run without them writing there: git's own folder, bytecode caches, virtual environments, linters'
+    caches, and at the top what installing the checkout writes (`build/`, `*.egg-info`; the packaging
+    test's build installs it)."""
+    paths: set[str] = set()
     for folder, subfolders, files in os.walk(root):
         here = Path(folder)
         subfolders[:] = [
             name
             for name in subfolders
-            if name not in (".git", "__pycache__")
+            if name not in (".git", "__pycache__", ".ruff_cache", ".mypy_cache")
             and not (here / name / "pyvenv.cfg").exists()
             and not (here == root and (name == "build" or name.endswith(".egg-info")))
         ]
-        for name in subfolders:
-            state[str((here / name).relative_to(root))] = (0, 0)
-        for name in files:
-            try:
-                info = (here / name).lstat()
-            except FileNotFoundError:  # removed while walking: seen as gone below
-                continue
-            state[str((here / name).relative_to(root))] = (info.st_size, info.st_mtime_ns)
-    return state
+        paths.update(str((here / name).relative_to(root)) for name in [*subfolders, *files])
+    return paths
 
 
-def changed_paths(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
-    """`+ path` (new), `- path` (gone) and `~ path` (changed) between two `checkout_state`s."""
-    return sorted(
-        [f"+ {p}" for p in after.keys() - before.keys()]
-        + [f"- {p}" for p in before.keys() - after.keys()]
-        + [f"~ {p}" for p in before.keys() & after.keys() if before[p] != after[p]]
-    )
+def changed_paths(before: set[str], after: set[str]) -> list[str]:
+    """`+ path` (new) and `- path` (gone) between two `checkout_paths`. Edits to existing files are not
+    compared: a developer may save one while the run goes on, and a test's writes leave new files."""
+    return sorted([f"+ {p}" for p in after - before] + [f"- {p}" for p in before - after])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -192,7 +182,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     before = session.config.stash.get(_checkout_before, None)
     if before is not None:
         problems += [
-            f"the run changed the checkout: {line}" for line in changed_paths(before, checkout_state(REPO))
+            f"the run changed the checkout: {line}" for line in changed_paths(before, checkout_paths(REPO))
         ]
     if not problems:
         return

@@ -126,13 +126,15 @@ def test_fast_path_for_plain_names_agrees_with_full_sanitising(raw: str) -> None
     ),
     st.one_of(st.none(), st.integers(), st.floats(), st.binary(max_size=40), st.text(alphabet=ANY_CHARACTER)),
 )
-def test_rendered_pattern_for_any_value_stays_inside_the_folder(pieces: list[str], value: object) -> None:
+def test_rendered_pattern_for_any_value_stays_inside_the_folder(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], value: object
+) -> None:
     template = "".join(pieces).replace("{", "{{").replace("}", "}}")
     for field in ("v", "n", "ext"):
         template = template.replace("{{" + field + "}}", "{" + field + "}")
     pattern = parse_name_pattern(template)
     raw = pattern.render({"v": value, "n": 1, "ext": ".png"})
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(dir=tmp_path_factory.getbasetemp()) as folder:
         path = contained_path(Path(folder), sanitize_file_name(raw))
         assert path.parent == Path(folder).resolve()
         assert os.path.commonpath([folder, path]) == str(Path(folder).resolve())

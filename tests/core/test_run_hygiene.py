@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis.configuration import storage_directory
 
-from tests.conftest import REPO, changed_paths, checkout_state
+from tests.conftest import REPO, changed_paths, checkout_paths
 
 
 def test_settings_caches_logs_and_hypothesis_live_in_the_session_temp_folder() -> None:
@@ -22,29 +22,29 @@ def test_settings_caches_logs_and_hypothesis_live_in_the_session_temp_folder() -
         assert not home.resolve().is_relative_to(REPO), home
 
 
-def test_checkout_check_names_new_changed_and_gone_files_but_not_caches(tmp_path: Path) -> None:
+def test_checkout_check_names_new_and_gone_files_but_not_caches_or_edits(tmp_path: Path) -> None:
     root = tmp_path / "checkout"
     for folder in ("pkg", ".git", "pkg/__pycache__", ".venv", "build", "x.egg-info"):
         (root / folder).mkdir(parents=True)
     (root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     for name in ("pkg/kept.py", "pkg/changed.py", "pkg/gone.py"):
         (root / name).write_text("x = 1\n")
-    before = checkout_state(root)
+    before = checkout_paths(root)
 
     (root / "pkg" / "changed.py").write_text("x = 22\n")
     (root / "pkg" / "gone.py").unlink()
     (root / "pkg" / "new.txt").write_text("")
     (root / ".hypothesis").mkdir()
-    # What may change: bytecode, git, the venv, what installing writes.
+    # What may change: an edit, bytecode, git, the venv, linters' caches, what installing writes.
     (root / "pkg" / "__pycache__" / "kept.cpython-311.pyc").write_bytes(b"")
     (root / ".git" / "index").write_bytes(b"")
     (root / ".venv" / "lib.py").write_text("")
     (root / "build" / "lib").mkdir()
     (root / "x.egg-info" / "PKG-INFO").write_text("")
+    (root / ".ruff_cache").mkdir()
 
-    assert changed_paths(before, checkout_state(root)) == [
+    assert changed_paths(before, checkout_paths(root)) == [
         "+ .hypothesis",
         "+ pkg/new.txt",
         "- pkg/gone.py",
-        "~ pkg/changed.py",
     ]
