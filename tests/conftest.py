@@ -11,14 +11,13 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
 import warnings
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -141,8 +140,11 @@ def corpus_never_modified() -> Iterator[None]:
     assert after == before, "the test run changed the corpus folders"
 
 
-#: Which test opened each database connection, to name it if the connection is left open.
-_OPENED_BY: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+#: Which test opened each database connection, by the address its repr shows (newest wins: an address is
+#: reused once freed), to name the test when a connection is left open.
+_OPENED_BY: dict[str, str] = {}
+#: Database connections the garbage collector found open (aiosqlite's warning): who opened, who saw it.
+_DELETED_OPEN: list[str] = []
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -154,7 +156,19 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     yield
     for connection in list(_OPEN_CONNECTIONS):
         if id(connection) not in before:
-            _OPENED_BY.setdefault(connection, item.nodeid)
+            _OPENED_BY[hex(id(connection))] = item.nodeid
+
+
+def pytest_warning_recorded(warning_message: warnings.WarningMessage, when: str, nodeid: str) -> None:
+    """Note aiosqlite's "deleted before being closed" (a warning, not an error: see pyproject.toml)."""
+    text = str(warning_message.message)
+    if issubclass(warning_message.category, ResourceWarning) and "aiosqlite" in text:
+        address = re.search(r" at (0x[0-9a-f]+)>", text)
+        opener = _OPENED_BY.get(address.group(1), "an unknown test") if address else "an unknown test"
+        _DELETED_OPEN.append(
+            f"a database connection opened by {opener} was deleted before being closed "
+            f"(noticed in {nodeid or when})"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -172,12 +186,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             gc.collect()
     finally:
         sys.unraisablehook = hook
+    problems += _DELETED_OPEN
     problems += [f"at the end of the run: {w.category.__name__}: {w.message}" for w in caught]
     problems += [f"at the end of the run: {text}" for text in unraisable]
     # aiosqlite's worker threads are not daemons: one left running would keep the process from exiting
     # (CI would wait for its time limit instead of reporting), so stop them, naming who opened them.
     open_now = [c for c in list(_OPEN_CONNECTIONS) if c._connection is not None]
-    problems += [f"database connection left open by {_OPENED_BY.get(c, 'an unknown test')}" for c in open_now]
+    problems += [
+        f"database connection left open by {_OPENED_BY.get(hex(id(c)), 'an unknown test')}" for c in open_now
+    ]
     stop_leaked_connections()
     before = session.config.stash.get(_checkout_before, None)
     if before is not None:
