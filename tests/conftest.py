@@ -2,8 +2,8 @@
 
 A run writes only in temporary folders: each test's `tmp_path`, and one folder of the session's own that
 stands in for the home folder's settings, caches and logs (XDG homes) and for Hypothesis's storage. At
-the end it checks that the checkout and the corpus are as they were and that no database connection was
-left open; any of these fails the run.
+the end it checks that the checkout holds no new file, the corpus is as it was, and no database connection
+was left open; any of these fails the run.
 """
 
 from __future__ import annotations
