@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from desktop_app.cli.common import (
+    add_attach_argument,
     add_file_argument,
+    attached_for_cli,
+    check_attach_arguments,
     connect,
     emit_json,
     escape_for_terminal,
@@ -73,6 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--no-fts", action="store_true", help="scan even where a full-text table could answer"
     )
     parser.add_argument("--index", action="store_true", help="build the instant search index first, use it")
+    add_attach_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -101,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
-    with open_snapshot_for_cli(args.file) as snapshot:
-        conn = connect(snapshot)
+    attach = check_attach_arguments(args.attach)
+    with open_snapshot_for_cli(args.file) as snapshot, attached_for_cli(attach) as attachments:
+        conn = connect(snapshot, [attachments.hook])
         index = None
         refused = None
         try:
