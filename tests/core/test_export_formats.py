@@ -36,7 +36,7 @@ ROWS: list[tuple[Any, ...]] = [
     (None, None, None, None),
     (0, 0.1 + 0.2, "=1+2", b"blob"),
     (2**53 + 1, float("inf"), "", bytes(range(256))),
-    (-1, 5e-324, "x" * 10, b"\x89PNG"),
+    (-1, 5e-324, 'a},\x1f{"b": 1, \x1f', b"\x89PNG"),
 ]
 INVALID_ROW = 6  # the row whose text column holds invalid UTF-8 (added in SQL, below)
 SQL = 'SELECT n, f AS "f ""x""", t AS "t\'s", b FROM "we""ird \'table\'" ORDER BY rowid'

@@ -34,8 +34,13 @@ class JsonOptions(SettingsMixin):
     blobs: BlobEncoding = BlobEncoding.BASE64
 
 
+#: Separates items while a page is encoded in one call: JSON escapes every control character inside
+#: strings, so a raw U+001F can only be a separator (between rows: after `}` and before `{`).
+_MARK = "\x1f"
+
+
 class _Encoder:
-    """Row objects as JSON text; a page goes through the C encoder unless it holds a blob or an infinity."""
+    """Row objects as JSON text; a page is encoded in one C call unless it holds an infinity."""
 
     def __init__(self, columns: Sequence[str], options: JsonOptions) -> None:
         self.keys = unique_names(columns)
@@ -46,21 +51,26 @@ class _Encoder:
                 return encode_blob(bytes(value))
             raise TypeError(f"{type(value).__name__} is not a SQLite value")
 
-        self._fast = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default).encode
-        self._default = default
+        def encoder(**kwargs: Any) -> Any:
+            return json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=default, **kwargs).encode
+
+        self._page = encoder(separators=("," + _MARK, ": "))
+        self._row = encoder()
 
     def _safe(self, value: Any) -> Any:
         if type(value) is float and math.isinf(value):
             return float_text(value)
         return value
 
-    def rows(self, page: Page) -> list[str]:
-        """One JSON object text per row of `page`."""
+    def rows(self, page: Page, separator: str) -> str:
+        """The rows of `page` as JSON objects joined by `separator`."""
         objects = list(map(dict, map(zip, repeat(self.keys), page)))
         try:
-            return list(map(self._fast, objects))
+            text = self._page(objects)
         except ValueError:  # an infinity (allow_nan=False): convert this page's floats, then encode
-            return [self._fast({k: self._safe(v) for k, v in row.items()}) for row in objects]
+            return separator.join(self._row({k: self._safe(v) for k, v in row.items()}) for row in objects)
+        # Between rows `},<mark>{`; between a row's fields `,<mark>"` (a key follows).
+        return text[1:-1].replace("}," + _MARK + "{", "}" + separator + "{").replace("," + _MARK, ", ")
 
 
 class JsonLinesWriter(FormatWriter):
@@ -74,7 +84,7 @@ class JsonLinesWriter(FormatWriter):
     def write_page(self, page: Page) -> None:
         """Write each row of `page` as an object on its own line."""
         if page:
-            self._file.write("\n".join(self._encoder.rows(page)) + "\n")
+            self._file.write(self._encoder.rows(page, "\n") + "\n")
 
 
 class JsonWriter(FormatWriter):
@@ -91,7 +101,7 @@ class JsonWriter(FormatWriter):
         """Write each row of `page` as an object of the array."""
         if not page:
             return
-        self._file.write(("\n" if self._first else ",\n") + ",\n".join(self._encoder.rows(page)))
+        self._file.write(("\n" if self._first else ",\n") + self._encoder.rows(page, ",\n"))
         self._first = False
 
     def finish(self) -> None:
