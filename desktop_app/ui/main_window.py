@@ -29,7 +29,7 @@ from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export
+from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
         self.export_menu = file_menu.addMenu("&Export")
-        self._action(self.export_menu, "Browsed table as &CSV…", self.export_browsed_table)
+        self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
         self.close_action = self._action(
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )
@@ -260,19 +260,30 @@ class MainWindow(QMainWindow):
         self.panes.sql.set_sql(sql)
         self.show_pane(self.panes.sql)
 
-    def export_table(self, name: str) -> None:
-        """Export every row of a table or view as CSV (options dialog, then a job)."""
+    def export_table(self, name: str, schema: str = "main") -> None:
+        """Export every row of a table or view (export dialog, then a job)."""
         if self.context.database is None:
             return
-        start_csv_export(self, self.context, table_export_sql(name), name)
+        start_export(self, self.context, table_export_sql(name, schema), name)
 
     def export_browsed_table(self) -> None:
-        """Export the table shown in Browse."""
-        table = self.panes.browse.table
-        if table is None:
+        """Export exactly what Browse shows: its filters, its sort and its visible columns."""
+        shown = self.panes.browse.shown_rows()
+        if shown is None or self.context.database is None:
             self.statusBar().showMessage("Open a table in Browse first.", 5000)
             return
-        self.export_table(table.name)
+        description = (
+            f"{shown.table} as Browse shows it (filters and sort)" if shown.narrowed else shown.table
+        )
+        start_export(
+            self,
+            self.context,
+            shown.sql,
+            shown.table,
+            params=shown.params,
+            total_rows=shown.total,
+            description=description,
+        )
 
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""

@@ -94,6 +94,10 @@ class TableRowSource:
             if c.name in self.pager.columns
         ]
 
+    def shown_rows_query(self, columns: Sequence[str] | None = None) -> tuple[str, tuple[Any, ...]]:
+        """The statement giving every row as the grid shows it (filters and sort), for export."""
+        return self.pager.shown_rows_query(columns)
+
     async def estimate(self) -> int | None:
         """max(rowid) for an unfiltered rowid table, else None."""
         return await self.database.run_sync(self.pager.estimate)

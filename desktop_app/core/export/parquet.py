@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.core.errors import ExportError
 from desktop_app.core.export.atomic import AtomicOutput
 from desktop_app.core.export.writer import FormatWriter, Page, SettingsMixin, unique_names
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 #: Rows gathered before a row group is written (bounded memory, reasonable group size).
 _GROUP_ROWS = 65_536
@@ -32,6 +33,8 @@ class ParquetOptions(SettingsMixin):
 
 
 def _column_type(values: Sequence[Any]) -> pa.DataType:
+    import pyarrow as pa
+
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return pa.null()
@@ -64,6 +67,9 @@ class ParquetWriter(FormatWriter):
             self._flush()
 
     def _flush(self) -> None:
+        import pyarrow as pa  # optional: imported only when a Parquet file is written
+        import pyarrow.parquet as pq
+
         columns = list(zip(*self._rows, strict=True)) if self._rows else [() for _ in self._names]
         self._rows = []
         if self._schema is None:
@@ -80,6 +86,8 @@ class ParquetWriter(FormatWriter):
         self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def _array(self, values: Sequence[Any], field: pa.Field) -> pa.Array:
+        import pyarrow as pa
+
         if field.type == pa.string() and any(v is not None and not isinstance(v, str) for v in values):
             self.note(f"Column {field.name} mixes kinds of values: written as text.")
             values = [v if v is None or isinstance(v, str) else _as_text(v) for v in values]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import xlsxwriter
+from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.export.atomic import AtomicOutput
@@ -59,7 +59,7 @@ class XlsxWriter(FormatWriter):
         super().__init__(output, columns)
         self._options = options
         self._encode_blob = blob_encoder(options.blobs)
-        self._book = xlsxwriter.Workbook(
+        self._book = Workbook(
             output.binary,
             {
                 "constant_memory": True,

@@ -38,7 +38,7 @@ class SchemaTree(QWidget):
 
     browse_requested = Signal(str)
     show_sql_requested = Signal(str)
-    export_requested = Signal(str)  #: export a table or view as CSV
+    export_requested = Signal(str)  #: export a table or view (any format)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -196,7 +196,7 @@ class SchemaTree(QWidget):
         menu = QMenu(self)
         if kind == "table":
             menu.addAction("Browse", lambda: self.browse_requested.emit(name))
-            menu.addAction("Export as CSV…", lambda: self.export_requested.emit(name))
+            menu.addAction("Export…", lambda: self.export_requested.emit(name))
         menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(name))
         if sql:
             menu.addAction("Copy CREATE statement", lambda: QGuiApplication.clipboard().setText(sql))

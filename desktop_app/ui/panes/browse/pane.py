@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -48,6 +49,19 @@ from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
+
+
+@dataclass(frozen=True)
+class ShownRows:
+    """The rows Browse shows, as a statement to export."""
+
+    table: str
+    sql: str
+    params: tuple[Any, ...]
+    #: Rows under the filters, when counted.
+    total: int | None
+    #: True when a filter or sort is active (the export is not the plain table).
+    narrowed: bool
 
 
 class BrowsePane(Pane):
@@ -449,6 +463,18 @@ class BrowsePane(Pane):
         if self.viewer is None:
             self.viewer = CellViewer(self)
         self.viewer.show_value(value, f"{self.table.name}.{name} — {row_label(row, key_dict)}")
+
+    # --- export -------------------------------------------------------------------------------
+
+    def shown_rows(self) -> ShownRows | None:
+        """What the grid shows, for export: the statement (filters, sort, visible columns) and row count."""
+        source, table = self.source, self.table
+        if source is None or table is None:
+            return None
+        visible = [c.name for i, c in enumerate(source.columns) if not self.view.isColumnHidden(i)]
+        sql, params = source.shown_rows_query(visible)
+        total = self.model.total_rows if self.model.exact else None
+        return ShownRows(table.name, sql, params, total, bool(self.filters or self.sort))
 
     # --- copy ---------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from desktop_app.core.sqlite.statements import (
     statement_at,
 )
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export
+from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.panes.base import Pane
@@ -377,7 +377,7 @@ class SqlPane(Pane):
     def _export(self, sql: str, total_rows: int | None) -> None:
         name = first_table_name(sql) or "query"
         notify = self.status_message.emit
-        start_csv_export(
+        start_export(
             self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
         )
 
