@@ -149,7 +149,7 @@ class ExportDialog(QDialog):
         top = QFormLayout()
         top.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         top.addRow("Format:", self.format_combo)
-        top.addRow("", self.format_help)
+        top.addRow(self.format_help)
         top.addRow("File:", path_row)
         top.addRow("", self.path_note)
 
