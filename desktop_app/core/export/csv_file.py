@@ -28,7 +28,6 @@ from desktop_app.core.export.writer import (
     blob_encoder,
     has_type,
 )
-from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.quoting import qualified
 
 __all__ = [
@@ -211,22 +210,17 @@ def export_csv(
     columns: Sequence[str],
     path: str | os.PathLike[str],
     options: CsvOptions | None = None,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    total_rows: int | None = None,
-    *,
-    source_path: str | os.PathLike[str] | None = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> ExportResult:
-    """Write `columns` and every row of `pages` (or of a cursor, fetched in pages) to a CSV file at `path`.
+    """Write `columns` and every row of `pages` (or of a cursor) to a CSV file at `path` (see `export_rows`).
 
     `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
     """
     from desktop_app.core.export.formats import ExportFormat
     from desktop_app.core.export.run import export_rows
 
-    return export_rows(
-        pages, columns, path, ExportFormat.CSV, options, progress, cancel, total_rows, source_path=source_path
-    )
+    return export_rows(pages, columns, path, ExportFormat.CSV, options, *args, **kwargs)
 
 
 def export_query_csv(
@@ -235,31 +229,17 @@ def export_query_csv(
     params: Sequence[Any] | Mapping[str, Any] = (),
     path: str | os.PathLike[str] = "",
     options: CsvOptions | None = None,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    total_rows: int | None = None,
-    *,
-    source_path: str | os.PathLike[str] | None = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> ExportResult:
-    """Run one read-only statement on `conn` and write all its rows to a CSV file at `path`.
+    """Run one read-only statement on `conn` and write all its rows to a CSV file (see `export_query`).
 
     `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
     """
     from desktop_app.core.export.formats import ExportFormat
     from desktop_app.core.export.run import export_query
 
-    return export_query(
-        conn,
-        sql,
-        params,
-        path,
-        ExportFormat.CSV,
-        options,
-        progress,
-        cancel,
-        total_rows,
-        source_path=source_path,
-    )
+    return export_query(conn, sql, params, path, ExportFormat.CSV, options, *args, **kwargs)
 
 
 def table_export_sql(name: str, schema: str = "main") -> str:

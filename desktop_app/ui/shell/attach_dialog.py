@@ -52,7 +52,7 @@ class AttachDialog(QDialog):
         self._folder = folder
         intro = QLabel(
             "The file is copied into memory as a read-only snapshot, like the open database, and never "
-            "changed. Use its tables in SQL as NAME.table, e.g. SELECT … FROM main.t JOIN NAME.u …"
+            "changed. Its tables are NAME.table in SQL, to join with the open database's main.table."
         )
         intro.setWordWrap(True)
         intro.setForegroundRole(QPalette.ColorRole.PlaceholderText)

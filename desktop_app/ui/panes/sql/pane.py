@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -35,6 +38,7 @@ from desktop_app.core.browse.row_sources import (
 )
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
+from desktop_app.core.export.sql_files import read_sql_file, save_sql_file
 from desktop_app.core.functions.names import completion_names
 from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.progress import CancelToken
@@ -63,7 +67,10 @@ from desktop_app.ui.panes.sql.results import (
     RunOutcome,
     format_duration,
 )
+from desktop_app.ui.settings import read_str
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
+from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 #: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
 _REMEMBERED_COUNTS = 256
@@ -76,6 +83,10 @@ class _RunItem:
     statement: Statement
     sql: str
     plan: bool = False
+
+
+_SQL_FILTER = "SQL files (*.sql);;All files (*)"
+_SQL_FOLDER_KEY = "sql/folder"
 
 
 def _shifted(statement: Statement, offset: int) -> Statement:
@@ -116,6 +127,17 @@ class SqlPane(Pane):
         self.stop_button.clicked.connect(self.stop)
         self.run_label = QLabel()
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        #: The `.sql` file the editor's text was opened from or saved to, and its text then.
+        self.sql_path: Path | None = None
+        self._saved_text = ""
+        self.open_button = self._button("Open…", "Open a .sql file in the editor")
+        self.open_button.clicked.connect(self.choose_sql_file)
+        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)")
+        self.save_button.clicked.connect(self.save)
+        self.save_as_button = self._button("Save as…", "Save the editor's text to a new .sql file")
+        self.save_as_button.clicked.connect(self.choose_save_path)
+        self.file_label = QLabel()
+        self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
         self.library_buttons = QueryLibraryButtons(self.library, self.editor.sql, self._database_path)
         self.library_buttons.chosen.connect(self.set_sql)
@@ -137,6 +159,8 @@ class SqlPane(Pane):
             bar.addWidget(button)
         bar.addSpacing(8)
         bar.addWidget(self.run_label, 1)
+        for widget in (self.file_label, self.open_button, self.save_button, self.save_as_button):
+            bar.addWidget(widget)
         bar.addWidget(self.library_buttons)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
@@ -154,6 +178,7 @@ class SqlPane(Pane):
             ("F9", self.run_all),
             ("Shift+F9", self.run_current),
             ("Ctrl+E", self.explain),
+            ("Ctrl+S", self.save),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -163,6 +188,8 @@ class SqlPane(Pane):
         self._ticker.timeout.connect(self._tick)
         context.functions_changed.connect(self._refresh_names)
         self.editor.selectionChanged.connect(self._update_buttons)
+        self.editor.textChanged.connect(self._show_file)
+        self._show_file()
         self.on_database_changed()
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -476,6 +503,81 @@ class SqlPane(Pane):
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # --- .sql files ---------------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        """True when the editor's text differs from its `.sql` file (or, with no file, is not empty)."""
+        return self.editor.sql() != self._saved_text
+
+    def open_sql_file(self, path: str | Path) -> bool:
+        """Put the text of the `.sql` file at `path` in the editor (an error is shown, and False returned)."""
+        try:
+            text = read_sql_file(path)
+        except UserError as exc:
+            show_user_error(self, "Cannot open the SQL file", exc)
+            return False
+        self.sql_path, self._saved_text = Path(path).absolute(), text
+        self.editor.set_sql(text)
+        self._show_file()
+        self.status_message.emit(f"Opened {self.sql_path}.")
+        return True
+
+    def save_sql_file(self, path: str | Path) -> bool:
+        """Save the editor's text to `path` (never over the database being read); False when it failed."""
+        text = self.editor.sql()
+        database = self.context.database
+        try:
+            save_sql_file(path, text, source_path=database.snapshot.path if database is not None else None)
+        except UserError as exc:
+            show_user_error(self, "Cannot save the SQL file", exc)
+            return False
+        self.sql_path, self._saved_text = Path(path).absolute(), text
+        self._show_file()
+        self.status_message.emit(f"Saved {self.sql_path}.")
+        return True
+
+    def save(self) -> None:
+        """Save to the current `.sql` file, or ask where the first time."""
+        if self.sql_path is None:
+            self.choose_save_path()
+        else:
+            self.save_sql_file(self.sql_path)
+
+    def choose_sql_file(self) -> QFileDialog:
+        """Pick a `.sql` file to open (non-modal)."""
+        folder = (
+            str(self.sql_path.parent) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
+        )
+        dialog = QFileDialog(self, "Open a SQL file", folder, _SQL_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self._remember_folder_and(self.open_sql_file))
+        dialog.open()
+        return dialog
+
+    def choose_save_path(self) -> QFileDialog:
+        """Pick where to save the editor's text (non-modal; asks before replacing a file)."""
+        start = str(self.sql_path) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
+        dialog = save_file_dialog(self, "Save the SQL", start, _SQL_FILTER)
+        dialog.setDefaultSuffix("sql")
+        dialog.fileSelected.connect(self._remember_folder_and(self.save_sql_file))
+        dialog.open()
+        return dialog
+
+    def _remember_folder_and(self, then: Callable[[str], object]) -> Callable[[str], None]:
+        def chosen(path: str) -> None:
+            self.context.settings.setValue(_SQL_FOLDER_KEY, str(Path(path).absolute().parent))
+            then(path)
+
+        return chosen
+
+    def _show_file(self) -> None:
+        name = self.sql_path.name if self.sql_path is not None else ""
+        self.file_label.setText(f"{name}{' •' if self.modified and name else ''}")
+        self.file_label.setToolTip(
+            f"{self.sql_path}{' (changed, not saved)' if self.modified else ''}" if name else ""
+        )
 
     # --- state ------------------------------------------------------------------------------------
 
