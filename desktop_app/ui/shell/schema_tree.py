@@ -181,7 +181,7 @@ class SchemaTree(QWidget):
     def _add_attached(self, schema: str, file_name: str, catalog: Catalog) -> None:
         tables = [t for t in catalog.visible_tables(False) if not t.internal]
         group = QTreeWidgetItem(
-            self.tree, [f"Attached: {visible_name(schema)} — {file_name} ({len(tables)})"]
+            self.tree, [f"{visible_name(schema)}: {file_name} ({len(tables)})", "attached"]
         )
         group.setFlags(Qt.ItemFlag.ItemIsEnabled)
         group.setData(0, _ROLE_KIND, "attached")
