@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,7 @@ def start_export(
     sql: str,
     suggested_name: str,
     *,
-    params: tuple[Any, ...] = (),
+    params: Sequence[Any] | Mapping[str, Any] = (),
     total_rows: int | None = None,
     notify: Notify | None = None,
     description: str | None = None,
@@ -181,7 +181,7 @@ def run_export_job(
     fmt: ExportFormat,
     options: Options,
     *,
-    params: tuple[Any, ...] = (),
+    params: Sequence[Any] | Mapping[str, Any] = (),
     total_rows: int | None = None,
     parent: QWidget | None = None,
     notify: Notify | None = None,

@@ -10,7 +10,8 @@ import pytest
 from desktop_app.core.export import sql_files
 from desktop_app.core.export.sql_files import SqlFileError, read_sql_file, save_sql_file
 from tests.conftest import folder_state
-from tests.ui.test_sql_pane import make_database, run, sql_pane
+from tests.ui.helpers import wait_for
+from tests.ui.test_sql_pane import make_database, run, sql_pane, tabs
 
 
 def test_sql_files_read_utf8_with_bom_and_refuse_other_text(tmp_path: Path, monkeypatch: Any) -> None:
@@ -53,3 +54,31 @@ def test_gui_takes_a_sql_file_to_open_in_the_editor() -> None:
     from desktop_app.app import build_parser
 
     assert build_parser().parse_args(["shop.db", "--sql", "report.sql"]).sql == "report.sql"
+
+
+async def test_bind_parameters_are_asked_for_remembered_and_bound(qtbot: Any, tmp_path: Path) -> None:
+    from desktop_app.core.sqlite.statements import bind_values, parameter_keys, parameters
+
+    found = parameters("SELECT :n, @n, $who, ':x' -- :y\n")
+    assert parameter_keys(found) == [":n", "@n", "$who"]
+    assert parameter_keys(parameters("SELECT ?, ?, ?5")) == ["?1", "?2", "?5"]
+    assert bind_values(parameters("SELECT ?, ?3"), {"?1": "7", "?3": "'it''s'"}) == (7, None, "it's")
+    async with sql_pane(qtbot, tmp_path, make_database(tmp_path / "db.sqlite")) as pane:
+        pane.set_sql("SELECT id, name FROM t WHERE id >= :low AND name <> ?")
+        assert pane.run_all() is None, "the form is asked first"
+        dialog = pane.parameters_dialog
+        assert dialog is not None and list(dialog.fields) == [":low", "?2"]  # numbered as SQLite does
+        dialog.fields[":low"].setText("48")
+        dialog.fields["?2"].setText("'name 49'")
+        dialog.accept()
+        await wait_for(lambda: not pane.running and pane.results.count() == 1, message="the bound run")
+        tab = tabs(pane)[0]
+        await wait_for(lambda: tab.model.is_loaded(0), message="rows")
+        assert [tab.model.row_values(r) for r in range(tab.model.total_rows)] == [
+            (48, "name 48"),
+            (50, "name 50"),
+        ]
+        pane.run_all()
+        again = pane.parameters_dialog
+        assert again is not None and again.values() == {":low": "48", "?2": "'name 49'"}, "last values kept"
+        again.reject()

@@ -8,9 +8,11 @@ fetches further rows by offset as the user scrolls, so no result is ever held wh
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,12 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.sqlite.statements import (
     Statement,
+    bind_values,
     first_table_name,
     is_query_plan,
     locate_error,
+    parameter_keys,
+    parameters,
     query_plan_sql,
     split_statements,
     statement_at,
@@ -60,6 +65,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
 from desktop_app.ui.panes.sql.library import QueryLibrary, QueryLibraryButtons
+from desktop_app.ui.panes.sql.parameters_dialog import ParametersDialog
 from desktop_app.ui.panes.sql.results import (
     ErrorView,
     PlanView,
@@ -67,7 +73,7 @@ from desktop_app.ui.panes.sql.results import (
     RunOutcome,
     format_duration,
 )
-from desktop_app.ui.settings import read_str
+from desktop_app.ui.settings import read_json, read_str
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -83,9 +89,12 @@ class _RunItem:
     statement: Statement
     sql: str
     plan: bool = False
+    #: Values for the statement's bind parameters (from the parameters form).
+    params: tuple[object, ...] | dict[str, object] = ()
 
 
 _SQL_FILTER = "SQL files (*.sql);;All files (*)"
+_PARAMETERS_KEY = "sql/parameters"
 _SQL_FOLDER_KEY = "sql/folder"
 
 
@@ -113,8 +122,9 @@ class SqlPane(Pane):
         self._run_text = ""
         self._run_failed = False
         self._runs = LatestRequest()  # a run's results stop once the database changes
-        self._counts: dict[tuple[int, str], int] = {}
+        self._counts: dict[tuple[int, str, str], int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.parameters_dialog: ParametersDialog | None = None
 
         self.editor = SqlEditor()
         self.run_button = self._button("▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)")
@@ -242,6 +252,24 @@ class SqlPane(Pane):
             items.append(_RunItem(statement, sql, plan=True))
         return self._start(items)
 
+    def _ask_parameters(self, items: list[_RunItem]) -> ParametersDialog:
+        """Open the parameters form (non-modal); Run binds the values and runs `items`."""
+        keys: list[str] = []
+        for item in items:
+            keys += [key for key in parameter_keys(parameters(item.sql)) if key not in keys]
+        remembered = read_json(self.context.settings, _PARAMETERS_KEY, {})
+        dialog = ParametersDialog(self, keys, remembered if isinstance(remembered, dict) else {})
+
+        def run(values: dict[str, str]) -> None:
+            self.context.settings.setValue(_PARAMETERS_KEY, json.dumps({**remembered, **values}))
+            bound = [replace(item, params=bind_values(parameters(item.sql), values)) for item in items]
+            self._start(bound, bound=True)
+
+        dialog.chosen.connect(run)
+        self.parameters_dialog = dialog
+        dialog.open()
+        return dialog
+
     def stop(self) -> None:
         """Stop the run (interrupts SQLite); the pane stays usable."""
         if self.job is not None:
@@ -249,7 +277,7 @@ class SqlPane(Pane):
 
     # --- running --------------------------------------------------------------------------------
 
-    def _start(self, items: list[_RunItem]) -> Job | None:
+    def _start(self, items: list[_RunItem], *, bound: bool = False) -> Job | None:
         database = self.context.database
         if database is None:
             self.run_label.setText("No database is open.")
@@ -259,6 +287,9 @@ class SqlPane(Pane):
             return None
         if self.job is not None:
             self.run_label.setText("A query is running: stop it first.")
+            return None
+        if not bound and any(parameters(item.sql) for item in items):
+            self._ask_parameters(items)
             return None
         self.library.remember(self.editor.sql()[items[0].statement.start : items[-1].statement.end])
         self._clear_results()
@@ -281,7 +312,7 @@ class SqlPane(Pane):
             if not run.current:
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
-            tab = ResultTab(item.sql, self._export)
+            tab = ResultTab(item.sql, functools.partial(self._export, params=item.params))
             self.results.addTab(tab, _tab_title(number, item))
             self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
             self.result_stack.setCurrentIndex(1)
@@ -320,7 +351,7 @@ class SqlPane(Pane):
     ) -> RunOutcome:
         """Run one statement: its first page (cached), then its row count when it has more."""
         started = time.perf_counter()
-        first = await run_first_rows(database, item.sql, token)
+        first = await run_first_rows(database, item.sql, token, item.params)
         result = first.result
         if not self._shown(tab, run):
             raise Cancelled()
@@ -334,7 +365,7 @@ class SqlPane(Pane):
         query = first.more
         source = QueryResultSource(database, query, columns, result.rows)
         tab.show_source(source, f"{len(result.rows):,}+ rows so far, counting…")
-        key = (database.generation, query.body)
+        key = (database.generation, query.body, repr(query.params))
         cached = key in self._counts
         try:
             if not cached:
@@ -401,11 +432,18 @@ class SqlPane(Pane):
         self.stop_button.setEnabled(running)
         self.run_button.setText("▶ Run selection" if self.editor.textCursor().hasSelection() else "▶ Run all")
 
-    def _export(self, sql: str, total_rows: int | None) -> None:
+    def _export(self, sql: str, total_rows: int | None, params: Any = ()) -> None:
         name = first_table_name(sql) or "query"
         notify = self.status_message.emit
         start_export(
-            self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
+            self,
+            self.context,
+            sql,
+            name,
+            params=params,
+            total_rows=total_rows,
+            notify=notify,
+            description="the result",
         )
 
     def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:

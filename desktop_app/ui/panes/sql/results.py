@@ -156,8 +156,8 @@ class ResultTab(QWidget):
         self._sized = False
         self.info = QLabel("Running…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip("Write every row of this result to a CSV file")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write every row of this result to a file: CSV, JSON, Excel, SQL…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
         self.blobs_button = QPushButton("Export blobs…")
