@@ -82,3 +82,23 @@ async def test_bind_parameters_are_asked_for_remembered_and_bound(qtbot: Any, tm
         again = pane.parameters_dialog
         assert again is not None and again.values() == {":low": "48", "?2": "'name 49'"}, "last values kept"
         again.reject()
+
+
+async def test_history_is_kept_per_database_and_searchable(qtbot: Any, tmp_path: Path) -> None:
+    async with sql_pane(qtbot, tmp_path, make_database(tmp_path / "db.sqlite")) as pane:
+        pane.library.remember("SELECT 'elsewhere'", "/other/file.db")
+        await run(pane, "SELECT 41")
+        await run(pane, "SELECT 42")
+        path = str(pane.context.database.snapshot.path)  # type: ignore[union-attr]
+        assert pane.library.history(path) == ["SELECT 42", "SELECT 41"]
+        assert pane.library.history()[:3] == ["SELECT 42", "SELECT 41", "SELECT 'elsewhere'"]
+        buttons = pane.library_buttons
+        buttons._fill_history()
+        menu = buttons.history_menu
+        labels = [a.text() for a in menu.actions() if a.text()]
+        assert labels[:2] == ["SELECT 42", "SELECT 41"] and "SELECT 'elsewhere'" not in labels[:3]
+        search = menu.actions()[0].defaultWidget()  # type: ignore[attr-defined]
+        search.setText("41")
+        assert [a.text() for a in menu.actions()[1:3] if a.isVisible()] == ["SELECT 41"]
+        pane.library.clear_history(path)
+        assert pane.library.history(path) == [] and "SELECT 'elsewhere'" in pane.library.history()

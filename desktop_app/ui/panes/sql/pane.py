@@ -291,7 +291,8 @@ class SqlPane(Pane):
         if not bound and any(parameters(item.sql) for item in items):
             self._ask_parameters(items)
             return None
-        self.library.remember(self.editor.sql()[items[0].statement.start : items[-1].statement.end])
+        ran = self.editor.sql()[items[0].statement.start : items[-1].statement.end]
+        self.library.remember(ran, self._database_path())
         self._clear_results()
         self.editor.clear_error()
         self._run_text = self.editor.sql()
