@@ -47,6 +47,9 @@ async def test_open_run_edit_and_save_a_sql_file(qtbot: Any, tmp_path: Path) -> 
         pane.save()
         assert script.read_text(encoding="utf-8") == "SELECT 42;\n"
         assert not pane.modified and pane.file_label.text() == "queries.sql"
+        assert pane.recent_sql_files() == [str(script)]
+        pane._fill_recent()
+        assert [a.text() for a in pane.recent_menu.actions()] == ["queries.sql"]
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
 
 

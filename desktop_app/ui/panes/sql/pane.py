@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -73,7 +74,7 @@ from desktop_app.ui.panes.sql.results import (
     RunOutcome,
     format_duration,
 )
-from desktop_app.ui.settings import read_json, read_str
+from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -95,6 +96,9 @@ class _RunItem:
 
 _SQL_FILTER = "SQL files (*.sql);;All files (*)"
 _PARAMETERS_KEY = "sql/parameters"
+_RECENT_SQL_KEY = "sql/recent_files"
+#: Recent `.sql` files listed under Open….
+_RECENT_SQL_FILES = 10
 _SQL_FOLDER_KEY = "sql/folder"
 
 
@@ -142,6 +146,10 @@ class SqlPane(Pane):
         self._saved_text = ""
         self.open_button = self._button("Open…", "Open a .sql file in the editor")
         self.open_button.clicked.connect(self.choose_sql_file)
+        self.recent_menu = QMenu(self.open_button)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.open_button.setMenu(self.recent_menu)
+        self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)")
         self.save_button.clicked.connect(self.save)
         self.save_as_button = self._button("Save as…", "Save the editor's text to a new .sql file")
@@ -560,6 +568,7 @@ class SqlPane(Pane):
         self.sql_path, self._saved_text = Path(path).absolute(), text
         self.editor.set_sql(text)
         self._show_file()
+        self._remember_recent(self.sql_path)
         self.status_message.emit(f"Opened {self.sql_path}.")
         return True
 
@@ -574,6 +583,7 @@ class SqlPane(Pane):
             return False
         self.sql_path, self._saved_text = Path(path).absolute(), text
         self._show_file()
+        self._remember_recent(self.sql_path)
         self.status_message.emit(f"Saved {self.sql_path}.")
         return True
 
@@ -610,6 +620,24 @@ class SqlPane(Pane):
             then(path)
 
         return chosen
+
+    def recent_sql_files(self) -> list[str]:
+        """The `.sql` files opened or saved last, newest first."""
+        return read_str_list(self.context.settings, _RECENT_SQL_KEY)
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_sql_files() if p != str(path)]
+        self.context.settings.setValue(_RECENT_SQL_KEY, recent[:_RECENT_SQL_FILES])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_sql_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_sql_file(p))
+        if not recent:
+            self.recent_menu.addAction("(no recent SQL files)").setEnabled(False)
 
     def _show_file(self) -> None:
         name = self.sql_path.name if self.sql_path is not None else ""
