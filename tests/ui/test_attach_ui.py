@@ -61,6 +61,8 @@ async def test_attached_database_shows_in_tree_joins_in_sql_and_is_searched(
     await wait_for(lambda: tab.model.is_loaded(0), message="joined rows")
     assert tab.model.row_values(0) == ("Abba", 5)
 
+    refused = (await run(sql, "INSERT INTO r.rating VALUES (2, 1, 'x')"))[0]
+    assert isinstance(refused.custom_view, ErrorView) and "read-only" in refused.custom_view.message.text()
     search = window.panes.search
     await run_search(search, "marvellous")
     assert {(h.table, h.column) for h in search.results.all_hits()} == {("r.rating", "note")}
