@@ -107,6 +107,12 @@ class Limits:
     sql_history_entries: int = 200
     #: Shortest time between two progress reports of a streaming job (export), in seconds.
     progress_interval_s: float = 0.1
+    #: Rows an Excel sheet holds (header included); an `.xlsx` export continues on a new sheet past it.
+    xlsx_sheet_rows: int = 1_048_576
+    #: Largest `.sql` file the SQL editor opens (bytes).
+    sql_file_max_bytes: int = 16 << 20
+    #: Files attached beside the main snapshot (File → Attach, `--attach`); SQLite allows at most 10.
+    attached_databases_max: int = 8
     #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).
     migration_files_walked: int = 50_000
     #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.

@@ -7,6 +7,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from desktop_app.core.database import Database
 from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.schema.catalog import Catalog
+from desktop_app.core.snapshot.attached import Attachments
+from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.job_center import JobCenter
 
 
@@ -26,6 +28,12 @@ class AppContext(QObject):
         #: The SQL functions every connection of this window's databases gets (the built-in ones, and the
         #: user's file once the Functions pane loads one).
         self.functions = FunctionRegistry()
+        #: Other databases attached beside the open one (File → Attach), on every connection.
+        self.attachments = Attachments()
+
+    def connection_hooks(self) -> list[ConnectionHook]:
+        """What every new connection of this window's databases gets: the SQL functions, the attachments."""
+        return [self.functions.hook, self.attachments.hook]
 
     def set_database(self, database: Database | None, catalog: Catalog | None) -> None:
         """Switch every pane to `database` (None when closed)."""

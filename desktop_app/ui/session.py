@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
@@ -12,6 +13,7 @@ from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
+from desktop_app.core.snapshot.attached import attach_file
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.context import AppContext
@@ -34,6 +36,8 @@ class DatabaseSession(QObject):
     closed = Signal()
     source_changed = Signal(str)  #: a message: the file changed, was deleted or replaced on disk
     row_count = Signal(str, object)  #: table name, RowCount
+    #: A database was attached or detached (`attached_catalogs` says what is attached now).
+    attached_changed = Signal()
 
     def __init__(self, context: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +52,8 @@ class DatabaseSession(QObject):
         #: True when the shown snapshot came from Reload (the status bar says "reloaded HH:MM").
         self.reloaded = False
         self._counting = LatestRequest()
+        #: The catalog of each attached database, by schema name (in the order attached).
+        self.attached_catalogs: dict[str, Catalog] = {}
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
         self._watcher = QFileSystemWatcher(self)
@@ -156,7 +162,57 @@ class DatabaseSession(QObject):
         return True
 
     def _hooks(self) -> list[ConnectionHook]:
-        return [self.context.functions.hook]
+        return self.context.connection_hooks()
+
+    # ----- attached databases ------------------------------------------------------------------------
+
+    def attach(
+        self, schema: str, path: str | Path, on_error: Callable[[UserError], None] | None = None
+    ) -> Job | None:
+        """Snapshot another database and attach it as `schema` on every connection (a job)."""
+        database = self.context.database
+        if database is None:
+            return None
+        attachments = self.context.attachments
+
+        async def work(job: Job) -> str:
+            attached = await asyncio.to_thread(
+                attach_file,
+                attachments,
+                schema,
+                path,
+                progress=job.progress_callback(),
+                cancel=job.cancel_token,
+            )
+            try:
+                await database.set_hooks(self._hooks())  # pooled connections are renewed with it attached
+                self.attached_catalogs[schema] = await database.run_sync(read_catalog, schema)
+            except BaseException:
+                attachments.remove(attached.schema)
+                await database.set_hooks(self._hooks())
+                raise
+            return schema
+
+        def done(_schema: str) -> None:
+            self.attached_changed.emit()
+
+        label = f"Attaching {Path(path).name} as {schema}"
+        return self.context.jobs.start(label, work, on_done=done, on_error=on_error)
+
+    async def detach(self, schema: str) -> None:
+        """Forget the database attached as `schema` (its snapshot is freed)."""
+        self.context.attachments.remove(schema)
+        self.attached_catalogs.pop(schema, None)
+        database = self.context.database
+        if database is not None and not database.closed:
+            await database.set_hooks(self._hooks())
+        self.attached_changed.emit()
+
+    def _forget_attachments(self) -> None:
+        self.context.attachments.close()
+        if self.attached_catalogs:
+            self.attached_catalogs.clear()
+            self.attached_changed.emit()
 
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)
@@ -228,6 +284,7 @@ class DatabaseSession(QObject):
         self.loading, self.copy_stopped = None, ""
         self._unwatch()
         self.context.set_database(None, None)
+        self._forget_attachments()
         self.closed.emit()
         if database is not None:
             self._dispose_later(database, snapshot)
@@ -246,6 +303,7 @@ class DatabaseSession(QObject):
             await database.close()
         if snapshot is not None:
             snapshot.close()
+        self.context.attachments.close()
 
     def _watch(self, snapshot: Snapshot) -> None:
         """Watch the file and its folder, and for a symbolic link the target's folder (its -wal is there)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from desktop_app.core.schema.fts import SHADOW_SUFFIXES, virtual_module
+from desktop_app.core.sqlite.guard import PRIVATE_SCHEMA_PREFIX
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier, quote_string
 
@@ -432,3 +433,12 @@ def estimate_rows(conn: sqlite3.Connection, table: Table) -> RowCount:
         except sqlite3.Error:
             pass
     return RowCount(None, False)
+
+
+def attached_schemas(conn: sqlite3.Connection) -> list[str]:
+    """Names of the databases attached beside `main` (not `temp`), in the order they were attached.
+
+    The program's own private attachments (the search index) are left out.
+    """
+    names = [row[1] for row in conn.execute("PRAGMA database_list")]
+    return [n for n in names if n not in ("main", "temp") and not n.startswith(PRIVATE_SCHEMA_PREFIX)]
