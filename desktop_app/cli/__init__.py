@@ -24,6 +24,7 @@ COMMANDS = {
     "migrations": "migration tools, applied history and pending migrations",
     "functions": "list every SQL function and collation available (SQLite's, built-in and yours)",
     "check": "integrity and foreign-key checks (SQLite's own)",
+    "diff": "what changed between two databases (rows and schema; --sql turns A into B)",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: Arguments that are paths: any bytes the file system allows are fine there (Python keeps them).
-_PATH_ARGUMENTS = frozenset({"file", "csv", "out", "functions", "folder", "run"})
+_PATH_ARGUMENTS = frozenset({"file", "other", "csv", "out", "functions", "folder", "run"})
 
 
 def _check_text_arguments(args: argparse.Namespace) -> None:

@@ -169,7 +169,8 @@ class DatabaseDiff:
         for table in self.changed_tables:
             if not table.in_a or not table.in_b:
                 rows = table.added or table.removed
-                what = "new table" if not table.in_a else "dropped table"
+                noun = "view" if table.kind == "view" else "table"
+                what = f"new {noun}" if not table.in_a else f"dropped {noun}"
                 parts.append(f"{what} {table.name}" + (f" ({_rows(rows)})" if rows else ""))
                 continue
             bits = []
