@@ -8,13 +8,12 @@ from typing import Any
 
 from desktop_app.cli.common import emit_json, escape_for_terminal, terminal_name
 from desktop_app.cli.interrupts import active
-from desktop_app.core.diff.compare import compare
-from desktop_app.core.diff.model import DatabaseDiff, RowChange, TableDiff
+from desktop_app.core.diff.change_rows import row_json
+from desktop_app.core.diff.compare import compare, snapshot_both
+from desktop_app.core.diff.model import DatabaseDiff, RowChange
 from desktop_app.core.diff.pairing import open_pair
 from desktop_app.core.diff.script import write_sql
-from desktop_app.core.diff.values import json_value
 from desktop_app.core.errors import UserError
-from desktop_app.core.snapshot.snapshot import open_snapshot
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,31 +34,28 @@ def run(args: argparse.Namespace) -> int:
     if args.rows and not args.json:
         raise UserError("--rows goes with --json.")
     stopper = active()
-    first = open_snapshot(args.file, cancel=stopper.cancel)
+    first, second = snapshot_both(args.file, args.other, stopper.cancel)
     try:
-        second = open_snapshot(args.other, cancel=stopper.cancel)
+        pair = open_pair(first, second, stopper.cancel)
         try:
-            pair = open_pair(first, second, stopper.cancel)
-            try:
-                if args.sql:
-                    write_sql(pair, sys.stdout.write, only=args.table, cancel=stopper.cancel)
-                    return 0
-                collected: dict[str, list[RowChange]] = {}
-                diff = compare(
-                    pair,
-                    only=args.table,
-                    rows=args.rows,
-                    on_rows=lambda table, page: collected.setdefault(table.name, []).extend(page),
-                    cancel=stopper.cancel,
-                )
-                if pair.note:
-                    diff.settings.append(pair.note)
-            finally:
-                pair.close()
+            if args.sql:
+                write_sql(pair, sys.stdout.write, only=args.table, cancel=stopper.cancel)
+                return 0
+            collected: dict[str, list[RowChange]] = {}
+            diff = compare(
+                pair,
+                only=args.table,
+                rows=args.rows,
+                on_rows=lambda table, page: collected.setdefault(table.name, []).extend(page),
+                cancel=stopper.cancel,
+            )
+            if pair.note:
+                diff.settings.append(pair.note)
         finally:
-            second.close()
+            pair.close()
     finally:
         first.close()
+        second.close()
     if args.json:
         emit_json(as_json(diff, collected if args.rows else None))
     else:
@@ -87,7 +83,7 @@ def as_json(diff: DatabaseDiff, rows: dict[str, list[RowChange]] | None = None) 
             entry["note"] = table.note
         if rows is not None:
             entry["columns"] = table.columns
-            entry["rows"] = [_row_json(table, change) for change in rows.get(table.name, [])]
+            entry["rows"] = [row_json(table, change) for change in rows.get(table.name, [])]
         tables.append(entry)
     return {
         "tables": tables,
@@ -95,18 +91,6 @@ def as_json(diff: DatabaseDiff, rows: dict[str, list[RowChange]] | None = None) 
         "settings": diff.settings,
         "summary": diff.summary(),
     }
-
-
-def _row_json(table: TableDiff, change: RowChange) -> dict[str, Any]:
-    row: dict[str, Any] = {"change": change.kind.value}
-    if change.key:
-        row["key"] = dict(zip(table.key_columns, (json_value(v) for v in change.key), strict=True))
-    if change.count != 1:
-        row["count"] = change.count
-    for side, values in (("old", change.old), ("new", change.new)):
-        if values is not None:
-            row[side] = {c: json_value(v) for c, v in zip(table.columns, values, strict=True)}
-    return row
 
 
 def _print_text(diff: DatabaseDiff) -> None:

@@ -105,6 +105,15 @@ class Limits:
     migration_files_walked: int = 50_000
     #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
     migration_file_max_bytes: int = 8 << 20
+    #: Memory the earlier generations of a window's database may keep for the Changes pane (their snapshots'
+    #: sizes); the oldest are let go first.
+    diff_history_bytes: int = 512 << 20
+    #: Changed rows the Changes pane holds per comparison (the counts stay exact past it).
+    diff_rows_kept: int = 200_000
+    #: Watch mode waits this long after the last change on disk before it takes a snapshot (seconds).
+    watch_debounce_s: float = 0.3
+    #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).
+    watch_timeline_entries: int = 200
 
 
 LIMITS = Limits()

@@ -332,3 +332,22 @@ def test_cancel_stops_the_comparison(tmp_path: Path) -> None:
         sa.close()
         sb.close()
     assert 0 < len(seen) < 5000 and all(c.kind is ChangeKind.CHANGED for c in seen)
+
+
+def test_integer_and_real_one_differ_where_a_column_can_hold_both(tmp_path: Path) -> None:
+    a = (
+        "CREATE TABLE s(id INTEGER PRIMARY KEY, v ANY) STRICT; INSERT INTO s VALUES (1, 1);"
+        "CREATE TABLE r(id INTEGER PRIMARY KEY, v REAL); INSERT INTO r VALUES (1, 1);"
+        "CREATE TABLE n(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO n VALUES (1, 1.0);"
+        "CREATE TABLE x(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO x VALUES (1, 1);"
+    )
+    b = (
+        "CREATE TABLE s(id INTEGER PRIMARY KEY, v ANY) STRICT; INSERT INTO s VALUES (1, 1.0);"
+        "CREATE TABLE r(id INTEGER PRIMARY KEY, v REAL); INSERT INTO r VALUES (1, 1.0);"
+        "CREATE TABLE n(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO n VALUES (1, 1);"
+        "CREATE TABLE x(id INTEGER PRIMARY KEY, v); INSERT INTO x VALUES (1, 1.0);"
+    )
+    diff, rows = diff_files(*pair(tmp_path, a, b))
+    # REAL and INTEGER affinity store both spellings alike; ANY and a column whose type changed do not.
+    assert {name: diff.table(name).changed for name in "srnx"} == {"s": 1, "r": 0, "n": 0, "x": 1}
+    assert [(c.old[1], c.new[1]) for c in rows["x"]] == [(1, 1.0)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from pathlib import Path
 
 from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, Matching, RowChange, TableDiff
 from desktop_app.core.diff.pairing import B_SCHEMA, Pair, compared_columns, open_pair, usable_rowid
@@ -12,7 +14,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Table, TableKind
-from desktop_app.core.snapshot.snapshot import Snapshot
+from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
 
@@ -163,6 +165,22 @@ def _pages(cursor, n_key: int, kind: ChangeKind) -> Iterator[list[RowChange]]:  
             yield [RowChange(kind, tuple(r[:n_key]), None, tuple(r[n_key:])) for r in rows]
         else:
             yield [RowChange(kind, tuple(r[:n_key]), tuple(r[n_key:]), None) for r in rows]
+
+
+def snapshot_both(
+    path_a: str | Path, path_b: str | Path, cancel: CancelToken | None = None
+) -> tuple[Snapshot, Snapshot]:
+    """Snapshot both files at once (two copies in parallel); neither is left open when one fails."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(open_snapshot, path, cancel=cancel) for path in (path_a, path_b)]
+        wait(futures)
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    if failures:
+        for future in futures:
+            if future.exception() is None:
+                future.result().close()
+        raise failures[0]  # type: ignore[misc]
+    return futures[0].result(), futures[1].result()
 
 
 def diff_snapshots(

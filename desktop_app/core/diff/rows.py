@@ -41,6 +41,9 @@ class TablePlan:
     a_table: str
     b_table: str
     note: str = ""
+    #: Common columns that may hold integer 1 on one side and real 1.0 on the other (no affinity, or a
+    #: different one on each side): only there is the storage class compared apart from the value.
+    mixed_numbers: frozenset[str] = frozenset()
 
     @property
     def columns(self) -> list[str]:
@@ -71,6 +74,7 @@ def plan_table(pair: Pair, old: Table, new: Table) -> TablePlan | str:
         a_table=old.quoted,
         b_table=qualified(B_SCHEMA, pair.b_names.get(new.name, new.name)),
     )
+    plan.mixed_numbers = frozenset(c for c in common if _may_mix_numbers(old, new, c))
     natural = NATURAL_KEYS.get(new.name.lower())
     rowid_a, rowid_b = usable_rowid(old), usable_rowid(new)
     if natural is not None and all(k in common for k in natural):
@@ -97,9 +101,45 @@ def plan_table(pair: Pair, old: Table, new: Table) -> TablePlan | str:
     return plan
 
 
-def _same(column: str) -> str:
+def _may_mix_numbers(old: Table, new: Table, name: str) -> bool:
+    """False when both sides' affinity stores every number of one value with one storage class: INTEGER
+    and NUMERIC keep integral reals as integers, REAL keeps every number real, TEXT keeps none."""
+    before, after = old.column(name), new.column(name)
+    if before is None or after is None or old.kind is not TableKind.TABLE or new.kind is not TableKind.TABLE:
+        return True
+    kinds = {affinity(before.declared_type), affinity(after.declared_type)}
+    if old.strict or new.strict:
+        return (
+            kinds & {"blob"} != set()
+            or len(kinds) > 1
+            or "any" in {before.declared_type.lower(), after.declared_type.lower()}
+        )
+    return len(kinds) > 1 or "blob" in kinds
+
+
+def affinity(declared_type: str) -> str:
+    """SQLite's column affinity for a declared type (https://sqlite.org/datatype3.html, 3.1)."""
+    upper = declared_type.upper()
+    if "INT" in upper:
+        return "integer"
+    if "CHAR" in upper or "CLOB" in upper or "TEXT" in upper:
+        return "text"
+    if "BLOB" in upper or not upper:
+        return "blob"
+    if "REAL" in upper or "FLOA" in upper or "DOUB" in upper:
+        return "real"
+    return "numeric"
+
+
+def _differs(column: str, mixed_numbers: bool) -> str:
+    """SQL true when column `column` differs between `a` and `b`: `IS NOT` with binary collation and no
+    affinity, plus, where integer 1 and real 1.0 can both be stored, their storage classes."""
     quoted = quote_identifier(column)
-    return f"(+a.{quoted} IS +b.{quoted} COLLATE BINARY AND typeof(a.{quoted}) = typeof(b.{quoted}))"
+    plain = f"+a.{quoted} IS NOT +b.{quoted} COLLATE BINARY"
+    if not mixed_numbers:
+        return plain
+    # Only numbers can be equal across storage classes (1 = 1.0); every number sorts before any text.
+    return f"({plain} OR (+a.{quoted} < '' AND typeof(a.{quoted}) <> typeof(b.{quoted})))"
 
 
 def keyed_sql(plan: TablePlan) -> str:
@@ -107,7 +147,7 @@ def keyed_sql(plan: TablePlan) -> str:
     values, B's common values, B-only values, A-only values."""
     on = " AND ".join(f"a.{k} = b.{k}" for k in plan.key_sql)
     first = plan.key_sql[0]
-    differs = " OR ".join(f"NOT {_same(c)}" for c in plan.common) or "0"
+    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
     picked = [f"a.{k}" for k in plan.key_sql] + [f"b.{k}" for k in plan.key_sql]
     picked += [f"a.{quote_identifier(c)}" for c in plan.common] + [
         f"b.{quote_identifier(c)}" for c in plan.common
@@ -125,7 +165,7 @@ def keyed_count_sql(plan: TablePlan) -> str:
     """Counts only (removed, added, changed), without moving rows into Python."""
     on = " AND ".join(f"a.{k} = b.{k}" for k in plan.key_sql)
     first = plan.key_sql[0]
-    differs = " OR ".join(f"NOT {_same(c)}" for c in plan.common) or "0"
+    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
     return (
         f"SELECT count(*) FILTER (WHERE b.{first} IS NULL), count(*) FILTER (WHERE a.{first} IS NULL), "
         f"count(*) FILTER (WHERE a.{first} IS NOT NULL AND b.{first} IS NOT NULL AND ({differs})) "
