@@ -9,6 +9,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.pane import BlobsPane
 from desktop_app.ui.panes.browse.pane import BrowsePane
+from desktop_app.ui.panes.changes.pane import ChangesPane
 from desktop_app.ui.panes.functions.pane import FunctionsPane
 from desktop_app.ui.panes.migrations.pane import MigrationsPane
 from desktop_app.ui.panes.search.pane import SearchPane
@@ -25,6 +26,7 @@ class Panes(Mapping[str, Pane]):
     functions: FunctionsPane
     blobs: BlobsPane
     migrations: MigrationsPane
+    changes: ChangesPane
 
     def __getitem__(self, name: str) -> Pane:
         if name not in self._names():
@@ -52,4 +54,5 @@ def create_panes(context: AppContext) -> Panes:
         functions=FunctionsPane(context),
         blobs=BlobsPane(context),
         migrations=MigrationsPane(context),
+        changes=ChangesPane(context),
     )
