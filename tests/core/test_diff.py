@@ -8,7 +8,9 @@ import pytest
 
 from desktop_app.core.diff.model import ChangeKind, Matching
 from desktop_app.core.diff.values import RawText
+from tests.conftest import folder_state
 from tests.core.diff_helpers import diff_files, make_db
+from tests.hostile import HOSTILE, build_hostile, openable_names
 
 
 def pair(tmp_path: Path, a: str, b: str, *, pragmas_a: str = "", pragmas_b: str = "") -> tuple[Path, Path]:
@@ -351,3 +353,23 @@ def test_integer_and_real_one_differ_where_a_column_can_hold_both(tmp_path: Path
     # REAL and INTEGER affinity store both spellings alike; ANY and a column whose type changed do not.
     assert {name: diff.table(name).changed for name in "srnx"} == {"s": 1, "r": 0, "n": 0, "x": 1}
     assert [(c.old[1], c.new[1]) for c in rows["x"]] == [(1, 1.0)]
+
+
+@pytest.mark.parametrize("name", [n for n in openable_names() if not HOSTILE[n].slow])
+def test_every_hostile_database_compares_with_itself_and_an_empty_one(tmp_path: Path, name: str) -> None:
+    path = build_hostile(tmp_path / "hostile", name)
+    before = folder_state(path.parent)
+    same, _rows = diff_files(path, path)
+    assert same.identical, same.summary()
+    empty = make_db(tmp_path / "empty.db", "PRAGMA user_version = 1;")
+    grown, _rows = diff_files(empty, path)
+    assert all(not t.in_a for t in grown.tables)
+    assert folder_state(path.parent) == before
+
+
+def test_table_whose_name_is_not_utf8_is_reported_and_the_rest_compared(tmp_path: Path) -> None:
+    path = build_hostile(tmp_path / "hostile", "invalid_utf8_names")
+    diff, _rows = diff_files(path, path)
+    bad = next(t for t in diff.tables if t.name.startswith("bad") and t.kind == "table")
+    assert bad.error is not None and "could not be compared" in bad.note
+    assert diff.table("fine") is not None and diff.table("fine").error is None

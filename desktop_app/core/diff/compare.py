@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
@@ -76,8 +77,12 @@ def compare(
     for number, entry in enumerate(diff.tables):
         progress(Progress(number, len(diff.tables), entry.name))
         old, new = sides[entry.name]
-        with cancellable(pair.conn, cancel):
-            _compare_table(pair, entry, old, new, rows, on_rows)
+        try:
+            with cancellable(pair.conn, cancel):
+                _compare_table(pair, entry, old, new, rows, on_rows)
+        except sqlite3.Error as exc:  # one unreadable table (a damaged page, a name that is not UTF-8)
+            entry.error = str(exc)
+            entry.note = f"its rows could not be compared: {exc}"
         entry.done = True
         if on_table is not None:
             on_table(entry)

@@ -19,7 +19,7 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Catalog, Table, TableKind, read_catalog
 from desktop_app.core.snapshot.snapshot import Snapshot, SnapshotMode
-from desktop_app.core.sqlite.guard import attach_memory_database, detach_database
+from desktop_app.core.sqlite.guard import attach_memory_database, detach_database, unguarded
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import quote_identifier
 
@@ -66,6 +66,9 @@ def open_pair(
     cancel = cancel or CancelToken()
     conn = a.connect()
     use_exact_text(conn)
+    if b.schema_trusted and not a.schema_trusted:  # B's schema loads only trusted (see Snapshot.schema_needs)
+        with unguarded(conn):
+            conn.execute("PRAGMA trusted_schema=ON")
     b_conn = b.connect()
     use_exact_text(b_conn)
     try:

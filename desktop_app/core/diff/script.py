@@ -8,6 +8,7 @@ a table are dropped before its rows change (so they do not fire) and created aga
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 
 from desktop_app.core.diff.compare import outline
@@ -50,8 +51,11 @@ def write_sql(
         old, new = sides[entry.name]
         if entry.name.lower() == _SEQUENCE:
             continue  # rewritten at the end: creating and filling tables moves it
-        with cancellable(pair.conn, cancel):
-            writer.table(entry, old, new)
+        try:
+            with cancellable(pair.conn, cancel):
+                writer.table(entry, old, new)
+        except sqlite3.Error as exc:  # one unreadable table: said in the script, the rest still written
+            write(f"-- {quote_identifier(entry.name)} could not be compared: {' '.join(str(exc).split())}\n")
     for change in changes:
         if change.object_type != "table" and change.kind is not ChangeKind.REMOVED and change.new_sql:
             writer.recreate.append(change.new_sql)

@@ -113,6 +113,8 @@ class ChangesPane(Pane):
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(["Table", "+", "−", "~", "Schema"])
         self.tables.setRootIsDecorated(False)
+        for column, width in enumerate((150, 60, 60, 60)):
+            self.tables.setColumnWidth(column, width)
         self.tables.currentItemChanged.connect(lambda *_: self._show_table())
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
