@@ -15,6 +15,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Table, TableKind
+from desktop_app.core.schema.fts import parse_fts
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
@@ -99,54 +100,49 @@ def _compare_table(
     rows: bool,
     on_rows: RowsCallback | None,
 ) -> None:
+    table = new or old
+    assert table is not None
     if old is None or new is None:
-        _one_side(pair, entry, old, new, rows, on_rows)
-        return
-    plan = plan_table(pair, old, new)
-    if isinstance(plan, str):
-        entry.note = plan
-        return
-    entry.matching, entry.columns, entry.key_columns, entry.note = (
-        plan.matching,
-        plan.columns,
-        plan.key_names,
-        plan.note,
-    )
-    if not rows:
-        count_changes(pair.conn, plan, entry)
-        return
-    for page in row_changes(pair.conn, plan):
+        pages = _one_side(pair, entry, table, new is not None, rows)
+    else:
+        pages = _both_sides(pair, entry, old, new, rows)
+    for page in pages:
         for change in page:
             entry.count(change)
         if on_rows is not None:
             on_rows(entry, page)
 
 
+def _both_sides(
+    pair: Pair, entry: TableDiff, old: Table, new: Table, rows: bool
+) -> Iterator[list[RowChange]]:
+    plan = plan_table(pair, old, new)
+    if isinstance(plan, str):
+        entry.note = plan
+        return iter(())
+    entry.matching, entry.columns, entry.key_columns = plan.matching, plan.columns, plan.key_names
+    entry.note = plan.note
+    if not rows:
+        count_changes(pair.conn, plan, entry)
+        return iter(())
+    return row_changes(pair.conn, plan)
+
+
 def _one_side(
-    pair: Pair,
-    entry: TableDiff,
-    old: Table | None,
-    new: Table | None,
-    rows: bool,
-    on_rows: RowsCallback | None,
-) -> None:
+    pair: Pair, entry: TableDiff, table: Table, in_b: bool, rows: bool
+) -> Iterator[list[RowChange]]:
     """A table on one side only: all its rows are added (or removed)."""
-    table = new or old
-    assert table is not None
     if table.kind is TableKind.VIEW or table.error:
         entry.note = (
             "a view: only its definition is compared" if table.kind is TableKind.VIEW else table.error or ""
         )
-        return
-    if new is not None and new.kind is TableKind.VIRTUAL and new.sql and "content" in new.sql.lower():
-        from desktop_app.core.schema.fts import parse_fts
-
-        fts = parse_fts(new.sql)
-        if fts is not None and fts.content is not None:
-            entry.note = "a full-text index over another table: that table's rows are compared"
-            return
-    name = qualified(B_SCHEMA, pair.b_names.get(table.name, table.name)) if new is not None else table.quoted
-    kind = ChangeKind.ADDED if new is not None else ChangeKind.REMOVED
+        return iter(())
+    fts = parse_fts(table.sql) if table.kind is TableKind.VIRTUAL else None
+    if fts is not None and fts.content is not None:
+        entry.note = "a full-text index over another table: that table's rows are compared"
+        return iter(())
+    name = qualified(B_SCHEMA, pair.b_names.get(table.name, table.name)) if in_b else table.quoted
+    kind = ChangeKind.ADDED if in_b else ChangeKind.REMOVED
     rowid = usable_rowid(table)
     entry.matching = Matching.ROWID if rowid else (Matching.KEY if table.primary_key else Matching.CONTENT)
     entry.key_columns = [rowid] if rowid else list(table.primary_key)
@@ -154,14 +150,10 @@ def _one_side(
     columns = [quote_identifier(c) for c in entry.columns]
     if not rows:
         count = pair.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-        entry.added, entry.removed = (count, 0) if new is not None else (0, count)
-        return
+        entry.added, entry.removed = (count, 0) if in_b else (0, count)
+        return iter(())
     cursor = pair.conn.execute(f"SELECT {', '.join(keys + columns) or 'NULL'} FROM {name}")
-    for page in _pages(cursor, len(keys), kind):
-        for change in page:
-            entry.count(change)
-        if on_rows is not None:
-            on_rows(entry, page)
+    return _pages(cursor, len(keys), kind)
 
 
 def _pages(cursor, n_key: int, kind: ChangeKind) -> Iterator[list[RowChange]]:  # type: ignore[no-untyped-def]

@@ -121,21 +121,22 @@ class TableDiff:
             self.changed += change.count
 
     def summary(self) -> str:
-        """'+3 rows, −1, 2 changed' style text for the timeline and the list."""
-        parts = []
-        if not self.in_a:
-            parts.append("new table")
-        elif not self.in_b:
-            parts.append("dropped")
+        """'+3 rows, 1 changed in messages', 'new table t (3 rows)' or 'no changes in t'."""
+        if not self.in_a or not self.in_b:
+            rows = self.added or self.removed
+            noun = "view" if self.kind == "view" else "table"
+            what = f"new {noun}" if not self.in_a else f"dropped {noun}"
+            return f"{what} {self.name}" + (f" ({_rows(rows)})" if rows else "")
+        bits = []
         if self.added:
-            parts.append(f"+{self.added:,}")
+            bits.append(f"+{_rows(self.added)}")
         if self.removed:
-            parts.append(f"−{self.removed:,}")
+            bits.append(f"−{_rows(self.removed)}")
         if self.changed:
-            parts.append(f"{self.changed:,} changed")
-        if self.schema_changed and self.in_a and self.in_b:
-            parts.append("schema changed")
-        return ", ".join(parts) or "no changes"
+            bits.append(f"{self.changed:,} changed")
+        if self.schema_changed:
+            bits.append("schema changed")
+        return f"{', '.join(bits) or 'no changes'} in {self.name}"
 
 
 @dataclass
@@ -165,24 +166,7 @@ class DatabaseDiff:
 
     def summary(self) -> str:
         """One line: '+3 rows in messages, 1 changed in threads' or 'no changes'."""
-        parts = []
-        for table in self.changed_tables:
-            if not table.in_a or not table.in_b:
-                rows = table.added or table.removed
-                noun = "view" if table.kind == "view" else "table"
-                what = f"new {noun}" if not table.in_a else f"dropped {noun}"
-                parts.append(f"{what} {table.name}" + (f" ({_rows(rows)})" if rows else ""))
-                continue
-            bits = []
-            if table.added:
-                bits.append(f"+{_rows(table.added)}")
-            if table.removed:
-                bits.append(f"−{_rows(table.removed)}")
-            if table.changed:
-                bits.append(f"{table.changed:,} changed")
-            if table.schema_changed:
-                bits.append("schema changed")
-            parts.append(f"{', '.join(bits)} in {table.name}")
+        parts = [table.summary() for table in self.changed_tables]
         parts += [change.describe() for change in self.other_changes]
         return "; ".join(parts) if parts else "no changes"
 
