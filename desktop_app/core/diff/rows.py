@@ -1,6 +1,6 @@
 """Row changes of one table, computed by SQLite on the pair's connection and streamed in pages.
 
-Keyed tables (rowid, or a primary key both sides share) are compared with one FULL JOIN on the key: a
+Keyed tables (rowid, or a primary key both sides share) are compared with joins on the key: a
 value is the same only when `IS` (binary collation, no affinity) and `typeof` both agree, so NULL, '', 0,
 1, 1.0 and '1' are all different values. Tables with no shared key are compared as multisets of rows.
 """
@@ -142,22 +142,23 @@ def _differs(column: str, mixed_numbers: bool) -> str:
     return f"({plain} OR (+a.{quoted} < '' AND typeof(a.{quoted}) <> typeof(b.{quoted})))"
 
 
-def keyed_sql(plan: TablePlan) -> str:
-    """One FULL JOIN yielding every added, removed and changed row: keys of A, keys of B, A's common
-    values, B's common values, B-only values, A-only values."""
+def keyed_sql(plan: TablePlan) -> tuple[str, str]:
+    """Two joins on the key yielding every removed and changed row (A's side), then every added row (B's
+    side): keys of A, keys of B, A's common values, B's common values, B-only values, A-only values.
+    (Measured here: a little faster than one FULL JOIN, and A's differences come first.)"""
     on = " AND ".join(f"a.{k} = b.{k}" for k in plan.key_sql)
     first = plan.key_sql[0]
     differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
     picked = [f"a.{k}" for k in plan.key_sql] + [f"b.{k}" for k in plan.key_sql]
-    picked += [f"a.{quote_identifier(c)}" for c in plan.common] + [
-        f"b.{quote_identifier(c)}" for c in plan.common
-    ]
-    picked += [f"b.{quote_identifier(c)}" for c in plan.only_b] + [
-        f"a.{quote_identifier(c)}" for c in plan.only_a
-    ]
+    picked += [f"a.{quote_identifier(c)}" for c in plan.common]
+    picked += [f"b.{quote_identifier(c)}" for c in plan.common]
+    picked += [f"b.{quote_identifier(c)}" for c in plan.only_b]
+    picked += [f"a.{quote_identifier(c)}" for c in plan.only_a]
+    select = f"SELECT {', '.join(picked)}"
     return (
-        f"SELECT {', '.join(picked)} FROM {plan.a_table} AS a FULL JOIN {plan.b_table} AS b ON {on} "
-        f"WHERE a.{first} IS NULL OR b.{first} IS NULL OR {differs}"
+        f"{select} FROM {plan.a_table} AS a LEFT JOIN {plan.b_table} AS b ON {on} "
+        f"WHERE b.{first} IS NULL OR {differs}",
+        f"{select} FROM {plan.b_table} AS b LEFT JOIN {plan.a_table} AS a ON {on} WHERE a.{first} IS NULL",
     )
 
 
@@ -194,9 +195,13 @@ def row_changes(conn: sqlite3.Connection, plan: TablePlan, page_rows: int = 0) -
     if plan.matching is Matching.CONTENT:
         yield from _content_changes(conn, plan, page_rows)
         return
+    for sql in keyed_sql(plan):
+        yield from _keyed_pages(conn.execute(sql), plan, page_rows)
+
+
+def _keyed_pages(cursor: sqlite3.Cursor, plan: TablePlan, page_rows: int) -> Iterator[list[RowChange]]:
     n_key, n_common = len(plan.key_sql), len(plan.common)
     n_b, n_a = len(plan.only_b), len(plan.only_a)
-    cursor = conn.execute(keyed_sql(plan))
     while rows := cursor.fetchmany(page_rows):
         page = []
         for row in rows:
