@@ -373,3 +373,12 @@ def test_table_whose_name_is_not_utf8_is_reported_and_the_rest_compared(tmp_path
     bad = next(t for t in diff.tables if t.name.startswith("bad") and t.kind == "table")
     assert bad.error is not None and "could not be compared" in bad.note
     assert diff.table("fine") is not None and diff.table("fine").error is None
+
+
+def test_side_read_from_its_file_keeps_text_that_is_not_utf8_byte_for_byte(tmp_path: Path) -> None:
+    base = "CREATE TABLE t(id INTEGER PRIMARY KEY, v);"
+    same = "INSERT INTO t VALUES (1, CAST(x'61ff' AS TEXT)), (2, CAST(x'c3' AS TEXT)), (3, 1.0), (4, x'ff');"
+    a, b = pair(tmp_path, base + same, base + same + "UPDATE t SET v = CAST(x'61fe' AS TEXT) WHERE id = 1;")
+    diff, rows = diff_files(a, b, force_direct=True)
+    assert [(c.key[0], c.old[1].raw, c.new[1].raw) for c in rows["t"]] == [(1, b"a\xff", b"a\xfe")]
+    assert diff.table("t").changed == 1

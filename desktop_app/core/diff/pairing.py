@@ -83,7 +83,15 @@ def open_pair(
         else:
             why = "B is read from its file" if b.mode.direct else "the two use different text encodings"
             pair.note = f"B's tables were copied into memory for the comparison ({why})."
-            pair._scratch = _copy_side(b_conn, catalog_b, facts_a["encoding"], cancel, progress, pair.b_names)
+            pair._scratch = _copy_side(
+                b_conn,
+                catalog_b,
+                facts_a["encoding"],
+                cancel,
+                progress,
+                pair.b_names,
+                same_encoding=facts_a["encoding"] == facts_b["encoding"],
+            )
             attach_memory_database(conn, _scratch_uri(pair._scratch), B_SCHEMA)
         return pair
     except BaseException:
@@ -137,6 +145,7 @@ def _copy_side(
     cancel: CancelToken,
     progress: ProgressCallback,
     names: dict[str, str],
+    same_encoding: bool,
 ) -> sqlite3.Connection:
     """Copy the compared tables of `source` into a new private memdb in `encoding`; return its keeper."""
     uri = f"file:/diff-{uuid.uuid4().hex}?vfs=memdb"
@@ -156,13 +165,26 @@ def _copy_side(
         if table.primary_key and rowid is None:
             keys = ", ".join(quote_identifier(c) for c in table.primary_key)
             keeper.execute(f"CREATE INDEX k{number} ON {copy}({keys})")
-        picked = key_and_columns(rowid, columns)
-        targets = picked
+        targets = key_and_columns(rowid, columns)
         if not columns:
             continue
-        insert = f"INSERT INTO {copy}({', '.join(targets)}) VALUES ({', '.join('?' for _ in targets)})"
+        # Each value travels with a flag "was text", text as its bytes: text that is not valid UTF-8 keeps
+        # every byte (Python would replace them) and comes back as TEXT in the same encoding. In another
+        # encoding SQLite converts text for Python, where it is always valid.
+        if same_encoding:
+            selected = [
+                f"typeof({t}) = 'text', CASE WHEN typeof({t}) = 'text' THEN CAST({t} AS BLOB) ELSE {t} END"
+                for t in targets
+            ]
+        else:
+            selected = [f"0, {t}" for t in targets]
+        values = [
+            f"CASE WHEN ?{2 * i + 1} THEN CAST(?{2 * i + 2} AS TEXT) ELSE ?{2 * i + 2} END"
+            for i in range(len(targets))
+        ]
+        insert = f"INSERT INTO {copy}({', '.join(targets)}) VALUES ({', '.join(values)})"
         with cancellable(source, cancel):
-            cursor = source.execute(f"SELECT {', '.join(picked)} FROM {table.quoted}")
+            cursor = source.execute(f"SELECT {', '.join(selected)} FROM {table.quoted}")
             keeper.execute("BEGIN")
             while rows := cursor.fetchmany(LIMITS.page_rows):
                 keeper.executemany(insert, rows)
