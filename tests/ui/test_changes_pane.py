@@ -165,3 +165,22 @@ async def test_watch_mode_takes_a_snapshot_for_each_change_of_a_writer(qtbot: ob
         committed = stop_writer(writer, stop)
     assert committed > 0
     assert sorted(p.name for p in folder.iterdir()) == ["live.db"]  # the writer's sidecars gone; none of ours
+
+
+async def test_stop_ends_a_comparison_with_a_message(qtbot: object, tmp_path: Path) -> None:
+    folder = tmp_path / "user"
+    folder.mkdir()
+    rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000) "
+    a = build(folder / "a.db", rows + "INSERT INTO messages SELECT i, 'x', i FROM n;")
+    b = build(folder / "b.db", rows + "INSERT INTO messages SELECT i, 'y', i FROM n;")
+    window = make_window(tmp_path)
+    try:
+        await open_in(window, a)
+        pane = window.panes.changes
+        job = pane.compare(Side("current"), pane.add_other_file(b))
+        pane.stop_button.click()
+        await wait_for(lambda: job.done, message="stopped")
+        assert pane.summary.text() == "Comparison stopped: Stopped."
+        assert not pane.stop_button.isEnabled()
+    finally:
+        await close_window(window)
