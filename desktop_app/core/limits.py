@@ -127,6 +127,15 @@ class Limits:
     profile_time_sample_rows: int = 200
     #: Column profiles kept per process (complete ones, keyed by snapshot generation, table and column).
     profile_cached_columns: int = 512
+    #: Memory the earlier generations of a window's database may keep for the Changes pane (their snapshots'
+    #: sizes); the oldest are let go first.
+    diff_history_bytes: int = 512 << 20
+    #: Changed rows the Changes pane holds per comparison (the counts stay exact past it).
+    diff_rows_kept: int = 200_000
+    #: Watch mode waits this long after the last change on disk before it takes a snapshot (seconds).
+    watch_debounce_s: float = 0.3
+    #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).
+    watch_timeline_entries: int = 200
 
 
 LIMITS = Limits()

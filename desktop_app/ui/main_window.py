@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.session.open_failed.connect(self._on_open_failed)
         self.session.closed.connect(self._on_closed)
         self.session.source_changed.connect(self._on_source_changed)
+        self.panes.changes.reload_requested.connect(self._watch_reload)
         self.session.row_count.connect(self.schema_tree.set_row_count)
         self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
 
@@ -200,6 +201,11 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
         self.session.reload()
+
+    def _watch_reload(self) -> None:
+        """Watch mode saw the file change: a new generation, unless one is being taken already."""
+        if not self.session.busy:
+            self.reload()
 
     def _save_places(self) -> None:
         """The quick view is about to give way to the memory snapshot: keep every pane's place."""
@@ -413,6 +419,9 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _on_source_changed(self, message: str) -> None:
+        if self.panes.changes.watching:  # watch mode takes the new snapshot itself: no banner
+            self.panes.changes.on_source_changed()
+            return
         actions = [("Reload", self.reload)] if self.session.path and self.session.path.exists() else []
         self.banner.show_message(message, actions)
 

@@ -226,17 +226,21 @@ class DatabaseSession(QObject):
             self.switching.emit()  # the quick view → the memory snapshot: panes keep their place
         if snapshot.mode_reason != QUICK_VIEW_REASON:
             self.loading = None
+        kept = False
         if old_snapshot is None or old_snapshot.path != snapshot.path:
             self.reloaded = False
+            self.context.history.clear()
         elif old_snapshot.generation != snapshot.generation:
             self.reloaded = True
+            # The earlier generation stays for the Changes pane while the memory budget allows.
+            kept = old_database is not None and self.context.history.keep(old_snapshot)
         self.snapshot = snapshot
         self._change_reported = False
         self.context.set_database(database, catalog)
         self._watch(snapshot)
         self.opened.emit()
         if old_database is not None:
-            self._dispose_later(old_database, old_snapshot)
+            self._dispose_later(old_database, None if kept else old_snapshot)
         # A quick view gives way in moments: exact counts would scan the file while it is being copied.
         self._count_rows(database, catalog, exact=self.loading is None)
 
@@ -283,6 +287,7 @@ class DatabaseSession(QObject):
         self.snapshot = None
         self.loading, self.copy_stopped = None, ""
         self._unwatch()
+        self.context.history.clear()
         self.context.set_database(None, None)
         self._forget_attachments()
         self.closed.emit()
@@ -297,6 +302,7 @@ class DatabaseSession(QObject):
         await self.context.jobs.wait_all()
         if self._disposing:
             await asyncio.wait(list(self._disposing))
+        self.context.history.clear()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
         if database is not None:

@@ -29,6 +29,7 @@ BENCHES = (
     "profile",
     "diagram",
     "export",
+    "diff",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")

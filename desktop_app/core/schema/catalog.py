@@ -27,6 +27,9 @@ _TABLE_OPTIONS = re.compile(
     rf"\)({_GAP}{_OPTION}{_GAP}(?:,{_GAP}{_OPTION}{_GAP})*);?{_GAP}$", re.IGNORECASE | re.DOTALL
 )
 
+#: The statement that creates an empty `sqlite_stat1` (CREATE TABLE refuses the name): ANALYZE of the
+#: schema table, which has no index to describe.
+CREATE_STAT1_SQL = "ANALYZE sqlite_schema"
 #: The names SQLite gives the b-tree that holds the schema itself (dbstat reports it by the legacy one).
 SCHEMA_TABLE_NAMES = frozenset({"sqlite_schema", "sqlite_master"})
 
