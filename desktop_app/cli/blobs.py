@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_app.cli.common import add_file_argument, emit_json, escape_for_terminal, open_connection
+from desktop_app.cli.common import (
+    add_file_argument,
+    emit_json,
+    escape_for_terminal,
+    open_connection,
+    source_options,
+)
 from desktop_app.cli.interrupts import active
 from desktop_app.core.blobs.export import BlobExportOptions, export_column, export_query_column
 from desktop_app.core.blobs.names import DEFAULT_NAME_PATTERN
@@ -63,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         "source_path": args.file,  # no file written may be the database or one of its sidecars
     }
     # Ctrl-C: the export stops between two chunks, removes the file it was writing, keeps earlier ones.
-    with open_connection(args.file) as conn, active().quiet() as cancel:
+    with open_connection(args.file, options=source_options(args)) as conn, active().quiet() as cancel:
         options["cancel"] = cancel
         if args.query is not None:
             result = export_query_column(conn, args.query, args.column, args.out, **options)

@@ -6,18 +6,20 @@ import argparse
 from typing import Any
 
 from desktop_app.cli.common import (
+    SourceOptions,
     add_file_argument,
     add_time_limit_argument,
     check_time_limit,
     connect,
     emit_json,
     escape_for_terminal,
+    open_source,
+    source_options,
     terminal_name,
 )
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import DatabaseDamaged, UserError
 from desktop_app.core.schema.catalog import read_catalog
-from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.structure.health import HealthReport, IntegrityResult, check_health, parse_messages
 
 
@@ -33,11 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def check(path: str, *, quick: bool = False, time_limit_s: float = 0.0) -> HealthReport:
+def check(
+    path: str, *, quick: bool = False, time_limit_s: float = 0.0, options: SourceOptions | None = None
+) -> HealthReport:
     """Check the database at `path` on a snapshot of it; a file too damaged to open is a finding."""
     stopper = active()
     try:
-        snapshot = open_snapshot(path, cancel=stopper.cancel)
+        snapshot = open_source(path, options or SourceOptions(), cancel=stopper.cancel)
     except DatabaseDamaged as exc:  # SQLite's own check stops on this file with the same words
         check_name = "quick_check" if quick else "integrity_check"
         integrity = IntegrityResult(check_name, [exc.said], parse_messages([exc.said]))
@@ -75,7 +79,7 @@ def as_json(report: HealthReport) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print what they found; exit status 0 whatever they found."""
     check_time_limit(args.time_limit)
-    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit)
+    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit, options=source_options(args))
     if args.json:
         emit_json(as_json(report))
         return 0

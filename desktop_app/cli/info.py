@@ -11,6 +11,7 @@ from desktop_app.cli.common import (
     emit_json,
     escape_for_terminal,
     open_snapshot_for_cli,
+    source_options,
     terminal_name,
 )
 from desktop_app.core.schema.catalog import TableKind, count_rows, read_catalog
@@ -33,8 +34,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
     try:
         catalog = read_catalog(conn)
         journal = "wal" if snapshot.header.is_wal else "rollback"
-        source = snapshot.fingerprint.database
-        facts = read_facts(conn, source.header if source is not None else None, catalog)
+        facts = read_facts(conn, snapshot.database_header, catalog)
         tables = []
         for table in catalog.visible_tables(include_hidden):
             entry: dict[str, Any] = {
@@ -58,6 +58,8 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
             tables.append(entry)
         return {
             "file": str(snapshot.path),
+            "member": snapshot.member,
+            "encrypted": snapshot.encrypted,
             "mode": snapshot.mode.value,
             "mode_reason": snapshot.mode_reason,
             "snapshot_ms": round(snapshot.elapsed_s * 1000, 1),
@@ -88,7 +90,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
 
 def run(args: argparse.Namespace) -> int:
     """Print the report."""
-    with open_snapshot_for_cli(args.file) as snapshot:
+    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
         report = describe(snapshot, args.all)
     if args.json:
         emit_json(report)

@@ -12,6 +12,7 @@ from desktop_app.cli.common import (
     connect,
     emit_json,
     open_snapshot_for_cli,
+    source_options,
     terminal_name,
 )
 from desktop_app.cli.common import escape_for_terminal as _t
@@ -47,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the migration status of FILE."""
-    with open_snapshot_for_cli(args.file) as snapshot:
+    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
         conn = connect(snapshot)
         try:
             report = migration_status(

@@ -16,6 +16,7 @@ from desktop_app.cli.common import (
     check_time_limit,
     escape_for_terminal,
     open_connection,
+    source_options,
     to_jsonable,
 )
 from desktop_app.cli.functions import load_registry
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)
-    with open_connection(args.file, [registry.hook]) as conn:
+    with open_connection(args.file, [registry.hook], source_options(args)) as conn:
         for name in sorted(registry.withheld_collations):
             print(
                 f"note: your collation {escape_for_terminal(name)} is not registered: this database's "

@@ -14,6 +14,7 @@ from desktop_app.cli.common import (
     emit_json,
     escape_for_terminal,
     open_snapshot_for_cli,
+    source_options,
     terminal_name,
 )
 from desktop_app.cli.interrupts import active
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
-    with open_snapshot_for_cli(args.file) as snapshot:
+    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
         conn = connect(snapshot)
         index = None
         refused = None

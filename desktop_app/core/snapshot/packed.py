@@ -166,7 +166,7 @@ def choose_member(path: Path, contents: PackedContents) -> str:
             details=str(path),
         )
     raise SeveralDatabases(
-        f"“{path.name}” holds {len(databases)} databases: choose one ({', '.join(databases)}).",
+        f"“{path.name}” holds {len(databases)} databases: {', '.join(databases)}.",
         members=databases,
     )
 

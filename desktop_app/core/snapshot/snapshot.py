@@ -104,6 +104,8 @@ class Snapshot:
     member: str | None = None
     #: True when the file was decrypted (SQLCipher) into memory.
     encrypted: bool = False
+    #: The 100-byte header of the database unpacked or decrypted into memory (the file's own is not it).
+    image_header: bytes | None = None
     _keeper: sqlite3.Connection | None = None
     _private_dir: SharedFolder | None = None
     _closed: bool = False
@@ -127,6 +129,13 @@ class Snapshot:
         )
         configure_connection(conn, hooks, trust_schema=self.schema_trusted)
         return conn
+
+    @property
+    def database_header(self) -> bytes | None:
+        """The database's 100-byte header as the snapshot read it (journal mode, last writer...), if known."""
+        if self.image_header is not None:
+            return self.image_header
+        return self.fingerprint.database.header if self.fingerprint.database is not None else None
 
     @property
     def schema_trusted(self) -> bool:
@@ -309,7 +318,8 @@ def _open_in_memory_image(
         reason = "decrypted into memory: reads never touch the file"
     if not image.startswith(SQLITE_MAGIC) or len(image) < HEADER_BYTES:
         raise DatabaseOpenError(f"“{shown}” is not a SQLite database, so it cannot be opened.")
-    header = parse_header(bytes(image[:HEADER_BYTES]), len(image))
+    image_header = bytes(image[:HEADER_BYTES])
+    header = parse_header(image_header, len(image))
     uri, keeper, schema_needs = image_into_memory(image, shown, progress, cancel)
     if schema_needs is not None:
         notes.append(
@@ -331,6 +341,7 @@ def _open_in_memory_image(
         taken_at=taken_at,
         member=name,
         encrypted=fmt is None,
+        image_header=image_header,
         _keeper=keeper,
     )
 
