@@ -18,7 +18,7 @@ from typing import Any
 
 from tests.bench.common import Figure
 
-BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard", "structure")
+BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard", "structure", "packed")
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")
 

@@ -10,6 +10,8 @@ import pytest
 
 from desktop_app.core.errors import Cancelled, EncryptedDatabase
 from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.search import index
+from desktop_app.core.search.index import IndexLocation, estimate_index
 from desktop_app.core.snapshot import encrypted
 from desktop_app.core.snapshot.encrypted import CipherKey, CipherSettings, looks_encrypted
 from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
@@ -198,3 +200,19 @@ def test_text_and_sqlite_files_do_not_look_encrypted(tmp_path: Path) -> None:
     text = (b"hello world " * 400)[:4096]
     assert not looks_encrypted(text[:1024], len(text))
     assert looks_encrypted(os.urandom(4096)[:1024], 4096)
+
+
+def test_decrypted_data_never_spills_to_a_file_sorts_nor_the_search_index(user_folder: Path) -> None:
+    path = user_folder / "secret.db"
+    make_encrypted(path, f"PRAGMA key = '{PASSPHRASE}'", rows=3)
+    snap = open_snapshot(path, key=CipherKey(PASSPHRASE))
+    try:
+        conn = snap.connect()
+        assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # memory
+        estimate = estimate_index(conn)
+        assert estimate.location is IndexLocation.MEMORY
+        conn.close()
+    finally:
+        snap.close()
+    _location, refusal = index._choose_location(1 << 50, memory_only=True)
+    assert refusal is not None and "never written to a file" in refusal

@@ -127,6 +127,8 @@ class Snapshot:
         conn = sqlite3.connect(
             self.uri, uri=True, check_same_thread=False, timeout=LIMITS.busy_timeout_s, isolation_level=None
         )
+        if self.encrypted:  # sorts and temporary tables of decrypted data never spill to a file
+            conn.execute("PRAGMA temp_store = MEMORY")
         configure_connection(conn, hooks, trust_schema=self.schema_trusted)
         return conn
 
