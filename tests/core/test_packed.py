@@ -210,3 +210,11 @@ def test_a_packed_wal_mode_database_opens(tmp_path: Path) -> None:
     packed = tmp_path / "wal.db.gz"
     packed.write_bytes(gzip.compress(path.read_bytes()))
     assert rows_of(packed) == [(1, "x")]
+
+
+def test_a_gzip_file_of_several_members_is_unpacked_whole(tmp_path: Path) -> None:
+    data = make_db(tmp_path / "plain.db")
+    half = len(data) // 2
+    packed = tmp_path / "joined.db.gz"
+    packed.write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))  # as `cat a.gz b.gz`
+    assert len(rows_of(packed)) == 200
