@@ -218,3 +218,11 @@ def test_a_gzip_file_of_several_members_is_unpacked_whole(tmp_path: Path) -> Non
     packed = tmp_path / "joined.db.gz"
     packed.write_bytes(gzip.compress(data[:half]) + gzip.compress(data[half:]))  # as `cat a.gz b.gz`
     assert len(rows_of(packed)) == 200
+
+
+def test_a_file_of_another_kind_shows_its_first_bytes_in_hex_not_a_python_literal(tmp_path: Path) -> None:
+    other = tmp_path / "notes.db"
+    other.write_bytes(b"hello, this is text and not a database\n" * 50)
+    with pytest.raises(DatabaseOpenError) as caught:
+        open_snapshot(other)
+    assert "68 65 6c 6c 6f" in caught.value.details and "b'" not in caught.value.details
