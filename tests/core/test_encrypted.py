@@ -216,3 +216,12 @@ def test_decrypted_data_never_spills_to_a_file_sorts_nor_the_search_index(user_f
         snap.close()
     _location, refusal = index._choose_location(1 << 50, memory_only=True)
     assert refusal is not None and "never written to a file" in refusal
+
+
+def test_compressed_media_with_a_known_magic_is_not_taken_for_ciphertext() -> None:
+    noise = os.urandom(4096)
+    for magic in (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"%PDF-1.7", b"7z\xbc\xaf\x27\x1c"):
+        data = magic + noise[len(magic) :]
+        assert not looks_encrypted(data[:1024], len(data))
+    mp4 = b"\x00\x00\x00\x20ftypisom" + noise[12:]
+    assert not looks_encrypted(mp4[:1024], len(mp4))

@@ -15,7 +15,7 @@ import pytest
 
 from desktop_app.core.errors import DatabaseOpenError, SeveralDatabases
 from desktop_app.core.progress import Progress
-from desktop_app.core.snapshot.packed import list_contents, packed_format
+from desktop_app.core.snapshot.packed import list_contents, packed_contents, packed_format
 from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 from tests.conftest import folder_state
 from tests.snapshot_limits import lower_snapshot_limits
@@ -226,3 +226,15 @@ def test_a_file_of_another_kind_shows_its_first_bytes_in_hex_not_a_python_litera
     with pytest.raises(DatabaseOpenError) as caught:
         open_snapshot(other)
     assert "68 65 6c 6c 6f" in caught.value.details and "b'" not in caught.value.details
+
+
+def test_packed_contents_lists_the_databases_for_a_caller_to_choose(tmp_path: Path) -> None:
+    archive = tmp_path / "two.zip"
+    archive.write_bytes(
+        zip_bytes({"a.db": make_db(tmp_path / "a.db"), "b.txt": b"x", "c.db": make_db(tmp_path / "c.db")})
+    )
+    contents = packed_contents(archive)
+    assert contents is not None and contents.format == "zip" and contents.databases == ["a.db", "c.db"]
+    plain = tmp_path / "plain.db"
+    plain.write_bytes(make_db(tmp_path / "p.db"))
+    assert packed_contents(plain) is None

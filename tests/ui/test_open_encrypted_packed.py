@@ -9,8 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from desktop_app.core.snapshot import encrypted
 from desktop_app.core.snapshot.encrypted import CipherSettings
 from desktop_app.ui.main_window import DEFAULT_FILE_FILTER, FILE_FILTER
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
@@ -18,6 +19,10 @@ from tests.conftest import folder_state
 from tests.ui.helpers import close_window, make_window, wait_for
 
 PASSPHRASE = "hunter2 but longer"
+
+
+def open_message_boxes() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
 
 
 def make_encrypted(path: Path, *pragmas: str) -> None:
@@ -163,3 +168,19 @@ def test_open_filters_default_to_all_files(qtbot: object) -> None:
     dialog = QFileDialog(None, "t", "", FILE_FILTER)
     dialog.selectNameFilter(DEFAULT_FILE_FILTER)
     assert dialog.selectedNameFilter() == DEFAULT_FILE_FILTER
+
+
+async def test_without_sqlcipher_the_window_says_how_to_enable_it(
+    qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "vault.db"
+    make_encrypted(path)
+    monkeypatch.setattr(encrypted, "_library", lambda: None)
+    window = make_window(tmp_path)
+    window.open_path(path)
+    await wait_for(lambda: bool(open_message_boxes()), message="error box")
+    box = open_message_boxes()[0]
+    assert 'pip install "sqlite-snapshot-browser[sqlcipher]"' in box.text()
+    assert window.open_dialog is None  # no passphrase asked for when it could not be used
+    box.close()
+    await close_window(window)

@@ -130,9 +130,34 @@ def entropy(sample: bytes) -> float:
     return -sum(n / total * math.log2(n / total) for n in Counter(sample).values())
 
 
+#: Leading bytes of compressed formats that read as random too but are not databases (images, media,
+#: documents, archives we do not unpack, programs): never taken for ciphertext.
+OTHER_FORMAT_MAGICS = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF",
+    b"RIFF",
+    b"OggS",
+    b"fLaC",
+    b"ID3",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"MZ",
+    b"\xca\xfe\xba\xbe",
+    b"wOFF",
+    b"wOF2",
+    b"\x1aE\xdf\xa3",  # Matroska / WebM
+)
+
+
 def looks_encrypted(head: bytes, file_size: int) -> bool:
-    """True when a file that is not plain SQLite reads as ciphertext: random-looking bytes from the start
-    and a size of whole pages (SQLCipher encrypts the header too; it leaves no magic number)."""
+    """True when a file that is not plain SQLite reads as ciphertext: random-looking bytes from the start,
+    no known format's magic number, and a size of whole pages (SQLCipher encrypts the header too; it
+    leaves no magic number)."""
+    if head.startswith(OTHER_FORMAT_MAGICS) or head[4:8] == b"ftyp":  # ftyp: MP4, MOV, HEIC
+        return False
     return (
         file_size >= ENTROPY_SAMPLE_BYTES
         and file_size % 512 == 0
@@ -168,6 +193,19 @@ def _library() -> ctypes.CDLL | None:
     return lib
 
 
+def needs_key(name: str) -> EncryptedDatabase:
+    """The file looks encrypted: it needs its key, or first SQLCipher support (then the message says how)."""
+    if not sqlcipher_available():
+        return EncryptedDatabase(
+            f"“{name}” looks encrypted (for example with SQLCipher). Opening encrypted databases needs the "
+            f"optional SQLCipher support: {INSTALL_HINT}",
+            available=False,
+        )
+    return EncryptedDatabase(
+        f"“{name}” looks encrypted (for example with SQLCipher): it opens with its passphrase or key."
+    )
+
+
 _ProgressHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 
 
@@ -182,11 +220,7 @@ def decrypt_into_memory(
     name = path.name
     lib = _library()
     if lib is None:
-        raise EncryptedDatabase(
-            f"“{name}” looks encrypted (for example with SQLCipher). Opening encrypted databases needs the "
-            f"optional SQLCipher support: {INSTALL_HINT}",
-            available=False,
-        )
+        raise needs_key(name)
     pragmas = key.settings.pragmas()
     secret = key.key_bytes()
     handle = ctypes.c_void_p()

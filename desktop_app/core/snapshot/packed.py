@@ -88,6 +88,18 @@ def _is_tar_header(head: bytes) -> bool:
     return head[TAR_MAGIC_OFFSET : TAR_MAGIC_OFFSET + 5] == b"ustar"
 
 
+def packed_contents(path: Path, cancel: CancelToken | None = None) -> PackedContents | None:
+    """What the file at `path` holds when it is packed (told by its first bytes), else None: the
+    caller lists `databases` and opens one with `open_snapshot(path, member=name)`."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        raise DatabaseOpenError(f"“{path.name}” cannot be read: {exc.strerror}.", details=str(path)) from None
+    fmt = packed_format(head)
+    return list_contents(path, fmt, cancel) if fmt is not None else None
+
+
 def list_contents(path: Path, fmt: str, cancel: CancelToken | None = None) -> PackedContents:
     """Name the files inside the packed file at `path` (format `fmt` from `packed_format`)."""
     cancel = cancel or CancelToken()

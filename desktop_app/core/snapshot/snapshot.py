@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from desktop_app.core.errors import DatabaseOpenError, EncryptedDatabase, SnapshotClosed
+from desktop_app.core.errors import DatabaseOpenError, SnapshotClosed
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
 from desktop_app.core.snapshot.encrypted import (
@@ -31,7 +31,7 @@ from desktop_app.core.snapshot.encrypted import (
     CipherKey,
     decrypt_into_memory,
     looks_encrypted,
-    sqlcipher_available,
+    needs_key,
 )
 from desktop_app.core.snapshot.memory_copy import (
     MemoryFull,
@@ -307,11 +307,7 @@ def _open_in_memory_image(
         reason = "unpacked into memory: reads never touch the file"
     else:
         if key is None:
-            raise EncryptedDatabase(
-                f"“{given.name}” looks encrypted (for example with SQLCipher): it opens with its passphrase "
-                "or key.",
-                available=sqlcipher_available(),
-            )
+            raise needs_key(given.name)
         name, shown = None, given.name
         image = decrypt_into_memory(source, key, progress, cancel)
         notes.append(
