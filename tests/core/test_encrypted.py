@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,24 @@ def test_compressed_media_with_a_known_magic_is_not_taken_for_ciphertext() -> No
         assert not looks_encrypted(data[:1024], len(data))
     mp4 = b"\x00\x00\x00\x20ftypisom" + noise[12:]
     assert not looks_encrypted(mp4[:1024], len(mp4))
+
+
+def test_stop_does_not_wait_for_a_key_derivation_sqlcipher_cannot_interrupt(
+    user_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = user_folder / "secret.db"
+    make_encrypted(path, f"PRAGMA key = '{PASSPHRASE}'", rows=3)
+    deriving, release = threading.Event(), threading.Event()
+
+    def endless_derivation(*_args: object) -> bytearray:
+        deriving.set()
+        release.wait(30)
+        raise AssertionError("its result must be dropped")
+
+    monkeypatch.setattr(encrypted, "_decrypt", endless_derivation)
+    token = CancelToken()
+    threading.Thread(target=lambda: deriving.wait(30) and token.cancel(), daemon=True).start()
+    with pytest.raises(Cancelled):
+        open_snapshot(path, key=CipherKey(PASSPHRASE), cancel=token)
+    assert not release.is_set()  # stopped while the derivation was still running
+    release.set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ SQLITE_OPEN_READWRITE = 0x02
 SQLITE_OPEN_URI = 0x40
 #: SQLite VM steps between two checks for Stop while SQLCipher copies the plaintext out.
 CANCEL_CHECK_OPS = 10_000
+#: How often the caller's thread looks at Stop while SQLCipher works (seconds).
+CANCEL_POLL_S = 0.05
 #: Shannon entropy (bits per byte) of a file's first KiB above which it reads as ciphertext: random bytes
 #: give ~7.8 over 1024 bytes; text and SQLite pages stay far below.
 ENCRYPTED_MIN_ENTROPY = 7.2
@@ -215,12 +218,37 @@ def decrypt_into_memory(
     """Decrypt the SQLCipher database at `path` with `key` into a plaintext image held in memory.
 
     Raises `EncryptedDatabase` (with `wrong_key`) when the key or settings do not open it, and when
-    SQLCipher support is not installed; `Cancelled` when `cancel` fires.
+    SQLCipher support is not installed; `Cancelled` when `cancel` fires — at once, even in the middle of
+    the key derivation, which SQLCipher cannot interrupt: that runs out on a helper thread of its own and
+    its result is dropped.
     """
-    name = path.name
     lib = _library()
     if lib is None:
-        raise needs_key(name)
+        raise needs_key(path.name)
+    key.settings.pragmas()  # settings that cannot apply are refused before any work starts
+    outcome: list[bytearray | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_decrypt(lib, path, key, progress, cancel))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    helper = threading.Thread(target=work, name="sqlcipher-decrypt", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        helper.join(CANCEL_POLL_S)
+        cancel.raise_if_cancelled()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _decrypt(
+    lib: ctypes.CDLL, path: Path, key: CipherKey, progress: ProgressCallback, cancel: CancelToken
+) -> bytearray:
+    name = path.name
     pragmas = key.settings.pragmas()
     secret = key.key_bytes()
     handle = ctypes.c_void_p()
