@@ -24,6 +24,8 @@ COMMANDS = {
     "migrations": "migration tools, applied history and pending migrations",
     "functions": "list every SQL function and collation available (SQLite's, built-in and yours)",
     "check": "integrity and foreign-key checks (SQLite's own)",
+    "profile": "column profiles: NULLs, distinct, range, storage classes, top values, histogram",
+    "erd": "draw the ER diagram (tables, columns, foreign keys) as SVG or PNG",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 

@@ -5,13 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    emit_json,
-    escape_for_terminal,
-    open_connection,
-    source_options,
-)
+from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.blobs.export import BlobExportOptions, export_column, export_query_column
 from desktop_app.core.blobs.names import DEFAULT_NAME_PATTERN
@@ -33,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "With --query, COLUMN is a column of the query's result."
         ),
     )
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--table", help="table or view holding the blobs")
     source.add_argument("--query", metavar="SQL", help="a SELECT whose result holds the blobs")
@@ -69,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         "source_path": args.file,  # no file written may be the database or one of its sidecars
     }
     # Ctrl-C: the export stops between two chunks, removes the file it was writing, keeps earlier ones.
-    with open_connection(args.file, options=source_options(args)) as conn, active().quiet() as cancel:
+    with (
+        common.open_connection(args.file, options=common.source_options(args)) as conn,
+        active().quiet() as cancel,
+    ):
         options["cancel"] = cancel
         if args.query is not None:
             result = export_query_column(conn, args.query, args.column, args.out, **options)
@@ -78,14 +75,12 @@ def run(args: argparse.Namespace) -> int:
     if show_progress:
         sys.stderr.write("\r" + " " * 80 + "\r")
     if args.json:
-        emit_json(result.as_dict())
+        common.emit_json(result.as_dict())
     else:
         for failure in result.failures[:_FAILURES_SHOWN]:
-            print(
-                f"failed: {escape_for_terminal(failure.row)}: {escape_for_terminal(failure.reason)}",
-                file=sys.stderr,
-            )
+            row, reason = common.escape_for_terminal(failure.row), common.escape_for_terminal(failure.reason)
+            print(f"failed: {row}: {reason}", file=sys.stderr)
         if result.failed > _FAILURES_SHOWN:
             print(f"failed: … and {result.failed - _FAILURES_SHOWN} more", file=sys.stderr)
-        print(escape_for_terminal(result.summary()))
+        print(common.escape_for_terminal(result.summary()))
     return 1 if result.failures else 0

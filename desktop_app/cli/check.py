@@ -5,18 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop_app.cli.common import (
-    SourceOptions,
-    add_file_argument,
-    add_time_limit_argument,
-    check_time_limit,
-    connect,
-    emit_json,
-    escape_for_terminal,
-    open_source,
-    source_options,
-    terminal_name,
-)
+from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import DatabaseDamaged, UserError
 from desktop_app.core.schema.catalog import read_catalog
@@ -26,28 +15,32 @@ from desktop_app.core.structure.health import HealthReport, IntegrityResult, che
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `check` command."""
     parser = subparsers.add_parser("check", help="integrity and foreign-key checks (SQLite's own)")
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
         "--quick", action="store_true", help="quick_check: skip comparing indexes with their tables"
     )
-    add_time_limit_argument(parser, "the check")
+    common.add_time_limit_argument(parser, "the check")
     parser.set_defaults(run=run)
 
 
 def check(
-    path: str, *, quick: bool = False, time_limit_s: float = 0.0, options: SourceOptions | None = None
+    path: str,
+    *,
+    quick: bool = False,
+    time_limit_s: float = 0.0,
+    options: common.SourceOptions | None = None,
 ) -> HealthReport:
     """Check the database at `path` on a snapshot of it; a file too damaged to open is a finding."""
     stopper = active()
     try:
-        snapshot = open_source(path, options or SourceOptions(), cancel=stopper.cancel)
+        snapshot = common.open_source(path, options or common.SourceOptions(), cancel=stopper.cancel)
     except DatabaseDamaged as exc:  # SQLite's own check stops on this file with the same words
         check_name = "quick_check" if quick else "integrity_check"
         integrity = IntegrityResult(check_name, [exc.said], parse_messages([exc.said]))
         return HealthReport(integrity, [], foreign_keys_checked=False)
     try:
-        conn = connect(snapshot)
+        conn = common.connect(snapshot)
         try:
             stopper.start_time_limit(time_limit_s)
             try:
@@ -78,25 +71,26 @@ def as_json(report: HealthReport) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print what they found; exit status 0 whatever they found."""
-    check_time_limit(args.time_limit)
-    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit, options=source_options(args))
+    common.check_time_limit(args.time_limit)
+    options = common.source_options(args)
+    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit, options=options)
     if args.json:
-        emit_json(as_json(report))
+        common.emit_json(as_json(report))
         return 0
-    print(escape_for_terminal(report.summary()))
+    print(common.escape_for_terminal(report.summary()))
     if report.integrity.problems:
         print(f"{'table or index':<24} {'page':>8} {'row':>10}  problem")
         for problem in report.integrity.problems:
-            name = terminal_name(problem.object) if problem.object is not None else "-"
+            name = common.terminal_name(problem.object) if problem.object is not None else "-"
             page = str(problem.page) if problem.page is not None else "-"
             row = str(problem.row) if problem.row is not None else "-"
-            print(f"{name:<24} {page:>8} {row:>10}  {escape_for_terminal(problem.message)}")
+            print(f"{name:<24} {page:>8} {row:>10}  {common.escape_for_terminal(problem.message)}")
     if report.foreign_keys:
         print(f"{'table':<24} {'rowid':>10} {'parent':<24} {'fkid':>4}")
         for violation in report.foreign_keys:
             rowid = str(violation.rowid) if violation.rowid is not None else "-"
             print(
-                f"{terminal_name(violation.table):<24} {rowid:>10} "
-                f"{terminal_name(violation.parent):<24} {violation.fkid:>4}"
+                f"{common.terminal_name(violation.table):<24} {rowid:>10} "
+                f"{common.terminal_name(violation.parent):<24} {violation.fkid:>4}"
             )
     return 0

@@ -20,6 +20,7 @@ from desktop_app.core.schema.visible_names import spelled_out, visible_name
 from desktop_app.core.snapshot.encrypted import CipherKey, CipherSettings
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
+from desktop_app.core.values.text import InvalidText
 
 
 def add_file_argument(parser: argparse.ArgumentParser) -> None:
@@ -164,6 +165,8 @@ def to_jsonable(value: Any) -> Any:
 
     if isinstance(value, bytes):
         return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, InvalidText):  # text that is not UTF-8: its bad bytes escaped (\xff)
+        return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):

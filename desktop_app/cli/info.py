@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    connect,
-    emit_json,
-    escape_for_terminal,
-    open_snapshot_for_cli,
-    source_options,
-    terminal_name,
-)
+from desktop_app.cli import common
 from desktop_app.core.schema.catalog import TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot.snapshot import Snapshot
 from desktop_app.core.structure.facts import read_facts
@@ -22,7 +14,7 @@ from desktop_app.core.structure.facts import read_facts
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `info` command."""
     parser = subparsers.add_parser("info", help="tables, views, indexes, triggers, row counts, page size")
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--all", action="store_true", help="include shadow and internal tables")
     parser.set_defaults(run=run)
@@ -30,7 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]:
     """Return the `info` report for a snapshot as plain data."""
-    conn = connect(snapshot)
+    conn = common.connect(snapshot)
     try:
         catalog = read_catalog(conn)
         journal = "wal" if snapshot.header.is_wal else "rollback"
@@ -90,30 +82,30 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
 
 def run(args: argparse.Namespace) -> int:
     """Print the report."""
-    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
         report = describe(snapshot, args.all)
     if args.json:
-        emit_json(report)
+        common.emit_json(report)
         return 0
-    print(f"{escape_for_terminal(report['file'])}  ({report['mode']}, {report['snapshot_ms']} ms)")
-    print(f"mode: {report['mode']} — {escape_for_terminal(report['mode_reason'])}")
+    print(f"{common.escape_for_terminal(report['file'])}  ({report['mode']}, {report['snapshot_ms']} ms)")
+    print(f"mode: {report['mode']} — {common.escape_for_terminal(report['mode_reason'])}")
     print(
         f"page size {report['page_size']}, {report['page_count']} pages, {report['journal']} journal, "
         f"{report['encoding']}, user_version {report['user_version']}"
     )
     if report["application"]:
-        print(f"created by: {escape_for_terminal(report['application'])}")
+        print(f"created by: {common.escape_for_terminal(report['application'])}")
     written = f"last written by SQLite {report['sqlite_version']}, " if report["sqlite_version"] else ""
     print(
         f"{written}schema format {report['schema_format']}, auto_vacuum {report['auto_vacuum']}, "
         f"{report['freelist_pages']} free pages, application_id {report['application_id']}"
     )
     for note in report["notes"]:
-        print(f"note: {escape_for_terminal(note)}")
+        print(f"note: {common.escape_for_terminal(note)}")
     for table in report["tables"]:
         rows = table.get("rows")
-        extra = f"{rows:,} rows" if rows is not None else escape_for_terminal(table.get("error", ""))
-        name = terminal_name(table["name"])
+        extra = f"{rows:,} rows" if rows is not None else common.escape_for_terminal(table.get("error", ""))
+        name = common.terminal_name(table["name"])
         print(f"  {table['kind']:<8} {name}  [{len(table['columns'])} columns]  {extra}")
     print(f"{len(report['indexes'])} indexes, {len(report['triggers'])} triggers")
     return 0

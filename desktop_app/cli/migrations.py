@@ -7,14 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    connect,
-    emit_json,
-    open_snapshot_for_cli,
-    source_options,
-    terminal_name,
-)
+from desktop_app.cli import common
 from desktop_app.cli.common import escape_for_terminal as _t
 from desktop_app.core.migrations import (
     AppliedMigration,
@@ -36,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "migrations", help="migration tools, applied history and pending migrations"
     )
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument(
         "--folder", metavar="DIR", help="the project's migrations folder, to list what is pending"
     )
@@ -48,20 +41,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the migration status of FILE."""
-    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
-        conn = connect(snapshot)
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
+        conn = common.connect(snapshot)
         try:
             report = migration_status(
                 conn,
                 folder=args.folder,
                 tool=args.tool,
                 allow_import=args.allow_import,
-                connect=lambda: connect(snapshot),
+                connect=lambda: common.connect(snapshot),
             )
         finally:
             conn.close()
     if args.json:
-        emit_json({"file": args.file, "found": report.found, **report.to_dict()})
+        common.emit_json({"file": args.file, "found": report.found, **report.to_dict()})
         return 0
     print_report(args.file, report, args.tool)
     return 0
@@ -80,13 +73,13 @@ def print_report(path: str, report: MigrationReport, tool: str | None = None) ->
 
 
 def _print_tool(status: ToolStatus) -> None:
-    print(f"{status.label} (table {terminal_name(status.table)})" if status.table else status.label)
+    print(f"{status.label} (table {common.terminal_name(status.table)})" if status.table else status.label)
     version = _t(str(status.current_version)) if status.current_version is not None else "(none)"
     print(f"  current version: {version}")
     for key, value in status.details.items():
         print(f"  {_t(str(key))}: {_t(str(value))}")
     if status.related_tables:
-        print(f"  related tables: {', '.join(terminal_name(name) for name in status.related_tables)}")
+        print(f"  related tables: {', '.join(common.terminal_name(name) for name in status.related_tables)}")
     for warning in status.warnings:
         print(f"  warning: {_t(warning)}")
     if status.history:

@@ -10,15 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    add_time_limit_argument,
-    check_time_limit,
-    escape_for_terminal,
-    open_connection,
-    source_options,
-    to_jsonable,
-)
+from desktop_app.cli import common
 from desktop_app.cli.functions import load_registry
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
@@ -34,7 +26,7 @@ _CELL_WIDTH = 40
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `query` command."""
     parser = subparsers.add_parser("query", help="run SQL on the snapshot")
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument("sql", metavar="SQL", help="one statement (the snapshot is read-only)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", metavar="OUT", help="write every row as CSV to OUT ('-' for stdout)")
@@ -46,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="register your collations even where the database's schema names them (it could run your code)",
     )
-    add_time_limit_argument(parser, "the query")
+    common.add_time_limit_argument(parser, "the query")
     parser.set_defaults(run=run)
 
 
@@ -68,16 +60,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("No SQL given.")
     if args.limit is not None and args.limit < 0:
         raise UserError("--limit must be 0 or more.")
-    check_time_limit(args.time_limit)
+    common.check_time_limit(args.time_limit)
     check_user_sql(args.sql)
     if args.csv and args.csv != "-":
         ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)
-    with open_connection(args.file, [registry.hook], source_options(args)) as conn:
+    with common.open_connection(args.file, [registry.hook], common.source_options(args)) as conn:
         for name in sorted(registry.withheld_collations):
             print(
-                f"note: your collation {escape_for_terminal(name)} is not registered: this database's "
+                f"note: your collation {common.escape_for_terminal(name)} is not registered: this database's "
                 "schema names it (--allow-schema-collations registers it)",
                 file=sys.stderr,
             )
@@ -140,7 +132,7 @@ def _stream_json(columns: list[str], pages: Iterator[list[tuple[Any, ...]]]) -> 
     out = sys.stdout
 
     def dumps(value: Any) -> str:
-        return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+        return json.dumps(common.to_jsonable(value), ensure_ascii=False, allow_nan=False)
 
     out.write(f'{{\n  "columns": {dumps(columns)},\n  "rows": [')
     any_rows = False
@@ -159,12 +151,12 @@ def _print_table(columns: list[str], pages: Iterator[list[tuple[Any, ...]]]) -> 
             return "NULL"
         if isinstance(value, bytes):
             return f"<BLOB {len(value)} bytes>"
-        return escape_for_terminal(str(value))
+        return common.escape_for_terminal(str(value))
 
     def line(cells: list[str], widths: list[int]) -> str:
         return "  ".join(c[:_CELL_WIDTH].ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-    names = [escape_for_terminal(c) for c in columns]
+    names = [common.escape_for_terminal(c) for c in columns]
     first = next(pages, [])
     shown = [[cell(v) for v in row] for row in first]
     widths = [min(_CELL_WIDTH, max([len(c)] + [len(r[i]) for r in shown])) for i, c in enumerate(names)]

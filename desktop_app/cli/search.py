@@ -8,15 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from desktop_app.cli.common import (
-    add_file_argument,
-    connect,
-    emit_json,
-    escape_for_terminal,
-    open_snapshot_for_cli,
-    source_options,
-    terminal_name,
-)
+from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
@@ -40,7 +32,7 @@ _BOLD, _PLAIN = "\033[1m", "\033[0m"
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `search` command."""
     parser = subparsers.add_parser("search", help="find text in every table and column")
-    add_file_argument(parser)
+    common.add_file_argument(parser)
     parser.add_argument("text", metavar="TEXT", help="what to look for")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
@@ -102,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
-    with open_snapshot_for_cli(args.file, source_options(args)) as snapshot:
-        conn = connect(snapshot)
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
+        conn = common.connect(snapshot)
         index = None
         refused = None
         try:
@@ -114,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 report = _report(events, options, index)
                 if refused is not None:
                     report["index_refused"] = refused
-                emit_json(report)
+                common.emit_json(report)
             else:
                 _print_events(events, index, highlight=sys.stdout.isatty())
         finally:
@@ -190,14 +182,17 @@ def _print_events(events: Iterator[Any], index: SearchIndex | None, *, highlight
         )
     for event in events:
         if isinstance(event, SearchStarted) and event.note and index is not None:
-            print(f"note: {escape_for_terminal(event.note)}; scanning instead", file=sys.stderr)
+            print(f"note: {common.escape_for_terminal(event.note)}; scanning instead", file=sys.stderr)
         elif isinstance(event, HitBatch):
             for hit in event.hits:
                 print(_hit_line(hit, highlight))
             sys.stdout.flush()
         elif isinstance(event, TableDone) and (event.error or event.truncated):
             detail = event.note or f"stopped after {event.hits:,} hits"
-            print(f"note: {terminal_name(event.table)}: {escape_for_terminal(detail)}", file=sys.stderr)
+            print(
+                f"note: {common.terminal_name(event.table)}: {common.escape_for_terminal(detail)}",
+                file=sys.stderr,
+            )
         elif isinstance(event, SearchFinished):
             more = " (stopped at a limit)" if event.truncated else ""
             print(
@@ -215,12 +210,14 @@ def _hit_line(hit: Hit, highlight: bool) -> str:
     for start, end in hit.spans:
         if start < done:
             continue
-        match = escape_for_terminal(snippet[start:end])
+        match = common.escape_for_terminal(snippet[start:end])
         pieces += [
-            escape_for_terminal(snippet[done:start]),
+            common.escape_for_terminal(snippet[done:start]),
             f"{_BOLD}{match}{_PLAIN}" if highlight else match,
         ]
         done = end
-    pieces.append(escape_for_terminal(snippet[done:]))
-    where = escape_for_terminal(hit.key.label()) if hit.key else "(view)"
-    return f"{terminal_name(hit.table)}  {where}  {terminal_name(hit.column)}: {''.join(pieces)}"
+    pieces.append(common.escape_for_terminal(snippet[done:]))
+    where = common.escape_for_terminal(hit.key.label()) if hit.key else "(view)"
+    return (
+        f"{common.terminal_name(hit.table)}  {where}  {common.terminal_name(hit.column)}: {''.join(pieces)}"
+    )

@@ -57,6 +57,12 @@ class Limits:
     cli_time_limit_s: float = 0.0
     #: Most problems one integrity or quick check reports (SQLite's own default: 100).
     integrity_check_max_errors: int = 100
+    #: Columns an ER diagram box lists before "… N more columns".
+    diagram_max_columns: int = 30
+    #: Rows (estimated) from which a full scan in a query plan is flagged as a big one.
+    plan_big_scan_rows: int = 10_000
+    #: Most pixels of an ER diagram saved as PNG (about 128 MB while drawn); a bigger one is scaled down.
+    diagram_png_max_pixels: int = 32_000_000
     #: Search hits per table before we stop collecting for that table.
     search_hits_per_table: int = 1000
     #: Search hits in all before a search stops.
@@ -108,6 +114,16 @@ class Limits:
     migration_files_walked: int = 50_000
     #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
     migration_file_max_bytes: int = 8 << 20
+    #: Rows of a table's start whose figures a profile shows first (as estimates), before it scans them all.
+    profile_sample_rows: int = 50_000
+    #: Most frequent values a column profile lists.
+    profile_top_values: int = 10
+    #: Bins of a column profile's histogram (integers spanning fewer values get one bin per value).
+    profile_histogram_bins: int = 20
+    #: Non-NULL values read to guess whether a column holds timestamps, and in which encoding.
+    profile_time_sample_rows: int = 200
+    #: Column profiles kept per process (complete ones, keyed by snapshot generation, table and column).
+    profile_cached_columns: int = 512
 
 
 LIMITS = Limits()

@@ -282,9 +282,14 @@ class MainWindow(QMainWindow):
         self.show_pane(self.panes.browse)
 
     def open_row(self, table: str, key: dict[str, Any]) -> None:
-        """Show one row of `table` in Browse, selected (from a search hit, a blob...)."""
-        self.panes.browse.show_row(table, key)
-        self.show_pane(self.panes.browse)
+        """Show one row of `table` in Browse, selected (from a search hit, a blob...); an empty key
+        opens the table at its first row (a table clicked in the diagram)."""
+        browse = self.panes.browse
+        if key:
+            browse.show_row(table, key)
+        else:
+            browse.show_table(table)
+        self.show_pane(browse)
 
     def show_blob(self, table: str, column: str, key: dict[str, Any], value: object) -> None:
         """Show a cell in the Blobs pane."""

@@ -13,6 +13,7 @@ from desktop_app.ui.panes.functions.pane import FunctionsPane
 from desktop_app.ui.panes.migrations.pane import MigrationsPane
 from desktop_app.ui.panes.search.pane import SearchPane
 from desktop_app.ui.panes.sql.pane import SqlPane
+from desktop_app.ui.panes.structure.pane import StructurePane
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,6 +26,7 @@ class Panes(Mapping[str, Pane]):
     functions: FunctionsPane
     blobs: BlobsPane
     migrations: MigrationsPane
+    structure: StructurePane
 
     def __getitem__(self, name: str) -> Pane:
         if name not in self._names():
@@ -52,4 +54,5 @@ def create_panes(context: AppContext) -> Panes:
         functions=FunctionsPane(context),
         blobs=BlobsPane(context),
         migrations=MigrationsPane(context),
+        structure=StructurePane(context),
     )

@@ -18,7 +18,18 @@ from typing import Any
 
 from tests.bench.common import Figure
 
-BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard", "structure", "packed")
+BENCHES = (
+    "snapshot",
+    "browse",
+    "sql",
+    "search",
+    "blobs",
+    "guard",
+    "structure",
+    "profile",
+    "diagram",
+    "packed",
+)
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")
 

@@ -50,3 +50,16 @@ def test_a_command_imports_only_what_it_uses(corpus: Path) -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
+
+
+def test_only_core_sqlite_interrupt_makes_sqlite_stoppable() -> None:
+    """One home for stopping SQLite: no other module installs a progress handler or wires up interrupt()."""
+    home = ROOT / "desktop_app" / "core" / "sqlite" / "interrupt.py"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "desktop_app").rglob("*.py"))
+        if path != home
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "set_progress_handler(" in line or ".on_cancel(conn.interrupt" in line
+    ]
+    assert offenders == []

@@ -110,3 +110,15 @@ def test_a_missing_key_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     make_encrypted(path)
     assert main(["info", str(path), "--key-file", str(tmp_path / "nope.txt")]) == 1
     assert capsys.readouterr().err.startswith("error: --key-file: “")
+
+
+@pytest.mark.parametrize(
+    "command", ["info", "query", "search", "blobs", "migrations", "check", "profile", "erd"]
+)
+def test_every_command_that_opens_a_file_takes_the_source_options(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    usage = capsys.readouterr().out
+    assert "--key-file" in usage and "--cipher-compat" in usage and "--member" in usage

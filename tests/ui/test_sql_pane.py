@@ -16,9 +16,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.panes.sql.highlighter import SqlHighlighter
 from desktop_app.ui.panes.sql.pane import SqlPane
 from desktop_app.ui.panes.sql.results import ErrorView, PlanView, ResultTab
+from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 from tests.fixtures import database_over
 from tests.ui.helpers import wait_for
 

@@ -43,7 +43,6 @@ from desktop_app.core.blobs.values import (
     NotABlob,
     TableAccess,
     human_size,
-    interruptible,
     open_source,
     table_access,
 )
@@ -52,6 +51,7 @@ from desktop_app.core.export.output_paths import FolderReplacedError, SourceFile
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
+from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 #: (row values for the name pattern, the value or where it lives).
@@ -254,7 +254,7 @@ class _BulkExport:
     def run(self, items: Iterable[ExportItem]) -> BlobExportResult:
         result = self.result
         try:
-            with interruptible(self.conn, self.cancel):
+            with cancellable(self.conn, self.cancel):
                 for n, (row, source) in enumerate(items, start=1):
                     if self.cancel is not None:
                         self.cancel.raise_if_cancelled()
@@ -384,7 +384,7 @@ def _starting_scan(
 ) -> Iterator[None]:
     """Run the statements that start an export: a stop is an empty cancelled result, an error a message."""
     try:
-        with interruptible(conn, cancel):
+        with cancellable(conn, cancel):
             yield
     except Cancelled as exc:
         raise BlobExportCancelled(BlobExportResult(Path(folder))) from exc
@@ -584,7 +584,7 @@ def export_blob(
             if not overwrite and folder.exists(name):
                 raise ExportError(f"{target} already exists.")
             temp = temp_name()
-            with interruptible(conn, cancel):
+            with cancellable(conn, cancel):
                 reader = open_source(conn, source)
                 if reader is None:
                     raise ExportError("The value is NULL: there is nothing to export.")

@@ -18,10 +18,11 @@ from typing import Any
 
 from desktop_app.core.blobs.sniff import extension_for, sniff_mime
 from desktop_app.core.browse.rows import rowid_name, virtual_rowid_name
-from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Table, TableKind, read_table
+from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
 
 _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
@@ -179,21 +180,6 @@ def _rowid_name(conn: sqlite3.Connection, table: Table) -> str | None:
         return virtual_rowid_name(conn, table)
     except sqlite3.Error:  # e.g. an FTS table whose content table is gone: found by key, if at all
         return None
-
-
-@contextmanager
-def interruptible(conn: sqlite3.Connection, cancel: CancelToken | None) -> Iterator[None]:
-    """Let `cancel` interrupt SQLite inside the block; an interrupted statement raises Cancelled."""
-    unregister = cancel.on_cancel(conn.interrupt) if cancel is not None else None
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "interrupt" in str(exc).lower():
-            raise Cancelled() from exc
-        raise
-    finally:
-        if unregister is not None:
-            unregister()
 
 
 class BlobReader:
@@ -368,7 +354,7 @@ def iter_blob_chunks(
     cancel: CancelToken | None = None,
 ) -> Iterator[bytes]:
     """Yield a value in chunks (nothing for NULL), reporting bytes done of the size."""
-    with interruptible(conn, cancel):
+    with cancellable(conn, cancel):
         reader = open_source(conn, source)
         if reader is None:
             return
@@ -422,7 +408,7 @@ def _open_interruptible(
     conn: sqlite3.Connection, source: BlobSource, cancel: CancelToken | None
 ) -> Iterator[BlobReader | None]:
     """The value's reader (None for NULL) for the block, with `cancel` able to interrupt SQLite."""
-    with interruptible(conn, cancel):
+    with cancellable(conn, cancel):
         reader = open_source(conn, source)
         if reader is None:
             yield None

@@ -34,6 +34,7 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.connection import decode_text
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.quoting import qualified
 from desktop_app.core.sqlite.statements import locate_error, split_statements
 
@@ -453,7 +454,6 @@ def export_query_csv(
         raise ExportError("No file was chosen to export to.")
     check_user_sql(statements[0])
     token = cancel if cancel is not None else CancelToken()
-    unregister = token.on_cancel(conn.interrupt)  # stops SQLite mid-statement, e.g. a long sort
     cursor = conn.cursor()
     original_text_factory = conn.text_factory
 
@@ -483,18 +483,18 @@ def export_query_csv(
         )
 
     try:
-        if original_text_factory is decode_text:
-            # `str` decodes in C, a third faster on text-heavy results, and gives the same text for valid
-            # UTF-8; on invalid UTF-8 it raises, and the export starts over with the tolerant decoder.
-            conn.text_factory = str
-            try:
-                return export(strict_text=True)
-            except _TextNotUtf8:
-                conn.text_factory = original_text_factory
-        return export()
+        with stoppable(conn, token):  # stops SQLite mid-statement, e.g. a long sort
+            if original_text_factory is decode_text:
+                # `str` decodes in C, a third faster on text-heavy results, and gives the same text for valid
+                # UTF-8; on invalid UTF-8 it raises, and the export starts over with the tolerant decoder.
+                conn.text_factory = str
+                try:
+                    return export(strict_text=True)
+                except _TextNotUtf8:
+                    conn.text_factory = original_text_factory
+            return export()
     finally:
         conn.text_factory = original_text_factory
-        unregister()
         cursor.close()
 
 

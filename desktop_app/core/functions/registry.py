@@ -42,6 +42,7 @@ from desktop_app.core.schema.catalog import schema_sql_containing
 from desktop_app.core.sqlite.connection import schema_is_trusted
 from desktop_app.core.sqlite.function_docs import SQLITE_COLLATION_DOCS, SQLITE_FUNCTION_DOCS
 from desktop_app.core.sqlite.guard import allow_functions, check_user_sql, refused_error
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.functions_api import FunctionSpec
 
 __all__ = [
@@ -256,20 +257,17 @@ def evaluate_expression(
     """Return the value of the SQL expression (the "Try it" box); QueryError with the function's message."""
     sql = f"SELECT {expression}"
     check_user_sql(sql)
-    unregister = cancel.on_cancel(conn.interrupt) if cancel is not None else None
     clear_function_error(conn)
-    try:
-        row = conn.execute(sql).fetchone()
-    except (sqlite3.Error, sqlite3.Warning) as exc:
-        rewritten = function_query_error(conn, exc, sql) or refused_error(conn, exc, sql)
-        if rewritten is not None:
-            raise rewritten from None
-        if str(exc) == "interrupted" and cancel is not None and cancel.cancelled:
-            raise Cancelled() from None
-        raise QueryError(str(exc), sql=sql) from None
-    finally:
-        if unregister is not None:
-            unregister()
+    with stoppable(conn, cancel):
+        try:
+            row = conn.execute(sql).fetchone()
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            rewritten = function_query_error(conn, exc, sql) or refused_error(conn, exc, sql)
+            if rewritten is not None:
+                raise rewritten from None
+            if str(exc) == "interrupted" and cancel is not None and cancel.cancelled:
+                raise Cancelled() from None
+            raise QueryError(str(exc), sql=sql) from None
     return None if row is None else row[0]
 
 

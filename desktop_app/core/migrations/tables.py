@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.browse.rows import rowid_name
-from desktop_app.core.errors import Cancelled
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import TableKind, read_tables
+from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 
@@ -74,8 +74,7 @@ def stream_rows(
     sql += f" ORDER BY {', '.join(order)}" if order else f" ORDER BY {shape.rowid}" if shape.rowid else ""
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    unregister = cancel.on_cancel(conn.interrupt) if cancel else None
-    try:
+    with cancellable(conn, cancel):
         cursor = conn.execute(sql)
         while True:
             if cancel:
@@ -87,13 +86,6 @@ def stream_rows(
                 record = dict.fromkeys(wanted)
                 record.update(zip(present, row, strict=True))
                 yield record
-    except sqlite3.OperationalError as exc:
-        if cancel and cancel.cancelled:
-            raise Cancelled() from exc
-        raise
-    finally:
-        if unregister:
-            unregister()
 
 
 def text(value: Any) -> str | None:

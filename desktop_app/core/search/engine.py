@@ -27,6 +27,7 @@ from desktop_app.core.search.results import (
 )
 from desktop_app.core.search.scan import run_query, searchable_columns, table_queries
 from desktop_app.core.search.tables import SearchColumn, SearchTable, read_search_tables
+from desktop_app.core.sqlite.interrupt import stoppable
 
 
 @dataclass(frozen=True)
@@ -106,25 +107,24 @@ def _run(
         index.attach(conn)
     if matcher.filter_kind is FilterKind.FUNCTION:
         matcher.register(conn)
-    unregister = cancel.on_cancel(conn.interrupt)
     tally = _Tally()
     total = len(targets)
     done = 0
     try:
-        yield SearchStarted(tuple(t.table.name for t in targets), index is not None, index_note)
-        for target in targets:
-            cancel.raise_if_cancelled()
-            if matcher.options.limit is not None and tally.hits >= matcher.options.limit:
-                tally.truncated = True
-                break
-            progress(Progress(done, total, target.table.name))
-            report = yield from _search_table(conn, target, matcher, index, tally, cancel)
-            done += 1
-            yield TableDone(tables_done=done, tables_total=total, **report)
-        progress(Progress(done, total, "Search finished"))
-        yield SearchFinished(tally.hits, done, total, tally.truncated, time.perf_counter() - started)
+        with stoppable(conn, cancel):
+            yield SearchStarted(tuple(t.table.name for t in targets), index is not None, index_note)
+            for target in targets:
+                cancel.raise_if_cancelled()
+                if matcher.options.limit is not None and tally.hits >= matcher.options.limit:
+                    tally.truncated = True
+                    break
+                progress(Progress(done, total, target.table.name))
+                report = yield from _search_table(conn, target, matcher, index, tally, cancel)
+                done += 1
+                yield TableDone(tables_done=done, tables_total=total, **report)
+            progress(Progress(done, total, "Search finished"))
+            yield SearchFinished(tally.hits, done, total, tally.truncated, time.perf_counter() - started)
     finally:
-        unregister()
         if matcher.filter_kind is FilterKind.FUNCTION:
             Matcher.unregister(conn)
 

@@ -59,6 +59,7 @@ from desktop_app.core.sqlite.guard import (
     forget_private_folder,
     register_private_folder,
 )
+from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.library import raise_memdb_limit
 from desktop_app.core.sqlite.quoting import quote_identifier, quote_string
 
@@ -587,9 +588,8 @@ class SearchIndex:
         progress: ProgressCallback,
         cancel: CancelToken,
     ) -> None:
-        unregister = cancel.on_cancel(conn.interrupt)
         total = len(tables) * _STEPS_PER_TABLE
-        try:
+        with stoppable(conn, cancel):
             # Only our own INSERT INTO <index schema>.entries / rowkeys statements run in this block.
             with scratch_writes(conn):
                 for done, table in enumerate(tables):
@@ -604,8 +604,6 @@ class SearchIndex:
                     if columns:
                         self._index_table(conn, table, columns, cancel, report)
             progress(Progress(total, total, "Indexed"))
-        finally:
-            unregister()
 
     def _index_table(
         self,

@@ -132,7 +132,7 @@ def stoppable(
 @contextmanager
 def cancellable(
     conn: sqlite3.Connection,
-    cancel: CancelToken,
+    cancel: CancelToken | None,
     heartbeat: ProgressCallback = ignore_progress,
     label: str = "",
 ) -> Iterator[Stop]:
@@ -140,8 +140,10 @@ def cancellable(
 
     For statements that cannot say how far they are (an integrity check, a dbstat walk, building the
     demo), `heartbeat` hears `Progress(ticks, None, label)` at most every `LIMITS.progress_interval_s`.
+    With no `cancel`, nothing stops the block's statements but the handler's heartbeat still runs.
     """
-    cancel.raise_if_cancelled()
+    if cancel is not None:
+        cancel.raise_if_cancelled()
     ticks = 0
     next_report = time.monotonic() + LIMITS.progress_interval_s
 
@@ -157,7 +159,8 @@ def cancellable(
         with stoppable(conn, cancel, check=None if heartbeat is ignore_progress else beat) as stop:
             yield stop
     except sqlite3.OperationalError:
-        if cancel.cancelled:
+        if cancel is not None and cancel.cancelled:
             raise Cancelled() from None
         raise
-    cancel.raise_if_cancelled()
+    if cancel is not None:
+        cancel.raise_if_cancelled()

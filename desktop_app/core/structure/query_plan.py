@@ -118,6 +118,15 @@ def build_plan(
     return QueryPlan(sql, roots, plain)
 
 
+def read_plan(
+    conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], catalog: Catalog | None = None, sql: str = ""
+) -> QueryPlan:
+    """`build_plan` with each full scan's row estimate read on `conn` (for `Database.run_sync`)."""
+    if catalog is None and any(len(r) >= 4 and str(r[3]).startswith("SCAN") for r in rows):
+        catalog = read_catalog(conn)
+    return build_plan(rows, catalog, conn, sql)
+
+
 def _read_detail(node: PlanNode) -> None:
     detail = node.detail
     if detail.startswith("USE TEMP B-TREE"):

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from desktop_app.core.sqlite.statements import from_utf16_offset, to_utf16_offset, tokenize
 from desktop_app.ui.panes.sql.completer import SqlCompleter, complete, is_identifier_char
-from desktop_app.ui.panes.sql.highlighter import SqlHighlighter
 from desktop_app.ui.theme import error_colour
+from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 
 _INDENT = "    "
 _CURRENT_LINE = QColor(120, 140, 200, 28)

@@ -48,6 +48,7 @@ from desktop_app.core.sqlite.statements import (
     split_statements,
     statement_at,
 )
+from desktop_app.core.structure.query_plan import read_plan
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_csv_export
 from desktop_app.ui.job_center import Job
@@ -299,7 +300,11 @@ class SqlPane(Pane):
             raise Cancelled()
         columns = columns_of(result.columns.names, result.columns.declared_types)
         if item.plan or is_query_plan(item.sql):
-            tab.show_view(PlanView(result.rows))
+            # Row estimates for full scans: max(rowid) or sqlite_stat1, a moment on the snapshot.
+            plan = await database.run_sync(read_plan, result.rows, self.context.catalog, cancel=token)
+            if not self._shown(tab, run):
+                raise Cancelled()
+            tab.show_view(PlanView(plan))
         if first.more is None:
             held = HeldRowSource(columns, result.rows)
             elapsed = time.perf_counter() - started

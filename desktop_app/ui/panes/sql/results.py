@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -25,7 +25,7 @@ from desktop_app.core.blobs.name_preview import result_name_samples
 from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.structure.query_plan import PlanNode, build_plan
+from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.theme import error_style
@@ -100,24 +100,63 @@ class ErrorView(QWidget):
         layout.addStretch(1)
 
 
-class PlanView(QTreeWidget):
-    """The rows of EXPLAIN QUERY PLAN (id, parent, notused, detail) as a tree."""
+def plan_notice(node: PlanNode) -> str:
+    """What to notice about one plan step, in a few words ('' when nothing)."""
+    words = []
+    if node.full_scan is not None:
+        rows = f" of ≈ {node.estimated_rows:,} rows" if node.estimated_rows is not None else ""
+        words.append(f"full scan{rows}")
+    if node.temp_btree:
+        words.append("temporary b-tree (a sort)")
+    if node.automatic_index:
+        words.append("automatic index (built for this query)")
+    return "; ".join(words)
 
-    def __init__(self, rows: Sequence[Sequence[Any]], parent: QWidget | None = None) -> None:
+
+def plan_advice(node: PlanNode) -> str:
+    """Why a flagged step matters, for its tooltip."""
+    if node.full_scan is not None:
+        return f"Every row of {node.full_scan} is read; an index on the filtered columns could avoid it."
+    if node.temp_btree:
+        return "SQLite sorts the rows itself; an index in the same order could avoid it."
+    return "SQLite builds an index for this query alone; a lasting index would avoid it."
+
+
+class PlanView(QTreeWidget):
+    """EXPLAIN QUERY PLAN as a tree: what to notice flagged (full scans with their row estimate, temp
+    b-trees, automatic indexes) and the index each step uses named."""
+
+    COLUMNS = ("Query plan", "Notice", "Index used")
+
+    def __init__(self, plan: QueryPlan | Sequence[Sequence[Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setHeaderLabels(["Query plan"])
+        self.setHeaderLabels(list(self.COLUMNS))
+        self.plan = plan if isinstance(plan, QueryPlan) else build_plan(plan)
 
         def add(node: PlanNode, owner: QTreeWidgetItem | None) -> None:
-            item = QTreeWidgetItem([node.detail]) if owner is None else QTreeWidgetItem(owner, [node.detail])
+            texts = [node.detail, plan_notice(node), node.index or ""]
+            item = QTreeWidgetItem(texts) if owner is None else QTreeWidgetItem(owner, texts)
             if owner is None:
                 self.addTopLevelItem(item)
             item.setToolTip(0, node.detail)
+            if node.flags:
+                big = node.full_scan is not None and (node.estimated_rows or 0) >= LIMITS.plan_big_scan_rows
+                colour = QColor("#fde2e2" if big else "#fff4ce")
+                for column in range(len(self.COLUMNS)):
+                    item.setBackground(column, colour)
+                item.setToolTip(1, plan_advice(node))
             for child in node.children:
                 add(child, item)
 
-        for root in build_plan(rows).roots:
+        for root in self.plan.roots:
             add(root, None)
         self.expandAll()
+        for column in range(len(self.COLUMNS) - 1):
+            self.resizeColumnToContents(column)
+
+    def flagged(self) -> list[tuple[str, str]]:
+        """(detail, notice) of every flagged step, in plan order."""
+        return [(node.detail, plan_notice(node)) for _depth, node in self.plan.nodes() if node.flags]
 
     def lines(self) -> list[str]:
         """The plan as indented text (for tests and copying)."""

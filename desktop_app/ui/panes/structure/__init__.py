@@ -1,0 +1,1 @@
+"""The Structure pane: ER diagram, readable schema, the database's facts, health checks and space."""
