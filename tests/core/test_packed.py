@@ -15,6 +15,7 @@ import pytest
 
 from desktop_app.core.errors import DatabaseOpenError, SeveralDatabases
 from desktop_app.core.progress import Progress
+from desktop_app.core.snapshot import snapshot as snapshot_module
 from desktop_app.core.snapshot.packed import list_contents, packed_contents, packed_format
 from desktop_app.core.snapshot.snapshot import SnapshotMode, open_snapshot
 from tests.conftest import folder_state
@@ -238,3 +239,17 @@ def test_packed_contents_lists_the_databases_for_a_caller_to_choose(tmp_path: Pa
     plain = tmp_path / "plain.db"
     plain.write_bytes(make_db(tmp_path / "p.db"))
     assert packed_contents(plain) is None
+
+
+def test_running_out_of_memory_while_unpacking_is_said_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed_file = tmp_path / "big.db.gz"
+    packed_file.write_bytes(gzip.compress(make_db(tmp_path / "a.db")))
+
+    def no_memory(*_args: object) -> tuple[str, bytearray]:
+        raise MemoryError
+
+    monkeypatch.setattr(snapshot_module, "read_member", no_memory)
+    with pytest.raises(DatabaseOpenError, match="did not fit in the memory available"):
+        open_snapshot(packed_file)

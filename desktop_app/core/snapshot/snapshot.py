@@ -295,6 +295,28 @@ def _open_in_memory_image(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> Snapshot:
+    """Snapshot a packed or encrypted file into memory; running out of memory part way is said plainly."""
+    try:
+        return _unpack_or_decrypt(given, source, fmt, member, key, generation, progress, cancel)
+    except MemoryError:
+        what = "unpacked" if fmt is not None else "decrypted"
+        raise DatabaseOpenError(
+            f"“{given.name}” did not fit in the memory available: a {what} database is held in memory "
+            "whole (it has no file to be read from in place). Free some memory, or unpack or decrypt it "
+            "yourself and open the result.",
+        ) from None
+
+
+def _unpack_or_decrypt(
+    given: Path,
+    source: Path,
+    fmt: str | None,
+    member: str | None,
+    key: CipherKey | None,
+    generation: int,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Snapshot:
     """Snapshot a packed or encrypted file: its database is unpacked or decrypted into memory only."""
     started = time.perf_counter()
     taken_at = time.time()
