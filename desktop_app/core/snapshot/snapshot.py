@@ -200,7 +200,10 @@ def open_snapshot(
     if not head.startswith(SQLITE_MAGIC):
         fmt = packed_format(head)
         if fmt is not None or key is not None or looks_encrypted(head, size):
-            return _open_in_memory_image(given, source, fmt, member, key, generation, progress, cancel)
+            try:
+                return _open_in_memory_image(given, source, fmt, member, key, generation, progress, cancel)
+            except MemoryError:
+                raise _out_of_memory(given.name, "unpacked" if fmt is not None else "decrypted") from None
     fingerprint = Fingerprint.of(source)
     header = check_readable_database(given)
     sweep_stale_private_folders_once()
@@ -295,28 +298,6 @@ def _open_in_memory_image(
     progress: ProgressCallback,
     cancel: CancelToken,
 ) -> Snapshot:
-    """Snapshot a packed or encrypted file into memory; running out of memory part way is said plainly."""
-    try:
-        return _unpack_or_decrypt(given, source, fmt, member, key, generation, progress, cancel)
-    except MemoryError:
-        what = "unpacked" if fmt is not None else "decrypted"
-        raise DatabaseOpenError(
-            f"“{given.name}” did not fit in the memory available: a {what} database is held in memory "
-            "whole (it has no file to be read from in place). Free some memory, or unpack or decrypt it "
-            "yourself and open the result.",
-        ) from None
-
-
-def _unpack_or_decrypt(
-    given: Path,
-    source: Path,
-    fmt: str | None,
-    member: str | None,
-    key: CipherKey | None,
-    generation: int,
-    progress: ProgressCallback,
-    cancel: CancelToken,
-) -> Snapshot:
     """Snapshot a packed or encrypted file: its database is unpacked or decrypted into memory only."""
     started = time.perf_counter()
     taken_at = time.time()
@@ -363,6 +344,15 @@ def _unpack_or_decrypt(
         encrypted=fmt is None,
         image_header=image_header,
         _keeper=keeper,
+    )
+
+
+def _out_of_memory(name: str, what: str) -> DatabaseOpenError:
+    """A packed or encrypted database did not fit in memory (it has no file to be read from in place)."""
+    return DatabaseOpenError(
+        f"“{name}” did not fit in the memory available: a {what} database is held in memory whole (it has "
+        "no file to be read from in place). Free some memory, or unpack or decrypt it yourself and open "
+        "the result.",
     )
 
 
