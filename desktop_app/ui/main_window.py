@@ -204,8 +204,9 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def open_demo(self, table: str | None = None) -> None:
-        """Build the demo database on first use (a job with progress) and open it (at `table`, if given)."""
-        from desktop_app.core.demo.database import ensure_demo_database
+        """Build the demo database on first use (a job with progress) and open it at `table` (by default
+        its big `events` table)."""
+        from desktop_app.core.demo.database import DEMO_START_TABLE, ensure_demo_database
 
         async def work(job: Any) -> Path:
             return await asyncio.to_thread(
@@ -215,7 +216,7 @@ class MainWindow(QMainWindow):
         self.context.jobs.start(
             "Preparing the demo database",
             work,
-            on_done=lambda path: self.open_path(path, table),
+            on_done=lambda path: self.open_path(path, table or DEMO_START_TABLE),
             on_error=lambda error: show_user_error(self, "Demo database", error),
         )
 
