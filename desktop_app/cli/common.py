@@ -17,6 +17,7 @@ from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserErr
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.visible_names import spelled_out, visible_name
+from desktop_app.core.snapshot.attached import Attachments, attach_file
 from desktop_app.core.snapshot.encrypted import CipherKey, CipherSettings
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
@@ -120,6 +121,44 @@ def check_time_limit(seconds: float) -> None:
         raise UserError("--time-limit must be 0 (none) or more seconds.")
 
 
+def add_attach_argument(parser: argparse.ArgumentParser) -> None:
+    """Add `--attach NAME=FILE` (repeatable): another database, snapshotted, usable as NAME.table."""
+    parser.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="also snapshot FILE (read-only, never modified) and use its tables as NAME.table; repeatable",
+    )
+
+
+def check_attach_arguments(values: Sequence[str], outputs: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """The `--attach` values as (name, file), checked before anything is read; outputs may not be them."""
+    from desktop_app.core.export.output_paths import ensure_not_source
+    from desktop_app.core.snapshot.attached import check_schema_name, parse_attach_argument
+
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        name, path = parse_attach_argument(value)
+        check_schema_name(name, [n for n, _ in pairs])
+        for output in outputs:
+            ensure_not_source(output, path)
+        pairs.append((name, path))
+    return pairs
+
+
+@contextmanager
+def attached_for_cli(pairs: Sequence[tuple[str, str]]) -> Iterator[Attachments]:
+    """Snapshot each (name, file) to attach; their `hook` attaches them all on a connection."""
+    attachments = Attachments()
+    try:
+        for name, path in pairs:
+            attach_file(attachments, name, path)
+        yield attachments
+    finally:
+        attachments.close()
+
+
 @contextmanager
 def open_snapshot_for_cli(path: str, options: SourceOptions | None = None) -> Iterator[Snapshot]:
     """Snapshot `path` (read-only) and close it afterwards."""
@@ -137,11 +176,14 @@ def connect(snapshot: Snapshot, hooks: Sequence[ConnectionHook] = ()) -> sqlite3
 
 @contextmanager
 def open_connection(
-    path: str, hooks: Sequence[ConnectionHook] = (), options: SourceOptions | None = None
+    path: str,
+    hooks: Sequence[ConnectionHook] = (),
+    attach: Sequence[tuple[str, str]] = (),
+    options: SourceOptions | None = None,
 ) -> Iterator[sqlite3.Connection]:
-    """Snapshot `path` and yield a configured, query-only, interruptible connection to the snapshot."""
-    with open_snapshot_for_cli(path, options) as snapshot:
-        conn = connect(snapshot, hooks)
+    """Snapshot `path` (and each file to `attach`) and yield a query-only, interruptible connection."""
+    with open_snapshot_for_cli(path, options) as snapshot, attached_for_cli(attach) as attachments:
+        conn = connect(snapshot, [*hooks, attachments.hook])
         try:
             yield conn
         finally:

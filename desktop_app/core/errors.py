@@ -88,3 +88,7 @@ class SnapshotClosed(UserError):
 
     def __init__(self, message: str = "The database was closed.") -> None:
         super().__init__(message)
+
+
+class AttachError(UserError):
+    """Another database cannot be attached (a bad schema name, a name taken, a file too large)."""

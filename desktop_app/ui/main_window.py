@@ -30,11 +30,13 @@ from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export
+from desktop_app.ui.export_actions import start_export
+from desktop_app.ui.job_center import Job
 from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
-from desktop_app.ui.settings import read_str_list
+from desktop_app.ui.settings import read_str, read_str_list
+from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.context = AppContext(self.settings, self)
+        self._detaching: set[asyncio.Future[None]] = set()
         self.session = DatabaseSession(self.context, self)
         self.setAcceptDrops(True)
         self.resize(1200, 780)
@@ -115,8 +118,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &demo database", self.open_demo)
         file_menu.addSeparator()
         self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
+        self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
         self.export_menu = file_menu.addMenu("&Export")
-        self._action(self.export_menu, "Browsed table as &CSV…", self.export_browsed_table)
+        self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
         self.close_action = self._action(
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )
@@ -153,12 +157,18 @@ class MainWindow(QMainWindow):
         self.schema_tree.browse_requested.connect(self.browse_table)
         self.schema_tree.show_sql_requested.connect(self.show_sql)
         self.schema_tree.export_requested.connect(self.export_table)
+        self.schema_tree.export_attached_requested.connect(
+            lambda schema, name: self.export_table(name, schema)
+        )
+        self.schema_tree.detach_requested.connect(self.detach_database)
+        self.session.attached_changed.connect(self._show_attached)
         self.session.opened.connect(self._on_opened)
         self.session.switching.connect(self._save_places)
         self.session.loading_changed.connect(self._on_loading_changed)
         self.session.open_failed.connect(self._on_open_failed)
         self.session.closed.connect(self._on_closed)
         self.session.source_changed.connect(self._on_source_changed)
+        self.panes.changes.reload_requested.connect(self._watch_reload)
         self.session.row_count.connect(self.schema_tree.set_row_count)
         self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
 
@@ -227,6 +237,11 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
         self.session.reload()
+
+    def _watch_reload(self) -> None:
+        """Watch mode saw the file change: a new generation, unless one is being taken already."""
+        if not self.session.busy:
+            self.reload()
 
     def _save_places(self) -> None:
         """The quick view is about to give way to the memory snapshot: keep every pane's place."""
@@ -302,19 +317,67 @@ class MainWindow(QMainWindow):
         self.panes.sql.set_sql(sql)
         self.show_pane(self.panes.sql)
 
-    def export_table(self, name: str) -> None:
-        """Export every row of a table or view as CSV (options dialog, then a job)."""
+    def export_table(self, name: str, schema: str = "main") -> None:
+        """Export every row of a table or view (export dialog, then a job)."""
         if self.context.database is None:
             return
-        start_csv_export(self, self.context, table_export_sql(name), name)
+        start_export(self, self.context, table_export_sql(name, schema), name)
+
+    def choose_attachment(self) -> AttachDialog | None:
+        """File → Attach: pick another database and the name to use it by in SQL (non-modal)."""
+        if self.context.database is None:
+            self.statusBar().showMessage("Open a database first, then attach others beside it.", 5000)
+            return None
+        dialog = AttachDialog(self, self.context.attachments.names, read_str(self.settings, "attach/folder"))
+        dialog.attach_requested.connect(self.attach_database)
+        dialog.open()
+        return dialog
+
+    def attach_database(self, schema: str, path: str) -> Job | None:
+        """Snapshot `path` and attach it as `schema` (a job); the tree shows it when done."""
+        self.settings.setValue("attach/folder", str(Path(path).absolute().parent))
+        return self.session.attach(
+            schema, path, on_error=lambda error: show_user_error(self, "Attach failed", error)
+        )
+
+    def detach_database(self, schema: str) -> None:
+        """Forget the database attached as `schema`."""
+        task = asyncio.ensure_future(self.session.detach(schema))
+        self._detaching.add(task)
+        task.add_done_callback(self._detaching.discard)
+
+    def _show_attached(self) -> None:
+        attached = [
+            (attached.schema, attached.snapshot.path.name, self.session.attached_catalogs[attached.schema])
+            for attached in self.context.attachments
+            if attached.schema in self.session.attached_catalogs
+        ]
+        self.schema_tree.set_attached(attached)
+        self.statusBar().showMessage(
+            "Attached: " + ", ".join(f"{s} ({f})" for s, f, _c in attached)
+            if attached
+            else "No database attached.",
+            8000,
+        )
 
     def export_browsed_table(self) -> None:
-        """Export the table shown in Browse."""
-        table = self.panes.browse.table
-        if table is None:
+        """Export exactly what Browse shows: its filters, its sort and its visible columns."""
+        shown = self.panes.browse.shown_rows()
+        if shown is None or self.context.database is None:
             self.statusBar().showMessage("Open a table in Browse first.", 5000)
             return
-        self.export_table(table.name)
+        description = (
+            f"{shown.table} as Browse shows it (filters and sort)" if shown.narrowed else shown.table
+        )
+        start_export(
+            self,
+            self.context,
+            shown.sql,
+            shown.table,
+            params=shown.params,
+            total_rows=shown.total,
+            description=description,
+        )
 
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""
@@ -399,6 +462,9 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _on_source_changed(self, message: str) -> None:
+        if self.panes.changes.watching:  # watch mode takes the new snapshot itself: no banner
+            self.panes.changes.on_source_changed()
+            return
         actions = [("Reload", self.reload)] if self.session.path and self.session.path.exists() else []
         self.banner.show_message(message, actions)
 

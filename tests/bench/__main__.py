@@ -28,6 +28,8 @@ BENCHES = (
     "structure",
     "profile",
     "diagram",
+    "export",
+    "diff",
     "packed",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).

@@ -241,12 +241,12 @@ async def test_exporting_a_table_from_the_tree_writes_every_row(
 ) -> None:
     import csv
 
-    from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
+    from desktop_app.ui.widgets.export_dialog import ExportDialog
 
     window = make_window(tmp_path)
     await open_in(window, corpus / "northwind" / "northwind.db")
     window.schema_tree.export_requested.emit("Order Details")
-    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, CsvExportDialog) and w.isVisible()]
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ExportDialog) and w.isVisible()]
     assert dialogs, "the export options dialog opens"
     dialog = dialogs[0]
     target = tmp_path / "order details.csv"

@@ -53,6 +53,7 @@ from desktop_app.core.snapshot.memory_copy import available_memory_bytes
 from desktop_app.core.snapshot.private_folders import new_private_folder
 from desktop_app.core.sqlite.connection import scratch_writes
 from desktop_app.core.sqlite.guard import (
+    PRIVATE_SCHEMA_PREFIX,
     attach_memory_database,
     attach_private_file,
     detach_database,
@@ -403,7 +404,7 @@ class SearchIndex:
         name = uuid.uuid4().hex
         index = cls(
             generation=generation,
-            schema=f"search_index_{name[:12]}",
+            schema=f"{PRIVATE_SCHEMA_PREFIX}{name[:12]}",
             include_numbers=include_numbers,
             key_width=max((len(t.key_sql) for t in tables), default=0),
             location=estimate.location,
