@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = _out_format(args)
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)
-    with common.open_connection(args.file, [registry.hook], attach) as conn:
+    with common.open_connection(args.file, [registry.hook], attach, common.source_options(args)) as conn:
         for name in sorted(registry.withheld_collations):
             print(
                 f"note: your collation {common.escape_for_terminal(name)} is not registered: this database's "

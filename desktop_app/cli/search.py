@@ -96,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
     attach = common.check_attach_arguments(args.attach)
-    with common.open_snapshot_for_cli(args.file) as snapshot, common.attached_for_cli(attach) as attachments:
+    with (
+        common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot,
+        common.attached_for_cli(attach) as attachments,
+    ):
         conn = common.connect(snapshot, [attachments.hook])
         index = None
         refused = None

@@ -15,6 +15,9 @@ class Limits:
     #: buffer by doubling up to this cap, and SQLite refuses any one allocation of 0x7fffff00 bytes or more
     #: (a higher cap made every file past 1 GiB fail at its next doubling). Larger files open direct.
     memdb_max_bytes: int = 0x7FFF0000
+    #: Largest database unpacked from a packed file (.gz, .zip, .apkg…) or decrypted (SQLCipher): it is
+    #: held in memory whole, so a larger one is refused (an archive bomb stops here, part way).
+    packed_max_bytes: int = 0x7FFF0000
     #: Times a snapshot starts over because another program changed the source under it, before it gives up.
     snapshot_restarts_max: int = 20
     #: Largest private copy (database + its `-wal`, and room to fold one into the other) a WAL database

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import __version__
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
@@ -38,13 +39,24 @@ from desktop_app.ui.settings import read_str, read_str_list
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
+from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
 APP_TITLE = "SQLite Snapshot Browser"
-FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
+#: File → Open's filters. "All files" is chosen by default: SQLite files often have no extension or one
+#: of their program's own (.anki2, .localstorage, .sqlitedb…), and the format is told by content anyway.
+FILE_FILTERS = (
+    "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.s3db *.sl3 *.anki2 *.anki21 *.gpkg *.mbtiles "
+    "*.localstorage *.sqlitedb *.cblite2 *.kexi)",
+    "Encrypted (*.db *.sqlite *.sqlcipher *.enc *.cipher)",
+    "Archives (*.gz *.bz2 *.xz *.zst *.zip *.tar *.tgz *.tbz2 *.txz *.apkg *.colpkg)",
+    "All files (*)",
+)
+FILE_FILTER = ";;".join(FILE_FILTERS)
+DEFAULT_FILE_FILTER = FILE_FILTERS[-1]
 RECENT_KEY = "recent_files"
 MAX_RECENT = 12
 
@@ -91,6 +103,9 @@ class MainWindow(QMainWindow):
         #: The catalog the schema tree shows while the quick view gives way (same schema: not rebuilt).
         self._tree_catalog: Any = None
         self._start_table: str | None = None  # asked for on the command line, shown once the file is open
+        self._opening_path: Path | None = None  # the file last asked to open (asked again for its key)
+        #: The passphrase or member dialog shown while opening, if any (tests reach it here).
+        self.open_dialog: PassphraseDialog | MemberDialog | None = None
         self._refresh_recent()
         self._update_title()
         WINDOWS.append(self)
@@ -161,6 +176,7 @@ class MainWindow(QMainWindow):
     def choose_file(self) -> None:
         """Ask for a file (non-blocking dialog) and open it."""
         dialog = QFileDialog(self, "Open SQLite database", self._last_folder(), FILE_FILTER)
+        dialog.selectNameFilter(DEFAULT_FILE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
@@ -174,8 +190,28 @@ class MainWindow(QMainWindow):
             other.open_path(path, table)
             return
         self._start_table = table
-        self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self.session.open(path)
+        self._open_here(Path(path))
+
+    def _open_here(self, path: Path, member: str | None = None, key: CipherKey | None = None) -> None:
+        self._opening_path = path
+        self.statusBar().showMessage(f"Opening {member or path.name}…")
+        self.session.open(path, member=member, key=key)
+
+    def _ask_passphrase(self, path: Path, error: EncryptedDatabase) -> None:
+        """Ask for the key of an encrypted file; a wrong one asks again, saying so."""
+        dialog = PassphraseDialog(path.name, error.message if error.wrong_key else "", self)
+        dialog.key_given.connect(lambda key: self._open_here(path, key=key))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.open_dialog = dialog
+        dialog.open()
+
+    def _ask_member(self, path: Path, error: SeveralDatabases) -> None:
+        """Ask which database of a packed file to open."""
+        dialog = MemberDialog(path.name, error.members, self)
+        dialog.chosen.connect(lambda member: self._open_here(path, member=member))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.open_dialog = dialog
+        dialog.open()
 
     def open_demo(self, table: str | None = None) -> None:
         """Build the demo database on first use (a job with progress) and open it at `table` (by default
@@ -407,6 +443,13 @@ class MainWindow(QMainWindow):
     def _on_open_failed(self, error: UserError) -> None:
         self.statusBar().showMessage(error.message, 10000)
         self._saved_state = None
+        path = self._opening_path
+        if path is not None and isinstance(error, EncryptedDatabase) and error.available:
+            self._ask_passphrase(path, error)
+            return
+        if path is not None and isinstance(error, SeveralDatabases):
+            self._ask_member(path, error)
+            return
         if getattr(error, "message", "") != "Stopped.":
             show_user_error(self, "Cannot open the database", error)
 
@@ -430,7 +473,8 @@ class MainWindow(QMainWindow):
         if snapshot is None:
             self.setWindowTitle(APP_TITLE)
         else:
-            self.setWindowTitle(f"{snapshot.path.name} — {snapshot.mode.value} — {APP_TITLE}")
+            name = f"{snapshot.member} in {snapshot.path.name}" if snapshot.member else snapshot.path.name
+            self.setWindowTitle(f"{name} — {snapshot.mode.value} — {APP_TITLE}")
         self.reload_action.setEnabled(snapshot is not None)
         self.close_action.setEnabled(snapshot is not None)
         self.export_menu.setEnabled(snapshot is not None)

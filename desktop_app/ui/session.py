@@ -14,6 +14,7 @@ from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
 from desktop_app.core.snapshot.attached import attach_file
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.context import AppContext
@@ -52,6 +53,9 @@ class DatabaseSession(QObject):
         #: True when the shown snapshot came from Reload (the status bar says "reloaded HH:MM").
         self.reloaded = False
         self._counting = LatestRequest()
+        #: The key that opened the shown encrypted database (memory only: Reload needs it), else None.
+        self._key: CipherKey | None = None
+        self._pending_key: CipherKey | None = None
         #: The catalog of each attached database, by schema name (in the order attached).
         self.attached_catalogs: dict[str, Catalog] = {}
         self._change_reported = False
@@ -73,19 +77,36 @@ class DatabaseSession(QObject):
         """True while a snapshot is being taken."""
         return self._opening.running
 
-    def open(self, path: str | Path) -> Job:
-        """Snapshot `path` as a job; the current database stays shown until the new one is ready."""
-        return self._start(Path(path), generation=None, label=f"Opening {Path(path).name}")
+    def open(self, path: str | Path, *, member: str | None = None, key: CipherKey | None = None) -> Job:
+        """Snapshot `path` as a job; the current database stays shown until the new one is ready.
+
+        `member` names the database inside a packed file, `key` opens an encrypted one (kept in this
+        window's memory only, so Reload can decrypt again; never written anywhere).
+        """
+        self._pending_key = key
+        label = f"Opening {member or Path(path).name}"
+        return self._start(Path(path), generation=None, label=label, member=member, key=key)
 
     def reload(self) -> Job | None:
         """Take a new snapshot (a new generation) of the current file."""
         if self.snapshot is None:
             return None
         return self._start(
-            self.snapshot.path, self.snapshot.generation + 1, f"Reloading {self.snapshot.path.name}"
+            self.snapshot.path,
+            self.snapshot.generation + 1,
+            f"Reloading {self.snapshot.path.name}",
+            member=self.snapshot.member,
+            key=self._key,
         )
 
-    def _start(self, path: Path, generation: int | None, label: str) -> Job:
+    def _start(
+        self,
+        path: Path,
+        generation: int | None,
+        label: str,
+        member: str | None = None,
+        key: CipherKey | None = None,
+    ) -> Job:
         # A first open shows a quick direct view while the copy runs; a reload keeps the previous
         # generation (already in memory) on screen until the new one is ready.
         progressive = generation is None
@@ -105,6 +126,8 @@ class DatabaseSession(QObject):
                     progress=job.progress_callback(),
                     cancel=job.cancel_token,
                     on_readable=on_readable if progressive else None,
+                    member=member,
+                    key=key,
                 )
             )
             shown_quick = False
@@ -235,6 +258,8 @@ class DatabaseSession(QObject):
             # The earlier generation stays for the Changes pane while the memory budget allows.
             kept = old_database is not None and self.context.history.keep(old_snapshot)
         self.snapshot = snapshot
+        if old_snapshot is None or old_snapshot.path != snapshot.path or not snapshot.encrypted:
+            self._key = self._pending_key if snapshot.encrypted else None
         self._change_reported = False
         self.context.set_database(database, catalog)
         self._watch(snapshot)
@@ -285,6 +310,7 @@ class DatabaseSession(QObject):
         self._counting.cancel()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
+        self._key = self._pending_key = None  # the passphrase goes with the database
         self.loading, self.copy_stopped = None, ""
         self._unwatch()
         self.context.history.clear()
@@ -305,6 +331,7 @@ class DatabaseSession(QObject):
         self.context.history.clear()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
+        self._key = self._pending_key = None
         if database is not None:
             await database.close()
         if snapshot is not None:

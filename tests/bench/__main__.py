@@ -30,6 +30,7 @@ BENCHES = (
     "diagram",
     "export",
     "diff",
+    "packed",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")
