@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--table", "-t", metavar="NAME", help="show this table in Browse once the file is open"
     )
+    parser.add_argument("--sql", metavar="FILE.sql", help="open this .sql file in the SQL editor")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--install-desktop-entry",
@@ -149,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     finish_start_up()
     app.installEventFilter(FileOpenFilter(window, app))
+    if args.sql and window.panes.sql.open_sql_file(args.sql):
+        window.show_pane(window.panes.sql)
     if args.demo:
         window.open_demo(table=args.table)
     else:

@@ -1,4 +1,8 @@
-"""Render the README screenshot from the real app (offscreen): `python packaging/make_screenshot.py [OUT]`."""
+"""Render the README screenshot from the real app (offscreen): `python packaging/make_screenshot.py [OUT]`.
+
+It shows what `snapshot-browser --demo` opens. Install an emoji font (Debian: fonts-noto-color-emoji)
+first, or the demo's 🎉 table name shows as a box.
+"""
 
 from __future__ import annotations
 
@@ -18,22 +22,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def capture(out: Path) -> None:
-    from desktop_app.core.demo.database import ensure_demo_database
+    """Open the demo as `snapshot-browser --demo` does (building it first if needed) and save the window."""
     from desktop_app.ui.main_window import MainWindow
 
-    path = await asyncio.to_thread(ensure_demo_database)
-    settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings)
-    window.resize(1280, 760)
-    window.show()
-    window.open_path(path)
-    while window.session.snapshot is None or window.session.busy:
-        await asyncio.sleep(0.05)
-    window.browse_table("events")
-    await asyncio.sleep(2.0)  # first pages and row counts arrive
-    window.grab().save(str(out))
-    window.close()
-    await window.session.shutdown()
+    with tempfile.TemporaryDirectory() as folder:
+        window = MainWindow(QSettings(str(Path(folder) / "shot.ini"), QSettings.Format.IniFormat))
+        window.resize(1280, 760)
+        window.show()
+        window.open_demo()
+        browse = window.panes["browse"]
+        while (
+            window.session.snapshot is None or window.session.busy or getattr(browse, "table", None) is None
+        ):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2.0)  # first pages and row counts arrive
+        window.grab().save(str(out))
+        window.close()
+        await window.session.shutdown()
 
 
 def main() -> int:

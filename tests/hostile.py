@@ -491,23 +491,29 @@ def _fk_chain(path: Path) -> None:
     _finish(conn)
 
 
+#: Files the dangerous schema's views and triggers try to load or write, beside the database: the folder
+#: must hold nothing but the database afterwards.
+DANGEROUS_TARGETS = ("evil", "hostile-written", "hostile-trigger")
+
+
 @hostile("dangerous_schema", "views and triggers calling load_extension, readfile, writefile, edit, ours")
 def _dangerous_schema(path: Path) -> None:
+    evil, written, trigger = (str(path.parent / name).replace("'", "''") for name in DANGEROUS_TARGETS)
     conn = _connect(path)
     conn.executescript(
-        """
+        f"""
         CREATE TABLE victim (id INTEGER PRIMARY KEY, v TEXT);
         INSERT INTO victim VALUES (1, 'x');
-        CREATE VIEW calls_load_extension AS SELECT load_extension('/tmp/evil') AS x;
+        CREATE VIEW calls_load_extension AS SELECT load_extension('{evil}') AS x;
         CREATE VIEW calls_readfile AS SELECT readfile('/etc/passwd') AS x;
-        CREATE VIEW calls_writefile AS SELECT writefile('/tmp/hostile-written', 'pwned') AS x;
+        CREATE VIEW calls_writefile AS SELECT writefile('{written}', 'pwned') AS x;
         CREATE VIEW calls_edit AS SELECT edit('text', 'vi') AS x;
         CREATE VIEW calls_fts3_tokenizer AS SELECT fts3_tokenizer('simple') AS x;
         CREATE VIEW calls_ours AS SELECT sha256(v) AS x, regexp('x', v) AS y FROM victim;
         CREATE VIEW calls_hostile_marker AS SELECT hostile_marker(v) AS x FROM victim;
         CREATE TRIGGER on_insert AFTER INSERT ON victim BEGIN
-            SELECT writefile('/tmp/hostile-trigger', 'pwned');
-            SELECT load_extension('/tmp/evil');
+            SELECT writefile('{trigger}', 'pwned');
+            SELECT load_extension('{evil}');
         END;
         """
     )

@@ -6,9 +6,17 @@ import dataclasses
 
 import pytest
 
-from desktop_app.core.snapshot import memory_copy, open_errors, private_copy, reading, snapshot
+from desktop_app.core.snapshot import (
+    encrypted,
+    memory_copy,
+    open_errors,
+    packed,
+    private_copy,
+    reading,
+    snapshot,
+)
 
-_READERS = (snapshot, reading, open_errors, private_copy, memory_copy)
+_READERS = (snapshot, reading, open_errors, private_copy, memory_copy, packed, encrypted)
 
 
 def lower_snapshot_limits(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:

@@ -26,6 +26,7 @@ COMMANDS = {
     "check": "integrity and foreign-key checks (SQLite's own)",
     "profile": "column profiles: NULLs, distinct, range, storage classes, top values, histogram",
     "erd": "draw the ER diagram (tables, columns, foreign keys) as SVG or PNG",
+    "diff": "what changed between two databases (rows and schema; --sql turns A into B)",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 #: Arguments that are paths: any bytes the file system allows are fine there (Python keeps them).
-_PATH_ARGUMENTS = frozenset({"file", "csv", "out", "functions", "folder", "run"})
+_PATH_ARGUMENTS = frozenset({"file", "other", "csv", "out", "functions", "folder", "run"})
 
 
 def _check_text_arguments(args: argparse.Namespace) -> None:

@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         "source_path": args.file,  # no file written may be the database or one of its sidecars
     }
     # Ctrl-C: the export stops between two chunks, removes the file it was writing, keeps earlier ones.
-    with common.open_connection(args.file) as conn, active().quiet() as cancel:
+    with (
+        common.open_connection(args.file, options=common.source_options(args)) as conn,
+        active().quiet() as cancel,
+    ):
         options["cancel"] = cancel
         if args.query is not None:
             result = export_query_column(conn, args.query, args.column, args.out, **options)

@@ -9,7 +9,6 @@ from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import DatabaseDamaged, UserError
 from desktop_app.core.schema.catalog import read_catalog
-from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.structure.health import HealthReport, IntegrityResult, check_health, parse_messages
 
 
@@ -25,11 +24,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(run=run)
 
 
-def check(path: str, *, quick: bool = False, time_limit_s: float = 0.0) -> HealthReport:
+def check(
+    path: str,
+    *,
+    quick: bool = False,
+    time_limit_s: float = 0.0,
+    options: common.SourceOptions | None = None,
+) -> HealthReport:
     """Check the database at `path` on a snapshot of it; a file too damaged to open is a finding."""
     stopper = active()
     try:
-        snapshot = open_snapshot(path, cancel=stopper.cancel)
+        snapshot = common.open_source(path, options or common.SourceOptions(), cancel=stopper.cancel)
     except DatabaseDamaged as exc:  # SQLite's own check stops on this file with the same words
         check_name = "quick_check" if quick else "integrity_check"
         integrity = IntegrityResult(check_name, [exc.said], parse_messages([exc.said]))
@@ -67,7 +72,8 @@ def as_json(report: HealthReport) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run the checks and print what they found; exit status 0 whatever they found."""
     common.check_time_limit(args.time_limit)
-    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit)
+    options = common.source_options(args)
+    report = check(args.file, quick=args.quick, time_limit_s=args.time_limit, options=options)
     if args.json:
         common.emit_json(as_json(report))
         return 0

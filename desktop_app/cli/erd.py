@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from desktop_app.cli.common import add_file_argument, open_connection
+from desktop_app.cli.common import add_file_argument, open_connection, source_options
 from desktop_app.core.errors import ExportError, UserError
 from desktop_app.core.export.output_paths import ensure_not_source, write_file
 from desktop_app.core.limits import LIMITS
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if kind not in (".svg", ".png"):
         raise UserError("--out must end in .svg or .png.")
     ensure_not_source(out, args.file)  # refused at once, before reading anything
-    with open_connection(args.file) as conn:
+    with open_connection(args.file, options=source_options(args)) as conn:
         catalog = read_catalog(conn)
     diagram = layout_diagram(catalog, inferred=not args.no_inferred, include_hidden=args.hidden)
     svg = diagram_svg(diagram)

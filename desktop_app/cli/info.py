@@ -26,8 +26,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
     try:
         catalog = read_catalog(conn)
         journal = "wal" if snapshot.header.is_wal else "rollback"
-        source = snapshot.fingerprint.database
-        facts = read_facts(conn, source.header if source is not None else None, catalog)
+        facts = read_facts(conn, snapshot.database_header, catalog)
         tables = []
         for table in catalog.visible_tables(include_hidden):
             entry: dict[str, Any] = {
@@ -51,6 +50,8 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
             tables.append(entry)
         return {
             "file": str(snapshot.path),
+            "member": snapshot.member,
+            "encrypted": snapshot.encrypted,
             "mode": snapshot.mode.value,
             "mode_reason": snapshot.mode_reason,
             "snapshot_ms": round(snapshot.elapsed_s * 1000, 1),
@@ -81,7 +82,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
 
 def run(args: argparse.Namespace) -> int:
     """Print the report."""
-    with common.open_snapshot_for_cli(args.file) as snapshot:
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
         report = describe(snapshot, args.all)
     if args.json:
         common.emit_json(report)

@@ -41,7 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Print the migration status of FILE."""
-    with common.open_snapshot_for_cli(args.file) as snapshot:
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
         conn = common.connect(snapshot)
         try:
             report = migration_status(

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Profile the table's columns and print them as they complete (JSON at the end)."""
     common.check_time_limit(args.time_limit)
-    with common.open_connection(args.file) as conn:
+    with common.open_connection(args.file, options=common.source_options(args)) as conn:
         table = read_table(conn, args.table, args.schema)
         if table is None:
             names = ", ".join(

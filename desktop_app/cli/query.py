@@ -14,6 +14,7 @@ from desktop_app.cli import common
 from desktop_app.cli.functions import load_registry
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import QueryError, ReadOnlyError, UserError
+from desktop_app.core.export.formats import ExportFormat, available, format_for_path, parse_format
 from desktop_app.core.export.output_paths import ensure_not_source
 from desktop_app.core.functions.failures import function_query_error
 from desktop_app.core.limits import LIMITS
@@ -31,6 +32,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", metavar="OUT", help="write every row as CSV to OUT ('-' for stdout)")
     out.add_argument("--json", action="store_true", help="print JSON")
+    out.add_argument(
+        "--out", metavar="PATH", help="write every row to the file PATH (format from its extension)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=[fmt.value for fmt in ExportFormat],
+        help="the format of --out (default: from its extension); parquet needs pyarrow",
+    )
+    common.add_attach_argument(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="at most N rows")
     parser.add_argument("--functions", metavar="FILE", help="a Python file of user SQL functions")
     parser.add_argument(
@@ -62,11 +72,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--limit must be 0 or more.")
     common.check_time_limit(args.time_limit)
     check_user_sql(args.sql)
-    if args.csv and args.csv != "-":
-        ensure_not_source(args.csv, args.file)  # before the snapshot: refused at once, nothing read
+    outputs = [o for o in (args.csv, args.out) if o and o != "-"]
+    for output in outputs:
+        ensure_not_source(output, args.file)  # before the snapshot: refused at once, nothing read
+    attach = common.check_attach_arguments(args.attach, outputs)
+    fmt = _out_format(args)
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)
-    with common.open_connection(args.file, [registry.hook]) as conn:
+    with common.open_connection(args.file, [registry.hook], attach, common.source_options(args)) as conn:
         for name in sorted(registry.withheld_collations):
             print(
                 f"note: your collation {common.escape_for_terminal(name)} is not registered: this database's "
@@ -78,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
             cursor = execute_user_sql(conn, args.sql)  # the one place the user's statement runs
             columns = [d[0] for d in cursor.description or ()]
             pages = _pages(cursor, args.limit)
-            if args.csv:
+            if fmt is not None:
+                _write_file(columns, pages, args.out, fmt, args.file)
+            elif args.csv:
                 _write_csv(columns, pages, args.csv, args.file)
             elif args.json:
                 _stream_json(columns, pages)
@@ -125,6 +140,36 @@ def _write_csv(columns: list[str], pages: Iterator[list[tuple[Any, ...]]], out: 
         # The one place the file is opened; never the source database or its sidecars.
         result = export_csv(pages, columns, out, CsvOptions(), cancel=cancel, source_path=source)
     print(f"{result.rows:,} rows written to {result.path}", file=sys.stderr)
+
+
+def _out_format(args: argparse.Namespace) -> ExportFormat | None:
+    """The format `--out` writes (from `--format` or the extension), checked before anything is read."""
+    if args.format and not args.out:
+        raise UserError("--format goes with --out PATH.")
+    if not args.out:
+        return None
+    if args.out == "-":
+        raise UserError("--out needs a file name (for stdout use --csv - or --json).")
+    fmt = parse_format(args.format) if args.format else format_for_path(args.out)
+    if fmt is None:
+        names = ", ".join(f.value for f in ExportFormat)
+        raise UserError(f"Cannot tell the format from the name {args.out!r}: add --format ({names}).")
+    if not available(fmt):
+        raise UserError(fmt.info.install_hint or f"{fmt.info.label} export is not available here.")
+    return fmt
+
+
+def _write_file(
+    columns: list[str], pages: Iterator[list[tuple[Any, ...]]], out: str, fmt: ExportFormat, source: str
+) -> None:
+    """Every row to the file `out` in `fmt`, through a temporary file renamed when complete."""
+    from desktop_app.core.export.run import export_rows
+
+    with active().quiet() as cancel:  # Ctrl-C: the export stops at its next page, the file is removed
+        result = export_rows(pages, columns, out, fmt, cancel=cancel, source_path=source)
+    print(f"{result.rows:,} rows written to {result.path} ({fmt.info.label})", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _stream_json(columns: list[str], pages: Iterator[list[tuple[Any, ...]]]) -> None:

@@ -66,6 +66,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--no-fts", action="store_true", help="scan even where a full-text table could answer"
     )
     parser.add_argument("--index", action="store_true", help="build the instant search index first, use it")
+    common.add_attach_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -94,8 +95,12 @@ def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
-    with common.open_snapshot_for_cli(args.file) as snapshot:
-        conn = common.connect(snapshot)
+    attach = common.check_attach_arguments(args.attach)
+    with (
+        common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot,
+        common.attached_for_cli(attach) as attachments,
+    ):
+        conn = common.connect(snapshot, [attachments.hook])
         index = None
         refused = None
         try:

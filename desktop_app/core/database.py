@@ -180,18 +180,28 @@ class Database:
         if self._closed:
             raise SnapshotClosed()
         pool = self.engine.pool
-        async with self.engine.connect() as conn:
-            try:
-                raw = await conn.get_raw_connection()
-                driver = raw.driver_connection
-                assert isinstance(driver, aiosqlite.Connection)
-                yield conn, _sqlite_of(raw.dbapi_connection), driver
-            finally:
-                if self.engine.pool is not pool:
-                    # close() or set_hooks() disposed the pool meanwhile: returned to the old pool, the
-                    # connection would stay open (its thread, and the snapshot's memory) until collected.
-                    with suppress(Exception):  # best effort: a failure here must not hide the query's own
-                        await conn.invalidate()
+        try:
+            async with self.engine.connect() as conn:
+                try:
+                    raw = await conn.get_raw_connection()
+                    driver = raw.driver_connection
+                    assert isinstance(driver, aiosqlite.Connection)
+                    yield conn, _sqlite_of(raw.dbapi_connection), driver
+                finally:
+                    if self.engine.pool is not pool:
+                        # close() or set_hooks() disposed the pool meanwhile: returned to the old pool, the
+                        # connection would stay open (its thread, the snapshot's memory) until collected.
+                        with suppress(Exception):  # best effort: must not hide the query's own error
+                            await conn.invalidate()
+        finally:
+            if self.engine.pool is not pool:
+                # Disposed while the connection was on its way back (its reset awaits the worker thread):
+                # it landed in the old pool. Close what that pool holds; in a greenlet, as SQLAlchemy's
+                # async close needs one.
+                from sqlalchemy.util import greenlet_spawn
+
+                with suppress(Exception):
+                    await greenlet_spawn(pool.dispose)
 
     @asynccontextmanager
     async def _statement_guard(

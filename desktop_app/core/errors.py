@@ -31,6 +31,26 @@ class DatabaseDamaged(DatabaseOpenError):
         self.said = said
 
 
+class EncryptedDatabase(DatabaseOpenError):
+    """The file looks encrypted (SQLCipher): it opens with a key. `wrong_key` is True when a key was given
+    and did not open it; `available` is False when SQLCipher support is not installed."""
+
+    def __init__(
+        self, message: str, *, wrong_key: bool = False, available: bool = True, details: str = ""
+    ) -> None:
+        super().__init__(message, details=details)
+        self.wrong_key = wrong_key
+        self.available = available
+
+
+class SeveralDatabases(DatabaseOpenError):
+    """A packed file holds several databases: the caller chooses one of `members` and opens it by name."""
+
+    def __init__(self, message: str, *, members: list[str]) -> None:
+        super().__init__(message)
+        self.members = members
+
+
 class QueryError(UserError):
     """A statement failed; `offset` is the character position SQLite reported, if any."""
 
@@ -68,3 +88,7 @@ class SnapshotClosed(UserError):
 
     def __init__(self, message: str = "The database was closed.") -> None:
         super().__init__(message)
+
+
+class AttachError(UserError):
+    """Another database cannot be attached (a bad schema name, a name taken, a file too large)."""

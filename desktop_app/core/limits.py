@@ -15,6 +15,9 @@ class Limits:
     #: buffer by doubling up to this cap, and SQLite refuses any one allocation of 0x7fffff00 bytes or more
     #: (a higher cap made every file past 1 GiB fail at its next doubling). Larger files open direct.
     memdb_max_bytes: int = 0x7FFF0000
+    #: Largest database unpacked from a packed file (.gz, .zip, .apkg…) or decrypted (SQLCipher): it is
+    #: held in memory whole, so a larger one is refused (an archive bomb stops here, part way).
+    packed_max_bytes: int = 0x7FFF0000
     #: Times a snapshot starts over because another program changed the source under it, before it gives up.
     snapshot_restarts_max: int = 20
     #: Largest private copy (database + its `-wal`, and room to fold one into the other) a WAL database
@@ -107,6 +110,12 @@ class Limits:
     sql_history_entries: int = 200
     #: Shortest time between two progress reports of a streaming job (export), in seconds.
     progress_interval_s: float = 0.1
+    #: Rows an Excel sheet holds (header included); an `.xlsx` export continues on a new sheet past it.
+    xlsx_sheet_rows: int = 1_048_576
+    #: Largest `.sql` file the SQL editor opens (bytes).
+    sql_file_max_bytes: int = 16 << 20
+    #: Files attached beside the main snapshot (File → Attach, `--attach`); SQLite allows at most 10.
+    attached_databases_max: int = 8
     #: Files a migrations-folder walk looks at before giving up (a user may point at their home folder).
     migration_files_walked: int = 50_000
     #: Largest migration file read (bytes); a larger one is listed as skipped and the result incomplete.
@@ -121,6 +130,15 @@ class Limits:
     profile_time_sample_rows: int = 200
     #: Column profiles kept per process (complete ones, keyed by snapshot generation, table and column).
     profile_cached_columns: int = 512
+    #: Memory the earlier generations of a window's database may keep for the Changes pane (their snapshots'
+    #: sizes); the oldest are let go first.
+    diff_history_bytes: int = 512 << 20
+    #: Changed rows the Changes pane holds per comparison (the counts stay exact past it).
+    diff_rows_kept: int = 200_000
+    #: Watch mode waits this long after the last change on disk before it takes a snapshot (seconds).
+    watch_debounce_s: float = 0.3
+    #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).
+    watch_timeline_entries: int = 200
 
 
 LIMITS = Limits()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,25 +24,39 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import __version__
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export
+from desktop_app.ui.export_actions import start_export
+from desktop_app.ui.job_center import Job
 from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
-from desktop_app.ui.settings import read_str_list
+from desktop_app.ui.settings import read_str, read_str_list
+from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
+from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
 APP_TITLE = "SQLite Snapshot Browser"
-FILE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.gpkg *.mbtiles);;All files (*)"
+#: File → Open's filters. "All files" is chosen by default: SQLite files often have no extension or one
+#: of their program's own (.anki2, .localstorage, .sqlitedb…), and the format is told by content anyway.
+FILE_FILTERS = (
+    "SQLite databases (*.db *.sqlite *.sqlite3 *.db3 *.s3db *.sl3 *.anki2 *.anki21 *.gpkg *.mbtiles "
+    "*.localstorage *.sqlitedb *.cblite2 *.kexi)",
+    "Encrypted (*.db *.sqlite *.sqlcipher *.enc *.cipher)",
+    "Archives (*.gz *.bz2 *.xz *.zst *.zip *.tar *.tgz *.tbz2 *.txz *.apkg *.colpkg)",
+    "All files (*)",
+)
+FILE_FILTER = ";;".join(FILE_FILTERS)
+DEFAULT_FILE_FILTER = FILE_FILTERS[-1]
 RECENT_KEY = "recent_files"
 MAX_RECENT = 12
 
@@ -57,6 +71,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.context = AppContext(self.settings, self)
+        self._detaching: set[asyncio.Future[None]] = set()
         self.session = DatabaseSession(self.context, self)
         self.setAcceptDrops(True)
         self.resize(1200, 780)
@@ -88,6 +103,9 @@ class MainWindow(QMainWindow):
         #: The catalog the schema tree shows while the quick view gives way (same schema: not rebuilt).
         self._tree_catalog: Any = None
         self._start_table: str | None = None  # asked for on the command line, shown once the file is open
+        self._opening_path: Path | None = None  # the file last asked to open (asked again for its key)
+        #: The passphrase or member dialog shown while opening, if any (tests reach it here).
+        self.open_dialog: PassphraseDialog | MemberDialog | None = None
         self._refresh_recent()
         self._update_title()
         WINDOWS.append(self)
@@ -100,8 +118,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &demo database", self.open_demo)
         file_menu.addSeparator()
         self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
+        self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
         self.export_menu = file_menu.addMenu("&Export")
-        self._action(self.export_menu, "Browsed table as &CSV…", self.export_browsed_table)
+        self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
         self.close_action = self._action(
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )
@@ -138,12 +157,18 @@ class MainWindow(QMainWindow):
         self.schema_tree.browse_requested.connect(self.browse_table)
         self.schema_tree.show_sql_requested.connect(self.show_sql)
         self.schema_tree.export_requested.connect(self.export_table)
+        self.schema_tree.export_attached_requested.connect(
+            lambda schema, name: self.export_table(name, schema)
+        )
+        self.schema_tree.detach_requested.connect(self.detach_database)
+        self.session.attached_changed.connect(self._show_attached)
         self.session.opened.connect(self._on_opened)
         self.session.switching.connect(self._save_places)
         self.session.loading_changed.connect(self._on_loading_changed)
         self.session.open_failed.connect(self._on_open_failed)
         self.session.closed.connect(self._on_closed)
         self.session.source_changed.connect(self._on_source_changed)
+        self.panes.changes.reload_requested.connect(self._watch_reload)
         self.session.row_count.connect(self.schema_tree.set_row_count)
         self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
 
@@ -151,6 +176,7 @@ class MainWindow(QMainWindow):
     def choose_file(self) -> None:
         """Ask for a file (non-blocking dialog) and open it."""
         dialog = QFileDialog(self, "Open SQLite database", self._last_folder(), FILE_FILTER)
+        dialog.selectNameFilter(DEFAULT_FILE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_path)
         dialog.open()
@@ -164,12 +190,33 @@ class MainWindow(QMainWindow):
             other.open_path(path, table)
             return
         self._start_table = table
-        self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self.session.open(path)
+        self._open_here(Path(path))
+
+    def _open_here(self, path: Path, member: str | None = None, key: CipherKey | None = None) -> None:
+        self._opening_path = path
+        self.statusBar().showMessage(f"Opening {member or path.name}…")
+        self.session.open(path, member=member, key=key)
+
+    def _ask_passphrase(self, path: Path, error: EncryptedDatabase) -> None:
+        """Ask for the key of an encrypted file; a wrong one asks again, saying so."""
+        dialog = PassphraseDialog(path.name, error.message if error.wrong_key else "", self)
+        dialog.key_given.connect(lambda key: self._open_here(path, key=key))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.open_dialog = dialog
+        dialog.open()
+
+    def _ask_member(self, path: Path, error: SeveralDatabases) -> None:
+        """Ask which database of a packed file to open."""
+        dialog = MemberDialog(path.name, error.members, self)
+        dialog.chosen.connect(lambda member: self._open_here(path, member=member))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.open_dialog = dialog
+        dialog.open()
 
     def open_demo(self, table: str | None = None) -> None:
-        """Build the demo database on first use (a job with progress) and open it (at `table`, if given)."""
-        from desktop_app.core.demo.database import ensure_demo_database
+        """Build the demo database on first use (a job with progress) and open it at `table` (by default
+        its big `events` table)."""
+        from desktop_app.core.demo.database import DEMO_START_TABLE, ensure_demo_database
 
         async def work(job: Any) -> Path:
             return await asyncio.to_thread(
@@ -179,7 +226,7 @@ class MainWindow(QMainWindow):
         self.context.jobs.start(
             "Preparing the demo database",
             work,
-            on_done=lambda path: self.open_path(path, table),
+            on_done=lambda path: self.open_path(path, table or DEMO_START_TABLE),
             on_error=lambda error: show_user_error(self, "Demo database", error),
         )
 
@@ -190,6 +237,11 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
         self.session.reload()
+
+    def _watch_reload(self) -> None:
+        """Watch mode saw the file change: a new generation, unless one is being taken already."""
+        if not self.session.busy:
+            self.reload()
 
     def _save_places(self) -> None:
         """The quick view is about to give way to the memory snapshot: keep every pane's place."""
@@ -265,19 +317,67 @@ class MainWindow(QMainWindow):
         self.panes.sql.set_sql(sql)
         self.show_pane(self.panes.sql)
 
-    def export_table(self, name: str) -> None:
-        """Export every row of a table or view as CSV (options dialog, then a job)."""
+    def export_table(self, name: str, schema: str = "main") -> None:
+        """Export every row of a table or view (export dialog, then a job)."""
         if self.context.database is None:
             return
-        start_csv_export(self, self.context, table_export_sql(name), name)
+        start_export(self, self.context, table_export_sql(name, schema), name)
+
+    def choose_attachment(self) -> AttachDialog | None:
+        """File → Attach: pick another database and the name to use it by in SQL (non-modal)."""
+        if self.context.database is None:
+            self.statusBar().showMessage("Open a database first, then attach others beside it.", 5000)
+            return None
+        dialog = AttachDialog(self, self.context.attachments.names, read_str(self.settings, "attach/folder"))
+        dialog.attach_requested.connect(self.attach_database)
+        dialog.open()
+        return dialog
+
+    def attach_database(self, schema: str, path: str) -> Job | None:
+        """Snapshot `path` and attach it as `schema` (a job); the tree shows it when done."""
+        self.settings.setValue("attach/folder", str(Path(path).absolute().parent))
+        return self.session.attach(
+            schema, path, on_error=lambda error: show_user_error(self, "Attach failed", error)
+        )
+
+    def detach_database(self, schema: str) -> None:
+        """Forget the database attached as `schema`."""
+        task = asyncio.ensure_future(self.session.detach(schema))
+        self._detaching.add(task)
+        task.add_done_callback(self._detaching.discard)
+
+    def _show_attached(self) -> None:
+        attached = [
+            (attached.schema, attached.snapshot.path.name, self.session.attached_catalogs[attached.schema])
+            for attached in self.context.attachments
+            if attached.schema in self.session.attached_catalogs
+        ]
+        self.schema_tree.set_attached(attached)
+        self.statusBar().showMessage(
+            "Attached: " + ", ".join(f"{s} ({f})" for s, f, _c in attached)
+            if attached
+            else "No database attached.",
+            8000,
+        )
 
     def export_browsed_table(self) -> None:
-        """Export the table shown in Browse."""
-        table = self.panes.browse.table
-        if table is None:
+        """Export exactly what Browse shows: its filters, its sort and its visible columns."""
+        shown = self.panes.browse.shown_rows()
+        if shown is None or self.context.database is None:
             self.statusBar().showMessage("Open a table in Browse first.", 5000)
             return
-        self.export_table(table.name)
+        description = (
+            f"{shown.table} as Browse shows it (filters and sort)" if shown.narrowed else shown.table
+        )
+        start_export(
+            self,
+            self.context,
+            shown.sql,
+            shown.table,
+            params=shown.params,
+            total_rows=shown.total,
+            description=description,
+        )
 
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""
@@ -343,6 +443,13 @@ class MainWindow(QMainWindow):
     def _on_open_failed(self, error: UserError) -> None:
         self.statusBar().showMessage(error.message, 10000)
         self._saved_state = None
+        path = self._opening_path
+        if path is not None and isinstance(error, EncryptedDatabase) and error.available:
+            self._ask_passphrase(path, error)
+            return
+        if path is not None and isinstance(error, SeveralDatabases):
+            self._ask_member(path, error)
+            return
         if getattr(error, "message", "") != "Stopped.":
             show_user_error(self, "Cannot open the database", error)
 
@@ -355,6 +462,9 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _on_source_changed(self, message: str) -> None:
+        if self.panes.changes.watching:  # watch mode takes the new snapshot itself: no banner
+            self.panes.changes.on_source_changed()
+            return
         actions = [("Reload", self.reload)] if self.session.path and self.session.path.exists() else []
         self.banner.show_message(message, actions)
 
@@ -363,7 +473,8 @@ class MainWindow(QMainWindow):
         if snapshot is None:
             self.setWindowTitle(APP_TITLE)
         else:
-            self.setWindowTitle(f"{snapshot.path.name} — {snapshot.mode.value} — {APP_TITLE}")
+            name = f"{snapshot.member} in {snapshot.path.name}" if snapshot.member else snapshot.path.name
+            self.setWindowTitle(f"{name} — {snapshot.mode.value} — {APP_TITLE}")
         self.reload_action.setEnabled(snapshot is not None)
         self.close_action.setEnabled(snapshot is not None)
         self.export_menu.setEnabled(snapshot is not None)

@@ -9,6 +9,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.pane import BlobsPane
 from desktop_app.ui.panes.browse.pane import BrowsePane
+from desktop_app.ui.panes.changes.pane import ChangesPane
 from desktop_app.ui.panes.functions.pane import FunctionsPane
 from desktop_app.ui.panes.migrations.pane import MigrationsPane
 from desktop_app.ui.panes.search.pane import SearchPane
@@ -27,6 +28,7 @@ class Panes(Mapping[str, Pane]):
     blobs: BlobsPane
     migrations: MigrationsPane
     structure: StructurePane
+    changes: ChangesPane
 
     def __getitem__(self, name: str) -> Pane:
         if name not in self._names():
@@ -55,4 +57,5 @@ def create_panes(context: AppContext) -> Panes:
         blobs=BlobsPane(context),
         migrations=MigrationsPane(context),
         structure=StructurePane(context),
+        changes=ChangesPane(context),
     )

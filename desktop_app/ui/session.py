@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
@@ -12,6 +13,8 @@ from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
+from desktop_app.core.snapshot.attached import attach_file
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.ui.context import AppContext
@@ -34,6 +37,8 @@ class DatabaseSession(QObject):
     closed = Signal()
     source_changed = Signal(str)  #: a message: the file changed, was deleted or replaced on disk
     row_count = Signal(str, object)  #: table name, RowCount
+    #: A database was attached or detached (`attached_catalogs` says what is attached now).
+    attached_changed = Signal()
 
     def __init__(self, context: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +53,11 @@ class DatabaseSession(QObject):
         #: True when the shown snapshot came from Reload (the status bar says "reloaded HH:MM").
         self.reloaded = False
         self._counting = LatestRequest()
+        #: The key that opened the shown encrypted database (memory only: Reload needs it), else None.
+        self._key: CipherKey | None = None
+        self._pending_key: CipherKey | None = None
+        #: The catalog of each attached database, by schema name (in the order attached).
+        self.attached_catalogs: dict[str, Catalog] = {}
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
         self._watcher = QFileSystemWatcher(self)
@@ -67,19 +77,36 @@ class DatabaseSession(QObject):
         """True while a snapshot is being taken."""
         return self._opening.running
 
-    def open(self, path: str | Path) -> Job:
-        """Snapshot `path` as a job; the current database stays shown until the new one is ready."""
-        return self._start(Path(path), generation=None, label=f"Opening {Path(path).name}")
+    def open(self, path: str | Path, *, member: str | None = None, key: CipherKey | None = None) -> Job:
+        """Snapshot `path` as a job; the current database stays shown until the new one is ready.
+
+        `member` names the database inside a packed file, `key` opens an encrypted one (kept in this
+        window's memory only, so Reload can decrypt again; never written anywhere).
+        """
+        self._pending_key = key
+        label = f"Opening {member or Path(path).name}"
+        return self._start(Path(path), generation=None, label=label, member=member, key=key)
 
     def reload(self) -> Job | None:
         """Take a new snapshot (a new generation) of the current file."""
         if self.snapshot is None:
             return None
         return self._start(
-            self.snapshot.path, self.snapshot.generation + 1, f"Reloading {self.snapshot.path.name}"
+            self.snapshot.path,
+            self.snapshot.generation + 1,
+            f"Reloading {self.snapshot.path.name}",
+            member=self.snapshot.member,
+            key=self._key,
         )
 
-    def _start(self, path: Path, generation: int | None, label: str) -> Job:
+    def _start(
+        self,
+        path: Path,
+        generation: int | None,
+        label: str,
+        member: str | None = None,
+        key: CipherKey | None = None,
+    ) -> Job:
         # A first open shows a quick direct view while the copy runs; a reload keeps the previous
         # generation (already in memory) on screen until the new one is ready.
         progressive = generation is None
@@ -99,6 +126,8 @@ class DatabaseSession(QObject):
                     progress=job.progress_callback(),
                     cancel=job.cancel_token,
                     on_readable=on_readable if progressive else None,
+                    member=member,
+                    key=key,
                 )
             )
             shown_quick = False
@@ -156,7 +185,57 @@ class DatabaseSession(QObject):
         return True
 
     def _hooks(self) -> list[ConnectionHook]:
-        return [self.context.functions.hook]
+        return self.context.connection_hooks()
+
+    # ----- attached databases ------------------------------------------------------------------------
+
+    def attach(
+        self, schema: str, path: str | Path, on_error: Callable[[UserError], None] | None = None
+    ) -> Job | None:
+        """Snapshot another database and attach it as `schema` on every connection (a job)."""
+        database = self.context.database
+        if database is None:
+            return None
+        attachments = self.context.attachments
+
+        async def work(job: Job) -> str:
+            attached = await asyncio.to_thread(
+                attach_file,
+                attachments,
+                schema,
+                path,
+                progress=job.progress_callback(),
+                cancel=job.cancel_token,
+            )
+            try:
+                await database.set_hooks(self._hooks())  # pooled connections are renewed with it attached
+                self.attached_catalogs[schema] = await database.run_sync(read_catalog, schema)
+            except BaseException:
+                attachments.remove(attached.schema)
+                await database.set_hooks(self._hooks())
+                raise
+            return schema
+
+        def done(_schema: str) -> None:
+            self.attached_changed.emit()
+
+        label = f"Attaching {Path(path).name} as {schema}"
+        return self.context.jobs.start(label, work, on_done=done, on_error=on_error)
+
+    async def detach(self, schema: str) -> None:
+        """Forget the database attached as `schema` (its snapshot is freed)."""
+        self.context.attachments.remove(schema)
+        self.attached_catalogs.pop(schema, None)
+        database = self.context.database
+        if database is not None and not database.closed:
+            await database.set_hooks(self._hooks())
+        self.attached_changed.emit()
+
+    def _forget_attachments(self) -> None:
+        self.context.attachments.close()
+        if self.attached_catalogs:
+            self.attached_catalogs.clear()
+            self.attached_changed.emit()
 
     def _failed(self, error: UserError) -> None:
         self.open_failed.emit(error)
@@ -170,17 +249,23 @@ class DatabaseSession(QObject):
             self.switching.emit()  # the quick view → the memory snapshot: panes keep their place
         if snapshot.mode_reason != QUICK_VIEW_REASON:
             self.loading = None
+        kept = False
         if old_snapshot is None or old_snapshot.path != snapshot.path:
             self.reloaded = False
+            self.context.history.clear()
         elif old_snapshot.generation != snapshot.generation:
             self.reloaded = True
+            # The earlier generation stays for the Changes pane while the memory budget allows.
+            kept = old_database is not None and self.context.history.keep(old_snapshot)
         self.snapshot = snapshot
+        if old_snapshot is None or old_snapshot.path != snapshot.path or not snapshot.encrypted:
+            self._key = self._pending_key if snapshot.encrypted else None
         self._change_reported = False
         self.context.set_database(database, catalog)
         self._watch(snapshot)
         self.opened.emit()
         if old_database is not None:
-            self._dispose_later(old_database, old_snapshot)
+            self._dispose_later(old_database, None if kept else old_snapshot)
         # A quick view gives way in moments: exact counts would scan the file while it is being copied.
         self._count_rows(database, catalog, exact=self.loading is None)
 
@@ -225,9 +310,12 @@ class DatabaseSession(QObject):
         self._counting.cancel()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
+        self._key = self._pending_key = None  # the passphrase goes with the database
         self.loading, self.copy_stopped = None, ""
         self._unwatch()
+        self.context.history.clear()
         self.context.set_database(None, None)
+        self._forget_attachments()
         self.closed.emit()
         if database is not None:
             self._dispose_later(database, snapshot)
@@ -240,12 +328,15 @@ class DatabaseSession(QObject):
         await self.context.jobs.wait_all()
         if self._disposing:
             await asyncio.wait(list(self._disposing))
+        self.context.history.clear()
         database, snapshot = self.context.database, self.snapshot
         self.snapshot = None
+        self._key = self._pending_key = None
         if database is not None:
             await database.close()
         if snapshot is not None:
             snapshot.close()
+        self.context.attachments.close()
 
     def _watch(self, snapshot: Snapshot) -> None:
         """Watch the file and its folder, and for a symbolic link the target's folder (its -wal is there)."""

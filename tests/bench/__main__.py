@@ -18,7 +18,20 @@ from typing import Any
 
 from tests.bench.common import Figure
 
-BENCHES = ("snapshot", "browse", "sql", "search", "blobs", "guard", "structure", "profile", "diagram")
+BENCHES = (
+    "snapshot",
+    "browse",
+    "sql",
+    "search",
+    "blobs",
+    "guard",
+    "structure",
+    "profile",
+    "diagram",
+    "export",
+    "diff",
+    "packed",
+)
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")
 

@@ -9,6 +9,7 @@ same file; it is cancelled from another thread at several points of its run, and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 import statistics
@@ -24,7 +25,7 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.structure.health import integrity_check
 from tests.bench.bench_scale import make_rows_file
-from tests.bench.common import Figure, bench_folder
+from tests.bench.common import Figure, bench_folder, run_on_qasync, stall_figure
 
 DEFAULT_ROWS = 20_000_000
 #: Row counts whose file `bench_scale` already caches (same generator, same arguments).
@@ -102,6 +103,52 @@ def _whole(path: Path) -> tuple[float, float]:
     return ours, alone
 
 
+async def _pane_check(path: Path, stop_after_s: float) -> tuple[float, float, float]:
+    """The Structure pane runs the integrity check as a job and Stop is clicked after `stop_after_s`.
+
+    Returns the largest gap of a 10 ms timer meanwhile, the time from Stop until the job has ended (its
+    worker thread free again), and the idle loop's largest gap over as long.
+    """
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.app import finish_start_up
+    from desktop_app.core.database import Database
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.ui.context import AppContext
+    from desktop_app.ui.panes.structure.pane import StructurePane
+    from tests.bench.bench_browse import until
+    from tests.bench.common import idle_timer_gap, largest_timer_gap
+
+    snapshot = await asyncio.to_thread(open_snapshot, path)
+    database = Database(snapshot)
+    context = AppContext(QSettings(str(bench_folder() / "bench-settings.ini"), QSettings.Format.IniFormat))
+    context.set_database(database, await database.run_sync(read_catalog))
+    pane = StructurePane(context)
+    pane.resize(1000, 700)
+    pane.show()
+    finish_start_up()
+    stop_s: list[float] = []
+
+    async def check_then_stop() -> None:
+        job = pane.run_health("full")
+        assert job is not None
+        await asyncio.sleep(stop_after_s)
+        clicked = time.perf_counter()
+        pane.health_view.stop_button.click()
+        await until(lambda: job.done, timeout=60)
+        stop_s.append(time.perf_counter() - clicked)
+
+    try:
+        started = time.perf_counter()
+        gap, _ = await largest_timer_gap(check_then_stop())
+        idle = await idle_timer_gap(time.perf_counter() - started)
+    finally:
+        pane.close()
+        await database.close()
+        snapshot.close()
+    return gap, stop_s[0], idle
+
+
 def run(rows: int = DEFAULT_ROWS) -> list[Figure]:
     """Cancel latency of the integrity check (memory and direct), and the whole check against SQLite's."""
     name, n_below = CACHED.get(rows, (f"structure-{rows}.db", 2**31 - 1))
@@ -133,6 +180,19 @@ def run(rows: int = DEFAULT_ROWS) -> list[Figure]:
                 f"{size}: integrity check stops ({mode}, median)", statistics.median(latencies) * 1000, "ms"
             )
         )
+    gap, stop_s, idle = run_on_qasync(lambda: _pane_check(path, min(ours_whole / 2, 5.0)))
+    figures.append(stall_figure(f"{size}: UI stall while the Structure pane checks, until Stop", gap, idle))
+    figures.append(
+        Figure(
+            f"{size}: Structure pane, Stop to the check's end",
+            stop_s * 1000,
+            "ms",
+            baseline * 1000,
+            "sqlite3 interrupt() alone",
+            "≤ 200 ms",
+            stop_s <= TARGET_S,
+        )
+    )
     return figures
 
 

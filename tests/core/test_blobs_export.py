@@ -328,8 +328,10 @@ def test_cli_reports_a_bad_column_as_one_line(tmp_path: Path, capsys: pytest.Cap
     st.lists(st.text(st.characters(codec=None, categories=None), max_size=60), min_size=1, max_size=6),
     st.sampled_from(["{name}", "{name}{ext}", "../{name}", "{name}/{n}", "..{name}..", "{name}{name}"]),
 )
-def test_any_value_and_pattern_writes_only_inside_the_folder(names: list[str], pattern: str) -> None:
-    with tempfile.TemporaryDirectory() as root:
+def test_any_value_and_pattern_writes_only_inside_the_folder(
+    tmp_path_factory: pytest.TempPathFactory, names: list[str], pattern: str
+) -> None:
+    with tempfile.TemporaryDirectory(dir=tmp_path_factory.getbasetemp()) as root:
         out = Path(root) / "out"
         items = [({"name": name}, PNG) for name in names]
         with sqlite3.connect(":memory:") as conn:

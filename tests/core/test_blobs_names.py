@@ -126,7 +126,9 @@ def test_fast_path_for_plain_names_agrees_with_full_sanitising(raw: str) -> None
     ),
     st.one_of(st.none(), st.integers(), st.floats(), st.binary(max_size=40), st.text(alphabet=ANY_CHARACTER)),
 )
-def test_rendered_pattern_for_any_value_stays_inside_the_folder(pieces: list[str], value: object) -> None:
+def test_rendered_pattern_for_any_value_stays_inside_the_folder(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[str], value: object
+) -> None:
     template = "".join(pieces).replace("{", "{{").replace("}", "}}")
     for field in ("v", "n", "ext"):
         template = template.replace("{{" + field + "}}", "{" + field + "}")
@@ -134,7 +136,7 @@ def test_rendered_pattern_for_any_value_stays_inside_the_folder(pieces: list[str
     raw = pattern.render({"v": value, "n": 1, "ext": ".png"})
     name = sanitize_file_name(raw)
     check_plain_name(name)  # what every export checks before it writes a name
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(dir=tmp_path_factory.getbasetemp()) as folder:
         root = Path(folder).resolve()
         path = root / name
         assert path.parent == root

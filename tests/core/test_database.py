@@ -209,3 +209,29 @@ async def test_a_connection_returned_after_its_pool_was_replaced_is_closed(
     assert stop_leaked_connections(database) == 0
     await database.close()
     snapshot.close()
+
+
+async def test_a_connection_returned_while_its_pool_is_replaced_is_closed(tmp_path: Path) -> None:
+    # Seen in a full run: user functions reloaded (set_hooks) while another pane's connection was on its
+    # way back to the pool (its reset awaits the worker thread) put it into the disposed pool, open until
+    # garbage collection. The pool's "reset" event is that moment.
+    from sqlalchemy import event
+
+    snapshot = open_snapshot(one_empty_table_database(tmp_path / "late.db"))
+    database = Database(snapshot)
+    before = set(threading.enumerate())
+    replaced: list[bool] = []
+
+    def replace_pool(*_args: object) -> None:
+        if not replaced:
+            replaced.append(True)
+            database.engine.sync_engine.dispose()  # what set_hooks() does, in the middle of the return
+
+    event.listen(database.engine.sync_engine, "reset", replace_pool)
+    async with database._checkout():
+        pass
+    assert replaced
+    assert not await threads_left_since(before)
+    assert stop_leaked_connections(database) == 0
+    await database.close()
+    snapshot.close()

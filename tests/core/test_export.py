@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from desktop_app.core.errors import Cancelled, ExportError, QueryError, ReadOnlyError
+from desktop_app.core.export import atomic
 from desktop_app.core.export import csv_file as export
 from desktop_app.core.export.csv_file import (
     BlobEncoding,
@@ -399,14 +400,14 @@ def test_read_only_folder_is_an_export_error(tmp_path: Path) -> None:
 def test_full_disk_is_an_export_error_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class FullDisk(io.TextIOWrapper):
-        def write(self, text: str) -> int:
+    class FullDisk(io.BufferedWriter):
+        def write(self, data: Any) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    def open_full(fd: int, _mode: str, **kwargs: Any) -> FullDisk:
-        return FullDisk(open(fd, "wb"), encoding=kwargs["encoding"], newline="")
+    def open_full(fd: int, _mode: str, **_kwargs: Any) -> FullDisk:
+        return FullDisk(io.FileIO(fd, "w"))
 
-    monkeypatch.setattr(export, "open", open_full, raising=False)
+    monkeypatch.setattr(atomic, "open", open_full, raising=False)
     target = tmp_path / "full.csv"
     with pytest.raises(ExportError, match="disk is full"):
         export_csv([[(1,)]], ["n"], target)

@@ -22,6 +22,7 @@ from desktop_app.core.blobs.export import export_blob, export_column
 from desktop_app.core.blobs.values import BlobRef
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, DatabaseOpenError, ExportError, SnapshotClosed, UserError
+from desktop_app.core.export import atomic
 from desktop_app.core.export import csv_file as export
 from desktop_app.core.export.csv_file import export_query_csv
 from desktop_app.core.progress import CancelToken
@@ -171,24 +172,24 @@ async def wait_for_threads(before: set[threading.Thread], timeout: float = 5.0) 
 # ----- CSV export: disk full, refused folder ---------------------------------------------------------
 
 
-class _FillsUp(io.TextIOWrapper):
-    """A text file that fails with ENOSPC once `room` characters have been written."""
+class _FillsUp(io.BufferedWriter):
+    """A file that fails with ENOSPC once `room` bytes have been written."""
 
     room = 0
 
-    def write(self, text: str) -> int:
-        if len(text) > type(self).room:
+    def write(self, data: Any) -> int:
+        if len(data) > type(self).room:
             raise OSError(errno.ENOSPC, "No space left on device")
-        type(self).room -= len(text)
-        return super().write(text)
+        type(self).room -= len(data)
+        return super().write(data)
 
 
 @pytest.fixture
 def disk_with_room(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_FillsUp]]:
-    def open_filling(fd: int, _mode: str, **kwargs: Any) -> _FillsUp:
-        return _FillsUp(open(fd, "wb"), encoding=kwargs["encoding"], newline="")
+    def open_filling(fd: int, _mode: str, **_kwargs: Any) -> _FillsUp:
+        return _FillsUp(io.FileIO(fd, "w"), buffer_size=64)
 
-    monkeypatch.setattr(export, "open", open_filling, raising=False)
+    monkeypatch.setattr(atomic, "open", open_filling, raising=False)
     yield _FillsUp
 
 

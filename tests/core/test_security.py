@@ -20,7 +20,7 @@ from desktop_app.core.errors import QueryError, UserError
 from desktop_app.core.export.csv_file import CsvOptions, export_query_csv
 from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.snapshot.snapshot import open_snapshot
-from tests.hostile import AWKWARD_VALUES, build_hostile
+from tests.hostile import AWKWARD_VALUES, DANGEROUS_TARGETS, build_hostile
 
 MARKER_FUNCTIONS = '''
 from pathlib import Path
@@ -47,6 +47,11 @@ async def hostile_service(tmp_path: Path) -> AsyncIterator[tuple[Database, Path]
     yield database, marker
     await database.close()
     snapshot.close()
+
+
+def dangerous_folder_listing(tmp_path: Path) -> list[str]:
+    """What the folder of `hostile_service`'s database holds (its views aim at files beside it)."""
+    return sorted(p.name for p in (tmp_path / "db" / "dangerous_schema").iterdir())
 
 
 async def pooled_settings(database: Database, connections: int = 4) -> list[tuple[int, int]]:
@@ -81,14 +86,16 @@ async def test_every_pooled_connection_is_query_only_and_distrusts_the_schema(
 @pytest.mark.parametrize(
     "sql",
     [
-        "SELECT load_extension('/tmp/evil')",
+        "SELECT load_extension('{folder}/evil')",
         "SELECT load_extension('libc.so.6', 'system')",
     ],
 )
-async def test_extensions_cannot_be_loaded(hostile_service: tuple[Database, Path], sql: str) -> None:
+async def test_extensions_cannot_be_loaded(
+    hostile_service: tuple[Database, Path], sql: str, tmp_path: Path
+) -> None:
     database, _marker = hostile_service
     with pytest.raises(UserError, match=r"not authorized|read-only"):
-        await database.execute(sql, use_cache=False)
+        await database.execute(sql.format(folder=tmp_path), use_cache=False)
 
 
 def test_cli_and_plain_snapshot_connections_are_configured_the_same(tmp_path: Path) -> None:
@@ -97,7 +104,7 @@ def test_cli_and_plain_snapshot_connections_are_configured_the_same(tmp_path: Pa
         assert conn.execute("PRAGMA query_only").fetchone() == (1,)
         assert conn.execute("PRAGMA trusted_schema").fetchone() == (0,)
         with pytest.raises(sqlite3.Error, match="not authorized"):
-            conn.execute("SELECT load_extension('/tmp/evil')")
+            conn.execute(f"SELECT load_extension('{path.parent / DANGEROUS_TARGETS[0]}')")
     snapshot = open_snapshot(path)
     conn = snapshot.connect()
     assert conn.execute("PRAGMA trusted_schema").fetchone() == (0,)
@@ -118,13 +125,13 @@ def test_cli_and_plain_snapshot_connections_are_configured_the_same(tmp_path: Pa
     ],
 )
 async def test_views_calling_dangerous_functions_run_nothing(
-    hostile_service: tuple[Database, Path], view: str, why: str
+    hostile_service: tuple[Database, Path], view: str, why: str, tmp_path: Path
 ) -> None:
     database, marker = hostile_service
     with pytest.raises(QueryError, match=why):
         await database.execute(f"SELECT * FROM {view}", use_cache=False)
     assert not marker.exists()
-    assert not Path("/tmp/hostile-written").exists()
+    assert dangerous_folder_listing(tmp_path) == ["dangerous_schema.db"]  # nothing written beside it
 
 
 async def test_the_user_may_call_the_same_function_directly(hostile_service: tuple[Database, Path]) -> None:
@@ -134,13 +141,14 @@ async def test_the_user_may_call_the_same_function_directly(hostile_service: tup
 
 
 async def test_triggers_never_fire_because_nothing_can_be_written(
-    hostile_service: tuple[Database, Path],
+    hostile_service: tuple[Database, Path], tmp_path: Path
 ) -> None:
     database, marker = hostile_service
     for sql in ("INSERT INTO victim (v) VALUES ('y')", "UPDATE victim SET v = hostile_marker(v)"):
         with pytest.raises(QueryError):  # the trigger's missing functions, or read-only: either way, refused
             await database.execute(sql, use_cache=False)
-    assert not marker.exists() and not Path("/tmp/hostile-trigger").exists()
+    assert not marker.exists()
+    assert dangerous_folder_listing(tmp_path) == ["dangerous_schema.db"]
     assert (await database.execute("SELECT v FROM victim", use_cache=False)).rows == [("x",)]
 
 

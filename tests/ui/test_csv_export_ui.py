@@ -16,9 +16,9 @@ from desktop_app.ui.export_actions import (
     run_csv_export,
     safe_file_name,
     save_csv_options,
-    start_csv_export,
+    start_export,
 )
-from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
+from desktop_app.ui.widgets.export_dialog import ExportDialog
 from tests.ui.helpers import wait_for
 from tests.ui.test_sql_pane import make_database, run, sql_pane
 
@@ -28,7 +28,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
 
 
-async def export_through_dialog(dialog: CsvExportDialog, path: Path) -> Any:
+async def export_through_dialog(dialog: ExportDialog, path: Path) -> Any:
     """Fill in the file, press Export, and wait for the job to end; returns the job."""
     dialog.set_path(str(path))
     assert dialog.export_button.isEnabled(), dialog.problem.text()
@@ -47,7 +47,7 @@ async def test_export_from_result_tab_writes_every_row(qtbot: Any, tmp_path: Pat
         progress: list[Any] = []
         pane.status_message.connect(progress.append)
         tab.export_button.click()
-        dialog = pane.findChild(CsvExportDialog)
+        dialog = pane.findChild(ExportDialog)
         assert dialog is not None and dialog.isVisible()
         target = tmp_path / "out" / "all rows.csv"
         target.parent.mkdir()
@@ -113,7 +113,7 @@ async def test_export_of_a_pragma_and_of_an_awkward_table(qtbot: Any, tmp_path: 
 
 async def test_dialog_remembers_the_chosen_options(qtbot: Any, tmp_path: Path) -> None:
     async with sql_pane(qtbot, tmp_path, make_database(tmp_path / "db.sqlite")) as pane:
-        dialog = start_csv_export(pane, pane.context, "SELECT * FROM t", "t")
+        dialog = start_export(pane, pane.context, "SELECT * FROM t", "t")
         qtbot.addWidget(dialog)
         chosen = CsvOptions(
             header=False,
@@ -131,7 +131,7 @@ async def test_dialog_remembers_the_chosen_options(qtbot: Any, tmp_path: Path) -
         target = tmp_path / "t.csv"
         await export_through_dialog(dialog, target)
         assert target.read_bytes().startswith(b"\xef\xbb\xbf1#'name 1'#1.5\n")
-        reopened = start_csv_export(pane, pane.context, "SELECT * FROM t", "t")
+        reopened = start_export(pane, pane.context, "SELECT * FROM t", "t")
         qtbot.addWidget(reopened)
         assert reopened.options() == chosen
         assert reopened.path() == str(tmp_path / "t.csv"), "the last folder is remembered"
@@ -140,7 +140,7 @@ async def test_dialog_remembers_the_chosen_options(qtbot: Any, tmp_path: Path) -
 
 async def test_dialog_explains_bad_choices_and_blocks_export(qtbot: Any, tmp_path: Path) -> None:
     context = AppContext(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    dialog = start_csv_export(None, context, "SELECT 1", "q/1: odd")
+    dialog = start_export(None, context, "SELECT 1", "q/1: odd")
     qtbot.addWidget(dialog)
     assert Path(dialog.path()).name == "q_1_ odd.csv"
     dialog.delimiter.setCurrentIndex(dialog.delimiter.findData("other"))

@@ -8,6 +8,7 @@ and every corpus file (checking their bytes too).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import tempfile
@@ -94,8 +95,10 @@ def watching(window: MainWindow) -> Iterator[Troubles]:
 
     loop.set_exception_handler(on_loop_error)
     window.context.jobs.unexpected_error.connect(on_job_error)
-    # A log of our own: other test processes in the same checkout share the default one.
-    private_logs = Path(tempfile.mkdtemp(prefix="hostile-ui-log-"))
+    # A log of our own, in the session's private state folder (the conftest's).
+    state = Path(os.environ["XDG_STATE_HOME"])
+    state.mkdir(parents=True, exist_ok=True)
+    private_logs = Path(tempfile.mkdtemp(prefix="hostile-ui-log-", dir=state))
     try:
         with mock.patch.object(logs, "log_directory", lambda: private_logs):
             troubles.log_start = _log_size()

@@ -7,6 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -240,12 +241,12 @@ async def test_exporting_a_table_from_the_tree_writes_every_row(
 ) -> None:
     import csv
 
-    from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
+    from desktop_app.ui.widgets.export_dialog import ExportDialog
 
     window = make_window(tmp_path)
     await open_in(window, corpus / "northwind" / "northwind.db")
     window.schema_tree.export_requested.emit("Order Details")
-    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, CsvExportDialog) and w.isVisible()]
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ExportDialog) and w.isVisible()]
     assert dialogs, "the export options dialog opens"
     dialog = dialogs[0]
     target = tmp_path / "order details.csv"
@@ -267,6 +268,23 @@ async def test_table_asked_for_at_start_is_shown_in_browse(
     assert browse.table.name == "InvoiceLine"  # type: ignore[attr-defined]
     assert window.tabs.currentWidget() is browse
     assert not open_message_boxes()
+    await close_window(window)
+
+
+async def test_demo_opens_on_its_events_table_as_the_readme_screenshot_shows(
+    qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.demo import database as demo
+
+    small = tmp_path / "demo.sqlite3"
+    demo.build_demo_database(small, rows=500)
+    monkeypatch.setattr(demo, "ensure_demo_database", lambda **_kwargs: small)
+    window = make_window(tmp_path)
+    window.open_demo()
+    browse = window.panes["browse"]
+    await wait_for(lambda: getattr(browse, "table", None) is not None, message="a table in Browse")
+    assert browse.table.name == "events"  # type: ignore[attr-defined]
+    assert window.tabs.currentWidget() is browse
     await close_window(window)
 
 

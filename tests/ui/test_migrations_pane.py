@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import os
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -319,7 +318,7 @@ async def test_folder_walk_that_skipped_files_or_hit_a_limit_shows_a_note(
         )
         assert "possibly incomplete" in pane.detail.tabs.tabText(1)
         assert "pending?" in tool_list_texts(pane)[0]
-        pane.grab().save(str(Path(tempfile.gettempdir()) / "migrations_walk_note.png"))
+        pane.grab().save(str(tmp_path / "migrations_walk_note.png"))
 
         monkeypatch.setattr(
             pending_module, "LIMITS", dataclasses.replace(pending_module.LIMITS, migration_files_walked=50)
@@ -338,4 +337,4 @@ async def test_folder_walk_that_skipped_files_or_hit_a_limit_shows_a_note(
         ]
         assert pane.detail.tabs.tabText(1) == "Pending (1)"
         assert tool_list_texts(pane)[0].endswith("1 applied · 1 pending")
-        pane.grab().save(str(Path(tempfile.gettempdir()) / "migrations_skipped_note.png"))
+        pane.grab().save(str(tmp_path / "migrations_skipped_note.png"))

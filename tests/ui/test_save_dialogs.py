@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from desktop_app.core.export.csv_file import CsvOptions
 from desktop_app.ui import export_actions
-from desktop_app.ui.export_actions import run_csv_export, start_csv_export
-from desktop_app.ui.widgets.csv_export_dialog import CsvExportDialog
+from desktop_app.ui.export_actions import run_csv_export, start_export
+from desktop_app.ui.widgets.export_dialog import ExportDialog
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 from tests.ui.helpers import wait_for
 from tests.ui.test_blobs_pane import blobs_pane, build_db, shown
@@ -54,7 +54,7 @@ def assert_confirms_overwrite(dialog: QFileDialog) -> None:
 
 async def test_every_save_dialog_asks_before_replacing_a_file(qtbot: Any, tmp_path: Path) -> None:
     async with sql_pane(qtbot, tmp_path, make_database(tmp_path / "db.sqlite")) as pane:
-        csv_dialog = start_csv_export(pane, pane.context, "SELECT * FROM t", "t")
+        csv_dialog = start_export(pane, pane.context, "SELECT * FROM t", "t")
         qtbot.addWidget(csv_dialog)
         csv_dialog._choose_file()
         chooser = save_dialog_of(csv_dialog)
@@ -110,9 +110,9 @@ async def test_the_source_database_as_csv_target_is_refused_and_left_unchanged(
     link = tmp_path / "link.csv"
     link.symlink_to(source)
     async with sql_pane(qtbot, tmp_path, source) as pane:
-        dialog = start_csv_export(pane, pane.context, "SELECT * FROM t", "t")
+        dialog = start_export(pane, pane.context, "SELECT * FROM t", "t")
         qtbot.addWidget(dialog)
-        assert isinstance(dialog, CsvExportDialog)
+        assert isinstance(dialog, ExportDialog)
         for target in (source, link, tmp_path / "db.sqlite-journal"):
             dialog.set_path(str(target))
             assert not dialog.export_button.isEnabled()

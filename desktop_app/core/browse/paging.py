@@ -193,6 +193,13 @@ class TablePager:
         # Rowids far apart (e.g. 1 and 2**63-1) say nothing about the count: better no guess than that.
         return span if span <= MAX_ESTIMATE else None
 
+    def shown_rows_query(self, columns: Sequence[str] | None = None) -> tuple[str, tuple[Any, ...]]:
+        """The statement (and its parameters) giving every row as shown: `columns` (default all), whole
+        values, under the filters, in the sort order (ties broken by the row key, as the grid does)."""
+        where, params = self._where(None)
+        columns = ", ".join(self._column_sql(name) for name in (columns or self.columns))
+        return f"SELECT {columns} FROM {self._source}{where}{self._order_by(False)}", params
+
     def count(self, conn: sqlite3.Connection) -> int:
         """Count the rows under the filters (a scan: run it in the background) and detect dense rowids."""
         where, params = self._where(None)

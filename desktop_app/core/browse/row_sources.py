@@ -94,6 +94,10 @@ class TableRowSource:
             if c.name in self.pager.columns
         ]
 
+    def shown_rows_query(self, columns: Sequence[str] | None = None) -> tuple[str, tuple[Any, ...]]:
+        """The statement giving every row as the grid shows it (filters and sort), for export."""
+        return self.pager.shown_rows_query(columns)
+
     async def estimate(self) -> int | None:
         """max(rowid) for an unfiltered rowid table, else None."""
         return await self.database.run_sync(self.pager.estimate)
@@ -239,13 +243,15 @@ class FirstRows:
     more: NestedQuery | None
 
 
-async def run_first_rows(database: Database, sql: str, cancel: CancelToken | None = None) -> FirstRows:
+async def run_first_rows(
+    database: Database, sql: str, cancel: CancelToken | None = None, params: Params = ()
+) -> FirstRows:
     """Run a statement for a result grid (through the result cache).
 
     A nestable query is run for its first page: when it has more rows, `more` pages through them by
     OFFSET. Any other statement (PRAGMA, EXPLAIN…) is run for up to `result_cache_max_rows` rows.
     """
-    query = NestedQuery.of(sql)
+    query = NestedQuery.of(sql, params)
     max_rows = LIMITS.page_rows if query is not None else LIMITS.result_cache_max_rows
-    result = await database.execute(sql, max_rows=max_rows, cancel=cancel)
+    result = await database.execute(sql, params, max_rows=max_rows, cancel=cancel)
     return FirstRows(result, query if result.truncated else None)

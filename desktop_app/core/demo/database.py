@@ -22,6 +22,8 @@ DEMO_VERSION = 1
 DEMO_APPLICATION_ID = 0x53534244
 #: Rows in the big `events` table of the default demo.
 DEMO_EVENT_ROWS = 1_000_000
+#: The table the demo opens on in Browse: its showcase, the million rows of `events`.
+DEMO_START_TABLE = "events"
 #: Rows inserted per statement while filling `events` (progress and cancel are checked between them).
 EVENT_BATCH_ROWS = 100_000
 #: Unfinished builds left by a crash are removed once they are this old (seconds).

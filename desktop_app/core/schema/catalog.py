@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from desktop_app.core.schema.fts import SHADOW_SUFFIXES, virtual_module
+from desktop_app.core.sqlite.guard import PRIVATE_SCHEMA_PREFIX
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier, quote_string
 
@@ -26,6 +27,9 @@ _TABLE_OPTIONS = re.compile(
     rf"\)({_GAP}{_OPTION}{_GAP}(?:,{_GAP}{_OPTION}{_GAP})*);?{_GAP}$", re.IGNORECASE | re.DOTALL
 )
 
+#: The statement that creates an empty `sqlite_stat1` (CREATE TABLE refuses the name): ANALYZE of the
+#: schema table, which has no index to describe.
+CREATE_STAT1_SQL = "ANALYZE sqlite_schema"
 #: The names SQLite gives the b-tree that holds the schema itself (dbstat reports it by the legacy one).
 SCHEMA_TABLE_NAMES = frozenset({"sqlite_schema", "sqlite_master"})
 
@@ -432,3 +436,12 @@ def estimate_rows(conn: sqlite3.Connection, table: Table) -> RowCount:
         except sqlite3.Error:
             pass
     return RowCount(None, False)
+
+
+def attached_schemas(conn: sqlite3.Connection) -> list[str]:
+    """Names of the databases attached beside `main` (not `temp`), in the order they were attached.
+
+    The program's own private attachments (the search index) are left out.
+    """
+    names = [row[1] for row in conn.execute("PRAGMA database_list")]
+    return [n for n in names if n not in ("main", "temp") and not n.startswith(PRIVATE_SCHEMA_PREFIX)]

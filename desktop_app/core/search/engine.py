@@ -12,6 +12,7 @@ from typing import Any
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.schema.catalog import attached_schemas
 from desktop_app.core.search.index import SearchIndex
 from desktop_app.core.search.matching import FilterKind, Matcher
 from desktop_app.core.search.options import SearchOptions
@@ -63,7 +64,7 @@ def search(
     """
     started = time.perf_counter()
     matcher = Matcher(options, encoding=conn.execute("PRAGMA encoding").fetchone()[0])
-    targets = _plan(read_search_tables(conn), options)
+    targets = _plan(read_search_tables(conn, ["main", *attached_schemas(conn)]), options)
     index_note = index.unusable_for(options) if index is not None else None
     use_index = index is not None and index_note is None
     return _run(conn, matcher, targets, index if use_index else None, index_note, progress, cancel, started)
@@ -112,13 +113,13 @@ def _run(
     done = 0
     try:
         with stoppable(conn, cancel):
-            yield SearchStarted(tuple(t.table.name for t in targets), index is not None, index_note)
+            yield SearchStarted(tuple(t.table.label for t in targets), index is not None, index_note)
             for target in targets:
                 cancel.raise_if_cancelled()
                 if matcher.options.limit is not None and tally.hits >= matcher.options.limit:
                     tally.truncated = True
                     break
-                progress(Progress(done, total, target.table.name))
+                progress(Progress(done, total, target.table.label))
                 report = yield from _search_table(conn, target, matcher, index, tally, cancel)
                 done += 1
                 yield TableDone(tables_done=done, tables_total=total, **report)
@@ -139,7 +140,7 @@ def _search_table(
 ) -> Generator[HitBatch, None, dict[str, Any]]:
     """Yield hit batches of one table; return the fields of its TableDone."""
     table = target.table
-    report: dict[str, Any] = {"table": table.name, "hits": 0, "truncated": False, "method": Method.SKIPPED}
+    report: dict[str, Any] = {"table": table.label, "hits": 0, "truncated": False, "method": Method.SKIPPED}
     if table.error:
         return {**report, "note": f"cannot be read: {table.error}", "error": True}
     if table.skip_note and not target.explicit:
@@ -148,7 +149,7 @@ def _search_table(
     if not columns:
         return {**report, "method": Method.SCAN}
     note = None
-    if index is not None and table.name in index.tables:
+    if index is not None and table.schema == "main" and table.name in index.tables:
         pending = deque([(Method.INDEX, index.table_hits(conn, table.name, matcher, target.columns))])
     else:
         pending = deque(_query_sources(conn, table, columns, matcher, use_fts=matcher.options.use_fts))
@@ -156,7 +157,7 @@ def _search_table(
         method, hits = pending.popleft()
         report["method"] = method
         try:
-            yield from _drain(table.name, hits, matcher.options, tally, report)
+            yield from _drain(table.label, hits, matcher.options, tally, report)
         except sqlite3.Error as exc:
             if cancel.cancelled:
                 raise Cancelled() from None
@@ -224,28 +225,28 @@ def _plan(tables: list[SearchTable], options: SearchOptions) -> list[_Target]:
         return [_Target(t, None, False) for t in tables if t.kind != "view" or options.include_views]
     chosen: dict[str, set[str] | None] = {}
     for name in options.tables:
-        chosen[_find_table(tables, name).name] = None
+        chosen[_find_table(tables, name).label] = None
     for table_name, column_name in options.columns:
         table = _find_table(tables, table_name)
-        if chosen.get(table.name, set()) is None:
+        if chosen.get(table.label, set()) is None:
             continue  # the whole table is already chosen
         column = table.column(column_name)
         if column is None and not table.error:
-            raise UserError(f"Table {table.name!r} has no column {column_name!r} to search.")
-        chosen.setdefault(table.name, set())
-        columns = chosen[table.name]
+            raise UserError(f"Table {table.label!r} has no column {column_name!r} to search.")
+        chosen.setdefault(table.label, set())
+        columns = chosen[table.label]
         if columns is not None:
             columns.add(column.name if column else column_name)
     return [
-        _Target(t, frozenset(chosen[t.name] or ()) if chosen[t.name] is not None else None, True)
+        _Target(t, frozenset(chosen[t.label] or ()) if chosen[t.label] is not None else None, True)
         for t in tables
-        if t.name in chosen
+        if t.label in chosen
     ]
 
 
 def _find_table(tables: list[SearchTable], name: str) -> SearchTable:
-    found = next((t for t in tables if t.name == name), None)
-    found = found or next((t for t in tables if t.name.lower() == name.lower()), None)
+    found = next((t for t in tables if t.label == name), None)
+    found = found or next((t for t in tables if t.label.lower() == name.lower()), None)
     if found is None:
         raise UserError(f"No table or view named {name!r} to search.")
     return found

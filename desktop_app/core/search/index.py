@@ -53,6 +53,7 @@ from desktop_app.core.snapshot.memory_copy import available_memory_bytes
 from desktop_app.core.snapshot.private_folders import new_private_folder
 from desktop_app.core.sqlite.connection import scratch_writes
 from desktop_app.core.sqlite.guard import (
+    PRIVATE_SCHEMA_PREFIX,
     attach_memory_database,
     attach_private_file,
     detach_database,
@@ -205,17 +206,29 @@ def estimate_index(conn: sqlite3.Connection, *, include_numbers: bool = False) -
         + keyed_rows * _BYTES_PER_KEYED_ROW
     )
     seconds = chars * _SECONDS_PER_CHAR + values * _SECONDS_PER_VALUE
-    location, refusal = _choose_location(size)
+    # A connection that keeps its temporary storage in memory (a decrypted database's) keeps the index there.
+    memory_only = conn.execute("PRAGMA temp_store").fetchone()[0] == TEMP_STORE_MEMORY
+    location, refusal = _choose_location(size, memory_only)
     return IndexEstimate(int(chars), int(values), size, seconds, location, refusal)
 
 
-def _choose_location(size: int) -> tuple[IndexLocation, str | None]:
+#: `PRAGMA temp_store` of a connection whose temporary storage stays in memory.
+TEMP_STORE_MEMORY = 2
+
+
+def _choose_location(size: int, memory_only: bool = False) -> tuple[IndexLocation, str | None]:
     available = available_memory_bytes()
     memory_budget = LIMITS.memdb_max_bytes * 0.9
     if available is not None:
         memory_budget = min(memory_budget, available * LIMITS.search_index_ram_share)
     if size <= memory_budget:
         return IndexLocation.MEMORY, None
+    if memory_only:
+        return IndexLocation.FILE, (
+            f"The search index would take about {format_size(size)}: more than fits in memory, and this "
+            "database was decrypted into memory only, so its index is never written to a file. Searches "
+            "scan the tables instead."
+        )
     folder = tempfile.gettempdir()
     try:
         free = shutil.disk_usage(folder).free
@@ -391,7 +404,7 @@ class SearchIndex:
         name = uuid.uuid4().hex
         index = cls(
             generation=generation,
-            schema=f"search_index_{name[:12]}",
+            schema=f"{PRIVATE_SCHEMA_PREFIX}{name[:12]}",
             include_numbers=include_numbers,
             key_width=max((len(t.key_sql) for t in tables), default=0),
             location=estimate.location,

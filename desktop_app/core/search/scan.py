@@ -74,7 +74,7 @@ def run_query(
                 if snippet is not None:
                     value_type = row[key_width + 2 * index + 1]
                     yield Hit(
-                        table.name, column.name, key, value_type,
+                        table.label, column.name, key, value_type,
                         snippet.text, snippet.spans, snippet.match_start, query.method,
                     )  # fmt: skip
     finally:
@@ -102,7 +102,7 @@ def _fts_query(
     assert cover is not None
     types = sorted(matcher.options.value_types)
     in_types = ", ".join(f"'{t}'" for t in types)
-    fts_name = f"main.{quote_identifier(cover.fts_table)}"
+    fts_name = f"{quote_identifier(table.schema)}.{quote_identifier(cover.fts_table)}"
     if cover.direct:
         found = f"{quote_identifier(cover.fts_table)} MATCH :fts"
     else:

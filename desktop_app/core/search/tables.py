@@ -7,6 +7,7 @@ row again; all of it is derived from `desktop_app.core.schema.catalog` tables.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from desktop_app.core.browse.rows import rowid_alias_column, rowid_name, virtual_rowid_name
@@ -63,11 +64,18 @@ class SearchTable:
     skip_note: str | None = None
     #: Why it cannot be read at all (missing module, corrupt schema).
     error: str | None = None
+    #: "main", or the name of a database the program attached beside it (never `temp`).
+    schema: str = "main"
 
     @property
     def sql_name(self) -> str:
-        """`main."name"`: always the snapshot's own schema, never a temp or attached table."""
-        return f"main.{quote_identifier(self.name)}"
+        """`main."name"` or `other."name"`: the snapshot's own schema or an attached one, never `temp`."""
+        return f"{quote_identifier(self.schema)}.{quote_identifier(self.name)}"
+
+    @property
+    def label(self) -> str:
+        """The name a hit shows: `name` in the main database, `schema.name` in an attached one."""
+        return self.name if self.schema == "main" else f"{self.schema}.{self.name}"
 
     def column(self, name: str) -> SearchColumn | None:
         """The column called `name` (exact, then case-insensitive as SQLite compares names)."""
@@ -75,9 +83,15 @@ class SearchTable:
         return found or next((c for c in self.columns if c.name.lower() == name.lower()), None)
 
 
-def read_search_tables(conn: sqlite3.Connection) -> list[SearchTable]:
-    """Every searchable table, view and virtual table of `main`, by name (no shadow or sqlite_ tables)."""
-    return _link_fts([search_table(conn, table) for table in read_tables(conn, "main", hidden=False)])
+def read_search_tables(conn: sqlite3.Connection, schemas: Sequence[str] = ("main",)) -> list[SearchTable]:
+    """Every searchable table, view and virtual table of `schemas`, by name (no shadow or sqlite_ tables)."""
+    found: list[SearchTable] = []
+    for schema in schemas:
+        tables = [
+            replace(search_table(conn, t), schema=schema) for t in read_tables(conn, schema, hidden=False)
+        ]
+        found.extend(_link_fts(tables))
+    return found
 
 
 def search_table(conn: sqlite3.Connection, table: Table) -> SearchTable:

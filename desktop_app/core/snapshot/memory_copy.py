@@ -8,11 +8,13 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from desktop_app.core.errors import DatabaseDamaged, DatabaseOpenError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback
 from desktop_app.core.snapshot.open_errors import open_error
 from desktop_app.core.snapshot.reading import backup_with_progress, connect_source
 from desktop_app.core.snapshot.source_file import SourceHeader
+from desktop_app.core.sqlite.connection import untrusted_schema_function
 from desktop_app.core.sqlite.library import raise_memdb_limit, sqlite_library
 
 MEMDB_DEFAULT_MAX_BYTES = 1 << 30
@@ -70,6 +72,64 @@ def copy_into_memory(
         keeper.close()
         raise
     return memdb_uri, keeper
+
+
+def image_into_memory(
+    image: bytearray, name: str, progress: ProgressCallback, cancel: CancelToken
+) -> tuple[str, sqlite3.Connection, str | None]:
+    """Put a database image held in memory (unpacked or decrypted) into a new named memdb.
+
+    Returns its URI, the keeper connection and the function the schema needs trusted (see
+    `untrusted_schema_function`), or None. `image` is consumed (cleared) to free its memory early.
+    `deserialize` makes a private memory database other connections cannot see; a backup, at memory
+    speed, moves it into the shared named memdb the snapshot's connections open.
+    """
+    if len(image) > memdb_cap():
+        raise DatabaseOpenError(
+            f"“{name}” ({len(image) / 2**30:.1f} GiB) is larger than the memory database limit.",
+        )
+    if len(image) >= 20 and 2 in (image[18], image[19]):
+        image[18:20] = b"\x01\x01"  # WAL mode: a memory image has no -wal, read it as a rollback database
+    private = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    try:
+        try:
+            private.deserialize(image)
+        except (sqlite3.Error, OverflowError, MemoryError) as exc:
+            raise DatabaseOpenError(f"“{name}” could not be read as a database: {exc}.") from None
+        image.clear()
+        schema_needs = schema_check(private, name)
+        memdb_uri = f"file:/snap-{uuid.uuid4().hex}?vfs=memdb"
+        keeper = sqlite3.connect(memdb_uri, uri=True, check_same_thread=False, isolation_level=None)
+        try:
+            raise_memdb_limit(memdb_uri, LIMITS.memdb_max_bytes)
+            backup_with_progress(private, keeper, name, progress, cancel)
+            keeper.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        except sqlite3.Error as exc:
+            keeper.close()
+            raise open_error(exc, name) from None
+        except BaseException:
+            keeper.close()
+            raise
+    finally:
+        private.close()
+    return memdb_uri, keeper, schema_needs
+
+
+def schema_check(conn: sqlite3.Connection, name: str) -> str | None:
+    """Read the schema once on `conn` so a damaged file fails now; return the function it needs trusted."""
+    try:
+        needs_trust = untrusted_schema_function(conn)
+        if needs_trust is not None:
+            conn.execute("PRAGMA trusted_schema=ON")
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+        return needs_trust
+    except sqlite3.Error as exc:
+        raise open_error(exc, name) from None
+    except UnicodeDecodeError:  # SQLite's complaint quotes schema text that is not UTF-8: a damaged schema
+        raise DatabaseDamaged(
+            f"“{name}” is damaged (its schema cannot be read) and cannot be opened.",
+            said="its schema holds text that is not valid UTF-8",
+        ) from None
 
 
 def memory_header(keeper: sqlite3.Connection, header: SourceHeader) -> SourceHeader:

@@ -23,21 +23,39 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from desktop_app.core.errors import DatabaseDamaged, SnapshotClosed
+from desktop_app.core.errors import DatabaseOpenError, SnapshotClosed
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
+from desktop_app.core.snapshot.encrypted import (
+    ENTROPY_SAMPLE_BYTES,
+    CipherKey,
+    decrypt_into_memory,
+    looks_encrypted,
+    needs_key,
+)
 from desktop_app.core.snapshot.memory_copy import (
     MemoryFull,
     copy_into_memory,
     direct_mode_reason,
+    image_into_memory,
     memory_header,
+    schema_check,
 )
 from desktop_app.core.snapshot.open_errors import open_error
+from desktop_app.core.snapshot.packed import packed_format, read_member
 from desktop_app.core.snapshot.private_copy import private_copy
 from desktop_app.core.snapshot.private_folders import SharedFolder, sweep_stale_private_folders_once
 from desktop_app.core.snapshot.reading import connect_source, readonly_uri
-from desktop_app.core.snapshot.source_file import Fingerprint, SourceHeader, check_readable_database
-from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection, untrusted_schema_function
+from desktop_app.core.snapshot.source_file import (
+    HEADER_BYTES,
+    SQLITE_MAGIC,
+    Fingerprint,
+    SourceHeader,
+    check_readable_database,
+    parse_header,
+    read_source_head,
+)
+from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
 
 _generations = itertools.count(1)
 
@@ -82,6 +100,12 @@ class Snapshot:
     mode_reason: str = ""
     #: Wall-clock time (`time.time()`) the snapshot's state was read: "opened 12:01".
     taken_at: float = field(default_factory=time.time)
+    #: The database inside a packed file (`path` is the archive), or None.
+    member: str | None = None
+    #: True when the file was decrypted (SQLCipher) into memory.
+    encrypted: bool = False
+    #: The 100-byte header of the database unpacked or decrypted into memory (the file's own is not it).
+    image_header: bytes | None = None
     _keeper: sqlite3.Connection | None = None
     _private_dir: SharedFolder | None = None
     _closed: bool = False
@@ -103,8 +127,17 @@ class Snapshot:
         conn = sqlite3.connect(
             self.uri, uri=True, check_same_thread=False, timeout=LIMITS.busy_timeout_s, isolation_level=None
         )
+        if self.encrypted:  # sorts and temporary tables of decrypted data never spill to a file
+            conn.execute("PRAGMA temp_store = MEMORY")
         configure_connection(conn, hooks, trust_schema=self.schema_trusted)
         return conn
+
+    @property
+    def database_header(self) -> bytes | None:
+        """The database's 100-byte header as the snapshot read it (journal mode, last writer...), if known."""
+        if self.image_header is not None:
+            return self.image_header
+        return self.fingerprint.database.header if self.fingerprint.database is not None else None
 
     @property
     def schema_trusted(self) -> bool:
@@ -114,7 +147,8 @@ class Snapshot:
     def changed_on_disk(self) -> bool:
         """True when the source file's header or its `-wal`'s frames differ from when the snapshot was taken
         (content: a touched file or an empty `-wal`/`-shm` left by another reader is no change)."""
-        return Fingerprint.of(self.source or self.path) != self.fingerprint
+        packed = self.fingerprint.tail is not None
+        return Fingerprint.of(self.source or self.path, packed=packed) != self.fingerprint
 
     def close(self) -> None:
         """Free the snapshot's memory and private files (connections still open keep the memory)."""
@@ -137,6 +171,8 @@ def open_snapshot(
     cancel: CancelToken | None = None,
     force_direct: bool = False,
     on_readable: Callable[[Snapshot], None] | None = None,
+    member: str | None = None,
+    key: CipherKey | None = None,
 ) -> Snapshot:
     """Snapshot the database at `path` into memory (blocking: run it off the UI thread).
 
@@ -145,18 +181,31 @@ def open_snapshot(
     `progressive_open_min_bytes` starts; the caller owns it and closes it (it keeps a private copy alive
     for as long as it is open). It is not called when the database opens direct anyway.
 
-    Raises `DatabaseOpenError` with a message for the user when the file cannot be read as a database,
-    and `Cancelled` when `cancel` fires.
+    A packed file (told by its first bytes: gzip, bzip2, xz, Zstandard, zip, tar, Anki packages) is
+    unpacked into memory; `member` names the database inside it when it holds several. An encrypted
+    (SQLCipher) file is decrypted into memory with `key`. Neither is ever written to disk.
+
+    Raises `DatabaseOpenError` with a message for the user when the file cannot be read as a database
+    (`EncryptedDatabase` when it looks encrypted and no key or a wrong one was given, `SeveralDatabases`
+    when a packed file holds several and `member` is None), and `Cancelled` when `cancel` fires.
     """
     started = time.perf_counter()
     taken_at = time.time()
     given = Path(path).absolute()
     # Sidecars belong to the real file: a link's own folder may hold a stale or unrelated -wal.
     source = Path(os.path.realpath(given))
-    fingerprint = Fingerprint.of(source)
-    header = check_readable_database(given)
     cancel = cancel or CancelToken()
     generation = generation if generation is not None else next(_generations)
+    head, size = read_source_head(given, ENTROPY_SAMPLE_BYTES)
+    if not head.startswith(SQLITE_MAGIC):
+        fmt = packed_format(head)
+        if fmt is not None or key is not None or looks_encrypted(head, size):
+            try:
+                return _open_in_memory_image(given, source, fmt, member, key, generation, progress, cancel)
+            except MemoryError:
+                raise _out_of_memory(given.name, "unpacked" if fmt is not None else "decrypted") from None
+    fingerprint = Fingerprint.of(source)
+    header = check_readable_database(given)
     sweep_stale_private_folders_once()
     folder: SharedFolder | None = None
     notes: list[str] = []
@@ -239,6 +288,74 @@ def open_snapshot(
     )
 
 
+def _open_in_memory_image(
+    given: Path,
+    source: Path,
+    fmt: str | None,
+    member: str | None,
+    key: CipherKey | None,
+    generation: int,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Snapshot:
+    """Snapshot a packed or encrypted file: its database is unpacked or decrypted into memory only."""
+    started = time.perf_counter()
+    taken_at = time.time()
+    fingerprint = Fingerprint.of(source, packed=True)
+    notes: list[str] = []
+    if fmt is not None:
+        name, image = read_member(source, fmt, member, progress, cancel)
+        notes.append(f"“{name}” was unpacked from the {fmt} file into memory; nothing was written to disk.")
+        shown = f"{name} in {given.name}"
+        reason = "unpacked into memory: reads never touch the file"
+    else:
+        if key is None:
+            raise needs_key(given.name)
+        name, shown = None, given.name
+        image = decrypt_into_memory(source, key, progress, cancel)
+        notes.append(
+            f"Decrypted into memory ({key.settings.describe()}); the plaintext was never written to disk."
+        )
+        reason = "decrypted into memory: reads never touch the file"
+    if not image.startswith(SQLITE_MAGIC) or len(image) < HEADER_BYTES:
+        raise DatabaseOpenError(f"“{shown}” is not a SQLite database, so it cannot be opened.")
+    image_header = bytes(image[:HEADER_BYTES])
+    header = parse_header(image_header, len(image))
+    uri, keeper, schema_needs = image_into_memory(image, shown, progress, cancel)
+    if schema_needs is not None:
+        notes.append(
+            f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
+            "trusted so the database can be read, and your own SQL functions are off for it."
+        )
+    return Snapshot(
+        path=given,
+        mode=SnapshotMode.MEMORY,
+        generation=generation,
+        uri=uri,
+        fingerprint=fingerprint,
+        header=memory_header(keeper, replace(header, is_wal=False)),
+        elapsed_s=time.perf_counter() - started,
+        notes=notes,
+        schema_needs=schema_needs,
+        source=source,
+        mode_reason=reason,
+        taken_at=taken_at,
+        member=name,
+        encrypted=fmt is None,
+        image_header=image_header,
+        _keeper=keeper,
+    )
+
+
+def _out_of_memory(name: str, what: str) -> DatabaseOpenError:
+    """A packed or encrypted database did not fit in memory (it has no file to be read from in place)."""
+    return DatabaseOpenError(
+        f"“{name}” did not fit in the memory available: a {what} database is held in memory whole (it has "
+        "no file to be read from in place). Free some memory, or unpack or decrypt it yourself and open "
+        "the result.",
+    )
+
+
 def _check_schema_readable(path: Path, name: str) -> str | None:
     """Read the schema once so a corrupt, encrypted or locked file fails now, with a clear message.
 
@@ -249,17 +366,6 @@ def _check_schema_readable(path: Path, name: str) -> str | None:
     except sqlite3.Error as exc:
         raise open_error(exc, name) from None
     try:
-        needs_trust = untrusted_schema_function(conn)
-        if needs_trust is not None:
-            conn.execute("PRAGMA trusted_schema=ON")
-            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-        return needs_trust
-    except sqlite3.Error as exc:
-        raise open_error(exc, name) from None
-    except UnicodeDecodeError:  # SQLite's complaint quotes schema text that is not UTF-8: a damaged schema
-        raise DatabaseDamaged(
-            f"“{name}” is damaged (its schema cannot be read) and cannot be opened.",
-            said="its schema holds text that is not valid UTF-8",
-        ) from None
+        return schema_check(conn, name)
     finally:
         conn.close()

@@ -153,11 +153,33 @@ class Fingerprint:
 
     database: DatabaseState | None
     wal: WalState | None
+    #: The last bytes of a packed or encrypted file (a packed file's header says little: its trailer
+    #: holds the checksum and size of what it holds), None for a plain database.
+    tail: bytes | None = None
 
     @classmethod
-    def of(cls, path: Path) -> Fingerprint:
-        """Return the fingerprint of the database at `path` now."""
+    def of(cls, path: Path, *, packed: bool = False) -> Fingerprint:
+        """Return the fingerprint of the database at `path` now (`packed`: a packed or encrypted file)."""
+        if packed:
+            return cls(DatabaseState.of(path), None, _read_tail(path, PACKED_TAIL_BYTES))
         return cls(DatabaseState.of(path), WalState.of(sidecar(path, "-wal")))
+
+
+PACKED_TAIL_BYTES = 4096
+
+
+def _read_tail(path: Path, size: int) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return os.pread(fd, size, max(0, st.st_size - size))
+    finally:
+        os.close(fd)
 
 
 def _read_head(path: Path, size: int) -> bytes:
@@ -196,6 +218,23 @@ def sidecar(path: Path, suffix: str) -> Path:
 def check_readable_database(path: Path) -> SourceHeader:
     """Return the header of `path`, or raise `DatabaseOpenError` saying plainly why it is not a database."""
     name = path.name or str(path)
+    header, size = read_source_head(path, HEADER_BYTES)
+    if not header.startswith(SQLITE_MAGIC):
+        raise DatabaseOpenError(
+            f"“{name}” is not a SQLite database. It may be encrypted (for example with SQLCipher) "
+            "or be another kind of file.",
+            details=f"{path}: the first bytes are {header[:16].hex(' ')} (hexadecimal), not "
+            "“SQLite format 3” and a zero byte.",
+        )
+    if len(header) < HEADER_BYTES:
+        raise DatabaseOpenError(f"“{name}” is truncated: its header is incomplete.", details=str(path))
+    return parse_header(header, size)
+
+
+def read_source_head(path: Path, size: int) -> tuple[bytes, int]:
+    """The first `size` bytes of the file at `path` and its size; `DatabaseOpenError` saying plainly why
+    it cannot be read (missing, a folder, not a regular file, empty, no permission)."""
+    name = path.name or str(path)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -210,20 +249,11 @@ def check_readable_database(path: Path) -> SourceHeader:
         raise DatabaseOpenError(f"“{name}” is empty (0 bytes): it holds no database.", details=str(path))
     try:
         with path.open("rb") as handle:
-            header = handle.read(HEADER_BYTES)
+            return handle.read(size), st.st_size
     except PermissionError:
         raise DatabaseOpenError(f"You do not have permission to read “{name}”.", details=str(path)) from None
     except OSError as exc:
         raise DatabaseOpenError(f"“{name}” cannot be read: {exc.strerror}.", details=str(path)) from None
-    if not header.startswith(SQLITE_MAGIC):
-        raise DatabaseOpenError(
-            f"“{name}” is not a SQLite database. It may be encrypted (for example with SQLCipher) "
-            "or be another kind of file.",
-            details=f"{path}: the first bytes are {header[:16]!r}, not 'SQLite format 3\\0'.",
-        )
-    if len(header) < HEADER_BYTES:
-        raise DatabaseOpenError(f"“{name}” is truncated: its header is incomplete.", details=str(path))
-    return parse_header(header, st.st_size)
 
 
 def parse_header(header: bytes, file_size: int) -> SourceHeader:

@@ -293,6 +293,9 @@ def unguarded(conn: sqlite3.Connection) -> Iterator[None]:
         conn.set_authorizer(guard)
 
 
+#: Schema names the program keeps for its own attached databases (the search index); users attach others.
+PRIVATE_SCHEMA_PREFIX = "search_index_"
+
 #: The only URIs the program attaches: its own named memory databases, one `vfs=memdb` and nothing else.
 _PRIVATE_MEMDB_URI = re.compile(r"file:/[A-Za-z0-9_.-]+\?vfs=memdb")
 

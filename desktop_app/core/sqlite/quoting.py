@@ -45,3 +45,34 @@ def qualified(schema: str | None, name: str) -> str:
     if schema and schema != "main":
         return f"{quote_identifier(schema)}.{quote_identifier(name)}"
     return quote_identifier(name)
+
+
+def sql_literal(value: object) -> str:
+    """Return a SQLite value as an SQL literal that recreates it exactly (type and value).
+
+    Floats use `repr` (reads back as the same float, `-0.0` included) and `±1e999` for infinities;
+    blobs are `X'…'`; text holding NUL, or text that was not valid UTF-8 (a `str` carrying its
+    `raw` bytes), is `CAST(X'…' AS TEXT)` so every byte survives.
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:  # NaN: SQLite stores it as NULL
+            return "NULL"
+        if value in (float("inf"), float("-inf")):
+            return "1e999" if value > 0 else "-1e999"
+        return repr(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "X'" + bytes(value).hex().upper() + "'"
+    if isinstance(value, str):
+        raw = getattr(value, "raw", None)
+        if isinstance(raw, bytes):
+            return f"CAST(X'{raw.hex().upper()}' AS TEXT)"
+        if "\0" in value:
+            return f"CAST(X'{value.encode('utf-8', 'surrogatepass').hex().upper()}' AS TEXT)"
+        return quote_string(value)
+    return quote_string(str(value))

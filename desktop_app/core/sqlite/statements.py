@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -336,3 +336,91 @@ def to_utf16_offset(text: str, index: int) -> int:
 def from_utf16_offset(text: str, offset: int) -> int:
     """Convert a Qt (UTF-16) position in `text` to a Python index."""
     return len(text.encode("utf-16-le")[: offset * 2].decode("utf-16-le", "ignore"))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A bind parameter of a statement: `?`/`?NNN` (positional) or `:name`, `@name`, `$name`."""
+
+    #: As written: `?`, `?2`, `:name`, `@name`, `$name`.
+    text: str
+
+    @property
+    def named(self) -> bool:
+        """True for `:name`, `@name`, `$name`."""
+        return not self.text.startswith("?")
+
+
+def parameters(sql: str) -> list[Parameter]:
+    """The bind parameters of `sql` in order of first use, once each (a bare `?` each time it occurs)."""
+    tokens = _significant(tokenize(sql))
+    found: list[Parameter] = []
+    for index, token in enumerate(tokens):
+        after = tokens[index + 1] if index + 1 < len(tokens) else None
+        joined = after is not None and after.start == token.end and after.kind == "word"
+        text = ""
+        if token.text == "?":
+            text = "?" + after.text if joined and after is not None and after.text.isdigit() else "?"
+        elif token.text in (":", "@") and joined and after is not None:
+            text = token.text + after.text
+        elif token.kind == "word" and token.text.startswith("$") and len(token.text) > 1:
+            text = token.text
+        if text and (text == "?" or Parameter(text) not in found):
+            found.append(Parameter(text))
+    return found
+
+
+def parse_parameter_value(text: str) -> object:
+    """What a value typed in the parameters form binds: an integer or a float when it reads as one,
+    NULL for the word NULL, text in single quotes without them, any other text as it is."""
+    stripped = text.strip()
+    if stripped.upper() == "NULL":
+        return None
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] == "'":
+        return stripped[1:-1].replace("''", "'")
+    for kind in (int, float):
+        try:
+            return kind(stripped)
+        except ValueError:
+            continue
+    return text
+
+
+def _numbered(found: list[Parameter]) -> list[tuple[str, int]]:
+    """(form key, SQLite's index) of each parameter, numbered as SQLite does: `?NNN` is NNN, and a bare
+    `?` or a name seen for the first time takes the next number after the largest so far."""
+    numbered: list[tuple[str, int]] = []
+    by_name: dict[str, int] = {}
+    largest = 0
+    for parameter in found:
+        text = parameter.text
+        if text in by_name:
+            continue
+        index = int(text[1:]) if text.startswith("?") and len(text) > 1 else largest + 1
+        largest = max(largest, index)
+        key = f"?{index}" if text.startswith("?") else text
+        if text != "?":
+            by_name[text] = index
+        if all(key != k for k, _i in numbered):
+            numbered.append((key, index))
+    return numbered
+
+
+def parameter_keys(found: list[Parameter]) -> list[str]:
+    """The names the parameters form shows, once each: `:name` as written, `?` by its SQLite number (`?2`)."""
+    return [key for key, _index in _numbered(found)]
+
+
+def bind_values(found: list[Parameter], values: Mapping[str, str]) -> tuple[object, ...] | dict[str, object]:
+    """The parameters to pass for `found`, from the form's text by key (see `parameter_keys`).
+
+    Named parameters alone bind by name (sqlite3 takes `{"name": …}` for `:name`, `@name` and `$name`);
+    with any `?` every parameter binds by SQLite's number.
+    """
+    numbered = _numbered(found)
+    if found and all(p.named for p in found):
+        return {key[1:]: parse_parameter_value(values.get(key, "")) for key, _index in numbered}
+    slots: list[object] = [None] * max((index for _key, index in numbered), default=0)
+    for key, index in numbered:
+        slots[index - 1] = parse_parameter_value(values.get(key, ""))
+    return tuple(slots)

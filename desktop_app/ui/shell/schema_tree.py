@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.widgets.layout import hbox, vbox
@@ -21,6 +22,7 @@ from desktop_app.ui.widgets.layout import hbox, vbox
 _ROLE_KIND = Qt.ItemDataRole.UserRole
 _ROLE_NAME = Qt.ItemDataRole.UserRole + 1
 _ROLE_SQL = Qt.ItemDataRole.UserRole + 2
+_ROLE_SCHEMA = Qt.ItemDataRole.UserRole + 3
 
 #: Counts arriving within this many milliseconds are fitted into the Rows column together.
 COUNT_COLUMN_REFIT_MS = 100
@@ -38,7 +40,10 @@ class SchemaTree(QWidget):
 
     browse_requested = Signal(str)
     show_sql_requested = Signal(str)
-    export_requested = Signal(str)  #: export a table or view as CSV
+    export_requested = Signal(str)  #: export a table or view (any format)
+    #: Export a table or view of an attached database: schema, name.
+    export_attached_requested = Signal(str, str)
+    detach_requested = Signal(str)  #: forget the database attached under this schema name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +74,21 @@ class SchemaTree(QWidget):
         self._catalog: Catalog | None = None
         self._counts: dict[str, RowCount] = {}
         self._table_items: dict[str, QTreeWidgetItem] = {}
+        self._attached: list[tuple[str, str, Catalog]] = []
+
+    def set_attached(self, attached: list[tuple[str, str, Catalog]]) -> None:
+        """Show the attached databases (schema name, file name, catalog) below the open one's objects."""
+        self._attached = list(attached)
+        self._rebuild()
+
+    def attached_items(self) -> dict[str, QTreeWidgetItem]:
+        """The group item of each attached database, by schema name."""
+        found = {}
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(0, _ROLE_KIND) == "attached":
+                found[item.data(0, _ROLE_SCHEMA)] = item
+        return found
 
     def set_catalog(self, catalog: Catalog | None) -> None:
         """Show `catalog` (None clears the tree)."""
@@ -116,6 +136,8 @@ class SchemaTree(QWidget):
             group.setExpanded(kind in (TableKind.TABLE, TableKind.VIEW, TableKind.VIRTUAL))
         self._add_group("Indexes", [(i.name, f"on {i.table}", i.sql or "") for i in catalog.indexes], "index")
         self._add_group("Triggers", [(t.name, f"on {t.table}", t.sql) for t in catalog.triggers], "trigger")
+        for schema, file_name, attached in self._attached:
+            self._add_attached(schema, file_name, attached)
         self._apply_filter(self.filter.text())
         self.tree.resizeColumnToContents(1)
 
@@ -156,6 +178,26 @@ class SchemaTree(QWidget):
             child.setForeground(1, Qt.GlobalColor.darkGray)
         self._table_items[table.name] = item
 
+    def _add_attached(self, schema: str, file_name: str, catalog: Catalog) -> None:
+        tables = [t for t in catalog.visible_tables(False) if not t.internal]
+        group = QTreeWidgetItem(
+            self.tree, [f"{visible_name(schema)}: {file_name} ({len(tables)})", "attached"]
+        )
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        group.setData(0, _ROLE_KIND, "attached")
+        group.setData(0, _ROLE_SCHEMA, schema)
+        group.setToolTip(
+            0, f"{file_name}, a read-only snapshot attached as {schema}: use {schema}.table in SQL"
+        )
+        for table in tables:
+            item = QTreeWidgetItem(group, [visible_name(table.name), table.kind.value])
+            item.setData(0, _ROLE_KIND, "attached_table")
+            item.setData(0, _ROLE_NAME, table.name)
+            item.setData(0, _ROLE_SQL, table.sql or "")
+            item.setData(0, _ROLE_SCHEMA, schema)
+            item.setForeground(1, Qt.GlobalColor.darkGray)
+        group.setExpanded(True)
+
     def _add_group(self, label: str, entries: list[tuple[str, str, str]], kind: str) -> None:
         if not entries:
             return
@@ -182,6 +224,11 @@ class SchemaTree(QWidget):
             group.setHidden(shown == 0)
 
     def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        if item.data(0, _ROLE_KIND) == "attached_table":
+            self.show_sql_requested.emit(
+                table_export_sql(item.data(0, _ROLE_NAME), item.data(0, _ROLE_SCHEMA))
+            )
+            return
         target = item if item.data(0, _ROLE_KIND) == "table" else item.parent()
         if target is not None and target.data(0, _ROLE_KIND) == "table":
             self.browse_requested.emit(target.data(0, _ROLE_NAME))
@@ -194,9 +241,18 @@ class SchemaTree(QWidget):
         name = item.data(0, _ROLE_NAME)
         sql = item.data(0, _ROLE_SQL) or ""
         menu = QMenu(self)
+        schema = item.data(0, _ROLE_SCHEMA)
+        if kind == "attached":
+            menu.addAction(f"Detach {schema}", lambda: self.detach_requested.emit(schema))
+            menu.popup(self.tree.viewport().mapToGlobal(position))  # type: ignore[arg-type]
+            return
+        if kind == "attached_table":
+            query = table_export_sql(name, schema)
+            menu.addAction("Query in the SQL pane", lambda: self.show_sql_requested.emit(query))
+            menu.addAction("Export…", lambda: self.export_attached_requested.emit(schema, name))
         if kind == "table":
             menu.addAction("Browse", lambda: self.browse_requested.emit(name))
-            menu.addAction("Export as CSV…", lambda: self.export_requested.emit(name))
+            menu.addAction("Export…", lambda: self.export_requested.emit(name))
         menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(name))
         if sql:
             menu.addAction("Copy CREATE statement", lambda: QGuiApplication.clipboard().setText(sql))

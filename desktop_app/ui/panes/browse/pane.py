@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -31,23 +32,38 @@ from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, tog
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
-from desktop_app.core.limits import LIMITS
+from desktop_app.core.export.clipboard import CopyFormat, compose
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
+
+
+@dataclass(frozen=True)
+class ShownRows:
+    """The rows Browse shows, as a statement to export."""
+
+    table: str
+    sql: str
+    params: tuple[Any, ...]
+    #: Rows under the filters, when counted.
+    total: int | None
+    #: True when a filter or sort is active (the export is not the plain table).
+    narrowed: bool
 
 
 class BrowsePane(Pane):
@@ -61,6 +77,8 @@ class BrowsePane(Pane):
         self.source: TableRowSource | None = None
         self.sort: list[SortKey] = []
         self.filters: dict[str, str] = {}
+        #: Copy as … CSV/TSV starts with a header row (the Copy as menu's check box).
+        self.copy_headers = CopyHeaders()
         self.unfiltered_total: int | None = None
         self._auto_widths: dict[int, int] = {}
         self._sized_at: tuple[int, object] | None = None
@@ -450,6 +468,18 @@ class BrowsePane(Pane):
             self.viewer = CellViewer(self)
         self.viewer.show_value(value, f"{self.table.name}.{name} — {row_label(row, key_dict)}")
 
+    # --- export -------------------------------------------------------------------------------
+
+    def shown_rows(self) -> ShownRows | None:
+        """What the grid shows, for export: the statement (filters, sort, visible columns) and row count."""
+        source, table = self.source, self.table
+        if source is None or table is None:
+            return None
+        visible = [c.name for i, c in enumerate(source.columns) if not self.view.isColumnHidden(i)]
+        sql, params = source.shown_rows_query(visible)
+        total = self.model.total_rows if self.model.exact else None
+        return ShownRows(table.name, sql, params, total, bool(self.filters or self.sort))
+
     # --- copy ---------------------------------------------------------------------------------
 
     def copy_later(self, delimiter: str, headers: bool) -> None:
@@ -457,28 +487,22 @@ class BrowsePane(Pane):
         self._spawn(self.copy_selection(delimiter, headers))
 
     async def copy_selection(self, delimiter: str = "\t", headers: bool = False) -> str:
-        """Put the selected block on the clipboard as TSV (or CSV) and return the text."""
-        indexes = self.view.selectionModel().selectedIndexes()
-        if not indexes or self.source is None:
-            return ""
-        top = self.model.real_row(min(i.row() for i in indexes))
-        bottom = self.model.real_row(max(i.row() for i in indexes))
-        columns = sorted({i.column() for i in indexes if not self.view.isColumnHidden(i.column())})
-        count = bottom - top + 1
-        if count > LIMITS.grid_copy_max_rows:
-            self.status_message.emit(
-                f"Copying the first {LIMITS.grid_copy_max_rows:,} of {count:,} selected rows."
-            )
-            count = LIMITS.grid_copy_max_rows
+        """Put exactly the selected cells on the clipboard as TSV (or CSV) and return the text."""
+        return await self.copy_as(CopyFormat.CSV if delimiter == "," else CopyFormat.TSV, headers)
+
+    async def copy_as(self, fmt: CopyFormat, headers: bool = False) -> str:
+        """Put exactly the selected cells on the clipboard in `fmt` and return the text."""
         try:
-            rows = await self.model.rows(top, count)
+            selected = await selected_cells(self.view, self.model, whole=not fmt.has_header_choice)
         except UserError as exc:
             self._show_error(exc)
             return ""
-        names = [self.source.columns[c].name for c in columns] if headers else None
-        text = cell_format.format_rows(([row[c] for c in columns] for row in rows), names, delimiter)
+        if selected is None or self.table is None:
+            return ""
+        table = self.table.name
+        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
         QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(f"Copied {count:,} rows.")
+        self.status_message.emit(copied_message(selected))
         return text
 
     # --- menus --------------------------------------------------------------------------------
@@ -493,6 +517,7 @@ class BrowsePane(Pane):
         ):
             action = menu.addAction(label)
             action.triggered.connect(lambda _=False, d=delimiter, h=headers: self.copy_later(d, h))
+        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._spawn(self.copy_as(fmt, h)))
         menu.addSeparator()
         menu.addAction("Open cell\tEnter").triggered.connect(self._open_current)
         menu.popup(self.view.viewport().mapToGlobal(point))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ from desktop_app.core.functions.registry import (
     evaluate_expression,
 )
 from desktop_app.core.resources import resource_path
-from desktop_app.core.sqlite.connection import configure_connection
+from desktop_app.core.sqlite.connection import ConnectionHook, configure_connection
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
@@ -145,7 +145,7 @@ class FunctionsPane(Pane):
                 return (await asyncio.to_thread(on_scratch_connection, registry, _describe, registry))[0]
             infos, current = await database.run_sync(_describe, registry, cancel=job.cancel_token)
             if not current:  # a pooled connection was made before the last load finished
-                await renew_connections(database, registry)
+                await renew_connections(database, registry, [self.context.attachments.hook])
             return infos
 
         def failed(error: UserError) -> None:
@@ -247,7 +247,7 @@ class FunctionsPane(Pane):
             try:
                 return await asyncio.to_thread(action)  # runs the user's module code: not on the UI thread
             finally:  # even a failed load changes the functions (another file's are dropped)
-                await renew_connections(self.context.database, registry)
+                await renew_connections(self.context.database, registry, [self.context.attachments.hook])
 
         self._set_file_status(f"{label}…", dim_style())
         job = self.context.jobs.start(
@@ -445,11 +445,13 @@ def _describe(conn: sqlite3.Connection, registry: FunctionRegistry) -> tuple[lis
     return registry.describe(conn), registry.is_current(conn)
 
 
-async def renew_connections(database: Database | None, registry: FunctionRegistry) -> None:
-    """Give every pooled connection of `database` the registry's current functions."""
+async def renew_connections(
+    database: Database | None, registry: FunctionRegistry, others: Sequence[ConnectionHook] = ()
+) -> None:
+    """Give every pooled connection of `database` the registry's current functions (and the `others`)."""
     if database is None or database.closed:
         return
-    await database.set_hooks([registry.hook])  # renews pooled connections, drops results cached before
+    await database.set_hooks([registry.hook, *others])  # renews pooled connections, drops cached results
 
 
 def on_scratch_connection(registry: FunctionRegistry, work: Callable[..., T], *args: Any) -> T:

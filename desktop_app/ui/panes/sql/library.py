@@ -1,4 +1,4 @@
-"""Query history (all databases) and saved queries (per database), kept in QSettings, and their menus."""
+"""Query history (per database and of all) and saved queries (per database), in QSettings; their menus."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMenu, QToolButton, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
 from desktop_app.core.limits import LIMITS
 from desktop_app.ui.settings import read_json
@@ -22,20 +23,34 @@ class QueryLibrary:
     def __init__(self, settings: QSettings) -> None:
         self.settings = settings
 
-    def history(self) -> list[str]:
-        """Queries run, newest first."""
-        return [str(entry) for entry in read_json(self.settings, _HISTORY_KEY, [])]
+    @staticmethod
+    def _history_key(database_path: str | None) -> str:
+        if database_path is None:
+            return _HISTORY_KEY
+        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"{_HISTORY_KEY}/{digest[:16]}"
 
-    def remember(self, sql: str) -> None:
-        """Put `sql` first in the history (once), dropping the oldest beyond the limit."""
+    def history(self, database_path: str | None = None) -> list[str]:
+        """Queries run on the database at `database_path` (on any, when None), newest first."""
+        return [str(entry) for entry in read_json(self.settings, self._history_key(database_path), [])]
+
+    def remember(self, sql: str, database_path: str | None = None) -> None:
+        """Put `sql` first in the history of all databases and of `database_path` (once each), dropping the
+        oldest beyond the limit."""
         sql = sql.strip()
-        if sql:
-            history = [sql] + [entry for entry in self.history() if entry != sql]
-            self.settings.setValue(_HISTORY_KEY, json.dumps(history[: LIMITS.sql_history_entries]))
+        if not sql:
+            return
+        for path in {None, database_path}:
+            history = [sql] + [entry for entry in self.history(path) if entry != sql]
+            self.settings.setValue(self._history_key(path), json.dumps(history[: LIMITS.sql_history_entries]))
 
-    def clear_history(self) -> None:
-        """Forget every query run."""
-        self.settings.setValue(_HISTORY_KEY, "[]")
+    def clear_history(self, database_path: str | None = None) -> None:
+        """Forget the queries run on `database_path` (every query, when None)."""
+        if database_path is None:
+            self.settings.beginGroup(_HISTORY_KEY)
+            self.settings.remove("")
+            self.settings.endGroup()
+        self.settings.setValue(self._history_key(database_path), "[]")
 
     @staticmethod
     def _key(database_path: str) -> str:
@@ -107,17 +122,34 @@ class QueryLibraryButtons(QWidget):
     def _fill_history(self) -> None:
         menu = self.history_menu
         menu.clear()
-        history = self.library.history()
+        path = self._database_path()
+        search = QLineEdit()
+        search.setPlaceholderText("Search the history…")
+        field = QWidgetAction(menu)
+        field.setDefaultWidget(search)
+        menu.addAction(field)
+        history = self.library.history(path) if path is not None else self.library.history()
+        entries = self._add_entries(menu, history)
+        if not history:
+            menu.addAction("(no queries on this database yet)").setEnabled(False)
+        everywhere = menu.addMenu("All databases")
+        entries += self._add_entries(everywhere, self.library.history())
+        search.textChanged.connect(lambda text: _filter(entries, text))
+        menu.addSeparator()
+        clear = menu.addAction("Clear this database's history")
+        clear.setEnabled(bool(history) and path is not None)
+        clear.triggered.connect(lambda: self.library.clear_history(path))
+        menu.addAction("Clear all history").triggered.connect(lambda: self.library.clear_history(None))
+        search.setFocus()
+
+    def _add_entries(self, menu: QMenu, history: list[str]) -> list[tuple[QAction, str]]:
+        entries = []
         for sql in history:
             action = menu.addAction(_menu_label(sql))
             action.setToolTip(sql[:2000])
             action.triggered.connect(lambda _checked=False, s=sql: self.chosen.emit(s))
-        if not history:
-            menu.addAction("(no queries yet)").setEnabled(False)
-        menu.addSeparator()
-        clear = menu.addAction("Clear history")
-        clear.setEnabled(bool(history))
-        clear.triggered.connect(self.library.clear_history)
+            entries.append((action, sql))
+        return entries
 
     def _fill_saved(self) -> None:
         menu = self.saved_menu
@@ -158,3 +190,10 @@ class QueryLibraryButtons(QWidget):
         if path is not None:
             self.library.delete(path, name)
             self.message.emit(f"Deleted saved query “{name}”.")
+
+
+def _filter(entries: list[tuple[QAction, str]], text: str) -> None:
+    """Show only the history entries containing `text` (any case)."""
+    needle = text.strip().lower()
+    for action, sql in entries:
+        action.setVisible(not needle or needle in sql.lower())

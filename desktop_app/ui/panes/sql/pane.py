@@ -8,16 +8,22 @@ fetches further rows by offset as the user scrolls, so no result is ever held wh
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -35,28 +41,33 @@ from desktop_app.core.browse.row_sources import (
 )
 from desktop_app.core.database import Database
 from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
+from desktop_app.core.export.sql_files import read_sql_file, save_sql_file
 from desktop_app.core.functions.names import completion_names
 from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.sqlite.statements import (
     Statement,
+    bind_values,
     first_table_name,
     is_query_plan,
     locate_error,
+    parameter_keys,
+    parameters,
     query_plan_sql,
     split_statements,
     statement_at,
 )
 from desktop_app.core.structure.query_plan import read_plan
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_csv_export
+from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
 from desktop_app.ui.panes.sql.library import QueryLibrary, QueryLibraryButtons
+from desktop_app.ui.panes.sql.parameters_dialog import ParametersDialog
 from desktop_app.ui.panes.sql.results import (
     ErrorView,
     PlanView,
@@ -64,7 +75,10 @@ from desktop_app.ui.panes.sql.results import (
     RunOutcome,
     format_duration,
 )
+from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
+from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 #: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
 _REMEMBERED_COUNTS = 256
@@ -77,6 +91,16 @@ class _RunItem:
     statement: Statement
     sql: str
     plan: bool = False
+    #: Values for the statement's bind parameters (from the parameters form).
+    params: tuple[object, ...] | dict[str, object] = ()
+
+
+_SQL_FILTER = "SQL files (*.sql);;All files (*)"
+_PARAMETERS_KEY = "sql/parameters"
+_RECENT_SQL_KEY = "sql/recent_files"
+#: Recent `.sql` files listed under Open….
+_RECENT_SQL_FILES = 10
+_SQL_FOLDER_KEY = "sql/folder"
 
 
 def _shifted(statement: Statement, offset: int) -> Statement:
@@ -103,8 +127,9 @@ class SqlPane(Pane):
         self._run_text = ""
         self._run_failed = False
         self._runs = LatestRequest()  # a run's results stop once the database changes
-        self._counts: dict[tuple[int, str], int] = {}
+        self._counts: dict[tuple[int, str, str], int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.parameters_dialog: ParametersDialog | None = None
 
         self.editor = SqlEditor()
         self.run_button = self._button("▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)")
@@ -117,6 +142,21 @@ class SqlPane(Pane):
         self.stop_button.clicked.connect(self.stop)
         self.run_label = QLabel()
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        #: The `.sql` file the editor's text was opened from or saved to, and its text then.
+        self.sql_path: Path | None = None
+        self._saved_text = ""
+        self.open_button = self._button("Open…", "Open a .sql file in the editor")
+        self.open_button.clicked.connect(self.choose_sql_file)
+        self.recent_menu = QMenu(self.open_button)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.open_button.setMenu(self.recent_menu)
+        self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)")
+        self.save_button.clicked.connect(self.save)
+        self.save_as_button = self._button("Save as…", "Save the editor's text to a new .sql file")
+        self.save_as_button.clicked.connect(self.choose_save_path)
+        self.file_label = QLabel()
+        self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
         self.library_buttons = QueryLibraryButtons(self.library, self.editor.sql, self._database_path)
         self.library_buttons.chosen.connect(self.set_sql)
@@ -138,6 +178,8 @@ class SqlPane(Pane):
             bar.addWidget(button)
         bar.addSpacing(8)
         bar.addWidget(self.run_label, 1)
+        for widget in (self.file_label, self.open_button, self.save_button, self.save_as_button):
+            bar.addWidget(widget)
         bar.addWidget(self.library_buttons)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
@@ -155,6 +197,7 @@ class SqlPane(Pane):
             ("F9", self.run_all),
             ("Shift+F9", self.run_current),
             ("Ctrl+E", self.explain),
+            ("Ctrl+S", self.save),
         ):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -164,6 +207,8 @@ class SqlPane(Pane):
         self._ticker.timeout.connect(self._tick)
         context.functions_changed.connect(self._refresh_names)
         self.editor.selectionChanged.connect(self._update_buttons)
+        self.editor.textChanged.connect(self._show_file)
+        self._show_file()
         self.on_database_changed()
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -216,6 +261,24 @@ class SqlPane(Pane):
             items.append(_RunItem(statement, sql, plan=True))
         return self._start(items)
 
+    def _ask_parameters(self, items: list[_RunItem]) -> ParametersDialog:
+        """Open the parameters form (non-modal); Run binds the values and runs `items`."""
+        keys: list[str] = []
+        for item in items:
+            keys += [key for key in parameter_keys(parameters(item.sql)) if key not in keys]
+        remembered = read_json(self.context.settings, _PARAMETERS_KEY, {})
+        dialog = ParametersDialog(self, keys, remembered if isinstance(remembered, dict) else {})
+
+        def run(values: dict[str, str]) -> None:
+            self.context.settings.setValue(_PARAMETERS_KEY, json.dumps({**remembered, **values}))
+            bound = [replace(item, params=bind_values(parameters(item.sql), values)) for item in items]
+            self._start(bound, bound=True)
+
+        dialog.chosen.connect(run)
+        self.parameters_dialog = dialog
+        dialog.open()
+        return dialog
+
     def stop(self) -> None:
         """Stop the run (interrupts SQLite); the pane stays usable."""
         if self.job is not None:
@@ -223,7 +286,7 @@ class SqlPane(Pane):
 
     # --- running --------------------------------------------------------------------------------
 
-    def _start(self, items: list[_RunItem]) -> Job | None:
+    def _start(self, items: list[_RunItem], *, bound: bool = False) -> Job | None:
         database = self.context.database
         if database is None:
             self.run_label.setText("No database is open.")
@@ -234,7 +297,11 @@ class SqlPane(Pane):
         if self.job is not None:
             self.run_label.setText("A query is running: stop it first.")
             return None
-        self.library.remember(self.editor.sql()[items[0].statement.start : items[-1].statement.end])
+        if not bound and any(parameters(item.sql) for item in items):
+            self._ask_parameters(items)
+            return None
+        ran = self.editor.sql()[items[0].statement.start : items[-1].statement.end]
+        self.library.remember(ran, self._database_path())
         self._clear_results()
         self.editor.clear_error()
         self._run_text = self.editor.sql()
@@ -255,7 +322,7 @@ class SqlPane(Pane):
             if not run.current:
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
-            tab = ResultTab(item.sql, self._export)
+            tab = ResultTab(item.sql, functools.partial(self._export, params=item.params))
             self.results.addTab(tab, _tab_title(number, item))
             self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
             self.result_stack.setCurrentIndex(1)
@@ -294,7 +361,7 @@ class SqlPane(Pane):
     ) -> RunOutcome:
         """Run one statement: its first page (cached), then its row count when it has more."""
         started = time.perf_counter()
-        first = await run_first_rows(database, item.sql, token)
+        first = await run_first_rows(database, item.sql, token, item.params)
         result = first.result
         if not self._shown(tab, run):
             raise Cancelled()
@@ -312,7 +379,7 @@ class SqlPane(Pane):
         query = first.more
         source = QueryResultSource(database, query, columns, result.rows)
         tab.show_source(source, f"{len(result.rows):,}+ rows so far, counting…")
-        key = (database.generation, query.body)
+        key = (database.generation, query.body, repr(query.params))
         cached = key in self._counts
         try:
             if not cached:
@@ -379,11 +446,18 @@ class SqlPane(Pane):
         self.stop_button.setEnabled(running)
         self.run_button.setText("▶ Run selection" if self.editor.textCursor().hasSelection() else "▶ Run all")
 
-    def _export(self, sql: str, total_rows: int | None) -> None:
+    def _export(self, sql: str, total_rows: int | None, params: Any = ()) -> None:
         name = first_table_name(sql) or "query"
         notify = self.status_message.emit
-        start_csv_export(
-            self, self.context, sql, name, total_rows=total_rows, notify=notify, description="the result"
+        start_export(
+            self,
+            self.context,
+            sql,
+            name,
+            params=params,
+            total_rows=total_rows,
+            notify=notify,
+            description="the result",
         )
 
     def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
@@ -481,6 +555,101 @@ class SqlPane(Pane):
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # --- .sql files ---------------------------------------------------------------------------------
+
+    @property
+    def modified(self) -> bool:
+        """True when the editor's text differs from its `.sql` file (or, with no file, is not empty)."""
+        return self.editor.sql() != self._saved_text
+
+    def open_sql_file(self, path: str | Path) -> bool:
+        """Put the text of the `.sql` file at `path` in the editor (an error is shown, and False returned)."""
+        try:
+            text = read_sql_file(path)
+        except UserError as exc:
+            show_user_error(self, "Cannot open the SQL file", exc)
+            return False
+        self.sql_path, self._saved_text = Path(path).absolute(), text
+        self.editor.set_sql(text)
+        self._show_file()
+        self._remember_recent(self.sql_path)
+        self.status_message.emit(f"Opened {self.sql_path}.")
+        return True
+
+    def save_sql_file(self, path: str | Path) -> bool:
+        """Save the editor's text to `path` (never over the database being read); False when it failed."""
+        text = self.editor.sql()
+        database = self.context.database
+        try:
+            save_sql_file(path, text, source_path=database.snapshot.path if database is not None else None)
+        except UserError as exc:
+            show_user_error(self, "Cannot save the SQL file", exc)
+            return False
+        self.sql_path, self._saved_text = Path(path).absolute(), text
+        self._show_file()
+        self._remember_recent(self.sql_path)
+        self.status_message.emit(f"Saved {self.sql_path}.")
+        return True
+
+    def save(self) -> None:
+        """Save to the current `.sql` file, or ask where the first time."""
+        if self.sql_path is None:
+            self.choose_save_path()
+        else:
+            self.save_sql_file(self.sql_path)
+
+    def choose_sql_file(self) -> QFileDialog:
+        """Pick a `.sql` file to open (non-modal)."""
+        folder = (
+            str(self.sql_path.parent) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
+        )
+        dialog = QFileDialog(self, "Open a SQL file", folder, _SQL_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self._remember_folder_and(self.open_sql_file))
+        dialog.open()
+        return dialog
+
+    def choose_save_path(self) -> QFileDialog:
+        """Pick where to save the editor's text (non-modal; asks before replacing a file)."""
+        start = str(self.sql_path) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
+        dialog = save_file_dialog(self, "Save the SQL", start, _SQL_FILTER)
+        dialog.setDefaultSuffix("sql")
+        dialog.fileSelected.connect(self._remember_folder_and(self.save_sql_file))
+        dialog.open()
+        return dialog
+
+    def _remember_folder_and(self, then: Callable[[str], object]) -> Callable[[str], None]:
+        def chosen(path: str) -> None:
+            self.context.settings.setValue(_SQL_FOLDER_KEY, str(Path(path).absolute().parent))
+            then(path)
+
+        return chosen
+
+    def recent_sql_files(self) -> list[str]:
+        """The `.sql` files opened or saved last, newest first."""
+        return read_str_list(self.context.settings, _RECENT_SQL_KEY)
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_sql_files() if p != str(path)]
+        self.context.settings.setValue(_RECENT_SQL_KEY, recent[:_RECENT_SQL_FILES])
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_sql_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_sql_file(p))
+        if not recent:
+            self.recent_menu.addAction("(no recent SQL files)").setEnabled(False)
+
+    def _show_file(self) -> None:
+        name = self.sql_path.name if self.sql_path is not None else ""
+        self.file_label.setText(f"{name}{' •' if self.modified and name else ''}")
+        self.file_label.setToolTip(
+            f"{self.sql_path}{' (changed, not saved)' if self.modified else ''}" if name else ""
+        )
 
     # --- state ------------------------------------------------------------------------------------
 

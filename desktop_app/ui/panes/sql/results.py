@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QStackedWidget,
@@ -24,12 +25,16 @@ from PySide6.QtWidgets import (
 from desktop_app.core.blobs.name_preview import result_name_samples
 from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
+from desktop_app.core.export.clipboard import CopyFormat, compose
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.sqlite.statements import first_table_name
 from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
 from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
@@ -191,8 +196,8 @@ class ResultTab(QWidget):
         self._sized = False
         self.info = QLabel("Running…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export_button = QPushButton("Export CSV…")
-        self.export_button.setToolTip("Write every row of this result to a CSV file")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write every row of this result to a file: CSV, JSON, Excel, SQL…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export)
         self.blobs_button = QPushButton("Export blobs…")
@@ -219,6 +224,10 @@ class ResultTab(QWidget):
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
         copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy.activated.connect(lambda: self._spawn(self.copy_selection()))
+        #: Copy as … CSV/TSV starts with a header row (the Copy as menu's check box).
+        self.copy_headers = CopyHeaders()
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._cell_menu)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
@@ -305,22 +314,29 @@ class ResultTab(QWidget):
         self._viewer.show_value(value, f"{column} — row {row + 1:,}")
 
     async def copy_selection(self) -> str:
-        """Copy the selected cells as tab-separated text (fetching rows not loaded yet)."""
-        indexes = self.view.selectionModel().selectedIndexes()
-        if not indexes or self.model.source is None:
-            return ""
-        top = self.model.real_row(min(i.row() for i in indexes))
-        count = min(self.model.real_row(max(i.row() for i in indexes)) - top + 1, LIMITS.grid_copy_max_rows)
-        columns = sorted({i.column() for i in indexes})
+        """Copy exactly the selected cells as tab-separated text (fetching rows not loaded yet)."""
+        return await self.copy_as(CopyFormat.TSV)
+
+    async def copy_as(self, fmt: CopyFormat, headers: bool = False) -> str:
+        """Put exactly the selected cells on the clipboard in `fmt` and return the text."""
         try:
-            rows = await self.model.rows(top, count)
+            selected = await selected_cells(self.view, self.model, whole=not fmt.has_header_choice)
         except UserError as exc:
             self.status_message.emit(exc.message)
             return ""
-        text = cell_format.format_rows(([row[c] for c in columns] for row in rows), None, "\t")
+        if selected is None:
+            return ""
+        table = first_table_name(self.sql) or "result"
+        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
         QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(f"Copied {count:,} rows.")
+        self.status_message.emit(copied_message(selected))
         return text
+
+    def _cell_menu(self, point: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._spawn(self.copy_selection()))
+        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._spawn(self.copy_as(fmt, h)))
+        menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _on_loaded(self) -> None:
         if not self._sized and self.model.is_loaded(0):

@@ -197,8 +197,7 @@ class StructurePane(Pane):
             self._on_schema,
             show=False,
         )
-        source = database.snapshot.fingerprint.database
-        header = source.header if source is not None else None
+        header = database.snapshot.database_header  # a packed or encrypted file's: the unpacked one's
         self._start(
             "facts",
             "Reading the database's facts",

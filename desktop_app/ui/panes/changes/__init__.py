@@ -1,0 +1,1 @@
+"""The Changes pane: what changed between two snapshots, and a watch timeline."""
