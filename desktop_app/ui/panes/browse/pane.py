@@ -32,7 +32,7 @@ from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, tog
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
-from desktop_app.core.export.clipboard import CopyFormat, compose
+from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
@@ -46,7 +46,7 @@ from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
-from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
@@ -499,10 +499,8 @@ class BrowsePane(Pane):
             return ""
         if selected is None or self.table is None:
             return ""
-        table = self.table.name
-        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
-        QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(copied_message(selected))
+        text, message = copy_selected(fmt, selected, headers=headers, table=self.table.name)
+        self.status_message.emit(message)
         return text
 
     # --- menus --------------------------------------------------------------------------------

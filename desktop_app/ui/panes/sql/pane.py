@@ -132,29 +132,30 @@ class SqlPane(Pane):
         self.parameters_dialog: ParametersDialog | None = None
 
         self.editor = SqlEditor()
-        self.run_button = self._button("▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)")
-        self.run_button.clicked.connect(self.run_all)
-        self.statement_button = self._button("Run statement", "Run the statement under the cursor (Shift+F9)")
-        self.statement_button.clicked.connect(self.run_current)
-        self.explain_button = self._button("Explain", "Show the query plan of the current statement (Ctrl+E)")
-        self.explain_button.clicked.connect(self.explain)
-        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)")
-        self.stop_button.clicked.connect(self.stop)
+        self.run_button = self._button(
+            "▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)", self.run_all
+        )
+        self.statement_button = self._button(
+            "Run statement", "Run the statement under the cursor (Shift+F9)", self.run_current
+        )
+        self.explain_button = self._button(
+            "Explain", "Show the query plan of the current statement (Ctrl+E)", self.explain
+        )
+        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)", self.stop)
         self.run_label = QLabel()
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         #: The `.sql` file the editor's text was opened from or saved to, and its text then.
         self.sql_path: Path | None = None
         self._saved_text = ""
-        self.open_button = self._button("Open…", "Open a .sql file in the editor")
-        self.open_button.clicked.connect(self.choose_sql_file)
+        self.open_button = self._button("Open…", "Open a .sql file in the editor", self.choose_sql_file)
         self.recent_menu = QMenu(self.open_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.open_button.setMenu(self.recent_menu)
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)")
-        self.save_button.clicked.connect(self.save)
-        self.save_as_button = self._button("Save as…", "Save the editor's text to a new .sql file")
-        self.save_as_button.clicked.connect(self.choose_save_path)
+        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)", self.save)
+        self.save_as_button = self._button(
+            "Save as…", "Save the editor's text to a new .sql file", self.choose_save_path
+        )
         self.file_label = QLabel()
         self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
@@ -211,11 +212,12 @@ class SqlPane(Pane):
         self._show_file()
         self.on_database_changed()
 
-    def _button(self, text: str, tip: str) -> QToolButton:
+    def _button(self, text: str, tip: str, slot: Callable[[], Any]) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.clicked.connect(slot)
         return button
 
     # --- public API -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.blobs.name_preview import result_name_samples
 from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
-from desktop_app.core.export.clipboard import CopyFormat, compose
+from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.statements import first_table_name
 from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
@@ -34,7 +34,7 @@ from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
-from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
@@ -326,10 +326,10 @@ class ResultTab(QWidget):
             return ""
         if selected is None:
             return ""
-        table = first_table_name(self.sql) or "result"
-        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
-        QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(copied_message(selected))
+        text, message = copy_selected(
+            fmt, selected, headers=headers, table=first_table_name(self.sql) or "result"
+        )
+        self.status_message.emit(message)
         return text
 
     def _cell_menu(self, point: QPoint) -> None:
