@@ -7,7 +7,6 @@ fetches further rows by offset as the user scrolls, so no result is ever held wh
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import time
@@ -76,6 +75,7 @@ from desktop_app.ui.panes.sql.results import (
     format_duration,
 )
 from desktop_app.ui.settings import read_json, read_str, read_str_list
+from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -128,7 +128,7 @@ class SqlPane(Pane):
         self._run_failed = False
         self._runs = LatestRequest()  # a run's results stop once the database changes
         self._counts: dict[tuple[int, str, str], int] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self.parameters_dialog: ParametersDialog | None = None
 
         self.editor = SqlEditor()
@@ -530,7 +530,7 @@ class SqlPane(Pane):
         self.editor.completer.set_names(names)
         database = self.context.database
         if database is not None:
-            self._spawn(self._load_functions(database, names))
+            self._tasks.spawn(self._load_functions(database, names))
 
     async def _load_functions(self, database: Database, names: CompletionNames) -> None:
         try:
@@ -546,17 +546,11 @@ class SqlPane(Pane):
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until background work (name loading, grid fetches) has ended (tests, closing)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+        await self._tasks.wait(timeout)
         for index in range(self.results.count()):
             tab = self.results.widget(index)
             if isinstance(tab, ResultTab):
                 await tab.model.wait_idle(timeout)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- .sql files ---------------------------------------------------------------------------------
 

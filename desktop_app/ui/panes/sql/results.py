@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_pla
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
@@ -192,7 +192,7 @@ class ResultTab(QWidget):
         self.outcome: RunOutcome | None = None
         self.custom_view: QWidget | None = None
         self._viewer: CellViewer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self._sized = False
         self.info = QLabel("Running…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,7 +223,7 @@ class ResultTab(QWidget):
         self.model.failed.connect(lambda error: self.info.setText(f"⚠ {error.message}"))
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
         copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.activated.connect(lambda: self._spawn(self.copy_selection()))
+        copy.activated.connect(lambda: self._tasks.spawn(self.copy_selection()))
         #: Copy as … CSV/TSV starts with a header row (the Copy as menu's check box).
         self.copy_headers = CopyHeaders()
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -334,8 +334,8 @@ class ResultTab(QWidget):
 
     def _cell_menu(self, point: QPoint) -> None:
         menu = QMenu(self)
-        menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._spawn(self.copy_selection()))
-        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._spawn(self.copy_as(fmt, h)))
+        menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._tasks.spawn(self.copy_selection()))
+        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _on_loaded(self) -> None:
@@ -348,8 +348,3 @@ class ResultTab(QWidget):
                 texts += [cell_format.display_text(r[column]) for r in rows if r is not None]
                 widest = max(metrics.horizontalAdvance(t) for t in texts) + 18
                 self.view.setColumnWidth(column, max(_COLUMN_MIN_PX, min(widest, _COLUMN_MAX_PX)))
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
