@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -31,7 +30,8 @@ from desktop_app.core.export.output_paths import ensure_not_source
 from desktop_app.core.export.parquet import ParquetOptions
 from desktop_app.core.export.sql_file import SqlOptions
 from desktop_app.core.export.xlsx import XlsxOptions
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.widgets.layout import with_button
+from desktop_app.ui.widgets.problem_label import ProblemLabel
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _DELIMITERS = (("Comma  ,", ","), ("Semicolon  ;", ";"), ("Tab", "\t"), ("Pipe  |", "|"))
@@ -129,11 +129,7 @@ class ExportDialog(QDialog):
 
         self.path_edit = QLineEdit(path)
         self.path_edit.setPlaceholderText("File to write")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose_file)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path_edit, 1)
-        path_row.addWidget(choose)
+        path_row = with_button(self.path_edit, "Choose…", self._choose_file)
         self.path_note = QLabel()
         self.path_note.setWordWrap(True)
 
@@ -154,9 +150,7 @@ class ExportDialog(QDialog):
         top.addRow("File:", path_row)
         top.addRow("", self.path_note)
 
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(error_style())
+        self.problem = ProblemLabel()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)
@@ -404,10 +398,8 @@ class ExportDialog(QDialog):
                 ensure_not_source(path, self.source_path)
             except ExportError as exc:
                 problem = exc.message
-        self.problem.setText(problem)
-        self.problem.setVisible(bool(problem))
         self.export_button.setEnabled(not problem)
-        return not problem
+        return self.problem.show_problem(problem)
 
     def _describe_path(self) -> None:
         path = Path(self.path()) if self.path() else None
