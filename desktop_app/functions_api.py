@@ -77,20 +77,14 @@ def aggregate(
     name: str | type | None = None, *, narg: int | Sequence[int] | None = None, doc: str | None = None
 ) -> Any:
     """Declare an aggregate: a class whose instances get `step(*args)` per row and `finalize()` once."""
-    if name is not None and not isinstance(name, str):
-        return _declare("aggregate", name, None, None, False, doc, _caller_line())
-    line = _caller_line()
-    return lambda cls: _declare("aggregate", cls, name, narg, False, doc, line)
+    return _declare_class("aggregate", name, narg, doc)
 
 
 def window(
     name: str | type | None = None, *, narg: int | Sequence[int] | None = None, doc: str | None = None
 ) -> Any:
     """Declare a window aggregate: a class with `step`, `inverse`, `value` and `finalize`."""
-    if name is not None and not isinstance(name, str):
-        return _declare("window", name, None, None, False, doc, _caller_line())
-    line = _caller_line()
-    return lambda cls: _declare("window", cls, name, narg, False, doc, line)
+    return _declare_class("window", name, narg, doc)
 
 
 def collation(name: str | Callable[..., Any] | None = None, *, doc: str | None = None) -> Any:
@@ -119,9 +113,17 @@ def _may_carry_specs(value: object) -> bool:
     return inspect.isfunction(value) or inspect.isclass(value)
 
 
-def _caller_line() -> int | None:
+def _declare_class(kind: Kind, name: str | type | None, narg: object, doc: str | None) -> Any:
+    """`aggregate` and `window`: used bare (`@aggregate`) or called (`@aggregate("name", narg=2)`)."""
+    line = _caller_line(3)  # the line of the decorator in the user's file
+    if name is not None and not isinstance(name, str):
+        return _declare(kind, name, None, None, False, doc, line)
+    return lambda cls: _declare(kind, cls, name, narg, False, doc, line)
+
+
+def _caller_line(depth: int = 2) -> int | None:
     try:
-        return sys._getframe(2).f_lineno
+        return sys._getframe(depth).f_lineno
     except ValueError:
         return None
 

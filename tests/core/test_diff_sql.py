@@ -80,7 +80,7 @@ def test_sql_updates_only_changed_columns_and_keys_rows_exactly(tmp_path: Path) 
         "PRAGMA foreign_keys=OFF;\nBEGIN;\n"
         "UPDATE t SET x = 1.0 WHERE id = 1;\n"
         "DELETE FROM t WHERE id = 2;\n"
-        "INSERT INTO t(id, x, y) VALUES (3, NULL, X'ab');\n"
+        "INSERT INTO t(id, x, y) VALUES (3, NULL, X'AB');\n"
         "COMMIT;\n"
     )
 

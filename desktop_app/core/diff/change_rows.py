@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.browse.paging import Page
-from desktop_app.core.browse.row_sources import ColumnInfo
+from desktop_app.core.browse.row_sources import ColumnInfo, HeldRowSource
 from desktop_app.core.diff.model import ChangeKind, RowChange, TableDiff
 from desktop_app.core.diff.values import Value, display_value, json_value, same_value
 from desktop_app.core.export.output_paths import ensure_not_source, write_file
-from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
+from desktop_app.core.progress import CancelToken
 
 #: The grid's first column: what happened to the row.
 CHANGE_COLUMN = "change"
@@ -60,31 +60,21 @@ def matches(change: RowChange, kind: ChangeKind | None, text: str) -> bool:
     return any(needle in display_value(v, 10_000).casefold() for v in values)
 
 
-class ChangeRows:
+class ChangeRows(HeldRowSource):
     """The changed rows of one table as a `RowSource` (held in memory, filtered once when made)."""
 
     def __init__(
         self, table: TableDiff, changes: list[RowChange], kind: ChangeKind | None = None, text: str = ""
     ) -> None:
         self.table = table
-        self.columns = [ColumnInfo(CHANGE_COLUMN)] + [
+        columns = [ColumnInfo(CHANGE_COLUMN)] + [
             ColumnInfo(
                 name, primary_key=table.key_columns.index(name) + 1 if name in table.key_columns else 0
             )
             for name in table.columns
         ]
         self.changes = [c for c in changes if matches(c, kind, text)]
-
-    async def estimate(self) -> int | None:
-        """The rows held."""
-        return len(self.changes)
-
-    async def count(self, cancel: CancelToken) -> int:
-        """The rows held."""
-        return len(self.changes)
-
-    async def prepare(self, cancel: CancelToken, progress: ProgressCallback = ignore_progress) -> None:
-        """Nothing to prepare."""
+        super().__init__(columns, self.changes)  # type: ignore[arg-type]  # held as changes, shown as grid rows
 
     async def fetch(self, start: int, count: int, cancel: CancelToken) -> Page:
         """Grid rows from `start`."""

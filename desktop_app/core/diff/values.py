@@ -7,26 +7,13 @@ import math
 import sqlite3
 from typing import Any
 
+from desktop_app.core.sqlite.quoting import sql_literal
+from desktop_app.core.sqlite.values import RawText, exact_text
+
+# RawText and sql_literal live with SQLite's own value helpers; the diff modules import them from here.
+__all__ = ["RawText", "Value", "display_value", "json_value", "same_value", "sql_literal", "use_exact_text"]
+
 Value = None | int | float | str | bytes
-
-
-class RawText(str):
-    """TEXT whose bytes are not valid UTF-8: shown with U+FFFD, compared and written by its bytes."""
-
-    raw: bytes
-
-    def __new__(cls, raw: bytes) -> RawText:
-        text = super().__new__(cls, raw.decode("utf-8", "replace"))
-        text.raw = raw
-        return text
-
-
-def exact_text(raw: bytes) -> str:
-    """A `text_factory` that keeps text that is not valid UTF-8 as `RawText` (nothing is lost)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return RawText(raw)
 
 
 def use_exact_text(conn: sqlite3.Connection) -> None:
@@ -47,30 +34,6 @@ def same_value(old: Value, new: Value) -> bool:
 
 def _text_bytes(text: str) -> bytes:
     return text.raw if isinstance(text, RawText) else text.encode("utf-8", "surrogatepass")
-
-
-def sql_literal(value: Value) -> str:
-    """`value` as an SQL literal that stores the same value with the same storage class."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isinf(value):
-            return "9e999" if value > 0 else "-9e999"
-        text = repr(value)
-        return text if ("." in text or "e" in text or "n" in text) else text + ".0"
-    if isinstance(value, RawText):
-        return f"CAST(X'{value.raw.hex()}' AS TEXT)"
-    if isinstance(value, str):
-        if "\x00" in value:  # a NUL inside a literal would end it in SQLite's C string
-            return f"CAST(X'{value.encode('utf-8').hex()}' AS TEXT)"
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"X'{bytes(value).hex()}'"
-    raise TypeError(f"not an SQLite value: {type(value).__name__}")
 
 
 def json_value(value: Value) -> Any:
@@ -95,16 +58,3 @@ def display_value(value: Value, max_chars: int = 200) -> str:
         return repr(value)
     text = str(value)
     return text if len(text) <= max_chars else text[:max_chars] + "…"
-
-
-def storage_class(value: Value) -> str:
-    """SQLite's name for the storage class of `value` (what `typeof()` says)."""
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, str):
-        return "text"
-    return "blob"

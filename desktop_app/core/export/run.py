@@ -15,13 +15,14 @@ from typing import Any
 from desktop_app.core.errors import Cancelled, ExportError, QueryError
 from desktop_app.core.export.atomic import atomic_output
 from desktop_app.core.export.formats import ExportFormat, Options, make_writer
-from desktop_app.core.export.writer import ExportResult, FormatWriter, Page, export_text
+from desktop_app.core.export.writer import ExportResult, FormatWriter, Page
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.connection import decode_text
 from desktop_app.core.sqlite.guard import check_user_sql, refused_error
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.statements import locate_error, split_statements
+from desktop_app.core.sqlite.values import exact_text
 
 ColumnsAndPages = tuple[Sequence[str], Iterable[Page]]
 #: Python's sqlite3 message when text is not valid UTF-8 and the text factory is `str`.
@@ -192,7 +193,7 @@ def export_query(
                 try:
                     return export(strict_text=True)
                 except _TextNotUtf8:
-                    conn.text_factory = export_text
+                    conn.text_factory = exact_text
             return export()
     finally:
         conn.text_factory = original_text_factory

@@ -3,7 +3,7 @@
 A format writer is made for one output file and the result's column names, gets the rows a page at
 a time (`write_page`) and writes its footer in `finish`. It never holds more than a page: every
 format streams in constant memory. Values arrive as SQLite gives them: None, int, float, str,
-bytes; text that is not valid UTF-8 arrives as `UndecodableText` (shown with U+FFFD, raw bytes kept),
+bytes; text that is not valid UTF-8 arrives as `RawText` (shown with U+FFFD, raw bytes kept),
 so a format that can say "these exact bytes as TEXT" (SQL) recreates it exactly.
 """
 
@@ -24,25 +24,6 @@ from desktop_app.core.export.atomic import AtomicOutput
 
 Row = Sequence[Any]
 Page = Sequence[Row]
-
-
-class UndecodableText(str):
-    """TEXT that is not valid UTF-8: the string shows U+FFFD where bytes were bad; `raw` has the bytes."""
-
-    raw: bytes
-
-    def __new__(cls, raw: bytes) -> Self:
-        text = super().__new__(cls, raw.decode("utf-8", "replace"))
-        text.raw = raw
-        return text
-
-
-def export_text(raw: bytes) -> str:
-    """Text factory for exports: plain `str` for valid UTF-8, `UndecodableText` otherwise."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return UndecodableText(raw)
 
 
 class BlobEncoding(enum.Enum):

@@ -150,41 +150,28 @@ def guard_aggregate(spec: FunctionSpec, source: str, conn_id: int) -> type:
     """Wrap an aggregate or window class so a failure in any of its methods is recorded."""
     cls = spec.target
 
+    def recorded(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt
+            _record(conn_id, spec, source, exc)
+            raise
+
     class Guarded:
         def __init__(self) -> None:
-            try:
-                self._inner = cls()
-            except BaseException as exc:
-                _record(conn_id, spec, source, exc)
-                raise
+            self._inner = recorded(cls)
 
         def step(self, *args: Any) -> None:
-            try:
-                self._inner.step(*args)
-            except BaseException as exc:
-                _record(conn_id, spec, source, exc)
-                raise
+            recorded(lambda: self._inner.step(*args))
 
         def inverse(self, *args: Any) -> None:
-            try:
-                self._inner.inverse(*args)
-            except BaseException as exc:
-                _record(conn_id, spec, source, exc)
-                raise
+            recorded(lambda: self._inner.inverse(*args))
 
         def value(self) -> Any:
-            try:
-                return sql_value(self._inner.value())
-            except BaseException as exc:
-                _record(conn_id, spec, source, exc)
-                raise
+            return recorded(lambda: sql_value(self._inner.value()))
 
         def finalize(self) -> Any:
-            try:
-                return sql_value(self._inner.finalize())
-            except BaseException as exc:
-                _record(conn_id, spec, source, exc)
-                raise
+            return recorded(lambda: sql_value(self._inner.finalize()))
 
     Guarded.__name__ = Guarded.__qualname__ = f"Guarded{getattr(cls, '__name__', 'Aggregate')}"
     return Guarded

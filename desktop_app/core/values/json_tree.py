@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.values import storage_class
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -24,19 +25,11 @@ class NotJson(ValueError):
 
 def json_type(value: Any) -> str:
     """The name SQLite's `json_type()` gives `value` (object, array, text, integer, real, true, ...)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "real"
-    if isinstance(value, str):
-        return "text"
-    return "object" if isinstance(value, dict) else "array"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return "object" if isinstance(value, dict) else "array"
+    return storage_class(value)
 
 
 def child_path(path: str | None, key: str | int) -> str | None:

@@ -12,17 +12,16 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.core.errors import AttachError
 from desktop_app.core.snapshot.attached import check_schema_name
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.widgets.layout import with_button
+from desktop_app.ui.widgets.problem_label import ProblemLabel
 
 _NOT_WORD = re.compile(r"\W+")
 
@@ -58,19 +57,13 @@ class AttachDialog(QDialog):
         intro.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("Database file to attach")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose_file)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(choose)
+        row = with_button(self.path_edit, "Choose…", self._choose_file)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. other")
         form = QFormLayout()
         form.addRow("File:", row)
         form.addRow("Name in SQL:", self.name_edit)
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(error_style())
+        self.problem = ProblemLabel()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.attach_button = self.buttons.addButton("Attach", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.accept)
@@ -107,10 +100,8 @@ class AttachDialog(QDialog):
                 check_schema_name(self.name_edit.text(), self._taken)
             except AttachError as exc:
                 problem = exc.message
-        self.problem.setText(problem)
-        self.problem.setVisible(bool(problem))
         self.attach_button.setEnabled(not problem)
-        return not problem
+        return self.problem.show_problem(problem)
 
     def _choose_file(self) -> None:
         dialog = QFileDialog(self, "Attach a database", self._folder)

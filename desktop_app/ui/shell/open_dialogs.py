@@ -24,7 +24,7 @@ from desktop_app.core.snapshot.encrypted import (
     CipherKey,
     CipherSettings,
 )
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.widgets.problem_label import ProblemLabel
 
 #: Presets: (label, SQLCipher version whose defaults apply); "Custom" unlocks the fields below.
 PRESETS = (("SQLCipher 4 defaults", 4), ("SQLCipher 3 defaults", 3), ("Custom", 4))
@@ -54,10 +54,8 @@ class PassphraseDialog(QDialog):
             "It is decrypted into memory only; the passphrase is not saved."
         )
         self.intro.setWordWrap(True)
-        self.problem = QLabel(problem)
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(error_style())
-        self.problem.setVisible(bool(problem))
+        self.problem = ProblemLabel()
+        self.problem.show_problem(problem)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("Passphrase")

@@ -21,12 +21,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +44,7 @@ from desktop_app.core.schema.catalog import Table
 from desktop_app.ui.job_center import Job, JobCenter
 from desktop_app.ui.settings import read_bool, read_str
 from desktop_app.ui.theme import error_style
+from desktop_app.ui.widgets.layout import with_button
 
 #: Failures listed one per line in the summary; the rest are counted.
 FAILURES_SHOWN = 500
@@ -132,11 +131,7 @@ class BlobExportDialog(QDialog):
         self.folder = QLineEdit(read_str(settings, f"{self._prefix}_folder"))
         self.folder.setPlaceholderText("Folder to write to (created if missing)")
         self.folder.textChanged.connect(self._validate)
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose_folder)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(choose)
+        folder_row = with_button(self.folder, "Choose…", self._choose_folder)
         self.pattern = QLineEdit(read_str(settings, f"{self._prefix}_pattern", DEFAULT_NAME_PATTERN))
         self.pattern.textChanged.connect(self._update_preview)
         field_list = " ".join(f"{{{name}}}" for name in (*SPECIAL_FIELDS, *self._fields))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
-from desktop_app.core.export.clipboard import CopyFormat
+from desktop_app.core.export.clipboard import CopyFormat, compose
+from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import Selected
 
 
@@ -37,3 +39,10 @@ def copied_message(selected: Selected) -> str:
     if rows < selected.selected_rows:
         return f"Copied the first {rows:,} of {selected.selected_rows:,} selected rows."
     return f"Copied {rows:,} row{'s' if rows != 1 else ''} ({cells:,} cells)."
+
+
+def copy_selected(fmt: CopyFormat, selected: Selected, *, headers: bool, table: str) -> tuple[str, str]:
+    """Put `selected` on the clipboard as `fmt`; return the text and the status bar's words for it."""
+    text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
+    QGuiApplication.clipboard().setText(text)
+    return text, copied_message(selected)

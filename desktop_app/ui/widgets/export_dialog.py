@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -30,7 +30,8 @@ from desktop_app.core.export.output_paths import ensure_not_source
 from desktop_app.core.export.parquet import ParquetOptions
 from desktop_app.core.export.sql_file import SqlOptions
 from desktop_app.core.export.xlsx import XlsxOptions
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.widgets.layout import with_button
+from desktop_app.ui.widgets.problem_label import ProblemLabel
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _DELIMITERS = (("Comma  ,", ","), ("Semicolon  ;", ";"), ("Tab", "\t"), ("Pipe  |", "|"))
@@ -128,11 +129,7 @@ class ExportDialog(QDialog):
 
         self.path_edit = QLineEdit(path)
         self.path_edit.setPlaceholderText("File to write")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self._choose_file)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path_edit, 1)
-        path_row.addWidget(choose)
+        path_row = with_button(self.path_edit, "Choose…", self._choose_file)
         self.path_note = QLabel()
         self.path_note.setWordWrap(True)
 
@@ -153,9 +150,7 @@ class ExportDialog(QDialog):
         top.addRow("File:", path_row)
         top.addRow("", self.path_note)
 
-        self.problem = QLabel()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(error_style())
+        self.problem = ProblemLabel()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setDefault(True)
@@ -218,67 +213,58 @@ class ExportDialog(QDialog):
         guard_help.setWordWrap(True)
         guard_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         guard_help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        page = QWidget()
-        form = _form(page)
-        form.addRow("Header:", self.header)
-        form.addRow("Delimiter:", delimiter_row)
-        form.addRow("Quote character:", self.quote_char)
-        form.addRow("Quote cells:", self.quoting)
-        form.addRow("Line ending:", self.line_ending)
-        form.addRow("Encoding:", self.bom)
-        form.addRow("NULL written as:", self.null_text)
-        form.addRow("Blobs:", self.blobs)
-        form.addRow("Formulas:", self.formula_guard)
-        form.addRow(guard_help)
-        return page
+        return _form_page(
+            ("Header:", self.header),
+            ("Delimiter:", delimiter_row),
+            ("Quote character:", self.quote_char),
+            ("Quote cells:", self.quoting),
+            ("Line ending:", self.line_ending),
+            ("Encoding:", self.bom),
+            ("NULL written as:", self.null_text),
+            ("Blobs:", self.blobs),
+            ("Formulas:", self.formula_guard),
+            guard_help,
+        )
 
     def _json_page(self) -> QWidget:
         self.json_blobs = _combo(_JSON_BLOBS)  # type: ignore[arg-type]
-        page = QWidget()
-        form = _form(page)
-        form.addRow("Blobs:", self.json_blobs)
         note = QLabel("Integers stay integers, floats read back exactly, NULL is null; infinities are text.")
         note.setWordWrap(True)
-        form.addRow(note)
-        return page
+        return _form_page(("Blobs:", self.json_blobs), note)
 
     def _markdown_page(self) -> QWidget:
         self.markdown_null = QLineEdit()
         self.markdown_blobs = _combo(_BLOBS[:2])  # type: ignore[arg-type]
-        page = QWidget()
-        form = _form(page)
-        form.addRow("NULL written as:", self.markdown_null)
-        form.addRow("Blobs:", self.markdown_blobs)
-        return page
+        return _form_page(
+            ("NULL written as:", self.markdown_null),
+            ("Blobs:", self.markdown_blobs),
+        )
 
     def _xlsx_page(self) -> QWidget:
         self.xlsx_header = QCheckBox("First row holds the column names")
         self.xlsx_blobs = _combo(_JSON_BLOBS)  # type: ignore[arg-type]
-        page = QWidget()
-        form = _form(page)
-        form.addRow("Header:", self.xlsx_header)
-        form.addRow("Blobs:", self.xlsx_blobs)
-        return page
+        return _form_page(
+            ("Header:", self.xlsx_header),
+            ("Blobs:", self.xlsx_blobs),
+        )
 
     def _sql_page(self) -> QWidget:
         self.sql_table = QLineEdit()
         self.sql_create = QCheckBox("Start with CREATE TABLE")
         self.sql_transaction = QCheckBox("Wrap the INSERTs in BEGIN … COMMIT")
-        page = QWidget()
-        form = _form(page)
-        form.addRow("Table name:", self.sql_table)
-        form.addRow("", self.sql_create)
-        form.addRow("", self.sql_transaction)
-        return page
+        return _form_page(
+            ("Table name:", self.sql_table),
+            ("", self.sql_create),
+            ("", self.sql_transaction),
+        )
 
     def _parquet_page(self) -> QWidget:
         self.parquet_compression = _combo(
             (("zstd", "zstd"), ("snappy", "snappy"), ("gzip", "gzip"), ("none", "none"))
         )
-        page = QWidget()
-        form = _form(page)
-        form.addRow("Compression:", self.parquet_compression)
-        return page
+        return _form_page(
+            ("Compression:", self.parquet_compression),
+        )
 
     # --- options ---------------------------------------------------------------------------------
 
@@ -412,10 +398,8 @@ class ExportDialog(QDialog):
                 ensure_not_source(path, self.source_path)
             except ExportError as exc:
                 problem = exc.message
-        self.problem.setText(problem)
-        self.problem.setVisible(bool(problem))
         self.export_button.setEnabled(not problem)
-        return not problem
+        return self.problem.show_problem(problem)
 
     def _describe_path(self) -> None:
         path = Path(self.path()) if self.path() else None
@@ -443,8 +427,15 @@ class ExportDialog(QDialog):
         super().accept()
 
 
-def _form(page: QWidget) -> QFormLayout:
+def _form_page(*rows: tuple[str, QWidget | QLayout] | QWidget) -> QWidget:
+    """A page holding a form of `rows`: `(label, field)`, or a widget across the row."""
+    page = QWidget()
     form = QFormLayout(page)
+    for row in rows:
+        if isinstance(row, tuple):
+            form.addRow(*row)
+        else:
+            form.addRow(row)
     form.setContentsMargins(0, 0, 0, 0)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-    return form
+    return page

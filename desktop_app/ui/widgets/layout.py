@@ -62,3 +62,8 @@ def push_button(text: str, clicked: Callable[[], object], tooltip: str = "") -> 
         button.setToolTip(tooltip)
     button.clicked.connect(lambda _checked=False: clicked())
     return button
+
+
+def with_button(field: QWidget, text: str, clicked: Callable[[], object]) -> QHBoxLayout:
+    """`field` taking the width, and beside it a button saying `text` (a path and its "Choose…")."""
+    return hbox((field, 1), push_button(text, clicked))

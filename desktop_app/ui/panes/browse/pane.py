@@ -32,7 +32,7 @@ from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, tog
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
-from desktop_app.core.export.clipboard import CopyFormat, compose
+from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
@@ -44,9 +44,10 @@ from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
+from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
-from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
@@ -85,7 +86,7 @@ class BrowsePane(Pane):
         self._pending_top_row: int | None = None
         #: Selection to put back once the rows exist: (current row, column) and (top, left, bottom, right).
         self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self.viewer: CellViewer | None = None
 
         self.picker = QComboBox()
@@ -190,7 +191,7 @@ class BrowsePane(Pane):
         if self.table is None or self.table.name != table_name:
             self.show_table(table_name)
         if self.source is not None:
-            self._spawn(self._show_row(dict(key)))
+            self._tasks.spawn(self._show_row(dict(key)))
 
     def _open(self, table: Table, sort: list[SortKey], filters: dict[str, str]) -> None:
         database = self.context.database
@@ -231,7 +232,7 @@ class BrowsePane(Pane):
             for column in range(self.model.columnCount()):
                 self.view.setColumnHidden(column, False)
         if self.filters and self.unfiltered_total is None:
-            self._spawn(self._count_unfiltered(source))
+            self._tasks.spawn(self._count_unfiltered(source))
         if keep_top:  # the same rows in a new order: stay at the same row number
             self.scroll_to_row(keep_top, select=False)
         else:
@@ -444,7 +445,7 @@ class BrowsePane(Pane):
         """Show the cell's whole value: blobs in the Blobs pane, anything else in the cell viewer."""
         row = self.model.real_row(index.row())
         if index.isValid() and self.model.is_loaded(row):
-            self._spawn(self._open_cell(row, index.column()))
+            self._tasks.spawn(self._open_cell(row, index.column()))
 
     async def _open_cell(self, row: int, column: int) -> None:
         source, found, key = self.source, self.model.row_values(row), None
@@ -484,7 +485,7 @@ class BrowsePane(Pane):
 
     def copy_later(self, delimiter: str, headers: bool) -> None:
         """Copy the selection in the background (rows not loaded yet are fetched first)."""
-        self._spawn(self.copy_selection(delimiter, headers))
+        self._tasks.spawn(self.copy_selection(delimiter, headers))
 
     async def copy_selection(self, delimiter: str = "\t", headers: bool = False) -> str:
         """Put exactly the selected cells on the clipboard as TSV (or CSV) and return the text."""
@@ -499,10 +500,8 @@ class BrowsePane(Pane):
             return ""
         if selected is None or self.table is None:
             return ""
-        table = self.table.name
-        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
-        QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(copied_message(selected))
+        text, message = copy_selected(fmt, selected, headers=headers, table=self.table.name)
+        self.status_message.emit(message)
         return text
 
     # --- menus --------------------------------------------------------------------------------
@@ -517,7 +516,7 @@ class BrowsePane(Pane):
         ):
             action = menu.addAction(label)
             action.triggered.connect(lambda _=False, d=delimiter, h=headers: self.copy_later(d, h))
-        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._spawn(self.copy_as(fmt, h)))
+        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.addSeparator()
         menu.addAction("Open cell\tEnter").triggered.connect(self._open_current)
         menu.popup(self.view.viewport().mapToGlobal(point))
@@ -619,8 +618,3 @@ class BrowsePane(Pane):
             index = self.model.index(self.model.view_row(current[0]), current[1])
             model.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
         model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -219,6 +219,26 @@ def _read_only_table(model: QAbstractTableModel) -> QTableView:
     return view
 
 
+def _text_label(text_format: Qt.TextFormat) -> QLabel:
+    """A wrapped label whose text can be selected and copied."""
+    label = QLabel()
+    label.setTextFormat(text_format)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _warning_frame(name: str, label: QLabel) -> QFrame:
+    """`label` inside a warning-coloured box (styled by object name `name`)."""
+    frame = QFrame()
+    frame.setObjectName(name)
+    frame.setStyleSheet(box_style(f"#{name}", warning_box()))
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(10, 6, 10, 6)
+    layout.addWidget(label)
+    return frame
+
+
 def _sql_viewer(placeholder: str) -> QPlainTextEdit:
     editor = QPlainTextEdit()
     editor.setReadOnly(True)
@@ -233,22 +253,11 @@ class PendingView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.intro = QLabel()
-        self.intro.setTextFormat(Qt.TextFormat.PlainText)
+        self.intro = _text_label(Qt.TextFormat.PlainText)
         self.intro.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.intro.setWordWrap(True)
-        self.intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         #: Says when the folder was not read completely or files named like migrations were not read.
-        self.walk_note = QLabel()
-        self.walk_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.walk_note.setWordWrap(True)
-        self.walk_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.walk_note_box = QFrame()
-        self.walk_note_box.setObjectName("walk_note")
-        self.walk_note_box.setStyleSheet(box_style("#walk_note", warning_box()))
-        note_layout = QVBoxLayout(self.walk_note_box)
-        note_layout.setContentsMargins(10, 6, 10, 6)
-        note_layout.addWidget(self.walk_note)
+        self.walk_note = _text_label(Qt.TextFormat.PlainText)
+        self.walk_note_box = _warning_frame("walk_note", self.walk_note)
         self.walk_note_box.setVisible(False)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Migration", "Details", "File"])
@@ -432,24 +441,10 @@ class ToolDetail(QWidget):
         heading_font.setPointSizeF(heading_font.pointSizeF() * 1.3)
         heading_font.setBold(True)
         self.heading.setFont(heading_font)
-        self.subtitle = QLabel()
-        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
-        self.subtitle.setWordWrap(True)
-        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warnings = QLabel()
-        self.warnings.setTextFormat(Qt.TextFormat.RichText)
-        self.warnings.setWordWrap(True)
-        self.warnings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warnings_box = QFrame()
-        self.warnings_box.setObjectName("warnings")
-        self.warnings_box.setStyleSheet(box_style("#warnings", warning_box()))
-        box_layout = QVBoxLayout(self.warnings_box)
-        box_layout.setContentsMargins(10, 6, 10, 6)
-        box_layout.addWidget(self.warnings)
-        self.details = QLabel()
-        self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = _text_label(Qt.TextFormat.PlainText)
+        self.warnings = _text_label(Qt.TextFormat.RichText)
+        self.warnings_box = _warning_frame("warnings", self.warnings)
+        self.details = _text_label(Qt.TextFormat.RichText)
         self.history_model = HistoryModel(self)
         self.history = _read_only_table(self.history_model)
         self.pending = PendingView()

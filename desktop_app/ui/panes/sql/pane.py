@@ -7,7 +7,6 @@ fetches further rows by offset as the user scrolls, so no result is ever held wh
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import time
@@ -76,6 +75,7 @@ from desktop_app.ui.panes.sql.results import (
     format_duration,
 )
 from desktop_app.ui.settings import read_json, read_str, read_str_list
+from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -128,33 +128,34 @@ class SqlPane(Pane):
         self._run_failed = False
         self._runs = LatestRequest()  # a run's results stop once the database changes
         self._counts: dict[tuple[int, str, str], int] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self.parameters_dialog: ParametersDialog | None = None
 
         self.editor = SqlEditor()
-        self.run_button = self._button("▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)")
-        self.run_button.clicked.connect(self.run_all)
-        self.statement_button = self._button("Run statement", "Run the statement under the cursor (Shift+F9)")
-        self.statement_button.clicked.connect(self.run_current)
-        self.explain_button = self._button("Explain", "Show the query plan of the current statement (Ctrl+E)")
-        self.explain_button.clicked.connect(self.explain)
-        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)")
-        self.stop_button.clicked.connect(self.stop)
+        self.run_button = self._button(
+            "▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)", self.run_all
+        )
+        self.statement_button = self._button(
+            "Run statement", "Run the statement under the cursor (Shift+F9)", self.run_current
+        )
+        self.explain_button = self._button(
+            "Explain", "Show the query plan of the current statement (Ctrl+E)", self.explain
+        )
+        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)", self.stop)
         self.run_label = QLabel()
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         #: The `.sql` file the editor's text was opened from or saved to, and its text then.
         self.sql_path: Path | None = None
         self._saved_text = ""
-        self.open_button = self._button("Open…", "Open a .sql file in the editor")
-        self.open_button.clicked.connect(self.choose_sql_file)
+        self.open_button = self._button("Open…", "Open a .sql file in the editor", self.choose_sql_file)
         self.recent_menu = QMenu(self.open_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.open_button.setMenu(self.recent_menu)
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)")
-        self.save_button.clicked.connect(self.save)
-        self.save_as_button = self._button("Save as…", "Save the editor's text to a new .sql file")
-        self.save_as_button.clicked.connect(self.choose_save_path)
+        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)", self.save)
+        self.save_as_button = self._button(
+            "Save as…", "Save the editor's text to a new .sql file", self.choose_save_path
+        )
         self.file_label = QLabel()
         self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
@@ -211,11 +212,12 @@ class SqlPane(Pane):
         self._show_file()
         self.on_database_changed()
 
-    def _button(self, text: str, tip: str) -> QToolButton:
+    def _button(self, text: str, tip: str, slot: Callable[[], Any]) -> QToolButton:
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.clicked.connect(slot)
         return button
 
     # --- public API -----------------------------------------------------------------------------
@@ -528,7 +530,7 @@ class SqlPane(Pane):
         self.editor.completer.set_names(names)
         database = self.context.database
         if database is not None:
-            self._spawn(self._load_functions(database, names))
+            self._tasks.spawn(self._load_functions(database, names))
 
     async def _load_functions(self, database: Database, names: CompletionNames) -> None:
         try:
@@ -544,17 +546,11 @@ class SqlPane(Pane):
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until background work (name loading, grid fetches) has ended (tests, closing)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+        await self._tasks.wait(timeout)
         for index in range(self.results.count()):
             tab = self.results.widget(index)
             if isinstance(tab, ResultTab):
                 await tab.model.wait_idle(timeout)
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- .sql files ---------------------------------------------------------------------------------
 

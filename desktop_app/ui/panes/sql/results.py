@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -25,16 +24,17 @@ from PySide6.QtWidgets import (
 from desktop_app.core.blobs.name_preview import result_name_samples
 from desktop_app.core.browse.row_sources import RowSource
 from desktop_app.core.errors import UserError
-from desktop_app.core.export.clipboard import CopyFormat, compose
+from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.statements import first_table_name
 from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
+from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import error_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
-from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copied_message
+from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
@@ -192,7 +192,7 @@ class ResultTab(QWidget):
         self.outcome: RunOutcome | None = None
         self.custom_view: QWidget | None = None
         self._viewer: CellViewer | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks()
         self._sized = False
         self.info = QLabel("Running…")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -223,7 +223,7 @@ class ResultTab(QWidget):
         self.model.failed.connect(lambda error: self.info.setText(f"⚠ {error.message}"))
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
         copy.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.activated.connect(lambda: self._spawn(self.copy_selection()))
+        copy.activated.connect(lambda: self._tasks.spawn(self.copy_selection()))
         #: Copy as … CSV/TSV starts with a header row (the Copy as menu's check box).
         self.copy_headers = CopyHeaders()
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -326,16 +326,16 @@ class ResultTab(QWidget):
             return ""
         if selected is None:
             return ""
-        table = first_table_name(self.sql) or "result"
-        text = compose(fmt, selected.cells, headers=headers, table=table, text_of=cell_format.clipboard_text)
-        QGuiApplication.clipboard().setText(text)
-        self.status_message.emit(copied_message(selected))
+        text, message = copy_selected(
+            fmt, selected, headers=headers, table=first_table_name(self.sql) or "result"
+        )
+        self.status_message.emit(message)
         return text
 
     def _cell_menu(self, point: QPoint) -> None:
         menu = QMenu(self)
-        menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._spawn(self.copy_selection()))
-        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._spawn(self.copy_as(fmt, h)))
+        menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._tasks.spawn(self.copy_selection()))
+        add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _on_loaded(self) -> None:
@@ -348,8 +348,3 @@ class ResultTab(QWidget):
                 texts += [cell_format.display_text(r[column]) for r in rows if r is not None]
                 widest = max(metrics.horizontalAdvance(t) for t in texts) + 18
                 self.view.setColumnWidth(column, max(_COLUMN_MIN_PX, min(widest, _COLUMN_MAX_PX)))
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
