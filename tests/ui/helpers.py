@@ -38,6 +38,12 @@ async def open_in(window: MainWindow, path: Path | str) -> None:
 
 
 async def close_window(window: MainWindow) -> None:
-    """Close `window` and let its clean-up finish."""
+    """Close `window` and let its clean-up finish.
+
+    Running jobs are stopped and waited for first: closing while a job's query is being cancelled can
+    still leave its pooled connection to the garbage collector (a known race, noted on issue #24), and
+    the run fails on any leaked connection.
+    """
+    await window.context.jobs.wait_all()
     window.close()
     await window.session.shutdown()

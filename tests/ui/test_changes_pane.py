@@ -39,6 +39,12 @@ def cells(pane: ChangesPane) -> list[list[object]]:
     ]
 
 
+def loaded(pane: ChangesPane, rows: int) -> bool:
+    """True when the grid has `rows` rows and every one of them is fetched (not a placeholder)."""
+    model = pane.model
+    return model.rowCount() == rows and all(model.is_loaded(row) for row in range(rows))
+
+
 async def test_comparing_two_files_lists_tables_and_highlights_changed_cells(
     qtbot: object, tmp_path: Path
 ) -> None:
@@ -68,7 +74,7 @@ async def test_comparing_two_files_lists_tables_and_highlights_changed_cells(
             "messages"
         ]
         pane.select_table("messages")
-        await wait_for(lambda: pane.model.rowCount() == 3 and "…" not in str(cells(pane)), message="rows")
+        await wait_for(lambda: loaded(pane, 3), message="rows")
         rows = sorted(cells(pane), key=lambda r: str(r[1]))
         changed = next(r for r in rows if r[0] == "~ changed")
         assert changed[1:] == [1, CellChange("hi", "hello"), 1]
