@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 from desktop_app.core.database import Database
@@ -104,3 +104,22 @@ async def database_over(path: Path) -> AsyncIterator[tuple[Database, Catalog]]:
     finally:
         await database.close()
         snapshot.close()
+
+
+def foreign_key_schema(path: Path, tables: int = 300, *, width: int = 3, extra_column: str = "") -> Path:
+    """`tables` tables, most with one or two foreign keys to earlier ones (hubs with many children), some
+    related to nothing: the shape of a big application schema, for diagrams. `extra_column` ("v{i} REAL")
+    adds a column to each table, `{i}` replaced by its number."""
+    with closing(sqlite3.connect(path)) as conn:
+        for i in range(tables):
+            columns = "id INTEGER PRIMARY KEY, name TEXT NOT NULL"
+            if extra_column:
+                columns += ", " + extra_column.format(i=i)
+            if i >= 20 and i % 4:
+                parent = (i * 7) % 20 if i % 3 else i - 1 - (i % 5)
+                columns += f", parent_id INTEGER REFERENCES t{parent:0{width}d}(id)"
+                if i % 10 == 1:
+                    columns += f", other_id INTEGER REFERENCES t{(i * 3) % i:0{width}d}(id)"
+            conn.execute(f"CREATE TABLE t{i:0{width}d} ({columns})")
+        conn.commit()
+    return path

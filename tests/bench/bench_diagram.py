@@ -17,6 +17,7 @@ from desktop_app.core.structure.diagram import layout_diagram
 from desktop_app.core.structure.diagram_svg import diagram_svg
 from desktop_app.core.structure.schema_text import pretty_sql, schema_entries
 from tests.bench.common import Figure, bench_folder
+from tests.fixtures import foreign_key_schema
 
 DEFAULT_TABLES = 300
 
@@ -26,18 +27,7 @@ def make_schema(tables: int) -> str:
     path = bench_folder() / f"diagram-{tables}-tables.db"
     if path.exists():
         return str(path)
-    with closing(sqlite3.connect(path)) as conn:
-        for i in range(tables):
-            keys = ""
-            if i >= 20 and i % 4:
-                parent = (i * 7) % 20 if i % 3 else i - 1 - (i % 5)
-                keys = f", parent_id INTEGER REFERENCES t{parent:04d}(id)"
-                if i % 10 == 1:
-                    keys += f", other_id INTEGER REFERENCES t{(i * 3) % i:04d}(id)"
-            conn.execute(
-                f"CREATE TABLE t{i:04d} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created TEXT{keys})"
-            )
-        conn.commit()
+    foreign_key_schema(path, tables, width=4, extra_column="created TEXT")
     return str(path)
 
 

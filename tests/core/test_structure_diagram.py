@@ -18,6 +18,7 @@ from desktop_app.core.structure.diagram import Diagram, diagram_tables, layout_d
 from desktop_app.core.structure.diagram_svg import diagram_svg
 from desktop_app.core.structure.schema_text import names_read, pretty_sql, schema_entries
 from tests.conftest import folder_state
+from tests.fixtures import foreign_key_schema
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -25,21 +26,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 def catalog_of(path: Path) -> Catalog:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         return read_catalog(conn)
-
-
-def generated_schema(path: Path, tables: int = 300) -> Path:
-    """`tables` tables, most with foreign keys to earlier ones (hubs with many children), some alone."""
-    with closing(sqlite3.connect(path)) as conn:
-        for i in range(tables):
-            keys = ""
-            if i >= 20 and i % 4:
-                parent = (i * 7) % 20 if i % 3 else i - 1 - (i % 5)
-                keys = f", parent_id INTEGER REFERENCES t{parent:03d}(id)"
-                if i % 10 == 1:
-                    keys += f", other_id INTEGER REFERENCES t{(i * 3) % i:03d}(id)"
-            conn.execute(f"CREATE TABLE t{i:03d} (id INTEGER PRIMARY KEY, name TEXT NOT NULL{keys})")
-        conn.commit()
-    return path
 
 
 def assert_no_overlaps(diagram: Diagram) -> None:
@@ -80,7 +66,7 @@ def test_chinook_edges_are_its_eleven_foreign_keys(corpus: Path) -> None:
 
 
 def test_generated_300_tables_lay_out_without_overlaps_and_not_as_one_endless_row(tmp_path: Path) -> None:
-    catalog = catalog_of(generated_schema(tmp_path / "many.db"))
+    catalog = catalog_of(foreign_key_schema(tmp_path / "many.db"))
     diagram = layout_diagram(catalog)
     assert len(diagram.boxes) == 300
     assert sum(not e.inferred for e in diagram.edges) == declared_edge_count(catalog)

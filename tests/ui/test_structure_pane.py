@@ -26,7 +26,7 @@ from desktop_app.ui.panes.sql.results import PlanView
 from desktop_app.ui.panes.structure.pane import HEALTHY_WORDS, StructurePane
 from tests.conftest import CORPUS, folder_state
 from tests.core.test_structure_health import make_index_mismatch
-from tests.fixtures import database_over
+from tests.fixtures import database_over, foreign_key_schema
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 from tests.ui.test_sql_pane import sql_pane
 from tests.ui.test_sql_pane import tabs as sql_tabs
@@ -34,23 +34,6 @@ from tests.ui.test_sql_pane import tabs as sql_tabs
 CHINOOK = CORPUS / "chinook" / "Chinook_Sqlite.sqlite"
 NORTHWIND = CORPUS / "northwind" / "northwind.db"
 GEOPACKAGE = CORPUS / "geopackage" / "gdal_sample.gpkg"
-
-
-def generated_schema(path: Path, tables: int = 300) -> Path:
-    """`tables` tables, most with one or two foreign keys to earlier ones, some related to nothing."""
-    with closing(sqlite3.connect(path)) as conn:
-        for i in range(tables):
-            keys = ""
-            if i >= 20 and i % 4:
-                parent = (i * 7) % 20 if i % 3 else i - 1 - (i % 5)
-                keys = f", parent_id INTEGER REFERENCES t{parent:03d}(id)"
-                if i % 10 == 1:
-                    keys += f", other_id INTEGER REFERENCES t{(i * 3) % i:03d}(id)"
-            conn.execute(
-                f"CREATE TABLE t{i:03d} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, v{i} REAL{keys})"
-            )
-        conn.commit()
-    return path
 
 
 def shot(widget: Any, tmp_path: Path, name: str) -> Path:
@@ -106,7 +89,7 @@ async def test_diagram_draws_every_table_and_one_edge_per_foreign_key(
 ) -> None:
     path = {"chinook": CHINOOK, "northwind": NORTHWIND, "geopackage": GEOPACKAGE}.get(name)
     if path is None:
-        path = generated_schema(tmp_path / "generated300.db")
+        path = foreign_key_schema(tmp_path / "generated300.db", extra_column="v{i} REAL")
     elif not path.exists():
         pytest.skip(f"corpus file missing: {path}")
     async with pane_over(qtbot, path, tmp_path) as pane:
