@@ -106,6 +106,7 @@ class Database:
         self.cache = cache if cache is not None else ResultCache(LIMITS.result_cache_bytes)
         self._hooks = list(hooks)
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
         self._decltypes: DeclaredTypes | None = None
         self._opened: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
         # SQLAlchemy is imported here, not at the top: it is half a second of every start-up otherwise
@@ -164,10 +165,17 @@ class Database:
         return self._closed
 
     async def close(self) -> None:
-        """Close every pooled connection; the snapshot itself is closed by its owner."""
-        if self._closed:
-            return
-        self._closed = True
+        """Close every pooled connection; the snapshot itself is closed by its owner.
+
+        Every caller waits for the same closing: a second caller returning early would let its owner end
+        (a window, a test) while the pool is still being disposed.
+        """
+        if self._closing is None:
+            self._closed = True
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         if self._decltypes is not None:
             self._decltypes.close()
         await self.engine.dispose()

@@ -207,10 +207,14 @@ def run_export_job(
                 raise
             except QueryError:
                 total = None  # the export itself will report what is wrong with the statement
-        export = functools.partial(export_query, source_path=database.snapshot.path)
-        return await database.run_sync(
-            export, sql, params, path, fmt, options, progress, token, total, cancel=token
+        export = functools.partial(
+            export_query,
+            progress=progress,
+            cancel=token,
+            total_rows=total,
+            source_path=database.snapshot.path,
         )
+        return await database.run_sync(export, sql, params, path, fmt, options, cancel=token)
 
     def done(result: ExportResult) -> None:
         notes = "".join(f" {note}" for note in result.notes)

@@ -60,6 +60,7 @@ class DatabaseSession(QObject):
         self.attached_catalogs: dict[str, Catalog] = {}
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
+        self._shutting_down: asyncio.Future[None] | None = None
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(lambda _p: self._check_source())
         self._watcher.directoryChanged.connect(lambda _p: self._check_source())
@@ -323,7 +324,16 @@ class DatabaseSession(QObject):
             snapshot.close()
 
     async def shutdown(self) -> None:
-        """Stop every job and free the snapshot (window closing)."""
+        """Stop every job and free the snapshot (window closing).
+
+        One shutdown runs however often this is called (the window's close and its owner may both ask);
+        every caller returns when it is complete.
+        """
+        if self._shutting_down is None:
+            self._shutting_down = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._shutting_down)
+
+    async def _shut_down(self) -> None:
         self._unwatch()
         await self.context.jobs.wait_all()
         if self._disposing:

@@ -235,3 +235,23 @@ async def test_a_connection_returned_while_its_pool_is_replaced_is_closed(tmp_pa
     assert stop_leaked_connections(database) == 0
     await database.close()
     snapshot.close()
+
+
+async def test_every_close_caller_returns_only_when_the_pool_is_disposed(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disposed = asyncio.Event()
+    engine_class = type(database.engine)
+    original = engine_class.dispose
+
+    async def slow_dispose(engine: object, close: bool = True) -> None:
+        await asyncio.sleep(0.05)
+        await original(engine, close)  # type: ignore[arg-type]
+        disposed.set()
+
+    monkeypatch.setattr(engine_class, "dispose", slow_dispose)
+    first = asyncio.ensure_future(database.close())
+    await asyncio.sleep(0)
+    await database.close()  # used to return at once while the first close was still disposing
+    assert disposed.is_set()
+    await first

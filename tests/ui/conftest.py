@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import pytest
 import qasync
@@ -32,3 +34,20 @@ def garbage_collected_on_the_gui_thread() -> Iterator[None]:
     collect_garbage_on_gui_thread(app)
     yield
     collect_garbage_on_gui_thread(app).stop()  # the one running now: CPython collects again after tests/ui
+
+
+#: How long tasks a test leaves behind (a closing window's clean-up) may take to end after it.
+LEFTOVER_TASK_GRACE_S = 10.0
+
+
+@pytest.fixture(autouse=True)
+async def no_task_left_running() -> AsyncIterator[None]:
+    """A test ends with no task of its own still running: one cancelled later, by pytest-asyncio's loop
+    teardown, in the middle of closing a pool, hung a CI run for two minutes instead of failing here."""
+    yield
+    me = asyncio.current_task()
+    deadline = time.monotonic() + LEFTOVER_TASK_GRACE_S
+    while left := [t for t in asyncio.all_tasks() if t is not me and not t.done()]:
+        if time.monotonic() > deadline:
+            pytest.fail("Tasks still running after the test: " + "; ".join(map(repr, left)))
+        await asyncio.sleep(0.02)

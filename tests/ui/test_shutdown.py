@@ -194,3 +194,17 @@ async def test_closing_while_the_catalog_is_read(
 
     await close_while(window, start, reading_catalog, caplog)
     assert not opened and held_when_checked[-1]  # the read was still held when the window closed
+
+
+async def test_the_window_and_its_owner_share_one_shutdown(qtbot: object, tmp_path: Path) -> None:
+    """Closing the window starts the shutdown; whoever also awaits it returns only when all of it is done
+    (a second, early-returning shutdown left the first disposing the pool after a test had ended)."""
+    window = make_window(tmp_path)
+    await open_in(window, build_database(tmp_path / "data.db"))
+    window.close()
+    await window.session.shutdown()
+    for _ in range(3):  # the window's own waiter resumes on the next turns of the loop
+        await asyncio.sleep(0)
+    me = asyncio.current_task()
+    assert [t for t in asyncio.all_tasks() if t is not me and not t.done()] == []
+    assert window.context.database is None or window.context.database.closed

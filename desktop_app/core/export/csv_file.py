@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from desktop_app.core.errors import ExportError
 from desktop_app.core.export.atomic import AtomicOutput
@@ -29,6 +29,9 @@ from desktop_app.core.export.writer import (
     has_type,
 )
 from desktop_app.core.sqlite.quoting import qualified
+
+if TYPE_CHECKING:
+    from desktop_app.core.export.run import ExportSettings
 
 __all__ = [
     "BlobEncoding",
@@ -210,8 +213,7 @@ def export_csv(
     columns: Sequence[str],
     path: str | os.PathLike[str],
     options: CsvOptions | None = None,
-    *args: Any,
-    **kwargs: Any,
+    **settings: Unpack[ExportSettings],
 ) -> ExportResult:
     """Write `columns` and every row of `pages` (or of a cursor) to a CSV file at `path` (see `export_rows`).
 
@@ -220,7 +222,7 @@ def export_csv(
     from desktop_app.core.export.formats import ExportFormat
     from desktop_app.core.export.run import export_rows
 
-    return export_rows(pages, columns, path, ExportFormat.CSV, options, *args, **kwargs)
+    return export_rows(pages, columns, path, ExportFormat.CSV, options, **settings)
 
 
 def export_query_csv(
@@ -229,8 +231,7 @@ def export_query_csv(
     params: Sequence[Any] | Mapping[str, Any] = (),
     path: str | os.PathLike[str] = "",
     options: CsvOptions | None = None,
-    *args: Any,
-    **kwargs: Any,
+    **settings: Unpack[ExportSettings],
 ) -> ExportResult:
     """Run one read-only statement on `conn` and write all its rows to a CSV file (see `export_query`).
 
@@ -239,7 +240,7 @@ def export_query_csv(
     from desktop_app.core.export.formats import ExportFormat
     from desktop_app.core.export.run import export_query
 
-    return export_query(conn, sql, params, path, ExportFormat.CSV, options, *args, **kwargs)
+    return export_query(conn, sql, params, path, ExportFormat.CSV, options, **settings)
 
 
 def table_export_sql(name: str, schema: str = "main") -> str:

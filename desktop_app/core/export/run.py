@@ -10,7 +10,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from desktop_app.core.errors import Cancelled, ExportError, QueryError
 from desktop_app.core.export.atomic import atomic_output
@@ -27,6 +27,17 @@ from desktop_app.core.sqlite.values import exact_text
 ColumnsAndPages = tuple[Sequence[str], Iterable[Page]]
 #: Python's sqlite3 message when text is not valid UTF-8 and the text factory is `str`.
 _NOT_UTF8 = "Could not decode to UTF-8"
+
+
+class ExportSettings(TypedDict, total=False):
+    """What every export may be given besides its rows, target and format options (all keyword-only)."""
+
+    progress: ProgressCallback
+    cancel: CancelToken | None
+    #: The row count when known beforehand, for determinate progress.
+    total_rows: int | None
+    #: The database being read: the output may be neither it nor one of its sidecars.
+    source_path: str | os.PathLike[str] | None
 
 
 class _TextNotUtf8(Exception):
@@ -57,19 +68,19 @@ def run_export(
     fmt: ExportFormat,
     options: Options | None,
     source: Callable[[], ColumnsAndPages],
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    total_rows: int | None = None,
     sql: str = "",
     *,
     strict_text: bool = False,
-    source_path: str | os.PathLike[str] | None = None,
+    **settings: Unpack[ExportSettings],
 ) -> ExportResult:
     """Write the columns and pages of `source()` to `path` in `fmt`; the file appears only when complete."""
+    progress = settings.get("progress", ignore_progress)
+    cancel = settings.get("cancel")
+    total_rows = settings.get("total_rows")
     started = time.perf_counter()
     rows = 0
     label = f"Exporting {fmt.info.label}"
-    with atomic_output(path, source_path) as output:
+    with atomic_output(path, settings.get("source_path")) as output:
         writer: FormatWriter | None = None
         try:
             columns, pages = source()
@@ -108,20 +119,14 @@ def export_rows(
     path: str | os.PathLike[str],
     fmt: ExportFormat,
     options: Options | None = None,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    total_rows: int | None = None,
-    *,
-    source_path: str | os.PathLike[str] | None = None,
+    **settings: Unpack[ExportSettings],
 ) -> ExportResult:
     """Write `columns` and every row of `pages` (or of a cursor, fetched in pages) to `path` in `fmt`.
 
     `path` may not be the database at `source_path` (the one being read) or one of its sidecars.
     """
     source = cursor_pages(pages) if isinstance(pages, sqlite3.Cursor) else pages
-    return run_export(
-        path, fmt, options, lambda: (columns, source), progress, cancel, total_rows, source_path=source_path
-    )
+    return run_export(path, fmt, options, lambda: (columns, source), **settings)
 
 
 def export_query(
@@ -131,11 +136,7 @@ def export_query(
     path: str | os.PathLike[str] = "",
     fmt: ExportFormat = ExportFormat.CSV,
     options: Options | None = None,
-    progress: ProgressCallback = ignore_progress,
-    cancel: CancelToken | None = None,
-    total_rows: int | None = None,
-    *,
-    source_path: str | os.PathLike[str] | None = None,
+    **settings: Unpack[ExportSettings],
 ) -> ExportResult:
     """Run one read-only statement on `conn` and write all its rows to `path` in `fmt`.
 
@@ -153,7 +154,7 @@ def export_query(
     if not path:
         raise ExportError("No file was chosen to export to.")
     check_user_sql(statements[0])
-    token = cancel if cancel is not None else CancelToken()
+    token = settings["cancel"] = settings.get("cancel") or CancelToken()
     cursor = conn.cursor()
     original_text_factory = conn.text_factory
 
@@ -170,18 +171,7 @@ def export_query(
         return [column[0] for column in cursor.description], cursor_pages(cursor)
 
     def export(*, strict_text: bool = False) -> ExportResult:
-        return run_export(
-            path,
-            fmt,
-            options,
-            run,
-            progress,
-            token,
-            total_rows,
-            sql,
-            strict_text=strict_text,
-            source_path=source_path,
-        )
+        return run_export(path, fmt, options, run, sql, strict_text=strict_text, **settings)
 
     try:
         with stoppable(conn, token):  # stops SQLite mid-statement, e.g. a long sort

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QHBoxLayout,
+    QLayout,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: What a row or column holds: a widget or layout, `(widget or layout, stretch)`, or an int (a gap in px).
 Part = QWidget | QLayout | int | tuple[QWidget | QLayout, int]
@@ -53,6 +62,14 @@ def splitter(
     if sizes:
         split.setSizes(list(sizes))
     return split
+
+
+def tabs(*pages: tuple[QWidget, str]) -> QTabWidget:
+    """A tab widget with one tab per `(widget, title)`, in order."""
+    widget = QTabWidget()
+    for page, title in pages:
+        widget.addTab(page, title)
+    return widget
 
 
 def push_button(text: str, clicked: Callable[[], object], tooltip: str = "") -> QPushButton:

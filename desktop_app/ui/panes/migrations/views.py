@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
-    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -36,6 +35,7 @@ from desktop_app.core.migrations import (
     incomplete_note,
 )
 from desktop_app.ui.theme import BoxColours, box_style, error_box, ok_colour, warning_box, warning_colour
+from desktop_app.ui.widgets.layout import tabs
 
 #: Extra columns that are the tracking table's own row key: no news for the user.
 _HIDDEN_EXTRAS = frozenset({"row_id"})
@@ -449,10 +449,9 @@ class ToolDetail(QWidget):
         self.history = _read_only_table(self.history_model)
         self.pending = PendingView()
         self.reversible = ReversibleView()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.history, "Applied")
-        self.tabs.addTab(self.pending, "Pending")
-        self.tabs.addTab(self.reversible, "Reversible (up, down)")
+        self.tabs = tabs(
+            (self.history, "Applied"), (self.pending, "Pending"), (self.reversible, "Reversible (up, down)")
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         layout.addWidget(self.heading)

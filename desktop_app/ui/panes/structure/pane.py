@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +39,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.structure.diagram_view import DiagramView, text_measure
 from desktop_app.ui.panes.structure.views import FactsView, HealthView, SchemaView, SpaceView
+from desktop_app.ui.widgets.layout import tabs, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -128,15 +128,14 @@ class StructurePane(Pane):
         self.space_view.measure_button.clicked.connect(self.measure_space)
         self.space_view.stop_button.clicked.connect(lambda: self.stop("space"))
 
-        self.tabs = QTabWidget()
-        self.tabs.addTab(diagram_tab, "Diagram")
-        self.tabs.addTab(self.schema_view, "Schema")
-        self.tabs.addTab(self.facts_view, "Facts")
-        self.tabs.addTab(self.health_view, "Health")
-        self.tabs.addTab(self.space_view, "Space")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        self.tabs = tabs(
+            (diagram_tab, "Diagram"),
+            (self.schema_view, "Schema"),
+            (self.facts_view, "Facts"),
+            (self.health_view, "Health"),
+            (self.space_view, "Space"),
+        )
+        vbox(self.tabs, margins=0, parent=self)
         self.on_database_changed()
 
     # --- the database -------------------------------------------------------------------------
@@ -437,11 +436,7 @@ class StructurePane(Pane):
         self.health_view.show_report(result)
 
     def _on_health_failed(self, error: BaseException) -> None:
-        self.health_view.set_running(False)
-        if isinstance(error, Cancelled):
-            self.health_view.show_report(None, "Stopped before it finished: nothing was found or changed.")
-        else:
-            self.health_view.show_report(None, f"The check could not run: {getattr(error, 'message', error)}")
+        _show_failure(self.health_view, error, "nothing was found or changed.", "The check could not run: ")
 
     def open_problem(self, table: str, rowid: object) -> None:
         """Open `table` in Browse, at row `rowid` when a problem names one."""
@@ -474,11 +469,7 @@ class StructurePane(Pane):
         self.space_view.show_report(report)
 
     def _on_space_failed(self, error: BaseException) -> None:
-        self.space_view.set_running(False)
-        if isinstance(error, Cancelled):
-            self.space_view.show_report(None, "Stopped before it finished.")
-        else:
-            self.space_view.show_report(None, str(getattr(error, "message", error)))
+        _show_failure(self.space_view, error)
 
     @staticmethod
     def _on_progress(label: QLabel, progress: Progress) -> None:
@@ -502,3 +493,14 @@ class StructurePane(Pane):
             self.hidden = {str(name) for name in hidden}
             self._fill_table_list()
             self.relayout()
+
+
+def _show_failure(
+    view: HealthView | SpaceView, error: BaseException, after_stop: str = "", prefix: str = ""
+) -> None:
+    """End `view`'s run with why it ended: stopped by the user (then `after_stop`), or the error's message."""
+    view.set_running(False)
+    if isinstance(error, Cancelled):
+        view.show_report(None, f"Stopped before it finished{': ' + after_stop if after_stop else '.'}")
+    else:
+        view.show_report(None, f"{prefix}{getattr(error, 'message', error)}")
