@@ -200,7 +200,8 @@ def test_random_sql_only_raises_user_errors_and_respects_the_time_limit(service:
         service.run(service.database.execute(sql, max_rows=200, time_limit_s=TIME_LIMIT_S, use_cache=False))
     except UserError as exc:
         assert exc.message.strip()
-    assert time.monotonic() - started < TIME_LIMIT_S * 2 + 2, f"{sql!r} ran past its time limit"
+    # Generous for shared machines: a statement the limit missed runs for minutes or forever.
+    assert time.monotonic() - started < TIME_LIMIT_S * 2 + 20, f"{sql!r} ran past its time limit"
     service.still_answers()
 
 
