@@ -148,10 +148,13 @@ class SqlTab(QWidget):
         """True when closing the tab loses work: a changed file, or text typed into a tab without one."""
         return self.modified and (self.sql_path is not None or bool(self.editor.sql().strip()))
 
+    def label(self) -> str:
+        """Its name, else its file's name, else "SQL n"."""
+        return self.name or (self.sql_path.name if self.sql_path is not None else f"SQL {self.number}")
+
     def title(self) -> str:
-        """The tab's title: its name, file name or "SQL n", with `*` while unsaved."""
-        base = self.name or (self.sql_path.name if self.sql_path is not None else f"SQL {self.number}")
-        return base + ("*" if self.modified else "")
+        """The tab's title: its label, with `*` while unsaved (and ▶ before it while running)."""
+        return ("▶ " if self.running else "") + self.label() + ("*" if self.modified else "")
 
     def tooltip(self) -> str:
         """Where the text lives, for the tab's tooltip."""
@@ -244,6 +247,7 @@ class SqlTab(QWidget):
         self._ticker.start()
         self._tick()
         self.running_changed.emit()
+        self.title_changed.emit()
         return self.job
 
     def stop(self) -> None:
@@ -365,6 +369,7 @@ class SqlTab(QWidget):
             text = f"Ran {total} statement{'s' if total != 1 else ''}"
         self.run_label.setText(f"{text} in {format_duration(elapsed)}.")
         self.running_changed.emit()
+        self.title_changed.emit()
 
     def _tick(self) -> None:
         if self.job is None:

@@ -105,6 +105,8 @@ class SqlPane(Pane):
         self.blob_export_dialog: BlobExportDialog | None = None
         self.parameters_dialog: ParametersDialog | None = None
         self.rename_dialog: QInputDialog | None = None
+        #: The last Open or Save dialog shown (tests reach it here).
+        self.file_dialog: QFileDialog | None = None
         self._counts: Counts = {}
         self._tasks = Tasks()
         self._names = CompletionNames()
@@ -143,8 +145,7 @@ class SqlPane(Pane):
         self.library_buttons.chosen.connect(self.set_sql)
         self.library_buttons.message.connect(self.status_message)
 
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
+        self.tabs = QTabWidget()  # framed, unlike the result tabs inside each: the editor tab holds them
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.tabCloseRequested.connect(lambda index: self.close_tab(self._tab_at(index)))
@@ -281,11 +282,7 @@ class SqlPane(Pane):
         """
         if tab.worth_asking:
             self.tabs.setCurrentWidget(tab)
-            what = (
-                f"the changes to {tab.sql_path.name}"
-                if tab.sql_path
-                else f"the SQL in “{tab.title().rstrip('*')}”"
-            )
+            what = f"the changes to {tab.sql_path.name}" if tab.sql_path else f"the SQL in “{tab.label()}”"
             answer = ask_to_save(
                 self,
                 f"Save {what} before closing the tab?",
@@ -328,7 +325,7 @@ class SqlPane(Pane):
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Rename tab")
         dialog.setLabelText("Name of this SQL tab:")
-        dialog.setTextValue(tab.name or tab.title().rstrip("*"))
+        dialog.setTextValue(tab.name or tab.label())
         dialog.textValueSelected.connect(lambda name: self.rename_tab(tab, name))
         self.rename_dialog = dialog
         dialog.open()
@@ -657,6 +654,7 @@ class SqlPane(Pane):
         dialog = QFileDialog(self, "Open a SQL file", folder, _SQL_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self._remember_folder_and(self.open_sql_file))
+        self.file_dialog = dialog
         dialog.open()
         return dialog
 
@@ -673,6 +671,7 @@ class SqlPane(Pane):
                 self.close_tab(tab)
 
         dialog.fileSelected.connect(self._remember_folder_and(save))
+        self.file_dialog = dialog
         dialog.open()
         return dialog
 
