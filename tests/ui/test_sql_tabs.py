@@ -219,6 +219,12 @@ async def test_ctrl_e_runs_the_statement_under_the_cursor_and_shift_f5_the_line(
         QTest.keyClick(pane.editor, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
         await ended(pane.tab)
         assert [tab.sql for tab in pane.tab.result_tabs()] == ["SELECT 1 AS a;", "SELECT 2 AS b;"]
+        pane.editor.set_cursor_index(sql.index("WHERE"))
+        QTest.keyClick(pane.editor, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+        await ended(pane.tab)
+        assert [tab.sql for tab in pane.tab.result_tabs()] == ["SELECT 3 AS c\n  FROM t WHERE id = 1;"], (
+            "a line inside a statement runs the whole statement"
+        )
         QTest.keyClick(pane.editor, Qt.Key.Key_F5)
         await ended(pane.tab)
         assert len(pane.tab.result_tabs()) == 4, "F5 runs every statement"

@@ -144,6 +144,11 @@ class SqlTab(QWidget):
         return self.editor.sql() != self.saved_text
 
     @property
+    def blank(self) -> bool:
+        """True for a tab with no text, file or name: new SQL or a file may go into it."""
+        return not self.editor.sql().strip() and self.sql_path is None and not self.name
+
+    @property
     def worth_asking(self) -> bool:
         """True when closing the tab loses work: a changed file, or text typed into a tab without one."""
         return self.modified and (self.sql_path is not None or bool(self.editor.sql().strip()))
@@ -189,11 +194,12 @@ class SqlTab(QWidget):
         return [RunItem(statement, statement.text)] if statement else []
 
     def line_items(self) -> list[RunItem]:
-        """The statements on the cursor's line."""
+        """The statements on the cursor's line, whole (also one that only begins or ends on it)."""
         text, cursor = self.editor.sql(), self.editor.cursor_index()
         start = text.rfind("\n", 0, cursor) + 1
         end = text.find("\n", cursor)
-        return _items_in(text, start, len(text) if end < 0 else end)
+        end = len(text) if end < 0 else end
+        return [RunItem(s, s.text) for s in split_statements(text) if s.start <= end and s.end >= start]
 
     def plan_items(self) -> list[RunItem]:
         """EXPLAIN QUERY PLAN of the selection's statements, or of the statement under the cursor."""

@@ -343,7 +343,7 @@ class SqlPane(Pane):
         The current tab is reused only when it is empty, so nothing typed is ever replaced.
         """
         tab = self.tab
-        if tab.editor.sql().strip() or tab.sql_path is not None or tab.running:
+        if not tab.blank:
             tab = self.new_tab()
         tab.set_file(None, text)
         self.tabs.setCurrentWidget(tab)
@@ -496,9 +496,7 @@ class SqlPane(Pane):
             self.keep_tabs()
         self._tabs_of = path
         # Tabs with work in them opened before the first database (a `--sql` file) stay, after the kept ones.
-        staying = [
-            t for t in self.editor_tabs() if first and (t.sql_path is not None or t.editor.sql().strip())
-        ]
+        staying = [t for t in self.editor_tabs() if first and not t.blank]
         for tab in self.editor_tabs():
             if tab not in staying:
                 self._drop_tab(tab)
@@ -533,8 +531,7 @@ class SqlPane(Pane):
         self._keep_timer.stop()
         if self._tabs_of is None:
             return
-        # An empty tab without a name or a file is not worth bringing back.
-        shown = [t for t in self.editor_tabs() if t.sql_path is not None or t.editor.sql().strip() or t.name]
+        shown = [t for t in self.editor_tabs() if not t.blank]  # a blank tab is not worth bringing back
         kept = [
             KeptTab(t.name, str(t.sql_path), t.saved_text)
             if t.sql_path
@@ -616,7 +613,7 @@ class SqlPane(Pane):
             show_user_error(self, "Cannot open the SQL file", exc)
             return False
         tab = self.tab
-        if tab.editor.sql().strip() or tab.sql_path is not None or tab.running:
+        if not tab.blank:
             tab = self.new_tab()
         tab.set_file(absolute, text)
         self.tabs.setCurrentWidget(tab)
