@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QKeyCombination, Qt, QTimer
@@ -19,6 +19,7 @@ from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
+    QLabel,
     QMenu,
     QMessageBox,
     QTabWidget,
@@ -49,6 +50,7 @@ from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
+T = TypeVar("T")
 _SQL_FILTER = "SQL files (*.sql);;All files (*)"
 _PARAMETERS_KEY = "sql/parameters"
 _RECENT_SQL_KEY = "sql/recent_files"
@@ -95,10 +97,27 @@ def ask_to_save(parent: QWidget, text: str, details: str) -> QMessageBox.Standar
     return QMessageBox.StandardButton(box.exec())
 
 
+class _OfCurrentTab(Generic[T]):
+    """A pane attribute that is the current tab's attribute of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, pane: SqlPane, owner: type | None = None) -> T:
+        value: T = getattr(pane.tab, self.name)
+        return value
+
+
 class SqlPane(Pane):
     """Editor tabs above; one result tab per statement in each; runs are jobs that Stop interrupts."""
 
     title = "SQL"
+    #: The current tab's editor, result tabs and status line; whether its run is going on, its text unsaved.
+    editor = _OfCurrentTab[SqlEditor]()
+    results = _OfCurrentTab[QTabWidget]()
+    run_label = _OfCurrentTab[QLabel]()
+    running = _OfCurrentTab[bool]()
+    modified = _OfCurrentTab[bool]()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -201,44 +220,9 @@ class SqlPane(Pane):
         return tab
 
     @property
-    def editor(self) -> SqlEditor:
-        """The current tab's editor."""
-        return self.tab.editor
-
-    @property
-    def results(self) -> QTabWidget:
-        """The current tab's result tabs."""
-        return self.tab.results
-
-    @property
-    def run_label(self) -> Any:
-        """The current tab's status line."""
-        return self.tab.run_label
-
-    @property
-    def job(self) -> Job | None:
-        """The current tab's run, if any."""
-        return self.tab.job
-
-    @property
-    def running(self) -> bool:
-        """True while the current tab's run is in progress."""
-        return self.tab.running
-
-    @property
     def any_running(self) -> bool:
         """True while a run is in progress in any tab."""
         return any(tab.running for tab in self.editor_tabs())
-
-    @property
-    def sql_path(self) -> Path | None:
-        """The current tab's `.sql` file."""
-        return self.tab.sql_path
-
-    @property
-    def modified(self) -> bool:
-        """True when the current tab's text differs from its `.sql` file (or, with no file, is not empty)."""
-        return self.tab.modified
 
     # --- tabs ---------------------------------------------------------------------------------------
 
