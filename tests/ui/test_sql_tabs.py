@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.editor_tab import SqlTab
 from desktop_app.ui.panes.sql.pane import SqlPane
@@ -296,3 +297,33 @@ async def test_in_the_window_f5_and_ctrl_w_act_on_the_sql_tab_and_close_asks_fir
     finally:
         await close_window(window)
     assert script.read_text(encoding="utf-8") == "SELECT 1;"
+
+
+async def test_a_file_opened_before_the_database_stays_beside_its_kept_tabs(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    script = tmp_path / "report.sql"
+    script.write_text("SELECT 'report';", encoding="utf-8")
+    db = make_database(tmp_path / "db.sqlite")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    async with database_over(db) as (database, catalog):
+        earlier = AppContext(settings)
+        earlier.set_database(database, catalog)
+        before = SqlPane(earlier)
+        qtbot.addWidget(before)
+        before.set_sql("SELECT 'typed last time'")
+        assert before.open_sql_file(script)
+        assert before.confirm_close()  # the window closing: the tabs are kept
+
+        context = AppContext(settings)  # `snapshot-browser db.sqlite --sql report.sql`
+        pane = SqlPane(context)
+        qtbot.addWidget(pane)
+        assert pane.open_sql_file(script) and pane.tabs.count() == 1
+        context.set_database(database, catalog)
+        assert [t.editor.sql() for t in pane.editor_tabs()] == [
+            "SELECT 'typed last time'",
+            "SELECT 'report';",
+        ]
+        assert pane.tab.sql_path == script.absolute(), "the file asked for is shown, and only once"
+        for each in (earlier, context):
+            each.set_database(None, None)

@@ -485,7 +485,10 @@ class SqlPane(Pane):
             if tab not in staying:
                 self._drop_tab(tab)
         kept, current = kept_tabs(self.context.settings, path) if path is not None else ([], 0)
-        restored = [self._restore_tab(entry) for entry in kept]
+        open_files = {str(t.sql_path) for t in staying if t.sql_path is not None}
+        restored = [
+            self._restore_tab(entry) for entry in kept if entry.path is None or entry.path not in open_files
+        ]
         for tab in staying:  # after the restored ones
             self.tabs.tabBar().moveTab(self.tabs.indexOf(tab), self.tabs.count() - 1)
         if not self.tabs.count():
