@@ -264,7 +264,7 @@ class SqlEditor(QPlainTextEdit):
         if forced:
             self.show_completions(forced=True)
             return
-        control = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        control = event.modifiers() & Qt.KeyboardModifier.ControlModifier
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and control:
             event.ignore()  # Ctrl+Return runs: the pane's key, no new line
             return
