@@ -112,7 +112,7 @@ class Limits:
     progress_interval_s: float = 0.1
     #: Rows an Excel sheet holds (header included); an `.xlsx` export continues on a new sheet past it.
     xlsx_sheet_rows: int = 1_048_576
-    #: Largest `.sql` file the SQL editor opens (bytes).
+    #: Largest `.sql` file the SQL editor opens, and largest text of a tab kept per database (bytes).
     sql_file_max_bytes: int = 16 << 20
     #: Files attached beside the main snapshot (File → Attach, `--attach`); SQLite allows at most 10.
     attached_databases_max: int = 8

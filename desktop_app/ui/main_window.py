@@ -289,8 +289,13 @@ class MainWindow(QMainWindow):
         self.mode_label.setToolTip("\n".join(tips))
 
     def close_database(self) -> None:
-        """Close the database and show the start page."""
-        self.session.close()
+        """Close the database and show the start page (once the panes agree: unsaved work is asked about)."""
+        if self.confirm_panes_close():
+            self.session.close()
+
+    def confirm_panes_close(self) -> bool:
+        """Ask each pane about unsaved work before closing; False when one says to keep it open."""
+        return all(pane.confirm_close() for pane in self.panes.values())
 
     def browse_table(self, name: str) -> None:
         """Show `name` in the Browse pane."""
@@ -313,8 +318,8 @@ class MainWindow(QMainWindow):
         self.show_pane(self.panes.blobs)
 
     def show_sql(self, sql: str) -> None:
-        """Put `sql` in the SQL pane's editor."""
-        self.panes.sql.set_sql(sql)
+        """Show `sql` in a tab of the SQL pane (what was typed there stays)."""
+        self.panes.sql.show_sql(sql)
         self.show_pane(self.panes.sql)
 
     def export_table(self, name: str, schema: str = "main") -> None:
@@ -524,7 +529,10 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop jobs and free the snapshot; the loop finishes the clean-up."""
+        """Stop jobs and free the snapshot (once the panes agree); the loop finishes the clean-up."""
+        if not self.confirm_panes_close():
+            event.ignore()
+            return
         self.context.jobs.cancel_all()
         if self in WINDOWS:
             WINDOWS.remove(self)

@@ -7,6 +7,7 @@ setting is read through these, never with `settings.value` compared by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -64,3 +65,9 @@ def read_json(settings: QSettings, key: str, default: T) -> T:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
+
+
+def per_database_key(prefix: str, database_path: str) -> str:
+    """`prefix/<hash of the path>`: a key of its own for each database file (a path is no valid key)."""
+    digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{prefix}/{digest[:16]}"

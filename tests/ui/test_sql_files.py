@@ -39,14 +39,14 @@ async def test_open_run_edit_and_save_a_sql_file(qtbot: Any, tmp_path: Path) -> 
     script.write_text("SELECT count(*) FROM t;\n", encoding="utf-8")
     async with sql_pane(qtbot, tmp_path, make_database(tmp_path / "db.sqlite")) as pane:
         assert pane.open_sql_file(script)
-        assert pane.editor.sql() == "SELECT count(*) FROM t;\n" and pane.file_label.text() == "queries.sql"
+        assert pane.editor.sql() == "SELECT count(*) FROM t;\n" and pane.tabs.tabText(0) == "queries.sql"
         tab = (await run(pane, pane.editor.sql()))[0]
         assert tab.outcome is not None
         pane.editor.set_sql("SELECT 42;\n")
-        assert pane.modified and pane.file_label.text() == "queries.sql •"
+        assert pane.modified and pane.tabs.tabText(0) == "queries.sql*"
         pane.save()
         assert script.read_text(encoding="utf-8") == "SELECT 42;\n"
-        assert not pane.modified and pane.file_label.text() == "queries.sql"
+        assert not pane.modified and pane.tabs.tabText(0) == "queries.sql"
         assert pane.recent_sql_files() == [str(script)]
         pane._fill_recent()
         assert [a.text() for a in pane.recent_menu.actions()] == ["queries.sql"]

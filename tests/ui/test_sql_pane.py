@@ -59,10 +59,10 @@ async def sql_pane(qtbot: Any, tmp_path: Path, path: Path) -> AsyncIterator[SqlP
         try:
             yield pane
         finally:
-            pane.stop()
-            await wait_for(lambda: not pane.running, message="the run to end")
+            pane.stop_all()
+            await wait_for(lambda: not pane.any_running, message="the runs to end")
             await pane.wait_idle()
-            models = [tab.model for tab in tabs(pane)]
+            models = [tab.model for editor_tab in pane.editor_tabs() for tab in editor_tab.result_tabs()]
             pane.on_database_changed()
             for model in models:
                 await model.wait_idle()

@@ -41,3 +41,11 @@ class Pane(QWidget):
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Restore what `save_state` returned, after a reload."""
+
+    def confirm_close(self) -> bool:
+        """The window or its database is about to close: ask about unsaved work; False keeps it open."""
+        return True
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The pane's own keys and what they do, as (keys, description), for Help → Keyboard shortcuts."""
+        return []

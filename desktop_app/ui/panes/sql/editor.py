@@ -72,8 +72,8 @@ class SqlEditor(QPlainTextEdit):
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * len(_INDENT))
         self.setPlaceholderText(
-            "Write SQL here. Ctrl+Enter or F9 runs it all (or the selection), Shift+F9 the statement under "
-            "the cursor, Ctrl+E explains its query plan. Ctrl+Space completes names."
+            "Write SQL here. F5 or Ctrl+Return runs it all (or the selection), Ctrl+E the statement under "
+            "the cursor, Shift+F5 the line; Ctrl+Shift+E explains its query plan. Ctrl+Space completes names."
         )
         self.highlighter = SqlHighlighter(self.document())
         self.completer = SqlCompleter(self)
@@ -263,6 +263,10 @@ class SqlEditor(QPlainTextEdit):
         forced = event.key() == Qt.Key.Key_Space and event.modifiers() & Qt.KeyboardModifier.ControlModifier
         if forced:
             self.show_completions(forced=True)
+            return
+        control = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and control:
+            event.ignore()  # Ctrl+Return runs: the pane's key, no new line
             return
         if event.key() == Qt.Key.Key_Tab and not event.modifiers():
             self.insertPlainText(_INDENT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 
@@ -11,10 +10,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
 from desktop_app.core.limits import LIMITS
-from desktop_app.ui.settings import read_json
+from desktop_app.ui.settings import per_database_key, read_json
 
 _HISTORY_KEY = "sql/history"
-_SAVED_PREFIX = "sql/saved/"
+_SAVED_PREFIX = "sql/saved"
 
 
 class QueryLibrary:
@@ -25,10 +24,7 @@ class QueryLibrary:
 
     @staticmethod
     def _history_key(database_path: str | None) -> str:
-        if database_path is None:
-            return _HISTORY_KEY
-        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
-        return f"{_HISTORY_KEY}/{digest[:16]}"
+        return _HISTORY_KEY if database_path is None else per_database_key(_HISTORY_KEY, database_path)
 
     def history(self, database_path: str | None = None) -> list[str]:
         """Queries run on the database at `database_path` (on any, when None), newest first."""
@@ -54,8 +50,7 @@ class QueryLibrary:
 
     @staticmethod
     def _key(database_path: str) -> str:
-        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
-        return _SAVED_PREFIX + digest[:16]
+        return per_database_key(_SAVED_PREFIX, database_path)
 
     def saved(self, database_path: str) -> dict[str, str]:
         """Name → SQL of the queries saved for the database at `database_path`."""

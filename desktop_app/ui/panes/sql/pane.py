@@ -1,215 +1,196 @@
-"""The SQL pane: write SQL, run it without freezing the window, stop it, see one result tab per statement.
+"""The SQL pane: editor tabs, each with its own results, file and run; one toolbar acting on the current tab.
 
-A run is a job. Each statement is checked read-only first, then run for its first page (through the
-database's result cache); a longer result is counted by SQLite and shown in the windowed grid, which
-fetches further rows by offset as the user scrolls, so no result is ever held whole in memory.
+Each tab (`editor_tab.SqlTab`) runs its statements as its own job, so a long query in one tab goes on while
+the user works in another. The open tabs of each database (names, files, texts) are kept in the settings
+and come back when that database is opened again.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtCore import QEvent, QKeyCombination, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMenu,
-    QSplitter,
-    QStackedWidget,
+    QMessageBox,
     QTabWidget,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.core.blobs.name_preview import NameSample
-from desktop_app.core.browse.row_sources import (
-    HeldRowSource,
-    QueryResultSource,
-    columns_of,
-    run_first_rows,
-)
 from desktop_app.core.database import Database
-from desktop_app.core.errors import Cancelled, ReadOnlyError, UserError
+from desktop_app.core.errors import UserError
 from desktop_app.core.export.sql_files import read_sql_file, save_sql_file
 from desktop_app.core.functions.names import completion_names
 from desktop_app.core.functions.registry import FunctionRegistry
-from desktop_app.core.progress import CancelToken
-from desktop_app.core.sqlite.guard import check_user_sql
-from desktop_app.core.sqlite.statements import (
-    Statement,
-    bind_values,
-    first_table_name,
-    is_query_plan,
-    locate_error,
-    parameter_keys,
-    parameters,
-    query_plan_sql,
-    split_statements,
-    statement_at,
-)
-from desktop_app.core.structure.query_plan import read_plan
+from desktop_app.core.sqlite.statements import bind_values, parameter_keys, parameters
 from desktop_app.ui.context import AppContext
-from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
-from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
+from desktop_app.ui.panes.sql.editor_tab import Counts, RunItem, SqlTab
 from desktop_app.ui.panes.sql.library import QueryLibrary, QueryLibraryButtons
+from desktop_app.ui.panes.sql.open_tabs import KeptTab, keep_tabs, kept_tabs
 from desktop_app.ui.panes.sql.parameters_dialog import ParametersDialog
-from desktop_app.ui.panes.sql.results import (
-    ErrorView,
-    PlanView,
-    ResultTab,
-    RunOutcome,
-    format_duration,
-)
 from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
-#: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
-_REMEMBERED_COUNTS = 256
-
-
-@dataclass(frozen=True)
-class _RunItem:
-    """One statement to run: where it is in the editor, and the SQL actually sent (EXPLAIN added)."""
-
-    statement: Statement
-    sql: str
-    plan: bool = False
-    #: Values for the statement's bind parameters (from the parameters form).
-    params: tuple[object, ...] | dict[str, object] = ()
-
-
+T = TypeVar("T")
 _SQL_FILTER = "SQL files (*.sql);;All files (*)"
 _PARAMETERS_KEY = "sql/parameters"
 _RECENT_SQL_KEY = "sql/recent_files"
 #: Recent `.sql` files listed under Open….
 _RECENT_SQL_FILES = 10
 _SQL_FOLDER_KEY = "sql/folder"
+#: The open tabs are written to the settings this long after the last edit (and on every switch/close).
+_KEEP_DELAY_MS = 1000
+
+#: The pane's keys, following DB Browser for SQLite where it has one: (keys, what they do, method).
+#: F5 and Ctrl+W mean Reload and Close elsewhere in the window; inside this pane they run and close a tab.
+_KEYS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("F5", "Ctrl+Return", "Ctrl+Enter", "F9"), "Run every statement, or the selection", "run_all"),
+    (("Ctrl+E", "Shift+F9"), "Run the statement under the cursor", "run_current"),
+    (("Shift+F5",), "Run the statements on the cursor's line", "run_line"),
+    (("Ctrl+Shift+E",), "Show the query plan of the statement under the cursor", "explain"),
+    (("Ctrl+T",), "Open a new editor tab", "new_tab"),
+    (("Ctrl+W",), "Close the editor tab (asks to save changes)", "close_current_tab"),
+    (("Ctrl+Shift+O",), "Open a .sql file in a tab", "choose_sql_file"),
+    (("Ctrl+S",), "Save the tab to its .sql file", "save"),
+    (("Ctrl+Shift+S",), "Save the tab to a new .sql file", "choose_save_path"),
+)
 
 
-def _shifted(statement: Statement, offset: int) -> Statement:
-    return Statement(statement.text, statement.start + offset, statement.end + offset)
+def _key_text(event: QKeyEvent) -> str:
+    """The key pressed as QKeySequence spells it (the keypad's Enter as Enter)."""
+    combination = event.keyCombination()
+    modifiers = combination.keyboardModifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    return QKeySequence(QKeyCombination(modifiers, combination.key())).toString()
 
 
-def _tab_title(index: int, item: _RunItem) -> str:
-    first_line = " ".join(item.statement.text.split())
-    short = first_line if len(first_line) <= 28 else first_line[:27] + "…"
-    return f"{'Plan' if item.plan else index}: {short}"
+def ask_to_save(parent: QWidget, text: str, details: str) -> QMessageBox.StandardButton:
+    """Save, Discard or Cancel: asked now (the answer is needed before a tab or the window closes)."""
+    buttons = QMessageBox.StandardButton
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Unsaved SQL",
+        text,
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        parent,
+    )
+    box.setInformativeText(details)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    return QMessageBox.StandardButton(box.exec())
+
+
+class _OfCurrentTab(Generic[T]):
+    """A pane attribute that is the current tab's attribute of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, pane: SqlPane, owner: type | None = None) -> T:
+        value: T = getattr(pane.tab, self.name)
+        return value
 
 
 class SqlPane(Pane):
-    """Editor above, one result tab per statement below; runs are jobs that Stop interrupts."""
+    """Editor tabs above; one result tab per statement in each; runs are jobs that Stop interrupts."""
 
     title = "SQL"
+    #: The current tab's editor, result tabs and status line; whether its run is going on, its text unsaved.
+    editor = _OfCurrentTab[SqlEditor]()
+    results = _OfCurrentTab[QTabWidget]()
+    run_label = _OfCurrentTab[QLabel]()
+    running = _OfCurrentTab[bool]()
+    modified = _OfCurrentTab[bool]()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.job: Job | None = None
         self.blob_export_dialog: BlobExportDialog | None = None
-        self._run_started = 0.0
-        self._run_position = (0, 0)
-        self._run_text = ""
-        self._run_failed = False
-        self._runs = LatestRequest()  # a run's results stop once the database changes
-        self._counts: dict[tuple[int, str, str], int] = {}
-        self._tasks = Tasks()
         self.parameters_dialog: ParametersDialog | None = None
+        self.rename_dialog: QInputDialog | None = None
+        #: The last Open or Save dialog shown (tests reach it here).
+        self.file_dialog: QFileDialog | None = None
+        self._counts: Counts = {}
+        self._tasks = Tasks()
+        self._names = CompletionNames()
+        #: The database whose tabs are shown (its path), None before one is opened.
+        self._tabs_of: str | None = None
 
-        self.editor = SqlEditor()
         self.run_button = self._button(
-            "▶ Run all", "Run every statement, or the selection (Ctrl+Enter, F9)", self.run_all
+            "▶ Run all", "Run every statement, or the selection (F5, Ctrl+Return)", self.run_all
         )
         self.statement_button = self._button(
-            "Run statement", "Run the statement under the cursor (Shift+F9)", self.run_current
+            "Run statement",
+            "Run the statement under the cursor (Ctrl+E); Shift+F5 runs the line",
+            self.run_current,
         )
         self.explain_button = self._button(
-            "Explain", "Show the query plan of the current statement (Ctrl+E)", self.explain
+            "Explain", "Show the query plan of the current statement (Ctrl+Shift+E)", self.explain
         )
-        self.stop_button = self._button("■ Stop", "Stop the running statement (interrupts SQLite)", self.stop)
-        self.run_label = QLabel()
-        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        #: The `.sql` file the editor's text was opened from or saved to, and its text then.
-        self.sql_path: Path | None = None
-        self._saved_text = ""
-        self.open_button = self._button("Open…", "Open a .sql file in the editor", self.choose_sql_file)
+        self.stop_button = self._button(
+            "■ Stop", "Stop this tab's running statement (interrupts SQLite)", self.stop
+        )
+        self.open_button = self._button(
+            "Open…", "Open a .sql file in a tab (Ctrl+Shift+O)", self.choose_sql_file
+        )
         self.recent_menu = QMenu(self.open_button)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.open_button.setMenu(self.recent_menu)
         self.open_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.save_button = self._button("Save", "Save the editor's text to its .sql file (Ctrl+S)", self.save)
+        self.save_button = self._button("Save", "Save the tab to its .sql file (Ctrl+S)", self.save)
         self.save_as_button = self._button(
-            "Save as…", "Save the editor's text to a new .sql file", self.choose_save_path
+            "Save as…", "Save the tab to a new .sql file (Ctrl+Shift+S)", self.choose_save_path
         )
-        self.file_label = QLabel()
-        self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
-        self.library_buttons = QueryLibraryButtons(self.library, self.editor.sql, self._database_path)
+        self.library_buttons = QueryLibraryButtons(
+            self.library, lambda: self.editor.sql(), self._database_path
+        )
         self.library_buttons.chosen.connect(self.set_sql)
         self.library_buttons.message.connect(self.status_message)
 
-        self.results = QTabWidget()
-        self.results.setDocumentMode(True)
-        self.results.setTabsClosable(True)
-        self.results.tabCloseRequested.connect(self._close_tab)
-        placeholder = QLabel("Results appear here, one tab per statement.")
-        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.result_stack = QStackedWidget()
-        self.result_stack.addWidget(placeholder)
-        self.result_stack.addWidget(self.results)
+        self.tabs = QTabWidget()  # framed, unlike the result tabs inside each: the editor tab holds them
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.tabCloseRequested.connect(lambda index: self.close_tab(self._tab_at(index)))
+        self.tabs.currentChanged.connect(self._on_current_changed)
+        self.tabs.tabBarDoubleClicked.connect(self._on_tab_double_clicked)
+        self.tabs.tabBar().tabMoved.connect(lambda _a, _b: self._keep_soon())
+        self.new_tab_button = self._button("+", "Open a new editor tab (Ctrl+T)", self.new_tab)
+        self.new_tab_button.setAutoRaise(True)
+        self.tabs.setCornerWidget(self.new_tab_button, Qt.Corner.TopRightCorner)
 
-        bar = QHBoxLayout()
-        for button in (self.run_button, self.statement_button, self.explain_button, self.stop_button):
-            bar.addWidget(button)
-        bar.addSpacing(8)
-        bar.addWidget(self.run_label, 1)
-        for widget in (self.file_label, self.open_button, self.save_button, self.save_as_button):
-            bar.addWidget(widget)
-        bar.addWidget(self.library_buttons)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.editor)
-        splitter.addWidget(self.result_stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([260, 440])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        buttons = (self.run_button, self.statement_button, self.explain_button, self.stop_button)
+        files = (self.open_button, self.save_button, self.save_as_button, self.library_buttons)
+        bar = hbox(*buttons, (QWidget(), 1), *files)
+        vbox(bar, (self.tabs, 1), parent=self).setContentsMargins(4, 4, 4, 4)
 
-        for keys, slot in (
-            ("Ctrl+Return", self.run_all),
-            ("Ctrl+Enter", self.run_all),
-            ("F9", self.run_all),
-            ("Shift+F9", self.run_current),
-            ("Ctrl+E", self.explain),
-            ("Ctrl+S", self.save),
-        ):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(100)
-        self._ticker.timeout.connect(self._tick)
+        self._key_slots: dict[str, Callable[[], object]] = {
+            QKeySequence(key).toString(): getattr(self, method)
+            for keys, _text, method in _KEYS
+            for key in keys
+        }
+        self._keep_timer = QTimer(self)
+        self._keep_timer.setSingleShot(True)
+        self._keep_timer.setInterval(_KEEP_DELAY_MS)
+        self._keep_timer.timeout.connect(self.keep_tabs)
         context.functions_changed.connect(self._refresh_names)
-        self.editor.selectionChanged.connect(self._update_buttons)
-        self.editor.textChanged.connect(self._show_file)
-        self._show_file()
+        self.new_tab()
         self.on_database_changed()
 
     def _button(self, text: str, tip: str, slot: Callable[[], Any]) -> QToolButton:
@@ -217,54 +198,214 @@ class SqlPane(Pane):
         button.setText(text)
         button.setToolTip(tip)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        button.clicked.connect(slot)
+        button.clicked.connect(lambda _checked=False: slot())
         return button
 
-    # --- public API -----------------------------------------------------------------------------
+    # --- the current tab ----------------------------------------------------------------------------
+
+    @property
+    def tab(self) -> SqlTab:
+        """The current editor tab (there is always one)."""
+        tab = self.tabs.currentWidget()
+        assert isinstance(tab, SqlTab)
+        return tab
+
+    def editor_tabs(self) -> list[SqlTab]:
+        """Every editor tab, in the order shown."""
+        return [self._tab_at(index) for index in range(self.tabs.count())]
+
+    def _tab_at(self, index: int) -> SqlTab:
+        tab = self.tabs.widget(index)
+        assert isinstance(tab, SqlTab)
+        return tab
+
+    @property
+    def any_running(self) -> bool:
+        """True while a run is in progress in any tab."""
+        return any(tab.running for tab in self.editor_tabs())
+
+    # --- tabs ---------------------------------------------------------------------------------------
+
+    def new_tab(self, *, select: bool = True) -> SqlTab:
+        """Open an empty editor tab."""
+        used = {tab.number for tab in self.editor_tabs()}
+        number = next(n for n in range(1, len(used) + 2) if n not in used)
+        tab = SqlTab(self.context, self._counts, number)
+        tab.editor.completer.set_names(self._names)
+        tab.on_database_changed()
+        tab.status_message.connect(self.status_message)
+        tab.show_blob_requested.connect(self.show_blob_requested)
+        tab.export_blobs_requested.connect(self._export_blobs)
+        tab.title_changed.connect(lambda: self._show_title(tab))
+        tab.running_changed.connect(self._update_buttons)
+        tab.editor.selectionChanged.connect(self._update_buttons)
+        tab.editor.textChanged.connect(self._keep_soon)
+        self.tabs.addTab(tab, tab.title())
+        self._show_title(tab)
+        if select:
+            self.tabs.setCurrentWidget(tab)
+            tab.editor.setFocus()
+        self._keep_soon()
+        return tab
+
+    def _show_title(self, tab: SqlTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index >= 0:
+            self.tabs.setTabText(index, tab.title().replace("&", "&&"))
+            self.tabs.setTabToolTip(index, tab.tooltip())
+        self._keep_soon()
+
+    def close_current_tab(self) -> None:
+        """Close the current tab (asking first when it holds unsaved work)."""
+        self.close_tab(self.tab)
+
+    def close_tab(self, tab: SqlTab) -> bool:
+        """Close `tab`, stopping its run; unsaved work is asked about (Save / Discard / Cancel).
+
+        A tab without a file asks only when text was typed into it. Returns False when it stays open.
+        """
+        if tab.worth_asking:
+            self.tabs.setCurrentWidget(tab)
+            what = f"the changes to {tab.sql_path.name}" if tab.sql_path else f"the SQL in “{tab.label()}”"
+            answer = ask_to_save(
+                self,
+                f"Save {what} before closing the tab?",
+                "Discard loses them; the tab is not kept with this database's tabs once closed.",
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Save:
+                if tab.sql_path is None:
+                    self.choose_save_path(tab, then_close=True)
+                    return False
+                if not self.save_sql_file(tab.sql_path, tab):
+                    return False
+        self._drop_tab(tab)
+        if not self.tabs.count():
+            self.new_tab()
+        self._keep_soon()
+        return True
+
+    def _drop_tab(self, tab: SqlTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        tab.dispose()
+
+    def _on_current_changed(self, index: int) -> None:
+        if index < 0:
+            return  # the last tab is being replaced
+        self._update_buttons()
+        self._keep_soon()
+
+    def _on_tab_double_clicked(self, index: int) -> None:
+        if index < 0:
+            self.new_tab()  # on the empty part of the tab bar, as browsers do
+        else:
+            self.ask_tab_name(self._tab_at(index))
+
+    def ask_tab_name(self, tab: SqlTab) -> QInputDialog:
+        """Ask a new name for `tab` (non-modal; an empty name goes back to the file's name or "SQL n")."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename tab")
+        dialog.setLabelText("Name of this SQL tab:")
+        dialog.setTextValue(tab.name or tab.label())
+        dialog.textValueSelected.connect(lambda name: self.rename_tab(tab, name))
+        self.rename_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def rename_tab(self, tab: SqlTab, name: str) -> None:
+        """Give `tab` the name `name` ("" for its file's name, or "SQL n")."""
+        if shiboken6.isValid(tab):
+            tab.name = name.strip()
+            self._show_title(tab)
+
+    def show_sql(self, text: str) -> SqlTab:
+        """Show SQL the window generated (Show SQL, Query in the SQL pane) in a tab of its own.
+
+        The current tab is reused only when it is empty, so nothing typed is ever replaced.
+        """
+        tab = self.tab
+        if not tab.blank:
+            tab = self.new_tab()
+        tab.set_file(None, text)
+        self.tabs.setCurrentWidget(tab)
+        tab.editor.setFocus()
+        return tab
 
     def set_sql(self, text: str) -> None:
-        """Put `text` in the editor (used by the window's "Show SQL")."""
+        """Replace the current tab's text with `text` (undoable with Ctrl+Z; used by History and Saved)."""
         self.editor.set_sql(text)
         self.editor.setFocus()
 
-    @property
-    def running(self) -> bool:
-        """True while a run is in progress."""
-        return self.job is not None
+    # --- keys ---------------------------------------------------------------------------------------
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The pane's keys and what they do."""
+        return [(", ".join(keys), text) for keys, text, _method in _KEYS] + [
+            ("Ctrl+Space", "Complete a table, column or function name"),
+            ("Double-click a tab", "Rename the tab"),
+        ]
+
+    def event(self, event: QEvent) -> bool:
+        """Take the pane's keys before the window's shortcuts (F5 runs here, Ctrl+W closes a tab)."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and _key_text(event) in self._key_slots
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Run the action of one of the pane's keys (those the focused widget did not use)."""
+        slot = self._key_slots.get(_key_text(event))
+        if slot is None:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+        slot()
+
+    # --- running --------------------------------------------------------------------------------------
 
     def run_all(self) -> Job | None:
-        """Run the selection if there is one, else every statement."""
-        selection = self.editor.selection_range()
-        text = self.editor.sql()
-        start, end = selection if selection else (0, len(text))
-        items = [_RunItem(_shifted(s, start), s.text) for s in split_statements(text[start:end])]
-        return self._start(items)
+        """Run the selection if there is one, else every statement (in the current tab)."""
+        return self._start(self.tab, self.tab.all_items())
 
     def run_current(self) -> Job | None:
         """Run the statement under the cursor."""
-        statement = statement_at(self.editor.sql(), self.editor.cursor_index())
-        return self._start([_RunItem(statement, statement.text)] if statement else [])
+        return self._start(self.tab, self.tab.current_items())
+
+    def run_line(self) -> Job | None:
+        """Run the statements on the cursor's line."""
+        return self._start(self.tab, self.tab.line_items())
 
     def explain(self) -> Job | None:
         """Show the query plan of the selection or of the statement under the cursor."""
-        selection = self.editor.selection_range()
-        text = self.editor.sql()
-        if selection:
-            statements = [
-                _shifted(s, selection[0]) for s in split_statements(text[selection[0] : selection[1]])
-            ]
-        else:
-            current = statement_at(text, self.editor.cursor_index())
-            statements = [current] if current else []
-        items = []
-        for statement in statements:
-            explained = statement.keyword == "EXPLAIN"
-            sql = statement.text if explained else query_plan_sql(statement.text)
-            items.append(_RunItem(statement, sql, plan=True))
-        return self._start(items)
+        return self._start(self.tab, self.tab.plan_items())
 
-    def _ask_parameters(self, items: list[_RunItem]) -> ParametersDialog:
-        """Open the parameters form (non-modal); Run binds the values and runs `items`."""
+    def stop(self) -> None:
+        """Stop the current tab's run (interrupts SQLite); runs in other tabs go on."""
+        self.tab.stop()
+
+    def stop_all(self) -> None:
+        """Stop the runs of every tab."""
+        for tab in self.editor_tabs():
+            tab.stop()
+
+    def _start(self, tab: SqlTab, items: list[RunItem], *, bound: bool = False) -> Job | None:
+        if tab.refuse(items):
+            return None
+        if not bound and any(parameters(item.sql) for item in items):
+            self._ask_parameters(tab, items)
+            return None
+        self.library.remember(tab.ran_text(items), self._database_path())
+        return tab.start(items)
+
+    def _ask_parameters(self, tab: SqlTab, items: list[RunItem]) -> ParametersDialog:
+        """Open the parameters form (non-modal); Run binds the values and runs `items` in `tab`."""
         keys: list[str] = []
         for item in items:
             keys += [key for key in parameter_keys(parameters(item.sql)) if key not in keys]
@@ -273,194 +414,23 @@ class SqlPane(Pane):
 
         def run(values: dict[str, str]) -> None:
             self.context.settings.setValue(_PARAMETERS_KEY, json.dumps({**remembered, **values}))
+            if not shiboken6.isValid(tab) or self.tabs.indexOf(tab) < 0:
+                return  # the tab was closed meanwhile
             bound = [replace(item, params=bind_values(parameters(item.sql), values)) for item in items]
-            self._start(bound, bound=True)
+            self._start(tab, bound, bound=True)
 
         dialog.chosen.connect(run)
         self.parameters_dialog = dialog
         dialog.open()
         return dialog
 
-    def stop(self) -> None:
-        """Stop the run (interrupts SQLite); the pane stays usable."""
-        if self.job is not None:
-            self.job.cancel()
-
-    # --- running --------------------------------------------------------------------------------
-
-    def _start(self, items: list[_RunItem], *, bound: bool = False) -> Job | None:
-        database = self.context.database
-        if database is None:
-            self.run_label.setText("No database is open.")
-            return None
-        if not items:
-            self.run_label.setText("Nothing to run: the SQL is empty or only comments.")
-            return None
-        if self.job is not None:
-            self.run_label.setText("A query is running: stop it first.")
-            return None
-        if not bound and any(parameters(item.sql) for item in items):
-            self._ask_parameters(items)
-            return None
-        ran = self.editor.sql()[items[0].statement.start : items[-1].statement.end]
-        self.library.remember(ran, self._database_path())
-        self._clear_results()
-        self.editor.clear_error()
-        self._run_text = self.editor.sql()
-        self._run_started = time.perf_counter()
-        self._run_position = (1, len(items))
-        self._run_failed = False
-        run = self._runs.begin()
-        self.job = self.context.jobs.start("Running SQL", lambda job: self._run(job, database, items, run))
-        self.job.ended.connect(self._on_run_ended)
-        self._ticker.start()
-        self._tick()
-        self._update_buttons()
-        return self.job
-
-    async def _run(self, job: Job, database: Database, items: list[_RunItem], run: Ticket) -> None:
-        token = job.cancel_token
-        for number, item in enumerate(items, start=1):
-            if not run.current:
-                return  # the database changed meanwhile
-            self._run_position = (number, len(items))
-            tab = ResultTab(item.sql, functools.partial(self._export, params=item.params))
-            self.results.addTab(tab, _tab_title(number, item))
-            self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
-            self.result_stack.setCurrentIndex(1)
-            if number == 1:
-                self.results.setCurrentWidget(tab)
-            tab.status_message.connect(self.status_message)
-            tab.show_blob_requested.connect(self.show_blob_requested)
-            tab.export_blobs_requested.connect(self._export_blobs)
-            started = time.perf_counter()
-            try:
-                token.raise_if_cancelled()
-                # EXPLAIN of a write only describes it: allowed.
-                check_user_sql(Statement(item.sql, item.statement.start, item.statement.end))
-                outcome = await self._execute(database, item, token, tab, run)
-            except Cancelled:
-                if self._shown(tab, run):
-                    tab.show_stopped(time.perf_counter() - started)
-                return
-            except UserError as error:
-                if self._shown(tab, run):
-                    self._run_failed = True
-                    where = self._mark_error(item.statement, error)
-                    tab.show_view(ErrorView(error, item.statement.text, where))
-                    self.results.setCurrentWidget(tab)
-                return
-            if not self._shown(tab, run):
-                return
-            tab.show_outcome(outcome)
-
-    def _shown(self, tab: ResultTab, run: Ticket) -> bool:
-        """True while `tab` still belongs to the current run (not closed, database not changed)."""
-        return run.current and shiboken6.isValid(tab) and self.results.indexOf(tab) >= 0
-
-    async def _execute(
-        self, database: Database, item: _RunItem, token: CancelToken, tab: ResultTab, run: Ticket
-    ) -> RunOutcome:
-        """Run one statement: its first page (cached), then its row count when it has more."""
-        started = time.perf_counter()
-        first = await run_first_rows(database, item.sql, token, item.params)
-        result = first.result
-        if not self._shown(tab, run):
-            raise Cancelled()
-        columns = columns_of(result.columns.names, result.columns.declared_types)
-        if item.plan or is_query_plan(item.sql):
-            # Row estimates for full scans: max(rowid) or sqlite_stat1, a moment on the snapshot.
-            plan = await database.run_sync(read_plan, result.rows, self.context.catalog, cancel=token)
-            if not self._shown(tab, run):
-                raise Cancelled()
-            tab.show_view(PlanView(plan))
-        if first.more is None:
-            held = HeldRowSource(columns, result.rows)
-            elapsed = time.perf_counter() - started
-            return RunOutcome(held, len(result.rows), elapsed, result.from_cache, capped=result.truncated)
-        query = first.more
-        source = QueryResultSource(database, query, columns, result.rows)
-        tab.show_source(source, f"{len(result.rows):,}+ rows so far, counting…")
-        key = (database.generation, query.body, repr(query.params))
-        cached = key in self._counts
-        try:
-            if not cached:
-                self._counts[key] = await database.run_sync(query.count, token, cancel=token)
-                while len(self._counts) > _REMEMBERED_COUNTS:
-                    del self._counts[next(iter(self._counts))]
-            total = self._counts[key]
-            source.set_total(total)
-        except UserError as error:
-            if isinstance(error, Cancelled):
-                raise
-            return RunOutcome(source, None, time.perf_counter() - started, False)
-        finally:
-            # Without a count the grid still works: it grows page by page as the user scrolls.
-            source.set_total(Cancelled())  # no-op once the total is set
-        return RunOutcome(source, total, time.perf_counter() - started, result.from_cache and cached)
-
-    def _mark_error(self, statement: Statement, error: UserError) -> str:
-        """Mark where `statement` failed in the editor; return where that is, in words."""
-        text = self.editor.sql()
-        if text != self._run_text:
-            return ""  # edited meanwhile: the offsets no longer point at the statement
-        offset = None
-        if not isinstance(error, ReadOnlyError):
-            offset = locate_error(statement, error.details or error.message)
-        if offset is None:
-            self.editor.mark_error(statement.start, statement.end, error.message)
-            return (
-                f"The statement is marked in the editor (line {text.count(chr(10), 0, statement.start) + 1})."
-            )
-        self.editor.mark_error(offset, None, error.message)
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        return f"Marked in the editor at line {line}, column {column}."
-
-    def _on_run_ended(self) -> None:
-        elapsed = time.perf_counter() - self._run_started
-        number, total = self._run_position
-        job = self.job
-        self.job = None
-        self._ticker.stop()
-        stopped = job is not None and job.cancel_token.cancelled
-        if self._run_failed:
-            text = f"Statement {number} of {total} failed" if total > 1 else "The statement failed"
-        elif stopped:
-            text = f"Stopped at statement {number} of {total}" if total > 1 else "Stopped"
-        else:
-            text = f"Ran {total} statement{'s' if total != 1 else ''}"
-        self.run_label.setText(f"{text} in {format_duration(elapsed)}.")
-        self._update_buttons()
-
-    def _tick(self) -> None:
-        if self.job is None:
-            return
-        number, total = self._run_position
-        which = f" statement {number} of {total}" if total > 1 else ""
-        self.run_label.setText(f"Running{which}… {time.perf_counter() - self._run_started:.1f} s")
-
     def _update_buttons(self) -> None:
-        running = self.job is not None
-        ready = self.context.database is not None and not running
+        tab = self.tab
+        ready = self.context.database is not None and not tab.running
         for button in (self.run_button, self.statement_button, self.explain_button):
             button.setEnabled(ready)
-        self.stop_button.setEnabled(running)
-        self.run_button.setText("▶ Run selection" if self.editor.textCursor().hasSelection() else "▶ Run all")
-
-    def _export(self, sql: str, total_rows: int | None, params: Any = ()) -> None:
-        name = first_table_name(sql) or "query"
-        notify = self.status_message.emit
-        start_export(
-            self,
-            self.context,
-            sql,
-            name,
-            params=params,
-            total_rows=total_rows,
-            notify=notify,
-            description="the result",
-        )
+        self.stop_button.setEnabled(tab.running)
+        self.run_button.setText("▶ Run selection" if tab.editor.textCursor().hasSelection() else "▶ Run all")
 
     def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
         """Open the bulk blob export dialog for one column of a statement's result."""
@@ -489,37 +459,99 @@ class SqlPane(Pane):
         dialog.open()
         self.blob_export_dialog = dialog
 
-    def _clear_results(self) -> None:
-        while self.results.count():
-            self._close_tab(0)
-        self.result_stack.setCurrentIndex(0)
-
-    def _close_tab(self, index: int) -> None:
-        tab = self.results.widget(index)
-        if self.job is not None and index == self.results.count() - 1:
-            self.job.cancel()  # closing the statement that is running stops the run
-        self.results.removeTab(index)
-        if isinstance(tab, ResultTab):
-            tab.close_source()
-            tab.deleteLater()
-        if not self.results.count():
-            self.result_stack.setCurrentIndex(0)
-
     # --- database and completion ------------------------------------------------------------------
 
     def on_database_changed(self) -> None:
-        """Stop a run on the old database, drop its results, and refresh the completion names."""
-        if self.job is not None:
-            self.job.cancel()
-        self._runs.drop()
-        self._clear_results()
+        """Stop runs on the old database, drop their results, show this database's tabs, refresh names."""
+        for tab in self.editor_tabs():
+            tab.on_database_changed()
         self._counts.clear()
+        path = self._database_path()
+        if path != self._tabs_of:
+            self._show_tabs_of(path)
         self._refresh_names()
         self._update_buttons()
-        if self.context.database is None:
-            self.run_label.setText("No database open.")
-        elif self.job is None:
-            self.run_label.clear()
+
+    def _show_tabs_of(self, path: str | None) -> None:
+        """Keep the shown tabs for their database and show those kept for the database at `path`."""
+        self._keep_timer.stop()
+        first = self._tabs_of is None
+        if not first:
+            self.keep_tabs()
+        self._tabs_of = path
+        # Tabs with work in them opened before the first database (a `--sql` file) stay, after the kept ones.
+        staying = [t for t in self.editor_tabs() if first and not t.blank]
+        for tab in self.editor_tabs():
+            if tab not in staying:
+                self._drop_tab(tab)
+        kept, current = kept_tabs(self.context.settings, path) if path is not None else ([], 0)
+        open_files = {str(t.sql_path) for t in staying if t.sql_path is not None}
+        restored = [
+            self._restore_tab(entry) for entry in kept if entry.path is None or entry.path not in open_files
+        ]
+        for tab in staying:  # after the restored ones
+            self.tabs.tabBar().moveTab(self.tabs.indexOf(tab), self.tabs.count() - 1)
+        if not self.tabs.count():
+            self.new_tab()
+        elif staying:
+            self.tabs.setCurrentWidget(staying[-1])
+        elif restored:
+            self.tabs.setCurrentWidget(restored[current])
+
+    def _restore_tab(self, entry: KeptTab) -> SqlTab:
+        tab = self.new_tab(select=False)
+        tab.name = entry.name
+        if entry.path is None:
+            tab.editor.setPlainText(entry.text)  # typed by the user: unsaved against no file
+        else:
+            try:
+                tab.set_file(Path(entry.path), read_sql_file(entry.path))
+            except UserError as error:
+                tab.name = entry.name or Path(entry.path).name
+                tab.editor.setPlainText(entry.text)
+                tab.run_label.setText(f"{error.message} Showing its text as last opened or saved here.")
+        self._show_title(tab)
+        return tab
+
+    def keep_tabs(self) -> None:
+        """Write the open tabs of the shown database to the settings (names, files, texts)."""
+        self._keep_timer.stop()
+        if self._tabs_of is None:
+            return
+        shown = [t for t in self.editor_tabs() if not t.blank]  # a blank tab is not worth bringing back
+        kept = [
+            KeptTab(t.name, str(t.sql_path), t.saved_text)
+            if t.sql_path
+            else KeptTab(t.name, None, t.editor.sql())
+            for t in shown
+        ]
+        current = shown.index(self.tab) if self.tab in shown else 0
+        keep_tabs(self.context.settings, self._tabs_of, kept, current)
+
+    def _keep_soon(self) -> None:
+        self._keep_timer.start()
+
+    def confirm_close(self) -> bool:
+        """Ask once about every tab whose `.sql` file has unsaved changes (Save all / Discard / Cancel).
+
+        Tabs without a file are not asked about: they are kept with the database's tabs and come back.
+        """
+        changed = [tab for tab in self.editor_tabs() if tab.sql_path is not None and tab.modified]
+        if changed:
+            names = ", ".join(tab.sql_path.name for tab in changed if tab.sql_path is not None)
+            answer = ask_to_save(
+                self,
+                f"Save the changes to {len(changed)} SQL file{'s' if len(changed) > 1 else ''}?",
+                f"{names}. Discard keeps the files as they are on disk.",
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Save:
+                for tab in changed:
+                    if tab.sql_path is not None and not self.save_sql_file(tab.sql_path, tab):
+                        return False
+        self.keep_tabs()
+        return True
 
     def _refresh_names(self) -> None:
         names = CompletionNames()
@@ -527,7 +559,9 @@ class SqlPane(Pane):
         if catalog is not None:
             for table in catalog.visible_tables(include_hidden=True):
                 names.tables[table.name] = [(c.name, c.declared_type) for c in table.columns]
-        self.editor.completer.set_names(names)
+        self._names = names
+        for tab in self.editor_tabs():
+            tab.editor.completer.set_names(names)
         database = self.context.database
         if database is not None:
             self._tasks.spawn(self._load_functions(database, names))
@@ -547,71 +581,81 @@ class SqlPane(Pane):
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until background work (name loading, grid fetches) has ended (tests, closing)."""
         await self._tasks.wait(timeout)
-        for index in range(self.results.count()):
-            tab = self.results.widget(index)
-            if isinstance(tab, ResultTab):
-                await tab.model.wait_idle(timeout)
+        for tab in self.editor_tabs():
+            await tab.wait_idle(timeout)
 
     # --- .sql files ---------------------------------------------------------------------------------
 
-    @property
-    def modified(self) -> bool:
-        """True when the editor's text differs from its `.sql` file (or, with no file, is not empty)."""
-        return self.editor.sql() != self._saved_text
-
     def open_sql_file(self, path: str | Path) -> bool:
-        """Put the text of the `.sql` file at `path` in the editor (an error is shown, and False returned)."""
+        """Open the `.sql` file at `path` in a tab: the one showing it already, the current one when it is
+        empty, else a new one (an error is shown, and False returned)."""
+        absolute = Path(path).absolute()
+        shown = next((tab for tab in self.editor_tabs() if tab.sql_path == absolute), None)
+        if shown is not None:
+            self.tabs.setCurrentWidget(shown)
+            return True
         try:
             text = read_sql_file(path)
         except UserError as exc:
             show_user_error(self, "Cannot open the SQL file", exc)
             return False
-        self.sql_path, self._saved_text = Path(path).absolute(), text
-        self.editor.set_sql(text)
-        self._show_file()
-        self._remember_recent(self.sql_path)
-        self.status_message.emit(f"Opened {self.sql_path}.")
+        tab = self.tab
+        if not tab.blank:
+            tab = self.new_tab()
+        tab.set_file(absolute, text)
+        self.tabs.setCurrentWidget(tab)
+        self._remember_recent(absolute)
+        self.status_message.emit(f"Opened {absolute}.")
         return True
 
-    def save_sql_file(self, path: str | Path) -> bool:
-        """Save the editor's text to `path` (never over the database being read); False when it failed."""
-        text = self.editor.sql()
+    def save_sql_file(self, path: str | Path, tab: SqlTab | None = None) -> bool:
+        """Save the text of `tab` (the current one by default) to `path` (never over the database being
+        read); False when it failed."""
+        tab = tab or self.tab
+        text = tab.editor.sql()
         database = self.context.database
         try:
             save_sql_file(path, text, source_path=database.snapshot.path if database is not None else None)
         except UserError as exc:
             show_user_error(self, "Cannot save the SQL file", exc)
             return False
-        self.sql_path, self._saved_text = Path(path).absolute(), text
-        self._show_file()
-        self._remember_recent(self.sql_path)
-        self.status_message.emit(f"Saved {self.sql_path}.")
+        tab.set_file(Path(path).absolute(), text)
+        self._remember_recent(Path(path).absolute())
+        self.status_message.emit(f"Saved {Path(path).absolute()}.")
         return True
 
     def save(self) -> None:
-        """Save to the current `.sql` file, or ask where the first time."""
-        if self.sql_path is None:
+        """Save to the current tab's `.sql` file, or ask where the first time."""
+        if self.tab.sql_path is None:
             self.choose_save_path()
         else:
-            self.save_sql_file(self.sql_path)
+            self.save_sql_file(self.tab.sql_path)
 
     def choose_sql_file(self) -> QFileDialog:
         """Pick a `.sql` file to open (non-modal)."""
-        folder = (
-            str(self.sql_path.parent) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
-        )
+        path = self.tab.sql_path
+        folder = str(path.parent) if path else read_str(self.context.settings, _SQL_FOLDER_KEY)
         dialog = QFileDialog(self, "Open a SQL file", folder, _SQL_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self._remember_folder_and(self.open_sql_file))
+        self.file_dialog = dialog
         dialog.open()
         return dialog
 
-    def choose_save_path(self) -> QFileDialog:
-        """Pick where to save the editor's text (non-modal; asks before replacing a file)."""
-        start = str(self.sql_path) if self.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
+    def choose_save_path(self, tab: SqlTab | None = None, *, then_close: bool = False) -> QFileDialog:
+        """Pick where to save a tab's text (non-modal; asks before replacing a file); `then_close` closes
+        the tab once saved."""
+        tab = tab or self.tab
+        start = str(tab.sql_path) if tab.sql_path else read_str(self.context.settings, _SQL_FOLDER_KEY)
         dialog = save_file_dialog(self, "Save the SQL", start, _SQL_FILTER)
         dialog.setDefaultSuffix("sql")
-        dialog.fileSelected.connect(self._remember_folder_and(self.save_sql_file))
+
+        def save(path: str) -> None:
+            if shiboken6.isValid(tab) and self.save_sql_file(path, tab) and then_close:
+                self.close_tab(tab)
+
+        dialog.fileSelected.connect(self._remember_folder_and(save))
+        self.file_dialog = dialog
         dialog.open()
         return dialog
 
@@ -640,36 +684,16 @@ class SqlPane(Pane):
         if not recent:
             self.recent_menu.addAction("(no recent SQL files)").setEnabled(False)
 
-    def _show_file(self) -> None:
-        name = self.sql_path.name if self.sql_path is not None else ""
-        self.file_label.setText(f"{name}{' •' if self.modified and name else ''}")
-        self.file_label.setToolTip(
-            f"{self.sql_path}{' (changed, not saved)' if self.modified else ''}" if name else ""
-        )
-
     # --- state ------------------------------------------------------------------------------------
 
     def save_state(self) -> dict[str, Any]:
-        """Editor text, cursor, selection and scroll position."""
-        selection = self.editor.selection_range()
-        cursor = self.editor.cursor_index()
-        anchor = cursor
-        if selection is not None:
-            anchor = selection[0] if cursor == selection[1] else selection[1]
-        return {
-            "sql": self.editor.sql(),
-            "cursor": cursor,
-            "anchor": anchor,
-            "scroll": self.editor.verticalScrollBar().value(),
-        }
+        """Each tab's text, cursor, selection and scroll position, and which tab is current."""
+        return {"tabs": [tab.save_state() for tab in self.editor_tabs()], "current": self.tabs.currentIndex()}
 
     def restore_state(self, state: dict[str, Any]) -> None:
-        """Put back what `save_state` returned."""
-        if "sql" not in state:
-            return
-        if self.editor.sql() != state["sql"]:
-            self.editor.setPlainText(state["sql"])
-        self.editor.set_cursor_index(
-            int(state.get("cursor", 0)), int(state.get("anchor", state.get("cursor", 0)))
-        )
-        self.editor.verticalScrollBar().setValue(int(state.get("scroll", 0)))
+        """Put back what `save_state` returned (the tabs themselves stay open across a reload)."""
+        for tab, tab_state in zip(self.editor_tabs(), state.get("tabs", []), strict=False):
+            tab.restore_state(tab_state)
+        current = state.get("current", -1)
+        if isinstance(current, int) and 0 <= current < self.tabs.count():
+            self.tabs.setCurrentIndex(current)
