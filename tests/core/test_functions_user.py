@@ -451,7 +451,7 @@ def test_slow_function_is_stopped_between_rows(tmp_path: Path) -> None:
             )
     finally:
         timer.cancel()
-    # Not a speed check: run to its end, the query sleeps 100,000 × 2 ms = 200 s; stopped, it ends long before.
+    # Not a speed check: unstopped, the query sleeps 100,000 × 2 ms = 200 s; stopped, it ends long before.
     assert time.monotonic() - started < 60
 
 
