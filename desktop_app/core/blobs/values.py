@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop_app.core.blobs.sniff import extension_for, sniff_mime
 from desktop_app.core.browse.rows import rowid_name, virtual_rowid_name
@@ -24,6 +24,8 @@ from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, i
 from desktop_app.core.schema.catalog import Table, TableKind, read_table
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
+
+T = TypeVar("T")
 
 _SIZE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 _VIRTUAL_GENERATED = 2  # `Column.hidden` of a VIRTUAL generated column
@@ -380,10 +382,7 @@ def read_blob(
     cancel: CancelToken | None = None,
 ) -> bytes | None:
     """Return a whole value (e.g. for an image preview) read in chunks; None for NULL."""
-    with _open_interruptible(conn, source, cancel) as reader:
-        if reader is None:
-            return None
-        return b"".join(_chunks_with_progress(reader, None, progress, cancel))
+    return _fold_chunks(conn, source, b"".join, progress, cancel)
 
 
 def blob_sha256(
@@ -394,13 +393,28 @@ def blob_sha256(
     cancel: CancelToken | None = None,
 ) -> str | None:
     """Return the hex SHA-256 of a value, streamed in chunks; None for NULL."""
+
+    def digest(chunks: Iterator[bytes]) -> str:
+        hashed = hashlib.sha256()
+        for chunk in chunks:
+            hashed.update(chunk)
+        return hashed.hexdigest()
+
+    return _fold_chunks(conn, source, digest, progress, cancel)
+
+
+def _fold_chunks(
+    conn: sqlite3.Connection,
+    source: BlobSource,
+    fold: Callable[[Iterator[bytes]], T],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> T | None:
+    """`fold` of the value's chunks (read with progress, stoppable); None for NULL."""
     with _open_interruptible(conn, source, cancel) as reader:
         if reader is None:
             return None
-        digest = hashlib.sha256()
-        for chunk in _chunks_with_progress(reader, None, progress, cancel):
-            digest.update(chunk)
-        return digest.hexdigest()
+        return fold(_chunks_with_progress(reader, None, progress, cancel))
 
 
 @contextmanager
