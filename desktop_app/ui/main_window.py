@@ -12,11 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
@@ -42,6 +51,7 @@ from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
+from desktop_app.ui.theme import THEME_KEY, ThemeChoice, apply_theme, current_choice
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
@@ -137,9 +147,31 @@ class MainWindow(QMainWindow):
             lambda: self.show_pane(self.panes.search),
             QKeySequence("Ctrl+Shift+F"),
         )
+        view_menu.addSeparator()
+        self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)
+
+    def _theme_menu(self, menu: QMenu) -> dict[ThemeChoice, QAction]:
+        """View → Theme: System / Light / Dark, one checked; the choice is remembered."""
+        group = QActionGroup(self)
+        actions: dict[ThemeChoice, QAction] = {}
+        labels = {ThemeChoice.SYSTEM: "&System", ThemeChoice.LIGHT: "&Light", ThemeChoice.DARK: "&Dark"}
+        for choice, label in labels.items():
+            action = self._action(menu, label, lambda c=choice: self.choose_theme(c))
+            action.setCheckable(True)
+            action.setChecked(choice is current_choice())
+            group.addAction(action)
+            actions[choice] = action
+        return actions
+
+    def choose_theme(self, choice: ThemeChoice) -> None:
+        """Use `choice` in every window from now on, and next time the program starts."""
+        self.settings.setValue(THEME_KEY, choice.value)
+        apply_theme(choice)
+        for window in WINDOWS:
+            window.theme_actions[choice].setChecked(True)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
