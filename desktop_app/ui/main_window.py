@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import QPoint, QSettings, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSplitter,
     QStackedWidget,
     QTabWidget,
     QWidget,
@@ -51,6 +52,15 @@ from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
+from desktop_app.ui.shell.window_state import (
+    Place,
+    place_key,
+    recall_place,
+    remember_place,
+    restore_window,
+    save_window,
+    splitters_of,
+)
 from desktop_app.ui.theme import THEME_KEY, ThemeChoice, apply_theme, current_choice
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
@@ -98,7 +108,8 @@ class MainWindow(QMainWindow):
             pane.show_blob_requested.connect(self.show_blob)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.stack.addWidget(splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920]))
+        self.main_splitter = splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920])
+        self.stack.addWidget(self.main_splitter)
         central = QWidget()
         vbox((self.stack, 1), margins=0, parent=central).setSpacing(0)
         self.setCentralWidget(central)
@@ -118,6 +129,9 @@ class MainWindow(QMainWindow):
         self.open_dialog: PassphraseDialog | MemberDialog | None = None
         self._refresh_recent()
         self._update_title()
+        # A second window opens where the first would, a little down and right of it.
+        if restore_window(self.settings, self, self._splitters()) and WINDOWS:
+            self.move(WINDOWS[-1].pos() + QPoint(32, 32))
         WINDOWS.append(self)
 
     # ----- set-up -----------------------------------------------------------------------------------
@@ -322,7 +336,41 @@ class MainWindow(QMainWindow):
 
     def close_database(self) -> None:
         """Close the database and show the start page."""
+        self._remember_place()
         self.session.close()
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        found = {"window/0": self.main_splitter}
+        for name, pane in self.panes.items():
+            found.update(splitters_of(name, pane))
+        return found
+
+    def _place_key(self) -> str | None:
+        snapshot = self.session.snapshot
+        return None if snapshot is None else place_key(str(snapshot.path), snapshot.member)
+
+    def _remember_place(self) -> None:
+        """Keep the pane in front and Browse's table for this database, for when it opens again."""
+        key = self._place_key()
+        if key is None:
+            return
+        shown = self.tabs.currentWidget()
+        current = next((name for name, pane in self.panes.items() if pane is shown), "browse")
+        table = self.panes.browse.table
+        remember_place(self.settings, key, Place(current, table.name if table is not None else None))
+
+    def _restore_place(self) -> bool:
+        """Show the pane and table this database was left at; False when none is known (or it is gone)."""
+        key, catalog = self._place_key(), self.context.catalog
+        place = recall_place(self.settings, key) if key is not None else None
+        if place is None or catalog is None:
+            return False
+        if place.table is not None and catalog.table(place.table) is not None:
+            self.panes.browse.show_table(place.table)
+        elif place.table is not None:
+            return False
+        self.show_pane(self.panes.get(place.pane, self.panes.browse))
+        return True
 
     def browse_table(self, name: str) -> None:
         """Show `name` in the Browse pane."""
@@ -467,6 +515,8 @@ class MainWindow(QMainWindow):
                         f"Its tables: {names}{more}."
                     ),
                 )
+            if asked is None and self._restore_place():
+                return
             # Start on an ordinary table with a plain name: "" or a broken view is a poor first view.
             first = next((t for t in tables if t.name.strip() and not t.error), tables[0] if tables else None)
             if first is not None:
@@ -556,7 +606,9 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop jobs and free the snapshot; the loop finishes the clean-up."""
+        """Remember where the user was, stop jobs and free the snapshot; the loop finishes the clean-up."""
+        self._remember_place()
+        save_window(self.settings, self, self._splitters())
         self.context.jobs.cancel_all()
         if self in WINDOWS:
             WINDOWS.remove(self)
