@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -149,6 +150,11 @@ class MainWindow(QMainWindow):
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )
         file_menu.addSeparator()
+        self.stop_action = self._action(file_menu, "&Stop running job", self.stop_focused_job)
+        self.stop_action.setShortcuts([QKeySequence("Escape"), QKeySequence("Ctrl+.")])
+        self.stop_action.setToolTip("Stop the job of the pane you are in (Esc or Ctrl+.)")
+        self.stop_action.setEnabled(False)  # while nothing runs, Esc stays with the widget that has focus
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self._quit, QKeySequence.StandardKey.Quit)
         view_menu = self.menuBar().addMenu("&View")
         for index, pane in enumerate(self.panes.values(), start=1):
@@ -216,6 +222,8 @@ class MainWindow(QMainWindow):
         self.session.source_changed.connect(self._on_source_changed)
         self.panes.changes.reload_requested.connect(self._watch_reload)
         self.session.row_count.connect(self.schema_tree.set_row_count)
+        self.context.jobs.job_started.connect(lambda _job: self._update_stop_action())
+        self.context.jobs.job_ended.connect(lambda _job: self._update_stop_action())
         self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
 
     # ----- opening ---------------------------------------------------------------------------------
@@ -458,6 +466,37 @@ class MainWindow(QMainWindow):
             total_rows=shown.total,
             description=description,
         )
+
+    def focused_pane(self) -> Pane | None:
+        """The pane holding the keyboard focus, else the pane in front (None on the start page)."""
+        focus = QApplication.focusWidget()
+        for pane in self.panes.values():
+            if focus is not None and (focus is pane or pane.isAncestorOf(focus)):
+                return pane
+        current = self.tabs.currentWidget()
+        return current if isinstance(current, Pane) and self.stack.currentIndex() == 1 else None
+
+    def _stoppable(self, pane: Pane | None) -> list[Job]:
+        """The jobs Esc stops in `pane`: its own, else the window's own ones the status bar shows."""
+        jobs = self.context.jobs
+        own = jobs.owned_by(pane) if pane is not None else []
+        return own or [job for job in jobs.owned_by(None) if job.shown]
+
+    def _update_stop_action(self) -> None:
+        running = self.context.jobs.jobs.values()
+        self.stop_action.setEnabled(any(job.owner is not None or job.shown for job in running))
+
+    def stop_focused_job(self) -> list[Job]:
+        """Esc / Ctrl+.: stop the running jobs of the pane you are in (or the window's own, such as opening
+        a file or an export); returns the jobs stopped."""
+        pane = self.focused_pane()
+        stopped = self._stoppable(pane)
+        for job in stopped:
+            job.cancel()
+        if stopped:
+            labels = ", ".join(job.label.lower() for job in stopped)
+            self.statusBar().showMessage(f"Stopping {labels}…", 4000)
+        return stopped
 
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""

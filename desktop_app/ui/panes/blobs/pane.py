@@ -331,7 +331,9 @@ class BlobsPane(Pane):
             if not isinstance(error, Cancelled):
                 self._set_error(error)
 
-        self._navigation.start(self.context.jobs, label, work, on_done=done, on_error=on_error, show=False)
+        self._navigation.start(
+            self.context.jobs, label, work, on_done=done, on_error=on_error, show=False, owner=self
+        )
 
     def _stop_navigation(self) -> None:
         self._navigation.cancel()
@@ -400,6 +402,7 @@ class BlobsPane(Pane):
             work,
             on_done=lambda target: self.status_message.emit(f"Saved {target}."),
             on_error=self._set_error,
+            owner=self,
         )
 
     def open_export_dialog(self) -> None:
@@ -419,6 +422,7 @@ class BlobsPane(Pane):
             on_done=lambda samples: self._show_export_dialog(table, column, samples),
             on_error=self._set_error,
             show=False,
+            owner=self,
         )
 
     def _show_export_dialog(self, table: Table, column: str, samples: list[NameSample]) -> None:

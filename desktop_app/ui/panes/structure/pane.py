@@ -239,7 +239,7 @@ class StructurePane(Pane):
                 elif not isinstance(error, Cancelled):
                     self.status_message.emit(f"{label} failed: {getattr(error, 'message', error)}")
 
-        job = self.context.jobs.start(label, runner, on_done=finish, show=show)
+        job = self.context.jobs.start(label, runner, on_done=finish, show=show, owner=self)
         job.failed.connect(fail)
         self.jobs[kind] = job
         return job
