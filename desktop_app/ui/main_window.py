@@ -52,6 +52,7 @@ from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
+from desktop_app.ui.shell.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.shell.window_state import (
     Place,
@@ -142,20 +143,25 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._action(file_menu, "Open &demo database", self.open_demo)
         file_menu.addSeparator()
-        self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
-        self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
-        self.export_menu = file_menu.addMenu("&Export")
-        self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
-        self.close_action = self._action(
-            file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
+        # Not F5: the SQL pane runs with F5, as DB Browser for SQLite does. Ctrl+W is its "close tab".
+        self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("Ctrl+R"))
+        self.attach_action = self._action(
+            file_menu, "&Attach database…", self.choose_attachment, QKeySequence("Ctrl+Shift+A")
         )
+        self.export_menu = file_menu.addMenu("&Export")
+        self._action(
+            self.export_menu, "&Browsed table as…", self.export_browsed_table, QKeySequence("Ctrl+Shift+E")
+        )
+        self.close_action = self._action(file_menu, "&Close", self.close_database)
+        self.close_action.setShortcuts([QKeySequence("Ctrl+Shift+W"), QKeySequence("Ctrl+F4")])
         file_menu.addSeparator()
         self.stop_action = self._action(file_menu, "&Stop running job", self.stop_focused_job)
         self.stop_action.setShortcuts([QKeySequence("Escape"), QKeySequence("Ctrl+.")])
         self.stop_action.setToolTip("Stop the job of the pane you are in (Esc or Ctrl+.)")
         self.stop_action.setEnabled(False)  # while nothing runs, Esc stays with the widget that has focus
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self._quit, QKeySequence.StandardKey.Quit)
+        # StandardKey.Quit is empty on Windows and on some Linux desktops: one key everywhere.
+        self._action(file_menu, "&Quit", self._quit, QKeySequence("Ctrl+Q"))
         view_menu = self.menuBar().addMenu("&View")
         for index, pane in enumerate(self.panes.values(), start=1):
             self._action(
@@ -170,6 +176,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)
 
@@ -664,6 +671,14 @@ class MainWindow(QMainWindow):
         folder = log_directory()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help → Keyboard shortcuts: every key of the menus and of each pane (non-modal)."""
+        panes = [(pane.title, pane.shortcuts()) for pane in self.panes.values()]
+        dialog = ShortcutsDialog(menu_shortcuts(self.menuBar()), panes, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _about(self) -> None:
         box = QMessageBox(

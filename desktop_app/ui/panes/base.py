@@ -41,3 +41,7 @@ class Pane(QWidget):
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Restore what `save_state` returned, after a reload."""
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The pane's own keyboard shortcuts as (keys, what they do), for Help → Keyboard shortcuts."""
+        return []

@@ -488,6 +488,14 @@ class StructurePane(Pane):
 
     # --- state across reloads -----------------------------------------------------------------
 
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The diagram's zoom keys."""
+        return [
+            ("Ctrl++", "Zoom the diagram in (also Ctrl+=)"),
+            ("Ctrl+-", "Zoom the diagram out"),
+            ("Ctrl+0", "Fit the whole diagram"),
+        ]
+
     def save_state(self) -> dict[str, Any]:
         """The tab shown and the tables left out of the diagram."""
         return {"tab": self.tabs.currentIndex(), "hidden": sorted(self.hidden)}
