@@ -27,14 +27,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
     QWidget,
 )
 
-from desktop_app import __version__
 from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
@@ -47,6 +45,7 @@ from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.settings import read_str, read_str_list
+from desktop_app.ui.shell.about_dialog import AboutDialog
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
@@ -178,7 +177,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self._action(help_menu, "Open log folder", self._open_log_folder)
-        self._action(help_menu, f"About {APP_TITLE}", self._about)
+        self._action(help_menu, f"About {APP_TITLE}", self.show_about)
 
     def _theme_menu(self, menu: QMenu) -> dict[ThemeChoice, QAction]:
         """View → Theme: System / Light / Dark, one checked; the choice is remembered."""
@@ -680,16 +679,12 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _about(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            APP_TITLE,
-            f"<b>{APP_TITLE}</b> {__version__}<br>Browse a read-only snapshot of a SQLite database. "
-            "Your file is never modified.",
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.open()
+    def show_about(self) -> AboutDialog:
+        """Help → About: versions, and Copy diagnostics for bug reports (non-modal)."""
+        dialog = AboutDialog(APP_TITLE, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
 
 #: Shutdown tasks of closed windows, awaited before the program exits.
