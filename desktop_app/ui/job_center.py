@@ -29,15 +29,7 @@ class Job(QObject):
     failed = Signal(object)  #: a UserError (Cancelled included) for the user, or any other exception
     ended = Signal()
 
-    def __init__(
-        self,
-        label: str,
-        cancel: CancelToken,
-        parent: QObject | None = None,
-        *,
-        owner: QObject | None = None,
-        shown: bool = True,
-    ) -> None:
+    def __init__(self, label: str, cancel: CancelToken, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.id = next(_ids)
         self.label = label
@@ -47,9 +39,9 @@ class Job(QObject):
         self.last_progress: Progress | None = None
         self.done = False
         #: The widget (usually a pane) that started the job: Escape there stops it. None: the window's own.
-        self.owner = owner
+        self.owner: QObject | None = None
         #: False for a job its pane shows itself; the status bar leaves it out.
-        self.shown = shown
+        self.shown = True
 
     def cancel(self) -> None:
         """Ask the job to stop (interrupts SQLite)."""
@@ -97,7 +89,8 @@ class JobCenter(QObject):
         is the widget the job belongs to (Escape in it stops the job); `show=False` keeps it out of the
         status bar (its pane shows its progress itself).
         """
-        job = Job(label, CancelToken(), self, owner=owner, shown=show)
+        job = Job(label, CancelToken(), self)
+        job.owner, job.shown = owner, show
         self.jobs[job.id] = job
 
         def report_bug(exc: Exception) -> None:

@@ -10,8 +10,10 @@ program runs (View → Theme, or the system switching to dark). Widgets styled o
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
@@ -100,125 +102,81 @@ class Scheme:
     ok_box: BoxColours
 
 
-LIGHT = Scheme(
-    window="#efefef",
-    window_text="#1a1a1a",
-    base="#ffffff",
-    alternate_base="#f5f5f5",
-    text="#1a1a1a",
-    button="#e8e8e8",
-    highlight="#2f65ca",
-    highlighted_text="#ffffff",
-    link="#1a5fb4",
-    tooltip_base="#ffffdc",
-    disabled_text="#8a8a8a",
-    placeholder="#6b6b6b",
-    mid="#b8b8b8",
-    error="#b00020",
-    ok="#1e6b45",
-    warning="#7a4f00",
-    info="#1f5fa8",
-    dim="#595959",
-    blob="#1f5f8f",
-    user_function="#1a5fb4",
-    match_background="#ffd966",
-    match_text="#000000",
-    diff_added="#d9f2e3",
-    diff_removed="#fbdcdc",
-    diff_changed="#fbecb8",
-    plan_scan="#fff4ce",
-    plan_big_scan="#fde2e2",
-    sql={
-        "keyword": "#1f3fa6",
-        "type": "#0b6e63",
-        "function": "#7b2d9b",
-        "string": "#2a6e12",
-        "identifier": "#7a4f00",
-        "number": "#a84800",
-        "param": "#b0205e",
-        "comment": "#5f6368",
+#: Every colour as (light, dark), side by side so each pair is chosen (and checked) together.
+_COLOURS: dict[str, Any] = {
+    "window": ("#efefef", "#2b2b2b"),
+    "window_text": ("#1a1a1a", "#e6e6e6"),
+    "base": ("#ffffff", "#1e1e1e"),
+    "alternate_base": ("#f5f5f5", "#252525"),
+    "text": ("#1a1a1a", "#e6e6e6"),
+    "button": ("#e8e8e8", "#3a3a3a"),
+    "highlight": ("#2f65ca", "#2f5fb3"),
+    "highlighted_text": ("#ffffff", "#ffffff"),
+    "link": ("#1a5fb4", "#8ab4f8"),
+    "tooltip_base": ("#ffffdc", "#3a3a3a"),
+    "disabled_text": ("#8a8a8a", "#7d7d7d"),
+    "placeholder": ("#6b6b6b", "#9a9a9a"),
+    "mid": ("#b8b8b8", "#4a4a4a"),
+    "error": ("#b00020", "#ff8a80"),
+    "ok": ("#1e6b45", "#7bd88f"),
+    "warning": ("#7a4f00", "#f0c674"),
+    "info": ("#1f5fa8", "#8ab4f8"),
+    "dim": ("#595959", "#a8a8a8"),
+    "blob": ("#1f5f8f", "#7fc1ea"),
+    "user_function": ("#1a5fb4", "#8ab4f8"),
+    "match_background": ("#ffd966", "#ffd966"),
+    "match_text": ("#000000", "#000000"),
+    "diff_added": ("#d9f2e3", "#1f3d2b"),
+    "diff_removed": ("#fbdcdc", "#4a2020"),
+    "diff_changed": ("#fbecb8", "#463b14"),
+    "plan_scan": ("#fff4ce", "#463b14"),
+    "plan_big_scan": ("#fde2e2", "#4a2020"),
+    "sql": {
+        "keyword": ("#1f3fa6", "#7aa7ff"),
+        "type": ("#0b6e63", "#5fd3c0"),
+        "function": ("#7b2d9b", "#d7a3ff"),
+        "string": ("#2a6e12", "#9ad27a"),
+        "identifier": ("#7a4f00", "#f0c674"),
+        "number": ("#a84800", "#ff9e64"),
+        "param": ("#b0205e", "#ff7ab2"),
+        "comment": ("#5f6368", "#9a9fa8"),
     },
-    current_line="#1c788cc8",
-    error_line="#28e63c3c",
-    error_token="#3cff5050",
-    diagram_canvas="#fafafa",
-    diagram_box="#ffffff",
-    diagram_frame="#5f6368",
-    diagram_text="#202124",
-    diagram_fill={"table": "#e8f0fe", "view": "#e6f4ea", "virtual": "#fef7e0", "other": "#eeeeee"},
-    diagram_edge="#1a73e8",
-    diagram_inferred="#9aa0a6",
-    chart_content="#1a73e8",
-    chart_overflow="#f29900",
-    chart_unused="#bdc1c6",
-    checker_light="#ffffff",
-    checker_dark="#e3e3e3",
-    image_frame="#3c000000",
-    shadow="#46000000",
-    warning_box=BoxColours("#fff4ce", "#e0c97f", "#4d3a00"),
-    error_box=BoxColours("#fde2e2", "#b42828", "#8a1010"),
-    ok_box=BoxColours("#e6f4ea", "#5fae7f", "#0d652d"),
-)
+    "current_line": ("#1c788cc8", "#1e8ca0ff"),
+    "error_line": ("#28e63c3c", "#40e63c3c"),
+    "error_token": ("#3cff5050", "#60ff5050"),
+    "diagram_canvas": ("#fafafa", "#1e1e1e"),
+    "diagram_box": ("#ffffff", "#2b2b2b"),
+    "diagram_frame": ("#5f6368", "#8a8f98"),
+    "diagram_text": ("#202124", "#e6e6e6"),
+    "diagram_fill": {
+        "table": ("#e8f0fe", "#223a5e"),
+        "view": ("#e6f4ea", "#1f3d2b"),
+        "virtual": ("#fef7e0", "#463b14"),
+        "other": ("#eeeeee", "#3a3a3a"),
+    },
+    "diagram_edge": ("#1a73e8", "#8ab4f8"),
+    "diagram_inferred": ("#9aa0a6", "#8a8f98"),
+    "chart_content": ("#1a73e8", "#5b9cf0"),
+    "chart_overflow": ("#f29900", "#f0a030"),
+    "chart_unused": ("#bdc1c6", "#5f6368"),
+    "checker_light": ("#ffffff", "#4a4a4a"),
+    "checker_dark": ("#e3e3e3", "#3a3a3a"),
+    "image_frame": ("#3c000000", "#50ffffff"),
+    "shadow": ("#46000000", "#8c000000"),
+    "warning_box": (BoxColours("#fff4ce", "#e0c97f", "#4d3a00"), BoxColours("#4a3f1a", "#8a7332", "#f5e6b3")),
+    "error_box": (BoxColours("#fde2e2", "#b42828", "#8a1010"), BoxColours("#4a1f1f", "#a04040", "#ffb4ab")),
+    "ok_box": (BoxColours("#e6f4ea", "#5fae7f", "#0d652d"), BoxColours("#1f3d2b", "#4f8a63", "#b8f0c8")),
+}
 
-DARK = Scheme(
-    window="#2b2b2b",
-    window_text="#e6e6e6",
-    base="#1e1e1e",
-    alternate_base="#252525",
-    text="#e6e6e6",
-    button="#3a3a3a",
-    highlight="#2f5fb3",
-    highlighted_text="#ffffff",
-    link="#8ab4f8",
-    tooltip_base="#3a3a3a",
-    disabled_text="#7d7d7d",
-    placeholder="#9a9a9a",
-    mid="#4a4a4a",
-    error="#ff8a80",
-    ok="#7bd88f",
-    warning="#f0c674",
-    info="#8ab4f8",
-    dim="#a8a8a8",
-    blob="#7fc1ea",
-    user_function="#8ab4f8",
-    match_background="#ffd966",
-    match_text="#000000",
-    diff_added="#1f3d2b",
-    diff_removed="#4a2020",
-    diff_changed="#463b14",
-    plan_scan="#463b14",
-    plan_big_scan="#4a2020",
-    sql={
-        "keyword": "#7aa7ff",
-        "type": "#5fd3c0",
-        "function": "#d7a3ff",
-        "string": "#9ad27a",
-        "identifier": "#f0c674",
-        "number": "#ff9e64",
-        "param": "#ff7ab2",
-        "comment": "#9a9fa8",
-    },
-    current_line="#1e8ca0ff",
-    error_line="#40e63c3c",
-    error_token="#60ff5050",
-    diagram_canvas="#1e1e1e",
-    diagram_box="#2b2b2b",
-    diagram_frame="#8a8f98",
-    diagram_text="#e6e6e6",
-    diagram_fill={"table": "#223a5e", "view": "#1f3d2b", "virtual": "#463b14", "other": "#3a3a3a"},
-    diagram_edge="#8ab4f8",
-    diagram_inferred="#8a8f98",
-    chart_content="#5b9cf0",
-    chart_overflow="#f0a030",
-    chart_unused="#5f6368",
-    checker_light="#4a4a4a",
-    checker_dark="#3a3a3a",
-    image_frame="#50ffffff",
-    shadow="#8c000000",
-    warning_box=BoxColours("#4a3f1a", "#8a7332", "#f5e6b3"),
-    error_box=BoxColours("#4a1f1f", "#a04040", "#ffb4ab"),
-    ok_box=BoxColours("#1f3d2b", "#4f8a63", "#b8f0c8"),
-)
+
+def _side(value: Any, dark: bool) -> Any:
+    if isinstance(value, dict):
+        return {name: _side(pair, dark) for name, pair in value.items()}
+    return value[1] if dark else value[0]
+
+
+LIGHT = Scheme(**{name: _side(pair, False) for name, pair in _COLOURS.items()})
+DARK = Scheme(**{name: _side(pair, True) for name, pair in _COLOURS.items()})
 
 #: The background of pictures written to files (a diagram saved as PNG): white, whatever the theme.
 EXPORT_BACKGROUND = "#ffffff"
@@ -428,15 +386,10 @@ class _Theme(QObject):
             self.apply(ThemeChoice.SYSTEM, system)
 
 
-_THEME: _Theme | None = None
-
-
+@functools.cache
 def notifier() -> _Theme:
     """The one theme object; its `changed` signal fires after the palette changed."""
-    global _THEME
-    if _THEME is None:
-        _THEME = _Theme()
-    return _THEME
+    return _Theme()
 
 
 def read_choice(settings: QSettings) -> ThemeChoice:
