@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_app.ui import theme
 from desktop_app.ui.theme import DARK, LIGHT, Scheme, ThemeChoice
-from tests.ui.helpers import close_window, make_window
+from tests.fixtures import build_edge_case_database
+from tests.ui.helpers import close_window, make_window, open_in
 
 UI = Path(__file__).resolve().parents[2] / "desktop_app" / "ui"
 
@@ -120,7 +121,13 @@ async def test_view_theme_dark_recolours_the_window_and_is_remembered(
     assert isinstance(app, QApplication)
     window = make_window(tmp_path)
     try:
+        await open_in(window, build_edge_case_database(tmp_path / "edge.db"))
+        tree = window.schema_tree.tree
+        tables = tree.topLevelItem(0)
+        column = tables.child(0).child(0)  # a column of the first table: its PK/FK note is dim
+        assert column.foreground(1).color().name() == LIGHT.dim
         window.theme_actions[ThemeChoice.DARK].trigger()
+        assert column.foreground(1).color().name() == DARK.dim
         assert _base(app).name() == DARK.base
         assert theme.is_dark() and theme.error_colour().name() == DARK.error
         assert window.theme_actions[ThemeChoice.DARK].isChecked()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
-from desktop_app.ui.theme import dim_colour, error_colour
+from desktop_app.ui.theme import dim_colour, error_colour, notifier
 from desktop_app.ui.widgets.layout import hbox, vbox
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
@@ -55,6 +55,7 @@ class SchemaTree(QWidget):
         self.show_hidden = QCheckBox("Internal")
         self.show_hidden.setToolTip("Show shadow tables of virtual tables and SQLite's own sqlite_* tables")
         self.show_hidden.toggled.connect(lambda _on: self._rebuild())
+        notifier().changed.connect(self._recolour)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Name", "Rows"])
         header = self.tree.header()
@@ -113,6 +114,17 @@ class SchemaTree(QWidget):
             self.tree.blockSignals(True)
             self.tree.setCurrentItem(item)
             self.tree.blockSignals(False)
+
+    def _recolour(self) -> None:
+        """The theme changed: the coloured texts (unreadable tables, notes) take its colours."""
+        error, dim = error_colour(), dim_colour()
+        pending = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while pending:
+            item = pending.pop()
+            pending.extend(item.child(i) for i in range(item.childCount()))
+            for column, colour in ((0, error), (1, dim)):
+                if item.data(column, Qt.ItemDataRole.ForegroundRole) is not None:
+                    item.setForeground(column, colour)
 
     def _rebuild(self) -> None:
         self.tree.clear()
