@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import PySide6
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -45,8 +45,8 @@ def ui_facts() -> list[tuple[str, str]]:
 
 def diagnostics() -> list[tuple[str, str]]:
     """Every fact the About dialog shows and copies (nothing about any database)."""
-    core = facts()
-    return core[:1] + ui_facts() + core[1:]
+    core = facts()  # the program and SQLite first, then Qt, then Python, the platform and the extras
+    return core[:2] + ui_facts() + core[2:]
 
 
 class AboutDialog(QDialog):
@@ -66,6 +66,8 @@ class AboutDialog(QDialog):
         self.table.horizontalHeader().setVisible(False)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         for row, (name, value) in enumerate(self.rows[1:]):
             for column, text in enumerate((name, value)):
                 item = QTableWidgetItem(text)
@@ -82,7 +84,7 @@ class AboutDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         vbox(intro, (self.table, 1), buttons, parent=self)
-        self.resize(640, 420)
+        self.resize(640, 460)
 
     def text(self) -> str:
         """The diagnostics as plain text."""
