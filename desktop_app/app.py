@@ -131,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.ui.file_open import FileOpenFilter
     from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
     from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
+    from desktop_app.ui.theme import apply_theme, read_choice
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     collect_garbage_on_gui_thread(app)  # before any worker thread runs: Qt objects die on their thread
@@ -141,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     icon = resource_path("icons/snapshot-browser.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    from PySide6.QtCore import QSettings
+
+    apply_theme(read_choice(QSettings()))  # System by default: light or dark as the desktop is
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     install_crash_handlers(loop)

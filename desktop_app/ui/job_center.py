@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.logs import log_exception
@@ -36,6 +38,10 @@ class Job(QObject):
         self.task: asyncio.Task[Any] | None = None
         self.last_progress: Progress | None = None
         self.done = False
+        #: The widget (usually a pane) that started the job: Escape there stops it. None: the window's own.
+        self.owner: QObject | None = None
+        #: False for a job its pane shows itself; the status bar leaves it out.
+        self.shown = True
 
     def cancel(self) -> None:
         """Ask the job to stop (interrupts SQLite)."""
@@ -59,7 +65,7 @@ class Job(QObject):
 class JobCenter(QObject):
     """Starts jobs as asyncio tasks on the qasync loop and tells the status bar about them."""
 
-    job_started = Signal(object)  #: Job
+    job_started = Signal(object)  #: Job (every job; `job.shown` says whether the status bar shows it)
     job_ended = Signal(object)  #: Job
     unexpected_error = Signal(str, str)  #: message, log path
 
@@ -75,12 +81,16 @@ class JobCenter(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[UserError], None] | None = None,
         show: bool = True,
+        owner: QObject | None = None,
     ) -> Job:
         """Run `work(job)` as a task; `on_done(result)` or `on_error(user_error)` run on the UI thread.
 
-        Unexpected exceptions are logged and reported through `unexpected_error`, never raised.
+        Unexpected exceptions are logged and reported through `unexpected_error`, never raised. `owner`
+        is the widget the job belongs to (Escape in it stops the job); `show=False` keeps it out of the
+        status bar (its pane shows its progress itself).
         """
         job = Job(label, CancelToken(), self)
+        job.owner, job.shown = owner, show
         self.jobs[job.id] = job
 
         def report_bug(exc: Exception) -> None:
@@ -114,8 +124,7 @@ class JobCenter(QObject):
             self._call(on_done, result, report_bug)
 
         job.task = asyncio.ensure_future(runner())
-        if show:
-            self.job_started.emit(job)
+        self.job_started.emit(job)
         return job
 
     @staticmethod
@@ -135,6 +144,18 @@ class JobCenter(QObject):
         self.jobs.pop(job.id, None)
         job.ended.emit()
         self.job_ended.emit(job)
+
+    def owned_by(self, root: QWidget | None) -> list[Job]:
+        """Running jobs started by `root` or a widget inside it (None: the jobs no widget owns)."""
+
+        def belongs(owner: QObject | None) -> bool:
+            if root is None or owner is None:
+                return root is owner
+            if not isValid(owner):
+                return False
+            return owner is root or (isinstance(owner, QWidget) and root.isAncestorOf(owner))
+
+        return [job for job in self.jobs.values() if belongs(job.owner)]
 
     def cancel_all(self) -> None:
         """Cancel every running job (used on close)."""

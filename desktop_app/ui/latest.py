@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, overload
 
+from PySide6.QtCore import QObject
+
 from desktop_app.ui.job_center import Job, JobCenter
 
 P = ParamSpec("P")
@@ -75,13 +77,16 @@ class LatestRequest:
         on_error: Callable[[Any], object] | None = None,
         on_ended: Callable[[], object] | None = None,
         show: bool = True,
+        owner: QObject | None = None,
     ) -> Job:
         """Run `work` as the latest request (see `JobCenter.start`); an older request's callbacks never run.
 
         `on_ended` runs when the job ends while it is still the latest one.
         """
         ticket = self.begin()
-        job = jobs.start(label, work, on_done=ticket.only(on_done), on_error=ticket.only(on_error), show=show)
+        job = jobs.start(
+            label, work, on_done=ticket.only(on_done), on_error=ticket.only(on_error), show=show, owner=owner
+        )
         return self.track(job, on_ended)
 
     def track(self, job: Job, on_ended: Callable[[], object] | None = None) -> Job:

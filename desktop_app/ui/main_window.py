@@ -11,19 +11,28 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QPoint, QSettings, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
+    QMenu,
+    QSplitter,
     QStackedWidget,
     QTabWidget,
     QWidget,
 )
 
-from desktop_app import __version__
 from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
@@ -36,12 +45,24 @@ from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.settings import read_str, read_str_list
+from desktop_app.ui.shell.about_dialog import AboutDialog
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
+from desktop_app.ui.shell.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
 from desktop_app.ui.shell.start_page import StartPage
+from desktop_app.ui.shell.window_state import (
+    Place,
+    place_key,
+    recall_place,
+    remember_place,
+    restore_window,
+    save_window,
+    splitters_of,
+)
+from desktop_app.ui.theme import THEME_KEY, ThemeChoice, apply_theme, current_choice
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
@@ -88,7 +109,8 @@ class MainWindow(QMainWindow):
             pane.show_blob_requested.connect(self.show_blob)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.stack.addWidget(splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920]))
+        self.main_splitter = splitter(self.schema_tree, (self.tabs, 1), sizes=[280, 920])
+        self.stack.addWidget(self.main_splitter)
         central = QWidget()
         vbox((self.stack, 1), margins=0, parent=central).setSpacing(0)
         self.setCentralWidget(central)
@@ -108,6 +130,9 @@ class MainWindow(QMainWindow):
         self.open_dialog: PassphraseDialog | MemberDialog | None = None
         self._refresh_recent()
         self._update_title()
+        # A second window opens where the first would, a little down and right of it.
+        if restore_window(self.settings, self, self._splitters()) and WINDOWS:
+            self.move(WINDOWS[-1].pos() + QPoint(32, 32))
         WINDOWS.append(self)
 
     # ----- set-up -----------------------------------------------------------------------------------
@@ -117,15 +142,25 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._action(file_menu, "Open &demo database", self.open_demo)
         file_menu.addSeparator()
-        self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
-        self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
-        self.export_menu = file_menu.addMenu("&Export")
-        self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
-        self.close_action = self._action(
-            file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
+        # Not F5: the SQL pane runs with F5, as DB Browser for SQLite does. Ctrl+W is its "close tab".
+        self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("Ctrl+R"))
+        self.attach_action = self._action(
+            file_menu, "&Attach database…", self.choose_attachment, QKeySequence("Ctrl+Shift+A")
         )
+        self.export_menu = file_menu.addMenu("&Export")
+        self._action(
+            self.export_menu, "&Browsed table as…", self.export_browsed_table, QKeySequence("Ctrl+Shift+E")
+        )
+        self.close_action = self._action(file_menu, "&Close", self.close_database)
+        self.close_action.setShortcuts([QKeySequence("Ctrl+Shift+W"), QKeySequence("Ctrl+F4")])
         file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self._quit, QKeySequence.StandardKey.Quit)
+        self.stop_action = self._action(file_menu, "&Stop running job", self.stop_focused_job)
+        self.stop_action.setShortcuts([QKeySequence("Escape"), QKeySequence("Ctrl+.")])
+        self.stop_action.setToolTip("Stop the job of the pane you are in (Esc or Ctrl+.)")
+        self.stop_action.setEnabled(False)  # while nothing runs, Esc stays with the widget that has focus
+        file_menu.addSeparator()
+        # StandardKey.Quit is empty on Windows and on some Linux desktops: one key everywhere.
+        self._action(file_menu, "&Quit", self._quit, QKeySequence("Ctrl+Q"))
         view_menu = self.menuBar().addMenu("&View")
         for index, pane in enumerate(self.panes.values(), start=1):
             self._action(
@@ -137,9 +172,32 @@ class MainWindow(QMainWindow):
             lambda: self.show_pane(self.panes.search),
             QKeySequence("Ctrl+Shift+F"),
         )
+        view_menu.addSeparator()
+        self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self._action(help_menu, "Open log folder", self._open_log_folder)
-        self._action(help_menu, f"About {APP_TITLE}", self._about)
+        self._action(help_menu, f"About {APP_TITLE}", self.show_about)
+
+    def _theme_menu(self, menu: QMenu) -> dict[ThemeChoice, QAction]:
+        """View → Theme: System / Light / Dark, one checked; the choice is remembered."""
+        group = QActionGroup(self)
+        actions: dict[ThemeChoice, QAction] = {}
+        labels = {ThemeChoice.SYSTEM: "&System", ThemeChoice.LIGHT: "&Light", ThemeChoice.DARK: "&Dark"}
+        for choice, label in labels.items():
+            action = self._action(menu, label, lambda c=choice: self.choose_theme(c))
+            action.setCheckable(True)
+            action.setChecked(choice is current_choice())
+            group.addAction(action)
+            actions[choice] = action
+        return actions
+
+    def choose_theme(self, choice: ThemeChoice) -> None:
+        """Use `choice` in every window from now on, and next time the program starts."""
+        self.settings.setValue(THEME_KEY, choice.value)
+        apply_theme(choice)
+        for window in WINDOWS:
+            window.theme_actions[choice].setChecked(True)
 
     def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -170,6 +228,8 @@ class MainWindow(QMainWindow):
         self.session.source_changed.connect(self._on_source_changed)
         self.panes.changes.reload_requested.connect(self._watch_reload)
         self.session.row_count.connect(self.schema_tree.set_row_count)
+        self.context.jobs.job_started.connect(lambda _job: self._update_stop_action())
+        self.context.jobs.job_ended.connect(lambda _job: self._update_stop_action())
         self.context.jobs.unexpected_error.connect(lambda message, path: show_unexpected(self, message, path))
 
     # ----- opening ---------------------------------------------------------------------------------
@@ -291,11 +351,45 @@ class MainWindow(QMainWindow):
     def close_database(self) -> None:
         """Close the database and show the start page (once the panes agree: unsaved work is asked about)."""
         if self.confirm_panes_close():
+            self._remember_place()
             self.session.close()
 
     def confirm_panes_close(self) -> bool:
         """Ask each pane about unsaved work before closing; False when one says to keep it open."""
         return all(pane.confirm_close() for pane in self.panes.values())
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        found = {"window/0": self.main_splitter}
+        for name, pane in self.panes.items():
+            found.update(splitters_of(name, pane))
+        return found
+
+    def _place_key(self) -> str | None:
+        snapshot = self.session.snapshot
+        return None if snapshot is None else place_key(str(snapshot.path), snapshot.member)
+
+    def _remember_place(self) -> None:
+        """Keep the pane in front and Browse's table for this database, for when it opens again."""
+        key = self._place_key()
+        if key is None:
+            return
+        shown = self.tabs.currentWidget()
+        current = next((name for name, pane in self.panes.items() if pane is shown), "browse")
+        table = self.panes.browse.table
+        remember_place(self.settings, key, Place(current, table.name if table is not None else None))
+
+    def _restore_place(self) -> bool:
+        """Show the pane and table this database was left at; False when none is known (or it is gone)."""
+        key, catalog = self._place_key(), self.context.catalog
+        place = recall_place(self.settings, key) if key is not None else None
+        if place is None or catalog is None:
+            return False
+        if place.table is not None and catalog.table(place.table) is not None:
+            self.panes.browse.show_table(place.table)
+        elif place.table is not None:
+            return False
+        self.show_pane(self.panes.get(place.pane, self.panes.browse))
+        return True
 
     def browse_table(self, name: str) -> None:
         """Show `name` in the Browse pane."""
@@ -384,6 +478,37 @@ class MainWindow(QMainWindow):
             description=description,
         )
 
+    def focused_pane(self) -> Pane | None:
+        """The pane holding the keyboard focus, else the pane in front (None on the start page)."""
+        focus = QApplication.focusWidget()
+        for pane in self.panes.values():
+            if focus is not None and (focus is pane or pane.isAncestorOf(focus)):
+                return pane
+        current = self.tabs.currentWidget()
+        return current if isinstance(current, Pane) and self.stack.currentIndex() == 1 else None
+
+    def _stoppable(self, pane: Pane | None) -> list[Job]:
+        """The jobs Esc stops in `pane`: its own, else the window's own ones the status bar shows."""
+        jobs = self.context.jobs
+        own = jobs.owned_by(pane) if pane is not None else []
+        return own or [job for job in jobs.owned_by(None) if job.shown]
+
+    def _update_stop_action(self) -> None:
+        running = self.context.jobs.jobs.values()
+        self.stop_action.setEnabled(any(job.owner is not None or job.shown for job in running))
+
+    def stop_focused_job(self) -> list[Job]:
+        """Esc / Ctrl+.: stop the running jobs of the pane you are in (or the window's own, such as opening
+        a file or an export); returns the jobs stopped."""
+        pane = self.focused_pane()
+        stopped = self._stoppable(pane)
+        for job in stopped:
+            job.cancel()
+        if stopped:
+            labels = ", ".join(job.label.lower() for job in stopped)
+            self.statusBar().showMessage(f"Stopping {labels}…", 4000)
+        return stopped
+
     def show_pane(self, pane: Pane) -> None:
         """Bring `pane` to the front."""
         self.tabs.setCurrentWidget(pane)
@@ -440,6 +565,8 @@ class MainWindow(QMainWindow):
                         f"Its tables: {names}{more}."
                     ),
                 )
+            if asked is None and self._restore_place():
+                return
             # Start on an ordinary table with a plain name: "" or a broken view is a poor first view.
             first = next((t for t in tables if t.name.strip() and not t.error), tables[0] if tables else None)
             if first is not None:
@@ -529,10 +656,13 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop jobs and free the snapshot (once the panes agree); the loop finishes the clean-up."""
+        """Remember where the user was, stop jobs and free the snapshot (once the panes agree about unsaved
+        work); the loop finishes the clean-up."""
         if not self.confirm_panes_close():
             event.ignore()
             return
+        self._remember_place()
+        save_window(self.settings, self, self._splitters())
         self.context.jobs.cancel_all()
         if self in WINDOWS:
             WINDOWS.remove(self)
@@ -550,16 +680,20 @@ class MainWindow(QMainWindow):
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    def _about(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            APP_TITLE,
-            f"<b>{APP_TITLE}</b> {__version__}<br>Browse a read-only snapshot of a SQLite database. "
-            "Your file is never modified.",
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.open()
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help → Keyboard shortcuts: every key of the menus and of each pane (non-modal)."""
+        panes = [(pane.title, pane.shortcuts()) for pane in self.panes.values()]
+        dialog = ShortcutsDialog(menu_shortcuts(self.menuBar()), panes, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        """Help → About: versions, and Copy diagnostics for bug reports (non-modal)."""
+        dialog = AboutDialog(APP_TITLE, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
 
 #: Shutdown tasks of closed windows, awaited before the program exits.

@@ -25,12 +25,14 @@ def png_scale(width: float, height: float, max_pixels: int, wanted: float = 1.0)
 def draw_png(width: float, height: float, max_pixels: int, draw: Callable[[Any, Any], None]) -> bytes:
     """PNG bytes of a white `width` × `height` picture (scaled down beyond `max_pixels`), painted by
     `draw(painter, target QRectF)`."""
-    from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt
-    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtCore import QBuffer, QIODevice, QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from desktop_app.ui.theme import EXPORT_BACKGROUND
 
     factor = png_scale(width, height, max_pixels)
     image = QImage(max(1, round(width * factor)), max(1, round(height * factor)), QImage.Format.Format_RGB32)
-    image.fill(Qt.GlobalColor.white)
+    image.fill(QColor(EXPORT_BACKGROUND))
     painter = QPainter(image)
     painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
     draw(painter, QRectF(0, 0, image.width(), image.height()))

@@ -92,7 +92,7 @@ def error_color() -> QColor:
 @functools.cache
 def blob_color() -> QColor:
     """A colour that sets blob labels apart from text."""
-    return QColor(40, 110, 160)
+    return theme.blob_colour()
 
 
 @functools.cache

@@ -12,11 +12,15 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QGraphicsDropShadowEffect, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from desktop_app.ui.theme import box_style, warning_box
+from desktop_app.ui.theme import box_style, follow, scheme, warning_box
 
 #: Distance from the host's edges, and the widest the card grows (px).
 MARGIN = 24
 MAX_WIDTH = 620
+
+
+def _style() -> str:
+    return box_style("#banner", warning_box(), radius=6) + "#banner QLabel { background: transparent; }"
 
 
 class Banner(QFrame):
@@ -25,13 +29,11 @@ class Banner(QFrame):
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
         self.setObjectName("banner")
-        self.setStyleSheet(
-            box_style("#banner", warning_box(), radius=6) + "#banner QLabel { background: transparent; }"
-        )
+        follow(self, _style)
         shadow = QGraphicsDropShadowEffect(self)
         shadow.setBlurRadius(18)
         shadow.setOffset(0, 3)
-        shadow.setColor(QColor(0, 0, 0, 70))
+        shadow.setColor(QColor(scheme().shadow))
         self.setGraphicsEffect(shadow)
         self.label = QLabel()
         self.label.setWordWrap(True)

@@ -1,18 +1,26 @@
-"""The status bar's view of running jobs: label, determinate progress where known, and Stop."""
+"""The status bar's view of running jobs: the longest-running one's label and progress, and Stop.
+
+A job appears once it has run for `SHOW_AFTER_S` (quicker ones would only flicker); the program never
+sets a busy cursor, so this Stop (or Escape) is always the way out of a long wait.
+"""
 
 from __future__ import annotations
 
 import time
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QToolButton, QWidget
 
 from desktop_app.core.progress import Progress
 from desktop_app.ui.job_center import Job, JobCenter
 
+#: Seconds a job runs before the status bar shows it.
+SHOW_AFTER_S = 1.0
+
 
 class JobStatus(QWidget):
-    """Shows the most recent running job; Stop cancels it. Hidden when nothing runs."""
+    """Shows the longest-running job (of those running past a second); Stop cancels it, and its menu
+    stops any other or all of them. Hidden when none runs that long."""
 
     def __init__(self, jobs: JobCenter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,8 +32,10 @@ class JobStatus(QWidget):
         self.bar.setTextVisible(True)
         self.stop = QToolButton()
         self.stop.setText("Stop")
-        self.stop.setToolTip("Stop this job (interrupts SQLite)")
+        self.stop.setToolTip("Stop this job (interrupts SQLite) — Esc in its pane")
         self.stop.clicked.connect(self._cancel_current)
+        self.stop_menu = QMenu(self.stop)
+        self.stop_menu.aboutToShow.connect(self._fill_menu)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
@@ -38,7 +48,19 @@ class JobStatus(QWidget):
         jobs.job_ended.connect(self._remove)
         self.setVisible(False)
 
+    def shown_jobs(self) -> list[Job]:
+        """The jobs on show, longest-running first."""
+        now = time.monotonic()
+        return sorted((j for j in self._jobs if now - j.started >= SHOW_AFTER_S), key=lambda j: j.started)
+
+    def current(self) -> Job | None:
+        """The job the label, the bar and Stop are about."""
+        shown = self.shown_jobs()
+        return shown[0] if shown else None
+
     def _add(self, job: Job) -> None:
+        if not job.shown:
+            return
         self._jobs.append(job)
         job.progressed.connect(lambda _p: self._refresh())
         self._refresh()
@@ -52,23 +74,41 @@ class JobStatus(QWidget):
         self._refresh()
 
     def _cancel_current(self) -> None:
-        if self._jobs:
-            self._jobs[-1].cancel()
+        job = self.current()
+        if job is not None:
+            job.cancel()
+
+    def _fill_menu(self) -> None:
+        self.stop_menu.clear()
+        shown = self.shown_jobs()
+        for job in shown:
+            self.stop_menu.addAction(f"Stop {job.label.lower()}").triggered.connect(
+                lambda _c=False, j=job: j.cancel()
+            )
+        self.stop_menu.addSeparator()
+        self.stop_menu.addAction("Stop all").triggered.connect(lambda _c=False: [j.cancel() for j in shown])
 
     def _refresh(self) -> None:
-        if not self._jobs:
+        shown = self.shown_jobs()
+        if not shown:
             self.setVisible(False)
             return
-        job = self._jobs[-1]
+        job = shown[0]
         elapsed = time.monotonic() - job.started
-        more = f" (+{len(self._jobs) - 1} more)" if len(self._jobs) > 1 else ""
+        more = f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""
         progress: Progress | None = job.last_progress
         fraction = progress.fraction if progress else None
         done = f"{fraction:.0%}" if fraction is not None else f"{elapsed:.1f} s"  # "Copying into memory… 42%"
         self.label.setText(f"{job.label}… {done}{more}")
+        self.label.setToolTip("\n".join(f"{j.label} — {time.monotonic() - j.started:.0f} s" for j in shown))
         if fraction is None:
             self.bar.setRange(0, 0)  # busy indicator when the total is unknown
         else:
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(fraction * 1000))
+        # With several, Stop still stops the one shown; its arrow offers the others and all of them.
+        several = len(shown) > 1
+        self.stop.setMenu(self.stop_menu if several else None)
+        mode = QToolButton.ToolButtonPopupMode
+        self.stop.setPopupMode(mode.MenuButtonPopup if several else mode.DelayedPopup)
         self.setVisible(True)

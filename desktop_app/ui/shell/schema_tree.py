@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.ui.theme import dim_colour, error_colour, notifier
 from desktop_app.ui.widgets.layout import hbox, vbox
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
@@ -54,6 +55,7 @@ class SchemaTree(QWidget):
         self.show_hidden = QCheckBox("Internal")
         self.show_hidden.setToolTip("Show shadow tables of virtual tables and SQLite's own sqlite_* tables")
         self.show_hidden.toggled.connect(lambda _on: self._rebuild())
+        notifier().changed.connect(self._recolour)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Name", "Rows"])
         header = self.tree.header()
@@ -113,6 +115,17 @@ class SchemaTree(QWidget):
             self.tree.setCurrentItem(item)
             self.tree.blockSignals(False)
 
+    def _recolour(self) -> None:
+        """The theme changed: the coloured texts (unreadable tables, notes) take its colours."""
+        error, dim = error_colour(), dim_colour()
+        pending = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        while pending:
+            item = pending.pop()
+            pending.extend(item.child(i) for i in range(item.childCount()))
+            for column, colour in ((0, error), (1, dim)):
+                if item.data(column, Qt.ItemDataRole.ForegroundRole) is not None:
+                    item.setForeground(column, colour)
+
     def _rebuild(self) -> None:
         self.tree.clear()
         self._table_items = {}
@@ -161,7 +174,7 @@ class SchemaTree(QWidget):
         )
         if table.error:
             item.setToolTip(0, f"Cannot be read: {table.error}")
-            item.setForeground(0, Qt.GlobalColor.darkRed)
+            item.setForeground(0, error_colour())
         fk_targets = {col: fk.target_table for fk in table.foreign_keys for col in fk.from_columns}
         for column in table.columns:
             marks = []
@@ -175,7 +188,7 @@ class SchemaTree(QWidget):
             child = QTreeWidgetItem(item, [text, " ".join(marks)])
             child.setData(0, _ROLE_KIND, "column")
             child.setData(0, _ROLE_NAME, column.name)
-            child.setForeground(1, Qt.GlobalColor.darkGray)
+            child.setForeground(1, dim_colour())
         self._table_items[table.name] = item
 
     def _add_attached(self, schema: str, file_name: str, catalog: Catalog) -> None:
@@ -195,7 +208,7 @@ class SchemaTree(QWidget):
             item.setData(0, _ROLE_NAME, table.name)
             item.setData(0, _ROLE_SQL, table.sql or "")
             item.setData(0, _ROLE_SCHEMA, schema)
-            item.setForeground(1, Qt.GlobalColor.darkGray)
+            item.setForeground(1, dim_colour())
         group.setExpanded(True)
 
     def _add_group(self, label: str, entries: list[tuple[str, str, str]], kind: str) -> None:
@@ -208,7 +221,7 @@ class SchemaTree(QWidget):
             item.setData(0, _ROLE_KIND, kind)
             item.setData(0, _ROLE_NAME, name)
             item.setData(0, _ROLE_SQL, sql)
-            item.setForeground(1, Qt.GlobalColor.darkGray)
+            item.setForeground(1, dim_colour())
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()

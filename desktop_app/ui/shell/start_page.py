@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.theme import dim_colour, dim_style
+from desktop_app.ui.theme import dim_colour, dim_style, follow
 
 
 class StartPage(QWidget):
@@ -46,7 +46,7 @@ class StartPage(QWidget):
         self.recent.itemActivated.connect(self._activated)
         self.recent_label = QLabel("<b>Recent files</b>")
         hint = QLabel("Tip: drop a database file anywhere on this window.")
-        hint.setStyleSheet(dim_style())
+        follow(hint, dim_style)
         column = QVBoxLayout()
         column.addWidget(title)
         column.addWidget(subtitle)

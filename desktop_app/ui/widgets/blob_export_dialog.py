@@ -43,7 +43,7 @@ from desktop_app.core.progress import CancelToken, Progress, ProgressCallback
 from desktop_app.core.schema.catalog import Table
 from desktop_app.ui.job_center import Job, JobCenter
 from desktop_app.ui.settings import read_bool, read_str
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.theme import error_style, follow
 from desktop_app.ui.widgets.layout import with_button
 
 #: Failures listed one per line in the summary; the rest are counted.
@@ -153,7 +153,7 @@ class BlobExportDialog(QDialog):
         self.skip_empty.toggled.connect(self._update_preview)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(error_style())
+        follow(self.message, error_style)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.progress = QProgressBar()

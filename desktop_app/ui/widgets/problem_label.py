@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.theme import error_style, follow
 
 
 class ProblemLabel(QLabel):
@@ -13,7 +13,7 @@ class ProblemLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
-        self.setStyleSheet(error_style())
+        follow(self, error_style)
 
     def show_problem(self, problem: str) -> bool:
         """Show `problem` (hide the label when it is empty); True when there is none."""

@@ -17,7 +17,7 @@ from PySide6.QtGui import (
 )
 
 from desktop_app.core.sqlite.quoting import SQL_KEYWORDS
-from desktop_app.ui.theme import is_dark
+from desktop_app.ui.theme import notifier, scheme
 
 _KEYWORD_SET = frozenset(SQL_KEYWORDS) | {"TRUE", "FALSE", "ROWID", "STRICT"}
 _TYPE_NAMES = frozenset({"INTEGER", "INT", "TEXT", "REAL", "BLOB", "NUMERIC", "ANY", "VARCHAR", "BOOLEAN"})
@@ -49,17 +49,7 @@ def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCha
 
 
 def _formats() -> dict[str, QTextCharFormat]:
-    dark = is_dark()
-    colours = {
-        "keyword": "#7aa7ff" if dark else "#1f3fa6",
-        "type": "#5fd3c0" if dark else "#0b7a6e",
-        "function": "#d7a3ff" if dark else "#7b2d9b",
-        "string": "#9ad27a" if dark else "#2a7a12",
-        "identifier": "#f0c674" if dark else "#8a5a00",
-        "number": "#ff9e64" if dark else "#b24d00",
-        "param": "#ff7ab2" if dark else "#b0205e",
-        "comment": "#8a8f98" if dark else "#7b7f86",
-    }
+    colours = scheme().sql
     formats = {name: _format(colour) for name, colour in colours.items()}
     formats["keyword"] = _format(colours["keyword"], bold=True)
     formats["comment"] = _format(colours["comment"], italic=True)
@@ -75,6 +65,12 @@ class SqlHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
         self._formats = _formats()
+        notifier().changed.connect(self._restyle)
+
+    def _restyle(self) -> None:
+        """The theme changed: colour the text again in its colours."""
+        self._formats = _formats()
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         """Colour one line, continuing whatever the previous line left open."""

@@ -8,6 +8,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMargins, QRect, QSiz
 from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop_app.ui.theme import scheme
+
 #: Larger images are shrunk to this many pixels a side while decoding (off the UI thread), so showing
 #: and rescaling them on the UI thread stays cheap; the caption still gives the real size.
 PREVIEW_MAX_PX = 2048
@@ -128,7 +130,8 @@ class _Canvas(QWidget):
         size = self._scaled.size()
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(self.rect().center())
-        light, dark = QColor("#ffffff"), QColor("#e3e3e3")
+        colours = scheme()
+        light, dark = QColor(colours.checker_light), QColor(colours.checker_dark)
         painter.fillRect(target, light)
         painter.setClipRect(target)
         for y in range(target.top(), target.bottom() + 1, _CHECKER_PX):
@@ -137,7 +140,7 @@ class _Canvas(QWidget):
                     painter.fillRect(x, y, _CHECKER_PX, _CHECKER_PX, dark)
         painter.setClipping(False)
         painter.drawPixmap(target, self._scaled)
-        painter.setPen(QColor(0, 0, 0, 60))
+        painter.setPen(QColor(colours.image_frame))
         painter.drawRect(target.adjusted(0, 0, -1, -1))
         painter.end()
 

@@ -39,7 +39,7 @@ from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.blobs.viewer import BlobViewer
 from desktop_app.ui.settings import read_str
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.theme import error_style, follow
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, column_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.layout import hbox, push_button, vbox
@@ -121,7 +121,7 @@ class BlobsPane(Pane):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(error_style())
+        follow(self.error_label, error_style)
         self.error_label.setVisible(False)
         self.error_label.linkActivated.connect(self._show_error_details)
 
@@ -331,7 +331,9 @@ class BlobsPane(Pane):
             if not isinstance(error, Cancelled):
                 self._set_error(error)
 
-        self._navigation.start(self.context.jobs, label, work, on_done=done, on_error=on_error, show=False)
+        self._navigation.start(
+            self.context.jobs, label, work, on_done=done, on_error=on_error, show=False, owner=self
+        )
 
     def _stop_navigation(self) -> None:
         self._navigation.cancel()
@@ -400,6 +402,7 @@ class BlobsPane(Pane):
             work,
             on_done=lambda target: self.status_message.emit(f"Saved {target}."),
             on_error=self._set_error,
+            owner=self,
         )
 
     def open_export_dialog(self) -> None:
@@ -419,6 +422,7 @@ class BlobsPane(Pane):
             on_done=lambda samples: self._show_export_dialog(table, column, samples),
             on_error=self._set_error,
             show=False,
+            owner=self,
         )
 
     def _show_export_dialog(self, table: Table, column: str, samples: list[NameSample]) -> None:

@@ -283,7 +283,7 @@ class BlobViewer(QSplitter):
             if shown.current and not isinstance(error, Cancelled):
                 report(error)
 
-        job = self.context.jobs.start(label, work, on_done=done, on_error=on_error, show=show)
+        job = self.context.jobs.start(label, work, on_done=done, on_error=on_error, show=show, owner=self)
         self._jobs.append(job)
         job.ended.connect(lambda: self._jobs.remove(job) if job in self._jobs else None)
         return job

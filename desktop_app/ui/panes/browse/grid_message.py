@@ -8,7 +8,13 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QLabel, QToolButton
 
-from desktop_app.ui.theme import box_style, error_box
+from desktop_app.ui.theme import box_style, error_box, follow
+
+
+def _style() -> str:
+    box = error_box()
+    return box_style("#gridMessage", box) + f"#gridMessage QLabel {{ color: {box.text}; }}"
+
 
 _MARGIN = 8
 
@@ -20,8 +26,7 @@ class GridMessage(QFrame):
         super().__init__(view)
         self._view = view
         self.setObjectName("gridMessage")
-        box = error_box()
-        self.setStyleSheet(box_style("#gridMessage", box) + f"#gridMessage QLabel {{ color: {box.text}; }}")
+        follow(self, _style)
         self.label = QLabel()
         self._close = close = QToolButton()
         self.label.setWordWrap(True)

@@ -551,6 +551,14 @@ class BrowsePane(Pane):
 
     # --- state across reloads -----------------------------------------------------------------
 
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """Go to row, open the current cell, copy the selection."""
+        return [
+            ("Ctrl+G", "Go to a row number"),
+            ("Return", "Open the current cell in the viewer"),
+            (QKeySequence(QKeySequence.StandardKey.Copy).toString(), "Copy the selected cells as TSV"),
+        ]
+
     def save_state(self) -> dict[str, Any]:
         """Table, top row, selection, sort, filters and hidden columns."""
         if self.table is None:

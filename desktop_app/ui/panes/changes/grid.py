@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from desktop_app.core.diff.change_rows import CellChange
 from desktop_app.ui import theme
@@ -13,12 +12,6 @@ from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel
 
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
-
-
-def _tint(colour: QColor, alpha: int = 60) -> QColor:
-    tinted = QColor(colour)
-    tinted.setAlpha(alpha)
-    return tinted
 
 
 class ChangesModel(WindowedTableModel):
@@ -31,13 +24,14 @@ class ChangesModel(WindowedTableModel):
         """Cell text from the shared model; backgrounds and old/new tooltips for changes."""
         if role == _BACKGROUND and index.isValid():
             raw = super().data(index, RawValueRole)
+            added, removed, changed = theme.diff_colours()
             if isinstance(raw, CellChange):
-                return _tint(theme.warning_colour(), 90)
+                return changed
             mark = super().data(index.siblingAtColumn(0), RawValueRole)
             if isinstance(mark, str) and mark.startswith("+"):
-                return _tint(theme.ok_colour())
+                return added
             if isinstance(mark, str) and mark.startswith("−"):
-                return _tint(theme.error_colour())
+                return removed
             return None
         if role == _TOOLTIP and index.isValid():
             raw = super().data(index, RawValueRole)

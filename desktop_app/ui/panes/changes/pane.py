@@ -300,6 +300,7 @@ class ChangesPane(Pane):
             on_done=self._finished,
             on_error=self._failed,
             on_ended=self._ended,
+            owner=self,
         )
 
     def _current_snapshot(self) -> Any:
@@ -522,7 +523,9 @@ class ChangesPane(Pane):
             self._update_point(point)
 
         # Every point gets its own count: jobs run one after another on the pool's threads.
-        self.context.jobs.start("Comparing generations", work, on_done=done, on_error=failed, show=False)
+        self.context.jobs.start(
+            "Comparing generations", work, on_done=done, on_error=failed, show=False, owner=self
+        )
 
     def _update_point(self, point: TimelinePoint) -> None:
         for row in range(self.timeline_list.count()):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.functions.registry import SOURCE_BUILTIN, SOURCE_SQLITE, FunctionInfo
-from desktop_app.ui.theme import dim_colour
+from desktop_app.ui.theme import dim_colour, scheme
 from desktop_app.ui.widgets.layout import hbox, splitter, vbox
 
 #: Values of the source filter.
@@ -40,7 +40,6 @@ COLUMNS = ("Name", "Kind", "Arguments", "Source", "Description")
 NAME_COLUMN, KIND_COLUMN, ARGS_COLUMN, SOURCE_COLUMN, DOC_COLUMN = range(len(COLUMNS))
 #: The sort key of a cell (numbers for the argument column), for the proxy.
 SortRole = Qt.ItemDataRole.UserRole + 1
-_USER_COLOR = QColor("#1a5fb4")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -163,7 +162,7 @@ class FunctionListModel(QAbstractTableModel):
             and function.is_user
             and column in (NAME_COLUMN, SOURCE_COLUMN)
         ):
-            return _USER_COLOR
+            return QColor(scheme().user_function)
         return None
 
     @staticmethod

@@ -159,6 +159,7 @@ class FunctionsPane(Pane):
             on_done=self._show_functions,
             on_error=failed,
             show=False,
+            owner=self,
         )
 
     def _show_functions(self, infos: list[FunctionInfo]) -> None:
@@ -251,7 +252,11 @@ class FunctionsPane(Pane):
 
         self._set_file_status(f"{label}…", dim_style())
         job = self.context.jobs.start(
-            label, work, on_done=lambda _r: self._after_load(), on_error=lambda _e: self._after_load()
+            label,
+            work,
+            on_done=lambda _r: self._after_load(),
+            on_error=lambda _e: self._after_load(),
+            owner=self,
         )
         self._loading = job
         job.ended.connect(lambda: self._loading_ended(job))
@@ -410,6 +415,7 @@ class FunctionsPane(Pane):
             on_done=done,
             on_error=self.try_box.show_error,
             on_ended=lambda: self.try_box.set_running(False),
+            owner=self,
         )
         self.try_box.set_running(True)
         return job

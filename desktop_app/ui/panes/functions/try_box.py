@@ -9,7 +9,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.ui.theme import dim_style, error_style
+from desktop_app.ui.theme import dim_style, error_style, follow
 from desktop_app.ui.widgets.error_dialog import show_user_error
 
 #: Characters of a text result shown (the rest is summarised by its length).
@@ -68,9 +68,9 @@ class TryItBox(QGroupBox):
         self.value_label = QLabel()
         self.value_label.setFont(fixed)
         self.type_label = QLabel()
-        self.type_label.setStyleSheet(dim_style())
+        follow(self.type_label, dim_style)
         self.error_label = QLabel()
-        self.error_label.setStyleSheet(error_style())
+        follow(self.error_label, error_style)
         for label in (self.value_label, self.type_label, self.error_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.value_label.setWordWrap(True)

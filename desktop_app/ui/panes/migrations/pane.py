@@ -223,6 +223,7 @@ class MigrationsPane(Pane):
             "Reading migration status",
             work,
             on_done=ticket.only(lambda result: self._on_read(folder, result)),
+            owner=self,
         )
         # `failed` fires for every failure (a UserError, a stop, or a bug JobCenter has logged).
         job.failed.connect(ticket.only(self._on_failed))

@@ -34,7 +34,15 @@ from desktop_app.core.migrations import (
     ToolStatus,
     incomplete_note,
 )
-from desktop_app.ui.theme import BoxColours, box_style, error_box, ok_colour, warning_box, warning_colour
+from desktop_app.ui.theme import (
+    BoxColours,
+    box_style,
+    error_box,
+    follow,
+    ok_colour,
+    warning_box,
+    warning_colour,
+)
 from desktop_app.ui.widgets.layout import tabs
 
 #: Extra columns that are the tracking table's own row key: no news for the user.
@@ -232,7 +240,7 @@ def _warning_frame(name: str, label: QLabel) -> QFrame:
     """`label` inside a warning-coloured box (styled by object name `name`)."""
     frame = QFrame()
     frame.setObjectName(name)
-    frame.setStyleSheet(box_style(f"#{name}", warning_box()))
+    follow(frame, lambda: box_style(f"#{name}", warning_box()))
     layout = QVBoxLayout(frame)
     layout.setContentsMargins(10, 6, 10, 6)
     layout.addWidget(label)

@@ -115,7 +115,11 @@ class SearchIndexPanel(QWidget):
             return await database.run_sync(_plan)
 
         self._plan_job = self.context.jobs.start(
-            "Checking the search index", work, on_done=lambda plan: self._planned(database, plan), show=False
+            "Checking the search index",
+            work,
+            on_done=lambda plan: self._planned(database, plan),
+            show=False,
+            owner=self,
         )
 
     def _planned(self, database: Database, plan: tuple[str | None, bool, IndexEstimate | None]) -> None:
@@ -147,6 +151,7 @@ class SearchIndexPanel(QWidget):
             work,
             on_done=lambda index: self._built(ticket, database, index),
             on_error=ticket.only(self._failed),
+            owner=self,
         )
         self._builds.track(job, on_ended=self._show_state)
         job.progressed.connect(self._on_progress)

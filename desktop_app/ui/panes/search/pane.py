@@ -268,7 +268,7 @@ class SearchPane(Pane):
                     await asyncio.sleep(0)
 
         job = self.context.jobs.start(
-            f"Searching for “{options.text}”", work, on_error=ticket.only(self._search_failed)
+            f"Searching for “{options.text}”", work, on_error=ticket.only(self._search_failed), owner=self
         )
         self._search.track(job, on_ended=lambda: self._set_running(False))
         self._set_running(True)

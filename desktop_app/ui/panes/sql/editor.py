@@ -24,12 +24,10 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QToolTip, QWidget
 
 from desktop_app.core.sqlite.statements import from_utf16_offset, to_utf16_offset, tokenize
 from desktop_app.ui.panes.sql.completer import SqlCompleter, complete, is_identifier_char
-from desktop_app.ui.theme import error_colour
+from desktop_app.ui.theme import error_colour, scheme
 from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 
 _INDENT = "    "
-_CURRENT_LINE = QColor(120, 140, 200, 28)
-_ERROR_LINE = QColor(230, 60, 60, 40)
 _POPUP_KEYS = frozenset(
     {Qt.Key.Key_Enter, Qt.Key.Key_Return, Qt.Key.Key_Escape, Qt.Key.Key_Tab, Qt.Key.Key_Backtab}
 )
@@ -73,7 +71,7 @@ class SqlEditor(QPlainTextEdit):
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * len(_INDENT))
         self.setPlaceholderText(
             "Write SQL here. F5 or Ctrl+Return runs it all (or the selection), Ctrl+E the statement under "
-            "the cursor, Shift+F5 the line; Ctrl+Shift+E explains its query plan. Ctrl+Space completes names."
+            "the cursor, Shift+F5 the line; Ctrl+Shift+X explains its query plan. Ctrl+Space completes names."
         )
         self.highlighter = SqlHighlighter(self.document())
         self.completer = SqlCompleter(self)
@@ -169,7 +167,7 @@ class SqlEditor(QPlainTextEdit):
     def _refresh_selections(self) -> None:
         selections = []
         line = QTextEdit.ExtraSelection()
-        line.format.setBackground(_CURRENT_LINE)
+        line.format.setBackground(QColor(scheme().current_line))
         line.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
         line.cursor = self.textCursor()
         line.cursor.clearSelection()
@@ -177,14 +175,14 @@ class SqlEditor(QPlainTextEdit):
         if self._error_range is not None:
             start, end = self._error_range
             whole_line = QTextEdit.ExtraSelection()
-            whole_line.format.setBackground(_ERROR_LINE)
+            whole_line.format.setBackground(QColor(scheme().error_line))
             whole_line.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
             whole_line.cursor = QTextCursor(self.document().findBlock(start))
             selections.append(whole_line)
             token = QTextEdit.ExtraSelection()
             token.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             token.format.setUnderlineColor(error_colour())
-            token.format.setBackground(QColor(255, 80, 80, 60))
+            token.format.setBackground(QColor(scheme().error_token))
             cursor = QTextCursor(self.document())
             cursor.setPosition(start)
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)

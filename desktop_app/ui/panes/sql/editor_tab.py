@@ -248,7 +248,9 @@ class SqlTab(QWidget):
         self._run_position = (1, len(items))
         self._run_failed = False
         run = self._runs.begin()
-        self.job = self.context.jobs.start("Running SQL", lambda job: self._run(job, database, items, run))
+        self.job = self.context.jobs.start(
+            "Running SQL", lambda job: self._run(job, database, items, run), owner=self
+        )
         self.job.ended.connect(self._on_run_ended)
         self._ticker.start()
         self._tick()

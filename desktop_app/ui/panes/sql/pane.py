@@ -66,7 +66,7 @@ _KEYS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("F5", "Ctrl+Return", "Ctrl+Enter", "F9"), "Run every statement, or the selection", "run_all"),
     (("Ctrl+E", "Shift+F9"), "Run the statement under the cursor", "run_current"),
     (("Shift+F5",), "Run the statements on the cursor's line", "run_line"),
-    (("Ctrl+Shift+E",), "Show the query plan of the statement under the cursor", "explain"),
+    (("Ctrl+Shift+X",), "Show the query plan of the statement under the cursor", "explain"),
     (("Ctrl+T",), "Open a new editor tab", "new_tab"),
     (("Ctrl+W",), "Close the editor tab (asks to save changes)", "close_current_tab"),
     (("Ctrl+Shift+O",), "Open a .sql file in a tab", "choose_sql_file"),
@@ -141,7 +141,7 @@ class SqlPane(Pane):
             self.run_current,
         )
         self.explain_button = self._button(
-            "Explain", "Show the query plan of the current statement (Ctrl+Shift+E)", self.explain
+            "Explain", "Show the query plan of the current statement (Ctrl+Shift+X)", self.explain
         )
         self.stop_button = self._button(
             "■ Stop", "Stop this tab's running statement (interrupts SQLite)", self.stop

@@ -32,7 +32,7 @@ from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.tasks import Tasks
-from desktop_app.ui.theme import error_style
+from desktop_app.ui.theme import error_style, follow, scheme
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
@@ -85,7 +85,7 @@ class ErrorView(QWidget):
         self.message = QLabel(f"⚠ {error.message}")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setStyleSheet(error_style(bold=True))
+        follow(self.message, lambda: error_style(bold=True))
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         if error.details and error.details != error.message:
@@ -146,7 +146,7 @@ class PlanView(QTreeWidget):
             item.setToolTip(0, node.detail)
             if node.flags:
                 big = node.full_scan is not None and (node.estimated_rows or 0) >= LIMITS.plan_big_scan_rows
-                colour = QColor("#fde2e2" if big else "#fff4ce")
+                colour = QColor(scheme().plan_big_scan if big else scheme().plan_scan)
                 for column in range(len(self.COLUMNS)):
                     item.setBackground(column, colour)
                 item.setToolTip(1, plan_advice(node))

@@ -31,10 +31,8 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.structure.diagram import HEADER_HEIGHT, LINE_HEIGHT, PADDING, Box, Diagram, TextMeasure
 from desktop_app.ui.svg_png import draw_png
+from desktop_app.ui.theme import notifier, scheme
 
-_FILL = {"table": "#e8f0fe", "view": "#e6f4ea", "virtual": "#fef7e0"}
-_EDGE = QColor("#1a73e8")
-_INFERRED = QColor("#9aa0a6")
 MARGIN = 20
 
 
@@ -77,14 +75,16 @@ def table_item(box: Box, font: QFont) -> QGraphicsRectItem:
     """
     frame = QGraphicsRectItem(0, 0, box.width, box.height)
     frame.setPos(box.x, box.y)
-    frame.setPen(QPen(QColor("#5f6368"), 1))
-    frame.setBrush(QBrush(QColor("#ffffff")))
+    colours = scheme()
+    frame.setPen(QPen(QColor(colours.diagram_frame), 1))
+    frame.setBrush(QBrush(QColor(colours.diagram_box)))
     frame.setData(NAME_KEY, box.name)
     frame.setToolTip(f"{box.title}\nClick to browse it")
     frame.setCursor(Qt.CursorShape.PointingHandCursor)
     header = QGraphicsRectItem(0, 0, box.width, HEADER_HEIGHT, frame)
-    header.setPen(QPen(QColor("#5f6368"), 1))
-    header.setBrush(QBrush(QColor(_FILL.get(box.kind, "#eeeeee"))))
+    header.setPen(QPen(QColor(colours.diagram_frame), 1))
+    fill = colours.diagram_fill
+    header.setBrush(QBrush(QColor(fill.get(box.kind, fill["other"]))))
     bold = QFont(font)
     bold.setBold(True)
     _text(frame, box.title, bold, 0, HEADER_HEIGHT)
@@ -96,7 +96,7 @@ def table_item(box: Box, font: QFont) -> QGraphicsRectItem:
 def _text(parent: QGraphicsItem, text: str, font: QFont, top: float, height: float) -> None:
     item = QGraphicsSimpleTextItem(text, parent)
     item.setFont(font)
-    item.setBrush(QBrush(QColor("#202124")))
+    item.setBrush(QBrush(QColor(scheme().diagram_text)))
     item.setPos(PADDING, top + (height - item.boundingRect().height()) / 2)
 
 
@@ -119,7 +119,7 @@ def edge_item(points: list[tuple[float, float]], inferred: bool) -> QGraphicsPat
         ]
     )
     item = QGraphicsPathItem(path)
-    colour = _INFERRED if inferred else _EDGE
+    colour = QColor(scheme().diagram_inferred if inferred else scheme().diagram_edge)
     pen = QPen(colour, 1.3)
     if inferred:
         pen.setStyle(Qt.PenStyle.DashLine)
@@ -145,7 +145,8 @@ class DiagramView(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setBackgroundBrush(QBrush(QColor("#fafafa")))
+        self.setBackgroundBrush(QBrush(QColor(scheme().diagram_canvas)))
+        notifier().changed.connect(self._restyle)
         self._pressed_at: QPoint | None = None
         for keys, slot in (
             (QKeySequence.StandardKey.ZoomIn, self.zoom_in),
@@ -173,6 +174,13 @@ class DiagramView(QGraphicsView):
             scene.addItem(item)
             self.table_items[box.name] = item
         scene.setSceneRect(QRectF(-MARGIN, -MARGIN, diagram.width + 2 * MARGIN, diagram.height + 2 * MARGIN))
+
+    def _restyle(self) -> None:
+        """The theme changed: draw the diagram again in its colours, at the same zoom and place."""
+        self.setBackgroundBrush(QBrush(QColor(scheme().diagram_canvas)))
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.show_diagram(self.diagram)
+        self.centerOn(centre)
 
     def zoom(self) -> float:
         """The current scale (1.0 = actual size)."""

@@ -238,7 +238,7 @@ class StructurePane(Pane):
                 elif not isinstance(error, Cancelled):
                     self.status_message.emit(f"{label} failed: {getattr(error, 'message', error)}")
 
-        job = self.context.jobs.start(label, runner, on_done=finish, show=show)
+        job = self.context.jobs.start(label, runner, on_done=finish, show=show, owner=self)
         job.failed.connect(fail)
         self.jobs[kind] = job
         return job
@@ -478,6 +478,14 @@ class StructurePane(Pane):
         label.setText(f"{text} {fraction:.0%}" if fraction is not None else text)
 
     # --- state across reloads -----------------------------------------------------------------
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """The diagram's zoom keys."""
+        return [
+            ("Ctrl++", "Zoom the diagram in (also Ctrl+=)"),
+            ("Ctrl+-", "Zoom the diagram out"),
+            ("Ctrl+0", "Fit the whole diagram"),
+        ]
 
     def save_state(self) -> dict[str, Any]:
         """The tab shown and the tables left out of the diagram."""

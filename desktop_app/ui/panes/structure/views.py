@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -27,6 +27,7 @@ from desktop_app.core.structure.facts import DatabaseFacts
 from desktop_app.core.structure.health import HealthReport, IntegrityResult
 from desktop_app.core.structure.schema_text import SchemaEntry, pretty_sql
 from desktop_app.core.structure.space import ObjectSpace, SpaceReport
+from desktop_app.ui.theme import dim_colour, error_box, label_box_style, ok_box, palette, scheme
 from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 
 _ENTRY_ROLE = Qt.ItemDataRole.UserRole
@@ -94,7 +95,7 @@ class SchemaView(QWidget):
             tip = "\n".join([label, *entry.marks])
             item.setToolTip(tip)
             if entry.hidden:
-                item.setForeground(QColor("#80868b"))
+                item.setForeground(dim_colour())
             self.list.addItem(item)
         if entries:
             self.list.setCurrentRow(0)
@@ -282,11 +283,7 @@ class HealthView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         healthy = report.ok
         self.summary.setText(report.summary())
-        self.summary.setStyleSheet(
-            "QLabel { background: #e6f4ea; color: #0d652d; padding: 6px; border-radius: 3px; }"
-            if healthy
-            else "QLabel { background: #fde2e2; color: #8a1010; padding: 6px; border-radius: 3px; }"
-        )
+        self.summary.setStyleSheet(label_box_style(ok_box() if healthy else error_box()))
 
     def _open_row(self, row: int, _column: int) -> None:
         if 0 <= row < len(self.links):
@@ -324,10 +321,13 @@ class SpaceBars(QWidget):
         value_w = metrics.horizontalAdvance("999.9 MB") + 12
         span = max(1, self.width() - label_w - value_w - 8)
         biggest = max(o.bytes for o in self.objects) or 1
+        chart = scheme()
+        content, overflow_colour = chart.chart_content, chart.chart_overflow
+        unused_colour = chart.chart_unused
         for i, obj in enumerate(self.objects):
             y = 6 + i * 22
             name = metrics.elidedText(obj.name, Qt.TextElideMode.ElideMiddle, label_w - 8)
-            painter.setPen(QColor("#202124"))
+            painter.setPen(palette().color(QPalette.ColorRole.WindowText))
             painter.drawText(
                 QRectF(0, y, label_w - 8, 18),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -337,9 +337,9 @@ class SpaceBars(QWidget):
             overflow = obj.overflow_pages * (obj.bytes / obj.pages) if obj.pages else 0
             unused = min(obj.unused_bytes, obj.bytes)
             parts = (
-                (max(0.0, obj.bytes - unused - overflow), "#1a73e8"),
-                (overflow, "#f29900"),
-                (unused, "#bdc1c6"),
+                (max(0.0, obj.bytes - unused - overflow), content),
+                (overflow, overflow_colour),
+                (unused, unused_colour),
             )
             x = float(label_w)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -348,17 +348,18 @@ class SpaceBars(QWidget):
                 painter.setBrush(QColor(colour))
                 painter.drawRect(QRectF(x, y + 2, w, 14))
                 x += w
-            painter.setPen(QColor("#5f6368"))
+            painter.setPen(dim_colour())
             painter.drawText(
                 QRectF(x + 6, y, value_w, 18), Qt.AlignmentFlag.AlignVCenter, human_bytes(obj.bytes)
             )
         legend_y = 6 + len(self.objects) * 22 + 4
         x = float(label_w)
-        for text, colour in (("content", "#1a73e8"), ("overflow pages", "#f29900"), ("unused", "#bdc1c6")):
+        legend = (("content", content), ("overflow pages", overflow_colour), ("unused", unused_colour))
+        for text, colour in legend:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(colour))
             painter.drawRect(QRectF(x, legend_y + 4, 10, 10))
-            painter.setPen(QColor("#202124"))
+            painter.setPen(palette().color(QPalette.ColorRole.WindowText))
             painter.drawText(QRectF(x + 14, legend_y, 200, 18), Qt.AlignmentFlag.AlignVCenter, text)
             x += 14 + metrics.horizontalAdvance(text) + 18
         painter.end()
