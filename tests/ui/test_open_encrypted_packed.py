@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from desktop_app.core.snapshot import encrypted
 from desktop_app.core.snapshot.encrypted import CipherSettings
 from desktop_app.ui.main_window import DEFAULT_FILE_FILTER, FILE_FILTER, MainWindow
-from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
+from desktop_app.ui.widgets.open_dialogs import MemberDialog, PassphraseDialog
 from tests.conftest import folder_state
 from tests.ui.helpers import close_window, make_window, wait_for
 
