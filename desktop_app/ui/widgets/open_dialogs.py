@@ -69,6 +69,12 @@ class PassphraseDialog(QDialog):
         self.intro = QLabel(
             f"“{name}” looks encrypted (for example with SQLCipher). Enter its passphrase to open it. "
             "It is decrypted into memory only; the passphrase is not saved."
+            + (
+                " It starts with a plaintext SQLite header (as iOS apps write them): its salt is kept "
+                "elsewhere, so give the salt below, or a raw key of 96 digits that holds it."
+                if plaintext_header
+                else ""
+            )
         )
         self.intro.setWordWrap(True)
         self.problem = ProblemLabel()
@@ -76,7 +82,7 @@ class PassphraseDialog(QDialog):
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setPlaceholderText("Passphrase")
-        self.raw = QCheckBox("Raw key (64 hexadecimal digits, written x'…' or bare)")
+        self.raw = QCheckBox("Raw key (64 hexadecimal digits, or 96 with the salt; written x'…' or bare)")
         self.raw.toggled.connect(self._on_raw)
         self.preset = QComboBox()
         for label, _version in PRESETS:
