@@ -569,7 +569,7 @@ class MainWindow(QMainWindow):
 _CLOSING: set[asyncio.Future[None]] = set()
 
 
-async def wait_for_closing_windows(timeout: float = 5.0) -> None:
+async def wait_for_closing_windows(timeout: float = 30.0) -> None:
     """Let closed windows finish freeing their snapshots."""
     if _CLOSING:
         await asyncio.wait(list(_CLOSING), timeout=timeout)

@@ -335,7 +335,7 @@ class DatabaseSession(QObject):
         """Stop every job and free the snapshot (window closing)."""
         self._unwatch()
         await self.context.jobs.wait_all()
-        if self._disposing:
+        while self._disposing:  # generations given up meanwhile: their connections close first
             await asyncio.wait(list(self._disposing))
         self.context.history.clear()
         database, snapshot = self.context.database, self.snapshot

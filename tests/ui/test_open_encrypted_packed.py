@@ -26,9 +26,7 @@ def open_message_boxes() -> list[QMessageBox]:
 
 
 async def close_when_idle(window: MainWindow) -> None:
-    """Close `window` once its background jobs (counts, index, facts) are done: closing while one is
-    mid-query can leave a pooled connection open (a race in closing, not in what these tests pin)."""
-    await wait_for(lambda: not window.context.jobs.jobs, message="background jobs done")
+    """Close `window` (its shutdown stops its jobs and closes its connections, however far they got)."""
     await close_window(window)
 
 
