@@ -13,6 +13,7 @@ import pytest
 
 from desktop_app.cli import main
 from tests.conftest import folder_state
+from tests.fixtures import make_user_folder, one_empty_table_database, sqlcipher_connector, text_rows_database
 
 sqlcipher3 = pytest.importorskip("sqlcipher3")
 
@@ -21,15 +22,15 @@ SALT = "00112233445566778899aabbccddeeff"
 
 
 def make_encrypted(path: Path, rows: int, *pragmas: str) -> Path:
-    conn = sqlcipher3.connect(str(path))
-    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
-    for pragma in pragmas:
-        conn.execute(pragma)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO t (v) VALUES (?)", [(f"row {i}",) for i in range(rows)])
-    conn.commit()
-    conn.close()
-    return path
+    return text_rows_database(path, rows, text="row {i}", connect=sqlcipher_connector(PASSPHRASE, *pragmas))
+
+
+def encrypted_zip(path: Path, rows: int, members: tuple[str, ...]) -> Path:
+    """A zip at `path` holding one encrypted database of `rows` rows under each name of `members`."""
+    made = make_encrypted(path.with_suffix(".made"), rows)
+    data = made.read_bytes()
+    made.unlink()
+    return zipped(path, dict.fromkeys(members, data))
 
 
 def zipped(path: Path, members: dict[str, bytes]) -> Path:
@@ -43,9 +44,7 @@ def zipped(path: Path, members: dict[str, bytes]) -> Path:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    made = tmp_path / "user"
-    made.mkdir()
-    return made
+    return make_user_folder(tmp_path)
 
 
 @pytest.fixture
@@ -58,20 +57,18 @@ def key_file(tmp_path: Path) -> Path:
 def test_diff_opens_an_encrypted_a_and_a_packed_encrypted_b_with_their_own_options(
     folder: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    a = make_encrypted(folder / "a.db", 3)
-    b_plain = make_encrypted(folder / "b.db", 5)
-    b = zipped(folder / "b.zip", {"b.db": b_plain.read_bytes(), "other.db": b_plain.read_bytes()})
-    b_plain.unlink()
+    a, b = make_encrypted(folder / "a.db", 3), encrypted_zip(folder / "b.zip", 5, ("b.db", "other.db"))
     before = folder_state(folder)
-    args = ["diff", str(a), str(b), "--json", "--key-file", str(key_file)]
-    assert main([*args, "--b-key-file", str(key_file), "--b-member", "b.db"]) == 0
+    a_options = ["--key-file", str(key_file)]
+    b_options = ["--b-key-file", str(key_file), "--b-member", "b.db"]
+    assert main(["diff", str(a), str(b), "--json", *a_options, *b_options]) == 0
     tables = json.loads(capsys.readouterr().out)["tables"]
     assert [(t["name"], t["added"], t["removed"]) for t in tables] == [("t", 2, 0)]
     assert folder_state(folder) == before
 
 
-def test_diff_without_b_s_key_names_the_b_option(
-    folder: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
+def test_diff_without_a_key_names_that_side_s_option_and_a_wrong_one_is_one_clean_line(
+    folder: Path, key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     a = make_encrypted(folder / "a.db", 3)
     b = make_encrypted(folder / "b.db", 4)
@@ -80,13 +77,6 @@ def test_diff_without_b_s_key_names_the_b_option(
     assert err.count("\n") == 1 and "--b-key-file FILE" in err and "“b.db” looks encrypted" in err
     assert main(["diff", str(a), str(b), "--b-key-file", str(key_file)]) == 1
     assert "give its passphrase with --key-file FILE" in capsys.readouterr().err
-
-
-def test_diff_with_a_wrong_b_passphrase_is_one_clean_line(
-    folder: Path, key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    a = make_encrypted(folder / "a.db", 3)
-    b = make_encrypted(folder / "b.db", 4)
     wrong = tmp_path / "wrong.txt"
     wrong.write_text("not it")
     assert main(["diff", str(a), str(b), "--key-file", str(key_file), "--b-key-file", str(wrong)]) == 1
@@ -98,9 +88,7 @@ def test_query_attaches_an_encrypted_member_of_a_zip(
     folder: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main_db = make_encrypted(folder / "main.db", 2)
-    inner = make_encrypted(folder / "inner.db", 7)
-    archive = zipped(folder / "pack.zip", {"inner.db": inner.read_bytes(), "x.db": inner.read_bytes()})
-    inner.unlink()
+    archive = encrypted_zip(folder / "pack.zip", 7, ("inner.db", "x.db"))
     before = folder_state(folder)
     sql = "SELECT (SELECT count(*) FROM t) AS a, (SELECT count(*) FROM other.t) AS b"
     command = ["query", str(main_db), sql, "--json", "--key-file", str(key_file)]
@@ -116,13 +104,7 @@ def test_query_attaches_an_encrypted_member_of_a_zip(
 def test_attach_without_a_member_names_the_attach_option(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plain = tmp_path / "plain.db"
-    import sqlite3
-
-    conn = sqlite3.connect(plain)
-    conn.execute("CREATE TABLE u (x)")
-    conn.commit()
-    conn.close()
+    plain = one_empty_table_database(tmp_path / "plain.db")
     archive = zipped(folder / "two.zip", {"a.db": plain.read_bytes(), "b.db": plain.read_bytes()})
     assert main(["query", str(plain), "SELECT 1", "--attach", f"o={archive}"]) == 1
     assert "Choose one with --attach-member o=NAME." in capsys.readouterr().err

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.open_dialogs import MemberDialog, PassphraseDialog
 from tests.conftest import folder_state
+from tests.fixtures import make_user_folder, sqlcipher_connector, text_rows_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 sqlcipher3 = pytest.importorskip("sqlcipher3")
@@ -24,24 +26,22 @@ SALT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def make_encrypted(path: Path, rows: int, *pragmas: str) -> Path:
-    conn = sqlcipher3.connect(str(path))
-    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
-    for pragma in pragmas:
-        conn.execute(pragma)
-    conn.execute("CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO secrets (v) VALUES (?)", [(f"{MARKER} {i}",) for i in range(rows)])
-    conn.commit()
-    conn.close()
-    return path
+    return text_rows_database(
+        path, rows, table="secrets", text=MARKER + " {i}", connect=sqlcipher_connector(PASSPHRASE, *pragmas)
+    )
 
 
 def make_plain(path: Path, rows: int) -> Path:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO secrets (v) VALUES (?)", [(f"{MARKER} {i}",) for i in range(rows)])
-    conn.commit()
-    conn.close()
-    return path
+    return text_rows_database(path, rows, table="secrets", text=MARKER + " {i}")
+
+
+async def passphrase_asked(holder: object, after: object = None) -> PassphraseDialog:
+    """The passphrase dialog `holder` (the window or the pane) shows next (a new one after `after`)."""
+    await wait_for(
+        lambda: holder.open_dialog is not after and isinstance(holder.open_dialog, PassphraseDialog),
+        message="passphrase dialog",
+    )
+    return holder.open_dialog
 
 
 def files_holding(folders: list[Path], needle: bytes) -> list[Path]:
@@ -56,13 +56,19 @@ def files_holding(folders: list[Path], needle: bytes) -> list[Path]:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    made = tmp_path / "user"
-    made.mkdir()
-    return made
+    return make_user_folder(tmp_path)
 
 
-async def close_when_idle(window: MainWindow) -> None:
-    await close_window(window)
+@asynccontextmanager
+async def window_over(folder: Path, tmp_path: Path) -> AsyncIterator[MainWindow]:
+    """A window for the test; once closed, `folder` (the user's) must be as it was (hashes, listing)."""
+    before = folder_state(folder)
+    window = make_window(tmp_path)
+    try:
+        yield window
+    finally:
+        await close_window(window)
+    assert folder_state(folder) == before
 
 
 async def test_changes_pane_compares_with_an_encrypted_member_of_a_zip_after_asking(
@@ -76,9 +82,7 @@ async def test_changes_pane_compares_with_an_encrypted_member_of_a_zip_after_ask
         archive.writestr("copy.db", inner.read_bytes())
     packed = folder / "both.zip"
     packed.write_bytes(buffer.getvalue())
-    before = folder_state(folder)
-    window = make_window(tmp_path)
-    try:
+    async with window_over(folder, tmp_path) as window:
         await open_in(window, a)
         pane = window.panes.changes
         pane.compare(pane.add_other_file(packed), pane.chosen_side(pane.side_b) or pane._sides()[0])
@@ -87,17 +91,11 @@ async def test_changes_pane_compares_with_an_encrypted_member_of_a_zip_after_ask
         assert isinstance(chooser, MemberDialog)
         chooser.list.setCurrentRow(0)
         chooser.accept()
-        await wait_for(lambda: isinstance(pane.open_dialog, PassphraseDialog), message="passphrase")
-        asked = pane.open_dialog
-        assert isinstance(asked, PassphraseDialog) and "b.db in both.zip" in asked.intro.text()
+        asked = await passphrase_asked(pane)
+        assert "b.db in both.zip" in asked.intro.text()
         asked.secret.setText("not it")
         asked.accept()
-        await wait_for(
-            lambda: pane.open_dialog is not asked and isinstance(pane.open_dialog, PassphraseDialog),
-            message="asked again",
-        )
-        again = pane.open_dialog
-        assert isinstance(again, PassphraseDialog)
+        again = await passphrase_asked(pane, asked)
         assert "wrong passphrase or settings" in again.problem.text()
         again.secret.setText(PASSPHRASE)
         again.accept()
@@ -106,9 +104,6 @@ async def test_changes_pane_compares_with_an_encrypted_member_of_a_zip_after_ask
         table = next(t for t in pane.diff.tables if t.name == "secrets")
         assert (table.added, table.removed) == (0, 2)  # b (5 rows) → a (3 rows)
         assert files_holding([folder], MARKER.encode()) == [a]  # only the plain file ever held it
-    finally:
-        await close_when_idle(window)
-    assert folder_state(folder) == before
 
 
 async def test_attach_asks_for_the_passphrase_and_attaches_in_memory(
@@ -116,14 +111,10 @@ async def test_attach_asks_for_the_passphrase_and_attaches_in_memory(
 ) -> None:
     main = make_plain(folder / "main.db", 2)
     secret = make_encrypted(folder / "vault.db", 4)
-    before = folder_state(folder)
-    window = make_window(tmp_path)
-    try:
+    async with window_over(folder, tmp_path) as window:
         await open_in(window, main)
         window.attach_database("v", str(secret))
-        await wait_for(lambda: isinstance(window.open_dialog, PassphraseDialog), message="passphrase")
-        dialog = window.open_dialog
-        assert isinstance(dialog, PassphraseDialog)
+        dialog = await passphrase_asked(window)
         dialog.secret.setText(PASSPHRASE)
         dialog.accept()
         await wait_for(lambda: "v" in window.session.attached_catalogs, message="attached")
@@ -132,9 +123,6 @@ async def test_attach_asks_for_the_passphrase_and_attaches_in_memory(
         result = await database.execute("SELECT count(*) FROM v.secrets")
         assert result.rows == [(4,)]
         assert files_holding([folder], MARKER.encode()) == [main]
-    finally:
-        await close_when_idle(window)
-    assert folder_state(folder) == before
 
 
 async def test_a_plaintext_header_file_offers_the_header_and_opens_with_its_salt(
@@ -146,13 +134,9 @@ async def test_a_plaintext_header_file_offers_the_header_and_opens_with_its_salt
         "PRAGMA cipher_plaintext_header_size = 32",
         f"PRAGMA cipher_salt = \"x'{SALT}'\"",
     )
-    before = folder_state(folder)
-    window = make_window(tmp_path)
-    try:
+    async with window_over(folder, tmp_path) as window:
         window.open_path(path)
-        await wait_for(lambda: isinstance(window.open_dialog, PassphraseDialog), message="passphrase")
-        dialog = window.open_dialog
-        assert isinstance(dialog, PassphraseDialog)
+        dialog = await passphrase_asked(window)
         assert dialog.plaintext_header.currentData() == 32 and dialog.salt.isEnabled()
         assert "plaintext SQLite header" in dialog.intro.text()
         dialog.resize(1024, 600)
@@ -169,6 +153,3 @@ async def test_a_plaintext_header_file_offers_the_header_and_opens_with_its_salt
         database = window.context.database
         assert database is not None
         assert (await database.execute("SELECT count(*) FROM secrets")).rows == [(3,)]
-    finally:
-        await close_when_idle(window)
-    assert folder_state(folder) == before
