@@ -53,6 +53,10 @@ async def close_mid_flight(window: MainWindow, iteration: int) -> None:
     database = window.context.database
     assert (database is None or database.closed) and window.session.snapshot is None
     assert open_connections() == [], f"iteration {iteration}: a connection outlived its window"
+    # Nothing left for the test's teardown to cancel (a task cancelled there mid-statement once hung CI).
+    await asyncio.sleep(0)
+    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert left == [], f"iteration {iteration}: tasks outlived the window: {left}"
 
 
 @pytest.fixture
