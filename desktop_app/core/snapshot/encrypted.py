@@ -213,11 +213,15 @@ def looks_encrypted(head: bytes, file_size: int | None) -> bool:
 
 def looks_encrypted_behind_plain_header(head: bytes, file_size: int | None) -> bool:
     """True for a SQLCipher file that kept a plaintext header: it starts as SQLite ("SQLite format 3"),
-    but the header's reserved zone (always zero) and the bytes after it read as ciphertext."""
+    its page size (kept in plaintext) is valid and the file is whole pages of it, but the header's
+    reserved zone (always zero) and the bytes after it read as ciphertext."""
     sample = head[USUAL_PLAINTEXT_HEADER:ENTROPY_SAMPLE_BYTES]
+    page_size = int.from_bytes(head[16:18], "big") if len(head) >= 18 else 0
+    page_size = 65536 if page_size == 1 else page_size
     return (
         head.startswith(b"SQLite format 3\x00")
-        and (file_size is None or file_size >= ENTROPY_SAMPLE_BYTES)
+        and page_size in PAGE_SIZES
+        and (file_size is None or (file_size >= ENTROPY_SAMPLE_BYTES and file_size % page_size == 0))
         and len(head) >= ENTROPY_SAMPLE_BYTES
         and any(head[RESERVED_HEADER_ZONE])
         and entropy(sample) >= ENCRYPTED_MIN_ENTROPY
