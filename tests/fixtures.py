@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
+from typing import Any
 
 from desktop_app.core.database import Database
 from desktop_app.core.schema.catalog import Catalog, read_catalog
@@ -123,3 +124,45 @@ def foreign_key_schema(path: Path, tables: int = 300, *, width: int = 3, extra_c
             conn.execute(f"CREATE TABLE t{i:0{width}d} ({columns})")
         conn.commit()
     return path
+
+
+def text_rows_database(
+    path: Path,
+    rows: int,
+    *,
+    table: str = "t",
+    text: str = "value {i}",
+    connect: Callable[[Path], Any] | None = None,
+) -> Path:
+    """A database holding `table`(id INTEGER PRIMARY KEY, v TEXT) with `rows` rows of `text` (`{i}`: the
+    row's number). `connect` makes the connection (e.g. SQLCipher's, already keyed); by default sqlite3's."""
+    conn = connect(path) if connect is not None else sqlite3.connect(path)
+    try:
+        conn.execute(f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, v TEXT)')
+        conn.executemany(f'INSERT INTO "{table}" (v) VALUES (?)', [(text.format(i=i),) for i in range(rows)])
+        conn.commit()
+    finally:
+        conn.close()
+    return path
+
+
+def make_user_folder(tmp_path: Path) -> Path:
+    """The test's stand-in for the user's folder: `tmp_path/user`, made empty."""
+    folder = tmp_path / "user"
+    folder.mkdir()
+    return folder
+
+
+def sqlcipher_connector(passphrase: str, *pragmas: str) -> Callable[[Path], Any]:
+    """A `connect` for `text_rows_database` that makes a SQLCipher file keyed with `passphrase` (and
+    `pragmas`, e.g. SQLCipher 3 settings or a plaintext header); needs the `sqlcipher` extra."""
+    import sqlcipher3  # type: ignore[import-not-found]
+
+    def connect(path: Path) -> Any:
+        conn = sqlcipher3.connect(str(path))
+        conn.execute(f"PRAGMA key = '{passphrase}'")
+        for pragma in pragmas:
+            conn.execute(pragma)
+        return conn
+
+    return connect

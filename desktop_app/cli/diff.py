@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from desktop_app.cli.common import emit_json, escape_for_terminal, terminal_name
+from desktop_app.cli.common import (
+    add_source_arguments,
+    emit_json,
+    escape_for_terminal,
+    open_source,
+    source_options,
+    terminal_name,
+)
 from desktop_app.cli.interrupts import active
 from desktop_app.core.diff.change_rows import row_json
 from desktop_app.core.diff.compare import compare, snapshot_both
@@ -19,8 +26,15 @@ from desktop_app.core.errors import UserError
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `diff` command."""
     parser = subparsers.add_parser("diff", help="what changed between two databases (rows and schema)")
-    parser.add_argument("file", metavar="A", help="the database before (never modified)")
-    parser.add_argument("other", metavar="B", help="the database after (never modified)")
+    parser.add_argument(
+        "file", metavar="A", help="the database before (never modified); may be packed or encrypted"
+    )
+    parser.add_argument(
+        "other", metavar="B", help="the database after (never modified); may be packed or encrypted"
+    )
+    # --key-file, --member, --cipher-* open A; the same options with --b- open B.
+    add_source_arguments(parser, whose="A")
+    add_source_arguments(parser, prefix="b-", whose="B")
     parser.add_argument("--table", metavar="T", help="compare only this table")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print per-table counts as JSON")
@@ -34,7 +48,13 @@ def run(args: argparse.Namespace) -> int:
     if args.rows and not args.json:
         raise UserError("--rows goes with --json.")
     stopper = active()
-    first, second = snapshot_both(args.file, args.other, stopper.cancel)
+    options = (source_options(args), source_options(args, prefix="b-"))
+    first, second = snapshot_both(
+        args.file,
+        args.other,
+        stopper.cancel,
+        opener=lambda path, side: open_source(str(path), options[side], stopper.cancel),
+    )
     try:
         pair = open_pair(first, second, stopper.cancel)
         try:

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = [o for o in (args.csv, args.out) if o and o != "-"]
     for output in outputs:
         ensure_not_source(output, args.file)  # before the snapshot: refused at once, nothing read
-    attach = common.check_attach_arguments(args.attach, outputs)
+    attach = common.check_attach_arguments(args, outputs)
     fmt = _out_format(args)
     registry = load_registry(args.functions)
     registry.allow_schema_collations(args.allow_schema_collations)

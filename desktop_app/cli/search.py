@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     """Search and print hits as they are found (or all of them as JSON at the end)."""
     options = options_from(args)
     cancel = active().cancel  # Ctrl-C: the search stops, SQLite mid-statement included
-    attach = common.check_attach_arguments(args.attach)
+    attach = common.check_attach_arguments(args)
     with (
         common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot,
         common.attached_for_cli(attach) as attachments,

@@ -73,6 +73,9 @@ class QueryPage:
     last: bool = False
 
 
+#: How long `Database.close()` waits for statements it interrupted to hand their connections back (s).
+CLOSE_WAIT_S = 10.0
+
 #: Every aiosqlite connection a Database opened (weakly): see `stop_leaked_connections`.
 _OPEN_CONNECTIONS: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
 
@@ -109,6 +112,11 @@ class Database:
         self._closing: asyncio.Future[None] | None = None
         self._decltypes: DeclaredTypes | None = None
         self._opened: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+        #: Connections being opened now, and checkouts under way (each ends when its connection is back):
+        #: `close()` waits for both, so no connection outlives the Database, whoever was opening it.
+        self._connecting: set[asyncio.Future[aiosqlite.Connection]] = set()
+        self._checkouts: set[asyncio.Future[None]] = set()
+        self._in_use: set[sqlite3.Connection] = set()
         # SQLAlchemy is imported here, not at the top: it is half a second of every start-up otherwise
         # (the window warms it up in a thread once it is shown: `desktop_app.app.finish_start_up`).
         from sqlalchemy import event
@@ -128,6 +136,18 @@ class Database:
     async def _connect(self) -> aiosqlite.Connection:
         if self._closed or self.snapshot.closed:
             raise SnapshotClosed()
+        # Shielded: a task cancelled while its connection opens (a closing window, a test's teardown)
+        # must not orphan the connection its worker thread is making; `close()` closes it instead.
+        opening = asyncio.ensure_future(self._open_connection())
+        self._connecting.add(opening)
+        opening.add_done_callback(self._connecting.discard)
+        connection = await asyncio.shield(opening)
+        if self._closed:  # closed while it opened: nobody may use it
+            await connection.close()
+            raise SnapshotClosed()
+        return connection
+
+    async def _open_connection(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(
             self.snapshot.uri,
             uri=True,
@@ -165,7 +185,8 @@ class Database:
         return self._closed
 
     async def close(self) -> None:
-        """Close every pooled connection; the snapshot itself is closed by its owner.
+        """Close every connection this Database opened — pooled, checked out by a statement (interrupted
+        and waited for), or being opened right now; the snapshot itself is closed by its owner.
 
         Every caller waits for the same closing: a second caller returning early would let its owner end
         (a window, a test) while the pool is still being disposed.
@@ -178,7 +199,16 @@ class Database:
     async def _close(self) -> None:
         if self._decltypes is not None:
             self._decltypes.close()
+        for conn in list(self._in_use):
+            conn.interrupt()
+        pending = [*self._connecting, *self._checkouts]
+        if pending:
+            await asyncio.wait(pending, timeout=CLOSE_WAIT_S)
         await self.engine.dispose()
+        # A connection whose opener was cancelled belongs to no pool: close it here.
+        for connection in [c for c in list(self._opened) if c._connection is not None]:
+            with suppress(Exception):
+                await connection.close()
         self.cache.drop_generation(self.generation)
 
     @asynccontextmanager
@@ -188,28 +218,42 @@ class Database:
         if self._closed:
             raise SnapshotClosed()
         pool = self.engine.pool
+        ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._checkouts.add(ended)
+        sqlite_conn: sqlite3.Connection | None = None
         try:
             async with self.engine.connect() as conn:
                 try:
                     raw = await conn.get_raw_connection()
                     driver = raw.driver_connection
                     assert isinstance(driver, aiosqlite.Connection)
-                    yield conn, _sqlite_of(raw.dbapi_connection), driver
+                    sqlite_conn = _sqlite_of(raw.dbapi_connection)
+                    if self._closed:  # closed while this connection was checked out: stop here
+                        raise SnapshotClosed()
+                    self._in_use.add(sqlite_conn)
+                    yield conn, sqlite_conn, driver
                 finally:
-                    if self.engine.pool is not pool:
-                        # close() or set_hooks() disposed the pool meanwhile: returned to the old pool, the
-                        # connection would stay open (its thread, the snapshot's memory) until collected.
+                    if sqlite_conn is not None:
+                        self._in_use.discard(sqlite_conn)
+                    if self._closed or self.engine.pool is not pool:
+                        # Closing (close() waits for this checkout), or set_hooks() disposed the pool
+                        # meanwhile: returned to a pool, the connection would stay open (its thread, the
+                        # snapshot's memory) until collected.
                         with suppress(Exception):  # best effort: must not hide the query's own error
                             await conn.invalidate()
         finally:
-            if self.engine.pool is not pool:
-                # Disposed while the connection was on its way back (its reset awaits the worker thread):
-                # it landed in the old pool. Close what that pool holds; in a greenlet, as SQLAlchemy's
-                # async close needs one.
-                from sqlalchemy.util import greenlet_spawn
+            try:
+                if self.engine.pool is not pool:
+                    # Disposed while the connection was on its way back (its reset awaits the worker
+                    # thread): it landed in the old pool. Close what that pool holds; in a greenlet, as
+                    # SQLAlchemy's async close needs one.
+                    from sqlalchemy.util import greenlet_spawn
 
-                with suppress(Exception):
-                    await greenlet_spawn(pool.dispose)
+                    with suppress(Exception):
+                        await greenlet_spawn(pool.dispose)
+            finally:
+                self._checkouts.discard(ended)
+                ended.set_result(None)
 
     @asynccontextmanager
     async def _statement_guard(

@@ -33,14 +33,22 @@ class DatabaseDamaged(DatabaseOpenError):
 
 class EncryptedDatabase(DatabaseOpenError):
     """The file looks encrypted (SQLCipher): it opens with a key. `wrong_key` is True when a key was given
-    and did not open it; `available` is False when SQLCipher support is not installed."""
+    and did not open it; `available` is False when SQLCipher support is not installed; `plaintext_header`
+    is the size of a plaintext header the file seems to keep (iOS apps keep 32 bytes), else 0."""
 
     def __init__(
-        self, message: str, *, wrong_key: bool = False, available: bool = True, details: str = ""
+        self,
+        message: str,
+        *,
+        wrong_key: bool = False,
+        available: bool = True,
+        details: str = "",
+        plaintext_header: int = 0,
     ) -> None:
         super().__init__(message, details=details)
         self.wrong_key = wrong_key
         self.available = available
+        self.plaintext_header = plaintext_header
 
 
 class SeveralDatabases(DatabaseOpenError):

@@ -163,8 +163,20 @@ class JobCenter(QObject):
             job.cancel()
 
     async def wait_all(self, timeout: float = 5.0) -> None:
-        """Cancel every job and wait for the tasks to end."""
-        self.cancel_all()
-        tasks = [j.task for j in self.jobs.values() if j.task is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+        """Cancel every job and wait for the tasks to end, and for the jobs they start as they end (an open
+        that finishes starts counting rows): none is left running, unless `timeout` runs out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            self.cancel_all()
+            tasks = [j.task for j in self.jobs.values() if j.task is not None and not j.task.done()]
+            if not tasks:
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                log.warning("%d job(s) still running after %.0f s: %s", len(tasks), timeout, self._labels())
+                return
+            await asyncio.wait(tasks, timeout=remaining)
+
+    def _labels(self) -> str:
+        return ", ".join(job.label for job in self.jobs.values())

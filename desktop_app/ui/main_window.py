@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
+from desktop_app.core.errors import UserError
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
@@ -49,7 +50,6 @@ from desktop_app.ui.shell.about_dialog import AboutDialog
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
-from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
 from desktop_app.ui.shell.start_page import StartPage
@@ -65,6 +65,7 @@ from desktop_app.ui.shell.window_state import (
 from desktop_app.ui.theme import THEME_KEY, ThemeChoice, apply_theme, current_choice
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
+from desktop_app.ui.widgets.open_dialogs import ask_how_to_open
 
 APP_TITLE = "SQLite Snapshot Browser"
 #: File → Open's filters. "All files" is chosen by default: SQLite files often have no extension or one
@@ -127,7 +128,9 @@ class MainWindow(QMainWindow):
         self._start_table: str | None = None  # asked for on the command line, shown once the file is open
         self._opening_path: Path | None = None  # the file last asked to open (asked again for its key)
         #: The passphrase or member dialog shown while opening, if any (tests reach it here).
-        self.open_dialog: PassphraseDialog | MemberDialog | None = None
+        self.open_dialog: QDialog | None = None
+        self._opening_member: str | None = None  # the database chosen inside an archive being opened
+        self._opening_key: CipherKey | None = None  # the key tried last (memory only; its settings kept)
         self._refresh_recent()
         self._update_title()
         # A second window opens where the first would, a little down and right of it.
@@ -253,25 +256,9 @@ class MainWindow(QMainWindow):
         self._open_here(Path(path))
 
     def _open_here(self, path: Path, member: str | None = None, key: CipherKey | None = None) -> None:
-        self._opening_path = path
+        self._opening_path, self._opening_member, self._opening_key = path, member, key
         self.statusBar().showMessage(f"Opening {member or path.name}…")
         self.session.open(path, member=member, key=key)
-
-    def _ask_passphrase(self, path: Path, error: EncryptedDatabase) -> None:
-        """Ask for the key of an encrypted file; a wrong one asks again, saying so."""
-        dialog = PassphraseDialog(path.name, error.message if error.wrong_key else "", self)
-        dialog.key_given.connect(lambda key: self._open_here(path, key=key))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.open_dialog = dialog
-        dialog.open()
-
-    def _ask_member(self, path: Path, error: SeveralDatabases) -> None:
-        """Ask which database of a packed file to open."""
-        dialog = MemberDialog(path.name, error.members, self)
-        dialog.chosen.connect(lambda member: self._open_here(path, member=member))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.open_dialog = dialog
-        dialog.open()
 
     def open_demo(self, table: str | None = None) -> None:
         """Build the demo database on first use (a job with progress) and open it at `table` (by default
@@ -432,12 +419,28 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def attach_database(self, schema: str, path: str) -> Job | None:
-        """Snapshot `path` and attach it as `schema` (a job); the tree shows it when done."""
+    def attach_database(
+        self, schema: str, path: str, member: str | None = None, key: CipherKey | None = None
+    ) -> Job | None:
+        """Snapshot `path` and attach it as `schema` (a job); the tree shows it when done. An encrypted
+        or packed file asks for its passphrase or member as File → Open does."""
         self.settings.setValue("attach/folder", str(Path(path).absolute().parent))
-        return self.session.attach(
-            schema, path, on_error=lambda error: show_user_error(self, "Attach failed", error)
-        )
+
+        def failed(error: UserError) -> None:
+            dialog = ask_how_to_open(
+                self,
+                Path(path).name,
+                error,
+                lambda chosen, given: self.attach_database(schema, path, chosen, given),
+                member=member,
+                key=key,
+            )
+            if dialog is not None:
+                self.open_dialog = dialog
+            elif getattr(error, "message", "") != "Stopped.":
+                show_user_error(self, "Attach failed", error)
+
+        return self.session.attach(schema, path, on_error=failed, member=member, key=key)
 
     def detach_database(self, schema: str) -> None:
         """Forget the database attached as `schema`."""
@@ -576,12 +579,20 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(error.message, 10000)
         self._saved_state = None
         path = self._opening_path
-        if path is not None and isinstance(error, EncryptedDatabase) and error.available:
-            self._ask_passphrase(path, error)
-            return
-        if path is not None and isinstance(error, SeveralDatabases):
-            self._ask_member(path, error)
-            return
+        if path is not None:
+            # An encrypted file asks for its key (again after a wrong one), an archive which database.
+            dialog = ask_how_to_open(
+                self,
+                path.name,
+                error,
+                lambda member, key: self._open_here(path, member, key),
+                member=self._opening_member,
+                key=self._opening_key,
+            )
+            self._opening_key = None
+            if dialog is not None:
+                self.open_dialog = dialog
+                return
         if getattr(error, "message", "") != "Stopped.":
             show_user_error(self, "Cannot open the database", error)
 
@@ -700,7 +711,7 @@ class MainWindow(QMainWindow):
 _CLOSING: set[asyncio.Future[None]] = set()
 
 
-async def wait_for_closing_windows(timeout: float = 5.0) -> None:
+async def wait_for_closing_windows(timeout: float = 30.0) -> None:
     """Let closed windows finish freeing their snapshots."""
     if _CLOSING:
         await asyncio.wait(list(_CLOSING), timeout=timeout)

@@ -191,9 +191,16 @@ class DatabaseSession(QObject):
     # ----- attached databases ------------------------------------------------------------------------
 
     def attach(
-        self, schema: str, path: str | Path, on_error: Callable[[UserError], None] | None = None
+        self,
+        schema: str,
+        path: str | Path,
+        on_error: Callable[[UserError], None] | None = None,
+        *,
+        member: str | None = None,
+        key: CipherKey | None = None,
     ) -> Job | None:
-        """Snapshot another database and attach it as `schema` on every connection (a job)."""
+        """Snapshot another database and attach it as `schema` on every connection (a job); `member` and
+        `key` open a packed or encrypted one (into memory only)."""
         database = self.context.database
         if database is None:
             return None
@@ -207,6 +214,8 @@ class DatabaseSession(QObject):
                 path,
                 progress=job.progress_callback(),
                 cancel=job.cancel_token,
+                member=member,
+                key=key,
             )
             try:
                 await database.set_hooks(self._hooks())  # pooled connections are renewed with it attached
@@ -336,7 +345,7 @@ class DatabaseSession(QObject):
     async def _shut_down(self) -> None:
         self._unwatch()
         await self.context.jobs.wait_all()
-        if self._disposing:
+        while self._disposing:  # generations given up meanwhile: their connections close first
             await asyncio.wait(list(self._disposing))
         self.context.history.clear()
         database, snapshot = self.context.database, self.snapshot

@@ -247,3 +247,75 @@ def test_stop_does_not_wait_for_a_key_derivation_sqlcipher_cannot_interrupt(
         open_snapshot(path, key=CipherKey(PASSPHRASE), cancel=token)
     assert not release.is_set()  # stopped while the derivation was still running
     release.set()
+
+
+@pytest.mark.parametrize("packing", ["zip", "gzip"])
+def test_an_encrypted_database_in_an_archive_is_unpacked_and_decrypted_in_memory_only(
+    user_folder: Path, sqlite_temp: Path, tmp_path: Path, packing: str
+) -> None:
+    import gzip
+    import zipfile
+
+    made = tmp_path / "made"
+    made.mkdir()
+    expected = make_encrypted(made / "inner.db", f"PRAGMA key = '{PASSPHRASE}'")
+    ciphertext = (made / "inner.db").read_bytes()
+    if packing == "zip":
+        path = user_folder / "backup.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(made / "inner.db", "inner.db")
+    else:
+        path = user_folder / "inner.db.gz"
+        path.write_bytes(gzip.compress(ciphertext))
+    before = folder_state(user_folder)
+    scanned: list[list[Path]] = []
+
+    def scan(_progress: Progress) -> None:
+        scanned.append(files_holding([user_folder, sqlite_temp], MARKER.encode()))
+        scanned.append(files_holding([sqlite_temp], ciphertext[4096:4160]))  # nor the unpacked file
+
+    with pytest.raises(EncryptedDatabase, match="looks encrypted"):
+        open_snapshot(path)
+    with pytest.raises(EncryptedDatabase, match="wrong passphrase"):
+        open_snapshot(path, key=CipherKey("not it"))
+    snap = open_snapshot(path, key=CipherKey(PASSPHRASE), progress=scan)
+    try:
+        assert snap.encrypted and snap.member == "inner.db" and snap.mode is SnapshotMode.MEMORY
+        conn = snap.connect()
+        assert conn.execute("SELECT id, v, b FROM t ORDER BY id").fetchall() == expected
+        conn.close()
+    finally:
+        snap.close()
+    assert scanned and all(found == [] for found in scanned)
+    assert files_holding([user_folder, sqlite_temp], MARKER.encode()) == []
+    assert files_holding([sqlite_temp], ciphertext[4096:4160]) == []
+    assert folder_state(user_folder) == before
+
+
+def test_a_plaintext_header_file_is_detected_and_opens_with_its_salt(user_folder: Path) -> None:
+    salt = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    path = user_folder / "ios.db"
+    expected = make_encrypted(
+        path,
+        f"PRAGMA key = '{PASSPHRASE}'",
+        "PRAGMA cipher_plaintext_header_size = 32",
+        f"PRAGMA cipher_salt = \"x'{salt}'\"",
+    )
+    head = path.read_bytes()[:1024]
+    assert head.startswith(b"SQLite format 3\x00")
+    assert encrypted.looks_encrypted_behind_plain_header(head, path.stat().st_size)
+    plain = user_folder / "plain.db"
+    sqlite3.connect(plain).execute("CREATE TABLE x (y)").connection.close()
+    data = plain.read_bytes()
+    assert not encrypted.looks_encrypted_behind_plain_header(data[:1024], len(data))
+    before = folder_state(user_folder)
+    with pytest.raises(EncryptedDatabase) as raised:
+        open_snapshot(path)
+    assert raised.value.plaintext_header == 32 and "plaintext SQLite header" in raised.value.message
+    with pytest.raises(EncryptedDatabase, match="keeps its salt elsewhere"):
+        open_snapshot(path, key=CipherKey(PASSPHRASE, CipherSettings(plaintext_header_size=32)))
+    settings = CipherSettings(plaintext_header_size=32, salt=salt)
+    assert our_rows(path, CipherKey(PASSPHRASE, settings)) == expected
+    with pytest.raises(EncryptedDatabase, match="wrong passphrase"):
+        our_rows(path, CipherKey("not it", settings))
+    assert folder_state(user_folder) == before

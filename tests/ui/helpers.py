@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
 
 
 async def wait_for(
@@ -38,12 +38,7 @@ async def open_in(window: MainWindow, path: Path | str) -> None:
 
 
 async def close_window(window: MainWindow) -> None:
-    """Close `window` and let its clean-up finish.
-
-    Running jobs are stopped and waited for first: closing while a job's query is being cancelled can
-    still leave its pooled connection to the garbage collector (a known race, noted on issue #24), and
-    the run fails on any leaked connection.
-    """
-    await window.context.jobs.wait_all()
+    """Close `window` and let its clean-up finish: the window's own shutdown stops and awaits its jobs and
+    closes every connection it opened (tests/ui/test_close_mid_flight.py pins that)."""
     window.close()
-    await window.session.shutdown()
+    await wait_for_closing_windows()

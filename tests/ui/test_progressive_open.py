@@ -4,7 +4,6 @@ three modes named in the status bar. The copy is held back by the test (no timin
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.shell.job_status import JobStatus
 from tests.conftest import folder_state
 from tests.core.test_snapshot_wal import make_wal_db
+from tests.fixtures import make_user_folder, text_rows_database
 from tests.snapshot_limits import lower_snapshot_limits
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
@@ -27,15 +27,7 @@ ROWS = 5000
 
 @pytest.fixture
 def user_db(tmp_path: Path) -> Path:
-    folder = tmp_path / "user"
-    folder.mkdir()
-    path = folder / "big.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO t (v) VALUES (?)", [(f"value {i}",) for i in range(ROWS)])
-    conn.commit()
-    conn.close()
-    return path
+    return text_rows_database(make_user_folder(tmp_path) / "big.db", ROWS)
 
 
 @pytest.fixture

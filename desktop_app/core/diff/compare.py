@@ -165,11 +165,21 @@ def _pages(cursor, n_key: int, kind: ChangeKind) -> Iterator[list[RowChange]]:  
 
 
 def snapshot_both(
-    path_a: str | Path, path_b: str | Path, cancel: CancelToken | None = None
+    path_a: str | Path,
+    path_b: str | Path,
+    cancel: CancelToken | None = None,
+    opener: Callable[[str | Path, int], Snapshot] | None = None,
 ) -> tuple[Snapshot, Snapshot]:
-    """Snapshot both files at once (two copies in parallel); neither is left open when one fails."""
+    """Snapshot both files at once (two copies in parallel); neither is left open when one fails.
+
+    `opener(path, side)` (side 0 for A, 1 for B) opens each one, e.g. with its key; by default
+    `open_snapshot(path, cancel=cancel)`."""
+
+    def open_one(path: str | Path, side: int) -> Snapshot:
+        return opener(path, side) if opener is not None else open_snapshot(path, cancel=cancel)
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(open_snapshot, path, cancel=cancel) for path in (path_a, path_b)]
+        futures = [pool.submit(open_one, path, side) for side, path in enumerate((path_a, path_b))]
         wait(futures)
     failures = [f.exception() for f in futures if f.exception() is not None]
     if failures:

@@ -17,6 +17,7 @@ from pathlib import Path
 from desktop_app.core.errors import AttachError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.core.snapshot.snapshot import Snapshot, SnapshotMode, open_snapshot
 from desktop_app.core.sqlite.guard import PRIVATE_SCHEMA_PREFIX, attach_memory_database
 
@@ -126,8 +127,12 @@ def attach_file(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    member: str | None = None,
+    key: CipherKey | None = None,
 ) -> Attached:
-    """Snapshot the database at `path`, keep it in `attachments` as `schema` (blocking: off the UI thread)."""
+    """Snapshot the database at `path`, keep it in `attachments` as `schema` (blocking: off the UI thread).
+
+    A packed or encrypted file opens as with `open_snapshot` (`member`, `key`): into memory only."""
     check_schema_name(schema, attachments.names)
-    snapshot = open_snapshot(path, progress=progress, cancel=cancel)
+    snapshot = open_snapshot(path, progress=progress, cancel=cancel, member=member, key=key)
     return attachments.add(schema, snapshot)

@@ -22,6 +22,11 @@ from typing import IO
 from desktop_app.core.errors import DatabaseOpenError, SeveralDatabases
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback
+from desktop_app.core.snapshot.encrypted import (
+    ENTROPY_SAMPLE_BYTES,
+    looks_encrypted,
+    looks_encrypted_behind_plain_header,
+)
 from desktop_app.core.snapshot.source_file import SQLITE_MAGIC
 
 CHUNK_BYTES = 1 << 20
@@ -52,7 +57,7 @@ FORMAT_NAMES = {
 @dataclass(frozen=True)
 class PackedMember:
     """One file inside a packed file: its name, its unpacked size when the archive says, and whether it
-    starts like a SQLite database (or is packed once more in a format we read)."""
+    starts like a SQLite database (or is packed once more in a format we read, or looks encrypted)."""
 
     name: str
     size: int | None
@@ -112,15 +117,16 @@ def list_contents(path: Path, fmt: str, cancel: CancelToken | None = None) -> Pa
                     if info.is_dir():
                         continue
                     with archive.open(info) as member:
-                        head = member.read(len(SQLITE_MAGIC))
-                    members.append(PackedMember(info.filename, info.file_size, _is_database_head(head)))
+                        head = member.read(ENTROPY_SAMPLE_BYTES)
+                    is_database = _is_database_head(head, info.file_size)
+                    members.append(PackedMember(info.filename, info.file_size, is_database))
             return PackedContents("zip", tuple(members))
         head = _stream_head(path, fmt)
         with _open_stream(path, fmt) as (stream, _raw):
             if _is_tar_header(head):
                 return PackedContents(f"tar+{fmt}" if fmt != "tar" else "tar", tuple(_tar_members(stream)))
             name = _single_member_name(path, fmt)
-            return PackedContents(fmt, (PackedMember(name, None, _is_database_head(head)),))
+            return PackedContents(fmt, (PackedMember(name, None, _is_database_head(head, None)),))
 
 
 def read_member(
@@ -192,8 +198,12 @@ def _listing(contents: PackedContents, most: int = 10) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
-def _is_database_head(head: bytes) -> bool:
-    return head.startswith(SQLITE_MAGIC) or any(head.startswith(m) for m in STREAM_MAGICS.values())
+def _is_database_head(head: bytes, size: int | None) -> bool:
+    """True for a SQLite database, one packed once more, or one that looks encrypted (`size`: None when
+    the archive does not say)."""
+    if head.startswith(SQLITE_MAGIC) or any(head.startswith(m) for m in STREAM_MAGICS.values()):
+        return True
+    return looks_encrypted(head, size) or looks_encrypted_behind_plain_header(head, size)
 
 
 def _single_member_name(path: Path, fmt: str) -> str:
@@ -281,9 +291,9 @@ def _zstd_reader(path: Path, raw: IO[bytes]) -> IO[bytes]:
 
 
 def _stream_head(path: Path, fmt: str) -> bytes:
-    """The first 512 unpacked bytes (a Zstandard reader cannot rewind: the stream is opened afresh)."""
+    """The first unpacked bytes (a Zstandard reader cannot rewind: the stream is opened afresh)."""
     with _open_stream(path, fmt) as (stream, _raw):
-        return stream.read(512)
+        return stream.read(ENTROPY_SAMPLE_BYTES)
 
 
 def _tell(raw: IO[bytes] | None) -> int:
@@ -299,8 +309,8 @@ def _tar_members(stream: IO[bytes]) -> Iterator[PackedMember]:
             if not info.isfile():
                 continue
             handle = archive.extractfile(info)
-            head = handle.read(len(SQLITE_MAGIC)) if handle is not None else b""
-            yield PackedMember(info.name, info.size, _is_database_head(head))
+            head = handle.read(ENTROPY_SAMPLE_BYTES) if handle is not None else b""
+            yield PackedMember(info.name, info.size, _is_database_head(head, info.size))
 
 
 def _read_tar_member(

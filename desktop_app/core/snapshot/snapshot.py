@@ -28,9 +28,11 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
 from desktop_app.core.snapshot.encrypted import (
     ENTROPY_SAMPLE_BYTES,
+    USUAL_PLAINTEXT_HEADER,
     CipherKey,
     decrypt_into_memory,
     looks_encrypted,
+    looks_encrypted_behind_plain_header,
     needs_key,
 )
 from desktop_app.core.snapshot.memory_copy import (
@@ -197,9 +199,9 @@ def open_snapshot(
     cancel = cancel or CancelToken()
     generation = generation if generation is not None else next(_generations)
     head, size = read_source_head(given, ENTROPY_SAMPLE_BYTES)
-    if not head.startswith(SQLITE_MAGIC):
+    if not head.startswith(SQLITE_MAGIC) or looks_encrypted_behind_plain_header(head, size):
         fmt = packed_format(head)
-        if fmt is not None or key is not None or looks_encrypted(head, size):
+        if fmt is not None or key is not None or _looks_encrypted(head, size):
             try:
                 return _open_in_memory_image(given, source, fmt, member, key, generation, progress, cancel)
             except MemoryError:
@@ -288,6 +290,15 @@ def open_snapshot(
     )
 
 
+def _looks_encrypted(head: bytes, size: int) -> bool:
+    return looks_encrypted(head, size) or looks_encrypted_behind_plain_header(head, size)
+
+
+def _plaintext_header(head: bytes, size: int) -> int:
+    """The plaintext header size to offer for a file that looks encrypted (0: none)."""
+    return USUAL_PLAINTEXT_HEADER if looks_encrypted_behind_plain_header(head, size) else 0
+
+
 def _open_in_memory_image(
     given: Path,
     source: Path,
@@ -303,15 +314,29 @@ def _open_in_memory_image(
     taken_at = time.time()
     fingerprint = Fingerprint.of(source, packed=True)
     notes: list[str] = []
+    encrypted = False
     if fmt is not None:
         name, image = read_member(source, fmt, member, progress, cancel)
         notes.append(f"“{name}” was unpacked from the {fmt} file into memory; nothing was written to disk.")
         shown = f"{name} in {given.name}"
         reason = "unpacked into memory: reads never touch the file"
+        head = bytes(image[:ENTROPY_SAMPLE_BYTES])
+        if not image.startswith(SQLITE_MAGIC) or looks_encrypted_behind_plain_header(head, len(image)):
+            # An encrypted database in the archive: its ciphertext, unpacked in memory, is decrypted there.
+            if key is None:
+                raise needs_key(shown, _plaintext_header(head, len(image)))
+            image = decrypt_into_memory(image, key, progress, cancel, shown)
+            encrypted = True
+            notes.append(
+                f"Decrypted in memory ({key.settings.describe()}); neither the unpacked file nor the "
+                "plaintext was written to disk."
+            )
+            reason = "unpacked and decrypted into memory: reads never touch the file"
     else:
         if key is None:
-            raise needs_key(given.name)
-        name, shown = None, given.name
+            head, size = read_source_head(source, ENTROPY_SAMPLE_BYTES)
+            raise needs_key(given.name, _plaintext_header(head, size))
+        name, shown, encrypted = None, given.name, True
         image = decrypt_into_memory(source, key, progress, cancel)
         notes.append(
             f"Decrypted into memory ({key.settings.describe()}); the plaintext was never written to disk."
@@ -341,7 +366,7 @@ def _open_in_memory_image(
         mode_reason=reason,
         taken_at=taken_at,
         member=name,
-        encrypted=fmt is None,
+        encrypted=encrypted,
         image_header=image_header,
         _keeper=keeper,
     )

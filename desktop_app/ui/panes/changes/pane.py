@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDialog,
     QFileDialog,
     QLabel,
     QLineEdit,
@@ -31,15 +33,17 @@ from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, RowChange, Tab
 from desktop_app.core.diff.pairing import open_pair
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.models.table_model import track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.changes.grid import ChangesModel
-from desktop_app.ui.panes.changes.sides import Side, resolve
+from desktop_app.ui.panes.changes.sides import Side, SideNeedsInput, resolve
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
+from desktop_app.ui.widgets.open_dialogs import ask_how_to_open
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _KINDS = {
@@ -78,6 +82,12 @@ class ChangesPane(Pane):
         self.rows: dict[str, list[RowChange]] = {}
         self.timeline: list[TimelinePoint] = []
         self._other_files: list[Path] = []
+        #: How to open a file side (its member, its key: memory only), by side key, once asked.
+        self._side_options: dict[str, tuple[str | None, CipherKey | None]] = {}
+        #: The two sides of the last comparison (compared again once a passphrase or member is given).
+        self._compared: tuple[Side, Side] | None = None
+        #: The passphrase or member dialog asked for a side, if any (tests reach it here).
+        self.open_dialog: QDialog | None = None
         self._comparing = LatestRequest()
         self._counting = LatestRequest()
         self._current_generation: int | None = None
@@ -246,7 +256,10 @@ class ChangesPane(Pane):
         return self.compare(a, b)
 
     def compare(self, a: Side, b: Side) -> Job:
-        """Compare side `a` (before) with side `b` (after) as a job; rows stream into the pane."""
+        """Compare side `a` (before) with side `b` (after) as a job; rows stream into the pane. A side
+        whose file is encrypted or packed asks for its passphrase or member, then compares again."""
+        a, b = self._with_options(a), self._with_options(b)
+        self._compared = (a, b)
         self.diff, self.rows = None, {}
         self.tables.clear()
         self.details.clear()
@@ -353,8 +366,34 @@ class ChangesPane(Pane):
         self._show_table()
         self.compared.emit(diff)
 
+    def _with_options(self, side: Side) -> Side:
+        options = self._side_options.get(self._key(side))
+        if options is None or side.kind not in ("file", "disk"):
+            return side
+        return replace(side, member=options[0], key=options[1])
+
     def _failed(self, error: UserError) -> None:
+        if isinstance(error, SideNeedsInput):
+            side = error.side
+            dialog = ask_how_to_open(
+                self,
+                error.path.name,
+                error.error,
+                lambda member, key: self._compare_again(side, member, key),
+                member=error.member,
+                key=side.key,
+            )
+            if dialog is not None:
+                self.open_dialog = dialog
+                self.summary.setText(error.message)
+                return
         self.summary.setText(f"Comparison stopped: {error.message}")
+
+    def _compare_again(self, side: Side, member: str | None, key: CipherKey | None) -> None:
+        """The passphrase or member of `side` was given: compare the same two sides with it."""
+        self._side_options[self._key(side)] = (member, key)
+        if self._compared is not None:
+            self.compare(*self._compared)
 
     def _ended(self) -> None:
         self.stop_button.setEnabled(False)

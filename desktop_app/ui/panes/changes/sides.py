@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.diff.history import SnapshotHistory
-from desktop_app.core.errors import UserError
+from desktop_app.core.errors import EncryptedDatabase, SeveralDatabases, UserError
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 
 
@@ -19,6 +20,9 @@ class Side:
     kind: str
     generation: int | None = None
     path: Path | None = None
+    #: The database inside a packed file, and the key of an encrypted one (memory only), for "file"/"disk".
+    member: str | None = field(default=None, compare=False)
+    key: CipherKey | None = field(default=None, compare=False, repr=False)
 
     def label(self, history: SnapshotHistory | None = None) -> str:
         """What the side is called in the pane."""
@@ -64,4 +68,16 @@ def resolve(
     path = side.path if side.kind == "file" else (current.path if current is not None else None)
     if path is None:
         raise UserError("No database is open.")
-    return SideSnapshot(open_snapshot(path, cancel=cancel), owned=True)
+    member = side.member if side.kind == "file" or current is None else side.member or current.member
+    try:
+        return SideSnapshot(open_snapshot(path, cancel=cancel, member=member, key=side.key), owned=True)
+    except (EncryptedDatabase, SeveralDatabases) as exc:
+        raise SideNeedsInput(side, path, member, exc) from None
+
+
+class SideNeedsInput(UserError):
+    """A side's file is encrypted or holds several databases: the pane asks, then compares again."""
+
+    def __init__(self, side: Side, path: Path, member: str | None, error: UserError) -> None:
+        super().__init__(error.message, details=error.details)
+        self.side, self.path, self.member, self.error = side, path, member, error
