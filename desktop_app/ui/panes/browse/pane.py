@@ -203,8 +203,11 @@ class BrowsePane(Pane):
             if sort or filters:  # a saved sort/filter no longer fits the table: start plain
                 self._open(table, [], {})
                 return
-            self.table, self.source = table, None
+            # Name the table in the picker and empty the grid, so the picker and the grid agree.
+            self.table, self.source, self.sort, self.filters = table, None, [], {}
+            self._select_in_picker(table.name)
             self.model.set_source(None)
+            self.header.set_columns([], {})
             self._show_error(exc)
             return
         if (
@@ -219,6 +222,8 @@ class BrowsePane(Pane):
             self.model.replace_source(source)
             self._update_status()
             return
+        if self.source is None:
+            self.read_error.hide()  # why the last table could not be shown
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
@@ -332,6 +337,9 @@ class BrowsePane(Pane):
     def _show_error(self, error: UserError) -> None:
         self.status.setText(f"⚠ {error.message}")
         self.status_message.emit(error.message)
+        if self.source is None:  # nothing could be shown at all: say why over the empty grid
+            why = f" SQLite says: {error.details}" if error.details else ""
+            self.read_error.show_message(f"⚠ {error.message}{why}")
 
     def _show_read_error(self) -> None:
         error = self.model.read_error
