@@ -18,6 +18,7 @@ from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.widgets.layout import hbox, vbox
+from desktop_app.ui.widgets.names import label_tree_item, name_tooltip
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
 _ROLE_NAME = Qt.ItemDataRole.UserRole + 1
@@ -145,22 +146,21 @@ class SchemaTree(QWidget):
         count = self._counts.get(table.name, RowCount(None, False))
         # Views are not counted: counting would run the view's whole query.
         label = "" if table.kind is TableKind.VIEW else count.label()
-        item = QTreeWidgetItem(group, [visible_name(table.name), label])
-        if not table.name.strip():
-            font = item.font(0)
-            font.setItalic(True)
-            item.setFont(0, font)
+        item = QTreeWidgetItem(group, ["", label])
         item.setData(0, _ROLE_KIND, "table")
         item.setData(0, _ROLE_NAME, table.name)
         item.setData(0, _ROLE_SQL, table.sql or "")
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         flags = [table.module.upper()] if table.module else []
         flags += ["WITHOUT ROWID"] * table.without_rowid + ["STRICT"] * table.strict
-        item.setToolTip(
-            0, f"{table.kind.value} {visible_name(table.name)}" + (f" ({', '.join(flags)})" if flags else "")
+        label_tree_item(
+            item,
+            0,
+            table.name,
+            name_tooltip(table.name, table.kind.value) + (f" ({', '.join(flags)})" if flags else ""),
         )
         if table.error:
-            item.setToolTip(0, f"Cannot be read: {table.error}")
+            item.setToolTip(0, f"{name_tooltip(table.name, table.kind.value)} cannot be read: {table.error}")
             item.setForeground(0, Qt.GlobalColor.darkRed)
         fk_targets = {col: fk.target_table for fk in table.foreign_keys for col in fk.from_columns}
         for column in table.columns:
@@ -190,7 +190,8 @@ class SchemaTree(QWidget):
             0, f"{file_name}, a read-only snapshot attached as {schema}: use {schema}.table in SQL"
         )
         for table in tables:
-            item = QTreeWidgetItem(group, [visible_name(table.name), table.kind.value])
+            item = QTreeWidgetItem(group, ["", table.kind.value])
+            label_tree_item(item, 0, table.name, f"{table.kind.value} {name_tooltip(table.name)} in {schema}")
             item.setData(0, _ROLE_KIND, "attached_table")
             item.setData(0, _ROLE_NAME, table.name)
             item.setData(0, _ROLE_SQL, table.sql or "")
@@ -204,7 +205,8 @@ class SchemaTree(QWidget):
         group = QTreeWidgetItem(self.tree, [f"{label} ({len(entries)})"])
         group.setFlags(Qt.ItemFlag.ItemIsEnabled)
         for name, note, sql in entries:
-            item = QTreeWidgetItem(group, [visible_name(name), note])
+            item = QTreeWidgetItem(group, ["", note])
+            label_tree_item(item, 0, name, f"{name_tooltip(name, kind)} {note}")
             item.setData(0, _ROLE_KIND, kind)
             item.setData(0, _ROLE_NAME, name)
             item.setData(0, _ROLE_SQL, sql)

@@ -35,7 +35,6 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
-from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
@@ -49,6 +48,7 @@ from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.names import add_name_item
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -163,7 +163,7 @@ class BrowsePane(Pane):
             self.picker.clear()
             if catalog is not None and self.context.database is not None:
                 for table in catalog.visible_tables():
-                    self.picker.addItem(f"{visible_name(table.name)}  ({table.kind.value})", table.name)
+                    add_name_item(self.picker, table.name, f"  ({table.kind.value})")
             self.picker.setCurrentIndex(-1)
         previous, self.table = self.table, None
         table = catalog.table(shown) if shown is not None and catalog is not None else None
@@ -247,7 +247,7 @@ class BrowsePane(Pane):
     def _select_in_picker(self, name: str) -> None:
         with QSignalBlocker(self.picker):
             if self.picker.findData(name) < 0:  # a hidden (shadow/internal) table opened from the tree
-                self.picker.addItem(name, name)
+                add_name_item(self.picker, name)
             self.picker.setCurrentIndex(self.picker.findData(name))
 
     def _on_picked(self, index: int) -> None:

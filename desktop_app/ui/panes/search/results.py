@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.search import Hit, TableDone
 from desktop_app.ui.theme import dim_colour, error_colour, match_colours
+from desktop_app.ui.widgets.names import name_label, name_tooltip
 
 #: (start, end) spans of the matches inside the displayed snippet.
 SpansRole = Qt.ItemDataRole.UserRole + 1
@@ -88,6 +89,8 @@ class SearchResultsModel(QStandardItemModel):
         self.hit_count = 0
         self._bold, self._italic = QFont(), QFont()
         self._bold.setBold(True)
+        self._bold_italic = QFont(self._bold)  # a blank table name, labelled "(empty name)"
+        self._bold_italic.setItalic(True)
         self._italic.setItalic(True)
 
     # --- filling ------------------------------------------------------------------------------
@@ -134,7 +137,7 @@ class SearchResultsModel(QStandardItemModel):
         node = self._by_name.get(table)
         if node is None:
             items = [QStandardItem(table), QStandardItem(), QStandardItem()]
-            items[0].setFont(self._bold)
+            items[0].setFont(self._bold_italic if not table.strip() else self._bold)
             items[0].setColumnCount(len(_HEADERS))
             items[1].setFont(self._italic)
             node = _TableNode(table, items)
@@ -156,9 +159,9 @@ class SearchResultsModel(QStandardItemModel):
 
     def _show_table(self, node: _TableNode) -> None:
         name, note, _key = node.items
-        name.setText(f"{node.name}  ({node.summary()})")
+        name.setText(f"{name_label(node.name)}  ({node.summary()})")
         done = node.done
-        lines = [f"{node.name}: {node.summary()}"]
+        lines = [f"{name_tooltip(node.name)}: {node.summary()}"]
         if done is not None:
             note.setText(done.note or "")
             note.setForeground(error_colour() if done.error else dim_colour())
@@ -334,8 +337,8 @@ class SearchResultsView(QTreeView):
                 where = key_label(hit)
                 QToolTip.showText(
                     event.globalPos(),
-                    f"{hit.snippet}\n\n{hit.table}.{hit.column}, {where}: {hit.value_type} value, "
-                    f"found by {hit.method.value}",
+                    f"{hit.snippet}\n\n{name_label(hit.table)}.{hit.column}, {where}: "
+                    f"{hit.value_type} value, found by {hit.method.value}",
                     self.viewport(),
                 )
                 return True
