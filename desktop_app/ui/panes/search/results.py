@@ -84,6 +84,8 @@ class SearchResultsModel(QStandardItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setHorizontalHeaderLabels(list(_HEADERS))
+        for section, title in enumerate(_HEADERS):
+            self.horizontalHeaderItem(section).setToolTip(title)
         self._tables: list[_TableNode] = []
         self._by_name: dict[str, _TableNode] = {}
         self.hit_count = 0
