@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHeaderView,
@@ -66,7 +66,8 @@ class SchemaTree(QWidget):
         self._fit_counts = QTimer(self)
         self._fit_counts.setSingleShot(True)
         self._fit_counts.setInterval(COUNT_COLUMN_REFIT_MS)
-        self._fit_counts.timeout.connect(lambda: self.tree.resizeColumnToContents(1))
+        self._fit_counts.timeout.connect(self._fit_rows_column)
+        self._rows_width = 0  # the Rows column's width for its contents (measured when counts change)
         self.tree.setUniformRowHeights(True)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
@@ -103,6 +104,7 @@ class SchemaTree(QWidget):
         item = self._table_items.get(table)
         if item is not None:
             item.setText(1, count.label())
+            item.setToolTip(1, f"{count.label()} rows")
             if not self._fit_counts.isActive():
                 self._fit_counts.start()
 
@@ -140,7 +142,22 @@ class SchemaTree(QWidget):
         for schema, file_name, attached in self._attached:
             self._add_attached(schema, file_name, attached)
         self._apply_filter(self.filter.text())
+        self._fit_rows_column()
+
+    def _fit_rows_column(self) -> None:
         self.tree.resizeColumnToContents(1)
+        self._rows_width = self.tree.columnWidth(1)
+        self._cap_rows_column()
+
+    def _cap_rows_column(self) -> None:
+        """The Rows column takes at most a third of a narrow tree, so names keep most of the width."""
+        cap = max(self.tree.viewport().width() // 3, 40)
+        self.tree.setColumnWidth(1, min(self._rows_width, cap))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrower sidebar narrows the Rows column too."""
+        super().resizeEvent(event)
+        self._cap_rows_column()
 
     def _add_table(self, group: QTreeWidgetItem, table: Table) -> None:
         count = self._counts.get(table.name, RowCount(None, False))

@@ -38,6 +38,7 @@ from desktop_app.ui.models.table_model import track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.changes.grid import ChangesModel
 from desktop_app.ui.panes.changes.sides import Side, resolve
+from desktop_app.ui.widgets.flow_layout import flow, labelled
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -146,7 +147,7 @@ class ChangesPane(Pane):
         vbox(self.tables, QLabel("Schema changes and notes"), self.details, margins=0, parent=left)
         right = QWidget()
         vbox(
-            hbox(self.filter, self.kind, self.export_csv, self.export_json),
+            flow((self.filter, 1), self.kind, self.export_csv, self.export_json),
             self.grid,
             self.grid_note,
             margins=0,
@@ -158,12 +159,17 @@ class ChangesPane(Pane):
         vbox(timeline_bar, self.timeline_list, margins=0, parent=watch)
         body = splitter(left, (right, 1), sizes=[320, 700])
         outer = splitter(body, watch, sizes=[500, 120], orientation=Qt.Orientation.Vertical)
-        bar = hbox(
-            QLabel("Compare"), self.side_a, QLabel("→"), self.side_b, self.compare_button, self.stop_button
+        # Wraps in a narrow window: the pane is as narrow as its widest part.
+        bar = flow(
+            QLabel("Compare"),
+            self.side_a,
+            QLabel("→"),
+            self.side_b,
+            self.compare_button,
+            self.stop_button,
+            self.watch_box,
+            labelled("Keep earlier generations up to", self.budget),
         )
-        bar.addStretch(1)
-        for part in (self.watch_box, QLabel("Keep earlier generations up to"), self.budget):
-            bar.addWidget(part)
         vbox(
             bar,
             self.summary,

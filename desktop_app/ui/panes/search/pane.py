@@ -55,6 +55,7 @@ from desktop_app.ui.panes.search.stream import EventPipe, drive_search
 from desktop_app.ui.settings import read_bool
 from desktop_app.ui.theme import bad_input_style, dim_colour, error_colour, info_colour
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.flow_layout import flow, labelled
 from desktop_app.ui.widgets.layout import hbox, vbox
 
 #: Quiet time after a keystroke before the search starts (Enter searches at once)...
@@ -144,12 +145,7 @@ class SearchPane(Pane):
         top = QHBoxLayout()
         top.addWidget(self.query, 1)
         top.addWidget(self.search_button)
-        options = QHBoxLayout()
-        for box in self.checks.values():
-            options.addWidget(box)
-        options.addStretch(1)
-        options.addWidget(QLabel("Scope:"))
-        options.addWidget(self.scope)
+        options = flow(*self.checks.values(), labelled("Scope:", self.scope))  # wraps when narrow
         for widget in (self.progress, self.stop_button):  # showing them must not move the results
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(True)

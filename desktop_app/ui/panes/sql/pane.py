@@ -20,7 +20,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QSplitter,
@@ -78,6 +77,7 @@ from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
+from desktop_app.ui.widgets.flow_layout import flow
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 #: Row counts of long results kept for reruns (they are cheap to keep, and a rerun then comes from cache).
@@ -174,14 +174,18 @@ class SqlPane(Pane):
         self.result_stack.addWidget(placeholder)
         self.result_stack.addWidget(self.results)
 
-        bar = QHBoxLayout()
-        for button in (self.run_button, self.statement_button, self.explain_button, self.stop_button):
-            bar.addWidget(button)
-        bar.addSpacing(8)
-        bar.addWidget(self.run_label, 1)
-        for widget in (self.file_label, self.open_button, self.save_button, self.save_as_button):
-            bar.addWidget(widget)
-        bar.addWidget(self.library_buttons)
+        bar = flow(  # wraps when narrow
+            self.run_button,
+            self.statement_button,
+            self.explain_button,
+            self.stop_button,
+            (self.run_label, 1),
+            self.file_label,
+            self.open_button,
+            self.save_button,
+            self.save_as_button,
+            self.library_buttons,
+        )
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.editor)
         splitter.addWidget(self.result_stack)

@@ -40,6 +40,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.structure.diagram_view import DiagramView, text_measure
 from desktop_app.ui.panes.structure.views import FactsView, HealthView, SchemaView, SpaceView
+from desktop_app.ui.widgets.flow_layout import FlowLayout
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -83,16 +84,16 @@ class StructurePane(Pane):
             ("Export SVG…", lambda: self.ask_export("svg"), "Save the diagram as an SVG picture"),
             ("Export PNG…", lambda: self.ask_export("png"), "Save the diagram as a PNG picture"),
         ]
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps when narrow
         self.diagram_buttons: dict[str, QPushButton] = {}
         for text, slot, tip in buttons:
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(slot)
-            bar.addWidget(button)
+            bar.add(button)
             self.diagram_buttons[text] = button
-        bar.addWidget(self.inferred_box)
-        bar.addWidget(self.diagram_note, 1)
+        bar.add(self.inferred_box)
+        bar.add(self.diagram_note, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
