@@ -7,6 +7,7 @@ setting is read through these, never with `settings.value` compared by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -64,3 +65,26 @@ def read_json(settings: QSettings, key: str, default: T) -> T:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
+
+
+def _column_widths_key(database: str) -> str:
+    # One key per database file (its path hashed: a path is no valid key), holding every table's widths.
+    return (
+        "browse/column_widths/" + hashlib.sha256(database.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    )
+
+
+def read_column_widths(settings: QSettings, database: str, table: str) -> dict[str, int]:
+    """The column widths (column name → px) the user chose for `table` of the database at `database`."""
+    widths = read_json(settings, _column_widths_key(database), {}).get(table, {})
+    if not isinstance(widths, dict):
+        return {}
+    return {str(name): int(px) for name, px in widths.items() if isinstance(px, int) and px > 0}
+
+
+def write_column_widths(settings: QSettings, database: str, table: str, widths: dict[str, int]) -> None:
+    """Remember `widths` (column name → px) for `table` of the database at `database`."""
+    key = _column_widths_key(database)
+    tables = read_json(settings, key, {})
+    tables[table] = dict(widths)
+    settings.setValue(key, json.dumps(tables))
