@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.names import label_tree_item, name_tooltip
 
@@ -69,6 +70,7 @@ class SchemaTree(QWidget):
         self._fit_counts.timeout.connect(self._fit_rows_column)
         self._rows_width = 0  # the Rows column's width for its contents (measured when counts change)
         self.tree.setUniformRowHeights(True)
+        add_full_text_tips(self.tree)  # names cut by a narrow sidebar can be read whole
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemActivated.connect(self._activated)

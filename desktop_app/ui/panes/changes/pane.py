@@ -39,6 +39,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.changes.grid import ChangesModel
 from desktop_app.ui.panes.changes.sides import Side, resolve
 from desktop_app.ui.widgets.flow_layout import flow, labelled
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -61,7 +62,7 @@ class TimelinePoint:
 
     def text(self) -> str:
         when = time.strftime("%H:%M:%S", time.localtime(self.taken_at))
-        return f"{when}  {self.summary}" if self.summary else f"{when}  generation {self.generation}"
+        return f"{when}  {self.summary or 'reloaded'}"
 
 
 class ChangesPane(Pane):
@@ -105,7 +106,7 @@ class ChangesPane(Pane):
         self.budget.setRange(16, 1 << 16)
         self.budget.setSuffix(" MB")
         self.budget.setValue(max(16, context.history.budget_bytes >> 20))
-        self.budget.setToolTip("Memory the earlier generations may keep (the oldest are let go first)")
+        self.budget.setToolTip("Memory the earlier snapshots may keep (the oldest are let go first)")
         self.budget.valueChanged.connect(lambda mb: context.history.set_budget(mb << 20))
         self.summary = QLabel("Pick two snapshots and press Compare.")
         self.summary.setWordWrap(True)
@@ -114,6 +115,7 @@ class ChangesPane(Pane):
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(["Table", "+", "−", "~", "Schema"])
         self.tables.setRootIsDecorated(False)
+        add_full_text_tips(self.tables)
         for column, width in enumerate((150, 60, 60, 60)):
             self.tables.setColumnWidth(column, width)
         self.tables.currentItemChanged.connect(lambda *_: self._show_table())
@@ -168,7 +170,7 @@ class ChangesPane(Pane):
             self.compare_button,
             self.stop_button,
             self.watch_box,
-            labelled("Keep earlier generations up to", self.budget),
+            labelled("Keep earlier snapshots up to", self.budget),
         )
         vbox(
             bar,
@@ -528,7 +530,7 @@ class ChangesPane(Pane):
             self._update_point(point)
 
         # Every point gets its own count: jobs run one after another on the pool's threads.
-        self.context.jobs.start("Comparing generations", work, on_done=done, on_error=failed, show=False)
+        self.context.jobs.start("Comparing snapshots", work, on_done=done, on_error=failed, show=False)
 
     def _update_point(self, point: TimelinePoint) -> None:
         for row in range(self.timeline_list.count()):

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from desktop_app.core.schema.catalog import Catalog, TableKind
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.names import label_tree_item
 
 _NAME = Qt.ItemDataRole.UserRole
@@ -23,6 +24,7 @@ class ScopeTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["Search in"])
+        add_full_text_tips(self)
         self.setUniformRowHeights(True)
 
     def set_catalog(self, catalog: Catalog | None) -> None:

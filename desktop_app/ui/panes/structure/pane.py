@@ -41,6 +41,7 @@ from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.structure.diagram_view import DiagramView, text_measure
 from desktop_app.ui.panes.structure.views import FactsView, HealthView, SchemaView, SpaceView
 from desktop_app.ui.widgets.flow_layout import FlowLayout
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
@@ -68,6 +69,7 @@ class StructurePane(Pane):
         self.view.table_clicked.connect(self.browse_table)
         self._measure = text_measure(self.view.box_font)
         self.table_list = QListWidget()
+        add_full_text_tips(self.table_list)
         self.table_list.setToolTip("Untick a table to leave it out of the diagram")
         self.table_list.itemChanged.connect(self._on_table_ticked)
         self.inferred_box = QCheckBox("Inferred links")
