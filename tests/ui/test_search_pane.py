@@ -453,3 +453,26 @@ async def test_index_over_every_budget_is_not_offered_and_says_why(
         assert pane.index_panel.index is None and not pane.index_panel.building  # not even automatically
         await run_search(pane, "needle")
         assert {h.method for h in pane.results.all_hits()} == {Method.SCAN}
+
+
+async def test_show_more_continues_a_table_cut_at_its_hit_limit_until_all_are_shown(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "many.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"needle {i}",) for i in range(2500)])
+    conn.commit()
+    conn.close()
+    async with search_pane(qtbot, tmp_path, path) as pane:
+        await run_search(pane, "needle")
+        assert len(pane.results.hits_of("notes")) == 1000
+        assert pane.more_button.isVisible() and pane.more_button.text() == "Show 1,000 more in “notes”"
+        for shown in (2000, 2500):
+            pane.more_button.click()
+            await wait_for(lambda s=shown: len(pane.results.hits_of("notes")) == s, message=f"{shown} hits")
+        await wait_for(lambda: not pane.more_button.isVisible(), message="no more to show")
+        keys = {hit.key for hit in pane.results.hits_of("notes")}
+        assert len(keys) == 2500
+        table_row = pane.results.item(0, 0).text()
+        assert table_row == "notes  (2,500 hits)"

@@ -199,6 +199,14 @@ class SearchResultsModel(QStandardItemModel):
         node = self._by_name.get(table)
         return node.items[0].index() if node is not None else QModelIndex()
 
+    def table_at(self, index: _Index) -> str | None:
+        """The table of a table row or of one of its hits, or None."""
+        if not index.isValid():
+            return None
+        parent = index.parent()
+        row = parent.row() if parent.isValid() else index.row()
+        return self._tables[row].name if 0 <= row < len(self._tables) else None
+
     def hit(self, index: _Index) -> Hit | None:
         """The hit of a hit row, or None."""
         parent = index.parent() if index.isValid() else QModelIndex()
