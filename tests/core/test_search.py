@@ -26,7 +26,7 @@ from desktop_app.core.search import (
 )
 from desktop_app.core.search import scan as scan_module
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
-from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
+from tests.fixtures import AWKWARD_TABLES, build_edge_case_database, numbers, script_database
 
 from .test_search_db import LONG_NOTE, build_big_table_database, build_search_database
 
@@ -409,13 +409,11 @@ def test_first_hit_arrives_before_the_table_is_finished(tmp_path: Path) -> None:
 
 
 def test_more_hits_continues_a_table_past_its_limit_until_the_total_is_known(tmp_path: Path) -> None:
-    path = tmp_path / "many.db"
-    writer = sqlite3.connect(path)
-    writer.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, other TEXT)")
-    rows = [(f"needle {i}",) for i in range(25)]
-    writer.executemany("INSERT INTO notes (body, other) VALUES (?, 'needle too')", rows)
-    writer.commit()
-    writer.close()
+    path = script_database(
+        tmp_path / "many.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, other TEXT);"
+        f"INSERT INTO notes (body, other) {numbers(25)} SELECT 'needle ' || i, 'needle too' FROM numbers;",
+    )
     snapshot = open_snapshot(path)
     conn = snapshot.connect()
     try:

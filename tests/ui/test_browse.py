@@ -22,7 +22,7 @@ from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from tests.conftest import folder_state
-from tests.fixtures import database_over
+from tests.fixtures import database_over, numbers, script_database
 
 
 @asynccontextmanager
@@ -500,13 +500,12 @@ def test_cells_spell_out_bidi_overrides_and_nul() -> None:
 async def test_columns_are_fitted_once_per_table_and_the_users_widths_are_remembered(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    path = tmp_path / "widths.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT, c TEXT)")
-    conn.executemany("INSERT INTO t (b, c) VALUES (?, 'x')", [(f"a{i}",) for i in range(100)])
-    conn.executemany("INSERT INTO t (b, c) VALUES (?, 'x')", [("z" * 60,)] * 3)
-    conn.commit()
-    conn.close()
+    path = script_database(
+        tmp_path / "widths.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT, c TEXT);"
+        f"INSERT INTO t (b, c) {numbers(100)} SELECT 'a' || i, 'x' FROM numbers;"
+        f"INSERT INTO t (b, c) {numbers(3)} SELECT '{'z' * 60}', 'x' FROM numbers;",
+    )
     async with browse(qtbot, tmp_path, path) as pane:
         pane.show_table("t")
         await settle(pane)

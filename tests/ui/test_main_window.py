@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app.core.snapshot.snapshot import SnapshotMode
 from desktop_app.ui.main_window import WINDOWS
 from tests.conftest import folder_state
+from tests.fixtures import one_empty_table_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 
@@ -318,12 +319,8 @@ def test_table_option_needs_a_file(capsys: object) -> None:
 async def test_a_file_already_open_brings_its_window_forward_instead_of_a_duplicate(
     qtbot: object, tmp_path: Path
 ) -> None:
-    path = tmp_path / "data" / "one.db"
-    path.parent.mkdir()
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (x)")
-    conn.commit()
-    conn.close()
+    (tmp_path / "data").mkdir()
+    path = one_empty_table_database(tmp_path / "data" / "one.db")
     (tmp_path / "link.db").symlink_to(path)
     first, second = make_window(tmp_path), make_window(tmp_path)
     await open_in(first, path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -14,22 +13,21 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from desktop_app.ui.widgets.full_text_tips import full_text_tip
 from desktop_app.ui.widgets.names import EMPTY_NAME
+from tests.fixtures import script_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 LONG_COLUMN = "the_customers_preferred_delivery_address_second_line"
 
 
 def empty_named_database(path: Path) -> Path:
-    conn = sqlite3.connect(path)
-    conn.executescript(
+    return script_database(
+        path,
         """
         CREATE TABLE "" (id INTEGER PRIMARY KEY, b BLOB, t TEXT);
         INSERT INTO "" VALUES (1, x'00ff10', 'a needle here'), (2, x'01', 'none');
         CREATE TABLE other (x TEXT);
-        """
+        """,
     )
-    conn.close()
-    return path
 
 
 async def test_empty_named_table_is_labelled_everywhere_and_usable_in_blobs(
@@ -73,10 +71,7 @@ async def test_empty_named_table_is_labelled_everywhere_and_usable_in_blobs(
 
 
 async def test_cut_tree_labels_have_their_whole_text_as_tooltip(qtbot: object, tmp_path: Path) -> None:
-    path = tmp_path / "long.db"
-    conn = sqlite3.connect(path)
-    conn.execute(f"CREATE TABLE t ({LONG_COLUMN} TEXT, x INTEGER)")
-    conn.close()
+    path = script_database(tmp_path / "long.db", f"CREATE TABLE t ({LONG_COLUMN} TEXT, x INTEGER)")
     window = make_window(tmp_path)
     await open_in(window, path)
     window.schema_tree.parentWidget().setSizes([260, window.width() - 260])

@@ -22,6 +22,7 @@ from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.search.pane import EMPTY_HINT, SearchPane
 from desktop_app.ui.panes.search.stream import HITS_PER_TURN, EventPipe
+from tests.fixtures import numbers, script_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 
@@ -458,12 +459,11 @@ async def test_index_over_every_budget_is_not_offered_and_says_why(
 async def test_show_more_continues_a_table_cut_at_its_hit_limit_until_all_are_shown(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    path = tmp_path / "many.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-    conn.executemany("INSERT INTO notes (body) VALUES (?)", [(f"needle {i}",) for i in range(2500)])
-    conn.commit()
-    conn.close()
+    path = script_database(
+        tmp_path / "many.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+        f"INSERT INTO notes (body) {numbers(2500)} SELECT 'needle ' || i FROM numbers;",
+    )
     async with search_pane(qtbot, tmp_path, path) as pane:
         await run_search(pane, "needle")
         assert len(pane.results.hits_of("notes")) == 1000
