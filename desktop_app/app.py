@@ -129,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.core.resources import resource_path
     from desktop_app.ui.crash import install_crash_handlers
     from desktop_app.ui.file_open import FileOpenFilter
+    from desktop_app.ui.fonts import install_emoji_fallback
     from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
     from desktop_app.ui.main_window import MainWindow, wait_for_closing_windows
     from desktop_app.ui.theme import apply_theme, read_choice
@@ -139,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("snapshot-browser")
+    install_emoji_fallback(app)  # emoji in names drawn, not boxes (when the system has an emoji font)
     icon = resource_path("icons/snapshot-browser.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

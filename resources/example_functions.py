@@ -1,6 +1,8 @@
 """Example user functions for SQLite Snapshot Browser: one of each kind.
 
-Load it in the Functions pane ("Load file…"), or from the command line:
+Load it in the Functions pane ("New from example…" saves a copy to edit and loads it; "Choose file…"
+loads a file of yours), then try it in the pane's "Try it" box: initials('ada lovelace').
+Or from the command line:
 
     snapshot-browser-cli functions --file resources/example_functions.py
     snapshot-browser-cli query chinook.db "SELECT initials(Name) FROM Artist" \

@@ -95,6 +95,21 @@ def one_empty_table_database(path: Path) -> Path:
     return path
 
 
+def script_database(path: Path, script: str) -> Path:
+    """A database at `path` made by running the SQL `script` (e.g. a table and its rows)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(script)
+    finally:
+        conn.close()
+    return path
+
+
+def numbers(n: int) -> str:
+    """A `WITH` clause naming `numbers(i)`, the whole numbers from 0 to `n` - 1."""
+    return f"WITH RECURSIVE numbers(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM numbers WHERE i < {n - 1})"
+
+
 @asynccontextmanager
 async def database_over(path: Path) -> AsyncIterator[tuple[Database, Catalog]]:
     """A snapshot of `path` (taken off the loop, as the app does) behind a Database, and its catalog."""

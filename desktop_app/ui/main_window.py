@@ -7,6 +7,7 @@ as signals and are routed. A second database opens in a new window, so a window 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -246,7 +247,11 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path, table: str | None = None) -> None:
         """Open `path` here, or in a new window when this one already shows a database; then show `table`
-        in Browse when given."""
+        in Browse when given. A file already open (or opening) in a window brings that window forward."""
+        shown = window_showing(Path(path))
+        if shown is not None:
+            shown.bring_forward(table)
+            return
         if self.session.snapshot is not None or self.session.busy:
             other = MainWindow(self.settings)
             other.show()
@@ -254,6 +259,18 @@ class MainWindow(QMainWindow):
             return
         self._start_table = table
         self._open_here(Path(path))
+
+    def bring_forward(self, table: str | None = None) -> None:
+        """Raise this window (asked to open the file it already shows), showing `table` when given."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        name = self.session.path.name if self.session.path is not None else "This file"
+        self.statusBar().showMessage(f"“{name}” is already open in this window.", 5000)
+        if table is not None and self.session.snapshot is not None and not self.session.busy:
+            self.browse_table(table)
 
     def _open_here(self, path: Path, member: str | None = None, key: CipherKey | None = None) -> None:
         self._opening_path, self._opening_member, self._opening_key = path, member, key
@@ -629,7 +646,8 @@ class MainWindow(QMainWindow):
     def _remember(self, path: str) -> None:
         recent = [path] + [p for p in self._recent() if p != path]
         self.settings.setValue(RECENT_KEY, recent[:MAX_RECENT])
-        self._refresh_recent()
+        for window in WINDOWS:  # every window's Open Recent menu lists it
+            window._refresh_recent()
 
     def _forget_recent(self, path: str) -> None:
         self.settings.setValue(RECENT_KEY, [p for p in self._recent() if p != path])
@@ -705,6 +723,24 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when `a` and `b` name the same file (symbolic links, `..` and hard links resolved)."""
+    try:
+        return a.resolve() == b.resolve() or os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def window_showing(path: Path) -> MainWindow | None:
+    """The open window showing (or opening) the file at `path`, if any."""
+    for window in WINDOWS:
+        shown = window.session.path if window.session.snapshot is not None else None
+        opening = window._opening_path if window.session.busy else None
+        if any(p is not None and _same_file(p, path) for p in (shown, opening)):
+            return window
+    return None
 
 
 #: Shutdown tasks of closed windows, awaited before the program exits.

@@ -71,3 +71,19 @@ def per_database_key(prefix: str, database_path: str) -> str:
     """`prefix/<hash of the path>`: a key of its own for each database file (a path is no valid key)."""
     digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{prefix}/{digest[:16]}"
+
+
+def read_column_widths(settings: QSettings, database: str, table: str) -> dict[str, int]:
+    """The column widths (column name → px) the user chose for `table` of the database at `database`."""
+    widths = read_json(settings, per_database_key("browse/column_widths", database), {}).get(table, {})
+    if not isinstance(widths, dict):
+        return {}
+    return {str(name): int(px) for name, px in widths.items() if isinstance(px, int) and px > 0}
+
+
+def write_column_widths(settings: QSettings, database: str, table: str, widths: dict[str, int]) -> None:
+    """Remember `widths` (column name → px) for `table` of the database at `database`."""
+    key = per_database_key("browse/column_widths", database)
+    tables = read_json(settings, key, {})
+    tables[table] = dict(widths)
+    settings.setValue(key, json.dumps(tables))

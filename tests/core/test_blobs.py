@@ -190,6 +190,21 @@ def test_text_in_utf16_database_reads_as_utf8(make_db: MakeDb) -> None:
     assert describe_ref(conn, BlobRef("main", "t", "b", 1)).mime == "text/plain"
 
 
+@pytest.mark.parametrize("encoding", ["UTF-8", "UTF-16le"])
+def test_text_value_is_described_as_text_not_blob(make_db: MakeDb, encoding: str) -> None:
+    conn = make_db(
+        "CREATE TABLE t (b BLOB)",
+        "CREATE TABLE k (id TEXT PRIMARY KEY, b) WITHOUT ROWID",
+        "INSERT INTO t VALUES ('hello'), (x'00ff')",
+        "INSERT INTO k VALUES ('a', 'hello')",
+        encoding=encoding,
+    )
+    text = describe_ref(conn, BlobRef("main", "t", "b", 1))
+    assert (text.storage, text.label) == ("text", "<TEXT 5 B text/plain>")
+    assert describe_ref(conn, BlobRef("main", "t", "b", 2)).storage == "blob"
+    assert describe_ref(conn, BlobRef("main", "k", "b", key=(("id", "a"),))).storage == "text"
+
+
 def test_null_reads_as_none_and_numbers_are_not_blobs(make_db: MakeDb) -> None:
     conn = make_db("CREATE TABLE t (b BLOB)", "INSERT INTO t VALUES (NULL)", "INSERT INTO t VALUES (3.5)")
     assert read_blob(conn, BlobRef("main", "t", "b", 1)) is None

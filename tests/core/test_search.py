@@ -21,11 +21,12 @@ from desktop_app.core.search import (
     SearchStarted,
     TableDone,
     collect,
+    more_hits,
     search,
 )
 from desktop_app.core.search import scan as scan_module
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
-from tests.fixtures import AWKWARD_TABLES, build_edge_case_database
+from tests.fixtures import AWKWARD_TABLES, build_edge_case_database, numbers, script_database
 
 from .test_search_db import LONG_NOTE, build_big_table_database, build_search_database
 
@@ -402,6 +403,29 @@ def test_first_hit_arrives_before_the_table_is_finished(tmp_path: Path) -> None:
         first = next(events)
         assert isinstance(first, HitBatch) and len(first.hits) == 1 and first.hits[0].table == "a_big"
         events.close()
+    finally:
+        conn.close()
+        snapshot.close()
+
+
+def test_more_hits_continues_a_table_past_its_limit_until_the_total_is_known(tmp_path: Path) -> None:
+    path = script_database(
+        tmp_path / "many.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, other TEXT);"
+        f"INSERT INTO notes (body, other) {numbers(25)} SELECT 'needle ' || i, 'needle too' FROM numbers;",
+    )
+    snapshot = open_snapshot(path)
+    conn = snapshot.connect()
+    try:
+        options = SearchOptions("needle", limit_per_table=10, columns=(("notes", "body"),))
+        first = collect(conn, options)
+        assert len(first.hits) == 10 and first.table("notes").truncated  # type: ignore[union-attr]
+        second = more_hits(conn, options, "notes", 10)
+        assert (len(second.hits), second.more, second.total) == (10, True, None)
+        third = more_hits(conn, options, "notes", 20)
+        assert (len(third.hits), third.more, third.total) == (5, False, 25)
+        found = first.hits + list(second.hits + third.hits)
+        assert len({hit.key for hit in found}) == 25 and {hit.column for hit in found} == {"body"}
     finally:
         conn.close()
         snapshot.close()

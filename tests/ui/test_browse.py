@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.browse.paging import SortKey
@@ -21,7 +22,7 @@ from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from tests.conftest import folder_state
-from tests.fixtures import database_over
+from tests.fixtures import database_over, numbers, script_database
 
 
 @asynccontextmanager
@@ -494,3 +495,37 @@ def test_cells_spell_out_bidi_overrides_and_nul() -> None:
     assert cell_format.display_text("\u202etxt.exe") == "⟨U+202E⟩txt.exe"
     assert cell_format.display_text("a\x00b\nc") == "a␀b⏎c"
     assert cell_format.display_text("مرحبا") == "مرحبا"  # right-to-left text itself is left alone
+
+
+async def test_columns_are_fitted_once_per_table_and_the_users_widths_are_remembered(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = script_database(
+        tmp_path / "widths.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT, c TEXT);"
+        f"INSERT INTO t (b, c) {numbers(100)} SELECT 'a' || i, 'x' FROM numbers;"
+        f"INSERT INTO t (b, c) {numbers(3)} SELECT '{'z' * 60}', 'x' FROM numbers;",
+    )
+    async with browse(qtbot, tmp_path, path) as pane:
+        pane.show_table("t")
+        await settle(pane)
+        await asyncio.sleep(0.05)
+        fitted = [pane.view.columnWidth(c) for c in range(3)]
+        pane.set_sort([SortKey("b", descending=True)])  # the widest values come to the top
+        await settle(pane)
+        pane.set_filters({"b": "z"})
+        await settle(pane)
+        await asyncio.sleep(0.05)
+        assert [pane.view.columnWidth(c) for c in range(3)] == fitted  # the grid does not jump
+        pane.header.resizeSection(2, 233)  # the user drags a column wider...
+        QTest.mouseRelease(pane.header.viewport(), Qt.MouseButton.LeftButton)  # ...and lets go
+        await asyncio.sleep(0.05)
+        pane.set_filters({})
+        await settle(pane)
+        assert pane.view.columnWidth(2) == 233
+    async with browse(qtbot, tmp_path, path) as pane:  # the same database another time
+        pane.show_table("t")
+        await settle(pane)
+        await asyncio.sleep(0.05)
+        assert pane.view.columnWidth(2) == 233
+        assert pane.view.columnWidth(1) == fitted[1]

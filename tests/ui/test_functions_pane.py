@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -12,15 +13,17 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QPushButton
 
 from desktop_app.core.database import Database
 from desktop_app.core.functions.registry import FunctionRegistry
+from desktop_app.core.resources import resource_root
 from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.functions.function_list import USER_SOURCE, arguments_text
 from desktop_app.ui.panes.functions.pane import USER_FILE_KEY, FunctionsPane
-from desktop_app.ui.panes.functions.try_box import clean_expression, describe_value
+from desktop_app.ui.panes.functions.try_box import EXAMPLE_EXPRESSION, clean_expression, describe_value
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 USER_FUNCTIONS = '''\
@@ -420,3 +423,16 @@ async def test_a_collation_named_by_the_schema_waits_for_the_users_consent(
         assert await evaluate(pane, "(SELECT min(name) FROM people)") == ("grace", "text, 5 characters")
         problems = [pane.problem_list.item(i).text() for i in range(pane.problem_list.count())]
         assert any("may call your collations (you allowed it)" in text for text in problems), problems
+
+
+async def test_try_it_suggestion_works_as_given_and_the_example_file_names_real_buttons(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    async with functions_pane(qtbot, tmp_path) as pane:
+        assert EXAMPLE_EXPRESSION in pane.try_box.expression.placeholderText()
+        assert await evaluate(pane, EXAMPLE_EXPRESSION) == ("ADA LOVELACE", "text, 12 characters")
+        buttons = {button.text() for button in pane.findChildren(QPushButton)}
+    docstring = (resource_root() / "example_functions.py").read_text(encoding="utf-8").split('"""')[1]
+    # Buttons the docstring names: quoted labels ending in "…", and "press Reload".
+    named = set(re.findall(r"\"([^\"]+…)\"", docstring)) | set(re.findall(r"press (\w+)", docstring))
+    assert named and named <= buttons, (named, buttons)

@@ -370,3 +370,30 @@ async def test_names_that_disguise_themselves_are_spelled_out_on_screen(
     await close_window(window)
     assert item.text(0) == "⟨U+202E⟩evil⟨U+202C⟩"
     assert header == "⟨U+202E⟩evil⟨U+202C⟩"
+
+
+async def test_broken_view_is_named_in_the_picker_and_its_error_shown_over_an_empty_grid(
+    qtbot: object, hostile_dir: Path, tmp_path: Path
+) -> None:
+    window = make_window(tmp_path)
+    with watching(window) as troubles:
+        await open_in(window, build_hostile(hostile_dir, "broken_objects"))
+        browse = window.panes["browse"]
+        window.browse_table("fine")
+        await settle(window)
+        await wait_for(lambda: browse.model.rowCount() == 1, message="the fine table's row")
+        for view in ("over_dropped", "runtime_error"):
+            window.browse_table(view)
+            await settle(window)
+            await wait_for(lambda: browse.read_error.isVisible(), message=f"{view}'s error")
+            assert browse.picker.currentData() == view
+            assert browse.model.columnCount() == 0 or browse.model.rowCount() == 0
+            message = browse.read_error.label.text()
+            assert f"“{view}” cannot be read. SQLite says: " in message, message
+            assert browse.header.editors == []  # no filter boxes left from the table shown before
+        window.browse_table("fine")
+        await settle(window)
+        await wait_for(lambda: browse.model.rowCount() == 1, message="the fine table's row again")
+        assert browse.picker.currentData() == "fine" and not browse.read_error.isVisible()
+        troubles.check()
+    await close_window(window)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app.core.snapshot.snapshot import SnapshotMode
 from desktop_app.ui.main_window import WINDOWS
 from tests.conftest import folder_state
+from tests.fixtures import one_empty_table_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 
@@ -313,3 +314,27 @@ def test_table_option_needs_a_file(capsys: object) -> None:
         main(["--table", "Track"])
     assert exited.value.code == 2
     assert "--table needs a FILE" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+async def test_a_file_already_open_brings_its_window_forward_instead_of_a_duplicate(
+    qtbot: object, tmp_path: Path
+) -> None:
+    (tmp_path / "data").mkdir()
+    path = one_empty_table_database(tmp_path / "data" / "one.db")
+    (tmp_path / "link.db").symlink_to(path)
+    first, second = make_window(tmp_path), make_window(tmp_path)
+    await open_in(first, path)
+    windows = list(WINDOWS)
+    recent = next(a for a in second.recent_menu.actions() if a.text() == str(path))
+    recent.trigger()  # Open Recent, from another window
+    second.open_path(tmp_path / "data" / ".." / "link.db")  # File → Open, by another spelling of the path
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(
+        QPoint(1, 1), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
+    )
+    first.dropEvent(drop)  # dropped on the window that shows it
+    assert windows == WINDOWS and second.session.snapshot is None and not second.session.busy
+    assert first.statusBar().currentMessage() == "“one.db” is already open in this window."
+    await close_window(second)
+    await close_window(first)

@@ -22,6 +22,7 @@ from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.search.pane import EMPTY_HINT, SearchPane
 from desktop_app.ui.panes.search.stream import HITS_PER_TURN, EventPipe
+from tests.fixtures import numbers, script_database
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
 
 
@@ -453,3 +454,25 @@ async def test_index_over_every_budget_is_not_offered_and_says_why(
         assert pane.index_panel.index is None and not pane.index_panel.building  # not even automatically
         await run_search(pane, "needle")
         assert {h.method for h in pane.results.all_hits()} == {Method.SCAN}
+
+
+async def test_show_more_continues_a_table_cut_at_its_hit_limit_until_all_are_shown(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = script_database(
+        tmp_path / "many.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+        f"INSERT INTO notes (body) {numbers(2500)} SELECT 'needle ' || i FROM numbers;",
+    )
+    async with search_pane(qtbot, tmp_path, path) as pane:
+        await run_search(pane, "needle")
+        assert len(pane.results.hits_of("notes")) == 1000
+        assert pane.more_button.isVisible() and pane.more_button.text() == "Show 1,000 more in “notes”"
+        for shown in (2000, 2500):
+            pane.more_button.click()
+            await wait_for(lambda s=shown: len(pane.results.hits_of("notes")) == s, message=f"{shown} hits")
+        await wait_for(lambda: not pane.more_button.isVisible(), message="no more to show")
+        keys = {hit.key for hit in pane.results.hits_of("notes")}
+        assert len(keys) == 2500
+        table_row = pane.results.item(0, 0).text()
+        assert table_row == "notes  (2,500 hits)"

@@ -101,11 +101,14 @@ def describe_blob(value: Any, total_size: int | None = None) -> BlobSummary:
     if isinstance(value, str):
         head = value[: LIMITS.blob_sniff_bytes].encode("utf-8")[: LIMITS.blob_sniff_bytes]
         size = total_size if total_size is not None else len(value.encode("utf-8"))
-        storage, tag = "text", "TEXT"
-    else:
-        head = bytes(value[: LIMITS.blob_sniff_bytes])
-        size = total_size if total_size is not None else len(value)
-        storage, tag = "blob", "BLOB"
+        return _describe_bytes(head, size, "text")
+    head = bytes(value[: LIMITS.blob_sniff_bytes])
+    return _describe_bytes(head, total_size if total_size is not None else len(value), "blob")
+
+
+def _describe_bytes(head: bytes, size: int, storage: str) -> BlobSummary:
+    """Summarise a text or blob value from its first bytes, its size and its storage class."""
+    tag = storage.upper()
     mime = sniff_mime(head)
     label = f"<{tag} {human_size(size)} {mime}>" if size else f"<{tag} empty>"
     return BlobSummary(storage, size, mime, label)
@@ -188,6 +191,8 @@ class BlobReader:
     """Random access to one value's bytes; only the bytes asked for are read."""
 
     size: int
+    #: SQLite's storage class of the value: "blob", or "text" (read as its UTF-8 bytes).
+    storage: str = "blob"
 
     def read_at(self, offset: int, length: int) -> bytes:
         """Return up to `length` bytes starting at `offset`."""
@@ -283,6 +288,22 @@ def open_blob(conn: sqlite3.Connection, ref: BlobRef, access: TableAccess | None
         return None
     if storage not in ("blob", "text"):
         raise NotABlob(f"{access.table}.{column} at {ref.row_label} holds {storage!r}, not a blob.")
+    reader = _open_reader(conn, access, ref, (column, storage, row[1]), (from_where, params))
+    reader.storage = storage
+    return reader
+
+
+def _open_reader(
+    conn: sqlite3.Connection,
+    access: TableAccess,
+    ref: BlobRef,
+    value: tuple[str, str, int],
+    where: tuple[str, tuple],
+) -> BlobReader:
+    """The cheapest reader for a text or blob value: blobopen, a `substr` window, or the bytes whole."""
+    column, storage, length = value
+    from_where, params = where
+    quoted = quote_identifier(column)
     if storage == "text" and not access.utf8:
         # A UTF-16 database stores text as UTF-16; the value is its UTF-8 form, so convert it whole.
         text = conn.execute(f"SELECT {quoted} {from_where}", params).fetchone()[0]
@@ -296,7 +317,7 @@ def open_blob(conn: sqlite3.Connection, ref: BlobRef, access: TableAccess | None
             pass  # e.g. a column blobopen cannot see; selecting still works
     value_sql = f"CAST({quoted} AS BLOB)"
     size = (
-        row[1]
+        length
         if storage == "blob"
         else conn.execute(f"SELECT length({value_sql}) {from_where}", params).fetchone()[0]
     )
@@ -314,7 +335,9 @@ def open_source(
     if isinstance(source, BlobRef):
         return open_blob(conn, source, access)
     if isinstance(source, str):
-        return BytesReader(source.encode("utf-8"))
+        reader = BytesReader(source.encode("utf-8"))
+        reader.storage = "text"
+        return reader
     return BytesReader(bytes(source))
 
 
@@ -333,7 +356,7 @@ def describe_ref(conn: sqlite3.Connection, ref: BlobRef) -> BlobSummary:
     if reader is None:
         return describe_blob(None)
     with reader:
-        return describe_blob(reader.read_at(0, LIMITS.blob_sniff_bytes), total_size=reader.size)
+        return _describe_bytes(reader.read_at(0, LIMITS.blob_sniff_bytes), reader.size, reader.storage)
 
 
 def read_blob_range(conn: sqlite3.Connection, ref: BlobSource, offset: int, length: int) -> bytes:

@@ -9,7 +9,7 @@ where their answer is a superset, or answer from the instant trigram index; Pyth
 candidate and makes the snippet. See `matching`, `fts` and `index` for the details.
 """
 
-from desktop_app.core.search.engine import collect, search
+from desktop_app.core.search.engine import MoreHits, collect, more_hits, search
 from desktop_app.core.search.index import (
     MIN_INDEX_CHARS,
     IndexEstimate,
@@ -47,6 +47,7 @@ __all__ = [
     "IndexUnavailable",
     "Matcher",
     "Method",
+    "MoreHits",
     "RowKey",
     "SearchEvent",
     "SearchFinished",
@@ -60,6 +61,7 @@ __all__ = [
     "estimate_index",
     "format_duration",
     "format_size",
+    "more_hits",
     "search",
     "trigram_support",
 ]

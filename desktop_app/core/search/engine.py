@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from desktop_app.core.errors import Cancelled, UserError
@@ -91,6 +91,48 @@ def collect(
         elif isinstance(event, SearchFinished):
             result.finished = event
     return result
+
+
+@dataclass(frozen=True)
+class MoreHits:
+    """The next hits of one table a search stopped at its per-table limit."""
+
+    table: str
+    hits: tuple[Hit, ...]
+    #: True when the table has still more hits past these.
+    more: bool
+    #: Every hit of the table, once known (the search reached its end), else None.
+    total: int | None
+
+
+def more_hits(
+    conn: sqlite3.Connection,
+    options: SearchOptions,
+    table: str,
+    shown: int,
+    *,
+    index: SearchIndex | None = None,
+    cancel: CancelToken | None = None,
+) -> MoreHits:
+    """The hits of `table` after the `shown` first ones, up to the per-table limit again.
+
+    The table's search runs again over the same snapshot (same queries, same order) and its first
+    `shown` hits are passed over, so no cursor stays open between the user's requests.
+    """
+    step = options.limit_per_table or LIMITS.search_hits_per_table
+    columns = tuple(pair for pair in options.columns if pair[0] == table and table not in options.tables)
+    scoped = replace(
+        options,
+        tables=() if columns else (table,),
+        columns=columns,
+        limit_per_table=shown + step,
+        limit=None,
+    )
+    result = collect(conn, scoped, index=index, cancel=cancel)
+    report = result.table(table) or (result.tables[0] if result.tables else None)
+    more = report is not None and report.truncated
+    hits = tuple(result.hits[shown:])
+    return MoreHits(table, hits, more, None if more else shown + len(hits))
 
 
 def _run(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHeaderView,
@@ -18,7 +18,9 @@ from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.schema.catalog import Catalog, RowCount, Table, TableKind
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.ui.theme import dim_colour, error_colour, notifier
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.layout import hbox, vbox
+from desktop_app.ui.widgets.names import label_tree_item, name_tooltip
 
 _ROLE_KIND = Qt.ItemDataRole.UserRole
 _ROLE_NAME = Qt.ItemDataRole.UserRole + 1
@@ -67,8 +69,10 @@ class SchemaTree(QWidget):
         self._fit_counts = QTimer(self)
         self._fit_counts.setSingleShot(True)
         self._fit_counts.setInterval(COUNT_COLUMN_REFIT_MS)
-        self._fit_counts.timeout.connect(lambda: self.tree.resizeColumnToContents(1))
+        self._fit_counts.timeout.connect(self._fit_rows_column)
+        self._rows_width = 0  # the Rows column's width for its contents (measured when counts change)
         self.tree.setUniformRowHeights(True)
+        add_full_text_tips(self.tree)  # names cut by a narrow sidebar can be read whole
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemActivated.connect(self._activated)
@@ -104,6 +108,7 @@ class SchemaTree(QWidget):
         item = self._table_items.get(table)
         if item is not None:
             item.setText(1, count.label())
+            item.setToolTip(1, f"{count.label()} rows")
             if not self._fit_counts.isActive():
                 self._fit_counts.start()
 
@@ -152,28 +157,42 @@ class SchemaTree(QWidget):
         for schema, file_name, attached in self._attached:
             self._add_attached(schema, file_name, attached)
         self._apply_filter(self.filter.text())
+        self._fit_rows_column()
+
+    def _fit_rows_column(self) -> None:
         self.tree.resizeColumnToContents(1)
+        self._rows_width = self.tree.columnWidth(1)
+        self._cap_rows_column()
+
+    def _cap_rows_column(self) -> None:
+        """The Rows column takes at most a third of a narrow tree, so names keep most of the width."""
+        cap = max(self.tree.viewport().width() // 3, 40)
+        self.tree.setColumnWidth(1, min(self._rows_width, cap))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A narrower sidebar narrows the Rows column too."""
+        super().resizeEvent(event)
+        self._cap_rows_column()
 
     def _add_table(self, group: QTreeWidgetItem, table: Table) -> None:
         count = self._counts.get(table.name, RowCount(None, False))
         # Views are not counted: counting would run the view's whole query.
         label = "" if table.kind is TableKind.VIEW else count.label()
-        item = QTreeWidgetItem(group, [visible_name(table.name), label])
-        if not table.name.strip():
-            font = item.font(0)
-            font.setItalic(True)
-            item.setFont(0, font)
+        item = QTreeWidgetItem(group, ["", label])
         item.setData(0, _ROLE_KIND, "table")
         item.setData(0, _ROLE_NAME, table.name)
         item.setData(0, _ROLE_SQL, table.sql or "")
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         flags = [table.module.upper()] if table.module else []
         flags += ["WITHOUT ROWID"] * table.without_rowid + ["STRICT"] * table.strict
-        item.setToolTip(
-            0, f"{table.kind.value} {visible_name(table.name)}" + (f" ({', '.join(flags)})" if flags else "")
+        label_tree_item(
+            item,
+            0,
+            table.name,
+            name_tooltip(table.name, table.kind.value) + (f" ({', '.join(flags)})" if flags else ""),
         )
         if table.error:
-            item.setToolTip(0, f"Cannot be read: {table.error}")
+            item.setToolTip(0, f"{name_tooltip(table.name, table.kind.value)} cannot be read: {table.error}")
             item.setForeground(0, error_colour())
         fk_targets = {col: fk.target_table for fk in table.foreign_keys for col in fk.from_columns}
         for column in table.columns:
@@ -203,7 +222,8 @@ class SchemaTree(QWidget):
             0, f"{file_name}, a read-only snapshot attached as {schema}: use {schema}.table in SQL"
         )
         for table in tables:
-            item = QTreeWidgetItem(group, [visible_name(table.name), table.kind.value])
+            item = QTreeWidgetItem(group, ["", table.kind.value])
+            label_tree_item(item, 0, table.name, f"{table.kind.value} {name_tooltip(table.name)} in {schema}")
             item.setData(0, _ROLE_KIND, "attached_table")
             item.setData(0, _ROLE_NAME, table.name)
             item.setData(0, _ROLE_SQL, table.sql or "")
@@ -217,7 +237,8 @@ class SchemaTree(QWidget):
         group = QTreeWidgetItem(self.tree, [f"{label} ({len(entries)})"])
         group.setFlags(Qt.ItemFlag.ItemIsEnabled)
         for name, note, sql in entries:
-            item = QTreeWidgetItem(group, [visible_name(name), note])
+            item = QTreeWidgetItem(group, ["", note])
+            label_tree_item(item, 0, name, f"{name_tooltip(name, kind)} {note}")
             item.setData(0, _ROLE_KIND, kind)
             item.setData(0, _ROLE_NAME, name)
             item.setData(0, _ROLE_SQL, sql)

@@ -41,6 +41,7 @@ WindowLoader = Callable[[int, int, Callable[[bytes], None], Callable[[str], None
 
 _HEADERS = ("Offset", "Hex", "ASCII")
 _OFFSET, _HEX, _ASCII = range(3)
+_TITLE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
 
 
 class HexModel(QAbstractTableModel):
@@ -147,8 +148,8 @@ class HexModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        """Column titles."""
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        """Column titles (their tooltip too)."""
+        if role in _TITLE_ROLES and orientation == Qt.Orientation.Horizontal:
             return _HEADERS[section]
         return None
 
@@ -195,7 +196,8 @@ class HexView(QWidget):
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 4)
         columns = self.table.horizontalHeader()
         columns.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        columns.setStretchLastSection(True)
+        # Every column keeps the width of its text: a narrow view scrolls sideways rather than cut ASCII.
+        columns.setStretchLastSection(False)
         columns.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.goto = QLineEdit()
         self.goto.setPlaceholderText("Go to offset…")
@@ -270,3 +272,4 @@ class HexView(QWidget):
             _OFFSET, metrics.horizontalAdvance("0" * self.model.offset_digits) + padding
         )
         self.table.setColumnWidth(_HEX, metrics.horizontalAdvance("0" * (ROW_BYTES * 3 + 1)) + padding)
+        self.table.setColumnWidth(_ASCII, metrics.horizontalAdvance("W" * ROW_BYTES) + padding)

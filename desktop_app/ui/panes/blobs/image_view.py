@@ -105,7 +105,9 @@ class _Canvas(QWidget):
         if self.image.isNull():
             self._scaled = QPixmap()
             return
-        scale = self.scale
+        # Scaled to device pixels (2 per point on a 2x screen) so the picture is as sharp as the screen.
+        ratio = self.devicePixelRatioF()
+        scale = self.scale * ratio
         target = QSize(max(1, round(self.image.width() * scale)), max(1, round(self.image.height() * scale)))
         mode = (
             Qt.TransformationMode.FastTransformation  # whole-factor enlargement: crisp pixels
@@ -115,6 +117,7 @@ class _Canvas(QWidget):
         self._scaled = QPixmap.fromImage(
             self.image.scaled(target, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
         )
+        self._scaled.setDevicePixelRatio(ratio)
         self.rescaled.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -127,7 +130,7 @@ class _Canvas(QWidget):
         if self._scaled.isNull():
             return
         painter = QPainter(self)
-        size = self._scaled.size()
+        size = self._scaled.deviceIndependentSize().toSize()
         target = QRect(0, 0, size.width(), size.height())
         target.moveCenter(self.rect().center())
         colours = scheme()

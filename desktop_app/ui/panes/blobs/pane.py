@@ -43,6 +43,7 @@ from desktop_app.ui.theme import error_style, follow
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, column_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.layout import hbox, push_button, vbox
+from desktop_app.ui.widgets.names import add_name_item, name_label
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 SETTINGS_PREFIX = "blobs"
@@ -56,7 +57,7 @@ _ROW_BY_POSITION = "Row:"
 class Cell:
     """The value on show: where it lives (table, column, key or position) or the value itself."""
 
-    table: str
+    table: str | None  # None for a query result ("" is a table's name)
     column: str
     key: dict[str, Any] = field(default_factory=dict)
     value: Any = None
@@ -72,7 +73,11 @@ class Cell:
     def label(self) -> str:
         """`images.tile_data · rowid 5` (by key) or `v.data · row 2` (by position), for the details."""
         where = row_label(self.position, self.key) if self.key or self.position is not None else ""
-        name = f"{self.table}.{self.column}" if self.table else f"{self.column} (query result)"
+        name = (
+            f"{name_label(self.table)}.{self.column}"
+            if self.table is not None
+            else f"{self.column} (query result)"
+        )
         return f"{name} · {where}" if where else name
 
 
@@ -172,7 +177,7 @@ class BlobsPane(Pane):
             ordered = sorted(catalog.visible_tables(), key=blob_rank)
             for table in ordered:
                 suffix = "" if table.kind is TableKind.TABLE else f"  ({table.kind.value})"
-                self.table_box.addItem(table.name + suffix, table.name)
+                add_name_item(self.table_box, table.name, suffix)
         self.table_box.setCurrentIndex(0 if self.table_box.count() else -1)
         self._fill_columns(self._picked_table(), None)
         self.row_box.clear()
@@ -186,9 +191,9 @@ class BlobsPane(Pane):
         if self.cell is None and not self._navigation.running and self._picked_table() is not None:
             self.step(0)
 
-    def _table(self, name: str) -> Table | None:
+    def _table(self, name: str | None) -> Table | None:
         catalog = self.context.catalog
-        return catalog.table(name) if catalog is not None and name else None
+        return catalog.table(name) if catalog is not None and name is not None else None
 
     def _picked_table(self) -> Table | None:
         name = self.table_box.currentData()
@@ -237,7 +242,7 @@ class BlobsPane(Pane):
         cell, column = self.cell, self.column_box.currentData()
         if not isinstance(column, str):
             return
-        if cell is not None and cell.table and (cell.key or cell.position is not None):
+        if cell is not None and cell.table is not None and (cell.key or cell.position is not None):
             self._go_to(cell.table, column, cell.key, cell.position)
         else:
             self.step(0)
@@ -245,15 +250,20 @@ class BlobsPane(Pane):
     # --- showing a cell -------------------------------------------------------------------------
 
     def show_cell(self, table: str, column: str, key: dict[str, Any], value: object | None) -> None:
-        """Show one cell: `key` finds it in `table` ({"rowid": 5}, primary-key values, or {} with `value`)."""
+        """Show one cell: `key` finds it in `table` ({"rowid": 5}, primary-key values, or {} with `value`).
+
+        A query result's cell comes with table "" and no key (a table named "" is found by its key).
+        """
         self._stop_navigation()
         key = dict(key or {})
-        info = self._table(table)
+        info = self._table(table) if table or key else None
         self.table_box.setCurrentIndex(self.table_box.findData(info.name) if info is not None else -1)
         self._fill_columns(info, column)
         self.row_box.setText(_key_text(key))
         ref = self._ref(table, column, key) if key else None
-        self._load(Cell(table, column, key, None if ref is not None else value, None, ref))
+        self._load(
+            Cell(table if table or key else None, column, key, None if ref is not None else value, None, ref)
+        )
 
     def _ref(self, table: str, column: str, key: dict[str, Any]) -> BlobRef:
         """A reference by rowid where the key is the rowid (so blobopen reads it), else by key values."""
@@ -304,7 +314,7 @@ class BlobsPane(Pane):
             else:
                 self.cell = None
                 self.row_box.clear()
-                self.viewer.clear(f"“{table.name}” has no rows.")
+                self.viewer.clear(f"“{name_label(table.name)}” has no rows.")
 
         self._navigate("Finding the row", work, done)
 
@@ -435,10 +445,10 @@ class BlobsPane(Pane):
         self.export_dialog = BlobExportDialog(
             self.context.jobs,
             self.context.settings,
-            title=f"Export {table.name}.{column}",
+            title=f"Export {name_label(table.name)}.{column}",
             description=(
-                f"Write each value of “{table.name}.{column}” to its own file in a folder. NULLs get no "
-                "file; anything in a value that would make a name unsafe is replaced."
+                f"Write each value of “{name_label(table.name)}.{column}” to its own file in a folder. "
+                "NULLs get no file; anything in a value that would make a name unsafe is replaced."
             ),
             fields=[c.name for c in table.columns],
             samples=samples,
@@ -470,13 +480,14 @@ class BlobsPane(Pane):
     def save_state(self) -> dict[str, Any]:
         """The cell on show, to show it again after a reload."""
         cell = self.cell
-        if cell is None or not cell.table:
+        if cell is None or cell.table is None:
             return {}
         return {"table": cell.table, "column": cell.column, "key": dict(cell.key), "position": cell.position}
 
     def restore_state(self, state: dict[str, Any]) -> None:
         """Show the saved cell again if its table still exists."""
-        table, column = self._table(str(state.get("table", ""))), state.get("column")
+        name, column = state.get("table"), state.get("column")
+        table = self._table(name) if isinstance(name, str) else None
         if table is None or not isinstance(column, str):
             return
         key, position = state.get("key") or {}, state.get("position")

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     QRegularExpression,
     QSignalBlocker,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
@@ -35,7 +38,6 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
-from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
@@ -44,11 +46,13 @@ from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
+from desktop_app.ui.settings import read_column_widths, write_column_widths
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.names import add_name_item
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -82,7 +86,10 @@ class BrowsePane(Pane):
         self.copy_headers = CopyHeaders()
         self.unfiltered_total: int | None = None
         self._auto_widths: dict[int, int] = {}
-        self._sized_at: tuple[int, object] | None = None
+        #: Columns the user sized (now or for this table before): never fitted again.
+        self._user_widths: dict[int, int] = {}
+        #: Where the columns were last fitted: (top row, table). A new sort or filter is not a new table.
+        self._sized_at: tuple[int, str] | None = None
         self._pending_top_row: int | None = None
         #: Selection to put back once the rows exist: (current row, column) and (top, left, bottom, right).
         self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
@@ -120,6 +127,7 @@ class BrowsePane(Pane):
         self.header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.header.customContextMenuRequested.connect(self._header_menu)
         self.header.filters_changed.connect(self._on_filters_edited)
+        self.header.viewport().installEventFilter(self)  # a resize by the user ends with a release
         self.view.doubleClicked.connect(self.open_cell)
         self.tracker = track_viewport(self.view, self.model)
         #: The view beside a scroll bar over every real row (the view itself shows a window of them).
@@ -163,7 +171,7 @@ class BrowsePane(Pane):
             self.picker.clear()
             if catalog is not None and self.context.database is not None:
                 for table in catalog.visible_tables():
-                    self.picker.addItem(f"{visible_name(table.name)}  ({table.kind.value})", table.name)
+                    add_name_item(self.picker, table.name, f"  ({table.kind.value})")
             self.picker.setCurrentIndex(-1)
         previous, self.table = self.table, None
         table = catalog.table(shown) if shown is not None and catalog is not None else None
@@ -203,8 +211,11 @@ class BrowsePane(Pane):
             if sort or filters:  # a saved sort/filter no longer fits the table: start plain
                 self._open(table, [], {})
                 return
-            self.table, self.source = table, None
+            # Name the table in the picker and empty the grid, so the picker and the grid agree.
+            self.table, self.source, self.sort, self.filters = table, None, [], {}
+            self._select_in_picker(table.name)
             self.model.set_source(None)
+            self.header.set_columns([], {})
             self._show_error(exc)
             return
         if (
@@ -219,6 +230,8 @@ class BrowsePane(Pane):
             self.model.replace_source(source)
             self._update_status()
             return
+        if self.source is None:
+            self.read_error.hide()  # why the last table could not be shown
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
@@ -228,9 +241,10 @@ class BrowsePane(Pane):
         if not same_table:
             self.header.set_columns([c.name for c in source.columns], self.filters)
             self.unfiltered_total = None
-            self._auto_widths = {}
+            self._auto_widths, self._sized_at = {}, None
             for column in range(self.model.columnCount()):
                 self.view.setColumnHidden(column, False)
+            self._apply_remembered_widths()
         if self.filters and self.unfiltered_total is None:
             self._tasks.spawn(self._count_unfiltered(source))
         if keep_top:  # the same rows in a new order: stay at the same row number
@@ -242,7 +256,7 @@ class BrowsePane(Pane):
     def _select_in_picker(self, name: str) -> None:
         with QSignalBlocker(self.picker):
             if self.picker.findData(name) < 0:  # a hidden (shadow/internal) table opened from the tree
-                self.picker.addItem(name, name)
+                add_name_item(self.picker, name)
             self.picker.setCurrentIndex(self.picker.findData(name))
 
     def _on_picked(self, index: int) -> None:
@@ -332,6 +346,9 @@ class BrowsePane(Pane):
     def _show_error(self, error: UserError) -> None:
         self.status.setText(f"⚠ {error.message}")
         self.status_message.emit(error.message)
+        if self.source is None:  # nothing could be shown at all: say why over the empty grid
+            why = f" SQLite says: {error.details}" if error.details else ""
+            self.read_error.show_message(f"⚠ {error.message}{why}")
 
     def _show_read_error(self) -> None:
         error = self.model.read_error
@@ -354,9 +371,9 @@ class BrowsePane(Pane):
     def _size_columns(self) -> None:
         """Widen columns to fit titles and the rows on screen, within bounds; never undo a user's resize."""
         top = self.grid.top_row()
-        if (top, self.source) == self._sized_at or not self.model.is_loaded(top):
+        if self.table is None or (top, self.table.name) == self._sized_at or not self.model.is_loaded(top):
             return
-        self._sized_at = (top, self.source)
+        self._sized_at = (top, self.table.name)
         rows = [self.model.row_values(r) for r in range(top, min(self.model.total_rows, top + 50))]
         rows = [r for r in rows if r is not None]
         if not rows:
@@ -365,8 +382,10 @@ class BrowsePane(Pane):
         widths: dict[int, int] = {}
         for column in range(self.model.columnCount()):
             chosen = self._auto_widths.get(column)
-            if self.view.isColumnHidden(column) or (
-                chosen is not None and self.view.columnWidth(column) != chosen
+            if (
+                self.view.isColumnHidden(column)
+                or column in self._user_widths
+                or (chosen is not None and self.view.columnWidth(column) != chosen)
             ):
                 continue  # hidden, or resized by the user
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal)) + "  ▲9"
@@ -378,7 +397,47 @@ class BrowsePane(Pane):
         if widths:
             self._set_column_widths(widths)
 
-    def _set_column_widths(self, widths: dict[int, int]) -> None:
+    def _database_key(self) -> str | None:
+        database = self.context.database
+        return str(database.snapshot.path) if database is not None else None
+
+    def _apply_remembered_widths(self) -> None:
+        """Give the columns of the table just opened the widths the user chose for them last time."""
+        database, source = self._database_key(), self.source
+        self._user_widths = {}
+        if database is None or source is None or self.table is None:
+            return
+        saved = read_column_widths(self.context.settings, database, self.table.name)
+        names = [c.name for c in source.columns]
+        self._user_widths = {names.index(name): px for name, px in saved.items() if name in names}
+        if self._user_widths:
+            self._set_column_widths(self._user_widths, fitted=False)
+
+    def _remember_widths(self) -> None:
+        """After a mouse release on the header: keep the widths the user changed, for this table."""
+        database, source = self._database_key(), self.source
+        if database is None or source is None or self.table is None:
+            return
+        changed = False
+        for column in range(len(source.columns)):
+            width = self.view.columnWidth(column)
+            if self.view.isColumnHidden(column) or width <= 0:
+                continue
+            if width != self._user_widths.get(column, self._auto_widths.get(column)):
+                self._user_widths[column] = width
+                changed = True
+        if changed:
+            names = [c.name for c in source.columns]
+            widths = {names[c]: px for c, px in self._user_widths.items() if c < len(names)}
+            write_column_widths(self.context.settings, database, self.table.name, widths)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A mouse release on the header may end a column resize: remember the widths."""
+        if watched is self.header.viewport() and event.type() == QEvent.Type.MouseButtonRelease:
+            QTimer.singleShot(0, self._remember_widths)
+        return super().eventFilter(watched, event)
+
+    def _set_column_widths(self, widths: dict[int, int], *, fitted: bool = True) -> None:
         """Resize columns with one repaint of the grid.
 
         The view answers each resize by repainting the columns' area once more on a timer, after the
@@ -389,7 +448,8 @@ class BrowsePane(Pane):
         with QSignalBlocker(self.header):
             for column, width in widths.items():
                 self.header.resizeSection(column, width)
-                self._auto_widths[column] = width
+                if fitted:
+                    self._auto_widths[column] = width
         self.header.place_editors()
         self.view.updateGeometries()
         self.view.viewport().update()

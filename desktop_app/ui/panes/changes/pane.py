@@ -41,6 +41,8 @@ from desktop_app.ui.models.table_model import track_viewport
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.changes.grid import ChangesModel
 from desktop_app.ui.panes.changes.sides import Side, SideNeedsInput, resolve
+from desktop_app.ui.widgets.flow_layout import flow, labelled
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 from desktop_app.ui.widgets.open_dialogs import ask_how_to_open
@@ -64,7 +66,7 @@ class TimelinePoint:
 
     def text(self) -> str:
         when = time.strftime("%H:%M:%S", time.localtime(self.taken_at))
-        return f"{when}  {self.summary}" if self.summary else f"{when}  generation {self.generation}"
+        return f"{when}  {self.summary or 'reloaded'}"
 
 
 class ChangesPane(Pane):
@@ -114,7 +116,7 @@ class ChangesPane(Pane):
         self.budget.setRange(16, 1 << 16)
         self.budget.setSuffix(" MB")
         self.budget.setValue(max(16, context.history.budget_bytes >> 20))
-        self.budget.setToolTip("Memory the earlier generations may keep (the oldest are let go first)")
+        self.budget.setToolTip("Memory the earlier snapshots may keep (the oldest are let go first)")
         self.budget.valueChanged.connect(lambda mb: context.history.set_budget(mb << 20))
         self.summary = QLabel("Pick two snapshots and press Compare.")
         self.summary.setWordWrap(True)
@@ -123,6 +125,7 @@ class ChangesPane(Pane):
         self.tables = QTreeWidget()
         self.tables.setHeaderLabels(["Table", "+", "−", "~", "Schema"])
         self.tables.setRootIsDecorated(False)
+        add_full_text_tips(self.tables)
         for column, width in enumerate((150, 60, 60, 60)):
             self.tables.setColumnWidth(column, width)
         self.tables.currentItemChanged.connect(lambda *_: self._show_table())
@@ -156,7 +159,7 @@ class ChangesPane(Pane):
         vbox(self.tables, QLabel("Schema changes and notes"), self.details, margins=0, parent=left)
         right = QWidget()
         vbox(
-            hbox(self.filter, self.kind, self.export_csv, self.export_json),
+            flow((self.filter, 1), self.kind, self.export_csv, self.export_json),
             self.grid,
             self.grid_note,
             margins=0,
@@ -168,12 +171,17 @@ class ChangesPane(Pane):
         vbox(timeline_bar, self.timeline_list, margins=0, parent=watch)
         body = splitter(left, (right, 1), sizes=[320, 700])
         outer = splitter(body, watch, sizes=[500, 120], orientation=Qt.Orientation.Vertical)
-        bar = hbox(
-            QLabel("Compare"), self.side_a, QLabel("→"), self.side_b, self.compare_button, self.stop_button
+        # Wraps in a narrow window: the pane is as narrow as its widest part.
+        bar = flow(
+            QLabel("Compare"),
+            self.side_a,
+            QLabel("→"),
+            self.side_b,
+            self.compare_button,
+            self.stop_button,
+            self.watch_box,
+            labelled("Keep earlier snapshots up to", self.budget),
         )
-        bar.addStretch(1)
-        for part in (self.watch_box, QLabel("Keep earlier generations up to"), self.budget):
-            bar.addWidget(part)
         vbox(
             bar,
             self.summary,
@@ -563,7 +571,7 @@ class ChangesPane(Pane):
 
         # Every point gets its own count: jobs run one after another on the pool's threads.
         self.context.jobs.start(
-            "Comparing generations", work, on_done=done, on_error=failed, show=False, owner=self
+            "Comparing snapshots", work, on_done=done, on_error=failed, show=False, owner=self
         )
 
     def _update_point(self, point: TimelinePoint) -> None:

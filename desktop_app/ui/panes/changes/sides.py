@@ -34,7 +34,7 @@ class Side:
             return f"File: {self.path.name if self.path else '?'}"
         snapshot = history.find(self.generation) if history is not None and self.generation else None
         when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at)) if snapshot else "?"
-        return f"Generation {self.generation} ({when})"
+        return f"As it was at {when}"  # an earlier snapshot, by the time it was taken
 
 
 class SideSnapshot:
@@ -61,8 +61,7 @@ def resolve(
         kept = history.find(side.generation or 0)
         if kept is None:
             raise UserError(
-                f"Generation {side.generation} is no longer kept (the memory budget for earlier generations "
-                "let it go)."
+                "That earlier snapshot is no longer kept (the memory budget for earlier snapshots let it go)."
             )
         return SideSnapshot(kept, owned=False)
     path = side.path if side.kind == "file" else (current.path if current is not None else None)

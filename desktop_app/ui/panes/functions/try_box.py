@@ -43,6 +43,10 @@ def describe_value(value: object) -> tuple[str, str]:
     return shown, f"text, {len(text):,} characters"
 
 
+#: The expression the empty box suggests: one that works as given, with no functions file loaded.
+EXAMPLE_EXPRESSION = "upper('ada lovelace')"
+
+
 class TryItBox(QGroupBox):
     """Asks for an expression; the owner evaluates it and calls `show_result` or `show_error`."""
 
@@ -59,7 +63,7 @@ class TryItBox(QGroupBox):
         #: (value text, type) of the last result shown, or None.
         self.last_result: tuple[str, str] | None = None
         self.expression = QLineEdit()
-        self.expression.setPlaceholderText("an expression, e.g. initials('ada lovelace') — Enter runs it")
+        self.expression.setPlaceholderText(f"an expression, e.g. {EXAMPLE_EXPRESSION} — Enter runs it")
         self.expression.setFont(fixed)
         self.expression.returnPressed.connect(self.request_run)
         self.run_button = QPushButton("Run")

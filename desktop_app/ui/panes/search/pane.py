@@ -11,6 +11,8 @@ database generation.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import html
 from typing import Any
 
@@ -37,12 +39,14 @@ from desktop_app.core.search import (
     Hit,
     HitBatch,
     Matcher,
+    MoreHits,
     SearchEvent,
     SearchFinished,
     SearchIndex,
     SearchOptions,
     SearchStarted,
     TableDone,
+    more_hits,
 )
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
@@ -55,7 +59,9 @@ from desktop_app.ui.panes.search.stream import EventPipe, drive_search
 from desktop_app.ui.settings import read_bool
 from desktop_app.ui.theme import bad_input_style, dim_colour, error_colour, info_colour
 from desktop_app.ui.widgets.error_dialog import show_user_error
-from desktop_app.ui.widgets.layout import hbox, vbox
+from desktop_app.ui.widgets.flow_layout import flow, labelled
+from desktop_app.ui.widgets.layout import hbox, push_button, vbox
+from desktop_app.ui.widgets.names import name_label
 
 #: Quiet time after a keystroke before the search starts (Enter searches at once)...
 DEBOUNCE_MS = 200
@@ -84,6 +90,7 @@ class SearchPane(Pane):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self._search = LatestRequest()
+        self._more = LatestRequest()
         self._options_used: SearchOptions | None = None
         self._tables_done = (0, 0)
         self._uses_index = False
@@ -144,17 +151,17 @@ class SearchPane(Pane):
         top = QHBoxLayout()
         top.addWidget(self.query, 1)
         top.addWidget(self.search_button)
-        options = QHBoxLayout()
-        for box in self.checks.values():
-            options.addWidget(box)
-        options.addStretch(1)
-        options.addWidget(QLabel("Scope:"))
-        options.addWidget(self.scope)
+        options = flow(*self.checks.values(), labelled("Scope:", self.scope))  # wraps when narrow
         for widget in (self.progress, self.stop_button):  # showing them must not move the results
             policy = widget.sizePolicy()
             policy.setRetainSizeWhenHidden(True)
             widget.setSizePolicy(policy)
-        footer = hbox((self.summary, 1), self.progress, self.stop_button)
+        self.more_button = push_button(
+            "Show more", self.show_more, "Show the next hits of a table the search stopped at its limit"
+        )
+        self.more_button.setVisible(False)
+        self.results_view.selectionModel().currentChanged.connect(lambda *_: self._update_more())
+        footer = hbox((self.summary, 1), self.more_button, self.progress, self.stop_button)
         vbox(top, options, self.message, (splitter, 1), footer, self.index_panel, margins=6, parent=self)
 
         self._debounce = QTimer(self)
@@ -330,6 +337,7 @@ class SearchPane(Pane):
 
     def _cancel_search(self) -> None:
         self._search.cancel()  # whatever the old search still delivers is dropped
+        self._more.cancel()
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
@@ -337,6 +345,58 @@ class SearchPane(Pane):
         self.stop_button.setVisible(running)
         if running:
             self.progress.setRange(0, 0)
+        self._update_more()
+
+    # --- more hits of a table -----------------------------------------------------------------
+
+    def _more_table(self) -> str | None:
+        """The table "Show more" continues: the selected one if it has more hits, else the first that has."""
+        cut = [name for name in self.results.tables() if (r := self.results.report_of(name)) and r.truncated]
+        selected = self.results.table_at(self.results_view.currentIndex())
+        return selected if selected in cut else (cut[0] if cut else None)
+
+    def _update_more(self) -> None:
+        table = None if self.searching or self._more.running else self._more_table()
+        self.more_button.setVisible(table is not None)
+        if table is not None:
+            step = (self._options_used.limit_per_table if self._options_used else None) or 0
+            self.more_button.setText(f"Show {step:,} more in “{name_label(table)}”")
+
+    def show_more(self) -> None:
+        """Show the next hits of the table the search stopped at its limit (see `_more_table`)."""
+        table, options, database = self._more_table(), self._options_used, self.context.database
+        report = self.results.report_of(table) if table is not None else None
+        if table is None or options is None or report is None or database is None or database.closed:
+            return
+        shown = len(self.results.hits_of(table))
+        index = self.index_panel.usable_for(database)
+
+        async def work(job: Job) -> MoreHits:
+            find = functools.partial(more_hits, index=index, cancel=job.cancel_token)
+            return await database.run_sync(find, options, table, shown, cancel=job.cancel_token)
+
+        def done(found: MoreHits) -> None:
+            self.results.add_hits(table, found.hits)
+            self.results.finish_table(
+                dataclasses.replace(report, hits=shown + len(found.hits), truncated=found.more)
+            )
+            total = (
+                f"all {found.total:,} hits"
+                if found.total is not None
+                else f"{shown + len(found.hits):,} hits so far"
+            )
+            self.status_message.emit(f"Search: “{name_label(table)}”: {total}.")
+            self._update_more()
+
+        self._more.start(
+            self.context.jobs,
+            f"More hits in {name_label(table)}",
+            work,
+            on_done=done,
+            on_error=self._show_error,
+            on_ended=self._update_more,
+        )
+        self._update_more()
 
     def _schedule(self, delay_ms: int | None = None) -> None:
         if delay_ms is None:

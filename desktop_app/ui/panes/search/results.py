@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.search import Hit, TableDone
 from desktop_app.ui.theme import dim_colour, error_colour, match_colours
+from desktop_app.ui.widgets.names import name_label, name_tooltip
 
 #: (start, end) spans of the matches inside the displayed snippet.
 SpansRole = Qt.ItemDataRole.UserRole + 1
@@ -83,11 +84,15 @@ class SearchResultsModel(QStandardItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setHorizontalHeaderLabels(list(_HEADERS))
+        for section, title in enumerate(_HEADERS):
+            self.horizontalHeaderItem(section).setToolTip(title)
         self._tables: list[_TableNode] = []
         self._by_name: dict[str, _TableNode] = {}
         self.hit_count = 0
         self._bold, self._italic = QFont(), QFont()
         self._bold.setBold(True)
+        self._bold_italic = QFont(self._bold)  # a blank table name, labelled "(empty name)"
+        self._bold_italic.setItalic(True)
         self._italic.setItalic(True)
 
     # --- filling ------------------------------------------------------------------------------
@@ -134,7 +139,7 @@ class SearchResultsModel(QStandardItemModel):
         node = self._by_name.get(table)
         if node is None:
             items = [QStandardItem(table), QStandardItem(), QStandardItem()]
-            items[0].setFont(self._bold)
+            items[0].setFont(self._bold_italic if not table.strip() else self._bold)
             items[0].setColumnCount(len(_HEADERS))
             items[1].setFont(self._italic)
             node = _TableNode(table, items)
@@ -156,9 +161,9 @@ class SearchResultsModel(QStandardItemModel):
 
     def _show_table(self, node: _TableNode) -> None:
         name, note, _key = node.items
-        name.setText(f"{node.name}  ({node.summary()})")
+        name.setText(f"{name_label(node.name)}  ({node.summary()})")
         done = node.done
-        lines = [f"{node.name}: {node.summary()}"]
+        lines = [f"{name_tooltip(node.name)}: {node.summary()}"]
         if done is not None:
             note.setText(done.note or "")
             note.setForeground(error_colour() if done.error else dim_colour())
@@ -193,6 +198,14 @@ class SearchResultsModel(QStandardItemModel):
         """The row of `table` (invalid when it has none)."""
         node = self._by_name.get(table)
         return node.items[0].index() if node is not None else QModelIndex()
+
+    def table_at(self, index: _Index) -> str | None:
+        """The table of a table row or of one of its hits, or None."""
+        if not index.isValid():
+            return None
+        parent = index.parent()
+        row = parent.row() if parent.isValid() else index.row()
+        return self._tables[row].name if 0 <= row < len(self._tables) else None
 
     def hit(self, index: _Index) -> Hit | None:
         """The hit of a hit row, or None."""
@@ -334,8 +347,8 @@ class SearchResultsView(QTreeView):
                 where = key_label(hit)
                 QToolTip.showText(
                     event.globalPos(),
-                    f"{hit.snippet}\n\n{hit.table}.{hit.column}, {where}: {hit.value_type} value, "
-                    f"found by {hit.method.value}",
+                    f"{hit.snippet}\n\n{name_label(hit.table)}.{hit.column}, {where}: "
+                    f"{hit.value_type} value, found by {hit.method.value}",
                     self.viewport(),
                 )
                 return True

@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from desktop_app.core.schema.catalog import Catalog, TableKind
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
+from desktop_app.ui.widgets.names import label_tree_item
 
 _NAME = Qt.ItemDataRole.UserRole
 #: table → None when the whole table is chosen, else the chosen columns.
@@ -22,6 +24,7 @@ class ScopeTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["Search in"])
+        add_full_text_tips(self)
         self.setUniformRowHeights(True)
 
     def set_catalog(self, catalog: Catalog | None) -> None:
@@ -30,8 +33,10 @@ class ScopeTree(QTreeWidget):
         self.blockSignals(True)
         self.clear()
         for table in catalog.visible_tables() if catalog is not None else []:
-            label = table.name if table.kind is TableKind.TABLE else f"{table.name}  ({table.kind.value})"
-            item = QTreeWidgetItem([label])
+            item = QTreeWidgetItem([""])
+            label_tree_item(item, 0, table.name)
+            if table.kind is not TableKind.TABLE:
+                item.setText(0, f"{item.text(0)}  ({table.kind.value})")
             item.setData(0, _NAME, table.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
             item.setCheckState(0, Qt.CheckState.Unchecked)

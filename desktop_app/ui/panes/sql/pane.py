@@ -47,7 +47,8 @@ from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
 from desktop_app.ui.widgets.error_dialog import show_user_error
-from desktop_app.ui.widgets.layout import hbox, vbox
+from desktop_app.ui.widgets.flow_layout import flow
+from desktop_app.ui.widgets.layout import vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
 T = TypeVar("T")
@@ -177,7 +178,7 @@ class SqlPane(Pane):
 
         buttons = (self.run_button, self.statement_button, self.explain_button, self.stop_button)
         files = (self.open_button, self.save_button, self.save_as_button, self.library_buttons)
-        bar = hbox(*buttons, (QWidget(), 1), *files)
+        bar = flow(*buttons, (QWidget(), 1), *files)  # wraps when narrow
         vbox(bar, (self.tabs, 1), parent=self).setContentsMargins(4, 4, 4, 4)
 
         self._key_slots: dict[str, Callable[[], object]] = {

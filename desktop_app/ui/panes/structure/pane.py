@@ -39,6 +39,8 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.structure.diagram_view import DiagramView, text_measure
 from desktop_app.ui.panes.structure.views import FactsView, HealthView, SchemaView, SpaceView
+from desktop_app.ui.widgets.flow_layout import FlowLayout
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.layout import tabs, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -67,6 +69,7 @@ class StructurePane(Pane):
         self.view.table_clicked.connect(self.browse_table)
         self._measure = text_measure(self.view.box_font)
         self.table_list = QListWidget()
+        add_full_text_tips(self.table_list)
         self.table_list.setToolTip("Untick a table to leave it out of the diagram")
         self.table_list.itemChanged.connect(self._on_table_ticked)
         self.inferred_box = QCheckBox("Inferred links")
@@ -83,16 +86,16 @@ class StructurePane(Pane):
             ("Export SVG…", lambda: self.ask_export("svg"), "Save the diagram as an SVG picture"),
             ("Export PNG…", lambda: self.ask_export("png"), "Save the diagram as a PNG picture"),
         ]
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps when narrow
         self.diagram_buttons: dict[str, QPushButton] = {}
         for text, slot, tip in buttons:
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(slot)
-            bar.addWidget(button)
+            bar.add(button)
             self.diagram_buttons[text] = button
-        bar.addWidget(self.inferred_box)
-        bar.addWidget(self.diagram_note, 1)
+        bar.add(self.inferred_box)
+        bar.add(self.diagram_note, 1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)

@@ -28,6 +28,7 @@ from desktop_app.core.structure.health import HealthReport, IntegrityResult
 from desktop_app.core.structure.schema_text import SchemaEntry, pretty_sql
 from desktop_app.core.structure.space import ObjectSpace, SpaceReport
 from desktop_app.ui.theme import dim_colour, error_box, label_box_style, ok_box, palette, scheme
+from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.sql_highlighter import SqlHighlighter
 
 _ENTRY_ROLE = Qt.ItemDataRole.UserRole
@@ -50,6 +51,7 @@ class SchemaView(QWidget):
         super().__init__(parent)
         self.entries: list[SchemaEntry] = []
         self.list = QListWidget()
+        add_full_text_tips(self.list)
         self.list.currentItemChanged.connect(lambda *_: self._show_current())
         self.marks = QLabel()
         self.marks.setWordWrap(True)
@@ -232,6 +234,7 @@ class HealthView(QWidget):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        add_full_text_tips(self.table)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -380,6 +383,7 @@ class SpaceView(QWidget):
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        add_full_text_tips(self.table)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
