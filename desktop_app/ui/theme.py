@@ -55,6 +55,14 @@ def info_colour() -> QColor:
     return _pick("#1f5fa8", "#8ab4f8")
 
 
+def link_colour(*, inferred: bool = False) -> QColor:
+    """Text of a value that leads somewhere (a foreign key); a guessed link is drawn fainter."""
+    colour = QColor(palette().color(QPalette.ColorRole.Link))
+    if inferred:
+        colour.setAlpha(150)
+    return colour
+
+
 def match_colours() -> tuple[QColor, QColor]:
     """(background, text) of a search match inside a value: a marker yellow under black on any theme."""
     return QColor("#ffd966"), QColor("#000000")
