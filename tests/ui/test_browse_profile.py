@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from PySide6.QtCore import Qt
 from desktop_app.core.profile.model import Stage
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.panes.browse.profile_panel import ProfilePanel, value_text
-from tests.ui.test_browse import browse, column_values, settle
+from tests.ui.test_browse import browse, column_values, make_big_table, settle
 
 
 async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
@@ -25,6 +26,22 @@ async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def browsing(qtbot: Any, tmp_path: Path, path: Path, table: str) -> AsyncIterator[BrowsePane]:
+    """A Browse pane showing `table` of `path`, its rows counted."""
+    async with browse(qtbot, tmp_path, path) as pane:
+        pane.show_table(table)
+        await settle(pane)
+        yield pane
+
+
+async def profiled(pane: BrowsePane, column: str) -> ProfilePanel:
+    """Profile `column` and wait for the complete figures."""
+    pane.profile_column(column)
+    await until(lambda: complete(pane.profile_panel) and column in pane.profile_panel.cards)
+    return pane.profile_panel
 
 
 def complete(panel: ProfilePanel) -> bool:
@@ -69,9 +86,7 @@ def mixed_database(path: Path) -> Path:
 
 async def test_profile_of_chinook_columns_equals_direct_sql(qtbot: Any, tmp_path: Path, corpus: Path) -> None:
     source = corpus / "chinook" / "Chinook_Sqlite.sqlite"
-    async with browse(qtbot, tmp_path, source) as pane:
-        pane.show_table("Track")
-        await settle(pane)
+    async with browsing(qtbot, tmp_path, source, "Track") as pane:
         assert not pane.details.is_open  # collapsed until asked for
         pane.profile_all_columns()
         panel = pane.profile_panel
@@ -108,41 +123,25 @@ async def test_profile_of_chinook_columns_equals_direct_sql(qtbot: Any, tmp_path
 
 async def test_profile_shows_mixed_storage_classes_and_lengths(qtbot: Any, tmp_path: Path) -> None:
     path = mixed_database(tmp_path / "mixed.db")
-    async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("mixed")
-        await settle(pane)
-        pane.profile_column("v")
-        await until(lambda: complete(pane.profile_panel))
-        shown = pane.profile_panel.card_figures("v")
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
+        shown = (await profiled(pane, "v")).card_figures("v")
         assert shown["Storage"] == "integer 2, real 1, text 2, blob 1"
         assert shown["NULLs"] == "2 (25.0%)"
         assert shown["Distinct"] == "5"
         assert shown["Length"] == "0 – 5 characters (bytes for blobs)"
         assert (shown["Min"], shown["Max"]) == ("2.25", value_text(b"\x07"))
-        pane.profile_column("b")
-        await until(lambda: complete(pane.profile_panel) and "b" in pane.profile_panel.cards)
-        shown = pane.profile_panel.card_figures("b")
+        shown = (await profiled(pane, "b")).card_figures("b")
         assert shown["Storage"] == "blob 5"
         assert shown["Length"] == "0 – 2 bytes"
-        pane.profile_column("n")
-        await until(lambda: complete(pane.profile_panel) and "n" in pane.profile_panel.cards)
-        histogram = pane.profile_panel.cards["n"].histogram
+        histogram = (await profiled(pane, "n")).cards["n"].histogram
         assert histogram is not None and sum(b.count for b in histogram.bins) == 7
         pane.grab().save(str(tmp_path / "profile.png"))  # paints the histogram without error
 
 
 async def test_stop_ends_the_profile_and_keeps_the_figures_so_far(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "big.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE big(id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT)")
-        conn.execute(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300000) "
-            "INSERT INTO big SELECT i, hex(randomblob(8)), hex(randomblob(8)), hex(randomblob(8)) FROM s"
-        )
-    conn.close()
-    async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("big")
-        await settle(pane)
+    make_big_table(path, 400_000)
+    async with browsing(qtbot, tmp_path, path, "big") as pane:
         panel = pane.profile_panel
         pane.profile_all_columns()
         await until(lambda: any(c.profile is not None for c in panel.cards.values()))
@@ -157,25 +156,17 @@ async def test_stop_ends_the_profile_and_keeps_the_figures_so_far(qtbot: Any, tm
 
 async def test_a_second_profile_of_one_generation_comes_from_the_cache(qtbot: Any, tmp_path: Path) -> None:
     path = mixed_database(tmp_path / "mixed.db")
-    async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("mixed")
-        await settle(pane)
-        pane.profile_column("n")
-        await until(lambda: complete(pane.profile_panel))
-        first = pane.profile_panel.cards["n"].profile
-        pane.profile_column("n")
-        await until(lambda: complete(pane.profile_panel))
-        assert pane.profile_panel.cards["n"].profile is first  # the very object kept for this generation
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
+        first = (await profiled(pane, "n")).cards["n"].profile
+        assert (await profiled(pane, "n")).cards[
+            "n"
+        ].profile is first  # the very object kept for this generation
 
 
 async def test_clicking_a_top_value_filters_browse_on_it(qtbot: Any, tmp_path: Path, corpus: Path) -> None:
     source = corpus / "chinook" / "Chinook_Sqlite.sqlite"
-    async with browse(qtbot, tmp_path, source) as pane:
-        pane.show_table("Track")
-        await settle(pane)
-        pane.profile_column("Composer")
-        await until(lambda: complete(pane.profile_panel))
-        card = pane.profile_panel.cards["Composer"]
+    async with browsing(qtbot, tmp_path, source, "Track") as pane:
+        card = (await profiled(pane, "Composer")).cards["Composer"]
         value, count = card.profile.top[1]  # type: ignore[union-attr]
         card.top.cellClicked.emit(1, 0)
         await settle(pane)
@@ -190,9 +181,7 @@ async def test_following_a_foreign_key_lands_on_the_row_and_back_returns(
     qtbot: Any, tmp_path: Path, corpus: Path
 ) -> None:
     source = corpus / "chinook" / "Chinook_Sqlite.sqlite"
-    async with browse(qtbot, tmp_path, source) as pane:
-        pane.show_table("Track")
-        await settle(pane)
+    async with browsing(qtbot, tmp_path, source, "Track") as pane:
         album = column_index(pane, "AlbumId")
         assert pane.links.links[album] is False  # declared
         assert column_index(pane, "TrackId") not in pane.links.links
@@ -219,9 +208,7 @@ async def test_rows_referencing_a_row_are_listed_and_open_filtered(
     qtbot: Any, tmp_path: Path, corpus: Path
 ) -> None:
     source = corpus / "chinook" / "Chinook_Sqlite.sqlite"
-    async with browse(qtbot, tmp_path, source) as pane:
-        pane.show_table("Album")
-        await settle(pane)
+    async with browsing(qtbot, tmp_path, source, "Album") as pane:
         album_id = pane.model.row_values(0)[column_index(pane, "AlbumId")]  # type: ignore[index]
         found = await pane.incoming_of(0)
         track = next(r for r in found if r.table == "Track")
@@ -239,9 +226,7 @@ async def test_rows_referencing_a_row_are_listed_and_open_filtered(
 
 async def test_filter_and_exclude_on_cells_including_null_and_blobs(qtbot: Any, tmp_path: Path) -> None:
     path = mixed_database(tmp_path / "mixed.db")
-    async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("mixed")
-        await settle(pane)
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
         b = column_index(pane, "b")
         cases = [
             (2, b, False, "b IS NULL"),  # id 3: NULL
@@ -263,9 +248,7 @@ async def test_filter_and_exclude_on_cells_including_null_and_blobs(qtbot: Any, 
 
 async def test_find_in_browse_counts_matches_and_walks_them(qtbot: Any, tmp_path: Path) -> None:
     path = mixed_database(tmp_path / "mixed.db")
-    async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("mixed")
-        await settle(pane)
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
         pane.find_bar.open_bar()
         assert pane.find_bar.isVisible()
         pane.find_bar.text.setText("00")  # the hex of the blobs 0001 (rows 1, 2, 7); no NULL matches

@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
-#: Width the side area opens at (the grid keeps the rest).
-_OPEN_WIDTH_PX = 340
+#: Width the side area opens at: a share of the pane, within bounds (the grid keeps the rest).
+_OPEN_SHARE, _OPEN_MIN_PX, _OPEN_MAX_PX = 0.3, 320, 520
 
 
 class DetailsArea(QTabWidget):
@@ -41,7 +41,7 @@ class DetailsArea(QTabWidget):
         self.setCurrentWidget(widget)
         if not self.is_open:
             total = max(sum(self.splitter.sizes()), self.splitter.width())
-            width = min(_OPEN_WIDTH_PX, max(total // 2, 1))
+            width = min(max(int(total * _OPEN_SHARE), _OPEN_MIN_PX), _OPEN_MAX_PX, max(total // 2, 1))
             self.splitter.setSizes([max(total - width, 1), width])
 
     def collapse(self) -> None:

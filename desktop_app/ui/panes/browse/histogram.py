@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from desktop_app.core.profile.model import HistogramBin
 from desktop_app.ui import theme
 
-_HEIGHT_PX = 90
+_HEIGHT_PX = 64
 _LABEL_GAP_PX = 4
 
 
@@ -56,7 +56,7 @@ class Histogram(QWidget):
         if self.bins:
             peak = max(b.count for b in self.bins) or 1
             width = plot.width() / len(self.bins)
-            colour = theme.link_colour()
+            colour = theme.info_colour()
             for i, b in enumerate(self.bins):
                 height = plot.height() * b.count / peak
                 if b.count and height < 1:

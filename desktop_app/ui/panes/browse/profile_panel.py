@@ -161,6 +161,12 @@ class ColumnCard(QFrame):
             self._layout.addWidget(self.histogram)
 
     def _show_top(self, top: list[tuple[Any, int]]) -> None:
+        if top and top[0][1] == 1:  # every value once: a list of ten of them says nothing
+            self.top_title.setText("Top values: every value occurs once")
+            self.top_title.show()
+            self.top.hide()
+            return
+        self.top_title.setText("Top values (click one to filter on it)")
         self.top.setRowCount(len(top))
         for row, (value, count) in enumerate(top):
             item = QTableWidgetItem(value_text(value))
@@ -217,9 +223,12 @@ class ProfilePanel(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.container)
+        buttons = hbox(self.stop_button, self.all_button)
+        buttons.addStretch(1)
         vbox(
             self.heading,
-            hbox((self.state, 1), self.stop_button, self.all_button),
+            buttons,
+            self.state,
             (self.scroll, 1),
             margins=4,
             parent=self,
@@ -301,7 +310,7 @@ class ProfilePanel(QWidget):
 
     def _done(self, _result: object) -> None:
         self.state.setStyleSheet("")
-        self.state.setText(f"Complete ({len(self.cards)} column{'s' if len(self.cards) != 1 else ''}).")
+        self.state.setText("Complete.")
 
     def _failed(self, error: UserError) -> None:
         if isinstance(error, Cancelled):
