@@ -30,7 +30,13 @@ class Histogram(QWidget):
         self.bins = bins
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(_HEIGHT_PX + 2 * self.fontMetrics().height())
+        self.set_bins(bins)
+
+    def set_bins(self, bins: list[HistogramBin]) -> None:
+        """Draw `bins` instead (no bins: no height)."""
+        self.bins = bins
+        self.setFixedHeight(_HEIGHT_PX + 2 * self.fontMetrics().height() if bins else 0)
+        self.update()
 
     def sizeHint(self) -> QSize:
         """Wide enough for a bar each, as tall as fixed."""

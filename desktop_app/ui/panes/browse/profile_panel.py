@@ -13,16 +13,13 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -39,9 +36,11 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.panes.browse.histogram import Histogram
-from desktop_app.ui.theme import dim_style, error_style
+from desktop_app.ui.theme import dim_colour, dim_style, error_style
 from desktop_app.ui.widgets.layout import hbox, vbox
 
+#: Columns whose figures are shown in one turn of the event loop (each redraws its card: ~2-8 ms).
+_CARDS_PER_TURN = 2
 _EMPTY_HINT = "Right-click a column header and choose Profile, or profile every column."
 
 
@@ -105,7 +104,11 @@ def stage_text(profile: ColumnProfile) -> str:
 
 
 class ColumnCard(QFrame):
-    """One column's profile: figures, top values (click one to filter on it) and a histogram."""
+    """One column's profile: figures, top values (click one to filter on it) and a histogram.
+
+    Plain labels and one painted widget: a card is redrawn each time its column's figures move on a
+    stage, and item views (a table per card) cost tens of milliseconds of the UI thread each time.
+    """
 
     value_clicked = Signal(str, object)  #: column, value
 
@@ -117,30 +120,25 @@ class ColumnCard(QFrame):
         self.title = QLabel(f"<b>{escape(name)}</b>")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.stage = QLabel("waiting…")
-        self.stage.setStyleSheet(dim_style())
+        _dim(self.stage)
         self.body = QLabel()
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setWordWrap(True)
-        self.top = QTableWidget(0, 2)
+        # Top values and histogram stay shown, empty until there are figures: the first show of a widget
+        # (polish, layout) cost up to 30 ms of the UI thread per card, when the complete figures came.
+        self.top_title = QLabel()
+        _dim(self.top_title)
+        #: The top values as links (href = position in `profile.top`) with their counts.
+        self.top = QLabel()
+        self.top.setTextFormat(Qt.TextFormat.RichText)
         self.top.setToolTip("Click a value to filter Browse on it")
-        self.top.horizontalHeader().hide()
-        self.top.verticalHeader().hide()
-        self.top.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.top.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.top.setShowGrid(False)
-        self.top.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.top.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.top.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.top.cellClicked.connect(self._on_top_clicked)
-        self.top.hide()
-        self.top_title = QLabel("Top values")
-        self.top_title.setStyleSheet(dim_style())
-        self.top_title.hide()
-        self.histogram: Histogram | None = None
-        self._layout = vbox(hbox((self.title, 1), self.stage), self.body, self.top_title, self.top, margins=6)
-        self._layout.setSpacing(3)
-        self.setLayout(self._layout)
+        self.top.linkActivated.connect(self._on_top_clicked)
+        self.histogram = Histogram([])
+        layout = vbox(
+            hbox((self.title, 1), self.stage), self.body, self.top_title, self.top, self.histogram, margins=6
+        )
+        layout.setSpacing(3)
+        self.setLayout(layout)
 
     def show_profile(self, profile: ColumnProfile) -> None:
         """Show `profile`'s figures (a later stage replaces an earlier one)."""
@@ -152,40 +150,41 @@ class ColumnCard(QFrame):
         )
         self.body.setText(f"<table>{rows}</table>")
         self._show_top(profile.top)
-        if self.histogram is not None:
-            self._layout.removeWidget(self.histogram)
-            self.histogram.deleteLater()
-            self.histogram = None
-        if profile.histogram:
-            self.histogram = Histogram(profile.histogram)
-            self._layout.addWidget(self.histogram)
+        self.histogram.set_bins(profile.histogram or [])
 
     def _show_top(self, top: list[tuple[Any, int]]) -> None:
-        if top and top[0][1] == 1:  # every value once: a list of ten of them says nothing
-            self.top_title.setText("Top values: every value occurs once")
-            self.top_title.show()
-            self.top.hide()
+        if not top or top[0][1] == 1:  # every value once: a list of ten of them says nothing
+            self.top_title.setText("Top values: every value occurs once" if top else "")
+            self.top.setText("")
             return
         self.top_title.setText("Top values (click one to filter on it)")
-        self.top.setRowCount(len(top))
-        for row, (value, count) in enumerate(top):
-            item = QTableWidgetItem(value_text(value))
-            item.setToolTip(f"Filter Browse on {value_text(value)}")
-            self.top.setItem(row, 0, item)
-            number = QTableWidgetItem(f"{count:,}")
-            number.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.top.setItem(row, 1, number)
-        shown = bool(top)
-        self.top.setVisible(shown)
-        self.top_title.setVisible(shown)
-        if shown:
-            self.top.resizeRowsToContents()
-            height = sum(self.top.rowHeight(r) for r in range(len(top))) + 2 * self.top.frameWidth()
-            self.top.setFixedHeight(height)
+        rows = "".join(
+            f"<tr><td><a href='{i}'>{escape(_short(value_text(value)))}</a></td>"
+            f"<td align='right' style='padding-left:8px'>{count:,}</td></tr>"
+            for i, (value, count) in enumerate(top)
+        )
+        self.top.setText(f"<table width='100%'>{rows}</table>")
 
-    def _on_top_clicked(self, row: int, _column: int) -> None:
-        if self.profile is not None and 0 <= row < len(self.profile.top):
-            self.value_clicked.emit(self.name, self.profile.top[row][0])
+    def top_rows(self) -> list[tuple[str, str]]:
+        """(value, count) as listed, for tests and accessibility."""
+        if self.profile is None or not self.top.text():
+            return []
+        return [(_short(value_text(v)), f"{n:,}") for v, n in self.profile.top]
+
+    def _on_top_clicked(self, link: str) -> None:
+        if self.profile is not None and link.isdigit() and int(link) < len(self.profile.top):
+            self.value_clicked.emit(self.name, self.profile.top[int(link)][0])
+
+
+def _dim(label: QLabel) -> None:
+    """Dim text through the palette: a style sheet would make every show of the card cost a restyle."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, dim_colour())
+    label.setPalette(palette)
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ProfilePanel(QWidget):
@@ -202,6 +201,12 @@ class ProfilePanel(QWidget):
         self.columns: list[str] = []
         self.cards: dict[str, ColumnCard] = {}
         self._request = LatestRequest()
+        #: Figures delivered but not shown yet (a later stage of a column replaces an earlier one).
+        self._pending: dict[str, ColumnProfile] = {}
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(0)
+        self._flush_timer.timeout.connect(self._flush)
         self.heading = QLabel(_EMPTY_HINT)
         self.heading.setWordWrap(True)
         self.state = QLabel()
@@ -236,8 +241,8 @@ class ProfilePanel(QWidget):
 
     @property
     def running(self) -> bool:
-        """True while a profile job runs."""
-        return self._request.running
+        """True while a profile job runs or figures it delivered wait to be shown."""
+        return self._request.running or bool(self._pending)
 
     def set_table(self, table: Table | None) -> None:
         """The table Browse shows; a different one clears the profiles shown."""
@@ -264,11 +269,6 @@ class ProfilePanel(QWidget):
         names = list(columns) if columns is not None else profiled_columns(table)
         self._clear()
         self.columns = names
-        for name in names:
-            card = ColumnCard(name)
-            card.value_clicked.connect(self.filter_requested)
-            self.cards[name] = card
-            self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
         what = f"“{names[0]}”" if len(names) == 1 else f"{len(names)} columns"
         self.heading.setText(f"<b>{escape(table.name)}</b>: {escape(what)} (every row of the table)")
         self.state.setStyleSheet("")
@@ -278,7 +278,7 @@ class ProfilePanel(QWidget):
 
         async def work(job: Job) -> None:
             loop = asyncio.get_running_loop()
-            show = ticket.only(self._show)
+            show = ticket.only(self._queue)
 
             def deliver(profile: ColumnProfile) -> None:
                 loop.call_soon_threadsafe(show, profile)
@@ -300,13 +300,35 @@ class ProfilePanel(QWidget):
         """Stop the running profile; the figures shown so far stay."""
         self._request.stop()
 
+    def _queue(self, profile: ColumnProfile) -> None:
+        self._pending[profile.name] = profile
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        """Show a few columns' figures, then let the window paint before the next few (a zero timer)."""
+        for _ in range(_CARDS_PER_TURN):
+            if not self._pending:
+                break
+            self._show(self._pending.pop(next(iter(self._pending))))
+        if self._pending:
+            self._flush_timer.start()
+
     def _show(self, profile: ColumnProfile) -> None:
         card = self.cards.get(profile.name)
-        if card is not None:
-            card.show_profile(profile)
+        if card is None:  # cards appear with their first figures, in column order
+            if profile.name not in self.columns:
+                return
+            order = self.columns.index(profile.name)
+            card = ColumnCard(profile.name)
+            card.value_clicked.connect(self.filter_requested)
+            before = sum(1 for name in self.cards if self.columns.index(name) < order)
+            self.cards[profile.name] = card
+            self.cards_layout.insertWidget(before, card)
+        card.show_profile(profile)
         done = sum(1 for c in self.cards.values() if c.profile and c.profile.stage is Stage.COMPLETE)
-        if self.running:
-            self.state.setText(f"Profiling… {done} of {len(self.cards)} complete")
+        if self._request.running:
+            self.state.setText(f"Profiling… {done} of {len(self.columns)} complete")
 
     def _done(self, _result: object) -> None:
         self.state.setStyleSheet("")
@@ -325,6 +347,8 @@ class ProfilePanel(QWidget):
 
     def _clear(self) -> None:
         self._request.cancel()
+        self._pending.clear()
+        self._flush_timer.stop()
         for card in self.cards.values():
             self.cards_layout.removeWidget(card)
             card.deleteLater()

@@ -1,0 +1,118 @@
+"""Issue 22, in the window: the UI stall while Browse's profile panel profiles every column of a big table.
+
+`python -m tests.bench.bench_profile_ui [ROWS]` (default 1,000,000 rows of the `wide8` table of
+`bench_profile`, generated once into the bench folder). A Browse pane is shown on the table and
+"Profile all columns" runs to the end while a 10 ms timer ticks, twice: with the grid left alone, and
+with the grid scrolled every 20 ms meanwhile. The largest gap of the timer is the stall, against an idle
+loop in the same run. Also: time until the first figures are on screen, and until the profile is
+complete. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any
+
+from desktop_app.core.profile.cache import ProfileCache
+from desktop_app.core.profile.model import Stage
+from desktop_app.core.snapshot.snapshot import open_snapshot
+from tests.bench.bench_profile import make_table
+from tests.bench.common import (
+    Figure,
+    bench_folder,
+    idle_timer_gap,
+    largest_timer_gap,
+    run_on_qasync,
+    stall_figure,
+)
+
+DEFAULT_ROWS = 1_000_000
+
+
+async def _profile_in_pane(pane: Any, scroll: bool = True) -> tuple[float, float]:
+    """(seconds to the first figures on screen, seconds to the complete profile), scrolling meanwhile."""
+    panel = pane.profile_panel
+    started = time.perf_counter()
+    pane.profile_all_columns()
+    first: float | None = None
+    step = 0
+    while True:
+        await asyncio.sleep(0.02)
+        if first is None and any(card.profile is not None for card in panel.cards.values()):
+            first = time.perf_counter() - started
+        step += 1
+        if scroll:
+            pane.scroll_to_row((step * 997) % max(pane.model.total_rows, 1), select=False)  # the user scrolls
+        cards = panel.cards.values()
+        if not panel.running and all(c.profile and c.profile.stage is Stage.COMPLETE for c in cards):
+            return first or 0.0, time.perf_counter() - started
+        if not panel.running and time.perf_counter() - started > 1:
+            raise RuntimeError(f"the profile ended incomplete: {panel.state.text()}")
+
+
+async def pane_figures(rows: int) -> dict[str, float]:
+    """Open the table in a Browse pane and profile it all while measuring the timer's gaps."""
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.core.database import Database
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.ui.context import AppContext
+    from desktop_app.ui.panes.browse.pane import BrowsePane
+
+    snapshot = await asyncio.to_thread(open_snapshot, make_table(bench_folder() / f"profile-{rows}.db", rows))
+    database = Database(snapshot)
+    try:
+        catalog = await database.run_sync(read_catalog)
+        context = AppContext(QSettings(str(bench_folder() / "profile-ui.ini"), QSettings.Format.IniFormat))
+        context.set_database(database, catalog)
+        pane = BrowsePane(context)
+        pane.resize(1280, 800)
+        pane.show()
+        pane.show_table("wide8")
+        while not pane.model.exact:
+            await asyncio.sleep(0.05)
+        idle = await idle_timer_gap(2.0)
+        stall, (first, complete) = await largest_timer_gap(_profile_in_pane(pane, scroll=False))
+        pane.profile_panel.cache = ProfileCache()  # the second run computes again
+        scroll_stall, _ = await largest_timer_gap(_profile_in_pane(pane, scroll=True))
+        await context.jobs.wait_all()
+        pane.model.close()
+        await pane.model.wait_idle()
+        pane.close()
+        return {
+            "idle": idle,
+            "stall": stall,
+            "scroll_stall": scroll_stall,
+            "first": first,
+            "complete": complete,
+        }
+    finally:
+        await database.close()
+        snapshot.close()
+
+
+def run(rows: int = DEFAULT_ROWS) -> list[Figure]:
+    """The stall and the times, one profile of every column."""
+    ui = run_on_qasync(lambda: pane_figures(rows))
+    label = f"{rows / 1e6:g}M rows × 8 columns"
+    return [
+        stall_figure(f"UI stall while profiling all columns in Browse, {label}", ui["stall"], ui["idle"]),
+        stall_figure(
+            f"UI stall profiling and scrolling the grid meanwhile, {label}", ui["scroll_stall"], ui["idle"]
+        ),
+        Figure(
+            f"profile panel first figures on screen, {label}",
+            ui["first"],
+            target="≤ 1 s",
+            ok=ui["first"] <= 1,
+        ),
+        Figure(f"profile panel complete, {label}", ui["complete"]),
+    ]
+
+
+if __name__ == "__main__":
+    for figure in run(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ROWS):
+        ratio = f"  ratio {figure.ratio:.2f}x" if figure.ratio is not None else ""
+        print(f"{figure.figure}: {figure.value:.3f} {figure.unit}{ratio}  (target {figure.target or '—'})")
