@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -39,8 +40,9 @@ from desktop_app.ui.panes.browse.histogram import Histogram
 from desktop_app.ui.theme import dim_colour, dim_style, error_style
 from desktop_app.ui.widgets.layout import hbox, vbox
 
-#: Columns whose figures are shown in one turn of the event loop (each redraws its card: ~2-8 ms).
-_CARDS_PER_TURN = 2
+#: Cards updated in one turn of the event loop (~1-8 ms each), of which at most one new card (its first
+#: show and layout cost 10-40 ms on a busy machine); the window paints between turns.
+_CARDS_PER_TURN = 4
 _EMPTY_HINT = "Right-click a column header and choose Profile, or profile every column."
 
 
@@ -134,6 +136,9 @@ class ColumnCard(QFrame):
         self.top.setToolTip("Click a value to filter Browse on it")
         self.top.linkActivated.connect(self._on_top_clicked)
         self.histogram = Histogram([])
+        for label in (self.title, self.body, self.top_title, self.top):
+            # A long value is cut at the panel's edge rather than widening every card past it.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = vbox(
             hbox((self.title, 1), self.stage), self.body, self.top_title, self.top, self.histogram, margins=6
         )
@@ -307,10 +312,13 @@ class ProfilePanel(QWidget):
 
     def _flush(self) -> None:
         """Show a few columns' figures, then let the window paint before the next few (a zero timer)."""
+        created = False
         for _ in range(_CARDS_PER_TURN):
-            if not self._pending:
+            name = next(iter(self._pending), None)
+            if name is None or (created and name not in self.cards):
                 break
-            self._show(self._pending.pop(next(iter(self._pending))))
+            created = created or name not in self.cards
+            self._show(self._pending.pop(name))
         if self._pending:
             self._flush_timer.start()
 
