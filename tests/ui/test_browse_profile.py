@@ -4,17 +4,20 @@ foreign keys followed there and back, rows referencing a row, filter/exclude on 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop_app.core.profile.model import Stage
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.panes.browse.profile_panel import ProfilePanel, value_text
+from desktop_app.ui.widgets import find_bar
 from tests.ui.test_browse import browse, column_values, make_big_table, settle
 
 
@@ -269,3 +272,44 @@ async def test_find_in_browse_counts_matches_and_walks_them(qtbot: Any, tmp_path
         await until(lambda: pane.find_bar.finished)
         assert pane.find_bar.matches == []
         assert pane.find_bar.count.text() == "no matches"
+
+
+async def test_find_stops_at_its_match_limit_and_says_so(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(find_bar, "LIMITS", dataclasses.replace(find_bar.LIMITS, find_max_matches=5))
+    path = tmp_path / "big.db"
+    make_big_table(path, 3000)
+    async with browsing(qtbot, tmp_path, path, "big") as pane:
+        pane.find_bar.open_bar()
+        pane.find_bar.text.setText("row")
+        await until(lambda: pane.find_bar.capped)
+        assert pane.find_bar.matches == [(r, 1) for r in range(5)]
+        assert pane.find_bar.count.text() == "5+ matches (stopped looking)"
+
+
+async def test_an_inferred_key_is_a_link_marked_as_such_and_followed(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "inferred.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE artist(id INTEGER PRIMARY KEY, name TEXT);
+            CREATE TABLE album(id INTEGER PRIMARY KEY, title TEXT, artist_id INTEGER);
+            WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500)
+            INSERT INTO artist SELECT i, 'artist ' || i FROM s;
+            INSERT INTO album SELECT id, 'album ' || id, 501 - id FROM artist WHERE id <= 50;
+            """
+        )
+    conn.close()
+    async with browsing(qtbot, tmp_path, path, "album") as pane:
+        column = column_index(pane, "artist_id")
+        assert pane.links.links == {column: True}  # inferred, drawn dashed and fainter
+        assert pane.links.targets[column] == "artist(id)"
+        assert pane.follow_link(9, column)  # album 10 → artist 491
+        await until(lambda: pane.table.name == "artist" and pane.view.currentIndex().isValid())  # type: ignore[union-attr]
+        await settle(pane)
+        current = pane.model.real_row(pane.view.currentIndex().row())
+        assert pane.model.row_values(current)[0] == 491  # type: ignore[index]
+        pane.go_back()
+        await settle(pane)
+        assert pane.table.name == "album"  # type: ignore[union-attr]

@@ -36,6 +36,8 @@ class FindBar(QWidget):
         self.model: WindowedTableModel = grid.model
         self.matches: list[tuple[int, int]] = []
         self.finished = False
+        #: True when the look stopped at `LIMITS.find_max_matches` matches.
+        self.capped = False
         self._scan: asyncio.Task[None] | None = None
         self._cancel = CancelToken()
         self._source: RowSource | None = None
@@ -81,7 +83,7 @@ class FindBar(QWidget):
     def start(self) -> None:
         """Look for the text from the first row (the earlier look, if any, stops)."""
         self._stop()
-        self.matches, self.finished = [], False
+        self.matches, self.finished, self.capped = [], False, False
         needle, source = self.text.text(), self.model.source
         self._source = source
         if not needle or source is None:
@@ -100,6 +102,10 @@ class FindBar(QWidget):
                 if cancel.cancelled:
                     return
                 self.matches.extend(matching_cells(found.rows, start, needle))
+                if len(self.matches) >= LIMITS.find_max_matches:
+                    del self.matches[LIMITS.find_max_matches :]
+                    self.capped = True
+                    break
                 self._show_count()
                 if len(found.rows) < page:
                     break
@@ -129,6 +135,8 @@ class FindBar(QWidget):
         n = len(self.matches)
         if not self.text.text():
             self.count.setText("")
+        elif self.capped:
+            self.count.setText(f"{n:,}+ matches (stopped looking)")
         elif self.finished:
             self.count.setText("no matches" if n == 0 else f"{n:,} match{'es' if n != 1 else ''}")
         else:
