@@ -387,7 +387,7 @@ class ResultTab(QWidget):
                 value,
                 on_filter=on_filter if self.filterable_query() is not None else None,
                 on_find=self.find_bar.open_bar,
-                why_not="Only the result of one SELECT, VALUES or WITH query can be filtered.",
+                why_not="Only the rows of a single query can be filtered (not a PRAGMA or a query plan).",
             )
         menu.popup(self.view.viewport().mapToGlobal(point))
 
