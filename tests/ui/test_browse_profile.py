@@ -18,6 +18,7 @@ from desktop_app.core.profile.model import Stage
 from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.panes.browse.profile_panel import ProfilePanel, value_text
 from desktop_app.ui.widgets import find_bar
+from tests.fixtures import database_over
 from tests.ui.test_browse import browse, column_values, make_big_table, settle
 
 
@@ -313,3 +314,18 @@ async def test_an_inferred_key_is_a_link_marked_as_such_and_followed(qtbot: Any,
         pane.go_back()
         await settle(pane)
         assert pane.table.name == "album"  # type: ignore[union-attr]
+
+
+async def test_a_new_snapshot_clears_the_profile_shown(qtbot: Any, tmp_path: Path) -> None:
+    path = mixed_database(tmp_path / "mixed.db")
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
+        panel = await profiled(pane, "n")
+        first = pane.context.database, pane.context.catalog
+        async with database_over(path) as (database, catalog):
+            pane.context.set_database(database, catalog)  # a reload: the same table, a new generation
+            await settle(pane)
+            assert pane.table is not None and pane.table.name == "mixed"
+            assert panel.cards == {} and panel.heading.text().startswith("Right-click a column header")
+            await pane.model.wait_idle()
+            pane.context.set_database(*first)
+            await settle(pane)

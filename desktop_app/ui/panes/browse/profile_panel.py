@@ -203,6 +203,8 @@ class ProfilePanel(QWidget):
         self.context = context
         self.cache = ProfileCache(LIMITS.profile_cached_columns)
         self.table: Table | None = None
+        #: The snapshot generation of the figures shown.
+        self._generation: int | None = None
         self.columns: list[str] = []
         self.cards: dict[str, ColumnCard] = {}
         self._request = LatestRequest()
@@ -250,12 +252,14 @@ class ProfilePanel(QWidget):
         return self._request.running or bool(self._pending)
 
     def set_table(self, table: Table | None) -> None:
-        """The table Browse shows; a different one clears the profiles shown."""
-        if table is self.table or (table is not None and self.table is not None and table == self.table):
+        """The table Browse shows; a different one, or another snapshot, clears the profiles shown."""
+        database = self.context.database
+        generation = database.generation if database is not None else None
+        if table == self.table and generation == self._generation:
             self.table = table
             return
         self._request.cancel()
-        self.table = table
+        self.table, self._generation = table, generation
         self._clear()
         self.heading.setText(_EMPTY_HINT)
         self.state.setText("")
