@@ -147,9 +147,9 @@ class BrowsePane(Pane):
         #: Over the grid's rows: why some rows could not be read (the status line is easy to miss).
         self.read_error = GridMessage(self.view)
         self.model.read_errors_changed.connect(self._show_read_error)
-        #: Foreign-key cells drawn as links; Ctrl+click follows one.
+        #: Foreign-key cells drawn as links (the delegate of those columns only: a Python delegate on every
+        #: column costs each repaint of the grid a call per cell); Ctrl+click follows one.
         self.links = LinkDelegate(self.view)
-        self.view.setItemDelegate(self.links)
         self.view.clicked.connect(self._on_cell_clicked)
         self.trail = Trail()
         self.find_bar = FindBar(self.grid)
@@ -300,6 +300,10 @@ class BrowsePane(Pane):
             for column, info in enumerate(self.source.columns):
                 if info.name in found:
                     targets[column], links[column] = found[info.name]
+        for column in self.links.links:
+            self.view.setItemDelegateForColumn(column, None)
+        for column in links:
+            self.view.setItemDelegateForColumn(column, self.links)
         self.links.links, self.links.targets = links, targets
         self.view.viewport().update()
 
