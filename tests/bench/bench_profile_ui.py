@@ -19,16 +19,9 @@ from typing import Any
 
 from desktop_app.core.profile.cache import ProfileCache
 from desktop_app.core.profile.model import Stage
-from desktop_app.core.snapshot.snapshot import open_snapshot
+from tests.bench import common
 from tests.bench.bench_profile import make_table
-from tests.bench.common import (
-    Figure,
-    bench_folder,
-    idle_timer_gap,
-    largest_timer_gap,
-    run_on_qasync,
-    stall_figure,
-)
+from tests.fixtures import database_over
 
 DEFAULT_ROWS = 1_000_000
 
@@ -62,17 +55,13 @@ async def pane_figures(rows: int) -> dict[str, float]:
     """Open the table in a Browse pane and profile it all while measuring the timer's gaps."""
     from PySide6.QtCore import QSettings
 
-    from desktop_app.core.database import Database
-    from desktop_app.core.schema.catalog import read_catalog
     from desktop_app.ui.context import AppContext
     from desktop_app.ui.panes.browse.pane import BrowsePane
 
-    snapshot = await asyncio.to_thread(open_snapshot, make_table(bench_folder() / f"profile-{rows}.db", rows))
-    database = Database(snapshot)
-    try:
-        catalog = await database.run_sync(read_catalog)
-        context = AppContext(QSettings(str(bench_folder() / "profile-ui.ini"), QSettings.Format.IniFormat))
-        context.set_database(database, catalog)
+    async with database_over(make_table(common.bench_folder() / f"profile-{rows}.db", rows)) as opened:
+        settings = QSettings(str(common.bench_folder() / "profile-ui.ini"), QSettings.Format.IniFormat)
+        context = AppContext(settings)
+        context.set_database(*opened)
         pane = BrowsePane(context)
         pane.resize(1280, 800)
         pane.show()
@@ -82,35 +71,26 @@ async def pane_figures(rows: int) -> dict[str, float]:
         while not pane.model.exact or pane.model._background:
             await asyncio.sleep(0.05)
         gc.collect()
-        idle = await idle_timer_gap(2.0)
+        figures = {"idle": await common.idle_timer_gap(2.0)}
         # The floor: the same timer while one grouping scan runs in a worker and the UI does nothing.
-        query_stall, _ = await largest_timer_gap(database.run_sync(_distinct_labels))
-        stall, (first, complete) = await largest_timer_gap(_profile_in_pane(pane, scroll=False))
+        figures["query_stall"], _ = await common.largest_timer_gap(opened[0].run_sync(_distinct_labels))
+        timed = await common.largest_timer_gap(_profile_in_pane(pane, scroll=False))
+        figures["stall"], (figures["first"], figures["complete"]) = timed
         pane.profile_panel.cache = ProfileCache()  # the second run computes again
-        scroll_stall, _ = await largest_timer_gap(_profile_in_pane(pane, scroll=True))
+        figures["scroll_stall"], _ = await common.largest_timer_gap(_profile_in_pane(pane, scroll=True))
         await context.jobs.wait_all()
         pane.model.close()
         await pane.model.wait_idle()
         pane.close()
-        return {
-            "idle": idle,
-            "query_stall": query_stall,
-            "stall": stall,
-            "scroll_stall": scroll_stall,
-            "first": first,
-            "complete": complete,
-        }
-    finally:
-        await database.close()
-        snapshot.close()
+        return figures
 
 
-def run(rows: int = DEFAULT_ROWS) -> list[Figure]:
+def run(rows: int = DEFAULT_ROWS) -> list[common.Figure]:
     """The stall and the times, one profile of every column."""
-    ui = run_on_qasync(lambda: pane_figures(rows))
+    ui = common.run_on_qasync(lambda: pane_figures(rows))
     label = f"{rows / 1e6:g}M rows × 8 columns"
     return [
-        Figure(
+        common.Figure(
             f"UI stall while one count(DISTINCT) runs in a worker, no UI work, {label}",
             ui["query_stall"] * 1000,
             "ms",
@@ -118,17 +98,19 @@ def run(rows: int = DEFAULT_ROWS) -> list[Figure]:
             "idle loop, same run",
             "info",
         ),
-        stall_figure(f"UI stall while profiling all columns in Browse, {label}", ui["stall"], ui["idle"]),
-        stall_figure(
+        common.stall_figure(
+            f"UI stall while profiling all columns in Browse, {label}", ui["stall"], ui["idle"]
+        ),
+        common.stall_figure(
             f"UI stall profiling and scrolling the grid meanwhile, {label}", ui["scroll_stall"], ui["idle"]
         ),
-        Figure(
+        common.Figure(
             f"profile panel first figures on screen, {label}",
             ui["first"],
             target="≤ 1 s",
             ok=ui["first"] <= 1,
         ),
-        Figure(f"profile panel complete, {label}", ui["complete"]),
+        common.Figure(f"profile panel complete, {label}", ui["complete"]),
     ]
 
 
