@@ -329,3 +329,19 @@ async def test_a_new_snapshot_clears_the_profile_shown(qtbot: Any, tmp_path: Pat
             await pane.model.wait_idle()
             pane.context.set_database(*first)
             await settle(pane)
+
+
+async def test_the_profile_button_opens_the_current_column_and_closes_the_panel(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = mixed_database(tmp_path / "mixed.db")
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
+        pane.view.setCurrentIndex(pane.model.index(0, column_index(pane, "n")))
+        qtbot.mouseClick(pane.profile_button, Qt.MouseButton.LeftButton)
+        assert pane.details.is_open and pane.profile_button.isChecked()
+        await until(lambda: complete(pane.profile_panel))
+        assert pane.profile_panel.columns == ["n"]
+        pane.view.setCurrentIndex(pane.model.index(0, column_index(pane, "v")))  # the profile follows
+        await until(lambda: complete(pane.profile_panel) and pane.profile_panel.columns == ["v"])
+        qtbot.mouseClick(pane.profile_button, Qt.MouseButton.LeftButton)
+        assert not pane.details.is_open and not pane.profile_button.isChecked()

@@ -263,6 +263,8 @@ class ResultTab(QWidget):
         self.filter_row = QWidget()
         hbox((self.filter_info, 1), self.clear_filter_button, margins=0, parent=self.filter_row)
         self.filter_row.hide()
+        self._filter_text = ""
+        self.model.count_changed.connect(self._show_filtered_count)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
@@ -417,9 +419,17 @@ class ResultTab(QWidget):
             else:
                 shown = cell_format.display_text(condition.value)
                 parts.append(f"{name} {'≠' if condition.exclude else '='} {shown}")
-        self.filter_info.setText("Filtered: " + " and ".join(parts))
+        self._filter_text = "Filtered: " + " and ".join(parts)
+        self._show_filtered_count()
         self.filter_row.show()
         return True
+
+    def _show_filtered_count(self) -> None:
+        if not self.conditions:
+            return
+        rows = self.model.total_rows
+        count = f"{rows:,} row{'s' if rows != 1 else ''}" if self.model.exact else "counting…"
+        self.filter_info.setText(f"{self._filter_text} — {count}")
 
     def clear_filter(self) -> None:
         """Show every row of the result again."""
