@@ -130,6 +130,10 @@ class Limits:
     profile_time_sample_rows: int = 200
     #: Column profiles kept per process (complete ones, keyed by snapshot generation, table and column).
     profile_cached_columns: int = 512
+    #: Longest filter text "Filter on this value" writes (a blob's hex is twice its bytes).
+    filter_value_max_chars: int = 20_000
+    #: Matches Find (Ctrl+F) in a result grid collects before it stops looking.
+    find_max_matches: int = 100_000
     #: Memory the earlier generations of a window's database may keep for the Changes pane (their snapshots'
     #: sizes); the oldest are let go first.
     diff_history_bytes: int = 512 << 20

@@ -223,6 +223,14 @@ def info_colour() -> QColor:
     return QColor(scheme().info)
 
 
+def link_colour(*, inferred: bool = False) -> QColor:
+    """Text of a value that leads somewhere (a foreign key); a guessed link is drawn fainter."""
+    colour = QColor(palette().color(QPalette.ColorRole.Link))
+    if inferred:
+        colour.setAlpha(150)
+    return colour
+
+
 def match_colours() -> tuple[QColor, QColor]:
     """(background, text) of a search match inside a value: a marker yellow under black on any theme."""
     return QColor(scheme().match_background), QColor(scheme().match_text)

@@ -27,6 +27,7 @@ BENCHES = (
     "guard",
     "structure",
     "profile",
+    "profile_ui",
     "diagram",
     "export",
     "diff",

@@ -11,6 +11,7 @@ Syntax (case-insensitive keywords, surrounding spaces ignored):
 - a plain number matches equal numbers (`*5*` finds cells containing 5)
 - any other text matches cells that contain it (`LIKE %text%`, case-insensitive for ASCII)
 - a value in single or double quotes is taken literally (`="a..b"`, `'NULL'`)
+- `=x'0aff'`, `<>x'0aff'` — a blob, in hex (what "Filter on this value" writes for a blob cell)
 
 Values are always bound as parameters; only the column, already quoted by the caller, is pasted.
 """
@@ -23,10 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.errors import UserError
+from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 _COMPARISON = re.compile(r"(<=|>=|<>|!=|==|=|<|>)\s*(.*)\Z", re.S)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+_BLOB = re.compile(r"[xX]'((?:[0-9a-fA-F]{2})*)'\Z")
 
 
 class FilterError(UserError):
@@ -79,10 +82,44 @@ def where_clause(filters: Mapping[str, str]) -> Condition | None:
     )
 
 
+def value_filter(value: Any, *, exclude: bool = False) -> str:
+    """The filter text that keeps exactly the rows holding `value` (or, with `exclude`, those that do not).
+
+    NULL filters with IS NULL / IS NOT NULL, text is quoted (taken literally, whatever it holds), numbers
+    are written so they bind as the same number, blobs as `x'hex'`. Excluding uses `<>`, as typed
+    filters do, so rows where the column is NULL are left out too (SQL's comparison with NULL).
+    """
+    if value is None:
+        return "NOT NULL" if exclude else "NULL"
+    operator = "<>" if exclude else "="
+    if isinstance(value, bool | int):
+        return f"{operator}{int(value)}"
+    if isinstance(value, float):
+        return f"{operator}{value!r}"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _checked_length(f"{operator}x'{bytes(value).hex()}'")
+    if isinstance(value, str):
+        return _checked_length(f'{operator}"{value}"')
+    # Text that is not valid UTF-8 (held as its bytes) has no filter text that finds it.
+    raise FilterError("This value cannot be written as a filter (text that is not valid UTF-8).")
+
+
+def _checked_length(text: str) -> str:
+    if len(text) > LIMITS.filter_value_max_chars:
+        raise FilterError(
+            f"This value is too long to filter on ({len(text):,} characters as a filter; "
+            f"at most {LIMITS.filter_value_max_chars:,})."
+        )
+    return text
+
+
 def bind_value(text: str) -> Any:
     """The value to bind for `text`: unquoted, and an int/float when it is written canonically."""
     if _is_quoted(text):
         return text[1:-1]
+    blob = _BLOB.match(text)
+    if blob:
+        return bytes.fromhex(blob.group(1))
     if _NUMBER.match(text):
         number: int | float = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
         if isinstance(number, int) and not -(2**63) <= number < 2**63:

@@ -87,6 +87,17 @@ def _inferred(catalog: Catalog, table: Table) -> list[tuple[tuple[str, ...], Tab
     return found
 
 
+def link_columns(catalog: Catalog, table: Table) -> dict[str, tuple[str, bool]]:
+    """The columns of `table` that refer to another table's rows: column → (`target(key columns)`, True
+    when the reference is only inferred from a `<name>_id` column rather than declared)."""
+    links: dict[str, tuple[str, bool]] = {}
+    for inferred, found in ((False, _declared(catalog, table)), (True, _inferred(catalog, table))):
+        for from_columns, target, to_columns in found:
+            for column in from_columns:
+                links.setdefault(column, (f"{target.name}({', '.join(to_columns)})", inferred))
+    return links
+
+
 def outgoing_references(catalog: Catalog, table: Table, row: Mapping[str, Any]) -> list[RowLink]:
     """The rows `row` (column → value) of `table` refers to: declared foreign keys, then inferred ones.
 

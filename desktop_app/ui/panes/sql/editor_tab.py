@@ -269,7 +269,8 @@ class SqlTab(QWidget):
             if not run.current:
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
-            tab = ResultTab(item.sql, functools.partial(self._export, params=item.params))
+            export = functools.partial(self._export, params=item.params)
+            tab = ResultTab(item.sql, export, database=database, params=item.params)
             self.results.addTab(tab, _result_title(number, item))
             self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
             self.result_stack.setCurrentIndex(1)

@@ -1,4 +1,9 @@
-"""What one SQL result tab shows: the rows in a windowed grid, a query plan tree, or an error."""
+"""What one SQL result tab shows: the rows in a windowed grid, a query plan tree, or an error.
+
+A cell's menu narrows the rows to a value ("Filter on this value" / "Exclude this value"): the query is
+run again nested, with the condition outside it (`core.browse.result_filter`), so a result of any
+length is filtered by SQLite, not in memory. Ctrl+F finds text in the rows.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.blobs.name_preview import result_name_samples
-from desktop_app.core.browse.row_sources import RowSource
+from desktop_app.core.browse.result_filter import ValueCondition, filtered_query
+from desktop_app.core.browse.row_sources import QueryRowSource, RowSource
+from desktop_app.core.database import Database, Params
 from desktop_app.core.errors import UserError
 from desktop_app.core.export.clipboard import CopyFormat
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.core.sqlite.statements import first_table_name
 from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
 from desktop_app.ui.models import cell_format
@@ -35,9 +43,11 @@ from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import error_style, follow, scheme
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
+from desktop_app.ui.widgets.find_bar import FindBar
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
+from desktop_app.ui.widgets.value_menu import add_value_actions
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
 ExportCallback = Callable[[str, "int | None"], None]
@@ -185,9 +195,21 @@ class ResultTab(QWidget):
     #: Export one result column's values to files: (sql, column index, column names, name-preview samples).
     export_blobs_requested = Signal(str, int, object, object)
 
-    def __init__(self, sql: str, export: ExportCallback, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        sql: str,
+        export: ExportCallback,
+        parent: QWidget | None = None,
+        *,
+        database: Database | None = None,
+        params: Params = (),
+    ) -> None:
         super().__init__(parent)
         self.sql = sql
+        self.database = database
+        self.params = params
+        #: The values the rows are narrowed to (empty: every row of the result).
+        self.conditions: list[ValueCondition] = []
         self._export_callback = export
         self.outcome: RunOutcome | None = None
         self.custom_view: QWidget | None = None
@@ -229,10 +251,26 @@ class ResultTab(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._cell_menu)
 
+        self.find_bar = FindBar(self.grid)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self.find_bar.open_bar)
+        self.filter_info = QLabel()
+        self.filter_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.clear_filter_button = QPushButton("Clear filter")
+        self.clear_filter_button.setToolTip("Show every row of the result again")
+        self.clear_filter_button.clicked.connect(self.clear_filter)
+        self.filter_row = QWidget()
+        hbox((self.filter_info, 1), self.clear_filter_button, margins=0, parent=self.filter_row)
+        self.filter_row.hide()
+        self._filter_text = ""
+        self.model.count_changed.connect(self._show_filtered_count)
+
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
         top = hbox((self.info, 1), self.blobs_button, self.export_button)
-        vbox(top, (self.stack, 1), parent=self).setContentsMargins(0, 4, 0, 0)
+        layout = vbox(top, self.filter_row, (self.stack, 1), self.find_bar, parent=self)
+        layout.setContentsMargins(0, 4, 0, 0)
 
     # --- what is shown ----------------------------------------------------------------------------
 
@@ -336,7 +374,69 @@ class ResultTab(QWidget):
         menu = QMenu(self)
         menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._tasks.spawn(self.copy_selection()))
         add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
+        index = self.view.indexAt(point)
+        values = self.model.row_values(self.model.real_row(index.row())) if index.isValid() else None
+        if values is not None:
+            column = index.column()
+            menu.addSeparator()
+            value = values[column]
+
+            def on_filter(exclude: bool) -> None:
+                self.filter_on(column, value, exclude)
+
+            add_value_actions(
+                menu,
+                value,
+                on_filter=on_filter if self.filterable_query() is not None else None,
+                on_find=self.find_bar.open_bar,
+                why_not="Only the rows of a single query can be filtered (not a PRAGMA or a query plan).",
+            )
         menu.popup(self.view.viewport().mapToGlobal(point))
+
+    # --- filter on a value ------------------------------------------------------------------------
+
+    def filterable_query(self) -> NestedQuery | None:
+        """The statement as a query that can be filtered, or None (PRAGMA, EXPLAIN, not run yet)."""
+        if self.database is None or self.outcome is None or not self.outcome.source.columns:
+            return None
+        return NestedQuery.of(self.sql, self.params)
+
+    def filter_on(self, column: int, value: Any, exclude: bool = False) -> bool:
+        """Narrow the rows to those whose `column` holds `value` (with `exclude`: does not); False when the
+        result cannot be filtered."""
+        query, outcome = self.filterable_query(), self.outcome
+        if query is None or outcome is None or self.database is None:
+            return False
+        self.conditions.append(ValueCondition(column, value, exclude))
+        columns = outcome.source.columns
+        narrowed = filtered_query(query, len(columns), self.conditions)
+        self.model.set_source(QueryRowSource(self.database, narrowed, columns))
+        parts = []
+        for condition in self.conditions:
+            name = columns[condition.column].name
+            if condition.value is None:
+                parts.append(f"{name} IS {'NOT ' if condition.exclude else ''}NULL")
+            else:
+                shown = cell_format.display_text(condition.value)
+                parts.append(f"{name} {'≠' if condition.exclude else '='} {shown}")
+        self._filter_text = "Filtered: " + " and ".join(parts)
+        self._show_filtered_count()
+        self.filter_row.show()
+        return True
+
+    def _show_filtered_count(self) -> None:
+        if not self.conditions:
+            return
+        rows = self.model.total_rows
+        count = f"{rows:,} row{'s' if rows != 1 else ''}" if self.model.exact else "counting…"
+        self.filter_info.setText(f"{self._filter_text} — {count}")
+
+    def clear_filter(self) -> None:
+        """Show every row of the result again."""
+        self.conditions = []
+        self.filter_row.hide()
+        if self.outcome is not None:
+            self.model.set_source(self.outcome.source)
 
     def _on_loaded(self) -> None:
         if not self._sized and self.model.is_loaded(0):
