@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 from desktop_app.core.database import Database
@@ -92,6 +92,21 @@ def one_empty_table_database(path: Path) -> Path:
     finally:
         conn.close()
     return path
+
+
+@contextmanager
+def snapshot_connection(source: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to a snapshot of `source`; on the way out, `source`'s folder must be exactly as it was."""
+    from tests.conftest import folder_state
+
+    before = sorted(p.name for p in source.parent.iterdir()), folder_state(source.parent)
+    snapshot = open_snapshot(source)
+    try:
+        with closing(snapshot.connect()) as conn:
+            yield conn
+    finally:
+        snapshot.close()
+    assert (sorted(p.name for p in source.parent.iterdir()), folder_state(source.parent)) == before
 
 
 @asynccontextmanager

@@ -1,0 +1,63 @@
+"""Display downsampling: only what a screen can show of millions of points.
+
+A line keeps, for every pixel column, the lowest and the highest value in it (so no peak is lost); a
+scatter keeps one point per occupied pixel cell. Both work on the visible range only and are
+recomputed when the user pans or zooms; the data itself is never changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def visible_slice(x: np.ndarray, x0: float, x1: float) -> slice:
+    """The indices of sorted `x` in [x0, x1], and one point beyond each end (lines reach the edges)."""
+    start = max(int(np.searchsorted(x, x0, side="left")) - 1, 0)
+    stop = min(int(np.searchsorted(x, x1, side="right")) + 1, len(x))
+    return slice(start, stop)
+
+
+def minmax_per_bucket(
+    x: np.ndarray, y: np.ndarray, x0: float, x1: float, buckets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points of sorted `x` in [x0, x1] reduced to each bucket's minimum and maximum `y`.
+
+    [x0, x1] is cut into `buckets` equal buckets (one per pixel column); each bucket that holds points
+    becomes two points at its first x: its lowest and its highest y. Ranges that hold at most two points
+    per bucket come back as they are.
+    """
+    part = visible_slice(x, x0, x1)
+    xs, ys = x[part], y[part]
+    if len(xs) <= 2 * buckets or x1 <= x0:
+        return xs, ys
+    edges = x0 + (x1 - x0) * np.arange(buckets) / buckets
+    starts = np.searchsorted(xs, edges, side="left")
+    # The point before x0 (kept for the edge) gets its own bucket at the front.
+    starts = np.unique(np.concatenate(([0], starts)))
+    starts = starts[starts < len(xs)]
+    low = np.minimum.reduceat(ys, starts)
+    high = np.maximum.reduceat(ys, starts)
+    out_x = np.repeat(xs[starts], 2)
+    out_y = np.empty(2 * len(starts), dtype=ys.dtype)
+    out_y[0::2], out_y[1::2] = low, high
+    return out_x, out_y
+
+
+def one_per_cell(
+    x: np.ndarray,
+    y: np.ndarray,
+    view: tuple[float, float, float, float],
+    cells: tuple[int, int],
+) -> np.ndarray:
+    """Indices of the points inside `view` (x0, x1, y0, y1), keeping the first point of each of the
+    `cells` (columns, rows) cells it is cut into."""
+    x0, x1, y0, y1 = view
+    columns, rows = cells
+    inside = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    if len(inside) <= columns * rows // 4:  # sparse: every point is cheap to draw
+        return inside
+    width, height = max(x1 - x0, 1e-300), max(y1 - y0, 1e-300)
+    cx = np.minimum(((x[inside] - x0) / width * columns).astype(np.int64), columns - 1)
+    cy = np.minimum(((y[inside] - y0) / height * rows).astype(np.int64), rows - 1)
+    _cells, first = np.unique(cy * columns + cx, return_index=True)
+    return inside[np.sort(first)]
