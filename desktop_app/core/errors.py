@@ -92,7 +92,3 @@ class SnapshotClosed(UserError):
 
 class AttachError(UserError):
     """Another database cannot be attached (a bad schema name, a name taken, a file too large)."""
-
-
-class ChartError(UserError):
-    """A chart cannot be drawn from the chosen columns (no numbers in a Y column, too many bars…)."""

@@ -147,7 +147,7 @@ class Limits:
     chart_categories_max: int = 10_000
     #: Most bars a bar chart draws (past it: group the rows in SQL, or draw a line or a histogram).
     chart_bars_max: int = 10_000
-    #: Points a scatter chart draws as they are; past it, one point per pixel cell of the visible range.
+    #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
 
 

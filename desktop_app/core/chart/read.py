@@ -17,8 +17,8 @@ import numpy as np
 
 from desktop_app.core.chart.binning import histogram
 from desktop_app.core.chart.columns import NULL, CategoryColumn, Column, NumberColumn, TimeColumn, x_column
-from desktop_app.core.chart.spec import ChartData, ChartKind, ChartSpec, Series
-from desktop_app.core.errors import ChartError, QueryError
+from desktop_app.core.chart.spec import ChartData, ChartError, ChartKind, ChartSpec, Series
+from desktop_app.core.errors import QueryError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.sqlite.guard import check_user_sql

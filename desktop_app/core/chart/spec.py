@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+from desktop_app.core.errors import UserError
+
+if TYPE_CHECKING:  # numpy is imported by the modules that build arrays, not by those that only name a chart
+    import numpy as np
+
+
+class ChartError(UserError):
+    """A chart cannot be drawn from the chosen columns (no numbers in a Y column, too many bars…)."""
 
 
 class ChartKind(enum.Enum):

@@ -1,8 +1,8 @@
 """Display downsampling: only what a screen can show of millions of points.
 
-A line keeps, for every pixel column, the lowest and the highest value in it (so no peak is lost); a
-scatter keeps one point per occupied pixel cell. Both work on the visible range only and are
-recomputed when the user pans or zooms; the data itself is never changed.
+A line keeps, for every pixel column, the lowest and the highest value in it (so no peak is lost); a big
+scatter becomes a picture of how many points fall in each pixel (`cell_counts`). Both work on the visible
+range only and are recomputed when the user pans or zooms; the data itself is never changed.
 """
 
 from __future__ import annotations
@@ -43,21 +43,16 @@ def minmax_per_bucket(
     return out_x, out_y
 
 
-def one_per_cell(
-    x: np.ndarray,
-    y: np.ndarray,
-    view: tuple[float, float, float, float],
-    cells: tuple[int, int],
+def cell_counts(
+    x: np.ndarray, y: np.ndarray, view: tuple[float, float, float, float], cells: tuple[int, int]
 ) -> np.ndarray:
-    """Indices of the points inside `view` (x0, x1, y0, y1), keeping the first point of each of the
-    `cells` (columns, rows) cells it is cut into."""
+    """How many points fall in each of the `cells` (columns, rows) cells `view` (x0, x1, y0, y1) is cut into,
+    as an array indexed [column, row] (row 0 at y0). One pass, no sort: fast enough for millions of points."""
     x0, x1, y0, y1 = view
     columns, rows = cells
-    inside = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-    if len(inside) <= columns * rows // 4:  # sparse: every point is cheap to draw
-        return inside
     width, height = max(x1 - x0, 1e-300), max(y1 - y0, 1e-300)
-    cx = np.minimum(((x[inside] - x0) / width * columns).astype(np.int64), columns - 1)
-    cy = np.minimum(((y[inside] - y0) / height * rows).astype(np.int64), rows - 1)
-    _cells, first = np.unique(cy * columns + cx, return_index=True)
-    return inside[np.sort(first)]
+    cx = (x - x0) * (columns / width)
+    cy = (y - y0) * (rows / height)
+    inside = (cx >= 0) & (cx < columns) & (cy >= 0) & (cy < rows)
+    index = cx[inside].astype(np.int64) * rows + cy[inside].astype(np.int64)
+    return np.bincount(index, minlength=columns * rows).reshape(columns, rows)

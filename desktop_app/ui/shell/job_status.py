@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from desktop_app.core.progress import Progress
 from desktop_app.ui.job_center import Job, JobCenter
+from desktop_app.ui.widgets.progress_bar import show_fraction
 
 
 class JobStatus(QWidget):
@@ -66,9 +67,5 @@ class JobStatus(QWidget):
         fraction = progress.fraction if progress else None
         done = f"{fraction:.0%}" if fraction is not None else f"{elapsed:.1f} s"  # "Copying into memory… 42%"
         self.label.setText(f"{job.label}… {done}{more}")
-        if fraction is None:
-            self.bar.setRange(0, 0)  # busy indicator when the total is unknown
-        else:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        show_fraction(self.bar, fraction)
         self.setVisible(True)

@@ -47,8 +47,10 @@ from desktop_app.ui.panes.browse.grid_message import GridMessage
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.layout import push_button
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
@@ -146,6 +148,10 @@ class BrowsePane(Pane):
         bar.addWidget(self.picker)
         bar.addWidget(self.goto)
         bar.addStretch(1)
+        self.chart_button = push_button(
+            "Chart…", self.chart, "Draw every row as Browse shows it (filters too) as a chart or histogram"
+        )
+        bar.addWidget(self.chart_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -480,6 +486,18 @@ class BrowsePane(Pane):
         sql, params = source.shown_rows_query(visible)
         total = self.model.total_rows if self.model.exact else None
         return ShownRows(table.name, sql, params, total, bool(self.filters or self.sort))
+
+    def chart(self) -> None:
+        """Open a chart of every row Browse shows (its filters, its visible columns)."""
+        shown, source = self.shown_rows(), self.source
+        if shown is None or source is None:
+            self.status_message.emit("Open a table first.")
+            return
+        columns = [
+            (c.name, c.declared_type) for i, c in enumerate(source.columns) if not self.view.isColumnHidden(i)
+        ]
+        chart_source = ChartSource(shown.table, shown.sql, shown.params, columns, shown.total)
+        open_chart(self.window(), self.context, chart_source)
 
     # --- copy ---------------------------------------------------------------------------------
 

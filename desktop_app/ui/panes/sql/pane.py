@@ -77,6 +77,7 @@ from desktop_app.ui.panes.sql.results import (
 from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
+from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -333,6 +334,7 @@ class SqlPane(Pane):
             tab.status_message.connect(self.status_message)
             tab.show_blob_requested.connect(self.show_blob_requested)
             tab.export_blobs_requested.connect(self._export_blobs)
+            tab.chart_requested.connect(functools.partial(self._chart, params=item.params))
             started = time.perf_counter()
             try:
                 token.raise_if_cancelled()
@@ -461,6 +463,10 @@ class SqlPane(Pane):
             notify=notify,
             description="the result",
         )
+
+    def _chart(self, sql: str, columns: list[tuple[str, str]], total: int | None, params: Any = ()) -> None:
+        title = first_table_name(sql) or "a query"
+        open_chart(self.window(), self.context, ChartSource(title, sql, params, columns, total))
 
     def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
         """Open the bulk blob export dialog for one column of a statement's result."""
