@@ -19,14 +19,8 @@ from desktop_app.core.chart.read import read_chart
 from desktop_app.core.chart.spec import ChartKind, ChartSpec
 from desktop_app.core.database import Database
 from desktop_app.core.snapshot.snapshot import open_snapshot
-from tests.bench.common import (
-    Figure,
-    bench_folder,
-    idle_timer_gap,
-    largest_timer_gap,
-    run_on_qasync,
-    stall_figure,
-)
+from tests.bench import common
+from tests.bench.common import Figure
 
 DEFAULT_POINTS = 5_000_000
 #: Frames of simulated pan/zoom per method (fewer for the slow baseline without downsampling).
@@ -35,7 +29,7 @@ FRAMES = 60
 
 def make_series(points: int) -> str:
     """A table `series(t, v, g)` of `points` rows: t = 0.., v a random walk, g one of four groups."""
-    path = bench_folder() / f"chart-{points}.db"
+    path = common.bench_folder() / f"chart-{points}.db"
     if path.exists():
         return str(path)
     part = path.with_suffix(".part")
@@ -81,7 +75,7 @@ def _frames(plot: Any, app: Any, frames: int, thin: Callable[[], None]) -> float
 def run(points: int = DEFAULT_POINTS) -> list[Figure]:
     """Read, first draw and pan/zoom figures for a line (and a scatter) of `points` points."""
     path = make_series(points)
-    return run_on_qasync(lambda: _measure(path, points))
+    return common.run_on_qasync(lambda: _measure(path, points))
 
 
 async def _measure(path: str, points: int) -> list[Figure]:
@@ -99,11 +93,11 @@ async def _measure(path: str, points: int) -> list[Figure]:
         )[0]
         spec = ChartSpec(ChartKind.LINE, 0, (1,))
         started = time.perf_counter()
-        stall_s, data = await largest_timer_gap(
+        stall_s, data = await common.largest_timer_gap(
             database.run_sync(read_chart, "SELECT t, v FROM series", (), spec)
         )
         read_s = time.perf_counter() - started
-        idle_s = await idle_timer_gap(min(read_s, 3.0))
+        idle_s = await common.idle_timer_gap(min(read_s, 3.0))
         assert data.points == points
 
         plot = ChartPlot()
@@ -158,7 +152,7 @@ async def _measure(path: str, points: int) -> list[Figure]:
                 baseline=plain_s,
                 baseline_name="plain SELECT of the same columns into Python rows",
             ),
-            stall_figure(f"{n} points: UI stall while reading", stall_s, idle_s),
+            common.stall_figure(f"{n} points: UI stall while reading", stall_s, idle_s),
             Figure(
                 f"{n} points: first draw (line, thinned to {drawn:,} points)",
                 draw_s,
