@@ -43,26 +43,33 @@ class NumberColumn:
         self.skipped: Counter[str] = Counter()
         self.numbers = 0
 
+    #: True when whole pages of numbers may be converted at once and handed to `take`.
+    takes_numbers = True
+
+    def take(self, numbers: np.ndarray, others: int = 0) -> np.ndarray:
+        """A page of this column converted (NaN where not a number): counted, and returned as drawn.
+
+        `others` of the NaNs stand for values already counted as left out (text, blobs); the rest are NULLs.
+        """
+        missing = int(np.count_nonzero(np.isnan(numbers)))
+        self.numbers += len(numbers) - missing
+        if missing > others:
+            self.skipped[NULL] += missing - others
+        return numbers
+
     def convert(self, values: Sequence[Any]) -> np.ndarray:
         """`values` as float64, NaN where a value is not a number."""
         if _NUMBERS.issuperset(map(type, values)):
-            out = np.array(values, dtype=np.float64)  # None becomes NaN
-            nulls = int(np.isnan(out).sum())
-            self.numbers += len(values) - nulls
-        else:
-            out = np.full(len(values), np.nan)
-            nulls = 0
-            for i, value in enumerate(values):
-                if isinstance(value, int | float):
-                    out[i] = value
-                    self.numbers += 1
-                elif value is None:
-                    nulls += 1
-                else:
-                    self.skipped[_kind(value)] += 1
-        if nulls:
-            self.skipped[NULL] += nulls
-        return out
+            return self.take(np.array(values, dtype=np.float64))  # None becomes NaN
+        out = np.full(len(values), np.nan)
+        others = 0
+        for i, value in enumerate(values):
+            if isinstance(value, int | float):
+                out[i] = value
+            elif value is not None:
+                self.skipped[_kind(value)] += 1
+                others += 1
+        return self.take(out, others)
 
 
 class TimeColumn(NumberColumn):
@@ -76,12 +83,16 @@ class TimeColumn(NumberColumn):
         # value → seconds: (value - zero) × scale + shift
         self._scale = encoding.unit_ns / 1e9
         self._shift = (encoding.epoch - _UNIX).total_seconds()
+        self.takes_numbers = not encoding.text
+
+    def take(self, numbers: np.ndarray, others: int = 0) -> np.ndarray:
+        """A page of numbers in this encoding as epoch seconds."""
+        return (super().take(numbers, others) - self.encoding.zero) * self._scale + self._shift
 
     def convert(self, values: Sequence[Any]) -> np.ndarray:
         """`values` as epoch seconds, NaN where a value is not a time in this encoding."""
         if not self.encoding.text:
-            numbers = super().convert(values)
-            return (numbers - self.encoding.zero) * self._scale + self._shift
+            return super().convert(values)  # through `take`
         out = _iso_seconds(values)
         if out is None:
             out = np.full(len(values), np.nan)
@@ -117,6 +128,7 @@ class CategoryColumn:
     """A column whose distinct values (as text) are placed at 0, 1, 2, … in first-seen order."""
 
     kind = AxisKind.CATEGORY
+    takes_numbers = False
 
     def __init__(self, name: str, limit: int) -> None:
         self.name = name

@@ -6,6 +6,7 @@ the charted columns; any other statement runs as it is and the columns are picke
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.core.sqlite.statements import split_statements
 
 _LABEL = "Reading chart data"
+_NUMBERS = frozenset({int, float, type(None)})
 
 
 def read_chart(
@@ -109,6 +111,8 @@ class _Reader:
         self.rows = 0
 
     def add(self, page: list[Sequence[Any]]) -> None:
+        if self.x is not None and self._all_numbers(page):
+            return
         columns = list(zip(*page, strict=True))
         if self.x is None:
             sample = [v for v in columns[0][: LIMITS.profile_time_sample_rows * 4] if v is not None]
@@ -124,6 +128,28 @@ class _Reader:
             self.y_chunks[number].append(column.convert(columns[1 + number]))
         if self.spec.series is not None:
             self.group_chunks.append(self._groups(columns[-1]))
+        self._counted(page)
+
+    def _all_numbers(self, page: list[Sequence[Any]]) -> bool:
+        """Convert a page of only numbers and NULLs in one step (in C); False when it holds anything else."""
+        if self.spec.series is not None or not self.x.takes_numbers:  # type: ignore[union-attr]
+            return False
+        kinds = set(map(type, itertools.chain.from_iterable(page)))
+        if not _NUMBERS.issuperset(kinds):
+            return False
+        width = 1 + len(self.ys)
+        if type(None) in kinds:
+            numbers = np.array(page, dtype=np.float64)  # None becomes NaN
+        else:  # 10x faster than np.array on a list of tuples
+            cells = itertools.chain.from_iterable(page)
+            numbers = np.fromiter(cells, np.float64, len(page) * width).reshape(len(page), width)
+        self.x_chunks.append(self.x.take(numbers[:, 0]))  # type: ignore[union-attr]
+        for number, column in enumerate(self.ys):
+            self.y_chunks[number].append(column.take(numbers[:, 1 + number]))
+        self._counted(page)
+        return True
+
+    def _counted(self, page: list[Sequence[Any]]) -> None:
         self.rows += len(page)
         if self.spec.kind is ChartKind.BAR and self.rows > LIMITS.chart_bars_max:
             raise ChartError(
