@@ -15,7 +15,7 @@ from desktop_app.core.chart import read as read_module
 from desktop_app.core.chart.binning import histogram
 from desktop_app.core.chart.read import read_chart
 from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSpec
-from desktop_app.core.chart.thinning import cell_counts, minmax_per_bucket
+from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.sqlite.guard import GuardRefused
@@ -220,3 +220,30 @@ def test_cell_counts_equal_a_2d_histogram_of_the_view() -> None:
     inside = (x >= -1) & (x < 2) & (y >= -3) & (y < 1)
     assert counts.shape == (30, 20) and counts.sum() == inside.sum()
     assert np.abs(counts - expected).sum() <= 2 * 4  # points exactly on an inner edge may fall either side
+
+
+def test_line_thinner_from_runs_equals_thinning_every_point() -> None:
+    rng = np.random.default_rng(11)
+    x = np.arange(64 * 4000, dtype=np.float64)
+    y = np.cumsum(rng.standard_normal(len(x)))
+    thinner = LineThinner(x, y, chunk=64)
+    out_x, out_y = thinner.view(0.0, 256_000.0, 1000)  # 256 points, 4 runs a bucket
+    assert len(out_x) == 2000
+    for bucket in range(1000):
+        inside = y[bucket * 256 : (bucket + 1) * 256]
+        drawn = out_y[2 * bucket : 2 * bucket + 2]
+        assert (drawn.min(), drawn.max()) == (inside.min(), inside.max())
+
+
+def test_line_thinner_keeps_the_extremes_of_any_view_and_the_last_points() -> None:
+    rng = np.random.default_rng(12)
+    x = np.sort(rng.uniform(0, 1e6, 300_001))
+    y = rng.standard_normal(len(x))
+    thinner = LineThinner(x, y, chunk=64)
+    for x0, x1 in ((0.0, 1e6), (1e5, 9e5), (2e5, 2.5e5)):
+        out_x, out_y = thinner.view(x0, x1, 800)
+        inside = (x >= x0) & (x <= x1)
+        assert len(out_x) <= 2 * 801 + 64
+        assert out_y.max() >= y[inside].max() and out_y.min() <= y[inside].min()
+    out_x, _out_y = thinner.view(0.0, 1e6, 800)
+    assert out_x[-1] == x[-1]

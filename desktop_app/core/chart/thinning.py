@@ -56,3 +56,40 @@ def cell_counts(
     inside = (cx >= 0) & (cx < columns) & (cy >= 0) & (cy < rows)
     index = cx[inside].astype(np.int64) * rows + cy[inside].astype(np.int64)
     return np.bincount(index, minlength=columns * rows).reshape(columns, rows)
+
+
+class LineThinner:
+    """`minmax_per_bucket` for one sorted line at any zoom, in time that does not grow with the line.
+
+    Each run of `chunk` points is reduced to its lowest and highest value once; a view wide enough to
+    put at least two runs in every bucket is thinned from those (a few thousand values, not millions),
+    a narrower one from the points themselves.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, chunk: int = 64) -> None:
+        self.x, self.y, self.chunk = x, y, chunk
+        runs = len(x) // chunk
+        self.covered = runs * chunk
+        self.run_x = x[: self.covered : chunk]
+        self.run_low = y[: self.covered].reshape(runs, chunk).min(axis=1)
+        self.run_high = y[: self.covered].reshape(runs, chunk).max(axis=1)
+
+    def view(self, x0: float, x1: float, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+        """The line's points in [x0, x1] reduced to each bucket's lowest and highest value."""
+        part = visible_slice(self.x, x0, x1)
+        if part.stop - part.start <= 2 * self.chunk * buckets or x1 <= x0:
+            return minmax_per_bucket(self.x, self.y, x0, x1, buckets)
+        first, last = part.start // self.chunk, min(-(-part.stop // self.chunk), len(self.run_x))
+        run_x = self.run_x[first:last]
+        edges = x0 + (x1 - x0) * np.arange(buckets) / buckets
+        starts = np.unique(np.concatenate(([0], np.searchsorted(run_x, edges, side="left"))))
+        starts = starts[starts < len(run_x)]
+        low = np.minimum.reduceat(self.run_low[first:last], starts)
+        high = np.maximum.reduceat(self.run_high[first:last], starts)
+        out_x = np.repeat(run_x[starts], 2)
+        out_y = np.empty(2 * len(starts), dtype=self.y.dtype)
+        out_y[0::2], out_y[1::2] = low, high
+        if part.stop > self.covered:  # the last few points, fewer than a run
+            out_x = np.concatenate((out_x, self.x[self.covered : part.stop]))
+            out_y = np.concatenate((out_y, self.y[self.covered : part.stop]))
+        return out_x, out_y

@@ -2,7 +2,7 @@
 
 pyqtgraph is imported here only (loaded when the first chart opens, ~0.3 s), on PySide6 (the package sets
 PYQTGRAPH_QT_LIB). A line keeps each pixel column's lowest and highest value of the visible range
-(`minmax_per_bucket`: measured faster than pyqtgraph's own peak downsampling, tests/bench/bench_chart.py);
+(`LineThinner`: measured faster than pyqtgraph's own peak downsampling, tests/bench/bench_chart.py);
 a big scatter is a picture of the pixels its points fall in (`DensityPicture`); bars and histograms are
 drawn as they are.
 """
@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.chart.spec import AxisKind, ChartData, ChartKind
-from desktop_app.core.chart.thinning import cell_counts, minmax_per_bucket
+from desktop_app.core.chart.thinning import LineThinner, cell_counts
 from desktop_app.core.limits import LIMITS
 from desktop_app.ui.svg_png import draw_png, draw_svg
 from desktop_app.ui.theme import is_dark
@@ -48,8 +48,8 @@ class ChartPlot(pg.PlotWidget):
         dark = is_dark()
         super().__init__(parent, background="#202020" if dark else "w")
         self.data: ChartData | None = None
-        #: (item, x, y) of the lines redrawn for the visible range (at once when it changes).
-        self._thinned: list[tuple[pg.PlotDataItem, np.ndarray, np.ndarray]] = []
+        #: The lines, redrawn for the visible range (at once when it changes).
+        self._thinned: list[tuple[pg.PlotDataItem, LineThinner]] = []
         #: Big scatters, drawn as pictures: scaled with the view while it moves, redrawn once it settles.
         self._pictures: list[DensityPicture] = []
         self._foreground = "#dddddd" if dark else "#202020"
@@ -86,7 +86,7 @@ class ChartPlot(pg.PlotWidget):
         for index, series in enumerate(data.series):
             if kind is ChartKind.LINE:
                 item = pg.PlotDataItem(pen=pg.mkPen(colour(index), width=1.5), name=series.name)
-                self._thinned.append((item, series.x, series.y))
+                self._thinned.append((item, LineThinner(series.x, series.y)))
             elif kind is ChartKind.SCATTER and len(series.x) > LIMITS.chart_scatter_direct_points:
                 item = DensityPicture(series.x, series.y, colour(index))
                 self._pictures.append(item)
@@ -124,7 +124,7 @@ class ChartPlot(pg.PlotWidget):
 
     def _show_everything(self) -> None:
         """Fit the view to all the data (thinned lines and pictures first get their whole range)."""
-        arrays = [(x, y) for _item, x, y in self._thinned] + [(p.x, p.y) for p in self._pictures]
+        arrays = [(t.x, t.y) for _item, t in self._thinned] + [(p.x, p.y) for p in self._pictures]
         arrays = [(x, y) for x, y in arrays if len(x)]
         if arrays:
             x0, x1 = min(x.min() for x, _y in arrays), max(x.max() for x, _y in arrays)
@@ -162,8 +162,8 @@ class ChartPlot(pg.PlotWidget):
 
     def _thin(self, x0: float, x1: float) -> None:
         columns, _rows = self._pixels()
-        for item, x, y in self._thinned:
-            item.setData(*minmax_per_bucket(x, y, x0, x1, columns))
+        for item, thinner in self._thinned:
+            item.setData(*thinner.view(x0, x1, columns))
 
     def draw_pictures(self) -> None:
         """Redraw the big scatters' pictures, pixel for pixel, for the range now visible."""
