@@ -247,3 +247,18 @@ def test_line_thinner_keeps_the_extremes_of_any_view_and_the_last_points() -> No
         assert out_y.max() >= y[inside].max() and out_y.min() <= y[inside].min()
     out_x, _out_y = thinner.view(0.0, 1e6, 800)
     assert out_x[-1] == x[-1]
+    assert thinner.extent() == (x[0], x[-1], y.min(), y.max())
+
+
+def test_a_long_read_is_handed_over_part_by_part(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_page_rows=100, chart_partial_draw_s=0.0)
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    parts: list[tuple[int, int, bool]] = []
+    spec = ChartSpec(ChartKind.LINE, 0, (1,))
+    data = read_chart(
+        conn, "SELECT id, n FROM m", (), spec, partial=lambda d: parts.append((d.rows, d.points, d.partial))
+    )
+    assert parts == [(rows, rows, True) for rows in range(100, ROWS + 1, 100)]
+    assert (data.rows, data.points, data.partial) == (ROWS, ROWS, False)

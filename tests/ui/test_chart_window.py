@@ -19,6 +19,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
+from desktop_app.core.chart import read as read_module
 from desktop_app.core.chart.spec import AxisKind, ChartKind
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.widgets.chart import ChartSource, open_chart
@@ -236,3 +237,22 @@ async def test_a_big_scatter_is_a_picture_of_the_pixels_its_points_fall_in(
         inside = int(((x >= 1000) & (x < 3000) & (y >= 0) & (y < 100)).sum())
         assert 0 < pictures[0].cells <= inside
         shot(window, tmp_path, "chart-big-scatter.png")
+
+
+async def test_a_long_read_is_drawn_while_it_goes_on(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_page_rows=100, chart_partial_draw_s=0.0)
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    path = _numbers_database(tmp_path / "n.db", 3000)
+    async with chart_over(qtbot, tmp_path, path, "SELECT t, v FROM s", wait=False) as window:
+        shown: list[tuple[int, bool]] = []
+        show_data = window.plot.show_data
+        monkeypatch.setattr(
+            window.plot, "show_data", lambda d: (shown.append((d.rows, d.partial)), show_data(d))
+        )
+        await drawn(window)
+        assert shown[-1] == (3000, False) and window.data is not None and not window.data.partial
+        partial = [rows for rows, is_partial in shown if is_partial]
+        assert partial and partial == sorted(partial) and all(rows % 100 == 0 for rows in partial)
+        assert window.summary.text().startswith("3,000 rows read, 3,000 points")

@@ -10,7 +10,7 @@ import itertools
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 from desktop_app.core.chart.binning import histogram
 from desktop_app.core.chart.columns import NULL, CategoryColumn, Column, NumberColumn, TimeColumn, x_column
 from desktop_app.core.chart.spec import ChartData, ChartError, ChartKind, ChartSpec, Series
+from desktop_app.core.chart.thinning import LineThinner
 from desktop_app.core.errors import QueryError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -41,8 +42,13 @@ def read_chart(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     total_rows: int | None = None,
+    partial: Callable[[ChartData], None] | None = None,
 ) -> ChartData:
-    """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw."""
+    """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw.
+
+    `partial(data)`, when given, gets the rows read so far every `LIMITS.chart_partial_draw_s` seconds, so a
+    long read is drawn while it goes on (`data.partial` is then True).
+    """
     started = time.perf_counter()
     statements = split_statements(sql)
     if len(statements) != 1:
@@ -55,13 +61,16 @@ def read_chart(
         try:
             reader = _Reader(spec, names, declared_types)
             progress(Progress(0, total_rows, _LABEL))
-            reported = time.monotonic()
+            reported = drawn = time.monotonic()
             while page := cursor.fetchmany(LIMITS.chart_page_rows):
                 token.raise_if_cancelled()
                 reader.add([positions(row) for row in page] if positions is not None else page)
                 if time.monotonic() - reported >= LIMITS.progress_interval_s:
                     progress(Progress(reader.rows, total_rows, _LABEL))
                     reported = time.monotonic()
+                if partial is not None and time.monotonic() - drawn >= LIMITS.chart_partial_draw_s:
+                    _draw_partial(reader, partial, started)
+                    drawn = time.monotonic()
             token.raise_if_cancelled()
         finally:
             cursor.close()
@@ -69,6 +78,17 @@ def read_chart(
     data.elapsed_s = time.perf_counter() - started
     progress(Progress(data.rows, data.rows, _LABEL))
     return data
+
+
+def _draw_partial(reader: _Reader, partial: Callable[[ChartData], None], started: float) -> None:
+    """Hand the rows read so far to `partial`, unless they cannot be drawn yet (then the end says why)."""
+    try:
+        data = reader.finish()
+    except ChartError:
+        return
+    data.partial = True
+    data.elapsed_s = time.perf_counter() - started
+    partial(data)
 
 
 def _open(
@@ -206,7 +226,8 @@ class _Reader:
                     if spec.kind is ChartKind.LINE and len(xs) > 1 and np.any(xs[1:] < xs[:-1]):
                         order = np.argsort(xs, kind="stable")  # a line is drawn along X
                         xs, ys = xs[order], ys[order]
-                    series.append(Series(name, xs, ys))
+                    thinner = LineThinner(xs, ys) if spec.kind is ChartKind.LINE else None
+                    series.append(Series(name, xs, ys, thinner))
         return ChartData(
             spec=spec,
             x_kind=x_reader.kind,

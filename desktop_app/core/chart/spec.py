@@ -11,6 +11,8 @@ from desktop_app.core.errors import UserError
 if TYPE_CHECKING:  # numpy is imported by the modules that build arrays, not by those that only name a chart
     import numpy as np
 
+    from desktop_app.core.chart.thinning import LineThinner
+
 
 class ChartError(UserError):
     """A chart cannot be drawn from the chosen columns (no numbers in a Y column, too many bars…)."""
@@ -63,6 +65,8 @@ class Series:
     name: str
     x: np.ndarray
     y: np.ndarray
+    #: A line's per-run minima and maxima, computed off the UI thread with the arrays.
+    thinner: LineThinner | None = None
 
 
 @dataclass
@@ -82,6 +86,8 @@ class ChartData:
     #: The time encoding the X values were read in, when the axis is a time axis.
     time_encoding: str = ""
     elapsed_s: float = 0.0
+    #: True for the rows read so far of a read still under way.
+    partial: bool = False
 
     @property
     def points(self) -> int:

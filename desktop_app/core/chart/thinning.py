@@ -51,11 +51,19 @@ def cell_counts(
     x0, x1, y0, y1 = view
     columns, rows = cells
     width, height = max(x1 - x0, 1e-300), max(y1 - y0, 1e-300)
-    cx = (x - x0) * (columns / width)
-    cy = (y - y0) * (rows / height)
-    inside = (cx >= 0) & (cx < columns) & (cy >= 0) & (cy < rows)
-    index = cx[inside].astype(np.int64) * rows + cy[inside].astype(np.int64)
-    return np.bincount(index, minlength=columns * rows).reshape(columns, rows)
+    # In place and without fancy indexing: each step is one pass over the points, no more copies than two.
+    cx = np.subtract(x, x0)
+    cx *= columns / width
+    cy = np.subtract(y, y0)
+    cy *= rows / height
+    outside = ~((cx >= 0) & (cx < columns) & (cy >= 0) & (cy < rows))  # NaN compares False: outside
+    np.copyto(cx, 0.0, where=outside)
+    np.copyto(cy, 0.0, where=outside)
+    index = cx.astype(np.int64)
+    index *= rows
+    index += cy.astype(np.int64)
+    index[outside] = columns * rows  # one bin past the last, dropped below
+    return np.bincount(index, minlength=columns * rows + 1)[:-1].reshape(columns, rows)
 
 
 class LineThinner:
@@ -73,6 +81,17 @@ class LineThinner:
         self.run_x = x[: self.covered : chunk]
         self.run_low = y[: self.covered].reshape(runs, chunk).min(axis=1)
         self.run_high = y[: self.covered].reshape(runs, chunk).max(axis=1)
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """x0, x1, y0, y1 of the whole line (quick: from the runs)."""
+        if not len(self.x):
+            return 0.0, 1.0, 0.0, 1.0
+        tail = self.y[self.covered :]
+        lows = [self.run_low.min()] if len(self.run_low) else []
+        highs = [self.run_high.max()] if len(self.run_high) else []
+        low = min([*lows, *([tail.min()] if len(tail) else [])])
+        high = max([*highs, *([tail.max()] if len(tail) else [])])
+        return float(self.x[0]), float(self.x[-1]), float(low), float(high)
 
     def view(self, x0: float, x1: float, buckets: int) -> tuple[np.ndarray, np.ndarray]:
         """The line's points in [x0, x1] reduced to each bucket's lowest and highest value."""

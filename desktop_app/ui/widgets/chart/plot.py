@@ -86,7 +86,7 @@ class ChartPlot(pg.PlotWidget):
         for index, series in enumerate(data.series):
             if kind is ChartKind.LINE:
                 item = pg.PlotDataItem(pen=pg.mkPen(colour(index), width=1.5), name=series.name)
-                self._thinned.append((item, LineThinner(series.x, series.y)))
+                self._thinned.append((item, series.thinner or LineThinner(series.x, series.y)))
             elif kind is ChartKind.SCATTER and len(series.x) > LIMITS.chart_scatter_direct_points:
                 item = DensityPicture(series.x, series.y, colour(index))
                 self._pictures.append(item)
@@ -124,14 +124,18 @@ class ChartPlot(pg.PlotWidget):
 
     def _show_everything(self) -> None:
         """Fit the view to all the data (thinned lines and pictures first get their whole range)."""
-        arrays = [(t.x, t.y) for _item, t in self._thinned] + [(p.x, p.y) for p in self._pictures]
-        arrays = [(x, y) for x, y in arrays if len(x)]
-        if arrays:
-            x0, x1 = min(x.min() for x, _y in arrays), max(x.max() for x, _y in arrays)
-            y0, y1 = min(y.min() for _x, y in arrays), max(y.max() for _x, y in arrays)
+        extents = [t.extent() for _item, t in self._thinned if len(t.x)]
+        extents += [(p.x.min(), p.x.max(), p.y.min(), p.y.max()) for p in self._pictures if len(p.x)]
+        if extents:
+            x0, x1 = min(e[0] for e in extents), max(e[1] for e in extents)
+            y0, y1 = min(e[2] for e in extents), max(e[3] for e in extents)
             self._thin(x0, x1)
-            for picture in self._pictures:
-                picture.draw((x0, x1, y0, y1), self._pixels())
+            if self._pictures:  # a picture is painted once, for the range shown (padding included)
+                self.plotItem.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1))
+                self._redraw.stop()
+                self._repaint_pictures.stop()
+                self.draw_pictures()
+                return
         self.plotItem.enableAutoRange()
         self.plotItem.autoRange()
 

@@ -10,6 +10,7 @@ pooled connection, with progress and Stop; a new choice starts a new read and th
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,11 @@ class ChartWindow(QWidget):
 
         async def work(job: Job) -> ChartData:
             token = job.cancel_token
+            loop = asyncio.get_running_loop()
+
+            def partial(data: ChartData) -> None:  # on the worker thread: draw on the UI thread
+                loop.call_soon_threadsafe(self._drawn, job, data)
+
             return await database.run_sync(
                 read_chart,
                 source.sql,
@@ -222,6 +228,7 @@ class ChartWindow(QWidget):
                 job.progress_callback(),
                 token,
                 source.total_rows,
+                partial,
                 cancel=token,
             )
 
@@ -256,14 +263,18 @@ class ChartWindow(QWidget):
 
     def _drawn(self, job: Job, data: ChartData) -> None:
         if job is not self.job:
-            return  # a newer choice is being read
-        self.job = None
-        self._idle()
+            return  # a newer choice is being read, or this read was stopped
+        if not data.partial:
+            self.job = None
+            self._idle()
         self.data = data
         self.plot.show_data(data)
         what = {ChartKind.HISTOGRAM: "bins", ChartKind.BAR: "bars"}.get(data.spec.kind, "points")
         series = f" in {len(data.series)} series" if len(data.series) > 1 else ""
         took = f"{data.elapsed_s:,.1f} s" if data.elapsed_s >= 1 else f"{data.elapsed_s * 1000:,.0f} ms"
+        if data.partial:
+            self.summary.setText(f"{data.rows:,} rows read so far, {data.points:,} {what}{series} drawn…")
+            return
         self.progress_label.setText("")
         self.summary.setText(f"{data.rows:,} rows read, {data.points:,} {what}{series}, in {took}.")
         self.notes.setText("\n".join(data.notes))
@@ -276,7 +287,10 @@ class ChartWindow(QWidget):
             self.job = None
             self._idle()
         if isinstance(error, Cancelled):
-            self.progress_label.setText("Stopped.")
+            if self.job is None:  # (a newer read may have stopped this one: it says how it goes)
+                self.progress_label.setText("Stopped.")
+                if self.data is not None and self.data.partial:
+                    self.summary.setText(f"Stopped: the chart shows the first {self.data.rows:,} rows.")
             return
         self.progress_label.setText("")
         self.problem.show_problem(error.message)
