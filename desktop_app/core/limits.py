@@ -141,7 +141,8 @@ class Limits:
     watch_timeline_entries: int = 200
     #: Rows per page when a chart reads its columns (numbers convert a page at a time).
     chart_page_rows: int = 10_000
-    #: A chart whose rows take longer to read is drawn with the rows read so far every this many seconds.
+    #: A chart whose rows take longer to read is drawn with the rows read so far after this many seconds
+    #: (then after twice as long each time).
     chart_partial_draw_s: float = 1.0
     #: Series a chart draws when a column splits the rows into groups; rows of further groups are left out.
     chart_series_max: int = 20

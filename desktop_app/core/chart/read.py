@@ -46,8 +46,9 @@ def read_chart(
 ) -> ChartData:
     """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw.
 
-    `partial(data)`, when given, gets the rows read so far every `LIMITS.chart_partial_draw_s` seconds, so a
-    long read is drawn while it goes on (`data.partial` is then True).
+    `partial(data)`, when given, gets the rows read so far after `LIMITS.chart_partial_draw_s` seconds, then
+    after twice as long each time (each hand-over copies what was read: doubling keeps their sum below the
+    read itself), so a long read is drawn while it goes on (`data.partial` is then True).
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -62,15 +63,16 @@ def read_chart(
             reader = _Reader(spec, names, declared_types)
             progress(Progress(0, total_rows, _LABEL))
             reported = drawn = time.monotonic()
+            wait = LIMITS.chart_partial_draw_s
             while page := cursor.fetchmany(LIMITS.chart_page_rows):
                 token.raise_if_cancelled()
                 reader.add([positions(row) for row in page] if positions is not None else page)
                 if time.monotonic() - reported >= LIMITS.progress_interval_s:
                     progress(Progress(reader.rows, total_rows, _LABEL))
                     reported = time.monotonic()
-                if partial is not None and time.monotonic() - drawn >= LIMITS.chart_partial_draw_s:
+                if partial is not None and time.monotonic() - drawn >= wait:
                     _draw_partial(reader, partial, started)
-                    drawn = time.monotonic()
+                    drawn, wait = time.monotonic(), max(wait * 2, LIMITS.chart_partial_draw_s)
             token.raise_if_cancelled()
         finally:
             cursor.close()
