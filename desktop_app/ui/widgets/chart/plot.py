@@ -59,7 +59,10 @@ class ChartPlot(pg.PlotWidget):
         self._redraw.timeout.connect(self.thin_to_view)
         self._repaint_pictures = QTimer(self, singleShot=True, interval=_PICTURE_SETTLE_MS)
         self._repaint_pictures.timeout.connect(self.draw_pictures)
-        self.plotItem.getViewBox().sigRangeChanged.connect(self._range_changed)
+        box = self.plotItem.getViewBox()
+        # Lines are thinned along X only: a Y change (auto-range after new points) needs no new points.
+        box.sigXRangeChanged.connect(lambda *_: self._redraw.start())
+        box.sigRangeChanged.connect(self._range_changed)
         self._set_bottom_axis(pg.AxisItem("bottom"))
 
     # --- what is shown --------------------------------------------------------------------------
@@ -150,7 +153,6 @@ class ChartPlot(pg.PlotWidget):
     # --- thinning for display --------------------------------------------------------------------
 
     def _range_changed(self, *_args: object) -> None:
-        self._redraw.start()
         if self._pictures:
             self._repaint_pictures.start()
 
