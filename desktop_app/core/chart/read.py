@@ -221,10 +221,12 @@ class _Reader:
             for number, column in enumerate(self.ys):
                 y = np.concatenate(self.y_chunks[number]) if self.y_chunks[number] else np.empty(0)
                 drawable = ~np.isnan(x) & ~np.isnan(y)
+                everything = bool(drawable.all())
                 for group, label in groups:
                     mask = drawable if group is None else drawable & (group_of == group)
                     name = _series_name(column.name, label, several_ys=len(self.ys) > 1)
-                    xs, ys = x[mask], y[mask]
+                    # Indexing copies under the GIL (a UI stall on millions): only when some are left out.
+                    xs, ys = (x, y) if group is None and everything else (x[mask], y[mask])
                     if spec.kind is ChartKind.LINE and len(xs) > 1 and np.any(xs[1:] < xs[:-1]):
                         order = np.argsort(xs, kind="stable")  # a line is drawn along X
                         xs, ys = xs[order], ys[order]
