@@ -69,6 +69,15 @@ class ChartPlot(pg.PlotWidget):
 
     def show_data(self, data: ChartData) -> None:
         """Replace what is drawn with `data`."""
+        if self._same_lines(data):
+            # More rows of the same line chart (a read under way): new points, same items, axes and legend.
+            self._thinned = [
+                (item, series.thinner or LineThinner(series.x, series.y))
+                for (item, _old), series in zip(self._thinned, data.series, strict=True)
+            ]
+            self.data = data
+            self._show_everything()
+            return
         self.clear_chart()
         self.data = data
         plot = self.plotItem
@@ -112,6 +121,18 @@ class ChartPlot(pg.PlotWidget):
                 )
             plot.addItem(item)
         self._show_everything()
+
+    def _same_lines(self, data: ChartData) -> bool:
+        shown = self.data
+        return (
+            shown is not None
+            and shown.partial
+            and data.spec == shown.spec
+            and data.spec.kind is ChartKind.LINE
+            and data.x_kind is shown.x_kind
+            and data.categories == shown.categories
+            and [s.name for s in data.series] == [s.name for s in shown.series]
+        )
 
     def clear_chart(self) -> None:
         """Remove every drawn item and the legend."""
