@@ -2,7 +2,7 @@
 
 pyqtgraph is imported here only (loaded when the first chart opens, ~0.3 s), on PySide6 (the package sets
 PYQTGRAPH_QT_LIB). A line keeps each pixel column's lowest and highest value of the visible range
-(`LineThinner`: measured faster than pyqtgraph's own peak downsampling, tests/bench/bench_chart.py);
+(`LineThinner`, tested in the core; as fast as pyqtgraph's own peak downsampling: tests/bench/bench_chart.py);
 a big scatter is a picture of the pixels its points fall in (`DensityPicture`); bars and histograms are
 drawn as they are.
 """
