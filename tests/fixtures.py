@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,21 @@ def script_database(path: Path, script: str) -> Path:
 def numbers(n: int) -> str:
     """A `WITH` clause naming `numbers(i)`, the whole numbers from 0 to `n` - 1."""
     return f"WITH RECURSIVE numbers(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM numbers WHERE i < {n - 1})"
+
+
+@contextmanager
+def snapshot_connection(source: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to a snapshot of `source`; on the way out, `source`'s folder must be exactly as it was."""
+    from tests.conftest import folder_state
+
+    before = sorted(p.name for p in source.parent.iterdir()), folder_state(source.parent)
+    snapshot = open_snapshot(source)
+    try:
+        with closing(snapshot.connect()) as conn:
+            yield conn
+    finally:
+        snapshot.close()
+    assert (sorted(p.name for p in source.parent.iterdir()), folder_state(source.parent)) == before
 
 
 @asynccontextmanager

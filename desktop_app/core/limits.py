@@ -143,6 +143,19 @@ class Limits:
     watch_debounce_s: float = 0.3
     #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).
     watch_timeline_entries: int = 200
+    #: Rows per page when a chart reads its columns (numbers convert a page at a time).
+    chart_page_rows: int = 10_000
+    #: A chart whose rows take longer to read is drawn with the rows read so far after this many seconds
+    #: (then after twice as long each time).
+    chart_partial_draw_s: float = 1.0
+    #: Series a chart draws when a column splits the rows into groups; rows of further groups are left out.
+    chart_series_max: int = 20
+    #: Distinct X values a category axis places; rows with further values are left out.
+    chart_categories_max: int = 10_000
+    #: Most bars a bar chart draws (past it: group the rows in SQL, or draw a line or a histogram).
+    chart_bars_max: int = 10_000
+    #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
+    chart_scatter_direct_points: int = 50_000
 
 
 LIMITS = Limits()

@@ -43,6 +43,25 @@ def draw_png(width: float, height: float, max_pixels: int, draw: Callable[[Any, 
     return bytes(buffer.data().data())
 
 
+def draw_svg(width: float, height: float, title: str, draw: Callable[[Any, Any], None]) -> bytes:
+    """An SVG document of a `width` × `height` picture painted by `draw(painter, target QRectF)`."""
+    from PySide6.QtCore import QBuffer, QIODevice, QRectF, QSize
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(int(width), int(height)))
+    generator.setViewBox(QRectF(0, 0, width, height))
+    generator.setTitle(title)
+    painter = QPainter(generator)
+    draw(painter, QRectF(0, 0, width, height))
+    painter.end()
+    return bytes(buffer.data().data())
+
+
 def svg_to_png(svg: bytes, max_pixels: int) -> bytes:
     """Render `svg` to PNG bytes at its own size (smaller when it would exceed `max_pixels`)."""
     from PySide6.QtCore import QByteArray

@@ -178,6 +178,12 @@ def _side(value: Any, dark: bool) -> Any:
 LIGHT = Scheme(**{name: _side(pair, False) for name, pair in _COLOURS.items()})
 DARK = Scheme(**{name: _side(pair, True) for name, pair in _COLOURS.items()})
 
+#: Series colours of charts (Tableau 10): distinct, and readable on light and dark backgrounds.
+CHART_SERIES = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+
 #: The background of pictures written to files (a diagram saved as PNG): white, whatever the theme.
 EXPORT_BACKGROUND = "#ffffff"
 
@@ -196,6 +202,12 @@ def is_dark() -> bool:
 def scheme() -> Scheme:
     """The colours of the theme in use."""
     return DARK if is_dark() else LIGHT
+
+
+def chart_colours() -> tuple[str, str]:
+    """A chart's background and the colour of its axes and labels, in the theme in use."""
+    colours = scheme()
+    return colours.base, colours.text
 
 
 def colour(name: str) -> QColor:

@@ -32,6 +32,7 @@ BENCHES = (
     "export",
     "diff",
     "packed",
+    "chart",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
 
@@ -42,3 +45,15 @@ async def close_window(window: MainWindow) -> None:
     closes every connection it opened (tests/ui/test_close_mid_flight.py pins that)."""
     window.close()
     await wait_for_closing_windows()
+
+
+def shot(widget: Any, tmp_path: Path, name: str, copy_to: str = "") -> Path:
+    """Save a screenshot of `widget` under tmp_path, and a copy in the folder named by the environment
+    variable `copy_to` when it is set (for a person to look at)."""
+    target = tmp_path / name
+    assert widget.grab().save(str(target))
+    extra = os.environ.get(copy_to) if copy_to else None
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, Path(extra) / name)
+    return target

@@ -6,8 +6,6 @@ person to look at them).
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -28,6 +26,7 @@ from tests.conftest import CORPUS, folder_state
 from tests.core.test_structure_health import make_index_mismatch
 from tests.fixtures import database_over, foreign_key_schema
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
+from tests.ui.helpers import shot as save_shot
 from tests.ui.test_sql_pane import sql_pane
 from tests.ui.test_sql_pane import tabs as sql_tabs
 
@@ -38,13 +37,7 @@ GEOPACKAGE = CORPUS / "geopackage" / "gdal_sample.gpkg"
 
 def shot(widget: Any, tmp_path: Path, name: str) -> Path:
     """Save a screenshot of `widget` under tmp_path (and in $STRUCTURE_SHOTS when set)."""
-    target = tmp_path / name
-    assert widget.grab().save(str(target))
-    extra = os.environ.get("STRUCTURE_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        shutil.copy(target, Path(extra) / name)
-    return target
+    return save_shot(widget, tmp_path, name, "STRUCTURE_SHOTS")
 
 
 @asynccontextmanager

@@ -12,15 +12,14 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-
-from grandalf.graphs import Edge as GraphEdge
-from grandalf.graphs import Graph, Vertex
-from grandalf.layouts import SugiyamaLayout
-from grandalf.routing import route_with_lines
+from typing import TYPE_CHECKING
 
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Catalog, Table, TableKind
+
+if TYPE_CHECKING:
+    from grandalf.graphs import Graph
 
 #: Width in pixels of one line of text (the GUI passes its font's metrics).
 TextMeasure = Callable[[str], float]
@@ -269,6 +268,12 @@ def layout_diagram(
 
 def place(boxes: list[Box], edges: list[Edge], cancel: CancelToken | None = None) -> Diagram:
     """Give every box a place and every edge a route: components by grandalf, loners in a grid."""
+    # Imported here: grandalf imports numpy when it is installed, a fifth of a second of every start-up.
+    from grandalf.graphs import Edge as GraphEdge
+    from grandalf.graphs import Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+    from grandalf.routing import route_with_lines
+
     vertices = {b.name: Vertex(b) for b in boxes}
     for vertex in vertices.values():
         vertex.view = _View(vertex.data.width, vertex.data.height)

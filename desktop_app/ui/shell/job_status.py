@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QProgressBar, QToolBut
 
 from desktop_app.core.progress import Progress
 from desktop_app.ui.job_center import Job, JobCenter
+from desktop_app.ui.widgets.progress_bar import show_fraction
 
 #: Seconds a job runs before the status bar shows it.
 SHOW_AFTER_S = 1.0
@@ -101,11 +102,7 @@ class JobStatus(QWidget):
         done = f"{fraction:.0%}" if fraction is not None else f"{elapsed:.1f} s"  # "Copying into memory… 42%"
         self.label.setText(f"{job.label}… {done}{more}")
         self.label.setToolTip("\n".join(f"{j.label} — {time.monotonic() - j.started:.0f} s" for j in shown))
-        if fraction is None:
-            self.bar.setRange(0, 0)  # busy indicator when the total is unknown
-        else:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        show_fraction(self.bar, fraction)
         # With several, Stop still stops the one shown; its arrow offers the others and all of them.
         several = len(shown) > 1
         self.stop.setMenu(self.stop_menu if several else None)

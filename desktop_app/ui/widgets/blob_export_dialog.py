@@ -45,6 +45,7 @@ from desktop_app.ui.job_center import Job, JobCenter
 from desktop_app.ui.settings import read_bool, read_str
 from desktop_app.ui.theme import error_style, follow
 from desktop_app.ui.widgets.layout import with_button
+from desktop_app.ui.widgets.progress_bar import show_fraction
 
 #: Failures listed one per line in the summary; the rest are counted.
 FAILURES_SHOWN = 500
@@ -289,12 +290,7 @@ class BlobExportDialog(QDialog):
             self.progress_label.setText("Stopping…")
 
     def _on_progress(self, progress: Progress) -> None:
-        fraction = progress.fraction
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
+        show_fraction(self.progress, progress.fraction)
         total = f" of {progress.total:,}" if progress.total is not None else ""
         self.progress_label.setText(f"{progress.done:,}{total} rows — {progress.label}")
 

@@ -65,9 +65,11 @@ from desktop_app.ui.settings import read_column_widths, write_column_widths
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
+from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.find_bar import FindBar
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.layout import push_button
 from desktop_app.ui.widgets.names import add_name_item
 from desktop_app.ui.widgets.row_header import RowNumberHeader
 from desktop_app.ui.widgets.value_menu import add_value_actions
@@ -198,6 +200,10 @@ class BrowsePane(Pane):
         bar.addWidget(self.goto)
         bar.addStretch(1)
         bar.addWidget(self.profile_button)
+        self.chart_button = push_button(
+            "Chart…", self.chart, "Draw every row as Browse shows it (filters too) as a chart or histogram"
+        )
+        bar.addWidget(self.chart_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -779,6 +785,18 @@ class BrowsePane(Pane):
         sql, params = source.shown_rows_query(visible)
         total = self.model.total_rows if self.model.exact else None
         return ShownRows(table.name, sql, params, total, bool(self.filters or self.sort))
+
+    def chart(self) -> None:
+        """Open a chart of every row Browse shows (its filters, its visible columns)."""
+        shown, source = self.shown_rows(), self.source
+        if shown is None or source is None:
+            self.status_message.emit("Open a table first.")
+            return
+        columns = [
+            (c.name, c.declared_type) for i, c in enumerate(source.columns) if not self.view.isColumnHidden(i)
+        ]
+        chart_source = ChartSource(shown.table, shown.sql, shown.params, columns, shown.total)
+        open_chart(self.window(), self.context, chart_source)
 
     # --- copy ---------------------------------------------------------------------------------
 

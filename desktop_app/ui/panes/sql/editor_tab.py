@@ -85,6 +85,8 @@ class SqlTab(QWidget):
     show_blob_requested = Signal(str, str, object, object)
     #: Export one result column's values to files: (sql, column index, column names, name-preview samples).
     export_blobs_requested = Signal(str, int, object, object)
+    #: Chart every row of a statement: (sql, [(column name, declared type)], row count or None, parameters).
+    chart_requested = Signal(str, object, object, object)
     #: The title (name, file, unsaved mark) may have changed.
     title_changed = Signal()
     #: A run started or ended.
@@ -279,6 +281,7 @@ class SqlTab(QWidget):
             tab.status_message.connect(self.status_message)
             tab.show_blob_requested.connect(self.show_blob_requested)
             tab.export_blobs_requested.connect(self.export_blobs_requested)
+            tab.chart_requested.connect(functools.partial(self._forward_chart, params=item.params))
             started = time.perf_counter()
             try:
                 token.raise_if_cancelled()
@@ -299,6 +302,9 @@ class SqlTab(QWidget):
             if not self._shown(tab, run):
                 return
             tab.show_outcome(outcome)
+
+    def _forward_chart(self, sql: str, columns: object, total: object, params: object = ()) -> None:
+        self.chart_requested.emit(sql, columns, total, params)
 
     def _shown(self, tab: ResultTab, run: Ticket) -> bool:
         """True while `tab` still belongs to the current run (not closed, database not changed)."""

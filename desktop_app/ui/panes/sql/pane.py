@@ -33,7 +33,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.export.sql_files import read_sql_file, save_sql_file
 from desktop_app.core.functions.names import completion_names
 from desktop_app.core.functions.registry import FunctionRegistry
-from desktop_app.core.sqlite.statements import bind_values, parameter_keys, parameters
+from desktop_app.core.sqlite.statements import bind_values, first_table_name, parameter_keys, parameters
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.panes.base import Pane
@@ -46,6 +46,7 @@ from desktop_app.ui.panes.sql.parameters_dialog import ParametersDialog
 from desktop_app.ui.settings import read_json, read_str, read_str_list
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.blob_export_dialog import BlobExportDialog, query_export_work
+from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.error_dialog import show_user_error
 from desktop_app.ui.widgets.flow_layout import flow
 from desktop_app.ui.widgets.layout import vbox
@@ -237,6 +238,7 @@ class SqlPane(Pane):
         tab.status_message.connect(self.status_message)
         tab.show_blob_requested.connect(self.show_blob_requested)
         tab.export_blobs_requested.connect(self._export_blobs)
+        tab.chart_requested.connect(self._chart)
         tab.title_changed.connect(lambda: self._show_title(tab))
         tab.running_changed.connect(self._update_buttons)
         tab.editor.selectionChanged.connect(self._update_buttons)
@@ -432,6 +434,10 @@ class SqlPane(Pane):
             button.setEnabled(ready)
         self.stop_button.setEnabled(tab.running)
         self.run_button.setText("▶ Run selection" if tab.editor.textCursor().hasSelection() else "▶ Run all")
+
+    def _chart(self, sql: str, columns: list[tuple[str, str]], total: int | None, params: Any = ()) -> None:
+        title = first_table_name(sql) or "a query"
+        open_chart(self.window(), self.context, ChartSource(title, sql, params, columns, total))
 
     def _export_blobs(self, sql: str, column: int, names: list[str], samples: list[NameSample]) -> None:
         """Open the bulk blob export dialog for one column of a statement's result."""

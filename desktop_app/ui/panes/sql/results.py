@@ -194,6 +194,8 @@ class ResultTab(QWidget):
     show_blob_requested = Signal(str, str, object, object)
     #: Export one result column's values to files: (sql, column index, column names, name-preview samples).
     export_blobs_requested = Signal(str, int, object, object)
+    #: Chart every row of the statement: (sql, [(column name, declared type)], row count or None).
+    chart_requested = Signal(str, object, object)
 
     def __init__(
         self,
@@ -228,6 +230,12 @@ class ResultTab(QWidget):
         )
         self.blobs_button.setEnabled(False)
         self.blobs_button.clicked.connect(self.export_blobs)
+        self.chart_button = QPushButton("Chart…")
+        self.chart_button.setToolTip(
+            "Draw every row of this result as a line, bar, scatter chart or histogram"
+        )
+        self.chart_button.setEnabled(False)
+        self.chart_button.clicked.connect(self.chart)
 
         self.model = WindowedTableModel(self)
         self.view = GridView()
@@ -268,7 +276,7 @@ class ResultTab(QWidget):
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
-        top = hbox((self.info, 1), self.blobs_button, self.export_button)
+        top = hbox((self.info, 1), self.chart_button, self.blobs_button, self.export_button)
         layout = vbox(top, self.filter_row, (self.stack, 1), self.find_bar, parent=self)
         layout.setContentsMargins(0, 4, 0, 0)
 
@@ -286,8 +294,8 @@ class ResultTab(QWidget):
         """The statement finished: show its rows (unless a plan is shown) and the summary."""
         self.outcome = outcome
         self.show_source(outcome.source, outcome.summary())
-        self.export_button.setEnabled(bool(outcome.source.columns))
-        self.blobs_button.setEnabled(bool(outcome.source.columns))
+        for button in (self.export_button, self.blobs_button, self.chart_button):
+            button.setEnabled(bool(outcome.source.columns))
 
     def show_view(self, view: QWidget) -> None:
         """Show `view` (an error or a plan) instead of the grid."""
@@ -308,8 +316,8 @@ class ResultTab(QWidget):
         if self.model.source is None:
             self.show_view(QLabel("  Stopped before any row arrived."))
         else:
-            self.export_button.setEnabled(True)
-            self.blobs_button.setEnabled(True)
+            for button in (self.export_button, self.blobs_button, self.chart_button):
+                button.setEnabled(True)
 
     def close_source(self) -> None:
         """Cancel the grid's fetches (the tab is going away)."""
@@ -323,6 +331,14 @@ class ResultTab(QWidget):
         if self.outcome is not None and not self.outcome.capped:
             total = self.outcome.rows
         self._export_callback(self.sql, total)
+
+    def chart(self) -> None:
+        """Ask for a chart of every row of this statement."""
+        source = self.model.source
+        if source is None or not source.columns:
+            return
+        total = self.outcome.rows if self.outcome is not None and not self.outcome.capped else None
+        self.chart_requested.emit(self.sql, [(c.name, c.declared_type) for c in source.columns], total)
 
     def export_blobs(self) -> None:
         """Ask to export the selected column's values (else the first column showing a blob) to files."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QIODevice, QPoint, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -17,7 +17,6 @@ from PySide6.QtGui import (
     QShortcut,
     QWheelEvent,
 )
-from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.structure.diagram import HEADER_HEIGHT, LINE_HEIGHT, PADDING, Box, Diagram, TextMeasure
-from desktop_app.ui.svg_png import draw_png
+from desktop_app.ui.svg_png import draw_png, draw_svg
 from desktop_app.ui.theme import notifier, scheme
 
 MARGIN = 20
@@ -260,24 +259,12 @@ class DiagramView(QGraphicsView):
     def svg_bytes(self, title: str) -> bytes:
         """The scene drawn into an SVG document (Qt's SVG generator)."""
         rect = self.scene().sceneRect()
-        buffer = QBuffer()
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        generator = QSvgGenerator()
-        generator.setOutputDevice(buffer)
-        generator.setSize(QSize(int(rect.width()), int(rect.height())))
-        generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-        generator.setTitle(title)
-        painter = QPainter(generator)
-        self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-        painter.end()
-        return bytes(buffer.data().data())
+        return draw_svg(rect.width(), rect.height(), title, self._render)
 
     def png_bytes(self, max_pixels: int) -> bytes:
         """The scene drawn into a PNG at actual size (scaled down beyond `max_pixels`)."""
         rect = self.scene().sceneRect()
-        return draw_png(
-            rect.width(),
-            rect.height(),
-            max_pixels,
-            lambda painter, target: self.scene().render(painter, target, rect),
-        )
+        return draw_png(rect.width(), rect.height(), max_pixels, self._render)
+
+    def _render(self, painter: QPainter, target: QRectF) -> None:
+        self.scene().render(painter, target, self.scene().sceneRect())

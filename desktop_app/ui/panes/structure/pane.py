@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.browse.rows import rowid_name
-from desktop_app.core.errors import Cancelled, UserError
-from desktop_app.core.export.output_paths import write_file
+from desktop_app.core.errors import Cancelled
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import Progress
 from desktop_app.core.structure.diagram import Diagram, diagram_tables, layout_diagram
@@ -42,7 +41,7 @@ from desktop_app.ui.panes.structure.views import FactsView, HealthView, SchemaVi
 from desktop_app.ui.widgets.flow_layout import FlowLayout
 from desktop_app.ui.widgets.full_text_tips import add_full_text_tips
 from desktop_app.ui.widgets.layout import tabs, vbox
-from desktop_app.ui.widgets.save_dialog import save_file_dialog
+from desktop_app.ui.widgets.save_dialog import picture_save_dialog, save_bytes
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 HEALTHY_WORDS = "No problems found"
@@ -350,13 +349,9 @@ class StructurePane(Pane):
             return
         name = f"{database.snapshot.path.stem}-diagram.{kind}"
         caption = f"Export the diagram as {kind.upper()}"
-        dialog = save_file_dialog(
-            self, caption, str(Path.home() / name), f"{kind.upper()} pictures (*.{kind})"
+        self._dialog = picture_save_dialog(
+            self, caption, name, kind, lambda path: self.export_diagram(path, kind)
         )
-        dialog.setDefaultSuffix(kind)
-        dialog.fileSelected.connect(lambda path: self.export_diagram(path, kind))
-        self._dialog = dialog
-        dialog.open()
 
     def export_diagram(self, path: str | Path, kind: str) -> bool:
         """Write the shown diagram to `path` as SVG or PNG (never over the database or its sidecars)."""
@@ -369,13 +364,9 @@ class StructurePane(Pane):
             if kind == "svg"
             else self.view.png_bytes(LIMITS.diagram_png_max_pixels)
         )
-        try:
-            write_file(path, data, source_path=database.snapshot.path)
-        except UserError as exc:
-            self.diagram_note.setText(exc.message)
-            return False
-        except OSError as exc:
-            self.diagram_note.setText(f"Could not save {path}: {exc.strerror or exc}")
+        problem = save_bytes(path, data, database.snapshot.path)
+        if problem:
+            self.diagram_note.setText(problem)
             return False
         self.last_export = Path(path)
         self.status_message.emit(f"Diagram saved as {path}")

@@ -1,0 +1,280 @@
+"""Read the columns of a whole table or query result for a chart: streamed, stoppable, off the UI thread.
+
+Run `read_chart` with `Database.run_sync`. A query that can be nested is wrapped so SQLite hands over only
+the charted columns; any other statement runs as it is and the columns are picked from its rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.chart.binning import histogram
+from desktop_app.core.chart.columns import NULL, CategoryColumn, Column, NumberColumn, TimeColumn, x_column
+from desktop_app.core.chart.spec import ChartData, ChartError, ChartKind, ChartSpec, Series
+from desktop_app.core.chart.thinning import LineThinner
+from desktop_app.core.errors import QueryError
+from desktop_app.core.limits import LIMITS
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.sqlite.guard import check_user_sql
+from desktop_app.core.sqlite.interrupt import stoppable
+from desktop_app.core.sqlite.nested_query import NestedQuery
+from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.statements import split_statements
+
+_LABEL = "Reading chart data"
+_NUMBERS = frozenset({int, float, type(None)})
+
+
+def read_chart(
+    conn: sqlite3.Connection,
+    sql: str,
+    params: Sequence[Any] | dict[str, Any],
+    spec: ChartSpec,
+    declared_types: Sequence[str] = (),
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    total_rows: int | None = None,
+    partial: Callable[[ChartData], None] | None = None,
+) -> ChartData:
+    """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw.
+
+    `partial(data)`, when given, gets the rows read so far after `LIMITS.chart_partial_draw_s` seconds, then
+    after twice as long each time (each hand-over copies what was read: doubling keeps their sum below the
+    read itself), so a long read is drawn while it goes on (`data.partial` is then True).
+    """
+    started = time.perf_counter()
+    statements = split_statements(sql)
+    if len(statements) != 1:
+        raise QueryError("A chart is drawn from one statement.", sql=sql)
+    check_user_sql(statements[0])
+    wanted = [spec.x, *spec.ys, *([spec.series] if spec.series is not None else [])]
+    token = cancel if cancel is not None else CancelToken()
+    with stoppable(conn, token):
+        cursor, names, positions = _open(conn, statements[0].text, params, wanted)
+        try:
+            reader = _Reader(spec, names, declared_types)
+            progress(Progress(0, total_rows, _LABEL))
+            reported = drawn = time.monotonic()
+            wait = LIMITS.chart_partial_draw_s
+            while page := cursor.fetchmany(LIMITS.chart_page_rows):
+                token.raise_if_cancelled()
+                reader.add([positions(row) for row in page] if positions is not None else page)
+                if time.monotonic() - reported >= LIMITS.progress_interval_s:
+                    progress(Progress(reader.rows, total_rows, _LABEL))
+                    reported = time.monotonic()
+                if partial is not None and time.monotonic() - drawn >= wait:
+                    _draw_partial(reader, partial, started)
+                    drawn, wait = time.monotonic(), max(wait * 2, LIMITS.chart_partial_draw_s)
+            token.raise_if_cancelled()
+        finally:
+            cursor.close()
+    data = reader.finish()
+    data.elapsed_s = time.perf_counter() - started
+    progress(Progress(data.rows, data.rows, _LABEL))
+    return data
+
+
+def _draw_partial(reader: _Reader, partial: Callable[[ChartData], None], started: float) -> None:
+    """Hand the rows read so far to `partial`, unless they cannot be drawn yet (then the end says why)."""
+    try:
+        data = reader.finish()
+    except ChartError:
+        return
+    data.partial = True
+    data.elapsed_s = time.perf_counter() - started
+    partial(data)
+
+
+def _open(
+    conn: sqlite3.Connection, sql: str, params: Any, wanted: list[int]
+) -> tuple[sqlite3.Cursor, list[str], Any]:
+    """A cursor over the wanted columns (in `wanted` order), the result's column names, and the function
+    that picks the wanted columns from a row (None when SQLite already gives only those)."""
+    nested = NestedQuery.of(sql, params)
+    if nested is not None:
+        names = [d[0] for d in conn.execute(f"SELECT * FROM {nested.subquery} LIMIT 0", params).description]
+        if len(set(names)) == len(names) and all(0 <= i < len(names) for i in wanted):
+            columns = ", ".join(quote_identifier(names[i]) for i in wanted)
+            cursor = conn.execute(f"SELECT {columns} FROM {nested.subquery}", params)
+            return cursor, names, None
+    cursor = conn.execute(sql, params)
+    if cursor.description is None:
+        cursor.close()
+        raise QueryError("This statement returns no rows to chart.", sql=sql)
+    names = [d[0] for d in cursor.description]
+    if not all(0 <= i < len(names) for i in wanted):
+        cursor.close()
+        raise ChartError("The chosen columns are not in this result any more: run it again.")
+    return cursor, names, itemgetter(*wanted) if len(wanted) > 1 else lambda row: (row[wanted[0]],)
+
+
+class _Reader:
+    """Pages of (x, y…, series) rows into growing arrays."""
+
+    def __init__(self, spec: ChartSpec, names: list[str], declared_types: Sequence[str]) -> None:
+        self.spec = spec
+        self.names = names
+        self.declared = list(declared_types) + [""] * (len(names) - len(declared_types))
+        self.x: Column | None = None
+        self.ys = [NumberColumn(names[i]) for i in spec.ys]
+        self.x_chunks: list[np.ndarray] = []
+        self.y_chunks: list[list[np.ndarray]] = [[] for _ in spec.ys]
+        self.group_chunks: list[np.ndarray] = []
+        self.groups: dict[Any, int] = {}
+        self.groups_dropped = 0
+        self.rows = 0
+
+    def add(self, page: list[Sequence[Any]]) -> None:
+        if self.x is not None and self._all_numbers(page):
+            return
+        columns = list(zip(*page, strict=True))
+        if self.x is None:
+            sample = [v for v in columns[0][: LIMITS.profile_time_sample_rows * 4] if v is not None]
+            self.x = x_column(
+                self.names[self.spec.x],
+                self.declared[self.spec.x],
+                self.spec.x_axis,
+                sample[: LIMITS.profile_time_sample_rows],
+                LIMITS.chart_categories_max,
+            )
+        self.x_chunks.append(self.x.convert(columns[0]))
+        for number, column in enumerate(self.ys):
+            self.y_chunks[number].append(column.convert(columns[1 + number]))
+        if self.spec.series is not None:
+            self.group_chunks.append(self._groups(columns[-1]))
+        self._counted(page)
+
+    def _all_numbers(self, page: list[Sequence[Any]]) -> bool:
+        """Convert a page of only numbers and NULLs in one step (in C); False when it holds anything else."""
+        if self.spec.series is not None or not self.x.takes_numbers:  # type: ignore[union-attr]
+            return False
+        kinds = set(map(type, itertools.chain.from_iterable(page)))
+        if not _NUMBERS.issuperset(kinds):
+            return False
+        width = 1 + len(self.ys)
+        if type(None) in kinds:
+            numbers = np.array(page, dtype=np.float64)  # None becomes NaN
+        else:  # 10x faster than np.array on a list of tuples
+            cells = itertools.chain.from_iterable(page)
+            numbers = np.fromiter(cells, np.float64, len(page) * width).reshape(len(page), width)
+        self.x_chunks.append(self.x.take(numbers[:, 0]))  # type: ignore[union-attr]
+        for number, column in enumerate(self.ys):
+            self.y_chunks[number].append(column.take(numbers[:, 1 + number]))
+        self._counted(page)
+        return True
+
+    def _counted(self, page: list[Sequence[Any]]) -> None:
+        self.rows += len(page)
+        if self.spec.kind is ChartKind.BAR and self.rows > LIMITS.chart_bars_max:
+            raise ChartError(
+                f"A bar chart draws at most {LIMITS.chart_bars_max:,} bars, and this result has more rows. "
+                "Group the rows in SQL (GROUP BY), or choose a line chart or a histogram."
+            )
+
+    def _groups(self, values: Sequence[Any]) -> np.ndarray:
+        out = np.empty(len(values), dtype=np.int32)
+        groups = self.groups
+        for i, value in enumerate(values):
+            group = groups.get(value)
+            if group is None:
+                if len(groups) >= LIMITS.chart_series_max:
+                    out[i] = -1
+                    self.groups_dropped += 1
+                    continue
+                group = groups[value] = len(groups)
+            out[i] = group
+        return out
+
+    def finish(self) -> ChartData:
+        spec = self.spec
+        x_reader = self.x if self.x is not None else NumberColumn(self.names[spec.x])
+        x = np.concatenate(self.x_chunks) if self.x_chunks else np.empty(0)
+        notes: list[str] = []
+        _check_has_values(x_reader, self.rows, "X" if spec.kind is not ChartKind.HISTOGRAM else "value")
+        for column in self.ys:
+            _check_has_values(column, self.rows, "Y")
+        for column in (x_reader, *self.ys):
+            if column.skipped:
+                notes.append(_skipped_note(column.name, column.skipped))
+        group_of = np.concatenate(self.group_chunks) if self.group_chunks else None
+        if self.groups_dropped:
+            notes.append(
+                f"{self.groups_dropped:,} rows of further {self.names[spec.series or 0]} values left out "
+                f"(a chart draws {LIMITS.chart_series_max} series at most)."
+            )
+        groups = [(None, None)] if group_of is None else [(g, _text(v)) for v, g in self.groups.items()]
+        series: list[Series] = []
+        if spec.kind is ChartKind.HISTOGRAM:
+            for group, label in groups:
+                values = x if group is None else x[group_of == group]
+                edges, counts = histogram(values[~np.isnan(values)], spec.bins)
+                series.append(Series(label or x_reader.name, edges, counts))
+        else:
+            for number, column in enumerate(self.ys):
+                y = np.concatenate(self.y_chunks[number]) if self.y_chunks[number] else np.empty(0)
+                drawable = ~np.isnan(x) & ~np.isnan(y)
+                everything = bool(drawable.all())
+                for group, label in groups:
+                    mask = drawable if group is None else drawable & (group_of == group)
+                    name = _series_name(column.name, label, several_ys=len(self.ys) > 1)
+                    # Indexing copies under the GIL (a UI stall on millions): only when some are left out.
+                    xs, ys = (x, y) if group is None and everything else (x[mask], y[mask])
+                    if spec.kind is ChartKind.LINE and len(xs) > 1 and np.any(xs[1:] < xs[:-1]):
+                        order = np.argsort(xs, kind="stable")  # a line is drawn along X
+                        xs, ys = xs[order], ys[order]
+                    thinner = LineThinner(xs, ys) if spec.kind is ChartKind.LINE else None
+                    series.append(Series(name, xs, ys, thinner))
+        return ChartData(
+            spec=spec,
+            x_kind=x_reader.kind,
+            x_label=x_reader.name,
+            series=series,
+            categories=x_reader.labels if isinstance(x_reader, CategoryColumn) else [],
+            rows=self.rows,
+            notes=notes,
+            time_encoding=x_reader.encoding.label if isinstance(x_reader, TimeColumn) else "",
+        )
+
+
+def _check_has_values(column: Column, rows: int, role: str) -> None:
+    """A column with rows but not one drawable value cannot be charted: say what it holds instead."""
+    if column.numbers or not rows:
+        return
+    held = ", ".join(f"{count:,} {kind}" for kind, count in column.skipped.most_common())
+    wanted = f"times in {column.encoding.label}" if isinstance(column, TimeColumn) else "numbers"
+    hint = (
+        ""
+        if role != "Y"
+        else " A Y column must hold numbers; text can be the X of a bar chart, or the series."
+    )
+    raise ChartError(f"The {role} column {column.name!r} holds no {wanted} ({held}).{hint}")
+
+
+def _skipped_note(name: str, skipped: Counter[str]) -> str:
+    parts = [
+        f"{count:,} {kind if kind == NULL else kind + ' value' + ('s' if count != 1 else '')}"
+        for kind, count in skipped.most_common()
+    ]
+    return f"{name}: {', '.join(parts)} left out."
+
+
+def _series_name(column: str, group: str | None, *, several_ys: bool) -> str:
+    if group is None:
+        return column
+    return f"{column} · {group}" if several_ys else group
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"x'{value[:8].hex()}…'" if len(value) > 8 else f"x'{value.hex()}'"
+    return str(value)

@@ -1,0 +1,243 @@
+"""Issue 22 figures: a chart of 5M points — reading the whole result, the first draw, and pan/zoom speed.
+
+`python -m tests.bench.bench_chart [POINTS]` (default 5,000,000). Baselines measured in the same run:
+reading the same two columns with a plain `SELECT` into Python rows (what any reader pays), and, for
+pan/zoom, pyqtgraph's own peak downsampling (auto, clip to view) and no downsampling at all on the same data.
+A frame is: set the view range, thin to it, repaint the plot (offscreen, 1024x600 window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from typing import Any
+
+from desktop_app.core.chart.read import read_chart
+from desktop_app.core.chart.spec import ChartKind, ChartSpec
+from desktop_app.core.database import Database
+from desktop_app.core.progress import ignore_progress
+from desktop_app.core.snapshot.snapshot import open_snapshot
+from tests.bench import common
+from tests.bench.common import Figure
+
+DEFAULT_POINTS = 5_000_000
+#: Frames of simulated pan/zoom per method (fewer for the slow baseline without downsampling).
+FRAMES = 60
+
+
+def make_series(points: int) -> str:
+    """A table `series(t, v, g)` of `points` rows: t = 0.., v a random walk, g one of four groups."""
+    path = common.bench_folder() / f"chart-{points}.db"
+    if path.exists():
+        return str(path)
+    part = path.with_suffix(".part")
+    part.unlink(missing_ok=True)
+    with closing(sqlite3.connect(part)) as conn:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("CREATE TABLE series (t INTEGER, v REAL, g TEXT)")
+        conn.execute(
+            "WITH RECURSIVE c(i, v) AS (SELECT 0, 0.0 UNION ALL "
+            "SELECT i + 1, v + ((abs(random()) % 2001) - 1000) / 1000.0 FROM c WHERE i + 1 < ?) "
+            "INSERT INTO series SELECT i, v, char(97 + i % 4) FROM c",
+            (points,),
+        )
+        conn.commit()
+    part.rename(path)
+    return str(path)
+
+
+def _plain_select(conn: sqlite3.Connection) -> int:
+    rows = 0
+    cursor = conn.execute("SELECT t, v FROM series")
+    while page := cursor.fetchmany(10_000):
+        rows += len(page)
+    return rows
+
+
+def _frames(plot: Any, app: Any, frames: int) -> float:
+    """Frames per second of simulated pan/zoom: zoom in step by step while panning, then out again. A frame
+    is what the window does: set the range, let the plot react (our thinning runs from its timer), paint."""
+    box = plot.plotItem.getViewBox()
+    (x0, x1), _ = box.viewRange()
+    span = x1 - x0
+    started = time.perf_counter()
+    for frame in range(frames):
+        zoom = 1.0 / (1 + (frame % 20))
+        left = x0 + (span - span * zoom) * ((frame * 7) % 13) / 12
+        box.setXRange(left, left + span * zoom, padding=0)
+        app.processEvents()
+        plot.repaint()
+    return frames / (time.perf_counter() - started)
+
+
+def run(points: int = DEFAULT_POINTS) -> list[Figure]:
+    """Read, first draw and pan/zoom figures for a line (and a scatter) of `points` points."""
+    path = make_series(points)
+    return common.run_on_qasync(lambda: _measure(path, points))
+
+
+async def _measure(path: str, points: int) -> list[Figure]:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.ui.widgets.chart.plot import ChartPlot
+
+    app = QApplication.instance()
+    snapshot = open_snapshot(path)
+    database = Database(snapshot)
+    figures: list[Figure] = []
+    try:
+        plain_s = min(
+            [await _timed_async(database.run_sync(_plain_select)) for _ in range(2)], key=lambda r: r[0]
+        )[0]
+        spec = ChartSpec(ChartKind.LINE, 0, (1,))
+        plot = ChartPlot()
+        plot.resize(1024, 600)
+        plot.show()
+        app.processEvents()
+        # As the window does: the rows read so far are drawn every second while the read goes on.
+        loop = asyncio.get_running_loop()
+        first_picture: list[float] = []
+
+        def draw_partial(partial: Any) -> None:
+            plot.show_data(partial)
+            plot.repaint()
+            if not first_picture:
+                first_picture.append(time.perf_counter() - started)
+
+        def partial(data: Any) -> None:
+            loop.call_soon_threadsafe(draw_partial, data)
+
+        started = time.perf_counter()
+        stall_s, data = await common.largest_timer_gap(
+            database.run_sync(
+                read_chart, "SELECT t, v FROM series", (), spec, (), ignore_progress, None, None, partial
+            )
+        )
+        read_s = time.perf_counter() - started
+        plot.clear_chart()
+        idle_s = await common.idle_timer_gap(min(read_s, 3.0))
+        assert data.points == points
+
+        started = time.perf_counter()
+        plot.show_data(data)
+        plot.repaint()
+        app.processEvents()
+        draw_s = time.perf_counter() - started
+        drawn = plot.drawn_points()
+        ours_fps = _frames(plot, app, FRAMES)
+
+        # pyqtgraph's own peak downsampling on the same data, and no downsampling at all.
+        plot.clear_chart()
+        started = time.perf_counter()
+        item = plot.plotItem.plot(data.series[0].x, data.series[0].y)
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        plot.plotItem.autoRange()
+        plot.repaint()
+        app.processEvents()
+        peak_draw_s = time.perf_counter() - started
+        peak_fps = _frames(plot, app, FRAMES)
+        plot.plotItem.clear()
+        started = time.perf_counter()
+        plot.plotItem.plot(data.series[0].x, data.series[0].y)
+        plot.plotItem.autoRange()
+        plot.repaint()
+        app.processEvents()
+        raw_draw_s = time.perf_counter() - started
+        raw_fps = _frames(plot, app, 3)
+        plot.plotItem.clear()
+
+        scatter_spec = ChartSpec(ChartKind.SCATTER, 0, (1,))
+        scatter = await database.run_sync(read_chart, "SELECT t, v FROM series", (), scatter_spec)
+        started = time.perf_counter()
+        plot.show_data(scatter)
+        plot.repaint()
+        app.processEvents()
+        scatter_draw_s = time.perf_counter() - started
+        scatter_fps = _frames(plot, app, FRAMES)
+        settle_s = min(_timed(plot.draw_pictures) for _ in range(3))
+        plot.close()
+
+        n = f"{points / 1e6:g}M"
+        figures = [
+            Figure(
+                f"{n} points: read the whole result into arrays (worker thread)",
+                read_s,
+                baseline=plain_s,
+                baseline_name="plain SELECT of the same columns into Python rows",
+            ),
+            common.stall_figure(
+                f"{n} points: UI stall while reading (and drawing what is read)", stall_s, idle_s
+            ),
+            Figure(
+                f"{n} points: first picture (rows read so far, drawn while the read goes on)",
+                first_picture[0] if first_picture else read_s,
+                target="≤ 2 s",
+                ok=(first_picture[0] if first_picture else read_s) <= 2.0,
+            ),
+            Figure(
+                f"{n} points: first draw (line, thinned to {drawn:,} points)",
+                draw_s,
+                baseline=peak_draw_s,
+                baseline_name="pyqtgraph peak downsampling, same data",
+            ),
+            Figure(
+                f"{n} points: whole chart drawn (read + draw)",
+                read_s + draw_s,
+                baseline=plain_s,
+                baseline_name="plain SELECT of the same columns",
+                target="≤ 2 s",
+                ok=read_s + draw_s <= 2.0,
+            ),
+            Figure(
+                f"{n} points: pan/zoom, line (min/max per pixel)",
+                ours_fps,
+                "frames/s",
+                baseline=peak_fps,
+                baseline_name="pyqtgraph peak downsampling + clip to view",
+                target="≥ 30 frames/s",
+                ok=ours_fps >= 30,
+            ),
+            Figure(
+                f"{n} points: pan/zoom, line without downsampling",
+                raw_fps,
+                "frames/s",
+                baseline=raw_draw_s,
+                baseline_name="its first draw (s)",
+            ),
+            Figure(f"{n} points: scatter first draw (picture of the pixels hit)", scatter_draw_s),
+            Figure(
+                f"{n} points: pan/zoom, scatter (picture scaled with the view)",
+                scatter_fps,
+                "frames/s",
+                target="≥ 30 frames/s",
+                ok=scatter_fps >= 30,
+            ),
+            Figure(f"{n} points: scatter picture painted again once the view settles", settle_s),
+        ]
+    finally:
+        await database.close()
+        snapshot.close()
+    return figures
+
+
+def _timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+async def _timed_async(work: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await work
+    return time.perf_counter() - started, result
+
+
+if __name__ == "__main__":
+    for figure in run(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_POINTS):
+        ratio = f" (x{figure.ratio:.2f} vs {figure.baseline_name})" if figure.ratio is not None else ""
+        print(f"{figure.figure}: {figure.value:.3f} {figure.unit}{ratio} {figure.target}")

@@ -1,0 +1,264 @@
+"""Charts: the streamed arrays equal direct SQL, display thinning keeps every peak, bins equal SQL counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_app.core.chart import read as read_module
+from desktop_app.core.chart.binning import histogram
+from desktop_app.core.chart.read import read_chart
+from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSpec
+from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.sqlite.guard import GuardRefused
+from tests.fixtures import snapshot_connection
+
+#: id, day (ISO text), jd (Julian day), ts (Unix seconds), v (REAL, with NULLs and text), kind, n (INTEGER)
+ROWS = 500
+
+
+def _build(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, day TEXT, jd REAL, ts INTEGER, v, kind TEXT, n INTEGER)"
+    )
+    rows = []
+    for i in range(ROWS):
+        day = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
+        v = None if i % 17 == 0 else ("n/a" if i % 50 == 3 else (i * 7919 % 1000) / 10)
+        rows.append((i, day, 2460310.5 + i / 3, 1_700_000_000 + i * 3600, v, "abc"[i % 3], i % 9))
+    conn.executemany(
+        "INSERT INTO m VALUES (?, ?, julianday(?) , ?, ?, ?, ?)",
+        [(r[0], r[1], r[1], r[3], r[4], r[5], r[6]) for r in rows],
+    )
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    (tmp_path / "src").mkdir()
+    with snapshot_connection(_build(tmp_path / "src" / "data.db")) as connection:
+        yield connection
+
+
+def test_scatter_arrays_equal_direct_sql_with_nulls_and_text_left_out(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "SELECT id, v FROM m", (), ChartSpec(ChartKind.SCATTER, 0, (1,)))
+    expected = conn.execute("SELECT id, v FROM m WHERE typeof(v) IN ('integer', 'real')").fetchall()
+    assert data.rows == ROWS and data.x_kind is AxisKind.NUMBER
+    (series,) = data.series
+    assert series.x.tolist() == [float(r[0]) for r in expected]
+    assert series.y.tolist() == [float(r[1]) for r in expected]
+    nulls = conn.execute("SELECT count(*) FROM m WHERE v IS NULL").fetchone()[0]
+    texts = conn.execute("SELECT count(*) FROM m WHERE typeof(v) = 'text'").fetchone()[0]
+    assert data.notes == [f"v: {nulls} NULL, {texts} text values left out."]
+
+
+def test_a_table_query_reads_only_the_charted_columns_in_any_order(conn: sqlite3.Connection) -> None:
+    spec = ChartSpec(ChartKind.SCATTER, 6, (0, 3))
+    data = read_chart(conn, "SELECT * FROM m", (), spec)
+    assert [s.name for s in data.series] == ["id", "ts"]
+    assert data.series[1].y.tolist() == [float(r[0]) for r in conn.execute("SELECT ts FROM m")]
+    assert data.series[0].x.tolist() == [float(r[0]) for r in conn.execute("SELECT n FROM m")]
+
+
+def test_a_statement_that_cannot_be_nested_is_charted_from_its_rows(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "PRAGMA table_info(m)", (), ChartSpec(ChartKind.SCATTER, 0, (5,)))
+    assert data.series[0].x.tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert data.series[0].y.tolist() == [1, 0, 0, 0, 0, 0, 0]  # pk
+
+
+def test_line_is_sorted_along_x(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "SELECT v, id FROM m ORDER BY id DESC", (), ChartSpec(ChartKind.LINE, 1, (0,)))
+    x = data.series[0].x
+    assert np.all(x[1:] >= x[:-1])
+    by_id = dict(conn.execute("SELECT id, v FROM m WHERE typeof(v) = 'real'").fetchall())
+    assert dict(zip(x.tolist(), data.series[0].y.tolist(), strict=True)) == {
+        float(k): v for k, v in by_id.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("column", "encoding"),
+    [("day", "ISO-8601 text"), ("jd", "Julian day"), ("ts", "Unix seconds")],
+)
+def test_dates_become_epoch_seconds_on_a_time_axis(
+    conn: sqlite3.Connection, column: str, encoding: str
+) -> None:
+    sql = f"SELECT {column} AS when_at, id FROM m"
+    data = read_chart(conn, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert data.x_kind is AxisKind.TIME and data.time_encoding == encoding
+    modifier = ", 'unixepoch'" if column == "ts" else ""
+    expected = conn.execute(f"SELECT (julianday({column}{modifier}) - 2440587.5) * 86400.0 FROM m").fetchall()
+    assert np.allclose(np.sort(data.series[0].x), np.sort([r[0] for r in expected]), atol=1e-3)
+
+
+def test_text_x_of_a_bar_chart_becomes_categories(conn: sqlite3.Connection) -> None:
+    sql = "SELECT kind, sum(n) FROM m GROUP BY kind ORDER BY kind DESC"
+    data = read_chart(conn, sql, (), ChartSpec(ChartKind.BAR, 0, (1,)))
+    expected = conn.execute(sql).fetchall()
+    assert data.x_kind is AxisKind.CATEGORY and data.categories == [r[0] for r in expected]
+    assert data.series[0].x.tolist() == [0, 1, 2]
+    assert data.series[0].y.tolist() == [r[1] for r in expected]
+
+
+def test_series_column_splits_rows_like_group_by(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "SELECT ts, n, kind FROM m", (), ChartSpec(ChartKind.SCATTER, 0, (1,), series=2))
+    assert [s.name for s in data.series] == ["a", "b", "c"]
+    for series in data.series:
+        expected = conn.execute("SELECT n FROM m WHERE kind = ?", (series.name,)).fetchall()
+        assert series.y.tolist() == [r[0] for r in expected]
+
+
+def test_a_y_column_of_text_is_refused_with_what_it_holds(conn: sqlite3.Connection) -> None:
+    with pytest.raises(ChartError) as caught:
+        read_chart(conn, "SELECT id, kind FROM m", (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert caught.value.message == (
+        "The Y column 'kind' holds no numbers (500 text). "
+        "A Y column must hold numbers; text can be the X of a bar chart, or the series."
+    )
+
+
+def test_too_many_bars_are_refused(conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_bars_max=100, chart_page_rows=50)
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    with pytest.raises(ChartError, match="at most 100 bars"):
+        read_chart(conn, "SELECT id, n FROM m", (), ChartSpec(ChartKind.BAR, 0, (1,)))
+
+
+def test_a_statement_that_writes_is_refused(conn: sqlite3.Connection) -> None:
+    with pytest.raises(GuardRefused):
+        read_chart(conn, "DELETE FROM m RETURNING id, n", (), ChartSpec(ChartKind.LINE, 0, (1,)))
+
+
+def test_histogram_counts_equal_sql_counts(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "SELECT v FROM m", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=7))
+    (series,) = data.series
+    edges, counts = series.x, series.y
+    assert (
+        len(edges) == 8
+        and counts.sum() == conn.execute("SELECT count(*) FROM m WHERE typeof(v)='real'").fetchone()[0]
+    )
+    for i, count in enumerate(counts.tolist()):
+        upper = "<=" if i == len(counts) - 1 else "<"
+        sql = f"SELECT count(*) FROM m WHERE typeof(v)='real' AND v >= ? AND v {upper} ?"
+        assert count == conn.execute(sql, (edges[i], edges[i + 1])).fetchone()[0]
+
+
+def test_histogram_of_few_integers_has_one_bin_per_value(conn: sqlite3.Connection) -> None:
+    data = read_chart(conn, "SELECT n FROM m", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=20))
+    expected = conn.execute("SELECT n, count(*) FROM m GROUP BY n ORDER BY n").fetchall()
+    centres = (data.series[0].x[:-1] + data.series[0].x[1:]) / 2
+    assert list(zip(centres.tolist(), data.series[0].y.tolist(), strict=True)) == [
+        (float(n), c) for n, c in expected
+    ]
+
+
+def test_histogram_of_nothing_is_one_empty_bin() -> None:
+    edges, counts = histogram(np.array([np.nan]), 10)
+    assert edges.tolist() == [0.0, 1.0] and counts.tolist() == [0]
+
+
+def test_stop_interrupts_a_long_statement(conn: sqlite3.Connection) -> None:
+    token = CancelToken()
+    sql = (
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 100000000000) "
+        "SELECT i, i FROM c ORDER BY i DESC"  # the sort runs before the first row: only an interrupt ends it
+    )
+    timer = threading.Timer(0.3, token.cancel)
+    timer.start()
+    try:
+        with pytest.raises((Cancelled, sqlite3.OperationalError)):
+            read_chart(conn, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)), cancel=token)
+    finally:
+        timer.cancel()
+    assert conn.execute("SELECT count(*) FROM m").fetchone()[0] == ROWS  # the connection is still usable
+
+
+def test_stop_between_pages_ends_the_read(conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(read_module, "LIMITS", dataclasses.replace(read_module.LIMITS, chart_page_rows=10))
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        read_chart(conn, "SELECT id, n FROM m", (), ChartSpec(ChartKind.LINE, 0, (1,)), cancel=token)
+
+
+def test_minmax_thinning_keeps_each_buckets_lowest_and_highest() -> None:
+    rng = np.random.default_rng(7)
+    x = np.sort(rng.uniform(0, 1000, 200_000))
+    y = rng.standard_normal(len(x))
+    out_x, out_y = minmax_per_bucket(x, y, 100.0, 600.0, 250)
+    assert len(out_x) <= 2 * 251
+    for bucket in range(250):
+        low, high = 100.0 + bucket * 2.0, 100.0 + (bucket + 1) * 2.0
+        inside = (x >= low) & (x < high)
+        drawn = out_y[(out_x >= low) & (out_x < high)]
+        assert drawn.min() == y[inside].min() and drawn.max() == y[inside].max()
+
+
+def test_minmax_thinning_leaves_a_sparse_range_as_it_is() -> None:
+    x = np.arange(100.0)
+    y = x**2
+    out_x, out_y = minmax_per_bucket(x, y, 10.0, 20.0, 100)
+    assert out_x.tolist() == list(range(9, 22)) and out_y.tolist() == [v * v for v in range(9, 22)]
+
+
+def test_cell_counts_equal_a_2d_histogram_of_the_view() -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0, 1, 300_000), rng.normal(0, 2, 300_000)
+    counts = cell_counts(x, y, (-1.0, 2.0, -3.0, 1.0), (30, 20))
+    expected, _xe, _ye = np.histogram2d(x, y, bins=(30, 20), range=((-1.0, 2.0), (-3.0, 1.0)))
+    inside = (x >= -1) & (x < 2) & (y >= -3) & (y < 1)
+    assert counts.shape == (30, 20) and counts.sum() == inside.sum()
+    assert np.abs(counts - expected).sum() <= 2 * 4  # points exactly on an inner edge may fall either side
+
+
+def test_line_thinner_from_runs_equals_thinning_every_point() -> None:
+    rng = np.random.default_rng(11)
+    x = np.arange(64 * 4000, dtype=np.float64)
+    y = np.cumsum(rng.standard_normal(len(x)))
+    thinner = LineThinner(x, y, chunk=64)
+    out_x, out_y = thinner.view(0.0, 256_000.0, 1000)  # 256 points, 4 runs a bucket
+    assert len(out_x) == 2000
+    for bucket in range(1000):
+        inside = y[bucket * 256 : (bucket + 1) * 256]
+        drawn = out_y[2 * bucket : 2 * bucket + 2]
+        assert (drawn.min(), drawn.max()) == (inside.min(), inside.max())
+
+
+def test_line_thinner_keeps_the_extremes_of_any_view_and_the_last_points() -> None:
+    rng = np.random.default_rng(12)
+    x = np.sort(rng.uniform(0, 1e6, 300_001))
+    y = rng.standard_normal(len(x))
+    thinner = LineThinner(x, y, chunk=64)
+    for x0, x1 in ((0.0, 1e6), (1e5, 9e5), (2e5, 2.5e5)):
+        out_x, out_y = thinner.view(x0, x1, 800)
+        inside = (x >= x0) & (x <= x1)
+        assert len(out_x) <= 2 * 801 + 64
+        assert out_y.max() >= y[inside].max() and out_y.min() <= y[inside].min()
+    out_x, _out_y = thinner.view(0.0, 1e6, 800)
+    assert out_x[-1] == x[-1]
+    assert thinner.extent() == (x[0], x[-1], y.min(), y.max())
+
+
+def test_a_long_read_is_handed_over_part_by_part(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_page_rows=100, chart_partial_draw_s=0.0)
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    parts: list[tuple[int, int, bool]] = []
+    spec = ChartSpec(ChartKind.LINE, 0, (1,))
+    data = read_chart(
+        conn, "SELECT id, n FROM m", (), spec, partial=lambda d: parts.append((d.rows, d.points, d.partial))
+    )
+    assert parts == [(rows, rows, True) for rows in range(100, ROWS + 1, 100)]
+    assert (data.rows, data.points, data.partial) == (ROWS, ROWS, False)
