@@ -17,6 +17,8 @@ from desktop_app.core.recovery.shapes import Affinity, Shape
 
 #: Lowest confidence a carved record must reach to be reported.
 MIN_CONFIDENCE = 0.5
+#: Most columns a record of no known table may have (a longer header is taken for noise).
+_UNKNOWN_COLUMNS_MAX = 64
 _PARSE_ERRORS = (ValueError, IndexError, UnicodeDecodeError, OverflowError)
 
 
@@ -75,6 +77,8 @@ def _text_score(value: object) -> float:
     """Printable text scores 1; text full of control characters is probably not text at all."""
     if not isinstance(value, str) or not value:
         return 1.0
+    if "\x00" in value:  # text with a NUL byte is nearly always a misread length
+        return 0.2
     bad = sum(1 for ch in value if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) >= 0xFFF0 or ch == "\x7f")
     return max(0.0, 1.0 - 4.0 * bad / len(value))
 
@@ -153,12 +157,19 @@ def intact_cell(
     self-consistent record that fits no shape comes back with shape None.
     """
     try:
-        return _intact(region, pos, end, shapes, unknown)
+        return _intact(region, pos, end, shapes, unknown, _most_columns(shapes, unknown))
     except _PARSE_ERRORS:
         return None
 
 
-def _intact(region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown: bool) -> Carved | None:
+def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
+    most = max((len(s.columns) for s in shapes), default=0)
+    return max(most, _UNKNOWN_COLUMNS_MAX) if unknown else most
+
+
+def _intact(
+    region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
+) -> Carved | None:
     page = region.page
     payload_len, at = varint(page, pos, end)
     if payload_len < 2 or payload_len > 1 << 31:
@@ -170,15 +181,17 @@ def _intact(region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown
     header_start = at
     header_len, at = varint(page, at, end)
     header_end = header_start + header_len
-    if header_len < 2 or header_len > payload_len or header_end > end:
+    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * most + 2:
         return None
     serials: list[int] = []
+    body = payload_len - header_len
     while at < header_end:
         serial, at = varint(page, at, header_end)
-        if serial in (10, 11):
+        body -= serial_size(serial)
+        if serial in (10, 11) or len(serials) == most or body < 0:
             return None
         serials.append(serial)
-    if at != header_end or header_len + types_size(serials) != payload_len:
+    if at != header_end or body:
         return None
     data, cell_end, pages = _payload(region, header_start, end, payload_len)
     decoded = _decode_all(data, header_len, serials, region.encoding)
@@ -420,10 +433,22 @@ def carve_range(
     and cells whose first bytes a freeblock header overwrote (its size still tells where the cell ends)."""
     found: list[Carved] = []
     page = region.page
+    data = bytes(page[start:end])
+    most = _most_columns(shapes, unknown)
     at = start
     while at < end - 2:
-        # No cell starts with a zero payload length, but a stale freeblock header may (0, 0, size).
-        carved = intact_cell(region, at, end, shapes, unknown=unknown) if page[at] else None
+        byte = page[at]
+        if at + 4 <= end and byte == page[at + 1] == page[at + 2] == page[at + 3]:
+            # A run of one byte (text, zeros) starts no cell: skip to its last three bytes.
+            rest = data[at - start :]
+            at += max(1, len(rest) - len(rest.lstrip(bytes((byte,)))) - 3)
+            continue
+        carved = None
+        if byte:  # no cell starts with a zero payload length, but a stale freeblock header may (0, 0, size)
+            try:
+                carved = _intact(region, at, end, shapes, unknown, most)
+            except _PARSE_ERRORS:
+                carved = None
         if carved is None and at + 6 <= end:
             block_end = _stale_freeblock(page, at, end)
             if block_end:
