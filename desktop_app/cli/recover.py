@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
@@ -10,6 +11,7 @@ from desktop_app.core.errors import UserError
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.output import LOST_TEXT, result_as_dict, summary
 from desktop_app.core.recovery.record import LOST
+from desktop_app.core.recovery.report import export_report
 from desktop_app.core.recovery.scan import recover
 from desktop_app.core.schema.catalog import read_tables
 
@@ -24,16 +26,33 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     common.add_file_argument(parser)
     parser.add_argument("--table", help="only records that most likely belonged to this table")
-    parser.add_argument("--json", action="store_true", help="print JSON (blobs as {\"$base64\": ...})")
+    parser.add_argument("--json", action="store_true", help='print JSON (blobs as {"$base64": ...})')
+    parser.add_argument(
+        "--report",
+        metavar="OUT",
+        help="also write the case-file report (hashes before and after, header, records): .json or text",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Carve the snapshot's free space and print the records found; exit status 0 whatever was found."""
-    with common.open_connection(args.file, options=common.source_options(args)) as conn:
-        tables = [t.name for t in read_tables(conn, hidden=False)]
-        with active().quiet() as cancel:
-            result = recover(conn, cancel=cancel)
+    with common.open_snapshot_for_cli(args.file, common.source_options(args)) as snapshot:
+        conn = common.connect(snapshot)
+        try:
+            tables = [t.name for t in read_tables(conn, hidden=False)]
+            with active().quiet() as cancel:
+                if args.report:
+                    source, taken = snapshot.source or snapshot.path, snapshot.taken_at
+                    _path, data, result = export_report(
+                        conn, source, args.report, snapshot_taken=taken, cancel=cancel
+                    )
+                    if not data["file_unchanged"]:
+                        print("warning: the file changed while it was read (see the report)", file=sys.stderr)
+                else:
+                    result = recover(conn, cancel=cancel)
+        finally:
+            conn.close()
     records = result.records
     if args.table is not None:
         records = _for_table(result, args.table, tables)

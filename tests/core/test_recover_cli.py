@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.cli import main
+from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
 from tests import recovery_cases as cases
 from tests.conftest import folder_state
 
@@ -61,14 +62,13 @@ def test_text_output_marks_lost_values_and_ends_with_a_summary(
     assert out[-1].startswith(f"{len(out) - 2} records recovered (freeblock")
 
 
-def test_secure_delete_prints_why_nothing_came_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_secure_delete_prints_why_nothing_came_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     case = cases.scattered(tmp_path, "secure", rows=200, secure_delete=True)
     assert main(["recover", str(case.path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == [
-        "0 records recovered.",
-        "Free space is zeroed — secure_delete was probably on when rows were deleted: nothing can be recovered.",
-    ]
+    assert out == ["0 records recovered.", SECURE_DELETE_NOTE]
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,3 +77,36 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path, capsys: pytest
     assert main(["recover", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_report_proves_the_file_unchanged_with_hashes_before_and_after(
+    dropped: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+
+    before = folder_state(dropped.parent)
+    out = tmp_path / "report.json"
+    assert main(["recover", str(dropped), "--report", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    content = dropped.read_bytes()
+    assert data["file"]["sha256"] == data["file_at_end"]["sha256"] == hashlib.sha256(content).hexdigest()
+    assert data["file"]["md5"] == hashlib.md5(content).hexdigest()
+    assert data["file"]["size"] == len(content)
+    assert data["file_unchanged"] is True
+    assert data["header"]["page_size"] == 4096 and data["header"]["text_encoding"] == "utf-8"
+    assert data["recovery"]["by_source"] == {"dropped-table": 800}
+    assert data["recovery"]["dropped_tables"] == ["doomed"]
+    assert len(data["records"]) == 800
+    assert folder_state(dropped.parent) == before
+    text_report = tmp_path / "report.txt"
+    assert main(["recover", str(dropped), "--report", str(text_report)]) == 0
+    text = text_report.read_text(encoding="utf-8")
+    assert f"SHA-256:         {data['file']['sha256']}" in text
+    assert text.rstrip().endswith("Unchanged:       yes — the hashes and size are the same")
+
+
+def test_report_is_never_written_over_the_database(dropped: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = folder_state(dropped.parent)
+    assert main(["recover", str(dropped), "--report", str(dropped)]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
+    assert folder_state(dropped.parent) == before
