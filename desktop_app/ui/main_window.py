@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
         self.export_menu = file_menu.addMenu("&Export")
         self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
+        self._action(self.export_menu, "Recovery &report…", self.panes.recovery.choose_report)
         self.close_action = self._action(
             file_menu, "&Close", self.close_database, QKeySequence.StandardKey.Close
         )

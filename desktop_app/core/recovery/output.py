@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from desktop_app.core.export.formats import ExportFormat
+from desktop_app.core.export.run import export_rows
+from desktop_app.core.export.writer import ExportResult
+from desktop_app.core.progress import CancelToken, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.record import LOST
 
@@ -65,3 +70,40 @@ def summary(result: RecoveryResult, shown: int | None = None) -> str:
     if result.dropped_tables:
         parts.append("dropped tables: " + ", ".join(result.dropped_tables))
     return "; ".join(parts) + "."
+
+
+def export_columns(records: list[RecoveredRecord]) -> list[str]:
+    """Column names of an export of `records`: the table's columns when they all share them, else
+    "value 1" … "value N"; the provenance columns follow."""
+    shapes = {r.columns for r in records}
+    if len(shapes) == 1:
+        names = list(next(iter(shapes)))
+    else:
+        names = [f"value {i + 1}" for i in range(max((len(r.values) for r in records), default=0))]
+    return names + list(PROVENANCE_COLUMNS)
+
+
+def export_recovered(
+    records: list[RecoveredRecord],
+    path: str | os.PathLike[str],
+    fmt: ExportFormat,
+    *,
+    source_path: str | os.PathLike[str] | None = None,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write `records` with their provenance columns to `path` in `fmt` (CSV, JSON… as every export)."""
+    columns = export_columns(records)
+    width = len(columns) - len(PROVENANCE_COLUMNS)
+
+    def rows() -> list[tuple[object, ...]]:
+        out = []
+        for record in records:
+            row = provenance_row(record)
+            values, provenance = row[: len(record.values)], row[len(record.values) :]
+            out.append((*values, *(None,) * (width - len(values)), *provenance))
+        return out
+
+    return export_rows(
+        [rows()], columns, path, fmt, None, progress, cancel, len(records), source_path=source_path
+    )
