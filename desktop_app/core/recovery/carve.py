@@ -8,6 +8,7 @@ every plausible layout is tried against each shape and the lost parts are marked
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,10 @@ from desktop_app.core.recovery.shapes import Affinity, Shape
 
 #: Lowest confidence a carved record must reach to be reported.
 MIN_CONFIDENCE = 0.5
+#: Characters text rarely holds: control characters (but tab and line ends), DEL, the specials block.
+_NOT_TEXT = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
+#: A carved cell this confident, filling its freeblock exactly, ends the search for other layouts.
+_SURE = 0.9
 #: Most columns a record of no known table may have (a longer header is taken for noise).
 _UNKNOWN_COLUMNS_MAX = 64
 _PARSE_ERRORS = (ValueError, IndexError, UnicodeDecodeError, OverflowError)
@@ -79,7 +84,7 @@ def _text_score(value: object) -> float:
         return 1.0
     if "\x00" in value:  # text with a NUL byte is nearly always a misread length
         return 0.2
-    bad = sum(1 for ch in value if (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) >= 0xFFF0 or ch == "\x7f")
+    bad = len(_NOT_TEXT.findall(value))
     return max(0.0, 1.0 - 4.0 * bad / len(value))
 
 
@@ -229,17 +234,35 @@ _INT_SERIALS = (1, 2, 3, 4, 5, 6)
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
     best: Carved | None = None
+    candidates = [s for s in shapes if s.index_btree != region.table_leaf]
+    if not candidates:
+        return None
+    page = region.page
+    most = 9 * max(len(s.columns) for s in candidates) + 1
     first, last = (2, 12) if region.table_leaf else (1, 3)
-    for offset in range(first, last + 1):
-        for shape in shapes:
-            if shape.index_btree == region.table_leaf:
-                continue
+    for offset in range(first, min(last, end - start - 2) + 1):
+        header_start = start + offset
+        if offset >= 4 and not 2 <= page[header_start] <= most:
+            continue  # the header-length byte survives: it must be a plausible length
+        # The rowid's surviving bytes end the varint: the last below 0x80, the ones before it above.
+        if (
+            region.table_leaf
+            and offset >= 5
+            and (
+                page[header_start - 1] >= 0x80
+                or any(page[i] < 0x80 for i in range(start + 4, header_start - 1))
+            )
+        ):
+            continue
+        for shape in candidates:
             try:
                 carved = _clobbered(region, start, end, shape, offset)
             except _PARSE_ERRORS:
                 continue
             if carved is not None and (best is None or carved.confidence > best.confidence):
                 best = carved
+        if best is not None and best.confidence >= _SURE and best.length == end - start:
+            break  # a verified header filling the freeblock exactly: later layouts cannot do better
     return best
 
 
