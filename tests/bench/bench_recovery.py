@@ -18,6 +18,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+from desktop_app.core.recovery.model import RecoveryResult
 from desktop_app.core.recovery.scan import recover
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests import recovery_cases as cases
@@ -55,6 +56,18 @@ def make_deleted_database(path: Path, megabytes: int) -> Path:
     return path
 
 
+def timed_recovery(path: Path) -> tuple[float, RecoveryResult]:
+    """Snapshot `path`, then time one whole recovery of the snapshot (serialize, scan, live copies)."""
+    snapshot = open_snapshot(path)
+    try:
+        with closing(snapshot.connect()) as conn:
+            started = time.perf_counter()
+            result = recover(conn)
+            return time.perf_counter() - started, result
+    finally:
+        snapshot.close()
+
+
 def _cat_seconds(path: Path) -> float:
     best = float("inf")
     for _ in range(3):
@@ -70,14 +83,7 @@ def case_figures() -> list[Figure]:
     totals = [0, 0, 0, 0]  # recoverable, recovered, reported, real (target kinds)
     with tempfile.TemporaryDirectory() as folder:
         for case in cases.all_cases(Path(folder)):
-            snapshot = open_snapshot(case.path)
-            try:
-                with closing(snapshot.connect()) as conn:
-                    started = time.perf_counter()
-                    result = recover(conn)
-                    elapsed = time.perf_counter() - started
-            finally:
-                snapshot.close()
+            elapsed, result = timed_recovery(case.path)
             score = cases.score(case, result)
             megabytes = case.path.stat().st_size / 2**20
             if case.kind in TARGET_KINDS or case.kind.startswith(("page-size", "utf-16", "auto-vacuum")):
@@ -133,14 +139,7 @@ def scan_figures(megabytes: int) -> list[Figure]:
     """The big scan against reading the file once."""
     path = make_deleted_database(bench_folder() / f"recovery-{megabytes}mb.db", megabytes)
     cat = _cat_seconds(path)
-    snapshot = open_snapshot(path)
-    try:
-        with closing(snapshot.connect()) as conn:
-            started = time.perf_counter()
-            result = recover(conn)
-            elapsed = time.perf_counter() - started
-    finally:
-        snapshot.close()
+    elapsed, result = timed_recovery(path)
     size_mb = path.stat().st_size / 2**20
     return [
         Figure(

@@ -239,8 +239,9 @@ def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]
         return None
     page = region.page
     most = 9 * max(len(s.columns) for s in candidates) + 1
-    first, last = (2, 12) if region.table_leaf else (1, 3)
-    for offset in range(first, min(last, end - start - 2) + 1):
+    # Layouts whose header-length byte survives (it can be checked) first: a sure one ends the search.
+    offsets = [4, *range(5, 13), 2, 3] if region.table_leaf else [3, 1, 2]
+    for offset in (o for o in offsets if o <= end - start - 2):
         header_start = start + offset
         if offset >= 4 and not 2 <= page[header_start] <= most:
             continue  # the header-length byte survives: it must be a plausible length

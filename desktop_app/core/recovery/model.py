@@ -19,9 +19,13 @@ NOTHING_FOUND_NOTE = "Free space holds no recognisable records."
 class Source(StrEnum):
     """Where a recovered record was found."""
 
+    #: A page on the freelist (its cells intact, rowids too).
     FREELIST = "freelist"
+    #: A freed cell inside a live leaf page (its first four bytes overwritten).
     FREEBLOCK = "freeblock"
+    #: The gap between a live page's cell pointers and its cells.
     UNALLOCATED = "unallocated"
+    #: A freed or orphaned page whose records fit no live table.
     DROPPED_TABLE = "dropped-table"
 
 
@@ -56,10 +60,13 @@ class RecoveryResult:
 
     header: DatabaseHeader
     records: list[RecoveredRecord]
+    #: Freelist pages (trunks and leaves), and pages neither live nor free.
     free_pages: int = 0
     orphan_pages: int = 0
+    #: Bytes in the freeblocks and the unallocated gaps of live leaf pages.
     freeblock_bytes: int = 0
     unallocated_bytes: int = 0
+    #: Pages whose free space was looked at.
     pages_scanned: int = 0
     #: Tables carved from the schema's free space that are not in the live schema.
     dropped_tables: list[str] = field(default_factory=list)
