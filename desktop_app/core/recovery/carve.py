@@ -279,6 +279,8 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     verified = header_start >= visible
     if verified:
         header_len, at = varint(page, header_start, end)
+        if not count < header_len <= 9 * count + 2:  # one to nine bytes per serial type, and its own
+            return None
     else:
         header_len, at = -1, visible
     serials: list[int | None] = [None] * lost_types
@@ -450,6 +452,18 @@ def _stale_freeblock(page: Page, at: int, end: int) -> int:
     return at + size
 
 
+def _cell_starts(
+    region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
+) -> bool:
+    """True when a cell with its header intact, or another stale freeblock, starts at `at`."""
+    if at + 6 <= end and _stale_freeblock(region.page, at, end):
+        return True
+    try:
+        return _intact(region, at, end, shapes, unknown, most) is not None
+    except _PARSE_ERRORS:
+        return False
+
+
 def carve_range(
     region: Region, start: int, end: int, shapes: Sequence[Shape], *, unknown: bool = False
 ) -> list[Carved]:
@@ -475,7 +489,11 @@ def carve_range(
                 carved = None
         if carved is None and at + 6 <= end:
             block_end = _stale_freeblock(page, at, end)
-            if block_end:
+            # A freeblock merged into the gap ended where the cells began (the region's end), or where
+            # another freed cell starts; four bytes that merely look like a header rarely end so.
+            if block_end and (
+                block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
+            ):
                 carved = clobbered_cell(region, at, block_end, shapes)
         if carved is None:
             at += 1
