@@ -182,3 +182,20 @@ def test_corrupt_pages_never_raise_anything_but_our_error(
         recover_image(DatabaseImage(bytes(image)), shapes)
     except RecoveryError:
         pass
+
+
+def test_one_page_image_gives_its_rows_and_its_deleted_ones(tmp_path: Path) -> None:
+    from desktop_app.core.recovery.page_records import page_records
+
+    case = cases.scattered(tmp_path, rows=40)  # one leaf page: the root page of t
+    with closing(sqlite3.connect(case.path)) as conn:
+        shapes = shapes_of(read_catalog(conn))
+        live = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+        image = DatabaseImage(conn.serialize())
+    page = bytes(image.page(2))  # a copy, as a WAL frame's page would be
+    found = page_records(page, 2, image.usable_size, image.encoding, shapes)
+    cells = sorted(r.carved.values for r in found if r.place == "cell")
+    assert [tuple(v) for v in cells] == [tuple(row) for row in live]
+    freed = [r.carved.values for r in found if r.place != "cell"]
+    assert len(freed) == len(case.deleted["t"])
+    assert all(any(cases.matches(v, row) for row in case.deleted["t"]) for v in freed)
