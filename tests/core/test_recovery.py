@@ -199,3 +199,18 @@ def test_one_page_image_gives_its_rows_and_its_deleted_ones(tmp_path: Path) -> N
     freed = [r.carved.values for r in found if r.place != "cell"]
     assert len(freed) == len(case.deleted["t"])
     assert all(any(cases.matches(v, row) for row in case.deleted["t"]) for v in freed)
+
+
+def test_a_cancelled_scan_stops_with_our_error_and_progress_is_reported(tmp_path: Path) -> None:
+    from desktop_app.core.errors import Cancelled
+    from desktop_app.core.progress import CancelToken, Progress
+
+    case = cases.pages_freed(tmp_path)
+    seen: list[Progress] = []
+    with closing(sqlite3.connect(case.path)) as conn:
+        result = recover(conn, progress=seen.append)
+        assert seen[-1].done == seen[-1].total == result.pages_scanned > 0
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            recover(conn, cancel=token)

@@ -320,9 +320,9 @@ class _Scan:
 
     def _tick(self, done: int, total: int) -> int:
         done += 1
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled()
         if done % _PROGRESS_EVERY == 0:
-            if self.cancel is not None and self.cancel.cancelled:
-                raise Cancelled()
             self.progress(Progress(done, total, "reading free space"))
         return done
 
