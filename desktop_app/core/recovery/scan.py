@@ -16,6 +16,7 @@ from desktop_app.core.recovery.btree import (
     parse_btree_page,
     read_overflow,
     unallocated,
+    varint,
 )
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
 from desktop_app.core.recovery.image import DatabaseImage, snapshot_image
@@ -182,8 +183,6 @@ class _Scan:
             table = btree.kind is PageKind.TABLE_LEAF
             for pointer in btree.cell_pointers:
                 try:
-                    from desktop_app.core.recovery.btree import varint
-
                     payload, at = varint(page, pointer, self.usable)
                     if table:
                         _rowid, at = varint(page, at, self.usable)
