@@ -10,6 +10,7 @@ live copies set aside — against `cat FILE > /dev/null` measured in the same ru
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from desktop_app.core.recovery.model import RecoveryResult
 from desktop_app.core.recovery.scan import recover
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests import recovery_cases as cases
-from tests.bench.common import Figure, bench_folder
+from tests.bench.common import Figure, bench_folder, run_on_qasync, stall_figure
 
 DEFAULT_MEGABYTES = 64
 #: Kinds whose recall and precision the issue's targets cover (all but secure_delete and the overflow case).
@@ -155,9 +156,65 @@ def scan_figures(megabytes: int) -> list[Figure]:
     ]
 
 
+async def _pane_scan(path: Path, stop_after_s: float) -> tuple[float, float, float]:
+    """The Recovered pane scans as a job and is stopped after `stop_after_s`: the largest gap of a 10 ms
+    timer meanwhile, Stop to the job's end, and the idle loop's largest gap over as long."""
+    from PySide6.QtCore import QSettings
+
+    from desktop_app.app import finish_start_up
+    from desktop_app.core.database import Database
+    from desktop_app.core.schema.catalog import read_catalog
+    from desktop_app.ui.context import AppContext
+    from desktop_app.ui.panes.recovery.pane import RecoveryPane
+    from tests.bench.bench_browse import until
+    from tests.bench.common import idle_timer_gap, largest_timer_gap
+
+    snapshot = await asyncio.to_thread(open_snapshot, path)
+    database = Database(snapshot)
+    context = AppContext(QSettings(str(bench_folder() / "bench-settings.ini"), QSettings.Format.IniFormat))
+    context.set_database(database, await database.run_sync(read_catalog))
+    pane = RecoveryPane(context)
+    pane.resize(1000, 700)
+    pane.show()
+    finish_start_up()
+    stop_s: list[float] = []
+
+    async def scan_then_stop() -> None:
+        pane.scan()
+        job = pane.job
+        assert job is not None
+        await asyncio.sleep(stop_after_s)
+        clicked = time.perf_counter()
+        job.cancel()
+        await until(lambda: job.done, timeout=120)
+        stop_s.append(time.perf_counter() - clicked)
+
+    try:
+        started = time.perf_counter()
+        gap, _ = await largest_timer_gap(scan_then_stop())
+        idle = await idle_timer_gap(time.perf_counter() - started)
+    finally:
+        pane.close()
+        await database.close()
+        snapshot.close()
+    return gap, stop_s[0], idle
+
+
+def pane_figures(megabytes: int) -> list[Figure]:
+    """The UI while the Recovered pane scans the big database, then Stop."""
+    path = make_deleted_database(bench_folder() / f"recovery-{megabytes}mb.db", megabytes)
+    gap, stop_s, idle = run_on_qasync(lambda: _pane_scan(path, 5.0))
+    return [
+        stall_figure("UI stall while the Recovered pane scans, until Stop", gap, idle),
+        Figure(
+            "Recovered pane: Stop to the scan's end", stop_s * 1000, "ms", target="≤ 200 ms", ok=stop_s <= 0.2
+        ),
+    ]
+
+
 def run(megabytes: int = DEFAULT_MEGABYTES) -> list[Figure]:
-    """Every figure: the case kinds, then the big scan."""
-    return case_figures() + scan_figures(megabytes)
+    """Every figure: the case kinds, the big scan, the UI while the pane scans it."""
+    return case_figures() + scan_figures(megabytes) + pane_figures(megabytes)
 
 
 if __name__ == "__main__":
