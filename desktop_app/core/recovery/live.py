@@ -40,15 +40,16 @@ def live_copies(
             kept = tuple(i for i, v in enumerate(values) if v is not LOST)
             if kept:
                 patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
+        # One set lookup a row and pattern (on the first surviving value) before the typed comparison.
+        pivots = [(kept[0], {key[0][1] for key in wanted}, kept, wanted) for kept, wanted in patterns.items()]
         select = ", ".join(quote_identifier(c) for c in columns)
         try:
             with cancellable(conn, cancel):
                 cursor = conn.execute(f"SELECT {select} FROM {quote_identifier(table)}")
                 while rows := cursor.fetchmany(_FETCH_ROWS):
                     for row in rows:
-                        for kept, wanted in patterns.items():
-                            found = wanted.get(_key(row, kept))
-                            if found:
+                        for pivot, first_values, kept, wanted in pivots:
+                            if row[pivot] in first_values and (found := wanted.get(_key(row, kept))):
                                 copies.update(found)
         except sqlite3.Error:
             continue  # a table that cannot be read (a damaged page): its records all stay listed
