@@ -21,7 +21,7 @@ MIN_CONFIDENCE = 0.5
 #: Characters text rarely holds: control characters (but tab and line ends), DEL, the specials block.
 _NOT_TEXT = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
 #: A carved cell this confident, filling its freeblock exactly, ends the search for other layouts.
-_SURE = 0.9
+_SURE = 0.8
 #: Most columns a record of no known table may have (a longer header is taken for noise).
 _UNKNOWN_COLUMNS_MAX = 64
 _PARSE_ERRORS = (ValueError, IndexError, UnicodeDecodeError, OverflowError)
