@@ -165,9 +165,9 @@ async def _pane_scan(path: Path, stop_after_s: float) -> tuple[float, float, flo
     from desktop_app.core.database import Database
     from desktop_app.core.schema.catalog import read_catalog
     from desktop_app.ui.context import AppContext
+    from desktop_app.ui.job_center import Job
     from desktop_app.ui.panes.recovery.pane import RecoveryPane
-    from tests.bench.bench_browse import until
-    from tests.bench.common import idle_timer_gap, largest_timer_gap
+    from tests.bench.common import gap_until_stopped
 
     snapshot = await asyncio.to_thread(open_snapshot, path)
     database = Database(snapshot)
@@ -177,27 +177,19 @@ async def _pane_scan(path: Path, stop_after_s: float) -> tuple[float, float, flo
     pane.resize(1000, 700)
     pane.show()
     finish_start_up()
-    stop_s: list[float] = []
+    jobs: list[Job] = []
 
-    async def scan_then_stop() -> None:
+    def start() -> None:
         pane.scan()
-        job = pane.job
-        assert job is not None
-        await asyncio.sleep(stop_after_s)
-        clicked = time.perf_counter()
-        job.cancel()
-        await until(lambda: job.done, timeout=120)
-        stop_s.append(time.perf_counter() - clicked)
+        assert pane.job is not None
+        jobs.append(pane.job)
 
     try:
-        started = time.perf_counter()
-        gap, _ = await largest_timer_gap(scan_then_stop())
-        idle = await idle_timer_gap(time.perf_counter() - started)
+        return await gap_until_stopped(start, lambda: jobs[0].cancel(), lambda: jobs[0].done, stop_after_s)
     finally:
         pane.close()
         await database.close()
         snapshot.close()
-    return gap, stop_s[0], idle
 
 
 def pane_figures(megabytes: int) -> list[Figure]:

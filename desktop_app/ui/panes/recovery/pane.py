@@ -29,6 +29,8 @@ ALL_RECORDS = "All recovered rows"
 UNKNOWN_TABLE = "Unknown table"
 _EXPORT_FILTERS = "CSV (*.csv);;JSON (*.json)"
 _REPORT_FILTERS = "Text report (*.txt);;JSON report (*.json)"
+#: Rows measured to size the grid's columns.
+_WIDTH_SAMPLE_ROWS = 50
 
 
 class RecoveryPane(Pane):
@@ -65,6 +67,8 @@ class RecoveryPane(Pane):
         self.proxy.setSourceModel(self.model)
         self.grid = QTableView()
         self.grid.setModel(self.proxy)
+        # Column widths from the first rows only: measuring every row of a big result froze the window.
+        self.grid.horizontalHeader().setResizeContentsPrecision(_WIDTH_SAMPLE_ROWS)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
         self.tables.currentItemChanged.connect(lambda *_: self._show_selected())
