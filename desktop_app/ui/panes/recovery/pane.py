@@ -29,8 +29,6 @@ ALL_RECORDS = "All recovered rows"
 UNKNOWN_TABLE = "Unknown table"
 _EXPORT_FILTERS = "CSV (*.csv);;JSON (*.json)"
 _REPORT_FILTERS = "Text report (*.txt);;JSON report (*.json)"
-#: Rows measured to size the grid's columns.
-_WIDTH_SAMPLE_ROWS = 50
 
 
 class RecoveryPane(Pane):
@@ -67,8 +65,8 @@ class RecoveryPane(Pane):
         self.proxy.setSourceModel(self.model)
         self.grid = QTableView()
         self.grid.setModel(self.proxy)
-        # Column widths from the first rows only: measuring every row of a big result froze the window.
-        self.grid.horizontalHeader().setResizeContentsPrecision(_WIDTH_SAMPLE_ROWS)
+        # Column widths from the rows in view only: measuring every row of a big result froze the window.
+        self.grid.horizontalHeader().setResizeContentsPrecision(0)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
         self.tables.currentItemChanged.connect(lambda *_: self._show_selected())
@@ -130,6 +128,7 @@ class RecoveryPane(Pane):
 
     def _show(self, result: RecoveryResult | None) -> None:
         self.result = result
+        self.tables.blockSignals(True)  # one grid refresh at the end, not one per entry
         self.tables.clear()
         if result is not None:
             text = summary(result)
@@ -144,6 +143,7 @@ class RecoveryPane(Pane):
             if unknown:
                 self._add_entry(UNKNOWN_TABLE, None, unknown)
             self.tables.setCurrentRow(0)
+        self.tables.blockSignals(False)
         self._show_selected()
         self._update_buttons()
 
