@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 
 from desktop_app.core.errors import Cancelled
@@ -319,6 +320,7 @@ class _Scan:
 
     def _tick(self, done: int, total: int) -> int:
         done += 1
+        time.sleep(0)  # hand the GIL over between pages: the window stays responsive while this runs
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
         if done % _PROGRESS_EVERY == 0:
