@@ -27,6 +27,7 @@ COMMANDS = {
     "profile": "column profiles: NULLs, distinct, range, storage classes, top values, histogram",
     "erd": "draw the ER diagram (tables, columns, foreign keys) as SVG or PNG",
     "diff": "what changed between two databases (rows and schema; --sql turns A into B)",
+    "recover": "deleted records carved from free space (freelist, freeblocks, dropped tables)",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 

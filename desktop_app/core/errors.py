@@ -100,3 +100,7 @@ class SnapshotClosed(UserError):
 
 class AttachError(UserError):
     """Another database cannot be attached (a bad schema name, a name taken, a file too large)."""
+
+
+class RecoveryError(UserError):
+    """Deleted-record recovery cannot read the database's pages (not a database image, no memory)."""

@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._action(
             self.export_menu, "&Browsed table as…", self.export_browsed_table, QKeySequence("Ctrl+Shift+E")
         )
+        self._action(self.export_menu, "Recovery &report…", self.panes.recovery.choose_report)
         self.close_action = self._action(file_menu, "&Close", self.close_database)
         self.close_action.setShortcuts([QKeySequence("Ctrl+Shift+W"), QKeySequence("Ctrl+F4")])
         file_menu.addSeparator()

@@ -12,6 +12,7 @@ from desktop_app.ui.panes.browse.pane import BrowsePane
 from desktop_app.ui.panes.changes.pane import ChangesPane
 from desktop_app.ui.panes.functions.pane import FunctionsPane
 from desktop_app.ui.panes.migrations.pane import MigrationsPane
+from desktop_app.ui.panes.recovery.pane import RecoveryPane
 from desktop_app.ui.panes.search.pane import SearchPane
 from desktop_app.ui.panes.sql.pane import SqlPane
 from desktop_app.ui.panes.structure.pane import StructurePane
@@ -29,6 +30,7 @@ class Panes(Mapping[str, Pane]):
     migrations: MigrationsPane
     structure: StructurePane
     changes: ChangesPane
+    recovery: RecoveryPane
 
     def __getitem__(self, name: str) -> Pane:
         if name not in self._names():
@@ -58,4 +60,5 @@ def create_panes(context: AppContext) -> Panes:
         migrations=MigrationsPane(context),
         structure=StructurePane(context),
         changes=ChangesPane(context),
+        recovery=RecoveryPane(context),
     )

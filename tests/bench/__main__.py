@@ -33,6 +33,7 @@ BENCHES = (
     "diff",
     "packed",
     "chart",
+    "recovery",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")

@@ -115,9 +115,9 @@ async def _pane_check(path: Path, stop_after_s: float) -> tuple[float, float, fl
     from desktop_app.core.database import Database
     from desktop_app.core.schema.catalog import read_catalog
     from desktop_app.ui.context import AppContext
+    from desktop_app.ui.job_center import Job
     from desktop_app.ui.panes.structure.pane import StructurePane
-    from tests.bench.bench_browse import until
-    from tests.bench.common import idle_timer_gap, largest_timer_gap
+    from tests.bench.common import gap_until_stopped
 
     snapshot = await asyncio.to_thread(open_snapshot, path)
     database = Database(snapshot)
@@ -127,26 +127,18 @@ async def _pane_check(path: Path, stop_after_s: float) -> tuple[float, float, fl
     pane.resize(1000, 700)
     pane.show()
     finish_start_up()
-    stop_s: list[float] = []
-
-    async def check_then_stop() -> None:
-        job = pane.run_health("full")
-        assert job is not None
-        await asyncio.sleep(stop_after_s)
-        clicked = time.perf_counter()
-        pane.health_view.stop_button.click()
-        await until(lambda: job.done, timeout=60)
-        stop_s.append(time.perf_counter() - clicked)
-
+    jobs: list[Job] = []
     try:
-        started = time.perf_counter()
-        gap, _ = await largest_timer_gap(check_then_stop())
-        idle = await idle_timer_gap(time.perf_counter() - started)
+        return await gap_until_stopped(
+            lambda: jobs.append(pane.run_health("full")),
+            pane.health_view.stop_button.click,
+            lambda: jobs[0].done,
+            stop_after_s,
+        )
     finally:
         pane.close()
         await database.close()
         snapshot.close()
-    return gap, stop_s[0], idle
 
 
 def run(rows: int = DEFAULT_ROWS) -> list[Figure]:

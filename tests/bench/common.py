@@ -174,3 +174,26 @@ def bench_folder() -> Path:
     folder = Path(os.environ.get("BENCH_DIR", Path.home() / ".cache" / "sqlite-snapshot-browser-bench"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+async def gap_until_stopped(
+    start: Callable[[], Any], stop: Callable[[], None], done: Callable[[], bool], stop_after_s: float
+) -> tuple[float, float, float]:
+    """`start()` a job and `stop()` it after `stop_after_s`: the largest gap of a 10 ms timer meanwhile,
+    the time from Stop until `done()`, and the idle loop's largest gap over as long."""
+    from tests.bench.bench_browse import until
+
+    stop_s: list[float] = []
+
+    async def start_then_stop() -> None:
+        start()
+        await asyncio.sleep(stop_after_s)
+        clicked = time.perf_counter()
+        stop()
+        await until(done, timeout=120)
+        stop_s.append(time.perf_counter() - clicked)
+
+    started = time.perf_counter()
+    gap, _ = await largest_timer_gap(start_then_stop())
+    idle = await idle_timer_gap(time.perf_counter() - started)
+    return gap, stop_s[0], idle

@@ -95,6 +95,8 @@ def cli_commands(path: Path, out: Path) -> list[list[str]]:
         ["migrations", file],
         ["migrations", file, "--json", "--folder", str(out)],
         ["query", file, "SELECT 1"],
+        ["recover", file],
+        ["recover", file, "--json"],
     ]
     if not HOSTILE[path.parent.name].opens:
         return [*commands, ["blobs", file, "--table", "t", "--column", "c", "--out", str(out / "b")]]

@@ -32,6 +32,8 @@ _TABLE_OPTIONS = re.compile(
 CREATE_STAT1_SQL = "ANALYZE sqlite_schema"
 #: The names SQLite gives the b-tree that holds the schema itself (dbstat reports it by the legacy one).
 SCHEMA_TABLE_NAMES = frozenset({"sqlite_schema", "sqlite_master"})
+#: The schema table's name as SQLite spells it today.
+SCHEMA_TABLE = "sqlite_schema"
 
 
 class TableKind(StrEnum):
@@ -206,6 +208,21 @@ def read_table(conn: sqlite3.Connection, name: str, schema: str = "main") -> Tab
     table = _make_table(row[0], row[1], row[3], schema, _table_list_flags(conn, schema, row[1]).get(row[1]))
     _read_columns(conn, table)
     return table
+
+
+def table_declared_by(sql: str) -> Table | None:
+    """The table one CREATE TABLE statement declares, read by SQLite in a scratch memory database
+    (deleted-record recovery learns dropped tables' columns from statements carved from free space)."""
+    scratch = sqlite3.connect(":memory:")
+    try:
+        scratch.execute("PRAGMA trusted_schema = OFF")
+        scratch.execute(sql)
+        names = [r[0] for r in scratch.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+        return read_table(scratch, names[0]) if len(names) == 1 else None
+    except sqlite3.Error:
+        return None
+    finally:
+        scratch.close()
 
 
 def index_names(conn: sqlite3.Connection, table: str, schema: str = "main") -> list[str]:

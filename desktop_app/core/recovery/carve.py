@@ -1,0 +1,503 @@
+"""Rebuild records from cell remnants in free space, against candidate table shapes.
+
+Two ways in: a cell whose start is intact (free pages, cells moved into the unallocated gap, later cells
+of a merged freeblock) is parsed as it stands; a cell at the start of a freeblock lost its first four
+bytes to the freeblock's own header (payload length, rowid, header length, and maybe a serial type), so
+every plausible layout is tried against each shape and the lost parts are marked `LOST`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from desktop_app.core.recovery.btree import Page, local_size, read_overflow, signed64, varint
+from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
+from desktop_app.core.recovery.shapes import Affinity, Shape
+
+#: Lowest confidence a carved record must reach to be reported.
+MIN_CONFIDENCE = 0.5
+#: Characters text rarely holds: control characters (but tab and line ends), DEL, the specials block.
+_NOT_TEXT = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
+#: A carved cell this confident, filling its freeblock exactly, ends the search for other layouts.
+_SURE = 0.8
+#: Most columns a record of no known table may have (a longer header is taken for noise).
+_UNKNOWN_COLUMNS_MAX = 64
+_PARSE_ERRORS = (ValueError, IndexError, UnicodeDecodeError, OverflowError)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where carving happens: one page's bytes and what is known about them."""
+
+    page: Page
+    number: int
+    usable_size: int
+    encoding: str
+    #: True when the cells are table-leaf cells (payload length, rowid, record).
+    table_leaf: bool
+    #: The bytes of a page that is free to read as an overflow page, or None (live, missing).
+    free_page: Callable[[int], Page | None]
+
+
+@dataclass(frozen=True)
+class Carved:
+    """A record rebuilt from a cell: values in record order (`LOST` where overwritten)."""
+
+    shape: Shape | None
+    values: tuple[object, ...]
+    rowid: object
+    offset: int
+    length: int
+    confidence: float
+    overflow_pages: tuple[int, ...] = ()
+
+    @property
+    def lost(self) -> int:
+        """How many values (and the rowid, where it mattered) were lost."""
+        return sum(1 for v in self.values if v is LOST)
+
+
+def _decode_all(
+    payload: bytes, start: int, serials: Sequence[int], encoding: str
+) -> tuple[list[object], bool] | None:
+    """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
+    values: list[object] = []
+    at = start
+    for serial in serials:
+        size = serial_size(serial)
+        if at + size > len(payload):
+            values.append(LOST)
+        else:
+            try:
+                values.append(decode_value(payload, at, serial, encoding))
+            except UnicodeDecodeError:
+                return None
+        at += size
+    return values, at <= len(payload)
+
+
+def _text_score(value: object) -> float:
+    """Printable text scores 1; text full of control characters is probably not text at all."""
+    if not isinstance(value, str) or not value:
+        return 1.0
+    if "\x00" in value:  # text with a NUL byte is nearly always a misread length
+        return 0.2
+    bad = len(_NOT_TEXT.findall(value))
+    return max(0.0, 1.0 - 4.0 * bad / len(value))
+
+
+def _real_affinity(shape: Shape | None, serials: Sequence[int], values: list[object]) -> list[object]:
+    """REAL columns store integral values as integers on disk; they read back as floats."""
+    if shape is None:
+        return values
+    for position, serial in enumerate(serials):
+        value = values[position]
+        if (
+            (1 <= serial <= 6 or serial in (8, 9))
+            and shape.affinities[position] is Affinity.REAL
+            and isinstance(value, int)
+        ):
+            values[position] = float(value)
+    return values
+
+
+def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> float:
+    """How well a record fits a shape (0: it cannot be one of its records)."""
+    if len(serials) != len(shape.columns):
+        return 0.0
+    score = 1.0
+    informative = False
+    for position, serial in enumerate(serials):
+        fit = shape.fit(position, serial_kind(serial))
+        if fit == 0.0:
+            return 0.0
+        score *= fit
+        value = values[position]
+        if value is not None and value is not LOST:
+            informative = True
+        score *= _text_score(value)
+    return score if informative else 0.0
+
+
+def _best(
+    shapes: Sequence[Shape], serials: Sequence[int], values: Sequence[object]
+) -> tuple[Shape | None, float]:
+    best: Shape | None = None
+    best_score = 0.0
+    runner_up = 0.0
+    for shape in shapes:
+        score = _match(shape, serials, values)
+        if score > best_score:
+            best, best_score, runner_up = shape, score, best_score
+        elif score > runner_up:
+            runner_up = score
+    if best is not None and runner_up >= best_score and not best.is_index:
+        best_score *= 0.9  # two tables could have held it: the likely table is a guess
+    return best, best_score
+
+
+def _payload(region: Region, start: int, end: int, payload_len: int) -> tuple[bytes, int, tuple[int, ...]]:
+    """The payload bytes that survive (local part within the region, then free overflow pages),
+    the cell's length on the page, and the overflow pages read."""
+    local = local_size(payload_len, region.usable_size, region.table_leaf)
+    cell_end = start + local + (4 if local < payload_len else 0)
+    data = bytes(region.page[start : min(start + local, end)])
+    pages: tuple[int, ...] = ()
+    if local < payload_len and cell_end <= end and len(data) == local:
+        first = int.from_bytes(region.page[start + local : cell_end], "big")
+        more, read = read_overflow(first, payload_len - local, region.usable_size, region.free_page)
+        data += more
+        pages = tuple(read)
+    return data, cell_end, pages
+
+
+def intact_cell(
+    region: Region, pos: int, end: int, shapes: Sequence[Shape], *, unknown: bool = False
+) -> Carved | None:
+    """The record of a cell starting at `pos` with its header intact, or None.
+
+    Its values may run past `end` (overwritten by a later cell): those are LOST. With `unknown`, a
+    self-consistent record that fits no shape comes back with shape None.
+    """
+    try:
+        return _intact(region, pos, end, shapes, unknown, _most_columns(shapes, unknown))
+    except _PARSE_ERRORS:
+        return None
+
+
+def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
+    most = max((len(s.columns) for s in shapes), default=0)
+    return max(most, _UNKNOWN_COLUMNS_MAX) if unknown else most
+
+
+def _intact(
+    region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
+) -> Carved | None:
+    page = region.page
+    payload_len, at = varint(page, pos, end)
+    if payload_len < 2 or payload_len > 1 << 31:
+        return None
+    rowid: object = None
+    if region.table_leaf:
+        raw, at = varint(page, at, end)
+        rowid = signed64(raw)
+    header_start = at
+    header_len, at = varint(page, at, end)
+    header_end = header_start + header_len
+    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * most + 2:
+        return None
+    serials: list[int] = []
+    body = payload_len - header_len
+    while at < header_end:
+        serial, at = varint(page, at, header_end)
+        body -= serial_size(serial)
+        if serial in (10, 11) or len(serials) == most or body < 0:
+            return None
+        serials.append(serial)
+    if at != header_end or body:
+        return None
+    data, cell_end, pages = _payload(region, header_start, end, payload_len)
+    decoded = _decode_all(data, header_len, serials, region.encoding)
+    if decoded is None:
+        return None
+    values, _complete = decoded
+    candidates = [s for s in shapes if s.index_btree != region.table_leaf]
+    shape, score = _best(candidates, serials, values)
+    if shape is None:
+        if not unknown or len(serials) < 2 or LOST in values:
+            return None
+        score = 0.7 * min(_text_score(v) for v in values)
+        if all(v is None for v in values):
+            return None
+    values = _with_alias(shape, _real_affinity(shape, serials, values), rowid)
+    lost_share = sum(1 for v in values if v is LOST) / max(1, len(values))
+    confidence = round(0.99 * score * (1.0 - 0.3 * lost_share), 3)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return Carved(shape, tuple(values), rowid, pos, max(1, cell_end - pos), confidence, pages)
+
+
+def _with_alias(shape: Shape | None, values: list[object], rowid: object) -> list[object]:
+    """The INTEGER PRIMARY KEY column holds the rowid (stored as NULL in the record)."""
+    if shape is not None and shape.alias is not None and values[shape.alias] is None:
+        values = list(values)
+        values[shape.alias] = rowid
+    return values
+
+
+#: Serial types tried for a serial-type byte lost under a freeblock header, by affinity.
+_INT_SERIALS = (1, 2, 3, 4, 5, 6)
+
+
+def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
+    """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
+    best: Carved | None = None
+    candidates = [s for s in shapes if s.index_btree != region.table_leaf]
+    if not candidates:
+        return None
+    page = region.page
+    most = 9 * max(len(s.columns) for s in candidates) + 1
+    # Layouts whose header-length byte survives (it can be checked) first: a sure one ends the search.
+    offsets = [4, *range(5, 13), 2, 3] if region.table_leaf else [3, 1, 2]
+    for offset in (o for o in offsets if o <= end - start - 2):
+        header_start = start + offset
+        if offset >= 4 and not 2 <= page[header_start] <= most:
+            continue  # the header-length byte survives: it must be a plausible length
+        # The rowid's surviving bytes end the varint: the last below 0x80, the ones before it above.
+        if (
+            region.table_leaf
+            and offset >= 5
+            and (
+                page[header_start - 1] >= 0x80
+                or any(page[i] < 0x80 for i in range(start + 4, header_start - 1))
+            )
+        ):
+            continue
+        for shape in candidates:
+            try:
+                carved = _clobbered(region, start, end, shape, offset)
+            except _PARSE_ERRORS:
+                continue
+            if carved is not None and (best is None or carved.confidence > best.confidence):
+                best = carved
+        if best is not None and best.confidence >= _SURE and best.length == end - start:
+            break  # a verified header filling the freeblock exactly: later layouts cannot do better
+    return best
+
+
+def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) -> Carved | None:
+    """Try the layout where the record header (its length byte) starts `offset` bytes into the cell."""
+    page = region.page
+    visible = start + 4
+    header_start = start + offset
+    lost_types = max(0, visible - (header_start + 1))
+    count = len(shape.columns)
+    if lost_types > count:
+        return None
+    verified = header_start >= visible
+    if verified:
+        header_len, at = varint(page, header_start, end)
+        if not count < header_len <= 9 * count + 2:  # one to nine bytes per serial type, and its own
+            return None
+    else:
+        header_len, at = -1, visible
+    serials: list[int | None] = [None] * lost_types
+    while len(serials) < count:
+        limit = header_start + header_len if verified else end
+        serial, at = varint(page, at, limit)
+        if serial in (10, 11):
+            return None
+        serials.append(serial)
+    if verified and at != header_start + header_len:
+        return None
+    if not verified:
+        header_len = at - header_start  # lost serial types and the length byte are one byte each
+        if header_len >= 128:
+            return None
+    body_known = sum(serial_size(s) for s in serials if s is not None)
+    space = end - start
+    best: Carved | None = None
+    inferred = list(range(lost_types))
+    for guess in _guesses(shape, serials, space - offset - header_len - body_known):
+        if any(g is None for g in guess):
+            continue
+        full = [int(g) for g in guess if g is not None]
+        carved = _clobbered_values(region, start, end, shape, offset, header_len, full, inferred, verified)
+        if carved is not None and (best is None or carved.confidence > best.confidence):
+            best = carved
+    return best
+
+
+def _guesses(shape: Shape, serials: Sequence[int | None], spare: int) -> list[tuple[int | None, ...]]:
+    """Serial types to try for the lost ones, each guess a full tuple aligned to `serials`.
+
+    The key column's is NULL; a number column's any integer or real size; one text or blob column takes
+    the size that makes the cell fill the freeblock exactly (the others' guesses decide how much).
+    """
+    lost = [i for i, s in enumerate(serials) if s is None]
+    if not lost:
+        return [tuple(serials)]
+    fixed: list[list[int]] = []
+    variable: list[bool] = []
+    for position in lost:
+        affinity = shape.affinities[position]
+        choice = list(shape.hints[position]) if position < len(shape.hints) else []
+        if position == shape.alias:
+            choice = [0]
+        elif affinity is not Affinity.TEXT:
+            choice.extend((*_INT_SERIALS, 7))
+        if position != shape.alias and not shape.not_null[position]:
+            choice.append(0)
+        fixed.append(choice)
+        variable.append(
+            position != shape.alias and affinity is not Affinity.INTEGER and affinity is not Affinity.REAL
+        )
+    guesses: list[tuple[int | None, ...]] = []
+    for combo in _product(fixed):
+        guesses.append(_place(serials, lost, combo))
+    for v, position in enumerate(lost):  # one text/blob column fills what the others leave
+        if not variable[v]:
+            continue
+        others = [opts for k, opts in enumerate(fixed) if k != v]
+        for combo in _product(others):
+            rest = spare - sum(serial_size(c) for c in combo)
+            if rest < 0:
+                continue
+            kinds = (
+                [2 * rest + 13]
+                if shape.affinities[position] is Affinity.TEXT
+                else [2 * rest + 13, 2 * rest + 12]
+            )
+            for serial in kinds:
+                full = list(combo)
+                full.insert(v, serial)
+                guesses.append(_place(serials, lost, full))
+    return guesses
+
+
+def _product(options: list[list[int]]) -> list[list[int]]:
+    combos: list[list[int]] = [[]]
+    for choice in options:
+        combos = [[*c, o] for c in combos for o in choice]
+    return combos
+
+
+def _place(serials: Sequence[int | None], lost: list[int], values: Sequence[int]) -> tuple[int | None, ...]:
+    guess = list(serials)
+    for position, value in zip(lost, values, strict=True):
+        guess[position] = value
+    return tuple(guess)
+
+
+def _clobbered_values(
+    region: Region,
+    start: int,
+    end: int,
+    shape: Shape,
+    offset: int,
+    header_len: int,
+    full: list[int],
+    inferred: Sequence[int],
+    verified: bool,
+) -> Carved | None:
+    payload_len = header_len + types_size(full)
+    if region.table_leaf:
+        length_bytes = _varint_len(payload_len)
+        if offset - length_bytes < 1:  # no room left for the rowid
+            return None
+        if not _rowid_tail_ok(region.page, start, offset, length_bytes):
+            return None
+    elif _varint_len(payload_len) != offset:
+        return None
+    header_start = start + offset
+    data, cell_end, pages = _payload(region, header_start, end, payload_len)
+    if header_start + header_len > end:
+        return None
+    decoded = _decode_all(data, header_len, full, region.encoding)
+    if decoded is None:
+        return None
+    values, _complete = decoded
+    # A lost serial type of size 0 could have been NULL, 0 or 1: the value is lost unless it is the key.
+    score = _match(shape, full, values)
+    if score == 0.0:
+        return None
+    exact = cell_end == end
+    values = _real_affinity(shape, full, values)
+    for position in inferred:
+        if position != shape.alias and serial_size(full[position]) == 0:
+            values[position] = LOST
+    rowid: object = LOST if region.table_leaf else None
+    if shape.alias is not None:
+        values[shape.alias] = LOST
+    lost_share = sum(1 for v in values if v is LOST) / max(1, len(values))
+    base = 0.95 if verified else 0.85
+    if inferred and not exact:
+        base *= 0.75
+    if cell_end > end:
+        base *= 0.9  # its tail was overwritten by a later cell
+    confidence = round(base * score * (1.0 - 0.3 * lost_share) * (1.0 if exact else 0.95), 3)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return Carved(shape, tuple(values), rowid, start, max(1, min(cell_end, end) - start), confidence, pages)
+
+
+def _varint_len(value: int) -> int:
+    length = 1
+    while value >= 0x80 and length < 9:
+        value >>= 7
+        length += 1
+    return length
+
+
+def _rowid_tail_ok(page: Page, start: int, offset: int, length_bytes: int) -> bool:
+    """The rowid's bytes that survive past the freeblock header look like the end of a varint."""
+    rowid_start, rowid_end = start + length_bytes, start + offset
+    if rowid_end - rowid_start > 9:
+        return False
+    for at in range(max(start + 4, rowid_start), rowid_end):
+        last = at == rowid_end - 1
+        if (page[at] < 0x80) != last:
+            return False
+    return True
+
+
+def _stale_freeblock(page: Page, at: int, end: int) -> int:
+    """The end of a freeblock whose header still sits at `at` (merged into the gap since), or 0."""
+    following = (page[at] << 8) | page[at + 1]
+    size = (page[at + 2] << 8) | page[at + 3]
+    if size < 6 or at + size > end or (following and following < at + size):
+        return 0
+    return at + size
+
+
+def _cell_starts(
+    region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
+) -> bool:
+    """True when a cell with its header intact, or another stale freeblock, starts at `at`."""
+    if at + 6 <= end and _stale_freeblock(region.page, at, end):
+        return True
+    try:
+        return _intact(region, at, end, shapes, unknown, most) is not None
+    except _PARSE_ERRORS:
+        return False
+
+
+def carve_range(
+    region: Region, start: int, end: int, shapes: Sequence[Shape], *, unknown: bool = False
+) -> list[Carved]:
+    """Every record found in `region.page[start:end]`, trying each offset: cells with their header intact,
+    and cells whose first bytes a freeblock header overwrote (its size still tells where the cell ends)."""
+    found: list[Carved] = []
+    page = region.page
+    data = bytes(page[start:end])
+    most = _most_columns(shapes, unknown)
+    at = start
+    while at < end - 2:
+        byte = page[at]
+        if at + 4 <= end and byte == page[at + 1] == page[at + 2] == page[at + 3]:
+            # A run of one byte (text, zeros) starts no cell: skip to its last three bytes.
+            rest = data[at - start :]
+            at += max(1, len(rest) - len(rest.lstrip(bytes((byte,)))) - 3)
+            continue
+        carved = None
+        if byte:  # no cell starts with a zero payload length, but a stale freeblock header may (0, 0, size)
+            try:
+                carved = _intact(region, at, end, shapes, unknown, most)
+            except _PARSE_ERRORS:
+                carved = None
+        if carved is None and at + 6 <= end:
+            block_end = _stale_freeblock(page, at, end)
+            # A freeblock merged into the gap ended where the cells began (the region's end), or where
+            # another freed cell starts; four bytes that merely look like a header rarely end so.
+            if block_end and (
+                block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
+            ):
+                carved = clobbered_cell(region, at, block_end, shapes)
+        if carved is None:
+            at += 1
+            continue
+        found.append(carved)
+        at += carved.length
+    return found

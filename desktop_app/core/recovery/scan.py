@@ -1,0 +1,342 @@
+"""Walk a database image: which pages are live, free or orphaned, and carve records from free space."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.recovery.btree import (
+    BTreePage,
+    PageKind,
+    children,
+    freeblocks,
+    local_size,
+    parse_btree_page,
+    read_overflow,
+    unallocated,
+    varint,
+)
+from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
+from desktop_app.core.recovery.image import DatabaseImage, snapshot_image
+from desktop_app.core.recovery.live import live_copies
+from desktop_app.core.recovery.model import (
+    NO_FREE_SPACE_NOTE,
+    NOTHING_FOUND_NOTE,
+    SECURE_DELETE_NOTE,
+    RecoveredRecord,
+    RecoveryResult,
+    Source,
+)
+from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
+from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
+from desktop_app.core.schema.catalog import SCHEMA_TABLE, read_catalog
+
+_PROGRESS_EVERY = 256
+
+
+def recover(
+    conn: sqlite3.Connection,
+    *,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> RecoveryResult:
+    """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
+    catalog = read_catalog(conn)
+    image = snapshot_image(conn)
+    result = recover_image(image, shapes_of(catalog), progress=progress, cancel=cancel)
+    copies = live_copies(conn, result.records, cancel)
+    result.live_copies = len(copies)
+    result.records = [r for i, r in enumerate(result.records) if i not in copies]
+    if not result.records:
+        result.note = result.note or NOTHING_FOUND_NOTE
+        if result.note == NOTHING_FOUND_NOTE and copies:
+            result.note = "Free space holds only copies of rows that are still in the database."
+        if result.zeroed:
+            result.note = SECURE_DELETE_NOTE
+    return result
+
+
+def recover_image(
+    image: DatabaseImage,
+    shapes: Sequence[Shape],
+    *,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> RecoveryResult:
+    """Carve every free region of `image` against `shapes` (the live tables' and indexes' layouts)."""
+    return _Scan(image, list(shapes), progress, cancel).run()
+
+
+class _Scan:
+    def __init__(
+        self,
+        image: DatabaseImage,
+        shapes: list[Shape],
+        progress: ProgressCallback,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.image = image
+        self.shapes = shapes
+        self.progress = progress
+        self.cancel = cancel
+        self.usable = image.usable_size
+        self.trunks: set[int] = set()
+        self.free: set[int] = set()
+        self.owner: dict[int, str] = {}
+        self.live_leaves: dict[int, BTreePage] = {}
+        self.claimed_overflow: set[int] = set()
+        self.found: dict[tuple[object, ...], RecoveredRecord] = {}
+        self.free_bytes = 0
+        self.nonzero_free_bytes = 0
+        self.result = RecoveryResult(image.header, [])
+
+    def run(self) -> RecoveryResult:
+        self._read_freelist()
+        roots = live_roots(self.image)
+        for root, name in sorted(roots.items()):
+            self._walk_tree(root, name)
+        orphans = self._orphans()
+        live_names = set(roots.values())
+        dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
+        self.result.dropped_tables = [s.name for s in dropped]
+        self.all_shapes = [s for s in self.shapes if s.name in live_names or not live_names] + dropped
+        by_name = {s.name: s for s in self.shapes}
+        by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
+        self.result.free_pages = len(self.free) + len(self.trunks)
+        self.result.orphan_pages = len(orphans)
+        total = len(self.live_leaves) + len(self.free) + len(self.trunks) + len(orphans)
+        done = 0
+        for number, btree in self.live_leaves.items():
+            done = self._tick(done, total)
+            shape = by_name.get(self.owner[number])
+            if shape is None or shape.is_index:
+                continue
+            self._carve_live(number, btree, shape)
+        loose: list[tuple[int, Source]] = []
+        for number in sorted(self.free | orphans):
+            done = self._tick(done, total)
+            source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
+            if not self._carve_free_page(number, source):
+                loose.append((number, source))
+        for number in sorted(self.trunks):
+            done = self._tick(done, total)
+            loose.append((number, Source.FREELIST))
+        for number, source in loose:
+            if number not in self.claimed_overflow:
+                self._scan_loose(number, source)
+        self.result.records = sorted(self.found.values(), key=lambda r: (r.page, r.offset))
+        self.result.pages_scanned = total
+        self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
+        self.result.note = self._note()
+        self.progress(Progress(total, total, "recovery done"))
+        return self.result
+
+    # ---- page classes ------------------------------------------------------------------------------
+
+    def _read_freelist(self) -> None:
+        image = self.image
+        trunk = image.header.freelist_trunk
+        per_trunk = self.usable // 4 - 2
+        while trunk and image.has_page(trunk) and trunk not in self.trunks:
+            self.trunks.add(trunk)
+            page = image.page(trunk)
+            count = min(int.from_bytes(page[4:8], "big"), per_trunk)
+            for i in range(count):
+                leaf = int.from_bytes(page[8 + 4 * i : 12 + 4 * i], "big")
+                if image.has_page(leaf) and leaf not in self.trunks:
+                    self.free.add(leaf)
+            trunk = int.from_bytes(page[0:4], "big")
+        self.free -= self.trunks
+
+    def _walk_tree(self, root: int, name: str) -> None:
+        stack = [root]
+        while stack:
+            number = stack.pop()
+            if number in self.owner or not self.image.has_page(number) or number in self.free:
+                continue
+            page = self.image.page(number)
+            btree = parse_btree_page(page, number, self.usable)
+            if btree is None:
+                continue
+            self.owner[number] = name
+            if btree.kind.leaf:
+                self.live_leaves[number] = btree
+            else:
+                stack.extend(c for c in children(page, btree) if c not in self.owner)
+
+    def _orphans(self) -> set[int]:
+        image = self.image
+        known = set(self.owner) | self.free | self.trunks | {1, image.lock_byte_page}
+        candidates = {
+            n for n in range(1, image.page_count + 1) if n not in known and not image.is_pointer_map(n)
+        }
+        if candidates:  # overflow pages of live rows are neither tree pages nor free: find them
+            candidates -= self._live_overflow_pages()
+        return candidates
+
+    def _live_overflow_pages(self) -> set[int]:
+        found: set[int] = set()
+        for number, btree in self.live_leaves.items():
+            page = self.image.page(number)
+            table = btree.kind is PageKind.TABLE_LEAF
+            for pointer in btree.cell_pointers:
+                try:
+                    payload, at = varint(page, pointer, self.usable)
+                    if table:
+                        _rowid, at = varint(page, at, self.usable)
+                    local = local_size(payload, self.usable, table)
+                    if local < payload and at + local + 4 <= self.usable:
+                        first = int.from_bytes(page[at + local : at + local + 4], "big")
+                        _data, pages = read_overflow(first, payload - local, self.usable, self._any_page)
+                        found.update(pages)
+                except ValueError:
+                    continue
+        return found
+
+    def _any_page(self, number: int) -> memoryview | None:
+        return self.image.page(number) if self.image.has_page(number) else None
+
+    def _free_page(self, number: int) -> memoryview | None:
+        if number in self.free or number in self.trunks:
+            return self.image.page(number)
+        if self.image.has_page(number) and number not in self.owner and not self.image.is_pointer_map(number):
+            return self.image.page(number)
+        return None
+
+    def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
+        return [(n, b) for n, b in self.live_leaves.items() if self.owner[n] == SCHEMA_TABLE]
+
+    # ---- carving -----------------------------------------------------------------------------------
+
+    def _region(self, number: int, table_leaf: bool) -> Region:
+        return Region(
+            self.image.page(number), number, self.usable, self.image.encoding, table_leaf, self._free_page
+        )
+
+    def _carve_live(self, number: int, btree: BTreePage, shape: Shape) -> None:
+        region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
+        for start, size in freeblocks(region.page, btree, self.usable):
+            self._count_free(region.page, start + 4, start + size)
+            self.result.freeblock_bytes += size
+            self._carve_block(region, start, start + size, [shape], Source.FREEBLOCK, clobbered=True)
+        gap_start, gap_end = unallocated(btree)
+        self.result.unallocated_bytes += gap_end - gap_start
+        if gap_end > gap_start and any(region.page[gap_start:gap_end]):
+            self._scan_range(region, gap_start, gap_end, [shape], Source.UNALLOCATED, unknown=False)
+
+    def _carve_free_page(self, number: int, source: Source) -> bool:
+        """Carve a free page that still reads as a leaf page; False when it must be scanned loose."""
+        page = self.image.page(number)
+        self._count_free(page, 0, self.usable)
+        if not any(page[: self.usable]):
+            return True
+        btree = parse_btree_page(page, number, self.usable)
+        if btree is None or not btree.kind.leaf:
+            return btree is not None  # interior pages hold no rows; other bytes are scanned loose
+        region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
+        shapes = self.all_shapes
+        for pointer in btree.cell_pointers:
+            carved = intact_cell(region, pointer, self.usable, shapes, unknown=True)
+            if carved is not None:
+                self._keep(region, carved, source)
+        for start, size in freeblocks(page, btree, self.usable):
+            self._carve_block(region, start, start + size, shapes, source, clobbered=True)
+        gap_start, gap_end = unallocated(btree)
+        if gap_end > gap_start and any(page[gap_start:gap_end]):
+            self._scan_range(region, gap_start, gap_end, shapes, source, unknown=True)
+        return True
+
+    def _scan_loose(self, number: int, source: Source) -> None:
+        """A free page that is not a leaf page (a freelist trunk, a reused page): try every offset."""
+        page = self.image.page(number)
+        start = (
+            8 + 4 * min(int.from_bytes(page[4:8], "big"), self.usable // 4 - 2)
+            if number in self.trunks
+            else 0
+        )
+        for table_leaf in (True, False):
+            region = self._region(number, table_leaf)
+            self._scan_range(region, start, self.usable, self.all_shapes, source, unknown=table_leaf)
+
+    def _carve_block(
+        self, region: Region, start: int, end: int, shapes: list[Shape], source: Source, *, clobbered: bool
+    ) -> None:
+        """A freeblock: its first cell lost four bytes; cells after it (a merged block) may be intact."""
+        at = start
+        if clobbered:
+            carved = clobbered_cell(region, start, end, shapes)
+            if carved is not None:
+                self._keep(region, carved, source)
+                at = start + carved.length
+            else:
+                at = start + 4
+        self._scan_range(region, at, end, shapes, source, unknown=False)
+
+    def _scan_range(
+        self, region: Region, start: int, end: int, shapes: list[Shape], source: Source, *, unknown: bool
+    ) -> None:
+        for carved in carve_range(region, start, end, shapes, unknown=unknown):
+            self._keep(region, carved, source)
+
+    def _keep(self, region: Region, carved: Carved, source: Source) -> None:
+        shape = carved.shape
+        if shape is not None and shape.is_index:
+            return
+        if source in (Source.FREELIST, Source.DROPPED_TABLE) and (shape is None or shape.dropped):
+            source = Source.DROPPED_TABLE
+        self.claimed_overflow.update(carved.overflow_pages)
+        if shape is None:
+            columns = tuple(f"c{i + 1}" for i in range(len(carved.values)))
+            values = carved.values
+        else:
+            columns = shape.column_names
+            values = shape.in_table_order(carved.values)
+        record = RecoveredRecord(
+            table=shape.name if shape is not None else None,
+            columns=columns,
+            values=values,
+            rowid=carved.rowid,
+            source=source,
+            page=region.number,
+            offset=carved.offset,
+            confidence=carved.confidence,
+            overflow_pages=carved.overflow_pages,
+            table_dropped=shape is not None and shape.dropped,
+        )
+        key = (record.table, _identity(record.values), _identity((record.rowid,)))
+        held = self.found.get(key)
+        if held is None or held.confidence < record.confidence:
+            self.found[key] = record
+
+    def _count_free(self, page: memoryview, start: int, end: int) -> None:
+        if end <= start:
+            return
+        self.free_bytes += end - start
+        if any(page[start:end]):
+            self.nonzero_free_bytes += end - start
+
+    def _tick(self, done: int, total: int) -> int:
+        done += 1
+        time.sleep(0)  # hand the GIL over between pages: the window stays responsive while this runs
+        if self.cancel is not None and self.cancel.cancelled:
+            raise Cancelled()
+        if done % _PROGRESS_EVERY == 0:
+            self.progress(Progress(done, total, "reading free space"))
+        return done
+
+    def _note(self) -> str:
+        if self.result.records:
+            return ""
+        if self.free_bytes and not self.nonzero_free_bytes:
+            return SECURE_DELETE_NOTE
+        if not self.free_bytes and not self.result.unallocated_bytes:
+            return NO_FREE_SPACE_NOTE
+        return NOTHING_FOUND_NOTE
+
+
+def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
+    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None)."""
+    return tuple((type(v).__name__, repr(v)) for v in values)

@@ -1,0 +1,112 @@
+"""The Recovered pane's grid: recovered records with their provenance, filterable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from desktop_app.core.recovery.model import RecoveredRecord
+from desktop_app.core.recovery.output import LOST_TEXT, PROVENANCE_COLUMNS, export_columns
+from desktop_app.core.recovery.record import LOST
+from desktop_app.ui.models.cell_format import alignment, dim_color, display_text, italic_font
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecoveredModel(QAbstractTableModel):
+    """Records (values, then likely table, source, page, offset, confidence, rowid, lost columns)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[RecoveredRecord] = []
+        self.columns: list[str] = []
+        self._width = 0
+
+    def set_records(self, records: list[RecoveredRecord]) -> None:
+        """Show `records` (one table's share them; a mix gets value 1 … N columns)."""
+        self.beginResetModel()
+        self.records = records
+        self.columns = export_columns(records) if records else []
+        self._width = len(self.columns) - len(PROVENANCE_COLUMNS)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.records)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+                return self.columns[section]
+            if orientation == Qt.Orientation.Vertical:
+                return str(section + 1)
+        return None
+
+    def value(self, row: int, column: int) -> object:
+        """The value shown at (row, column): a record value (`LOST` possible) or a provenance field."""
+        record = self.records[row]
+        if column < self._width:
+            return record.values[column] if column < len(record.values) else None
+        field = PROVENANCE_COLUMNS[column - self._width]
+        if field == "likely table":
+            return record.table if record.table is not None else "unknown table"
+        if field == "source":
+            return record.source.value
+        if field == "rowid":
+            return record.rowid
+        if field == "lost columns":
+            return ", ".join(record.columns[i] for i in record.lost)
+        return getattr(record, field)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self.value(index.row(), index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if value is LOST:
+                return LOST_TEXT
+            if isinstance(value, float) and index.column() >= self._width:
+                return f"{value:.2f}"
+            return display_text(value)
+        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None):
+            return italic_font()
+        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None):
+            return dim_color()
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return alignment(value) if value is not LOST else None
+        return None
+
+
+class RecordFilter(QSortFilterProxyModel):
+    """Keeps the records whose values or provenance contain the filter text (case-insensitive)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._needle = ""
+
+    def set_text(self, text: str) -> None:
+        """Filter by `text` ("" shows every record)."""
+        if hasattr(self, "endFilterChange"):  # Qt ≥ 6.9, where invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self._needle = text.casefold()
+            self.endFilterChange()
+        else:
+            self._needle = text.casefold()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        assert isinstance(model, RecoveredModel)
+        for column in range(model.columnCount()):
+            value = model.value(source_row, column)
+            text = LOST_TEXT if value is LOST else display_text(value)
+            if self._needle in text.casefold():
+                return True
+        return False

@@ -1,0 +1,253 @@
+"""The Recovered pane: deleted records carved from the snapshot's free space, per table (and "Unknown
+table"), with where each came from; filter, export with provenance, and the case-file report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QTableView, QWidget
+
+from desktop_app.core.errors import Cancelled, UserError
+from desktop_app.core.export.formats import ExportFormat
+from desktop_app.core.progress import Progress
+from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
+from desktop_app.core.recovery.output import export_recovered, summary
+from desktop_app.core.recovery.report import export_report
+from desktop_app.core.recovery.scan import recover
+from desktop_app.ui.context import AppContext
+from desktop_app.ui.job_center import Job
+from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.recovery.grid import RecordFilter, RecoveredModel
+from desktop_app.ui.theme import dim_style
+from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
+from desktop_app.ui.widgets.save_dialog import save_file_dialog
+
+#: The sidebar entry that shows every record, and the one for records no schema matches.
+ALL_RECORDS = "All recovered rows"
+UNKNOWN_TABLE = "Unknown table"
+_EXPORT_FILTERS = "CSV (*.csv);;JSON (*.json)"
+_REPORT_FILTERS = "Text report (*.txt);;JSON report (*.json)"
+
+
+class RecoveryPane(Pane):
+    """Scan free space for deleted records (a job with progress and Stop) and browse what came back."""
+
+    title = "Recovered"
+    #: A scan finished with this result (tests, the status bar).
+    recovered = Signal(object)
+    #: A report was written: (path, data).
+    report_written = Signal(str, object)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.result: RecoveryResult | None = None
+        self.job: Job | None = None
+        self.scan_button = push_button(
+            "Scan free space", self.scan, "Carve deleted records from freelist pages, freeblocks, gaps"
+        )
+        self.export_button = push_button(
+            "Export…", self.choose_export, "CSV or JSON, with provenance columns"
+        )
+        self.report_button = push_button(
+            "Export report…", self.choose_report, "Hashes before and after, header facts, what came back"
+        )
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter recovered rows")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.status = QLabel("Deleted rows stay in free space unless secure_delete was on. Scan to look.")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet(dim_style())
+        self.tables = QListWidget()
+        self.model = RecoveredModel()
+        self.proxy = RecordFilter()
+        self.proxy.setSourceModel(self.model)
+        self.grid = QTableView()
+        self.grid.setModel(self.proxy)
+        # Column widths from the rows in view only: measuring every row of a big result froze the window.
+        self.grid.horizontalHeader().setResizeContentsPrecision(0)
+        self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
+        self.filter_edit.textChanged.connect(self._filter)
+        self.tables.currentItemChanged.connect(lambda *_: self._show_selected())
+        right = QWidget()
+        vbox(hbox(self.filter_edit, self.export_button, margins=0), self.grid, margins=0, parent=right)
+        vbox(
+            hbox(self.scan_button, self.report_button, (self.status, 1), margins=0),
+            (splitter(self.tables, (right, 1), sizes=[220, 800]), 1),
+            parent=self,
+        )
+        self._update_buttons()
+
+    # --- scanning ---------------------------------------------------------------------------
+
+    def on_database_changed(self) -> None:
+        """A new snapshot: what was recovered belongs to the old one."""
+        if self.job is not None and not self.job.done:
+            self.job.cancel()
+        self.job = None
+        self._show(None)
+        self.status.setText("Deleted rows stay in free space unless secure_delete was on. Scan to look.")
+
+    def scan(self) -> None:
+        """Carve the snapshot's free space as a job (progress and Stop in the status bar)."""
+        database = self.context.database
+        if database is None or (self.job is not None and not self.job.done):
+            return
+
+        async def work(job: Job) -> RecoveryResult:
+            progress, token = job.progress_callback(), job.cancel_token
+
+            def run(conn: Any) -> RecoveryResult:
+                return recover(conn, progress=progress, cancel=token)
+
+            return await database.run_sync(run, cancel=token)
+
+        self.status.setText("Scanning free space…")
+        self.job = self.context.jobs.start(
+            "Recovering deleted rows", work, on_done=self._done, on_error=self._failed
+        )
+        self.job.progressed.connect(self._progressed)
+        self._update_buttons()
+
+    def _progressed(self, progress: Progress) -> None:
+        if progress.total:
+            self.status.setText(f"Scanning free space… page {progress.done:,} of {progress.total:,}")
+
+    def _done(self, result: RecoveryResult) -> None:
+        self.job = None
+        self._show(result)
+        self.recovered.emit(result)
+
+    def _failed(self, error: UserError) -> None:
+        self.job = None
+        self.status.setText(
+            "Stopped." if isinstance(error, Cancelled) else f"Recovery failed: {error.message}"
+        )
+        self._update_buttons()
+
+    def _show(self, result: RecoveryResult | None) -> None:
+        self.result = result
+        self.tables.blockSignals(True)  # one grid refresh at the end, not one per entry
+        self.tables.clear()
+        if result is not None:
+            text = summary(result)
+            self.status.setText(f"{text} {result.note}".strip())
+            self._add_entry(ALL_RECORDS, None, len(result.records), everything=True)
+            names = sorted({r.table for r in result.records if r.table is not None}, key=str.casefold)
+            dropped = set(result.dropped_tables)
+            for name in names:
+                label = f"{name} (dropped)" if name in dropped else name
+                self._add_entry(f"{label} — recovered rows", name, len(result.for_table(name)))
+            unknown = len(result.for_table(None))
+            if unknown:
+                self._add_entry(UNKNOWN_TABLE, None, unknown)
+            self.tables.setCurrentRow(0)
+        self.tables.blockSignals(False)
+        self._show_selected()
+        self._update_buttons()
+
+    def _add_entry(self, label: str, table: str | None, count: int, *, everything: bool = False) -> None:
+        item = QListWidgetItem(f"{label} ({count:,})")
+        item.setToolTip(item.text())
+        item.setData(256, (everything, table))
+        self.tables.addItem(item)
+
+    def shown_records(self) -> list[RecoveredRecord]:
+        """The records of the selected sidebar entry (before the filter)."""
+        item = self.tables.currentItem()
+        if self.result is None or item is None:
+            return []
+        everything, table = item.data(256)
+        return list(self.result.records) if everything else self.result.for_table(table)
+
+    def _show_selected(self) -> None:
+        self.model.set_records(self.shown_records())
+        self.grid.resizeColumnsToContents()
+
+    def _filter(self, text: str) -> None:
+        self.proxy.set_text(text)
+
+    def filtered_records(self) -> list[RecoveredRecord]:
+        """The records the grid shows now (sidebar entry and filter applied), in grid order."""
+        rows = [self.proxy.mapToSource(self.proxy.index(i, 0)).row() for i in range(self.proxy.rowCount())]
+        return [self.model.records[r] for r in rows]
+
+    def _update_buttons(self) -> None:
+        has_db = self.context.database is not None
+        running = self.job is not None and not self.job.done
+        self.scan_button.setEnabled(has_db and not running)
+        self.report_button.setEnabled(has_db and not running)
+        self.export_button.setEnabled(bool(self.model.records))
+
+    # --- export and report ------------------------------------------------------------------
+
+    def choose_export(self) -> None:
+        """Ask where to export the rows shown (CSV or JSON, with provenance columns)."""
+        dialog = save_file_dialog(self, "Export recovered rows", "recovered.csv", _EXPORT_FILTERS)
+        dialog.fileSelected.connect(self.export_to)
+        dialog.open()
+
+    def export_to(self, path: str) -> Job | None:
+        """Export the rows the grid shows to `path` (JSON when it ends in .json, else CSV), as a job."""
+        database = self.context.database
+        records = self.filtered_records()
+        if database is None or not records:
+            return None
+        fmt = ExportFormat.JSON if path.lower().endswith(".json") else ExportFormat.CSV
+        source = database.snapshot.path
+
+        async def work(job: Job) -> Any:
+            import asyncio
+
+            return await asyncio.to_thread(
+                export_recovered, records, path, fmt, source_path=source, cancel=job.cancel_token
+            )
+
+        def done(result: Any) -> None:
+            self.status_message.emit(f"Exported {result.rows:,} recovered rows to {result.path}.")
+
+        def failed(error: UserError) -> None:
+            self.status_message.emit(f"Export of recovered rows failed: {error.message}")
+
+        return self.context.jobs.start("Exporting recovered rows", work, on_done=done, on_error=failed)
+
+    def choose_report(self) -> None:
+        """Ask where to write the case-file report."""
+        database = self.context.database
+        if database is None:
+            return
+        start = f"{Path(database.snapshot.path).stem}-recovery-report.txt"
+        dialog = save_file_dialog(self, "Export report", start, _REPORT_FILTERS)
+        dialog.fileSelected.connect(self.write_report)
+        dialog.open()
+
+    def write_report(self, path: str) -> Job | None:
+        """Hash the file, recover, hash it again and write the report to `path`, as a job."""
+        database = self.context.database
+        if database is None:
+            return None
+        snapshot = database.snapshot
+        source = snapshot.source or snapshot.path
+
+        async def work(job: Job) -> Any:
+            progress, token = job.progress_callback(), job.cancel_token
+
+            def run(conn: Any) -> Any:
+                return export_report(
+                    conn, source, path, snapshot_taken=snapshot.taken_at, progress=progress, cancel=token
+                )
+
+            return await database.run_sync(run, cancel=token)
+
+        def done(answer: Any) -> None:
+            written, data, result = answer
+            self._show(result)
+            unchanged = "unchanged" if data["file_unchanged"] else "CHANGED while it was read"
+            self.status_message.emit(f"Report written to {written} (file {unchanged}).")
+            self.report_written.emit(str(written), data)
+
+        def failed(error: UserError) -> None:
+            self.status_message.emit(f"The report was not written: {error.message}")
+
+        return self.context.jobs.start("Writing the recovery report", work, on_done=done, on_error=failed)

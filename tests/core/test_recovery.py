@@ -1,0 +1,216 @@
+"""Deleted-record recovery on generated databases whose deleted rows are known exactly."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from desktop_app.core.errors import RecoveryError
+from desktop_app.core.recovery.image import SQLITE_MAGIC, DatabaseImage
+from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
+from desktop_app.core.recovery.record import LOST
+from desktop_app.core.recovery.scan import recover, recover_image
+from desktop_app.core.recovery.shapes import shapes_of
+from desktop_app.core.schema.catalog import read_catalog
+from desktop_app.core.snapshot.snapshot import open_snapshot
+from tests import recovery_cases as cases
+from tests.conftest import folder_state
+
+#: Recall (of recoverable deleted rows) and precision each kind must reach.
+TARGETS: dict[str, tuple[float, float]] = {
+    "leaf-deleted": (0.95, 0.99),
+    "pages-freed": (0.95, 0.99),
+    "integer-key-aliasing": (0.95, 0.99),
+    "dropped-table": (0.95, 0.99),
+    "overwritten-shorter": (0.95, 0.99),
+    "overwritten-longer": (0.95, 0.99),
+    # Freed overflow pages become freelist trunks whose page numbers overwrite the cells' heads.
+    "overflow-freed": (0.75, 0.99),
+    "auto-vacuum-full": (0.95, 0.99),
+    "auto-vacuum-incremental": (0.95, 0.99),
+    "auto-vacuum-incremental-pages": (0.95, 0.99),
+    "utf-16le": (0.95, 0.99),
+    "utf-16be": (0.95, 0.99),
+    "without-rowid": (0.95, 0.97),
+    "reserved-bytes": (0.95, 0.99),
+    "page-size-512": (0.95, 0.99),
+    "page-size-1024": (0.95, 0.99),
+    "page-size-8192": (0.95, 0.99),
+    "page-size-65536": (0.95, 0.99),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, cases.Case]:
+    folder = tmp_path_factory.mktemp("recovery")
+    return {case.kind: case for case in cases.all_cases(folder)}
+
+
+def _recover(path: Path):  # type: ignore[no-untyped-def]
+    snapshot = open_snapshot(path)
+    try:
+        with closing(snapshot.connect()) as conn:
+            return recover(conn)
+    finally:
+        snapshot.close()
+
+
+@pytest.mark.parametrize("kind", sorted(TARGETS))
+def test_recall_and_precision_reach_the_targets_for_each_case_kind(
+    built: dict[str, cases.Case], kind: str
+) -> None:
+    case = built[kind]
+    score = cases.score(case, _recover(case.path))
+    recall, precision = TARGETS[kind]
+    assert score.recoverable > 0
+    assert score.recall >= recall, score
+    assert score.precision >= precision, score
+
+
+def test_every_case_kind_is_scored(built: dict[str, cases.Case]) -> None:
+    assert set(built) == set(TARGETS) | {"secure-delete-on"}
+
+
+def test_secure_delete_recovers_nothing_and_says_why(built: dict[str, cases.Case]) -> None:
+    result = _recover(built["secure-delete-on"].path)
+    assert result.records == []
+    assert result.note == SECURE_DELETE_NOTE
+    assert "secure_delete" in result.note
+
+
+def test_freed_pages_give_back_every_value_including_the_integer_key(built: dict[str, cases.Case]) -> None:
+    case = built["integer-key-aliasing"]
+    result = _recover(case.path)
+    score = cases.score(case, result)
+    assert score.complete >= 0.95 * score.recoverable
+    freed = [r for r in result.records if r.source == "freelist" and LOST not in r.values]
+    assert freed and all(r.values[0] == r.rowid for r in freed)
+
+
+def test_freeblock_records_mark_the_overwritten_key_as_lost(built: dict[str, cases.Case]) -> None:
+    result = _recover(built["leaf-deleted"].path)
+    from_freeblocks = [r for r in result.records if r.source == "freeblock"]
+    assert from_freeblocks
+    assert all(r.values[0] is LOST and r.rowid is LOST for r in from_freeblocks)
+    assert all(0.5 <= r.confidence <= 1.0 for r in result.records)
+
+
+def test_dropped_table_is_named_from_its_carved_create_statement(built: dict[str, cases.Case]) -> None:
+    result = _recover(built["dropped-table"].path)
+    assert result.dropped_tables == ["doomed"]
+    assert {r.table for r in result.records} == {"doomed"}
+    assert {r.source for r in result.records} == {"dropped-table"}
+    assert result.records[0].columns == ("id", "marker", "n", "x", "note", "data", "kind")
+
+
+def test_without_rowid_records_come_back_in_column_order(built: dict[str, cases.Case]) -> None:
+    case = built["without-rowid"]
+    result = _recover(case.path)
+    assert result.records[0].columns == ("k", "id", "n", "note")
+    deleted = {row[0] for row in case.deleted["t"]}
+    assert sum(r.values[0] in deleted for r in result.records) >= 0.95 * len(deleted)
+
+
+def test_copies_of_live_rows_are_set_aside(built: dict[str, cases.Case]) -> None:
+    case = built["without-rowid"]
+    result = _recover(case.path)
+    with closing(sqlite3.connect(case.path)) as conn:
+        live = {row[0] for row in conn.execute("SELECT k FROM t")}
+    assert result.live_copies > 0
+    assert not any(r.values[0] in live for r in result.records)
+
+
+def test_recovery_leaves_the_folder_exactly_as_it_was(tmp_path: Path) -> None:
+    case = cases.scattered(tmp_path, rows=300)
+    before = folder_state(tmp_path)
+    result = _recover(case.path)
+    assert result.records
+    assert folder_state(tmp_path) == before
+
+
+def test_a_database_with_nothing_deleted_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "clean.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE t (a)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        conn.commit()
+    result = _recover(path)
+    assert result.records == []
+    assert result.note
+
+
+def test_bytes_that_are_not_a_database_are_refused_in_words() -> None:
+    with pytest.raises(RecoveryError, match="not a SQLite database"):
+        DatabaseImage(b"hello" * 100)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=0, max_size=3000))
+def test_random_bytes_never_raise_anything_but_our_error(data: bytes) -> None:
+    try:
+        recover_image(DatabaseImage(data), [])
+    except RecoveryError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def sample_image(built: dict[str, cases.Case]) -> tuple[bytes, list]:  # type: ignore[type-arg]
+    path = built["page-size-512"].path
+    with closing(sqlite3.connect(path)) as conn:
+        shapes = shapes_of(read_catalog(conn))
+    return path.read_bytes(), shapes
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 40_000), st.binary(min_size=1, max_size=64)), max_size=12))
+def test_corrupt_pages_never_raise_anything_but_our_error(
+    sample_image: tuple[bytes, list],  # type: ignore[type-arg]
+    damage: list[tuple[int, bytes]],
+) -> None:
+    data, shapes = sample_image
+    image = bytearray(data)
+    for offset, junk in damage:
+        at = 16 + offset % (len(image) - 16)  # the magic stays, everything after it may be damaged
+        image[at : at + len(junk)] = junk[: len(image) - at]
+    assert image.startswith(SQLITE_MAGIC)
+    try:
+        recover_image(DatabaseImage(bytes(image)), shapes)
+    except RecoveryError:
+        pass
+
+
+def test_one_page_image_gives_its_rows_and_its_deleted_ones(tmp_path: Path) -> None:
+    from desktop_app.core.recovery.page_records import page_records
+
+    case = cases.scattered(tmp_path, rows=40)  # one leaf page: the root page of t
+    with closing(sqlite3.connect(case.path)) as conn:
+        shapes = shapes_of(read_catalog(conn))
+        live = conn.execute("SELECT * FROM t ORDER BY id").fetchall()
+        image = DatabaseImage(conn.serialize())
+    page = bytes(image.page(2))  # a copy, as a WAL frame's page would be
+    found = page_records(page, 2, image.usable_size, image.encoding, shapes)
+    cells = sorted(r.carved.values for r in found if r.place == "cell")
+    assert [tuple(v) for v in cells] == [tuple(row) for row in live]
+    freed = [r.carved.values for r in found if r.place != "cell"]
+    assert len(freed) == len(case.deleted["t"])
+    assert all(any(cases.matches(v, row) for row in case.deleted["t"]) for v in freed)
+
+
+def test_a_cancelled_scan_stops_with_our_error_and_progress_is_reported(tmp_path: Path) -> None:
+    from desktop_app.core.errors import Cancelled
+    from desktop_app.core.progress import CancelToken, Progress
+
+    case = cases.pages_freed(tmp_path)
+    seen: list[Progress] = []
+    with closing(sqlite3.connect(case.path)) as conn:
+        result = recover(conn, progress=seen.append)
+        assert seen[-1].done == seen[-1].total == result.pages_scanned > 0
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            recover(conn, cancel=token)

@@ -1,0 +1,142 @@
+"""The Recovered pane: scan as a job, per-table entries and "Unknown table", filter, export, report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from desktop_app.core.recovery.record import LOST
+from desktop_app.ui.context import AppContext
+from desktop_app.ui.panes.recovery.pane import ALL_RECORDS, RecoveryPane
+from tests import recovery_cases as cases
+from tests.conftest import folder_state
+from tests.fixtures import database_over
+from tests.ui.helpers import close_window, make_window, open_in, wait_for
+
+
+@asynccontextmanager
+async def pane_over(qtbot: Any, path: Path, tmp_path: Path) -> AsyncIterator[RecoveryPane]:
+    """A shown Recovered pane over a snapshot of `path`, scanned."""
+    async with database_over(path) as (database, catalog):
+        context = AppContext(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        context.set_database(database, catalog)
+        pane = RecoveryPane(context)
+        qtbot.addWidget(pane)
+        pane.resize(1024, 600)
+        pane.show()
+        pane.scan()
+        await wait_for(lambda: pane.result is not None, message="recovery scan")
+        try:
+            yield pane
+        finally:
+            await context.jobs.wait_all()
+            context.set_database(None, None)
+            pane.close()
+
+
+def _entries(pane: RecoveryPane) -> list[str]:
+    return [pane.tables.item(i).text() for i in range(pane.tables.count())]
+
+
+async def test_scan_lists_each_table_and_shows_provenance(qtbot: Any, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    keep = cases.scattered(source, rows=400)
+    before = folder_state(source)
+    async with pane_over(qtbot, keep.path, tmp_path) as pane:
+        assert _entries(pane)[0].startswith(ALL_RECORDS)
+        assert any(e.startswith("t — recovered rows") for e in _entries(pane))
+        pane.tables.setCurrentRow(1)
+        model = pane.model
+        assert model.columns[:6] == ["id", "marker", "n", "x", "note", "data"]
+        assert model.columns[6:9] == ["likely table", "source", "page"]
+        assert pane.result is not None
+        assert model.rowCount() == len(pane.result.for_table("t")) == cases.score(keep, pane.result).real
+        assert model.value(0, 0) is LOST
+        assert model.data(model.index(0, 0)) == "‹lost›"
+        assert model.value(0, 7) == "freeblock"
+        assert pane.grab().save(str(tmp_path / "recovered.png"))
+        marker = model.value(3, 1)
+        pane.filter_edit.setText(str(marker))
+        assert [r.values[1] for r in pane.filtered_records()] == [marker]
+    assert folder_state(source) == before
+
+
+async def test_dropped_table_records_without_schema_match_go_to_their_entries(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.dropped_table(tmp_path)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        assert _entries(pane) == [f"{ALL_RECORDS} (800)", "doomed (dropped) — recovered rows (800)"]
+
+
+async def test_secure_delete_says_why_nothing_is_listed(qtbot: Any, tmp_path: Path) -> None:
+    case = cases.scattered(tmp_path, "secure", rows=300, secure_delete=True)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        assert pane.model.rowCount() == 0
+        assert "secure_delete was probably on" in pane.status.text()
+        assert not pane.export_button.isEnabled()
+
+
+async def test_export_writes_the_shown_rows_with_provenance(qtbot: Any, tmp_path: Path) -> None:
+    case = cases.scattered(tmp_path, rows=300)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.tables.setCurrentRow(1)
+        out = tmp_path / "out"
+        out.mkdir()
+        job = pane.export_to(str(out / "rows.csv"))
+        assert job is not None
+        await wait_for(lambda: job.done, message="csv export")
+        with (out / "rows.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0][6:] == [
+            "likely table",
+            "source",
+            "page",
+            "offset",
+            "confidence",
+            "rowid",
+            "lost columns",
+        ]
+        assert len(rows) - 1 == pane.model.rowCount()
+        assert rows[1][6:8] == ["t", "freeblock"] and rows[1][12] == "id"
+        job = pane.export_to(str(out / "rows.json"))
+        assert job is not None
+        await wait_for(lambda: job.done, message="json export")
+        data = json.loads((out / "rows.json").read_text(encoding="utf-8"))
+        assert len(data) == pane.model.rowCount() and data[0]["source"] == "freeblock"
+
+
+async def test_export_report_from_the_window_proves_the_file_unchanged(qtbot: Any, tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    case = cases.dropped_table(source)
+    before = folder_state(source)
+    window = make_window(tmp_path)
+    try:
+        await open_in(window, case.path)
+        pane = window.panes.recovery
+        written: list[Any] = []
+        pane.report_written.connect(lambda path, data: written.append(data))
+        job = pane.write_report(str(tmp_path / "report.json"))
+        assert job is not None
+        await wait_for(lambda: written, message="report")
+        data = written[0]
+        assert data["file_unchanged"] is True
+        assert data["file"]["sha256"] == data["file_at_end"]["sha256"]
+        assert (
+            json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["recovery"]["records"] == 800
+        )
+        assert pane.model.rowCount() == 800
+        window.resize(1024, 600)
+        window.show_pane(pane)
+        assert window.grab().save(str(tmp_path / "window.png"))
+    finally:
+        await close_window(window)
+    assert folder_state(source) == before
