@@ -139,6 +139,8 @@ class Limits:
     watch_debounce_s: float = 0.3
     #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).
     watch_timeline_entries: int = 200
+    #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).
+    wal_history_max_bytes: int = 0x7FFF0000
 
 
 LIMITS = Limits()

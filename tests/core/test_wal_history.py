@@ -1,0 +1,172 @@
+"""WAL history: every commit of a `-wal` listed, and the database as of each one equal to what it held then.
+
+The databases are built commit by commit (tests/wal_history_builder.py) recording the truth after each;
+the evidence folder (a copy taken while the writer holds the log open) is hashed before and after.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from desktop_app.core.errors import DatabaseOpenError
+from desktop_app.core.wal.as_of import open_as_of_commit
+from desktop_app.core.wal.frames import _checksum
+from desktop_app.core.wal.history import read_wal_history
+from tests.conftest import folder_state
+from tests.wal_history_builder import build_history, database_rows
+
+
+def rows_as_of(path: Path, number: int) -> dict[str, list[tuple[object, ...]]]:
+    snapshot = open_as_of_commit(path, number)
+    try:
+        conn = snapshot.connect()
+        try:
+            return database_rows(conn)
+        finally:
+            conn.close()
+    finally:
+        snapshot.close()
+
+
+@pytest.mark.parametrize("page_size", [1024, 65536])
+def test_every_commit_opens_with_the_rows_the_database_held_then(tmp_path: Path, page_size: int) -> None:
+    path, builder = build_history(tmp_path, page_size, rows=120 if page_size == 65536 else 300)
+    try:
+        before = folder_state(path.parent)
+        history = read_wal_history(path)
+        assert [c.number for c in history.commits] == list(range(1, len(builder.truths) + 1))
+        assert not any(c.stale for c in history.commits)
+        assert history.page_size == page_size
+        for commit, truth in zip(history.commits, builder.truths, strict=True):
+            assert rows_as_of(path, commit.number) == truth, f"commit {commit.number}"
+        assert folder_state(path.parent) == before
+        assert sorted(os.listdir(path.parent)) == ["history.db", "history.db-wal"]
+    finally:
+        builder.close()
+
+
+def test_commits_list_their_frames_pages_sizes_and_tables(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    commits = read_wal_history(path).commits
+    assert commits[0].first_frame == 1
+    for earlier, later in itertools.pairwise(commits):
+        assert later.first_frame == earlier.last_frame + 1
+    assert all(1 <= c.pages <= c.last_frame - c.first_frame + 1 for c in commits)
+    assert commits[0].tables == ("people",)  # the first commit creates it
+    assert commits[1].tables == ("people",)
+    assert set(commits[2].tables) == {"items", "(schema)"}
+    assert commits[3].tables == ("items",)
+    assert commits[4].tables == ("people",)
+    assert "(freelist)" in commits[7].tables  # the dropped index's pages went to the freelist
+    assert commits[3].db_pages > commits[2].db_pages
+    assert len({c.salt for c in commits}) == 1
+
+
+def test_a_checkpoint_in_the_middle_leaves_stale_commits_marked_and_not_openable(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024, checkpoint_after=6)
+    try:
+        history = read_wal_history(path)
+        current = history.current
+        stale = [c for c in history.commits if c.stale]
+        assert len(current) == len(builder.since_restart) == 3
+        for commit, truth in zip(current, builder.since_restart, strict=True):
+            assert rows_as_of(path, commit.number) == truth
+        assert stale, "frames from before the checkpoint are listed"
+        assert all(c.salt != current[0].salt for c in stale)
+        assert all(c.first_frame > current[-1].last_frame for c in stale)
+        with pytest.raises(DatabaseOpenError, match=r"stale .* cannot be rebuilt"):
+            history.image_as_of(stale[0].number)
+        assert any("stale commit" in note for note in history.notes)
+    finally:
+        builder.close()
+
+
+def test_a_torn_last_frame_is_ignored_with_a_note(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    whole = read_wal_history(path).commits
+    with open(f"{path}-wal", "ab") as wal:
+        wal.write(b"\x00\x00\x00\x05" + os.urandom(600))  # half a frame: a write cut short
+    history = read_wal_history(path)
+    assert history.commits == whole
+    assert any("incomplete" in note for note in history.notes)
+
+
+def test_a_broken_checksum_chain_stops_at_the_last_valid_commit(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    try:
+        commits = read_wal_history(path).commits
+        broken = commits[4]  # a byte of its second page flipped: it and every later commit are dropped
+        frame_bytes = 24 + 1024
+        offset = 32 + (broken.first_frame - 1) * frame_bytes + 24 + 500
+        data = bytearray(Path(f"{path}-wal").read_bytes())
+        data[offset] ^= 0xFF
+        Path(f"{path}-wal").write_bytes(data)
+        history = read_wal_history(path)
+        assert [c.number for c in history.commits] == [1, 2, 3, 4]
+        assert any(f"Frame {broken.first_frame} fails the checksum chain" in n for n in history.notes)
+        assert rows_as_of(path, 4) == builder.truths[3]
+        # SQLite itself agrees: the database it reads is the one as of commit 4.
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            assert database_rows(conn) == builder.truths[3]
+        finally:
+            conn.close()
+    finally:
+        builder.close()
+
+
+def test_big_endian_checksums_are_read_like_little_endian_ones(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    little = read_wal_history(path).commits
+    data = bytearray(Path(f"{path}-wal").read_bytes())
+    big = "big"
+    data[3] = 0x83  # the magic of big-endian checksums: every checksum is computed again that way
+    seed = _checksum(bytes(data[:24]), True, (0, 0))
+    data[24:32] = seed[0].to_bytes(4, big) + seed[1].to_bytes(4, big)
+    frame = 24 + 1024
+    for offset in range(32, len(data) - frame + 1, frame):
+        seed = _checksum(
+            bytes(data[offset : offset + 8]) + bytes(data[offset + 24 : offset + frame]), True, seed
+        )
+        data[offset + 16 : offset + 24] = seed[0].to_bytes(4, big) + seed[1].to_bytes(4, big)
+    Path(f"{path}-wal").write_bytes(data)
+    assert read_wal_history(path).commits == little
+    assert rows_as_of(path, len(little)) == builder.truths[-1]
+
+
+def test_a_database_without_a_wal_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    sqlite3.connect(path).close()
+    with pytest.raises(DatabaseOpenError, match="has no -wal file beside it"):
+        read_wal_history(path)
+    assert os.listdir(tmp_path) == ["plain.db"]
+
+
+def test_a_commit_that_does_not_exist_is_refused_naming_those_that_do(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    with pytest.raises(DatabaseOpenError, match=r"has no commit 99: it holds commits 1–9"):
+        open_as_of_commit(path, 99)
+
+
+def test_the_snapshot_as_of_a_commit_says_so_and_sees_changes_on_disk(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    snapshot = open_as_of_commit(path, 3)
+    try:
+        assert snapshot.wal_commit == 3
+        assert "as of WAL commit 3" in snapshot.mode_reason
+        assert not snapshot.changed_on_disk()
+        with open(f"{path}-wal", "ab") as wal:
+            wal.write(bytes(24 + 1024))
+        assert snapshot.changed_on_disk()
+    finally:
+        snapshot.close()
