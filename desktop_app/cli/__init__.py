@@ -27,6 +27,7 @@ COMMANDS = {
     "profile": "column profiles: NULLs, distinct, range, storage classes, top values, histogram",
     "erd": "draw the ER diagram (tables, columns, foreign keys) as SVG or PNG",
     "diff": "what changed between two databases (rows and schema; --sql turns A into B)",
+    "wal": "the commits a -wal still holds (open one with --as-of-commit N on query, info, search)",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 

@@ -58,6 +58,8 @@ class SourceOptions:
 
     member: str | None = None
     key: CipherKey | None = None
+    #: Open the database as of this commit of its `-wal` (`--as-of-commit N`), else as it is now.
+    as_of_commit: int | None = None
 
 
 def source_options(args: argparse.Namespace) -> SourceOptions:
@@ -66,7 +68,22 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
     key_file = getattr(args, "key_file", None)
     if key_file is not None:
         key = CipherKey(read_key_file(key_file), CipherSettings(compatibility=args.cipher_compat))
-    return SourceOptions(member=getattr(args, "member", None), key=key)
+    as_of = getattr(args, "as_of_commit", None)
+    if as_of is not None and (key is not None or getattr(args, "member", None) is not None):
+        raise UserError(
+            "--as-of-commit reads the -wal beside a plain database file, not a packed or encrypted one."
+        )
+    return SourceOptions(member=getattr(args, "member", None), key=key, as_of_commit=as_of)
+
+
+def add_as_of_commit_argument(parser: argparse.ArgumentParser) -> None:
+    """Add `--as-of-commit N`: the database as it was after commit N of its `-wal` (see the `wal` command)."""
+    parser.add_argument(
+        "--as-of-commit",
+        type=int,
+        metavar="N",
+        help="read the database as it was after commit N of its -wal (the `wal` command lists them)",
+    )
 
 
 def read_key_file(path: str) -> str:
@@ -90,6 +107,10 @@ def read_key_file(path: str) -> str:
 
 def open_source(path: str, options: SourceOptions, cancel: CancelToken | None = None) -> Snapshot:
     """Snapshot `path` with `options`; an encrypted or multi-database file says which option it needs."""
+    if options.as_of_commit is not None:
+        from desktop_app.core.wal.as_of import open_as_of_commit
+
+        return open_as_of_commit(path, options.as_of_commit, cancel=cancel)
     try:
         return open_snapshot(path, member=options.member, key=options.key, cancel=cancel)
     except EncryptedDatabase as exc:

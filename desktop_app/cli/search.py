@@ -33,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     """Register the `search` command."""
     parser = subparsers.add_parser("search", help="find text in every table and column")
     common.add_file_argument(parser)
+    common.add_as_of_commit_argument(parser)
     parser.add_argument("text", metavar="TEXT", help="what to look for")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
