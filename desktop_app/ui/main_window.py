@@ -29,11 +29,13 @@ from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.snapshot.encrypted import CipherKey
+from desktop_app.core.wal.history import WalHistory, read_wal_history
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.changes.sides import Side
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.settings import read_str, read_str_list
 from desktop_app.ui.shell.attach_dialog import AttachDialog
@@ -42,6 +44,7 @@ from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
+from desktop_app.ui.shell.wal_dialog import WalHistoryDialog
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
@@ -106,6 +109,8 @@ class MainWindow(QMainWindow):
         self._opening_path: Path | None = None  # the file last asked to open (asked again for its key)
         #: The passphrase or member dialog shown while opening, if any (tests reach it here).
         self.open_dialog: PassphraseDialog | MemberDialog | None = None
+        #: The WAL history dialog last shown (tests reach it here).
+        self.wal_dialog: WalHistoryDialog | None = None
         self._refresh_recent()
         self._update_title()
         WINDOWS.append(self)
@@ -119,6 +124,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.reload_action = self._action(file_menu, "&Reload snapshot", self.reload, QKeySequence("F5"))
         self.attach_action = self._action(file_menu, "&Attach database…", self.choose_attachment)
+        self.wal_action = self._action(file_menu, "&WAL history…", self.show_wal_history)
         self.export_menu = file_menu.addMenu("&Export")
         self._action(self.export_menu, "&Browsed table as…", self.export_browsed_table)
         self.close_action = self._action(
@@ -267,7 +273,8 @@ class MainWindow(QMainWindow):
             self.mode_label.setToolTip("")
             return
         when = time.strftime("%H:%M", time.localtime(snapshot.taken_at))
-        parts = [
+        parts = [f"as of WAL commit {snapshot.wal_commit}"] if snapshot.wal_commit is not None else []
+        parts += [
             snapshot.mode.value,
             f"{snapshot.size_bytes / 2**20:,.1f} MB",
             f"reloaded {when}" if session.reloaded else f"opened {when}",
@@ -365,6 +372,57 @@ class MainWindow(QMainWindow):
             8000,
         )
 
+    def show_wal_history(self) -> WalHistoryDialog | None:
+        """File → WAL history: the commits the file's `-wal` holds (read as a job), each openable."""
+        snapshot = self.session.snapshot
+        if snapshot is None:
+            self.statusBar().showMessage("Open a database first.", 5000)
+            return None
+        dialog = WalHistoryDialog(snapshot.path.name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_requested.connect(lambda n: self.open_as_of_commit(n, dialog.history))
+        dialog.compare_requested.connect(lambda n: self.compare_with_commit(n, dialog.history))
+        path = snapshot.path
+
+        async def work(job: Job) -> WalHistory:
+            return await asyncio.to_thread(
+                read_wal_history, path, progress=job.progress_callback(), cancel=job.cancel_token
+            )
+
+        self.context.jobs.start(
+            f"Reading the -wal of {path.name}",
+            work,
+            on_done=dialog.set_history,
+            on_error=lambda error: dialog.show_error(error.message),
+        )
+        self.wal_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def open_as_of_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
+        """Show the database as of WAL commit `number` in this window (the current generation is kept for
+        the Changes pane)."""
+        self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self.statusBar().showMessage(f"Opening as of WAL commit {number}…")
+        return self.session.open_as_of_commit(number, history)
+
+    def compare_with_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
+        """Open the Changes pane on WAL commit `number` → the database now."""
+        shown = self.session.snapshot
+        now = Side("disk") if shown is not None and shown.wal_commit is not None else Side("current")
+
+        def kept(generation: int) -> None:
+            changes = self.panes.changes
+            before = Side("generation", generation)
+            changes.choose(changes.side_a, before)
+            changes.choose(changes.side_b, now)
+            self.show_pane(changes)
+            changes.compare(before, now)
+
+        return self.session.keep_as_of_commit(
+            number, history, kept, lambda error: show_user_error(self, "WAL history", error)
+        )
+
     def export_browsed_table(self) -> None:
         """Export exactly what Browse shows: its filters, its sort and its visible columns."""
         shown = self.panes.browse.shown_rows()
@@ -402,7 +460,8 @@ class MainWindow(QMainWindow):
         if self.session.loading:
             message = f"Showing {snapshot.path.name} from the file while it is copied into memory"
         else:
-            message = f"Opened {snapshot.path.name} in {snapshot.elapsed_s * 1000:,.0f} ms"
+            as_of = f" as of WAL commit {snapshot.wal_commit}" if snapshot.wal_commit is not None else ""
+            message = f"Opened {snapshot.path.name}{as_of} in {snapshot.elapsed_s * 1000:,.0f} ms"
         self.statusBar().showMessage(message, 8000)
         if self.session.loading:
             pass  # a quick view: the memory snapshot follows in moments, no banner for it
@@ -479,10 +538,14 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_TITLE)
         else:
             name = f"{snapshot.member} in {snapshot.path.name}" if snapshot.member else snapshot.path.name
-            self.setWindowTitle(f"{name} — {snapshot.mode.value} — {APP_TITLE}")
+            as_of = f" — as of WAL commit {snapshot.wal_commit}" if snapshot.wal_commit is not None else ""
+            self.setWindowTitle(f"{name}{as_of} — {snapshot.mode.value} — {APP_TITLE}")
         self.reload_action.setEnabled(snapshot is not None)
         self.close_action.setEnabled(snapshot is not None)
         self.export_menu.setEnabled(snapshot is not None)
+        self.wal_action.setEnabled(
+            snapshot is not None and snapshot.member is None and not snapshot.encrypted
+        )
 
     # ----- recent files ----------------------------------------------------------------------------
     def _recent(self) -> list[str]:
