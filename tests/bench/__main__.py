@@ -31,6 +31,7 @@ BENCHES = (
     "export",
     "diff",
     "packed",
+    "wal",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")

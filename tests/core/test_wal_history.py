@@ -18,7 +18,7 @@ from desktop_app.core.wal.as_of import open_as_of_commit
 from desktop_app.core.wal.frames import _checksum
 from desktop_app.core.wal.history import read_wal_history
 from tests.conftest import folder_state
-from tests.wal_history_builder import build_history, database_rows
+from tests.wal_history_builder import WalBuilder, build_history, database_rows
 
 
 def rows_as_of(path: Path, number: int) -> dict[str, list[tuple[object, ...]]]:
@@ -170,3 +170,18 @@ def test_the_snapshot_as_of_a_commit_says_so_and_sees_changes_on_disk(tmp_path: 
         assert snapshot.changed_on_disk()
     finally:
         snapshot.close()
+
+
+def test_a_schema_record_longer_than_a_page_still_names_the_tables(tmp_path: Path) -> None:
+    columns = ", ".join(f"column_with_a_rather_long_name_{i} TEXT" for i in range(60))
+    (tmp_path / "work").mkdir()
+    builder = WalBuilder(tmp_path / "work" / "wide.db", 1024)
+    builder.commit(f"CREATE TABLE wide ({columns})")
+    builder.commit(
+        ("INSERT INTO wide (column_with_a_rather_long_name_0) VALUES (?)", [(str(i),) for i in range(50)])
+    )
+    path = builder.copy_to(tmp_path / "evidence")
+    builder.close()
+    commits = read_wal_history(path).commits
+    assert [c.tables for c in commits] == [("wide",), ("wide",)]
+    assert rows_as_of(path, 2) == builder.truths[1]

@@ -28,7 +28,7 @@ from desktop_app.core.snapshot.source_file import (
     sidecar,
 )
 from desktop_app.core.wal.frames import WalFrames, parse_frames, parse_header
-from desktop_app.core.wal.pages import FREELIST, PageOwners
+from desktop_app.core.wal.pages import FREELIST, PageOwners, PageReader
 
 #: What a commit that changed the schema (tables or indexes created, altered, dropped) lists.
 SCHEMA_TABLE = "(schema)"
@@ -151,7 +151,7 @@ def _read_pair(
     return database, wal
 
 
-def read_regular_file(path: Path, progress: ProgressCallback, cancel: CancelToken, what: str) -> bytes:
+def read_regular_file(path: Path, progress: ProgressCallback, cancel: CancelToken, what: str) -> bytearray:
     """The whole content of the regular file `path` (never through a link, never blocking), bounded by
     `LIMITS.wal_history_max_bytes`."""
     try:
@@ -179,7 +179,8 @@ def read_regular_file(path: Path, progress: ProgressCallback, cancel: CancelToke
                 break
             done += read
             progress(Progress(done, st.st_size, f"{what}: {done / 2**20:,.0f} MB"))
-        return bytes(view[:done]) if done < st.st_size else bytes(data)
+        del data[done:]  # the file shrank while read
+        return data
     finally:
         os.close(fd)
 
@@ -242,6 +243,7 @@ def _commits(
         return memoryview(database)[start : start + page_size]
 
     commits: list[WalCommit] = []
+    children: dict[tuple[int, int], list[int]] = {}  # interior page versions parsed so far
     roots: dict[int, str] = {}
     cookie: bytes | None = None
     total = len(frames.current) + len(frames.stale)
@@ -256,9 +258,12 @@ def _commits(
         new_cookie = bytes(read_page(1)[40:44])
         schema_changed = new_cookie != cookie
         if schema_changed:
-            roots = _roots(_image(database, wal, frames, last + 1, db_pages, page_size))
+            roots = _schema_roots(read_page, db_pages, page_size) or _roots(
+                _image(database, wal, frames, last + 1, db_pages, page_size)
+            )
             cookie = new_cookie
-        tables = _tables(PageOwners(read_page, db_pages, roots), touched, schema_changed and number > 1)
+        owners = PageOwners(read_page, db_pages, roots, lambda page: overlay.get(page, -1), children)
+        tables = _tables(owners, touched, schema_changed and number > 1)
         commits.append(
             WalCommit(
                 number, first + 1, last + 1, _salt_text(frames.salts[last]), len(touched), db_pages, tables
@@ -291,6 +296,19 @@ def _tables(owners: PageOwners, touched: set[int], schema_changed: bool) -> tupl
     if schema_changed:
         names.add(SCHEMA_TABLE)
     return tuple(sorted(names)) + ((FREELIST,) if FREELIST in found.values() else ())
+
+
+def _schema_roots(read_page: PageReader, db_pages: int, page_size: int) -> dict[int, str]:
+    """`_roots` read from an image holding only the schema's own b-tree (the other pages left zero: SQLite
+    reads nothing else for it), instead of the whole database; {} when that does not read cleanly (a
+    schema record spilling into an overflow page), so the caller reads the whole image."""
+    image = bytearray(db_pages * page_size)
+    for page in PageOwners(read_page, db_pages, {}).tree_pages(1):
+        image[(page - 1) * page_size : page * page_size] = read_page(page)
+    roots = _roots(image)
+    if any(not name or not 1 <= root <= db_pages for root, name in roots.items()):
+        return {}
+    return roots
 
 
 def _roots(image: bytearray) -> dict[int, str]:

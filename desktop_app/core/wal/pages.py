@@ -16,15 +16,29 @@ LEAF_TYPES = (0x0A, 0x0D)
 FREELIST = "(freelist)"
 
 PageReader = Callable[[int], bytes | memoryview]
+_UINT32 = struct.Struct(">I")
 
 
 class PageOwners:
-    """The owner of pages of one database image: `roots` maps root page → owner name."""
+    """The owner of pages of one database image: `roots` maps root page → owner name.
 
-    def __init__(self, read_page: PageReader, page_count: int, roots: dict[int, str]) -> None:
+    `version(page)` names the version of a page (the frame it comes from, -1 for the database file):
+    an interior page's children are parsed once per version, in `cache` (shared between images).
+    """
+
+    def __init__(
+        self,
+        read_page: PageReader,
+        page_count: int,
+        roots: dict[int, str],
+        version: Callable[[int], int] = lambda _page: -1,
+        cache: dict[tuple[int, int], list[int]] | None = None,
+    ) -> None:
         self._read = read_page
         self._count = page_count
         self._roots = roots
+        self._version = version
+        self._cache = cache if cache is not None else {}
 
     def owners_of(self, pages: Iterable[int]) -> dict[int, str]:
         """The owner of each page in `pages` that belongs to a b-tree or the freelist."""
@@ -33,45 +47,69 @@ class PageOwners:
         for root, owner in self._roots.items():
             if not wanted:
                 break
-            for page in self._tree_pages(root):
-                if page in wanted:
-                    found[page] = owner
-                    wanted.discard(page)
+            for page in self._find_in_tree(root, wanted):
+                found[page] = owner
         if wanted:
             for page in self.freelist():
                 if page in wanted:
                     found[page] = FREELIST
         return found
 
-    def _tree_pages(self, root: int) -> Iterable[int]:
-        """Every page of the b-tree at `root` (interior pages read, leaves only named)."""
+    def _find_in_tree(self, root: int, wanted: set[int]) -> set[int]:
+        """The pages of `wanted` in the b-tree at `root`, taken out of `wanted` (leaves are never read)."""
+        hits: set[int] = set()
         if not 1 <= root <= self._count:
-            return []
-        pages = [root]
-        level = [root]
-        seen = {root}
-        while level:
+            return hits
+        if root in wanted:
+            hits.add(root)
+            wanted.discard(root)
+        level, seen = [root], {root}
+        while level and wanted:
             following: list[int] = []
-            children_are_interior = False
+            interior: bool | None = None
             for page in level:
                 children = self._children(page)
                 if not children:
                     continue
-                fresh = [c for c in children if c not in seen and 1 <= c <= self._count]
+                found = wanted.intersection(children)
+                if found:
+                    hits |= found
+                    wanted -= found
+                if interior is None:
+                    interior = self._page_type(children[0]) in INTERIOR_TYPES
+                if interior:
+                    fresh = [c for c in children if c not in seen and 1 <= c <= self._count]
+                    seen.update(fresh)
+                    following.extend(fresh)
+            level = following if interior else []
+        return hits
+
+    def tree_pages(self, root: int) -> list[int]:
+        """Every page of the b-tree at `root`, interior pages and leaves (overflow pages are not included)."""
+        pages, level, seen = [root], [root], {root}
+        while level:
+            following = []
+            for page in level:
+                fresh = [c for c in self._children(page) if c not in seen and 1 <= c <= self._count]
                 seen.update(fresh)
-                pages.extend(fresh)
                 following.extend(fresh)
-                if fresh and not children_are_interior:
-                    children_are_interior = self._page_type(fresh[0]) in INTERIOR_TYPES
-            level = following if children_are_interior else []
+            pages.extend(following)
+            level = following
         return pages
+
+    def _children(self, page: int) -> list[int]:
+        key = (page, self._version(page))
+        children = self._cache.get(key)
+        if children is None:
+            children = self._cache[key] = self._parse_children(page)
+        return children
 
     def _page_type(self, page: int) -> int:
         data = self._read(page)
         offset = 100 if page == 1 else 0
         return data[offset] if len(data) > offset else 0
 
-    def _children(self, page: int) -> list[int]:
+    def _parse_children(self, page: int) -> list[int]:
         """The child page numbers of an interior page (empty for a leaf or anything else)."""
         data = self._read(page)
         h = 100 if page == 1 else 0
@@ -80,7 +118,8 @@ class PageOwners:
         cells = int.from_bytes(data[h + 3 : h + 5], "big")
         right = int.from_bytes(data[h + 8 : h + 12], "big")
         pointers = struct.unpack_from(f">{cells}H", data, h + 12) if h + 12 + 2 * cells <= len(data) else ()
-        children = [int.from_bytes(data[p : p + 4], "big") for p in pointers if p + 4 <= len(data)]
+        size = len(data)
+        children = [_UINT32.unpack_from(data, p)[0] for p in pointers if p + 4 <= size]
         children.append(right)
         return children
 
