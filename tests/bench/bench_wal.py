@@ -98,7 +98,7 @@ def run(size: int = 200) -> list[Figure]:
     return [
         Figure(f"list {commits} commits of a {size} MB -wal", listing, "s", cat, f"cat of both files ({total_mb:,.0f} MB)",
                "info"),
-        Figure("open as of the middle commit (history listed)", opening, "s", cat, "cat of both files", "info"),
+        Figure("open as of the middle commit", opening, "s", cat, "cat of both files", "info"),
     ]  # fmt: skip
 
 
