@@ -24,8 +24,9 @@ from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.core.values.text import InvalidText
 
 
-def add_file_argument(parser: argparse.ArgumentParser) -> None:
-    """Add the positional FILE argument every command takes, and how to open a packed or encrypted one."""
+def add_file_argument(parser: argparse.ArgumentParser, *, as_of_commit: bool = False) -> None:
+    """Add the positional FILE argument every command takes, and how to open a packed or encrypted one
+    (`as_of_commit`: and `--as-of-commit N`, the database as of a commit of its `-wal`)."""
     parser.add_argument(
         "file",
         metavar="FILE",
@@ -50,6 +51,13 @@ def add_file_argument(parser: argparse.ArgumentParser) -> None:
         default=4,
         help="SQLCipher version whose default settings the encrypted file uses (default 4)",
     )
+    if as_of_commit:
+        parser.add_argument(
+            "--as-of-commit",
+            type=int,
+            metavar="N",
+            help="read the database as it was after commit N of its -wal (the `wal` command lists them)",
+        )
 
 
 @dataclass(frozen=True)
@@ -74,16 +82,6 @@ def source_options(args: argparse.Namespace) -> SourceOptions:
             "--as-of-commit reads the -wal beside a plain database file, not a packed or encrypted one."
         )
     return SourceOptions(member=getattr(args, "member", None), key=key, as_of_commit=as_of)
-
-
-def add_as_of_commit_argument(parser: argparse.ArgumentParser) -> None:
-    """Add `--as-of-commit N`: the database as it was after commit N of its `-wal` (see the `wal` command)."""
-    parser.add_argument(
-        "--as-of-commit",
-        type=int,
-        metavar="N",
-        help="read the database as it was after commit N of its -wal (the `wal` command lists them)",
-    )
 
 
 def read_key_file(path: str) -> str:

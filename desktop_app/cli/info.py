@@ -14,8 +14,7 @@ from desktop_app.core.structure.facts import read_facts
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `info` command."""
     parser = subparsers.add_parser("info", help="tables, views, indexes, triggers, row counts, page size")
-    common.add_file_argument(parser)
-    common.add_as_of_commit_argument(parser)
+    common.add_file_argument(parser, as_of_commit=True)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--all", action="store_true", help="include shadow and internal tables")
     parser.set_defaults(run=run)

@@ -273,12 +273,11 @@ class MainWindow(QMainWindow):
             self.mode_label.setToolTip("")
             return
         when = time.strftime("%H:%M", time.localtime(snapshot.taken_at))
+        taken = "reloaded" if session.reloaded else "opened"
+        if snapshot.wal_commit is not None:  # not the file now: the -wal as read at `when`
+            taken = "read"
         parts = [f"as of WAL commit {snapshot.wal_commit}"] if snapshot.wal_commit is not None else []
-        parts += [
-            snapshot.mode.value,
-            f"{snapshot.size_bytes / 2**20:,.1f} MB",
-            f"reloaded {when}" if session.reloaded else f"opened {when}",
-        ]
+        parts += [snapshot.mode.value, f"{snapshot.size_bytes / 2**20:,.1f} MB", f"{taken} {when}"]
         tips = [f"{snapshot.mode.value.capitalize()} — {snapshot.mode_reason}."]
         if session.loading:
             parts.append(f"{session.loading.lower()}…")

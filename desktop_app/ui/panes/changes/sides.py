@@ -30,7 +30,7 @@ class Side:
             return f"File: {self.path.name if self.path else '?'}"
         snapshot = history.find(self.generation) if history is not None and self.generation else None
         if snapshot is not None and snapshot.wal_commit is not None:
-            return f"As of WAL commit {snapshot.wal_commit} (generation {self.generation})"
+            return f"As of WAL commit {snapshot.wal_commit}"
         when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at)) if snapshot else "?"
         return f"Generation {self.generation} ({when})"
 
