@@ -122,24 +122,75 @@ def test_a_broken_checksum_chain_stops_at_the_last_valid_commit(tmp_path: Path) 
         builder.close()
 
 
+def rewrite_checksums(data: bytearray, page_size: int, big_endian: bool) -> None:
+    """Compute the header's and every frame's checksum again (after an edit), as SQLite writes them."""
+    data[3] = 0x83 if big_endian else 0x82
+    seed = _checksum(bytes(data[:24]), big_endian, (0, 0))
+    data[24:32] = seed[0].to_bytes(4, "big") + seed[1].to_bytes(4, "big")
+    frame = 24 + page_size
+    for offset in range(32, len(data) - frame + 1, frame):
+        seed = _checksum(
+            bytes(data[offset : offset + 8]) + bytes(data[offset + 24 : offset + frame]), big_endian, seed
+        )
+        data[offset + 16 : offset + 24] = seed[0].to_bytes(4, "big") + seed[1].to_bytes(4, "big")
+
+
 def test_big_endian_checksums_are_read_like_little_endian_ones(tmp_path: Path) -> None:
     path, builder = build_history(tmp_path, 1024)
     builder.close()
     little = read_wal_history(path).commits
     data = bytearray(Path(f"{path}-wal").read_bytes())
-    big = "big"
-    data[3] = 0x83  # the magic of big-endian checksums: every checksum is computed again that way
-    seed = _checksum(bytes(data[:24]), True, (0, 0))
-    data[24:32] = seed[0].to_bytes(4, big) + seed[1].to_bytes(4, big)
-    frame = 24 + 1024
-    for offset in range(32, len(data) - frame + 1, frame):
-        seed = _checksum(
-            bytes(data[offset : offset + 8]) + bytes(data[offset + 24 : offset + frame]), True, seed
-        )
-        data[offset + 16 : offset + 24] = seed[0].to_bytes(4, big) + seed[1].to_bytes(4, big)
+    rewrite_checksums(data, 1024, big_endian=True)
     Path(f"{path}-wal").write_bytes(data)
     assert read_wal_history(path).commits == little
     assert rows_as_of(path, len(little)) == builder.truths[-1]
+
+
+def test_frames_after_the_last_commit_are_an_unfinished_transaction_and_ignored(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    try:
+        commits = read_wal_history(path).commits
+        last = commits[-1]
+        data = bytearray(Path(f"{path}-wal").read_bytes())
+        frame_end = 32 + last.last_frame * (24 + 1024)
+        data[frame_end - (24 + 1024) + 4 : frame_end - (24 + 1024) + 8] = bytes(4)  # no longer a commit frame
+        rewrite_checksums(data, 1024, big_endian=False)
+        Path(f"{path}-wal").write_bytes(data)
+        history = read_wal_history(path)
+        assert history.commits == commits[:-1]
+        assert any(f"–{last.last_frame} follow the last commit" in note for note in history.notes)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # SQLite agrees (the copy may be touched)
+        try:
+            assert database_rows(conn) == builder.truths[-2] == rows_as_of(path, len(commits) - 1)
+        finally:
+            conn.close()
+    finally:
+        builder.close()
+
+
+def test_a_damaged_wal_header_lists_no_commit_and_says_why(tmp_path: Path) -> None:
+    path, builder = build_history(tmp_path, 1024)
+    builder.close()
+    data = bytearray(Path(f"{path}-wal").read_bytes())
+    data[24] ^= 0xFF
+    Path(f"{path}-wal").write_bytes(data)
+    history = read_wal_history(path)
+    assert history.commits == []
+    assert history.notes == ["The -wal is not read by SQLite: its header's checksum is wrong."]
+
+
+def test_the_live_folder_of_a_writer_holding_the_log_open_is_read_and_left_as_it_was(tmp_path: Path) -> None:
+    _path, builder = build_history(tmp_path, 1024)
+    try:
+        live = builder.path
+        before = folder_state(live.parent)
+        names = sorted(os.listdir(live.parent))
+        history = read_wal_history(live)
+        assert len(history.commits) == len(builder.truths)
+        assert rows_as_of(live, 5) == builder.truths[4]
+        assert folder_state(live.parent) == before and sorted(os.listdir(live.parent)) == names
+    finally:
+        builder.close()
 
 
 def test_a_database_without_a_wal_says_so(tmp_path: Path) -> None:

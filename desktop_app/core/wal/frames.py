@@ -203,36 +203,31 @@ def _group(frames: WalFrames, valid: np.ndarray) -> None:
     header = frames.header
     count = frames.frame_count
     sizes = frames.commit_sizes
-    index = 0
-    if not header.problem:
-        start = 0
-        while (
-            index < count
-            and frames.salts[index] == header.salts
-            and valid[index]
-            and frames.page_numbers[index]
-        ):
-            if sizes[index]:
-                frames.current.append((start, index))
-                start = index + 1
-            index += 1
-        if index > start:
-            frames.notes.append(
-                f"Frames {start + 1}–{index} follow the last commit (a transaction never committed); "
-                "they are ignored, as SQLite ignores them."
-            )
-        index = frames.current[-1][1] + 1 if frames.current else 0
-        bad = index < count and frames.salts[index] == header.salts and not valid[index]
-        broken_at = _first_break(frames, valid, index)
-        if broken_at is not None and bad:
-            rest = sum(1 for i in range(index, count) if frames.salts[i] == header.salts)
-            frames.notes.append(
-                f"Frame {broken_at + 1} fails the checksum chain: it and the {rest - 1:,} frames with the "
-                f"same salts after it are ignored (SQLite ignores them too); the last valid commit ends at "
-                f"frame {index}."
-            )
-    else:
+    if header.problem:  # SQLite reads no frame of this file: none is listed
         frames.notes.append(f"The -wal is not read by SQLite: {header.problem}.")
+        return
+    index = start = 0
+    while (
+        index < count and frames.salts[index] == header.salts and valid[index] and frames.page_numbers[index]
+    ):
+        if sizes[index]:
+            frames.current.append((start, index))
+            start = index + 1
+        index += 1
+    if index > start:
+        frames.notes.append(
+            f"Frames {start + 1}–{index} follow the last commit (a transaction never committed); "
+            "they are ignored, as SQLite ignores them."
+        )
+    index = frames.current[-1][1] + 1 if frames.current else 0
+    broken_at = _first_break(frames, valid, index)
+    if broken_at is not None:
+        rest = sum(1 for i in range(broken_at, count) if frames.salts[i] == header.salts)
+        frames.notes.append(
+            f"Frame {broken_at + 1} fails the checksum chain: it and the {rest - 1:,} frames with the "
+            f"same salts after it are ignored (SQLite ignores them too); the last valid commit ends at "
+            f"frame {index}."
+        )
     _stale_commits(frames, valid, index)
 
 
@@ -252,7 +247,7 @@ def _stale_commits(frames: WalFrames, valid: np.ndarray, index: int) -> None:
     dropped = 0
     for i in range(index, frames.frame_count):
         salts = frames.salts[i]
-        if salts == header.salts and not header.problem:
+        if salts == header.salts:
             start = None
             continue
         if start is None or salts != frames.salts[i - 1] or (i > start and not valid[i]):
