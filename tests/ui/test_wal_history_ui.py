@@ -24,14 +24,15 @@ async def test_wal_history_lists_commits_opens_one_and_compares_it_with_now(
         dialog = window.show_wal_history()
         assert dialog is not None
         await wait_for(lambda: dialog.history is not None, message="the WAL history")
-        assert dialog.commits.topLevelItemCount() == len(dialog.history.commits) > 3  # type: ignore[union-attr]
-        labels = [dialog.commits.topLevelItem(i).text(0) for i in range(dialog.commits.topLevelItemCount())]
+        model = dialog.commits.model()
+        assert model.rowCount() == len(dialog.history.commits) > 3  # type: ignore[union-attr]
+        labels = [model.index(row, 0).data() for row in range(model.rowCount())]
         assert labels[:3] == ["1", "2", "3"] and all(label.endswith("(stale)") for label in labels[3:])
         assert dialog.chosen().number == 3  # type: ignore[union-attr]  # the newest current commit
-        dialog.commits.setCurrentItem(dialog.commits.topLevelItem(3))
+        dialog.choose(4)
         assert not dialog.open_button.isEnabled() and not dialog.compare_button.isEnabled()
 
-        dialog.commits.setCurrentItem(dialog.commits.topLevelItem(1))
+        dialog.choose(2)
         dialog.open_button.click()
         await wait_for(
             lambda: window.session.snapshot is not None and window.session.snapshot.wal_commit == 2,
@@ -43,7 +44,7 @@ async def test_wal_history_lists_commits_opens_one_and_compares_it_with_now(
         assert window.context.catalog is not None
         assert window.context.catalog.table("items").column("price") is not None  # type: ignore[union-attr]
 
-        dialog.commits.setCurrentItem(dialog.commits.topLevelItem(0))
+        dialog.choose(1)
         dialog.compare_button.click()
         changes = window.panes.changes
         await wait_for(lambda: changes.diff is not None, message="the comparison")
