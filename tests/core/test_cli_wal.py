@@ -91,3 +91,22 @@ def test_a_file_without_a_wal_says_so(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["info", str(path), "--as-of-commit", "1"]) == 1
     assert "has no -wal file beside it" in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["plain.db"]
+
+
+def test_an_empty_wal_lists_no_commit_and_as_of_says_there_is_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "quiet.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()  # the last close checkpoints: leave an empty -wal as a crashed reader would
+    Path(f"{path}-wal").write_bytes(b"")
+    assert main(["wal", str(path), "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["commits"] == [] and listing["notes"] == [
+        "The -wal is empty: every change is in the database file."
+    ]
+    assert main(["query", str(path), "SELECT 1", "--as-of-commit", "1"]) == 1
+    assert "has no commit 1: it holds no commit" in capsys.readouterr().err
