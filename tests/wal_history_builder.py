@@ -16,9 +16,9 @@ Truth = dict[str, list[tuple[object, ...]]]
 
 
 def database_rows(conn: sqlite3.Connection) -> Truth:
-    """Every table's rows in rowid (or key) order, by table name."""
+    """Every table's rows (sorted), by table name."""
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")]
-    return {name: conn.execute(f'SELECT * FROM "{name}" ORDER BY 1, 2').fetchall() for name in names}
+    return {name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr) for name in names}
 
 
 @dataclass

@@ -31,7 +31,7 @@ def test_wal_json_lists_every_commit_with_its_facts_and_marks_stale_ones(
     assert [c["number"] for c in commits] == list(range(1, len(commits) + 1))
     current = [c for c in commits if not c["stale"]]
     assert len(current) == 3 and len(commits) > 3
-    assert set(commits[0]) == {"number", "frames", "salt", "pages", "db_pages", "tables", "stale"}
+    assert set(commits[0]) == {"number", "frames", "salt", "pages", "db_pages", "tables", "stale", "openable"}
     assert current[0]["frames"][0] == 1
     assert current[-1]["tables"] == ["people"]
     assert folder_state(evidence.parent) == before

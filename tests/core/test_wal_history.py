@@ -236,3 +236,56 @@ def test_a_schema_record_longer_than_a_page_still_names_the_tables(tmp_path: Pat
     commits = read_wal_history(path).commits
     assert [c.tables for c in commits] == [("wide",), ("wide",)]
     assert rows_as_of(path, 2) == builder.truths[1]
+
+
+def test_a_checkpoint_without_a_restart_leaves_only_the_commits_that_can_be_rebuilt_openable(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "work").mkdir()
+    builder = WalBuilder(tmp_path / "work" / "old.db", 1024)
+    try:
+        builder.commit("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        builder.commit(("INSERT INTO t (v) VALUES (?)", [(f"row {i}" * 5,) for i in range(300)]))
+        builder.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # all in the file, log empty
+        builder.truths.clear()
+        builder.commit("UPDATE t SET v = 'first' WHERE id = 1")  # the first leaf page
+        builder.commit("UPDATE t SET v = 'second' WHERE id = 300")  # the last leaf page
+        builder.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()  # both copied; no restart yet
+        path = builder.copy_to(tmp_path / "evidence")
+        history = read_wal_history(path)
+        first, second = history.commits
+        # As of the first commit the last leaf held its old row, which the file no longer has.
+        assert not first.openable and second.openable
+        assert any(
+            "A checkpoint already copied" in n and "1 commit(s) cannot be opened" in n for n in history.notes
+        )
+        with pytest.raises(DatabaseOpenError, match="a checkpoint already copied"):
+            open_as_of_commit(path, 1)
+        assert rows_as_of(path, 2) == builder.truths[1]
+    finally:
+        builder.close()
+
+
+def test_a_checkpoint_held_back_by_a_reader_copies_some_pages_and_every_commit_stays_right(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "work").mkdir()
+    builder = WalBuilder(tmp_path / "work" / "held.db", 1024)
+    try:
+        builder.commit("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "CREATE TABLE u (x)")
+        builder.commit(("INSERT INTO t (v) VALUES (?)", [(f"row {i}" * 5,) for i in range(200)]))
+        reader = sqlite3.connect(builder.path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # holds commit 2
+        builder.commit("INSERT INTO u VALUES (1)")
+        builder.commit("UPDATE t SET v = 'changed' WHERE id % 4 = 0")
+        # Copies the pages whose newest frame is in commits 1-2 only (t's leaves are written again later).
+        builder.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        path = builder.copy_to(tmp_path / "evidence")
+        reader.close()
+        history = read_wal_history(path)
+        assert [c.openable for c in history.commits] == [True, True, True, True]
+        for commit, truth in zip(history.commits, builder.truths, strict=True):
+            assert rows_as_of(path, commit.number) == truth
+    finally:
+        builder.close()

@@ -8,10 +8,11 @@ laid over them (the last version of each page wins), cut or grown to the commit'
 
 from __future__ import annotations
 
+import bisect
 import os
 import sqlite3
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,9 @@ class WalCommit:
     tables: tuple[str, ...]
     #: Left from before the log last restarted (other salts): listed, but SQLite no longer reads it.
     stale: bool = False
+    #: False when the database as of this commit cannot be rebuilt: a stale commit, or one a checkpoint
+    #: went past while later commits changed pages it did not write (the file holds their later versions).
+    openable: bool = True
 
     def as_json(self) -> dict[str, object]:
         """The commit as the `wal` command prints it."""
@@ -61,6 +65,7 @@ class WalCommit:
             "db_pages": self.db_pages,
             "tables": list(self.tables),
             "stale": self.stale,
+            "openable": self.openable,
         }
 
 
@@ -99,6 +104,13 @@ class WalHistory:
                 f"Commit {number} in the -wal of “{name}” is stale (from before the last checkpoint): the "
                 "database file already holds later versions of its pages and the frames before it were "
                 "overwritten, so the database as of that commit cannot be rebuilt.",
+                details=str(self.path),
+            )
+        if not found.openable:
+            raise DatabaseOpenError(
+                f"Commit {number} in the -wal of “{name}” cannot be rebuilt: a checkpoint already copied "
+                "pages that later commits wrote into the database file, over the versions this commit "
+                "saw, which are nowhere else.",
                 details=str(self.path),
             )
         return found
@@ -212,6 +224,19 @@ def _history(
         frames,
     )
     history.commits = _commits(history, frames, progress, cancel)
+    copied, lost = _checkpointed(frames, database, wal, header.page_size)
+    if copied:
+        history.commits = [replace(c, openable=False) if c.number in lost else c for c in history.commits]
+        history.notes.append(
+            f"A checkpoint already copied {copied:,} page(s) of the -wal into the database file (the -wal "
+            "was not started over since)"
+            + (
+                f"; {len(lost)} commit(s) cannot be opened: later commits changed pages they did not write, "
+                "and the file holds only the later versions."
+                if lost
+                else "; every commit can still be rebuilt from the frames."
+            )
+        )
     if frames.stale:
         history.notes.append(
             f"{len(frames.stale)} stale commit(s) from before the last checkpoint are listed, marked: their "
@@ -221,6 +246,51 @@ def _history(
     if not frames.frame_count:
         history.notes.append("The -wal holds no frame: every change is in the database file.")
     return history
+
+
+def _checkpointed(frames: WalFrames, database: bytes, wal: bytes, page_size: int) -> tuple[int, set[int]]:
+    """How many pages a checkpoint already copied from the current frames into the database file, and the
+    commits that therefore cannot be rebuilt.
+
+    A checkpoint copies pages into the file and the log starts over only at the next write, so until then
+    the file may hold a page's version from a frame (a partial checkpoint, held back by a reader, copies
+    only the pages not written again after the reader's commit). A page whose content in the file is one
+    of its frames was copied; a commit from before that page's first frame then cannot be rebuilt (its
+    version as of that commit was in the file and is overwritten), unless the page did not exist yet.
+    A page rewritten with identical content reads as copied too: such a commit is refused, never shown
+    wrong.
+    """
+    first_written: dict[int, int] = {}
+    copied: set[int] = set()
+    view = memoryview(wal)
+    for index, page in enumerate(
+        frames.page_numbers[: frames.current[-1][1] + 1 if frames.current else 0].tolist()
+    ):
+        first_written.setdefault(page, index)
+        if page in copied:
+            continue
+        start, in_file = frames.frame_offset(index) + 24, (page - 1) * page_size
+        if (
+            in_file + page_size <= len(database)
+            and database[in_file : in_file + page_size] == view[start : start + page_size]
+        ):
+            copied.add(page)
+    if not copied:
+        return 0, set()
+    # The copied pages by first frame, with the smallest page number from each position on.
+    ordered = sorted((first_written[page], page) for page in copied)
+    firsts = [first for first, _page in ordered]
+    smallest_after = [0] * len(ordered)
+    low = 1 << 32
+    for position in range(len(ordered) - 1, -1, -1):
+        low = min(low, ordered[position][1])
+        smallest_after[position] = low
+    lost = set()
+    for number, (_first, last) in enumerate(frames.current, start=1):
+        position = bisect.bisect_right(firsts, last)
+        if position < len(ordered) and smallest_after[position] <= frames.commit_sizes[last]:
+            lost.add(number)
+    return len(copied), lost
 
 
 def _salt_text(salts: bytes) -> str:
@@ -285,6 +355,7 @@ def _commits(
                     int(frames.commit_sizes[last]),
                     _tables(base, touched, False),
                     stale=True,
+                    openable=False,
                 )
             )
     return commits

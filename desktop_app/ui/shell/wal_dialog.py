@@ -14,6 +14,10 @@ from desktop_app.core.wal.history import WalCommit, WalHistory
 from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 
 COLUMNS = ("Commit", "Frames", "Pages", "DB pages", "Tables", "Salt")
+OVERWRITTEN_TIP = (
+    "Cannot be rebuilt: a checkpoint already copied pages later commits wrote into the database file, over "
+    "the versions this commit saw."
+)
 STALE_TIP = (
     "From before the last checkpoint (other salts): SQLite no longer reads it, and it cannot be rebuilt "
     "because the database file already holds later versions of its pages."
@@ -102,20 +106,18 @@ class WalHistoryDialog(QDialog):
 
     def _update_buttons(self) -> None:
         commit = self.chosen()
-        usable = commit is not None and not commit.stale
+        usable = commit is not None and commit.openable
         self.open_button.setEnabled(usable)
         self.compare_button.setEnabled(usable)
-        if commit is not None and commit.stale:
-            self.open_button.setToolTip("A stale commit cannot be rebuilt: the file holds later versions")
 
     def _open(self) -> None:
         commit = self.chosen()
-        if commit is not None and not commit.stale:
+        if commit is not None and commit.openable:
             self.open_requested.emit(commit.number)
 
     def _compare(self) -> None:
         commit = self.chosen()
-        if commit is not None and not commit.stale:
+        if commit is not None and commit.openable:
             self.compare_requested.emit(commit.number)
 
 
@@ -159,18 +161,21 @@ class CommitsModel(QAbstractTableModel):
             return _cells(commit)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column < 4:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and commit.stale:
+        if role == Qt.ItemDataRole.ForegroundRole and not commit.openable:
             return QPalette().color(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.ToolTipRole:
             if commit.stale:
                 return STALE_TIP
+            if not commit.openable:
+                return OVERWRITTEN_TIP
             return ", ".join(commit.tables) if column == 4 else None
         return None
 
 
 def _cells(commit: WalCommit) -> tuple[str, ...]:
+    mark = " (stale)" if commit.stale else "" if commit.openable else " (gone)"
     return (
-        f"{commit.number} (stale)" if commit.stale else str(commit.number),
+        f"{commit.number}{mark}",
         f"{commit.first_frame}–{commit.last_frame}",
         f"{commit.pages:,}",
         f"{commit.db_pages:,}",
