@@ -381,6 +381,7 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open_requested.connect(lambda n: self.open_as_of_commit(n, dialog.history))
         dialog.compare_requested.connect(lambda n: self.compare_with_commit(n, dialog.history))
+        dialog.finished.connect(lambda _result: self._forget_wal_dialog(dialog))
         path = snapshot.path
 
         async def work(job: Job) -> WalHistory:
@@ -398,15 +399,28 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def _forget_wal_dialog(self, dialog: WalHistoryDialog) -> None:
+        """The dialog closed: let go of the file and -wal bytes its listing holds."""
+        dialog.history = None
+        if self.wal_dialog is dialog:
+            self.wal_dialog = None
+
+    def _history_of_shown_file(self, history: WalHistory | None) -> WalHistory | None:
+        """`history` when it is of the file shown now (else the commit is read again from that file)."""
+        shown = self.session.snapshot
+        return history if history is not None and shown is not None and history.path == shown.path else None
+
     def open_as_of_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
         """Show the database as of WAL commit `number` in this window (the current generation is kept for
         the Changes pane)."""
+        history = self._history_of_shown_file(history)
         self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
         self.statusBar().showMessage(f"Opening as of WAL commit {number}…")
         return self.session.open_as_of_commit(number, history)
 
     def compare_with_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
         """Open the Changes pane on WAL commit `number` → the database now."""
+        history = self._history_of_shown_file(history)
         shown = self.session.snapshot
         now = Side("disk") if shown is not None and shown.wal_commit is not None else Side("current")
 
@@ -517,6 +531,8 @@ class MainWindow(QMainWindow):
             show_user_error(self, "Cannot open the database", error)
 
     def _on_closed(self) -> None:
+        if self.wal_dialog is not None:
+            self.wal_dialog.close()
         self.schema_tree.set_catalog(None)
         self.banner.hide()
         self.stack.setCurrentIndex(0)

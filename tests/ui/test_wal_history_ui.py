@@ -55,6 +55,7 @@ async def test_wal_history_lists_commits_opens_one_and_compares_it_with_now(
         changed = {t.name: (t.added, t.removed, t.changed) for t in changes.diff.changed_tables}  # type: ignore[union-attr]
         assert changed["people"][0] == 1  # the row inserted by the last commit
         dialog.close()
+        assert window.wal_dialog is None and dialog.history is None  # the bytes it held are let go
     finally:
         await close_window(window)
     assert folder_state(path.parent) == before
