@@ -106,6 +106,12 @@ class WalHistory:
                 "overwritten, so the database as of that commit cannot be rebuilt.",
                 details=str(self.path),
             )
+        if found.db_pages * self.page_size > LIMITS.wal_history_max_bytes:
+            raise DatabaseOpenError(
+                f"Commit {number} in the -wal of “{name}” gives a database size ({found.db_pages:,} pages) "
+                "larger than the WAL history may rebuild in memory.",
+                details=f"{self.path}: limit wal_history_max_bytes = {LIMITS.wal_history_max_bytes:,} bytes",
+            )
         if not found.openable:
             raise DatabaseOpenError(
                 f"Commit {number} in the -wal of “{name}” cannot be rebuilt: a checkpoint already copied "
@@ -327,16 +333,24 @@ def _commits(
         touched = set(pages.tolist())
         new_cookie = bytes(read_page(1)[40:44])
         schema_changed = new_cookie != cookie
-        if schema_changed:
+        too_large = db_pages * page_size > LIMITS.wal_history_max_bytes
+        if too_large:  # a damaged or crafted size: never allocated
+            history.notes.append(
+                f"Commit {number} gives a database size of {db_pages:,} pages, more than the "
+                f"{LIMITS.wal_history_max_bytes / 2**20:,.0f} MiB the WAL history may rebuild: it cannot be "
+                "opened."
+            )
+        elif schema_changed:
             roots = _schema_roots(read_page, db_pages, page_size) or _roots(
                 _image(database, wal, frames, last + 1, db_pages, page_size)
             )
             cookie = new_cookie
         owners = PageOwners(read_page, db_pages, roots, lambda page: overlay.get(page, -1), children)
         tables = _tables(owners, touched, schema_changed and number > 1)
+        salt = _salt_text(frames.salts[last])
         commits.append(
             WalCommit(
-                number, first + 1, last + 1, _salt_text(frames.salts[last]), len(touched), db_pages, tables
+                number, first + 1, last + 1, salt, len(touched), db_pages, tables, openable=not too_large
             )
         )
     if frames.stale:
