@@ -6,11 +6,12 @@ window shows, and "Open as of this commit" replaces what every pane shows (the w
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QTableView, QWidget
 
 from desktop_app.core.wal.history import WalCommit, WalHistory
+from desktop_app.ui.models.list_model import ListTableModel
 from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 
 COLUMNS = ("Commit", "Frames", "Pages", "DB pages", "Tables", "Salt")
@@ -82,7 +83,7 @@ class WalHistoryDialog(QDialog):
             + (f"; {stale} stale commit(s) from before the last checkpoint, marked." if stale else ".")
             + " Nothing was opened in place: the file and its -wal were read once, as bytes."
         )
-        self.model.set_commits(history.commits)
+        self.model.set_items(history.commits)
         if current:
             self.choose(current[-1].number)
         self.notes.setText("\n".join(history.notes))
@@ -96,7 +97,7 @@ class WalHistoryDialog(QDialog):
     def chosen(self) -> WalCommit | None:
         """The commit selected, if any."""
         index = self.commits.currentIndex()
-        return self.model.commits[index.row()] if index.isValid() else None
+        return self.model.item_at(index.row()) if index.isValid() else None
 
     def choose(self, number: int) -> None:
         """Select commit `number` (listed in order: row = number - 1)."""
@@ -121,42 +122,13 @@ class WalHistoryDialog(QDialog):
             self.compare_requested.emit(commit.number)
 
 
-class CommitsModel(QAbstractTableModel):
-    """The commits as rows; stale ones greyed, with why in their tooltip."""
+class CommitsModel(ListTableModel[WalCommit]):
+    """The commits as rows; those that cannot be opened greyed, with why in their tooltip."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.commits: list[WalCommit] = []
+    headers = COLUMNS
 
-    def set_commits(self, commits: list[WalCommit]) -> None:
-        """Show `commits` (in order)."""
-        self.beginResetModel()
-        self.commits = list(commits)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Commits listed."""
-        return 0 if parent.isValid() else len(self.commits)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """One column per fact."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        """The column names."""
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
+    def cell(self, commit: WalCommit, column: int, role: int) -> object:
         """A commit's fact, its alignment, colour and tooltip."""
-        if not index.isValid():
-            return None
-        commit, column = self.commits[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return _cells(commit)[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column < 4:
