@@ -40,14 +40,6 @@ class WalFileHeader:
     problem: str = ""
 
 
-@dataclass(frozen=True)
-class FrameRun:
-    """Commits found in the frames: each is (first frame, last frame) as 0-based frame indexes."""
-
-    commits: list[tuple[int, int]]
-    stale: bool
-
-
 @dataclass
 class WalFrames:
     """Every whole frame of a `-wal`: page numbers, commit sizes, salts, and what the checksums say."""
