@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.errors import DatabaseOpenError, UserError
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.wal.as_of import open_as_of_commit
 from desktop_app.core.wal.frames import _checksum
 from desktop_app.core.wal.history import read_wal_history
@@ -325,3 +326,34 @@ def test_damaged_frames_with_valid_checksums_are_listed_or_refused_never_a_crash
             rows_as_of(path, commit.number)
         except (UserError, sqlite3.DatabaseError):
             pass  # a damaged page read by a query: SQLite says so (the CLI turns it into one line)
+
+
+def test_the_plaso_wal_corpus_file_opens_at_each_of_its_eight_commits(corpus: Path) -> None:
+    """A real WAL left by another program: deletes, an update, inserts, ALTER TABLE and CREATE TABLE, each
+    seen at its own commit; the last commit is what SQLite reads; the corpus folder is read in place."""
+    path = corpus / "plaso" / "wal_database.db"
+    before = folder_state(path.parent)
+    history = read_wal_history(path)
+    assert [c.tables for c in history.commits] == [("MyTable",)] * 6 + [
+        ("(schema)",),
+        ("(schema)", "NewTable"),
+    ]
+
+    def texts(number: int) -> list[object]:
+        return [row[0] for row in rows_as_of(path, number)["MyTable"]]
+
+    assert "Deleted Text 1" not in texts(1) and "Deleted Text 2" in texts(1)
+    assert "Deleted Text 2" not in texts(2) and "Committed Text 3" in texts(2)
+    assert "Modified Committed Text 3" in texts(3) and "Committed Text 3" not in texts(3)
+    assert len(rows_as_of(path, 6)["MyTable"][0]) == 3 and len(rows_as_of(path, 7)["MyTable"][0]) == 4
+    assert "NewTable" not in rows_as_of(path, 7) and "NewTable" in rows_as_of(path, 8)
+    latest = open_snapshot(path)  # the ordinary snapshot: SQLite's own reading of the -wal
+    try:
+        conn = latest.connect()
+        try:
+            assert database_rows(conn) == rows_as_of(path, 8)
+        finally:
+            conn.close()
+    finally:
+        latest.close()
+    assert folder_state(path.parent) == before
