@@ -28,6 +28,7 @@ COMMANDS = {
     "erd": "draw the ER diagram (tables, columns, foreign keys) as SVG or PNG",
     "diff": "what changed between two databases (rows and schema; --sql turns A into B)",
     "recover": "deleted records carved from free space (freelist, freeblocks, dropped tables)",
+    "wal": "the commits a -wal still holds (open one with --as-of-commit N on query, info, search)",
 }
 COMMAND_MODULES = tuple(COMMANDS)
 

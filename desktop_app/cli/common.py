@@ -8,7 +8,7 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.core.values.text import InvalidText
 
 
-def add_file_argument(parser: argparse.ArgumentParser) -> None:
-    """Add the positional FILE argument every command takes, and how to open a packed or encrypted one."""
+def add_file_argument(parser: argparse.ArgumentParser, *, as_of_commit: bool = False) -> None:
+    """Add the positional FILE argument every command takes, and how to open a packed or encrypted one
+    (`as_of_commit`: and `--as-of-commit N`, the database as of a commit of its `-wal`)."""
     parser.add_argument(
         "file",
         metavar="FILE",
@@ -33,6 +34,13 @@ def add_file_argument(parser: argparse.ArgumentParser) -> None:
         ".apkg) or encrypted with SQLCipher",
     )
     add_source_arguments(parser)
+    if as_of_commit:
+        parser.add_argument(
+            "--as-of-commit",
+            type=int,
+            metavar="N",
+            help="read the database as it was after commit N of its -wal (the `wal` command lists them)",
+        )
 
 
 #: The options that say how to open a file: (name, metavar, help, type). `diff` repeats them as
@@ -93,12 +101,14 @@ class SourceOptions:
     member: str | None = None
     key: CipherKey | None = None
     flag: str = "--"
+    #: Open the database as of this commit of its `-wal` (`--as-of-commit N`), else as it is now.
+    as_of_commit: int | None = None
 
 
 def source_options(args: argparse.Namespace, prefix: str = "") -> SourceOptions:
     """The `--{prefix}member`, `--{prefix}key-file` and `--{prefix}cipher-*` of a command's arguments."""
     attr = prefix.replace("-", "_")
-    return _options(
+    options = _options(
         member=getattr(args, f"{attr}member", None),
         key_file=getattr(args, f"{attr}key_file", None),
         compat=getattr(args, f"{attr}cipher_compat", 4),
@@ -107,6 +117,14 @@ def source_options(args: argparse.Namespace, prefix: str = "") -> SourceOptions:
         flag=f"--{prefix}",
         value_prefix="",
     )
+    as_of = getattr(args, f"{attr}as_of_commit", None)
+    if as_of is None:
+        return options
+    if options.key is not None or options.member is not None:
+        raise UserError(
+            "--as-of-commit reads the -wal beside a plain database file, not a packed or encrypted one."
+        )
+    return replace(options, as_of_commit=as_of)
 
 
 def _options(
@@ -160,6 +178,10 @@ def open_source(
 ) -> Snapshot:
     """Snapshot `path` with `options`; an encrypted or multi-database file says which option it needs
     (`value_prefix`: what goes before the option's value, e.g. "NAME=" for an attached file)."""
+    if options.as_of_commit is not None:
+        from desktop_app.core.wal.as_of import open_as_of_commit
+
+        return open_as_of_commit(path, options.as_of_commit, cancel=cancel)
     flag = options.flag
     try:
         return open_snapshot(path, member=options.member, key=options.key, cancel=cancel)

@@ -14,7 +14,7 @@ from desktop_app.core.structure.facts import read_facts
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `info` command."""
     parser = subparsers.add_parser("info", help="tables, views, indexes, triggers, row counts, page size")
-    common.add_file_argument(parser)
+    common.add_file_argument(parser, as_of_commit=True)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--all", action="store_true", help="include shadow and internal tables")
     parser.set_defaults(run=run)
@@ -52,6 +52,7 @@ def describe(snapshot: Snapshot, include_hidden: bool = False) -> dict[str, Any]
             "file": str(snapshot.path),
             "member": snapshot.member,
             "encrypted": snapshot.encrypted,
+            "wal_commit": snapshot.wal_commit,
             "mode": snapshot.mode.value,
             "mode_reason": snapshot.mode_reason,
             "snapshot_ms": round(snapshot.elapsed_s * 1000, 1),

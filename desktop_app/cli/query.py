@@ -27,7 +27,7 @@ _CELL_WIDTH = 40
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `query` command."""
     parser = subparsers.add_parser("query", help="run SQL on the snapshot")
-    common.add_file_argument(parser)
+    common.add_file_argument(parser, as_of_commit=True)
     parser.add_argument("sql", metavar="SQL", help="one statement (the snapshot is read-only)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", metavar="OUT", help="write every row as CSV to OUT ('-' for stdout)")

@@ -32,7 +32,7 @@ _BOLD, _PLAIN = "\033[1m", "\033[0m"
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `search` command."""
     parser = subparsers.add_parser("search", help="find text in every table and column")
-    common.add_file_argument(parser)
+    common.add_file_argument(parser, as_of_commit=True)
     parser.add_argument("text", metavar="TEXT", help="what to look for")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(

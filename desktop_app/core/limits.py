@@ -156,6 +156,8 @@ class Limits:
     chart_bars_max: int = 10_000
     #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
+    #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).
+    wal_history_max_bytes: int = 0x7FFF0000
 
 
 LIMITS = Limits()

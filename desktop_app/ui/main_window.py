@@ -40,11 +40,13 @@ from desktop_app.core.export.csv_file import table_export_sql
 from desktop_app.core.logs import log_directory
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.snapshot.encrypted import CipherKey
+from desktop_app.core.wal.history import WalHistory, read_wal_history
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.pane_registry import Panes, create_panes
 from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.changes.sides import Side
 from desktop_app.ui.session import DatabaseSession
 from desktop_app.ui.settings import read_str, read_str_list
 from desktop_app.ui.shell.about_dialog import AboutDialog
@@ -54,6 +56,7 @@ from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
 from desktop_app.ui.shell.start_page import StartPage
+from desktop_app.ui.shell.wal_dialog import WalHistoryDialog
 from desktop_app.ui.shell.window_state import (
     Place,
     place_key,
@@ -132,6 +135,8 @@ class MainWindow(QMainWindow):
         self.open_dialog: QDialog | None = None
         self._opening_member: str | None = None  # the database chosen inside an archive being opened
         self._opening_key: CipherKey | None = None  # the key tried last (memory only; its settings kept)
+        #: The WAL history dialog last shown (tests reach it here).
+        self.wal_dialog: WalHistoryDialog | None = None
         self._refresh_recent()
         self._update_title()
         # A second window opens where the first would, a little down and right of it.
@@ -151,6 +156,7 @@ class MainWindow(QMainWindow):
         self.attach_action = self._action(
             file_menu, "&Attach database…", self.choose_attachment, QKeySequence("Ctrl+Shift+A")
         )
+        self.wal_action = self._action(file_menu, "&WAL history…", self.show_wal_history)
         self.export_menu = file_menu.addMenu("&Export")
         self._action(
             self.export_menu, "&Browsed table as…", self.export_browsed_table, QKeySequence("Ctrl+Shift+E")
@@ -332,11 +338,11 @@ class MainWindow(QMainWindow):
             self.mode_label.setToolTip("")
             return
         when = time.strftime("%H:%M", time.localtime(snapshot.taken_at))
-        parts = [
-            snapshot.mode.value,
-            f"{snapshot.size_bytes / 2**20:,.1f} MB",
-            f"reloaded {when}" if session.reloaded else f"opened {when}",
-        ]
+        taken = "reloaded" if session.reloaded else "opened"
+        if snapshot.wal_commit is not None:  # not the file now: the -wal as read at `when`
+            taken = "read"
+        parts = [f"as of WAL commit {snapshot.wal_commit}"] if snapshot.wal_commit is not None else []
+        parts += [snapshot.mode.value, f"{snapshot.size_bytes / 2**20:,.1f} MB", f"{taken} {when}"]
         tips = [f"{snapshot.mode.value.capitalize()} — {snapshot.mode_reason}."]
         if session.loading:
             parts.append(f"{session.loading.lower()}…")
@@ -480,6 +486,71 @@ class MainWindow(QMainWindow):
             8000,
         )
 
+    def show_wal_history(self) -> WalHistoryDialog | None:
+        """File → WAL history: the commits the file's `-wal` holds (read as a job), each openable."""
+        snapshot = self.session.snapshot
+        if snapshot is None:
+            self.statusBar().showMessage("Open a database first.", 5000)
+            return None
+        dialog = WalHistoryDialog(snapshot.path.name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_requested.connect(lambda n: self.open_as_of_commit(n, dialog.history))
+        dialog.compare_requested.connect(lambda n: self.compare_with_commit(n, dialog.history))
+        dialog.finished.connect(lambda _result: self._forget_wal_dialog(dialog))
+        path = snapshot.path
+
+        async def work(job: Job) -> WalHistory:
+            return await asyncio.to_thread(
+                read_wal_history, path, progress=job.progress_callback(), cancel=job.cancel_token
+            )
+
+        self.context.jobs.start(
+            f"Reading the -wal of {path.name}",
+            work,
+            on_done=dialog.set_history,
+            on_error=lambda error: dialog.show_error(error.message),
+        )
+        self.wal_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _forget_wal_dialog(self, dialog: WalHistoryDialog) -> None:
+        """The dialog closed: let go of the file and -wal bytes its listing holds."""
+        dialog.history = None
+        if self.wal_dialog is dialog:
+            self.wal_dialog = None
+
+    def _history_of_shown_file(self, history: WalHistory | None) -> WalHistory | None:
+        """`history` when it is of the file shown now (else the commit is read again from that file)."""
+        shown = self.session.snapshot
+        return history if history is not None and shown is not None and history.path == shown.path else None
+
+    def open_as_of_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
+        """Show the database as of WAL commit `number` in this window (the current generation is kept for
+        the Changes pane)."""
+        history = self._history_of_shown_file(history)
+        self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self.statusBar().showMessage(f"Opening as of WAL commit {number}…")
+        return self.session.open_as_of_commit(number, history)
+
+    def compare_with_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
+        """Open the Changes pane on WAL commit `number` → the database now."""
+        history = self._history_of_shown_file(history)
+        shown = self.session.snapshot
+        now = Side("disk") if shown is not None and shown.wal_commit is not None else Side("current")
+
+        def kept(generation: int) -> None:
+            changes = self.panes.changes
+            before = Side("generation", generation)
+            changes.choose(changes.side_a, before)
+            changes.choose(changes.side_b, now)
+            self.show_pane(changes)
+            changes.compare(before, now)
+
+        return self.session.keep_as_of_commit(
+            number, history, kept, lambda error: show_user_error(self, "WAL history", error)
+        )
+
     def export_browsed_table(self) -> None:
         """Export exactly what Browse shows: its filters, its sort and its visible columns."""
         shown = self.panes.browse.shown_rows()
@@ -548,7 +619,8 @@ class MainWindow(QMainWindow):
         if self.session.loading:
             message = f"Showing {snapshot.path.name} from the file while it is copied into memory"
         else:
-            message = f"Opened {snapshot.path.name} in {snapshot.elapsed_s * 1000:,.0f} ms"
+            as_of = f" as of WAL commit {snapshot.wal_commit}" if snapshot.wal_commit is not None else ""
+            message = f"Opened {snapshot.path.name}{as_of} in {snapshot.elapsed_s * 1000:,.0f} ms"
         self.statusBar().showMessage(message, 8000)
         if self.session.loading:
             pass  # a quick view: the memory snapshot follows in moments, no banner for it
@@ -615,6 +687,8 @@ class MainWindow(QMainWindow):
             show_user_error(self, "Cannot open the database", error)
 
     def _on_closed(self) -> None:
+        if self.wal_dialog is not None:
+            self.wal_dialog.close()
         self.schema_tree.set_catalog(None)
         self.banner.hide()
         self.stack.setCurrentIndex(0)
@@ -635,10 +709,14 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_TITLE)
         else:
             name = f"{snapshot.member} in {snapshot.path.name}" if snapshot.member else snapshot.path.name
-            self.setWindowTitle(f"{name} — {snapshot.mode.value} — {APP_TITLE}")
+            as_of = f" — as of WAL commit {snapshot.wal_commit}" if snapshot.wal_commit is not None else ""
+            self.setWindowTitle(f"{name}{as_of} — {snapshot.mode.value} — {APP_TITLE}")
         self.reload_action.setEnabled(snapshot is not None)
         self.close_action.setEnabled(snapshot is not None)
         self.export_menu.setEnabled(snapshot is not None)
+        self.wal_action.setEnabled(
+            snapshot is not None and snapshot.member is None and not snapshot.encrypted
+        )
 
     # ----- recent files ----------------------------------------------------------------------------
     def _recent(self) -> list[str]:

@@ -17,12 +17,27 @@ from desktop_app.core.snapshot.attached import attach_file
 from desktop_app.core.snapshot.encrypted import CipherKey
 from desktop_app.core.snapshot.snapshot import QUICK_VIEW_REASON, Snapshot, open_snapshot
 from desktop_app.core.sqlite.connection import ConnectionHook
+from desktop_app.core.wal.as_of import open_as_of_commit
+from desktop_app.core.wal.history import WalHistory
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 
 #: Seconds a row count may take before it is estimated first and refined in the background.
 COUNT_BUDGET_S = 0.05
+
+
+async def _as_of(job: Job, path: Path, number: int, generation: int, history: WalHistory | None) -> Snapshot:
+    """The snapshot as of WAL commit `number`, built off the event loop's thread."""
+    return await asyncio.to_thread(
+        open_as_of_commit,
+        path,
+        number,
+        generation=generation,
+        history=history,
+        progress=job.progress_callback(),
+        cancel=job.cancel_token,
+    )
 
 
 class DatabaseSession(QObject):
@@ -94,7 +109,7 @@ class DatabaseSession(QObject):
             return None
         return self._start(
             self.snapshot.path,
-            self.snapshot.generation + 1,
+            self._next_generation(),
             f"Reloading {self.snapshot.path.name}",
             member=self.snapshot.member,
             key=self._key,
@@ -152,18 +167,71 @@ class DatabaseSession(QObject):
                     job.cancel_token.cancel()
                 if quick_ready.done() and not shown_quick:
                     quick_ready.result().close()
-            database = Database(snapshot, self._hooks(), self.cache)
-            try:
-                catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
-                job.cancel_token.raise_if_cancelled()  # stopped while reading: free it, never adopt it
-            except BaseException:
-                await database.close()
-                snapshot.close()
-                raise
-            return snapshot, database, catalog
+            return await self._with_catalog(job, snapshot)
 
         # A newer open (or a reload) replaces this one: its late answers are ignored.
         return self._opening.start(self.context.jobs, label, work, on_done=self._adopt, on_error=self._failed)
+
+    async def _with_catalog(self, job: Job, snapshot: Snapshot) -> tuple[Snapshot, Database, Catalog]:
+        """The database over `snapshot` and its catalog (both freed when reading it fails or is stopped)."""
+        database = Database(snapshot, self._hooks(), self.cache)
+        try:
+            catalog = await database.run_sync(read_catalog, cancel=job.cancel_token)
+            job.cancel_token.raise_if_cancelled()  # stopped while reading: free it, never adopt it
+        except BaseException:
+            await database.close()
+            snapshot.close()
+            raise
+        return snapshot, database, catalog
+
+    # ----- WAL history -------------------------------------------------------------------------------
+
+    def _next_generation(self) -> int:
+        """A generation no snapshot of this window has (the current one and those kept for comparison)."""
+        taken = [s.generation for s in self.context.history.snapshots]
+        if self.snapshot is not None:
+            taken.append(self.snapshot.generation)
+        return max(taken, default=0) + 1
+
+    def open_as_of_commit(self, number: int, history: WalHistory | None = None) -> Job | None:
+        """Show the database as of commit `number` of its `-wal` (a new, read-only generation; the one shown
+        now stays for the Changes pane). `history` is the listing already read, if any."""
+        if self.snapshot is None:
+            return None
+        path, generation = self.snapshot.path, self._next_generation()
+
+        async def work(job: Job) -> tuple[Snapshot, Database, Catalog]:
+            snapshot = await _as_of(job, path, number, generation, history)
+            return await self._with_catalog(job, snapshot)
+
+        label = f"Opening {path.name} as of WAL commit {number}"
+        return self._opening.start(self.context.jobs, label, work, on_done=self._adopt, on_error=self._failed)
+
+    def keep_as_of_commit(
+        self,
+        number: int,
+        history: WalHistory | None,
+        on_kept: Callable[[int], None],
+        on_error: Callable[[UserError], None],
+    ) -> Job | None:
+        """Build the database as of commit `number` and keep it among the generations the Changes pane
+        compares; `on_kept(generation)` once it is there."""
+        if self.snapshot is None:
+            return None
+        path, generation = self.snapshot.path, self._next_generation()
+
+        async def work(job: Job) -> int:
+            snapshot = await _as_of(job, path, number, generation, history)
+            if not self.context.history.keep(snapshot):
+                snapshot.close()
+                raise UserError(
+                    f"The database as of WAL commit {number} is larger than the memory the earlier "
+                    "generations may keep (Changes pane): raise that limit to compare it."
+                )
+            return generation
+
+        label = f"Reading {path.name} as of WAL commit {number}"
+        return self.context.jobs.start(label, work, on_done=on_kept, on_error=on_error)
 
     async def _show_quick_view(self, job: Job, quick: Snapshot) -> bool:
         """Show `quick` (direct, same generation) while the copy runs; False when it could not be read."""

@@ -34,6 +34,7 @@ BENCHES = (
     "packed",
     "chart",
     "recovery",
+    "wal",
 )
 #: Run with --scale: multi-GB files, generated once into the bench folder (minutes the first time).
 SCALE_BENCHES = ("scale", "scale_grid")

@@ -238,6 +238,12 @@ def schema_sql_containing(conn: sqlite3.Connection, word: str) -> list[str]:
     return [sql for (sql,) in rows]
 
 
+def root_pages(conn: sqlite3.Connection, schema: str = "main") -> list[tuple[str, str, str, int]]:
+    """(type, name, table name, root page) of every b-tree in the schema (tables and indexes)."""
+    sql = f"SELECT type, name, tbl_name, rootpage FROM {_master(schema)} WHERE type IN ('table', 'index')"
+    return [(kind, name, table, root or 0) for kind, name, table, root in conn.execute(sql).fetchall()]
+
+
 def declared_options(sql: str | None) -> tuple[bool, bool]:
     """(WITHOUT ROWID, STRICT) as a CREATE TABLE statement declares them, in either order.
 

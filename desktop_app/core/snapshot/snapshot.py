@@ -108,6 +108,8 @@ class Snapshot:
     encrypted: bool = False
     #: The 100-byte header of the database unpacked or decrypted into memory (the file's own is not it).
     image_header: bytes | None = None
+    #: The commit of the `-wal` this snapshot shows the database as of (rebuilt in memory), or None.
+    wal_commit: int | None = None
     _keeper: sqlite3.Connection | None = None
     _private_dir: SharedFolder | None = None
     _closed: bool = False
@@ -342,6 +344,39 @@ def _open_in_memory_image(
             f"Decrypted into memory ({key.settings.describe()}); the plaintext was never written to disk."
         )
         reason = "decrypted into memory: reads never touch the file"
+    snapshot = image_snapshot(
+        given,
+        image,
+        shown,
+        generation=generation,
+        fingerprint=fingerprint,
+        notes=notes,
+        reason=reason,
+        progress=progress,
+        cancel=cancel,
+        taken_at=taken_at,
+        started=started,
+    )
+    snapshot.member, snapshot.encrypted = name, encrypted
+    return snapshot
+
+
+def image_snapshot(
+    given: Path,
+    image: bytearray,
+    shown: str,
+    *,
+    generation: int | None,
+    fingerprint: Fingerprint,
+    notes: list[str],
+    reason: str,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+    taken_at: float,
+    started: float,
+) -> Snapshot:
+    """A memory snapshot of a database image held in memory (unpacked, decrypted, rebuilt from a -wal);
+    `image` is consumed. `shown` names it in messages, `reason` says where it came from."""
     if not image.startswith(SQLITE_MAGIC) or len(image) < HEADER_BYTES:
         raise DatabaseOpenError(f"“{shown}” is not a SQLite database, so it cannot be opened.")
     image_header = bytes(image[:HEADER_BYTES])
@@ -355,18 +390,16 @@ def _open_in_memory_image(
     return Snapshot(
         path=given,
         mode=SnapshotMode.MEMORY,
-        generation=generation,
+        generation=generation if generation is not None else next(_generations),
         uri=uri,
         fingerprint=fingerprint,
         header=memory_header(keeper, replace(header, is_wal=False)),
         elapsed_s=time.perf_counter() - started,
         notes=notes,
         schema_needs=schema_needs,
-        source=source,
+        source=Path(os.path.realpath(given)),
         mode_reason=reason,
         taken_at=taken_at,
-        member=name,
-        encrypted=encrypted,
         image_header=image_header,
         _keeper=keeper,
     )

@@ -33,6 +33,8 @@ class Side:
         if self.kind == "file":
             return f"File: {self.path.name if self.path else '?'}"
         snapshot = history.find(self.generation) if history is not None and self.generation else None
+        if snapshot is not None and snapshot.wal_commit is not None:
+            return f"As of WAL commit {snapshot.wal_commit}"
         when = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at)) if snapshot else "?"
         return f"As it was at {when}"  # an earlier snapshot, by the time it was taken
 

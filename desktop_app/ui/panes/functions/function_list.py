@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelection,
     QModelIndex,
     QPersistentModelIndex,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.functions.registry import SOURCE_BUILTIN, SOURCE_SQLITE, FunctionInfo
+from desktop_app.ui.models.list_model import ListTableModel
 from desktop_app.ui.theme import dim_colour, scheme
 from desktop_app.ui.widgets.layout import hbox, splitter, vbox
 
@@ -113,42 +113,26 @@ def first_line(text: str) -> str:
     return ""
 
 
-class FunctionListModel(QAbstractTableModel):
+class FunctionListModel(ListTableModel[FunctionRow]):
     """The functions of one listing, read-only."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[FunctionRow] = []
+    headers = COLUMNS
+
+    @property
+    def rows(self) -> list[FunctionRow]:
+        """The functions listed, one per row."""
+        return self.items
 
     def set_functions(self, infos: Iterable[FunctionInfo]) -> None:
         """Replace the list."""
-        self.beginResetModel()
-        self.rows = group_functions(infos)
-        self.endResetModel()
+        self.set_items(group_functions(infos))
 
     def function_at(self, row: int) -> FunctionRow | None:
         """The function in source row `row`."""
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        return self.item_at(row)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = 0) -> Any:
-        function = self.function_at(index.row()) if index.isValid() else None
-        if function is None:
-            return None
-        column = index.column()
+    def cell(self, function: FunctionRow, column: int, role: int) -> Any:
+        """What `function` shows in `column` for `role`."""
         if role == Qt.ItemDataRole.DisplayRole:
             return self.display(function, column)
         if role == SortRole:
