@@ -104,6 +104,9 @@ async def test_changes_pane_compares_with_an_encrypted_member_of_a_zip_after_ask
         table = next(t for t in pane.diff.tables if t.name == "secrets")
         assert (table.added, table.removed) == (0, 2)  # b (5 rows) → a (3 rows)
         assert files_holding([folder], MARKER.encode()) == [a]  # only the plain file ever held it
+        assert any(key is not None for _member, key in pane._side_options.values())
+        window.close_database()
+        assert pane._side_options == {}  # the passphrase goes with the database
 
 
 async def test_attach_asks_for_the_passphrase_and_attaches_in_memory(

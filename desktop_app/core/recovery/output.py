@@ -105,5 +105,12 @@ def export_recovered(
         return out
 
     return export_rows(
-        [rows()], columns, path, fmt, None, progress, cancel, len(records), source_path=source_path
+        [rows()],
+        columns,
+        path,
+        fmt,
+        progress=progress,
+        cancel=cancel,
+        total_rows=len(records),
+        source_path=source_path,
     )

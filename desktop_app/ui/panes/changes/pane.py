@@ -520,6 +520,7 @@ class ChangesPane(Pane):
         self._fill_sides()
         if snapshot is None:
             self._current_generation = None
+            self._side_options.clear()  # another file's key goes with the database
             self.timeline.clear()
             self.timeline_list.clear()
             return
