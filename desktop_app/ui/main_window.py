@@ -39,6 +39,7 @@ from desktop_app.ui.settings import read_str, read_str_list
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
+from desktop_app.ui.shell.number_menu import add_number_options
 from desktop_app.ui.shell.open_dialogs import MemberDialog, PassphraseDialog
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
             lambda: self.show_pane(self.panes.search),
             QKeySequence("Ctrl+Shift+F"),
         )
+        view_menu.addSeparator()
+        self.number_actions = add_number_options(view_menu, self.settings)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "Open log folder", self._open_log_folder)
         self._action(help_menu, f"About {APP_TITLE}", self._about)

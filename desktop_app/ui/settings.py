@@ -7,6 +7,7 @@ setting is read through these, never with `settings.value` compared by hand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -64,3 +65,8 @@ def read_json(settings: QSettings, key: str, default: T) -> T:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
+
+
+def database_key(database_path: str) -> str:
+    """A short key naming a database in settings (a hash of its path: any path is a valid key)."""
+    return hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -1,4 +1,5 @@
-"""The Browse pane: any table of any size in a lazy grid, with sort, filters, copy and a cell viewer."""
+"""The Browse pane: any table of any size in a lazy grid, with sort, filters, copy, a cell viewer, and the
+details area beside the grid (the value inspector)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.browse.filters import parse_filter
+from desktop_app.core.browse.filters import json_path_filter_text, parse_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
@@ -39,9 +41,11 @@ from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.browse.details import Details, details_beside
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
 from desktop_app.ui.tasks import Tasks
@@ -49,7 +53,10 @@ from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.inspect_cell import InspectCell
 from desktop_app.ui.widgets.row_header import RowNumberHeader
+from desktop_app.ui.widgets.time_columns import TimeColumns
+from desktop_app.ui.widgets.value_inspector import ValueInspector
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
 
@@ -130,12 +137,32 @@ class BrowsePane(Pane):
         #: Over the grid's rows: why some rows could not be read (the status line is easy to miss).
         self.read_error = GridMessage(self.view)
         self.model.read_errors_changed.connect(self._show_read_error)
+        #: Per-column timestamp choices, remembered per database and table.
+        self.times = TimeColumns(self.model, TimePreferences(context.settings), self._time_scope)
+        #: Beside the grid, collapsed until asked for: the value inspector (and other helpers' tabs).
+        self.details = Details()
+        self.inspector = ValueInspector()
+        self.details.add_tab(self.inspector, "Value")
+        self.inspector.filter_requested.connect(self.filter_json_path)
+        self.inspect = InspectCell(
+            self.view, self.model, self.inspector, self.times, lambda: self.details.is_open, self._row_label
+        )
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip(
+            "Show the selected value decoded: text, time, JSON tree, geometry (F4)"
+        )
+        self.details_button.toggled.connect(self.show_details)
+        self.split = details_beside(self.grid, self.details)
+        self.split.splitterMoved.connect(self._on_split_moved)
 
         for keys, slot in (
             (QKeySequence.StandardKey.Copy, lambda: self.copy_later("\t", False)),
             (QKeySequence("Ctrl+G"), self._focus_goto),
             (QKeySequence(Qt.Key.Key_Return), self._open_current),
             (QKeySequence(Qt.Key.Key_Enter), self._open_current),
+            (QKeySequence(Qt.Key.Key_F4), lambda: self.details_button.toggle()),
         ):
             shortcut = QShortcut(keys, self.view if keys != QKeySequence("Ctrl+G") else self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -146,10 +173,11 @@ class BrowsePane(Pane):
         bar.addWidget(self.picker)
         bar.addWidget(self.goto)
         bar.addStretch(1)
+        bar.addWidget(self.details_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.split, 1)
         layout.addWidget(self.status)
         self.on_database_changed()
 
@@ -223,6 +251,7 @@ class BrowsePane(Pane):
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
         self._select_in_picker(table.name)
+        self.times.load()  # before the first rows arrive: the guess is made with the user's choices
         self.model.set_source(source, rows_hint=self.model.total_rows if same_rows else None)
         self.model.set_header_markers(sort_markers(self.sort, [c.name for c in source.columns]))
         if not same_table:
@@ -255,6 +284,43 @@ class BrowsePane(Pane):
         if self.table is source.table:
             self.unfiltered_total = total
             self._update_status()
+
+    # --- details -------------------------------------------------------------------------------
+
+    def show_details(self, shown: bool = True) -> None:
+        """Open (or collapse) the details area beside the grid, showing the current cell."""
+        self.details.set_open(shown)
+        if self.details_button.isChecked() != shown:
+            with QSignalBlocker(self.details_button):
+                self.details_button.setChecked(shown)
+        self.inspect.update()
+
+    def _on_split_moved(self, *_args: object) -> None:
+        with QSignalBlocker(self.details_button):
+            self.details_button.setChecked(self.details.is_open)
+        self.inspect.update()
+
+    def inspect_current(self) -> None:
+        """Show the current cell in the value inspector."""
+        self.details.reveal(self.inspector)
+        self.show_details(True)
+
+    def _time_scope(self) -> tuple[str | None, str]:
+        database = self.context.database
+        path = str(database.snapshot.path) if database is not None else None
+        return path, self.table.name if self.table is not None else ""
+
+    def _row_label(self, row: int) -> str:
+        key = self.model.row_key(row) or ()
+        source = self.source
+        key_dict = source.pager.key_dict(key) if source is not None and source.pager.has_key else {}
+        return row_label(row, key_dict)
+
+    def filter_json_path(self, column: str, path: str, value: Any) -> None:
+        """Show only rows whose JSON in `column` has `value` at `path` (as the column's filter text)."""
+        filters = dict(self.filters)
+        filters[column] = json_path_filter_text(path, value)
+        self.set_filters(filters)
 
     # --- sort and filters ---------------------------------------------------------------------
 
@@ -519,12 +585,17 @@ class BrowsePane(Pane):
         add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.addSeparator()
         menu.addAction("Open cell\tEnter").triggered.connect(self._open_current)
+        menu.addAction("Inspect value\tF4").triggered.connect(self.inspect_current)
         menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _header_menu(self, point: QPoint) -> None:
         if self.source is None:
             return
         menu = QMenu(self)
+        clicked = self.header.logicalIndexAt(point)
+        if clicked >= 0:
+            self.times.add_to_menu(menu, clicked)
+            menu.addSeparator()
         for column, info in enumerate(self.source.columns):
             action = QAction(info.name, menu)
             action.setCheckable(True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QLineEdit, QMenu, QToolButton, QWidget, QWidgetAction
 
 from desktop_app.core.limits import LIMITS
-from desktop_app.ui.settings import read_json
+from desktop_app.ui.settings import database_key, read_json
 
 _HISTORY_KEY = "sql/history"
 _SAVED_PREFIX = "sql/saved/"
@@ -27,8 +26,7 @@ class QueryLibrary:
     def _history_key(database_path: str | None) -> str:
         if database_path is None:
             return _HISTORY_KEY
-        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
-        return f"{_HISTORY_KEY}/{digest[:16]}"
+        return f"{_HISTORY_KEY}/{database_key(database_path)}"
 
     def history(self, database_path: str | None = None) -> list[str]:
         """Queries run on the database at `database_path` (on any, when None), newest first."""
@@ -54,8 +52,7 @@ class QueryLibrary:
 
     @staticmethod
     def _key(database_path: str) -> str:
-        digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
-        return _SAVED_PREFIX + digest[:16]
+        return _SAVED_PREFIX + database_key(database_path)
 
     def saved(self, database_path: str) -> dict[str, str]:
         """Name → SQL of the queries saved for the database at `database_path`."""
