@@ -354,6 +354,15 @@ class WindowedTableModel(QAbstractTableModel):
 
     # --- timestamps -----------------------------------------------------------------------------
 
+    def cell_text(self, values: tuple[Any, ...], column: int) -> str:
+        """The text a cell of a row holding `values` shows in `column` (a decoded time when shown so)."""
+        value = values[column]
+        if column in self._times_shown:
+            decoded = time_text(value, self._times[column])
+            if decoded is not None:
+                return decoded
+        return cell_format.display_text(value)
+
     def guessed_time_encoding(self, column: int) -> TimeEncoding | None:
         """The encoding guessed for `column` from the first rows (None: no guess, or none fits)."""
         return (self._guessed_times or {}).get(column)
@@ -366,11 +375,20 @@ class WindowedTableModel(QAbstractTableModel):
         """True when `column`'s cells show the decoded time."""
         return column in self._times_shown
 
+    def set_guessed_times(self, guessed: dict[int, TimeEncoding]) -> None:
+        """Replace the first rows' guess by a better one (e.g. from a sample of the whole table)."""
+        self._guessed_times = dict(guessed)
+        self._apply_times()
+        self._repaint_all()
+
     def set_time_preferences(self, overrides: dict[str, str], shown: set[str]) -> None:
         """Apply the user's per-column encodings (name → encoding name or "not a timestamp") and the
         columns shown as time; repaints the grid."""
         self.time_overrides, self.times_shown = dict(overrides), set(shown)
         self._apply_times()
+        self._repaint_all()
+
+    def _repaint_all(self) -> None:
         if self.rowCount() and self.columnCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
 

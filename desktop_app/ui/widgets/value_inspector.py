@@ -208,8 +208,8 @@ class ValueInspector(QWidget):
         vbox(
             self.title,
             self.kind,
-            (self.raw_box, 2),
             self.time_box,
+            (self.raw_box, 2),
             (self.json_box, 4),
             (self.geometry_box, 2),
             parent=self,

@@ -39,6 +39,7 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.values.time_columns import guess_table_times
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.column_times import TimePreferences
@@ -137,6 +138,7 @@ class BrowsePane(Pane):
         #: Over the grid's rows: why some rows could not be read (the status line is easy to miss).
         self.read_error = GridMessage(self.view)
         self.model.read_errors_changed.connect(self._show_read_error)
+        self.model.times_changed.connect(self._on_times_changed)
         #: Per-column timestamp choices, remembered per database and table.
         self.times = TimeColumns(self.model, TimePreferences(context.settings), self._time_scope)
         #: Beside the grid, collapsed until asked for: the value inspector (and other helpers' tabs).
@@ -244,6 +246,7 @@ class BrowsePane(Pane):
             # The same data through another database (the quick direct view, now in memory): no reload.
             self.source = source
             self._select_in_picker(table.name)
+            self.times.load()
             self.model.replace_source(source)
             self._update_status()
             return
@@ -262,6 +265,8 @@ class BrowsePane(Pane):
                 self.view.setColumnHidden(column, False)
         if self.filters and self.unfiltered_total is None:
             self._tasks.spawn(self._count_unfiltered(source))
+        if not same_table:
+            self._tasks.spawn(self._guess_times(source))
         if keep_top:  # the same rows in a new order: stay at the same row number
             self.scroll_to_row(keep_top, select=False)
         else:
@@ -279,6 +284,18 @@ class BrowsePane(Pane):
         if isinstance(name, str) and (self.table is None or self.table.name != name):
             self.show_table(name)
 
+    async def _guess_times(self, source: TableRowSource) -> None:
+        """Guess the timestamp columns from a sample of each column's non-NULL values (a job off the UI
+        thread); until it answers, the guess from the first rows shown stands."""
+        cancel = CancelToken()
+        try:
+            found = await source.database.run_sync(guess_table_times, source.table, cancel=cancel)
+        except UserError:
+            return  # the first rows' guess stays
+        if self.source is not None and self.source.table is source.table:
+            columns = self.source.columns
+            self.model.set_guessed_times({i: found[c.name] for i, c in enumerate(columns) if c.name in found})
+
     async def _count_unfiltered(self, source: TableRowSource) -> None:
         total = await TableRowSource(source.database, source.table).count(CancelToken())
         if self.table is source.table:
@@ -294,6 +311,10 @@ class BrowsePane(Pane):
             with QSignalBlocker(self.details_button):
                 self.details_button.setChecked(shown)
         self.inspect.update()
+
+    def _on_times_changed(self) -> None:
+        self._sized_at = None  # a column shown as time needs room for it
+        self._size_columns()
 
     def _on_split_moved(self, *_args: object) -> None:
         with QSignalBlocker(self.details_button):
@@ -436,7 +457,7 @@ class BrowsePane(Pane):
             ):
                 continue  # hidden, or resized by the user
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal)) + "  ▲9"
-            texts = [title] + [cell_format.display_text(r[column]) for r in rows]
+            texts = [title] + [self.model.cell_text(r, column) for r in rows]
             widest = max(metrics.horizontalAdvance(t) for t in texts) + 16
             width = max(_COLUMN_MIN_PX, min(widest, _COLUMN_MAX_PX), chosen or 0)
             if width != chosen:

@@ -62,6 +62,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest, Ticket
+from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
@@ -159,6 +160,8 @@ class SqlPane(Pane):
         self.file_label = QLabel()
         self.file_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.library = QueryLibrary(context.settings)
+        #: Timestamp choices for result columns, remembered per database.
+        self.time_preferences = TimePreferences(context.settings)
         self.library_buttons = QueryLibraryButtons(self.library, self.editor.sql, self._database_path)
         self.library_buttons.chosen.connect(self.set_sql)
         self.library_buttons.message.connect(self.status_message)
@@ -324,7 +327,12 @@ class SqlPane(Pane):
             if not run.current:
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
-            tab = ResultTab(item.sql, functools.partial(self._export, params=item.params))
+            tab = ResultTab(
+                item.sql,
+                functools.partial(self._export, params=item.params),
+                times=self.time_preferences,
+                database_path=self._database_path(),
+            )
             self.results.addTab(tab, _tab_title(number, item))
             self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
             self.result_stack.setCurrentIndex(1)
