@@ -331,3 +331,30 @@ async def test_number_view_options_are_remembered(qtbot: Any, tmp_path: Path) ->
     finally:
         await close_window(window)
     await wait_for(lambda: True)
+
+
+async def test_sql_results_inspector_decodes_times_and_remembers_the_choice_per_database(
+    qtbot: Any, tmp_path: Path, corpus: Path
+) -> None:
+    from tests.ui.test_sql_pane import run, sql_pane
+
+    path = corpus / "plaso" / "History"
+    (stored,) = _first(path, "SELECT last_visit_time FROM urls ORDER BY id LIMIT 1")
+    expected = _utc(datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=stored))
+    async with sql_pane(qtbot, tmp_path, path) as pane:
+        (tab,) = await run(pane, "SELECT id, last_visit_time, '{\"a\": [1, 2]}' AS doc FROM urls ORDER BY id")
+        await wait_for(lambda: tab.model.is_loaded(0), message="the first rows")
+        assert tab.model.time_encoding(1).name == "webkit_us"  # type: ignore[union-attr]  # first rows' guess
+        assert tab.model.data(tab.model.index(0, 1), _TOOLTIP).startswith(f"{expected}  (UTC)")
+        tab.show_inspector(True)
+        assert tab.inspector_open
+        tab.view.setCurrentIndex(tab.model.index(0, 1))
+        await tab.inspect.wait_idle()
+        assert tab.inspector.time.text().startswith(expected)
+        tab.view.setCurrentIndex(tab.model.index(0, 2))
+        assert tab.inspector.json_box.isVisibleTo(tab) and not tab.inspector.filter_button.isVisibleTo(tab)
+        tab.times.choose("last_visit_time", "")  # not a timestamp: remembered for this database's results
+        (again,) = await run(pane, "SELECT id, last_visit_time FROM urls ORDER BY id")
+        await wait_for(lambda: again.model.is_loaded(0), message="the first rows")
+        assert again.model.time_encoding(1) is None
+        assert again.model.time_overrides == {"last_visit_time": ""}

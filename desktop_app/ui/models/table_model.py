@@ -337,8 +337,9 @@ class WindowedTableModel(QAbstractTableModel):
                 return cell_format.PLACEHOLDER
             return cell_format.dim_color() if role == _FOREGROUND else None
         column = index.column()
-        if self._times and role in _TIME_ROLES and column in self._times:
-            return self._time_role_value(role, page.rows[offset][column], column)
+        if self._times and column in self._times and (role == _TOOLTIP or column in self._times_shown):
+            if role in _TIME_ROLES:
+                return self._time_role_value(role, page.rows[offset][column], column)
         return _role_value(role, page.rows[offset][column])
 
     def _time_role_value(self, role: int, value: Any, column: int) -> Any:
