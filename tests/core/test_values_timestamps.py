@@ -74,5 +74,6 @@ def test_guess_says_none_when_nothing_is_plausible() -> None:
     assert guess_time_encoding("id", "INTEGER", list(range(1, 200))) is None
     assert guess_time_encoding("visit_count", "INTEGER", [1, 2, 4, 0]) is None  # not Cocoa 2001-01-01
     assert guess_time_encoding("Freight", "NUMERIC", [0.02, 32.38, 1007.64]) is None
+    assert guess_time_encoding("amount", "REAL", [482992.2, 482993.7]) is None  # not Cocoa, January 2001
     assert guess_time_encoding("name", "TEXT", ["Ann", "Bob"]) is None
     assert guess_time_encoding("when", "", [None, 0]) is None

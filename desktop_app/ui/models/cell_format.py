@@ -75,7 +75,7 @@ def save_number_display(settings: QSettings) -> None:
 def number_text(value: int | float) -> str:
     """A number as grids write it under the current `NUMBERS` choice."""
     if not (NUMBERS.full_precision or NUMBERS.thousands):
-        return repr(value) if isinstance(value, float) else str(value)  # repr: shortest round-trip
+        return repr(value)  # for a float: the shortest form that round-trips
     return format_number(value, full_precision=NUMBERS.full_precision, thousands=NUMBERS.thousands)
 
 
@@ -106,15 +106,20 @@ def blob_label(value: bytes | Truncated) -> str:
 
 def display_text(value: Any) -> str:
     """The one-line text a grid cell shows for `value`."""
-    if value is None:
-        return NULL_TEXT
-    if is_number(value):
+    # Called for every visible cell on each paint: the common exact types are tested first.
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is float or kind is int:
         return number_text(value)
-    if is_blob(value):
+    elif value is None:
+        return NULL_TEXT
+    elif is_blob(value):
         return blob_label(value)
-    head = value.head if isinstance(value, Truncated) else value
-    text = plain_text(head) if isinstance(head, str) else str(head)
-    cut = len(text) > DISPLAY_MAX_CHARS or isinstance(value, Truncated)
+    else:
+        head = value.head if isinstance(value, Truncated) else value
+        text = plain_text(head) if isinstance(head, str) else str(head)
+    cut = len(text) > DISPLAY_MAX_CHARS or kind is Truncated
     return text[:DISPLAY_MAX_CHARS].translate(_ON_ONE_LINE) + ("…" if cut else "")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QSettings
@@ -18,12 +19,23 @@ from desktop_app.ui.settings import database_key, read_json
 NOT_A_TIMESTAMP = ""
 #: Rows of the first page the guess looks at (each value is tried under every encoding, on the UI thread).
 SAMPLE_ROWS = 64
+#: Values looked at in all (a wide table gets fewer rows per column: the guess stays within a frame).
+SAMPLE_VALUES = 1500
 _PREFIX = "values/times/"
+
+
+@dataclass(frozen=True)
+class ColumnTime:
+    """How a column reads as time: the encoding in use, the automatic guess, the user's choice."""
+
+    encoding: TimeEncoding | None = None
+    guessed: TimeEncoding | None = None
+    override: str | None = None  #: an encoding name, `NOT_A_TIMESTAMP`, or None for the guess
 
 
 def guess_times(columns: Sequence[ColumnInfo], rows: Sequence[Sequence[Any]]) -> dict[int, TimeEncoding]:
     """Column position → the encoding its sample reads as (columns that read as no time left out)."""
-    sample = rows[:SAMPLE_ROWS]
+    sample = rows[: max(8, min(SAMPLE_ROWS, SAMPLE_VALUES // max(len(columns), 1)))]
     found: dict[int, TimeEncoding] = {}
     for position, column in enumerate(columns):
         values = [row[position] for row in sample if not isinstance(row[position], Truncated)]

@@ -60,7 +60,7 @@ _FONT = int(Qt.ItemDataRole.FontRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _RAW = int(RawValueRole)
 _ROLES_SERVED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _ALIGNMENT, _FOREGROUND, _FONT, _TOOLTIP, _RAW))
-_TIME_ROLES = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _TOOLTIP))
+_SHOWN_ROLES = frozenset((_DISPLAY, _ACCESSIBLE_TEXT))  # the roles a time shown in a cell answers
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: The layout signals' overload that carries a hint (a vertical-only change leaves column widths alone).
 _LAYOUT_SIGNATURE = "QList<QPersistentModelIndex>,QAbstractItemModel::LayoutChangeHint"
@@ -337,9 +337,12 @@ class WindowedTableModel(QAbstractTableModel):
                 return cell_format.PLACEHOLDER
             return cell_format.dim_color() if role == _FOREGROUND else None
         column = index.column()
-        if self._times and column in self._times and (role == _TOOLTIP or column in self._times_shown):
-            if role in _TIME_ROLES:
-                return self._time_role_value(role, page.rows[offset][column], column)
+        if (
+            self._times
+            and column in self._times
+            and (role == _TOOLTIP or (column in self._times_shown and role in _SHOWN_ROLES))
+        ):
+            return self._time_role_value(role, page.rows[offset][column], column)
         return _role_value(role, page.rows[offset][column])
 
     def _time_role_value(self, role: int, value: Any, column: int) -> Any:

@@ -13,6 +13,7 @@ from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.errors import UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.ui.latest import LatestRequest
+from desktop_app.ui.models.column_times import ColumnTime
 from desktop_app.ui.models.table_model import WindowedTableModel
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.time_columns import TimeColumns
@@ -78,9 +79,11 @@ class InspectCell(QObject):
             value,
             column=name,
             where=self.row_label(row),
-            encoding=self.model.time_encoding(column),
-            guessed=self.model.guessed_time_encoding(column),
-            override=self.model.time_overrides.get(name),
+            time=ColumnTime(
+                self.model.time_encoding(column),
+                self.model.guessed_time_encoding(column),
+                self.model.time_overrides.get(name),
+            ),
         )
 
     def _on_encoding_chosen(self, column: str, encoding: str | None) -> None:

@@ -22,9 +22,9 @@ from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.sqlite.values import RawText, storage_class
 from desktop_app.core.values.geometry import Geometry, decode_geometry
 from desktop_app.core.values.json_tree import JsonNode, NotJson, looks_like_json, parse_json
-from desktop_app.core.values.timestamps import ENCODINGS, TimeEncoding, format_time
+from desktop_app.core.values.timestamps import ENCODINGS, format_time
 from desktop_app.ui.models.cell_format import NULL_TEXT, plain_text
-from desktop_app.ui.models.column_times import NOT_A_TIMESTAMP
+from desktop_app.ui.models.column_times import NOT_A_TIMESTAMP, ColumnTime
 from desktop_app.ui.widgets.cell_viewer import CellViewer, value_text
 from desktop_app.ui.widgets.layout import hbox, vbox
 
@@ -225,20 +225,17 @@ class ValueInspector(QWidget):
         *,
         column: str,
         where: str,
-        encoding: TimeEncoding | None = None,
-        guessed: TimeEncoding | None = None,
-        override: str | None = None,
+        time: ColumnTime | None = None,
         placeholder: bool = False,
     ) -> None:
-        """Show `value` of `column` (`where` says which row); `encoding` is the column's time encoding in
-        use, `guessed` the automatic guess and `override` the user's choice (None: automatic)."""
+        """Show `value` of `column` (`where` says which row) and, by `time`, how the column reads as time."""
         self.column, self.value = column, value
         self.title.setText("Select a cell to see its value." if placeholder else f"{column} — {where}")
         self.kind.setText("" if placeholder else raw_description(value))
         self.raw_box.setVisible(not placeholder)
         self.raw.setPlainText(self._raw_text(value))
         self.open_button.setEnabled(not isinstance(value, bytes | Truncated))
-        self._show_time(value, encoding, guessed, override, placeholder)
+        self._show_time(value, time or ColumnTime(), placeholder)
         self._show_json(value)
         self._show_geometry(value)
 
@@ -250,14 +247,8 @@ class ValueInspector(QWidget):
             return hex_text(value) if value else "(empty blob)"
         return value_text(value)
 
-    def _show_time(
-        self,
-        value: Any,
-        encoding: TimeEncoding | None,
-        guessed: TimeEncoding | None,
-        override: str | None,
-        placeholder: bool,
-    ) -> None:
+    def _show_time(self, value: Any, time: ColumnTime, placeholder: bool) -> None:
+        encoding, guessed, override = time.encoding, time.guessed, time.override
         candidate = isinstance(value, int | float | str) and not isinstance(value, bool)
         self.time_box.setVisible(
             not placeholder and (candidate or encoding is not None or override is not None)
