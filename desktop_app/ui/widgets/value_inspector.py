@@ -30,6 +30,10 @@ from desktop_app.ui.widgets.layout import hbox, vbox
 
 #: Bytes of a blob written out in hex (the Blobs pane shows all of it).
 HEX_PREVIEW_BYTES = 4096
+#: Bytes per hex line (the side panel is narrow).
+HEX_LINE_BYTES = 8
+#: Lines of raw text shown above a JSON tree or a geometry.
+RAW_LINES_BESIDE = 5
 _ANY = QModelIndex | QPersistentModelIndex
 
 
@@ -124,11 +128,9 @@ def raw_description(value: Any) -> str:
 
 
 def hex_text(data: bytes, limit: int = HEX_PREVIEW_BYTES) -> str:
-    """`data` as lines of 16 hex bytes with their offsets (the first `limit` bytes)."""
-    lines = [
-        f"{offset:08x}  {data[offset : offset + 16].hex(' ')}"
-        for offset in range(0, min(len(data), limit), 16)
-    ]
+    """`data` as lines of `HEX_LINE_BYTES` hex bytes with their offsets (the first `limit` bytes)."""
+    step = HEX_LINE_BYTES
+    lines = [f"{at:06x}  {data[at : at + step].hex(' ')}" for at in range(0, min(len(data), limit), step)]
     if len(data) > limit:
         lines.append(f"… {len(data) - limit:,} more bytes (open the cell in the Blobs pane)")
     return "\n".join(lines)
@@ -234,10 +236,19 @@ class ValueInspector(QWidget):
         self.kind.setText("" if placeholder else raw_description(value))
         self.raw_box.setVisible(not placeholder)
         self.raw.setPlainText(self._raw_text(value))
+        binary = isinstance(value, bytes) or (isinstance(value, Truncated) and value.is_blob)
+        self.raw.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.NoWrap if binary else QPlainTextEdit.LineWrapMode.WidgetWidth
+        )
         self.open_button.setEnabled(not isinstance(value, bytes | Truncated))
         self._show_time(value, time or ColumnTime(), placeholder)
         self._show_json(value)
         self._show_geometry(value)
+        # Beside a tree or a WKT the raw text is a reminder: a few lines; alone it takes the room.
+        decoded = not self.json_box.isHidden() or not self.geometry_box.isHidden()
+        self.raw.setMaximumHeight(
+            self.fontMetrics().lineSpacing() * RAW_LINES_BESIDE if decoded else 16777215
+        )
 
     @staticmethod
     def _raw_text(value: Any) -> str:
@@ -249,7 +260,8 @@ class ValueInspector(QWidget):
 
     def _show_time(self, value: Any, time: ColumnTime, placeholder: bool) -> None:
         encoding, guessed, override = time.encoding, time.guessed, time.override
-        candidate = isinstance(value, int | float | str) and not isinstance(value, bool)
+        # Any number may be a time in an encoding not guessed; text only when its column reads as time.
+        candidate = isinstance(value, int | float) and not isinstance(value, bool)
         self.time_box.setVisible(
             not placeholder and (candidate or encoding is not None or override is not None)
         )
