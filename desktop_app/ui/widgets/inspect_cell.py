@@ -40,6 +40,8 @@ class InspectCell(QObject):
         view.selectionModel().currentChanged.connect(lambda *_: self.update())
         model.times_changed.connect(self.update)
         model.modelReset.connect(self.update)
+        model.loaded_changed.connect(self._on_loaded)
+        self._waiting = False  # the current cell's row was not loaded when last shown
         inspector.encoding_chosen.connect(self._on_encoding_chosen)
 
     def update(self) -> None:
@@ -51,6 +53,7 @@ class InspectCell(QObject):
         ticket = self._latest.begin()
         row = self.model.real_row(index.row()) if index.isValid() else -1
         values = self.model.row_values(row) if row >= 0 else None
+        self._waiting = index.isValid() and values is None
         if source is None or values is None or not 0 <= index.column() < len(source.columns):
             self.inspector.show_value(None, column="", where="", placeholder=True)
             return
@@ -70,6 +73,10 @@ class InspectCell(QObject):
             self._tasks.spawn(whole())
             return
         self._show(column, row, value)
+
+    def _on_loaded(self) -> None:
+        if self._waiting:
+            self.update()
 
     def _show(self, column: int, row: int, value: object) -> None:
         source = self.model.source
