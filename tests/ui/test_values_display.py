@@ -358,3 +358,48 @@ async def test_sql_results_inspector_decodes_times_and_remembers_the_choice_per_
         await wait_for(lambda: again.model.is_loaded(0), message="the first rows")
         assert again.model.time_encoding(1) is None
         assert again.model.time_overrides == {"last_visit_time": ""}
+
+
+async def test_header_menu_offers_show_as_time_and_every_encoding(
+    qtbot: Any, tmp_path: Path, corpus: Path
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    async with browse(qtbot, tmp_path, corpus / "plaso" / "History") as pane:
+        pane.show_table("urls")
+        await settle(pane)
+        position = _column(pane, "last_visit_time")
+        menu = QMenu(pane)
+        pane.times.add_to_menu(menu, position)
+        show = next(a for a in menu.actions() if a.text() == "Show as time")
+        assert show.isEnabled() and not show.isChecked()
+        submenu = next(a.menu() for a in menu.actions() if a.text() == "Interpret as")
+        labels = [a.text() for a in submenu.actions() if not a.isSeparator()]
+        assert labels[0] == "Automatic (Chrome/WebKit (µs since 1601))" and labels[-1] == "Not a timestamp"
+        assert len(labels) == 13  # automatic, 11 encodings, not a timestamp
+        next(a for a in submenu.actions() if a.text() == "Windows FILETIME (100 ns since 1601)").trigger()
+        assert pane.model.time_encoding(position).name == "filetime"  # type: ignore[union-attr]
+        show.trigger()
+        assert pane.model.time_shown(position)
+
+
+async def test_json_tree_builds_members_only_when_expanded(qtbot: Any, tmp_path: Path) -> None:
+    database = tmp_path / "wide.db"
+    conn = sqlite3.connect(database)
+    conn.execute("CREATE TABLE t (doc TEXT)")
+    conn.execute(
+        "INSERT INTO t VALUES (?)", (json.dumps({f"k{i}": {"inner": list(range(50))} for i in range(500)}),)
+    )
+    conn.commit()
+    conn.close()
+    async with browse(qtbot, tmp_path, database) as pane:
+        pane.show_table("t")
+        await settle(pane)
+        await _inspect(pane, 0, 0)
+        model = pane.inspector.json_model
+        assert model is not None and model.rowCount(model.index(0, 0)) == 500
+        root = model.root
+        assert root._children is not None and all(child._children is None for child in root.children)
+        _select_path(pane, ["k7", "inner", 3])
+        assert pane.inspector.path.text() == "$.k7.inner[3]"
+        assert sum(child._children is not None for child in root.children) == 1
