@@ -40,6 +40,7 @@ from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.core.values.time_columns import guess_table_times
+from desktop_app.core.values.timestamps import TimeEncoding
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.column_times import TimePreferences
@@ -96,6 +97,8 @@ class BrowsePane(Pane):
         self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
         self._tasks = Tasks()
         self.viewer: CellViewer | None = None
+        #: The timestamp columns guessed from a sample of the whole table (kept across sorts and filters).
+        self._table_times: tuple[Table, dict[str, TimeEncoding]] | None = None
 
         self.picker = QComboBox()
         self.picker.setMinimumContentsLength(24)
@@ -247,7 +250,10 @@ class BrowsePane(Pane):
             self.source = source
             self._select_in_picker(table.name)
             self.times.load()
-            self.model.replace_source(source)
+            self.model.replace_source(source)  # stops a time guess still running on the old database
+            guessed = self._table_times
+            if guessed is None or guessed[0] is not table:
+                self.model.spawn_for_source(lambda cancel: self._guess_times(source, cancel))
             self._update_status()
             return
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
@@ -265,8 +271,11 @@ class BrowsePane(Pane):
                 self.view.setColumnHidden(column, False)
         if self.filters and self.unfiltered_total is None:
             self._tasks.spawn(self._count_unfiltered(source))
-        if not same_table:
-            self._tasks.spawn(self._guess_times(source))
+        guessed = self._table_times
+        if guessed is not None and guessed[0] is table:  # the same table sorted or filtered anew
+            self._apply_table_times(guessed[1])
+        else:
+            self.model.spawn_for_source(lambda cancel: self._guess_times(source, cancel))
         if keep_top:  # the same rows in a new order: stay at the same row number
             self.scroll_to_row(keep_top, select=False)
         else:
@@ -284,17 +293,20 @@ class BrowsePane(Pane):
         if isinstance(name, str) and (self.table is None or self.table.name != name):
             self.show_table(name)
 
-    async def _guess_times(self, source: TableRowSource) -> None:
+    async def _guess_times(self, source: TableRowSource, cancel: CancelToken) -> None:
         """Guess the timestamp columns from a sample of each column's non-NULL values (a job off the UI
-        thread); until it answers, the guess from the first rows shown stands."""
-        cancel = CancelToken()
+        thread, stopped when the grid shows other rows); until it answers, the first rows' guess stands."""
         try:
             found = await source.database.run_sync(guess_table_times, source.table, cancel=cancel)
         except UserError:
             return  # the first rows' guess stays
-        if self.source is not None and self.source.table is source.table:
-            columns = self.source.columns
-            self.model.set_guessed_times({i: found[c.name] for i, c in enumerate(columns) if c.name in found})
+        if not cancel.cancelled and self.source is not None and self.source.table is source.table:
+            self._table_times = (source.table, found)
+            self._apply_table_times(found)
+
+    def _apply_table_times(self, found: dict[str, TimeEncoding]) -> None:
+        columns = self.source.columns if self.source is not None else []
+        self.model.set_guessed_times({i: found[c.name] for i, c in enumerate(columns) if c.name in found})
 
     async def _count_unfiltered(self, source: TableRowSource) -> None:
         total = await TableRowSource(source.database, source.table).count(CancelToken())
