@@ -34,12 +34,27 @@ def _utc(moment: datetime) -> str:
     )
 
 
+def _database(path: Path, create: str, insert: str, rows: list[tuple[Any, ...]]) -> Path:
+    """A new database at `path`: one table made by `create`, filled with `rows` through `insert`."""
+    conn = sqlite3.connect(path)
+    conn.execute(create)
+    conn.executemany(insert, rows)
+    conn.commit()
+    conn.close()
+    return path
+
+
 def _first(path: Path, sql: str) -> Any:
     conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
     try:
         return conn.execute(sql).fetchone()
     finally:
         conn.close()
+
+
+async def _show(pane: BrowsePane, table: str) -> None:
+    pane.show_table(table)
+    await settle(pane)
 
 
 async def _inspect(pane: BrowsePane, row: int, column: int) -> None:
@@ -93,8 +108,7 @@ async def test_corpus_timestamps_are_guessed_and_decoded_in_tooltip_and_inspecto
     (stored,) = _first(path, f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL LIMIT 1')
     expected = _utc(to_utc(stored))
     async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table(table)
-        await settle(pane)
+        await _show(pane, table)
         position = _column(pane, column)
         # The guess from a sample of the whole column (a job) may follow the first rows' guess.
         await wait_for(lambda: pane.model.time_encoding(position) is not None, message="the time guess")
@@ -117,12 +131,12 @@ COCOA = _utc(datetime(2001, 1, 1, tzinfo=UTC) + timedelta(seconds=1_600_000_000)
 async def test_time_override_and_show_as_time_are_remembered_per_database_across_windows(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    path = tmp_path / "events.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, counter INTEGER)")
-    conn.executemany("INSERT INTO events (counter) VALUES (?)", [(1_600_000_000 + i,) for i in range(20)])
-    conn.commit()
-    conn.close()
+    path = _database(
+        tmp_path / "events.db",
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, counter INTEGER)",
+        "INSERT INTO events (counter) VALUES (?)",
+        [(1_600_000_000 + i,) for i in range(20)],
+    )
     other = tmp_path / "other.db"
     other.write_bytes(path.read_bytes())
 
@@ -130,8 +144,7 @@ async def test_time_override_and_show_as_time_are_remembered_per_database_across
     try:
         await open_in(window, path)
         pane = window.panes.browse
-        pane.show_table("events")
-        await settle(pane)
+        await _show(pane, "events")
         assert pane.model.time_encoding(1).name == "unix_s"  # type: ignore[union-attr]  # the guess
         assert pane.model.data(pane.model.index(0, 1)) == "1600000000"  # as stored until asked
         pane.times.choose("counter", "cocoa_s")
@@ -144,8 +157,7 @@ async def test_time_override_and_show_as_time_are_remembered_per_database_across
     try:
         await open_in(window, path)
         pane = window.panes.browse
-        pane.show_table("events")
-        await settle(pane)
+        await _show(pane, "events")
         assert pane.model.time_overrides == {"counter": "cocoa_s"}
         assert pane.model.data(pane.model.index(0, 1)) == COCOA
     finally:
@@ -155,8 +167,7 @@ async def test_time_override_and_show_as_time_are_remembered_per_database_across
     try:
         await open_in(window, other)
         pane = window.panes.browse
-        pane.show_table("events")
-        await settle(pane)
+        await _show(pane, "events")
         assert pane.model.time_encoding(1).name == "unix_s"  # type: ignore[union-attr]
         assert pane.model.data(pane.model.index(0, 1)) == "1600000000"
         tooltip = pane.model.data(pane.model.index(0, 1), _TOOLTIP)
@@ -167,8 +178,7 @@ async def test_time_override_and_show_as_time_are_remembered_per_database_across
 
 async def test_not_a_timestamp_override_stops_the_guess(qtbot: Any, tmp_path: Path, corpus: Path) -> None:
     async with browse(qtbot, tmp_path, corpus / "plaso" / "History") as pane:
-        pane.show_table("urls")
-        await settle(pane)
+        await _show(pane, "urls")
         position = _column(pane, "last_visit_time")
         pane.times.choose("last_visit_time", "")
         assert pane.model.time_encoding(position) is None
@@ -187,13 +197,23 @@ DOCS = [
 
 
 def _json_database(path: Path) -> Path:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, doc TEXT)")
-    conn.executemany("INSERT INTO docs (doc) VALUES (?)", [(json.dumps(d),) for d in DOCS])
-    conn.execute("INSERT INTO docs (doc) VALUES ('not json')")
-    conn.commit()
-    conn.close()
-    return path
+    rows = [(json.dumps(d),) for d in DOCS] + [("not json",)]
+    return _database(
+        path,
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, doc TEXT)",
+        "INSERT INTO docs (doc) VALUES (?)",
+        rows,
+    )
+
+
+def _one_document(path: Path, document: Any) -> Path:
+    """A database whose table `t` holds `document` as JSON text in its one row."""
+    return _database(path, "CREATE TABLE t (doc TEXT)", "INSERT INTO t VALUES (?)", [(json.dumps(document),)])
+
+
+async def _inspect_document(pane: BrowsePane) -> None:
+    await _show(pane, "t")
+    await _inspect(pane, 0, 0)
 
 
 def _select_path(pane: BrowsePane, keys: list[str | int]) -> None:
@@ -223,8 +243,7 @@ async def test_json_tree_copies_exact_paths_and_filters_give_the_rows_direct_sql
 ) -> None:
     database = _json_database(tmp_path / "docs.db")
     async with browse(qtbot, tmp_path, database) as pane:
-        pane.show_table("docs")
-        await settle(pane)
+        await _show(pane, "docs")
         await _inspect(pane, 0, 1)
         assert pane.inspector.json_box.isVisibleTo(pane)
         _select_path(pane, keys)
@@ -247,16 +266,9 @@ async def test_json_tree_copies_exact_paths_and_filters_give_the_rows_direct_sql
 
 
 async def test_a_key_holding_a_quote_has_no_path_and_cannot_be_filtered(qtbot: Any, tmp_path: Path) -> None:
-    database = tmp_path / "quote.db"
-    conn = sqlite3.connect(database)
-    conn.execute("CREATE TABLE t (doc TEXT)")
-    conn.execute("INSERT INTO t VALUES (?)", (json.dumps({'say "hi"': 1, "odd key": 2}),))
-    conn.commit()
-    conn.close()
+    database = _one_document(tmp_path / "quote.db", {'say "hi"': 1, "odd key": 2})
     async with browse(qtbot, tmp_path, database) as pane:
-        pane.show_table("t")
-        await settle(pane)
-        await _inspect(pane, 0, 0)
+        await _inspect_document(pane)
         _select_path(pane, ["odd key"])
         assert pane.inspector.path.text() == '$."odd key"' and pane.inspector.filter_button.isEnabled()
         _select_path(pane, ['say "hi"'])
@@ -272,8 +284,7 @@ async def test_geopackage_geometry_shows_as_wkt_with_type_and_bounds(
     before = folder_state(path.parent)
     (blob,) = _first(path, "SELECT geom FROM polygon2d WHERE fid = 1")
     async with browse(qtbot, tmp_path, path) as pane:
-        pane.show_table("polygon2d")
-        await settle(pane)
+        await _show(pane, "polygon2d")
         await _inspect(pane, 0, _column(pane, "geom"))
         assert pane.inspector.geometry_box.isVisibleTo(pane)
         assert pane.inspector.wkt.toPlainText() == decode_geometry(blob).wkt  # type: ignore[union-attr]
@@ -286,8 +297,7 @@ async def test_geopackage_geometry_shows_as_wkt_with_type_and_bounds(
 
 async def test_invalid_utf8_is_escaped_in_the_inspector(qtbot: Any, tmp_path: Path, corpus: Path) -> None:
     async with browse(qtbot, tmp_path, corpus / "plaso" / "load_statistics.db") as pane:
-        pane.show_table("load_statistics")
-        await settle(pane)
+        await _show(pane, "load_statistics")
         position = _column(pane, "resource_url_hash")
         await _inspect(pane, 0, position)
         assert "\\x" in pane.inspector.raw.toPlainText() and "\ufffd" not in pane.inspector.raw.toPlainText()
@@ -366,8 +376,7 @@ async def test_header_menu_offers_show_as_time_and_every_encoding(
     from PySide6.QtWidgets import QMenu
 
     async with browse(qtbot, tmp_path, corpus / "plaso" / "History") as pane:
-        pane.show_table("urls")
-        await settle(pane)
+        await _show(pane, "urls")
         position = _column(pane, "last_visit_time")
         menu = QMenu(pane)
         pane.times.add_to_menu(menu, position)
@@ -384,18 +393,9 @@ async def test_header_menu_offers_show_as_time_and_every_encoding(
 
 
 async def test_json_tree_builds_members_only_when_expanded(qtbot: Any, tmp_path: Path) -> None:
-    database = tmp_path / "wide.db"
-    conn = sqlite3.connect(database)
-    conn.execute("CREATE TABLE t (doc TEXT)")
-    conn.execute(
-        "INSERT INTO t VALUES (?)", (json.dumps({f"k{i}": {"inner": list(range(50))} for i in range(500)}),)
-    )
-    conn.commit()
-    conn.close()
+    database = _one_document(tmp_path / "wide.db", {f"k{i}": {"inner": list(range(50))} for i in range(500)})
     async with browse(qtbot, tmp_path, database) as pane:
-        pane.show_table("t")
-        await settle(pane)
-        await _inspect(pane, 0, 0)
+        await _inspect_document(pane)
         model = pane.inspector.json_model
         assert model is not None and model.rowCount(model.index(0, 0)) == 500
         root = model.root
