@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,26 +38,20 @@ from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.schema.visible_names import visible_name
 from desktop_app.core.sqlite.quoting import quote_identifier
-from desktop_app.core.values.time_columns import guess_table_times
-from desktop_app.core.values.timestamps import TimeEncoding
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.models import cell_format
-from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
-from desktop_app.ui.panes.browse.details import Details, details_beside
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
+from desktop_app.ui.panes.browse.values import BrowseValues
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
-from desktop_app.ui.widgets.inspect_cell import InspectCell
 from desktop_app.ui.widgets.row_header import RowNumberHeader
-from desktop_app.ui.widgets.time_columns import TimeColumns
-from desktop_app.ui.widgets.value_inspector import ValueInspector
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
 
@@ -97,8 +90,6 @@ class BrowsePane(Pane):
         self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
         self._tasks = Tasks()
         self.viewer: CellViewer | None = None
-        #: The timestamp columns guessed from a sample of the whole table (kept across sorts and filters).
-        self._table_times: tuple[Table, dict[str, TimeEncoding]] | None = None
 
         self.picker = QComboBox()
         self.picker.setMinimumContentsLength(24)
@@ -142,25 +133,17 @@ class BrowsePane(Pane):
         self.read_error = GridMessage(self.view)
         self.model.read_errors_changed.connect(self._show_read_error)
         self.model.times_changed.connect(self._on_times_changed)
-        #: Per-column timestamp choices, remembered per database and table.
-        self.times = TimeColumns(self.model, TimePreferences(context.settings), self._time_scope)
-        #: Beside the grid, collapsed until asked for: the value inspector (and other helpers' tabs).
-        self.details = Details()
-        self.inspector = ValueInspector()
-        self.details.add_tab(self.inspector, "Value")
-        self.inspector.filter_requested.connect(self.filter_json_path)
-        self.inspect = InspectCell(
-            self.view, self.model, self.inspector, self.times, lambda: self.details.is_open, self._row_label
+        #: Timestamp columns (guess and choices) and the details area with the value inspector.
+        self.values = BrowseValues(
+            self.model, self.view, self.grid, context.settings, self._time_scope, self._row_label
         )
-        self.details_button = QToolButton()
-        self.details_button.setText("Details")
-        self.details_button.setCheckable(True)
-        self.details_button.setToolTip(
-            "Show the selected value decoded: text, time, JSON tree, geometry (F4)"
+        self.values.inspector.filter_requested.connect(self.filter_json_path)
+        self.times, self.details, self.inspector = (
+            self.values.times,
+            self.values.details,
+            self.values.inspector,
         )
-        self.details_button.toggled.connect(self.show_details)
-        self.split = details_beside(self.grid, self.details)
-        self.split.splitterMoved.connect(self._on_split_moved)
+        self.inspect, self.details_button = self.values.inspect, self.values.button
 
         for keys, slot in (
             (QKeySequence.StandardKey.Copy, lambda: self.copy_later("\t", False)),
@@ -182,7 +165,7 @@ class BrowsePane(Pane):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.split, 1)
+        layout.addWidget(self.values.split, 1)
         layout.addWidget(self.status)
         self.on_database_changed()
 
@@ -249,18 +232,16 @@ class BrowsePane(Pane):
             # The same data through another database (the quick direct view, now in memory): no reload.
             self.source = source
             self._select_in_picker(table.name)
-            self.times.load()
+            self.values.load_choices()
             self.model.replace_source(source)  # stops a time guess still running on the old database
-            guessed = self._table_times
-            if guessed is None or guessed[0] is not table:
-                self.model.spawn_for_source(lambda cancel: self._guess_times(source, cancel))
+            self.values.guess(source)
             self._update_status()
             return
         same_rows = same_table and dict(filters) == self.filters and self.model.exact
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
         self._select_in_picker(table.name)
-        self.times.load()  # before the first rows arrive: the guess is made with the user's choices
+        self.values.load_choices()  # before the first rows arrive
         self.model.set_source(source, rows_hint=self.model.total_rows if same_rows else None)
         self.model.set_header_markers(sort_markers(self.sort, [c.name for c in source.columns]))
         if not same_table:
@@ -271,11 +252,7 @@ class BrowsePane(Pane):
                 self.view.setColumnHidden(column, False)
         if self.filters and self.unfiltered_total is None:
             self._tasks.spawn(self._count_unfiltered(source))
-        guessed = self._table_times
-        if guessed is not None and guessed[0] is table:  # the same table sorted or filtered anew
-            self._apply_table_times(guessed[1])
-        else:
-            self.model.spawn_for_source(lambda cancel: self._guess_times(source, cancel))
+        self.values.guess(source)
         if keep_top:  # the same rows in a new order: stay at the same row number
             self.scroll_to_row(keep_top, select=False)
         else:
@@ -293,21 +270,6 @@ class BrowsePane(Pane):
         if isinstance(name, str) and (self.table is None or self.table.name != name):
             self.show_table(name)
 
-    async def _guess_times(self, source: TableRowSource, cancel: CancelToken) -> None:
-        """Guess the timestamp columns from a sample of each column's non-NULL values (a job off the UI
-        thread, stopped when the grid shows other rows); until it answers, the first rows' guess stands."""
-        try:
-            found = await source.database.run_sync(guess_table_times, source.table, cancel=cancel)
-        except UserError:
-            return  # the first rows' guess stays
-        if not cancel.cancelled and self.source is not None and self.source.table is source.table:
-            self._table_times = (source.table, found)
-            self._apply_table_times(found)
-
-    def _apply_table_times(self, found: dict[str, TimeEncoding]) -> None:
-        columns = self.source.columns if self.source is not None else []
-        self.model.set_guessed_times({i: found[c.name] for i, c in enumerate(columns) if c.name in found})
-
     async def _count_unfiltered(self, source: TableRowSource) -> None:
         total = await TableRowSource(source.database, source.table).count(CancelToken())
         if self.table is source.table:
@@ -318,25 +280,11 @@ class BrowsePane(Pane):
 
     def show_details(self, shown: bool = True) -> None:
         """Open (or collapse) the details area beside the grid, showing the current cell."""
-        self.details.set_open(shown)
-        if self.details_button.isChecked() != shown:
-            with QSignalBlocker(self.details_button):
-                self.details_button.setChecked(shown)
-        self.inspect.update()
+        self.values.show_details(shown)
 
     def _on_times_changed(self) -> None:
         self._sized_at = None  # a column shown as time needs room for it
         self._size_columns()
-
-    def _on_split_moved(self, *_args: object) -> None:
-        with QSignalBlocker(self.details_button):
-            self.details_button.setChecked(self.details.is_open)
-        self.inspect.update()
-
-    def inspect_current(self) -> None:
-        """Show the current cell in the value inspector."""
-        self.details.reveal(self.inspector)
-        self.show_details(True)
 
     def _time_scope(self) -> tuple[str | None, str]:
         database = self.context.database
@@ -618,7 +566,7 @@ class BrowsePane(Pane):
         add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.addSeparator()
         menu.addAction("Open cell\tEnter").triggered.connect(self._open_current)
-        menu.addAction("Inspect value\tF4").triggered.connect(self.inspect_current)
+        menu.addAction("Inspect value\tF4").triggered.connect(self.values.inspect_current)
         menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _header_menu(self, point: QPoint) -> None:
