@@ -93,7 +93,7 @@ class BrowseValues(QObject):
 
     async def _guess(self, source: TableRowSource, cancel: CancelToken) -> None:
         try:
-            found = await source.database.run_sync(guess_table_times, source.table, cancel=cancel)
+            found = await source.database.run_sync(guess_table_times, source.table, cancel, cancel=cancel)
         except UserError:
             return  # the first rows' guess stays
         if not cancel.cancelled and self.model.source is source:
