@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import (
@@ -609,23 +609,6 @@ class WindowedTableModel(QAbstractTableModel):
                 self._failed.pop(number, None)  # its readable rows are read again when wanted
 
     # --- tasks ----------------------------------------------------------------------------------
-
-    def spawn_for_source(self, work: Callable[[CancelToken], Awaitable[None]]) -> None:
-        """Run `work(cancel)` beside the current source's fetches: `cancel` is cancelled when the source
-        changes or the model closes (stopping its SQLite work), and `wait_idle` waits for it."""
-        cancel = CancelToken()
-        self._background.append(cancel)
-
-        async def run() -> None:
-            try:
-                await work(cancel)
-            except Cancelled:
-                pass
-            finally:
-                if cancel in self._background:
-                    self._background.remove(cancel)
-
-        self._spawn(run())
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -135,7 +135,13 @@ class BrowsePane(Pane):
         self.model.times_changed.connect(self._on_times_changed)
         #: Timestamp columns (guess and choices) and the details area with the value inspector.
         self.values = BrowseValues(
-            self.model, self.view, self.grid, context.settings, self._time_scope, self._row_label
+            self.model,
+            self.view,
+            self.grid,
+            context.settings,
+            context.jobs,
+            self._time_scope,
+            self._row_label,
         )
         self.values.inspector.filter_requested.connect(self.filter_json_path)
         self.times, self.details, self.inspector = (

@@ -9,11 +9,11 @@ from PySide6.QtCore import QObject, QSettings, QSignalBlocker
 from PySide6.QtWidgets import QSplitter, QTableView, QToolButton, QWidget
 
 from desktop_app.core.browse.row_sources import TableRowSource
-from desktop_app.core.errors import UserError
-from desktop_app.core.progress import CancelToken
 from desktop_app.core.schema.catalog import Table
 from desktop_app.core.values.time_columns import guess_table_times
 from desktop_app.core.values.timestamps import TimeEncoding
+from desktop_app.ui.job_center import Job, JobCenter
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.models.table_model import WindowedTableModel
 from desktop_app.ui.panes.browse.details import Details, details_beside
@@ -31,11 +31,14 @@ class BrowseValues(QObject):
         view: QTableView,
         grid: QWidget,
         settings: QSettings,
+        jobs: JobCenter,
         scope: Scope,
         row_label: Callable[[int], str],
     ) -> None:
         super().__init__(model)
-        self.model = model
+        self.model, self.jobs = model, jobs
+        self._guessing = LatestRequest()
+        model.modelAboutToBeReset.connect(self._guessing.cancel)  # other rows (or none): stop guessing
         #: Per-column timestamp choices, remembered per database and table.
         self.times = TimeColumns(model, TimePreferences(settings), scope)
         #: Beside the grid, collapsed until asked for: the value inspector (and other tabs).
@@ -83,22 +86,28 @@ class BrowseValues(QObject):
         self.times.load()
 
     def guess(self, source: TableRowSource) -> None:
-        """Guess `source`'s timestamp columns from a sample of the whole table, once per table (a job,
-        stopped when the grid shows other rows); until it answers, the first rows' guess stands."""
+        """Guess `source`'s timestamp columns from a sample of the whole table, once per table: a hidden
+        job (stopped when the grid shows other rows, waited for when the window closes); until it
+        answers, the first rows' guess stands."""
         known = self._table_times
         if known is not None and known[0] is source.table:  # the same table sorted or filtered anew
+            self._guessing.cancel()
             self._apply(source, known[1])
-        else:
-            self.model.spawn_for_source(lambda cancel: self._guess(source, cancel))
+            return
 
-    async def _guess(self, source: TableRowSource, cancel: CancelToken) -> None:
-        try:
-            found = await source.database.run_sync(guess_table_times, source.table, cancel, cancel=cancel)
-        except UserError:
-            return  # the first rows' guess stays
-        if not cancel.cancelled and self.model.source is source:
-            self._table_times = (source.table, found)
-            self._apply(source, found)
+        async def work(job: Job) -> dict[str, TimeEncoding]:
+            cancel = job.cancel_token
+            return await source.database.run_sync(guess_table_times, source.table, cancel, cancel=cancel)
+
+        def done(found: dict[str, TimeEncoding]) -> None:
+            if self.model.source is source:
+                self._table_times = (source.table, found)
+                self._apply(source, found)
+
+        # An error (a table that cannot be read, Stop) leaves the first rows' guess in place.
+        self._guessing.start(
+            self.jobs, "Reading time columns", work, on_done=done, on_error=lambda _error: None, show=False
+        )
 
     def _apply(self, source: TableRowSource, found: dict[str, TimeEncoding]) -> None:
         columns = source.columns
