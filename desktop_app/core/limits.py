@@ -43,6 +43,8 @@ class Limits:
     grid_index_step: int = 1024
     #: Longer grid cells are held only in part (head + size); the cell viewer loads the whole value.
     grid_cell_max_chars: int = 4096
+    #: Largest cut value (text or blob) the value inspector reads whole; larger ones show their head only.
+    value_inspector_max_bytes: int = 16 << 20
     #: Most rows one copy from the grid may put on the clipboard.
     grid_copy_max_rows: int = 100_000
     #: Result cache budget (approximate bytes of cached rows).

@@ -53,6 +53,7 @@ from desktop_app.ui.shell.about_dialog import AboutDialog
 from desktop_app.ui.shell.attach_dialog import AttachDialog
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
+from desktop_app.ui.shell.number_menu import add_number_options
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.shortcuts_dialog import ShortcutsDialog, menu_shortcuts
 from desktop_app.ui.shell.start_page import StartPage
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         )
         view_menu.addSeparator()
         self.theme_actions = self._theme_menu(view_menu.addMenu("&Theme"))
+        self.number_actions = add_number_options(view_menu, self.settings)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self._action(help_menu, "Open log folder", self._open_log_folder)

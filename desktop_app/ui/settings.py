@@ -67,10 +67,14 @@ def read_json(settings: QSettings, key: str, default: T) -> T:
     return value if isinstance(value, type(default)) else default
 
 
+def database_key(database_path: str) -> str:
+    """A short key naming a database in settings (a hash of its path: any path is a valid key)."""
+    return hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def per_database_key(prefix: str, database_path: str) -> str:
     """`prefix/<hash of the path>`: a key of its own for each database file (a path is no valid key)."""
-    digest = hashlib.sha1(database_path.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{prefix}/{digest[:16]}"
+    return f"{prefix}/{database_key(database_path)}"
 
 
 def read_column_widths(settings: QSettings, database: str, table: str) -> dict[str, int]:

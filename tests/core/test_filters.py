@@ -6,7 +6,15 @@ import sqlite3
 
 import pytest
 
-from desktop_app.core.browse.filters import Condition, FilterError, bind_value, parse_filter, where_clause
+from desktop_app.core.browse.filters import (
+    Condition,
+    FilterError,
+    bind_value,
+    json_path_condition,
+    json_path_filter_text,
+    parse_filter,
+    where_clause,
+)
 from desktop_app.core.sqlite.connection import configure_connection
 
 
@@ -116,3 +124,41 @@ def test_awkward_column_names_are_quoted(conn: sqlite3.Connection) -> None:
 def test_incomplete_filter_is_a_user_error(text: str) -> None:
     with pytest.raises(FilterError):
         parse_filter("x", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$.a.b[1] = 20", [1]),
+        ("$.a.b[2].c = true", [1]),
+        ('$."a b" = null', [1]),  # a JSON null, not row 2's missing member
+        ('$.s = "x"', [1, 2]),
+        ("$.s = x", [1, 2]),  # not JSON: taken as the text written
+        ("$.o = {}", [1]),
+        ('$.a.b = [10,20,{"c":true}]', [1]),
+        ("$.n = 2.5", [1]),
+        ("$.missing = 1", []),
+    ],
+)
+def test_json_path_filters_select_the_rows_json_extract_selects_and_skip_cells_that_are_not_json(
+    text: str, expected: list[int]
+) -> None:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE d(id INTEGER PRIMARY KEY, doc TEXT)")
+    document = '{"a": {"b": [10, 20, {"c": true}]}, "a b": null, "s": "x", "o": {}, "n": 2.5}'
+    db.executemany(
+        "INSERT INTO d VALUES (?, ?)", [(1, document), (2, '{"s": "x"}'), (3, "not json"), (4, None)]
+    )
+    configure_connection(db)
+    condition = where_clause({"doc": text})
+    assert condition is not None and "?" in condition.sql and '"x"' not in condition.sql  # values bound
+    found = [
+        r[0] for r in db.execute(f"SELECT id FROM d WHERE {condition.sql} ORDER BY id", condition.params)
+    ]
+    assert found == expected
+
+
+def test_json_path_filter_text_reads_back_as_the_same_filter() -> None:
+    for path, value in (("$.a.b[2]", {"c": "x"}), ('$."odd key"', "é"), ("$.n", 1.5), ("$.f", False)):
+        text = json_path_filter_text(path, value)
+        assert parse_filter('"doc"', text) == json_path_condition('"doc"', path, value)

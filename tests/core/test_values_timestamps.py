@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from desktop_app.core.errors import Cancelled
+from desktop_app.core.progress import CancelToken
+from desktop_app.core.schema.catalog import read_catalog
+from desktop_app.core.values.time_columns import guess_table_times
 from desktop_app.core.values.timestamps import (
     ENCODINGS,
     encoding_named,
@@ -74,5 +80,27 @@ def test_guess_says_none_when_nothing_is_plausible() -> None:
     assert guess_time_encoding("id", "INTEGER", list(range(1, 200))) is None
     assert guess_time_encoding("visit_count", "INTEGER", [1, 2, 4, 0]) is None  # not Cocoa 2001-01-01
     assert guess_time_encoding("Freight", "NUMERIC", [0.02, 32.38, 1007.64]) is None
+    assert guess_time_encoding("amount", "REAL", [482992.2, 482993.7]) is None  # not Cocoa, January 2001
     assert guess_time_encoding("name", "TEXT", ["Ann", "Bob"]) is None
     assert guess_time_encoding("when", "", [None, 0]) is None
+
+
+def test_table_time_guess_samples_non_null_values_beyond_the_first_rows_and_stops_when_cancelled(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "places.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, visits INTEGER, last_visit_date INTEGER)")
+    rows = [(i, i % 5, None if i < 900 else 1309518981371935 + i) for i in range(1, 1001)]
+    conn.executemany("INSERT INTO moz_places VALUES (?, ?, ?)", rows)
+    conn.commit()
+    table = read_catalog(conn).table("moz_places")
+    assert table is not None
+    found = guess_table_times(conn, table)
+    assert {name: e.name for name, e in found.items()} == {"last_visit_date": "prtime"}
+    assert guess_table_times(conn, table, scanned_rows=500) == {}  # the scan is bounded
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        guess_table_times(conn, table, cancel)
+    conn.close()

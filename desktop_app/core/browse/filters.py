@@ -12,12 +12,15 @@ Syntax (case-insensitive keywords, surrounding spaces ignored):
 - any other text matches cells that contain it (`LIKE %text%`, case-insensitive for ASCII)
 - a value in single or double quotes is taken literally (`="a..b"`, `'NULL'`)
 - `=x'0aff'`, `<>x'0aff'` — a blob, in hex (what "Filter on this value" writes for a blob cell)
+- `$.a.b[2] = v` — the JSON member at that path equals `v`, written as JSON (`"text"`, `12`, `true`,
+  `null`, `{"k":1}`); a `v` that is not JSON is taken as text. Cells that are not JSON never match.
 
 Values are always bound as parameters; only the column, already quoted by the caller, is pasted.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +33,8 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 _COMPARISON = re.compile(r"(<=|>=|<>|!=|==|=|<|>)\s*(.*)\Z", re.S)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _BLOB = re.compile(r"[xX]'((?:[0-9a-fA-F]{2})*)'\Z")
+#: `$.path = value`: a JSON path in SQLite's syntax (plain or double-quoted keys, array indexes).
+_JSON_PATH = re.compile(r'(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\."[^"]*"|\[\d+\])*)\s*=\s*(.*)\Z', re.S)
 
 
 class FilterError(UserError):
@@ -58,6 +63,9 @@ def parse_filter(column_sql: str, text: str) -> Condition | None:
         return Condition(f"{column_sql} = ''")
     if upper in ("NOT EMPTY", "!EMPTY"):
         return Condition(f"{column_sql} <> ''")
+    json_path = _JSON_PATH.match(text)
+    if json_path:
+        return json_path_condition(column_sql, json_path.group(1), _json_operand(json_path.group(2)))
     comparison = _COMPARISON.match(text)
     if comparison:
         return _comparison(column_sql, comparison.group(1), comparison.group(2))
@@ -111,6 +119,43 @@ def _checked_length(text: str) -> str:
             f"at most {LIMITS.filter_value_max_chars:,})."
         )
     return text
+
+
+def json_path_filter_text(path: str, value: Any) -> str:
+    """The filter text "JSON member at `path` equals `value`" (what a column's filter box shows)."""
+    return f"{path} = {_compact_json(value)}"
+
+
+def json_path_condition(column_sql: str, path: str, value: Any) -> Condition:
+    """Condition "the JSON member at `path` of `column_sql` equals `value`" (a parsed JSON value).
+
+    `json_extract` gives SQL values for scalars (true → 1, false → 0) and compact JSON text for objects
+    and arrays, so each is compared in that form; a JSON null is told from a missing member by its type.
+    CASE keeps cells that are not JSON out (json_extract raises on them; AND may evaluate both sides).
+    """
+    if value is None:
+        return Condition(
+            f"CASE WHEN json_valid({column_sql}) THEN json_type({column_sql}, ?) END = 'null'", (path,)
+        )
+    extract = f"CASE WHEN json_valid({column_sql}) THEN json_extract({column_sql}, ?) END = ?"
+    if isinstance(value, bool):
+        return Condition(extract, (path, int(value)))
+    if isinstance(value, dict | list):
+        return Condition(extract, (path, _compact_json(value)))
+    return Condition(extract, (path, value))
+
+
+def _json_operand(text: str) -> Any:
+    """The value after `$.path =`: JSON when it parses, else the text as written."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def bind_value(text: str) -> Any:

@@ -8,14 +8,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from desktop_app.core.sqlite.guard import install_guard, unguarded
+from desktop_app.core.sqlite.values import exact_text
 
 #: Something that registers functions/collations on a connection (see `functions.py`).
 ConnectionHook = Callable[[sqlite3.Connection], None]
 
 
 def decode_text(raw: bytes) -> str:
-    """Decode TEXT from SQLite; invalid UTF-8 becomes U+FFFD instead of raising."""
-    return raw.decode("utf-8", "replace")
+    """Decode TEXT from SQLite; invalid UTF-8 becomes U+FFFD instead of raising, kept byte for byte in a
+    `RawText` (so a grid can show the bad bytes escaped)."""
+    return exact_text(raw)
 
 
 def untrusted_schema_function(conn: sqlite3.Connection) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_app.core.browse.filters import json_path_condition
 from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.core.sqlite.values import storage_class
 
@@ -113,17 +114,7 @@ def json_text_expression(column: str) -> str:
 
 
 def path_filter(column: str, path: str, value: Any) -> tuple[str, tuple[Any, ...]]:
-    """SQL condition "value at `path` of `column` equals `value`", with its parameters.
-
-    `json_extract` gives SQL values for scalars (true → 1, false → 0) and compact JSON text for objects
-    and arrays, so each is compared in that form; a JSON null is told from a missing member by its type.
-    """
-    quoted = quote_identifier(column)
-    extract = f"json_extract({quoted}, ?)"
-    if value is None:  # a JSON null, not a missing member
-        return f"json_type({quoted}, ?) = 'null'", (path,)
-    if isinstance(value, bool):
-        return f"{extract} = ?", (path, int(value))
-    if isinstance(value, dict | list):
-        return f"{extract} = ?", (path, compact_json(value))
-    return f"{extract} = ?", (path, value)
+    """SQL condition "value at `path` of `column` equals `value`", with its parameters (see
+    `core/browse/filters.json_path_condition`, the one home of that condition)."""
+    condition = json_path_condition(quote_identifier(column), path, value)
+    return condition.sql, condition.params

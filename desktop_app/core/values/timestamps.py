@@ -126,7 +126,8 @@ def guess_time_encoding(
     NULLs and zeros (a common "never") are left out; at least `PLAUSIBLE_SHARE` of the rest must decode
     into `years`. Several fit (Unix µs and PRTime always do together): the one the column's name hints
     at wins, then the first in `ENCODINGS`. Numbers are not taken for times when neither the name nor
-    the declared type speaks of time and the values are small integers (ids, counts).
+    the declared type speaks of time and the values are small numbers (ids, counts, amounts: 482992.2 would
+    read as Cocoa seconds in January 2001).
     """
     values = [v for v in samples if v is not None and v != 0 and not isinstance(v, bytes)]
     if not values:
@@ -140,7 +141,7 @@ def guess_time_encoding(
         if (
             not timeish
             and not encoding.text
-            and all(isinstance(v, int) and abs(v) < 100_000_000 for v in values)
+            and all(isinstance(v, int | float) and abs(v) < 100_000_000 for v in values)
         ):
             continue
         plausible = sum(_reads_as_time(encoding, v, years) for v in values)

@@ -1,4 +1,8 @@
-"""How one cell value looks in a grid and on the clipboard: NULL, numbers, long text, blobs."""
+"""How one cell value looks in a grid and on the clipboard: NULL, numbers, long text, blobs, bad text.
+
+Numbers show at their shortest exact form (View menu: full precision, thousands separators); text that
+is not valid UTF-8 shows its bad bytes as `\\xNN`; integers (booleans, enums) show as stored.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ import csv
 import functools
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QFont
 
 from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.schema.visible_names import BIDI_REORDERING
+from desktop_app.core.sqlite.values import RawText
+from desktop_app.core.values.numbers import format_number
+from desktop_app.core.values.text import readable_text
 from desktop_app.ui import theme
+from desktop_app.ui.settings import read_bool
 
 try:
     from desktop_app.core.blobs.values import describe_blob
@@ -35,6 +44,44 @@ _ALIGN_TEXT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _ON_ONE_LINE = str.maketrans(
     {"\n": "⏎", "\r": "", "\t": " ", "\x00": "␀"} | {char: f"⟨U+{ord(char):04X}⟩" for char in BIDI_REORDERING}
 )
+
+
+@dataclass
+class NumberDisplay:
+    """How grids write numbers (View menu; one choice for every grid of the program)."""
+
+    full_precision: bool = False  #: REALs with 17 significant digits instead of the shortest exact form
+    thousands: bool = False  #: digits grouped with commas
+
+
+#: The choice every grid follows (read on each paint: plain attribute lookups).
+NUMBERS = NumberDisplay()
+_FULL_PRECISION_KEY = "view/full_precision"
+_THOUSANDS_KEY = "view/thousands"
+
+
+def load_number_display(settings: QSettings) -> None:
+    """Set `NUMBERS` from the saved View options."""
+    NUMBERS.full_precision = read_bool(settings, _FULL_PRECISION_KEY)
+    NUMBERS.thousands = read_bool(settings, _THOUSANDS_KEY)
+
+
+def save_number_display(settings: QSettings) -> None:
+    """Remember `NUMBERS` as the View options."""
+    settings.setValue(_FULL_PRECISION_KEY, NUMBERS.full_precision)
+    settings.setValue(_THOUSANDS_KEY, NUMBERS.thousands)
+
+
+def number_text(value: int | float) -> str:
+    """A number as grids write it under the current `NUMBERS` choice."""
+    if not (NUMBERS.full_precision or NUMBERS.thousands):
+        return repr(value)  # for a float: the shortest form that round-trips
+    return format_number(value, full_precision=NUMBERS.full_precision, thousands=NUMBERS.thousands)
+
+
+def plain_text(value: str) -> str:
+    """Text as read, with the bytes of invalid UTF-8 written `\\xNN` (never hidden as U+FFFD)."""
+    return readable_text(value.raw) if isinstance(value, RawText) else value
 
 
 def is_number(value: Any) -> bool:
@@ -59,16 +106,20 @@ def blob_label(value: bytes | Truncated) -> str:
 
 def display_text(value: Any) -> str:
     """The one-line text a grid cell shows for `value`."""
-    if value is None:
+    # Called for every visible cell on each paint: the common exact types are tested first.
+    kind = type(value)
+    if kind is str:
+        text = value
+    elif kind is float or kind is int:
+        return number_text(value)
+    elif value is None:
         return NULL_TEXT
-    if isinstance(value, float):
-        return repr(value)
-    if is_number(value):
-        return str(value)
-    if is_blob(value):
+    elif is_blob(value):
         return blob_label(value)
-    text = value.head if isinstance(value, Truncated) else str(value)
-    cut = len(text) > DISPLAY_MAX_CHARS or isinstance(value, Truncated)
+    else:
+        head = value.head if isinstance(value, Truncated) else value
+        text = plain_text(head) if isinstance(head, str) else str(head)
+    cut = len(text) > DISPLAY_MAX_CHARS or kind is Truncated
     return text[:DISPLAY_MAX_CHARS].translate(_ON_ONE_LINE) + ("…" if cut else "")
 
 
@@ -105,10 +156,11 @@ def italic_font() -> QFont:
 
 def tooltip_text(value: Any) -> str | None:
     """A tooltip for values that do not fit in a cell (long or multi-line text)."""
-    if isinstance(value, Truncated) and not value.is_blob:
-        return (
-            f"{value.head[: DISPLAY_MAX_CHARS * 4]}…\n({value.size:,} characters: open the cell to see all)"
-        )
+    if isinstance(value, Truncated) and isinstance(value.head, str):
+        head = plain_text(value.head)[: DISPLAY_MAX_CHARS * 4]
+        return f"{head}…\n({value.size:,} characters: open the cell to see all)"
+    if isinstance(value, RawText):
+        return plain_text(value)[: DISPLAY_MAX_CHARS * 4] + "\n(not valid UTF-8: bad bytes shown as \\xNN)"
     if isinstance(value, str) and (len(value) > DISPLAY_MAX_CHARS // 4 or "\n" in value):
         return value[: DISPLAY_MAX_CHARS * 4]
     return None

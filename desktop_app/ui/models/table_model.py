@@ -36,8 +36,10 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.logs import log_exception
 from desktop_app.core.progress import CancelToken, ProgressCallback
 from desktop_app.core.schema.visible_names import visible_name
+from desktop_app.core.values.timestamps import TimeEncoding
 from desktop_app.ui.latest import LatestRequest, Ticket
 from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.column_times import effective_encoding, guess_times, time_text
 
 log = logging.getLogger(__name__)
 #: Page fetches running at once (the pool has a few readers; counting and indexing need one too).
@@ -58,6 +60,7 @@ _FONT = int(Qt.ItemDataRole.FontRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _RAW = int(RawValueRole)
 _ROLES_SERVED = frozenset((_DISPLAY, _ACCESSIBLE_TEXT, _ALIGNMENT, _FOREGROUND, _FONT, _TOOLTIP, _RAW))
+_SHOWN_ROLES = frozenset((_DISPLAY, _ACCESSIBLE_TEXT))  # the roles a time shown in a cell answers
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: The layout signals' overload that carries a hint (a vertical-only change leaves column widths alone).
 _LAYOUT_SIGNATURE = "QList<QPersistentModelIndex>,QAbstractItemModel::LayoutChangeHint"
@@ -74,6 +77,8 @@ class WindowedTableModel(QAbstractTableModel):
     failed = Signal(object)
     #: Rows or the count could not be read (see `read_error`): the grid shows where.
     read_errors_changed = Signal()
+    #: Which columns read as timestamps changed (guessed from the first rows, or chosen by the user).
+    times_changed = Signal()
 
     def __init__(
         self,
@@ -110,6 +115,13 @@ class WindowedTableModel(QAbstractTableModel):
         self._header_markers: dict[int, str] = {}
         self._pump_scheduled = False
         self.fetches_started = 0  #: pages requested from the source (for tests and the benchmark)
+        #: Column name → encoding name (or `column_times.NOT_A_TIMESTAMP`) chosen by the user.
+        self.time_overrides: dict[str, str] = {}
+        #: Columns (by name) whose cells show the decoded time instead of the stored value.
+        self.times_shown: set[str] = set()
+        self._guessed_times: dict[int, TimeEncoding] | None = None  # None until the first rows arrive
+        self._times: dict[int, TimeEncoding] = {}  # column → encoding its tooltips (and cells) decode
+        self._times_shown: set[int] = set()
 
     # --- source and counts ----------------------------------------------------------------------
 
@@ -134,6 +146,7 @@ class WindowedTableModel(QAbstractTableModel):
         self._queue.clear()
         self._header_markers = {}
         self._visible_rows = None  # until the view reports where it is in the new rows
+        self._guessed_times, self._times, self._times_shown = None, {}, set()
         self.endResetModel()
         self.count_changed.emit()
         self.loaded_changed.emit()
@@ -323,7 +336,76 @@ class WindowedTableModel(QAbstractTableModel):
                 self._want(row // self.page_rows)
                 return cell_format.PLACEHOLDER
             return cell_format.dim_color() if role == _FOREGROUND else None
-        return _role_value(role, page.rows[offset][index.column()])
+        column = index.column()
+        if (
+            self._times
+            and column in self._times
+            and (role == _TOOLTIP or (column in self._times_shown and role in _SHOWN_ROLES))
+        ):
+            return self._time_role_value(role, page.rows[offset][column], column)
+        return _role_value(role, page.rows[offset][column])
+
+    def _time_role_value(self, role: int, value: Any, column: int) -> Any:
+        """A cell of a timestamp column: the decoded time in its tooltip, and in the cell when shown."""
+        encoding = self._times[column]
+        decoded = time_text(value, encoding)
+        if decoded is None:
+            return _role_value(role, value)
+        if role == _TOOLTIP:
+            stored = cell_format.display_text(value)
+            return f"{decoded}  (UTC)\n{encoding.label}\nstored: {stored}"
+        return decoded if column in self._times_shown else _role_value(role, value)
+
+    # --- timestamps -----------------------------------------------------------------------------
+
+    def cell_text(self, values: tuple[Any, ...], column: int) -> str:
+        """The text a cell of a row holding `values` shows in `column` (a decoded time when shown so)."""
+        value = values[column]
+        if column in self._times_shown:
+            decoded = time_text(value, self._times[column])
+            if decoded is not None:
+                return decoded
+        return cell_format.display_text(value)
+
+    def guessed_time_encoding(self, column: int) -> TimeEncoding | None:
+        """The encoding guessed for `column` from the first rows (None: no guess, or none fits)."""
+        return (self._guessed_times or {}).get(column)
+
+    def time_encoding(self, column: int) -> TimeEncoding | None:
+        """The encoding `column` is decoded with (the user's choice, else the guess), or None."""
+        return self._times.get(column)
+
+    def time_shown(self, column: int) -> bool:
+        """True when `column`'s cells show the decoded time."""
+        return column in self._times_shown
+
+    def set_guessed_times(self, guessed: dict[int, TimeEncoding]) -> None:
+        """Replace the first rows' guess by a better one (e.g. from a sample of the whole table)."""
+        self._guessed_times = dict(guessed)
+        self._apply_times()
+        self._repaint_all()
+
+    def set_time_preferences(self, overrides: dict[str, str], shown: set[str]) -> None:
+        """Apply the user's per-column encodings (name → encoding name or "not a timestamp") and the
+        columns shown as time; repaints the grid."""
+        self.time_overrides, self.times_shown = dict(overrides), set(shown)
+        self._apply_times()
+        self._repaint_all()
+
+    def _repaint_all(self) -> None:
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    def _apply_times(self) -> None:
+        columns = self.source.columns if self.source is not None else []
+        guessed = self._guessed_times or {}
+        self._times = {
+            position: encoding
+            for position, column in enumerate(columns)
+            if (encoding := effective_encoding(guessed.get(position), self.time_overrides.get(column.name)))
+        }
+        self._times_shown = {p for p in self._times if columns[p].name in self.times_shown}
+        self.times_changed.emit()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
         """Column names (with sort markers) and their type/key tooltip; real row numbers from 1."""
@@ -492,6 +574,9 @@ class WindowedTableModel(QAbstractTableModel):
 
     def _store(self, number: int, page: Page) -> None:
         self._pages[number] = page
+        if self._guessed_times is None and page.rows and self.source is not None:
+            self._guessed_times = guess_times(self.source.columns, page.rows)
+            self._apply_times()
         end = page.start + len(page.rows)
         if not self.exact and (end > self._rows or len(page.rows) < self.page_rows):
             # Unknown count so far: a short page is the end, a full one shows at least this many rows.

@@ -1,4 +1,5 @@
-"""A window that shows one cell's whole value: wrapped or not, JSON pretty-printed on request."""
+"""A window that shows one cell's whole value: wrapped or not, JSON pretty-printed on request; and the text
+of a value as both it and the value inspector show it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.models.cell_format import NULL_TEXT
+from desktop_app.ui.models.cell_format import NULL_TEXT, plain_text
+
+
+def value_text(value: Any) -> str:
+    """The whole text of a text or number value: reals at their shortest exact form, invalid UTF-8 escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return plain_text(value) if isinstance(value, str) else str(value)
 
 
 def pretty_json(text: str) -> str | None:
@@ -68,11 +78,11 @@ class CellViewer(QDialog):
         """Show `value` (None, number or text) and raise the window."""
         self._value = value
         self.setWindowTitle(title)
-        text = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+        text = value_text(value)
         self._json = pretty_json(text) if isinstance(value, str) else None
         self.format_json.setEnabled(self._json is not None)
         self.format_json.setChecked(self._json is not None)
-        kind = "NULL" if value is None else type(value).__name__.replace("str", "text")
+        kind = "NULL" if value is None else "text" if isinstance(value, str) else type(value).__name__
         self.info.setText(f"{kind}, {len(text):,} characters" if value is not None else NULL_TEXT)
         self.text.setPlaceholderText(NULL_TEXT if value is None else "(empty text)")
         self._show_text()
@@ -89,10 +99,8 @@ class CellViewer(QDialog):
         value = self._value
         if self._json is not None and self.format_json.isChecked():
             self.text.setPlainText(self._json)
-        elif value is None:
-            self.text.setPlainText("")
         else:
-            self.text.setPlainText(repr(value) if isinstance(value, float) else str(value))
+            self.text.setPlainText(value_text(value))
 
     def _apply_wrap(self, wrap: bool) -> None:
         mode = QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap

@@ -1,7 +1,8 @@
 """The Browse pane: any table of any size in a lazy grid, with sort, filters, copy and a cell viewer.
 
-Beside the grid, a side area (`details`) with the column profile; foreign keys are links (Ctrl+click)
-with Back/Forward along the trail; a cell's menu filters on its value and finds in the rows (Ctrl+F).
+Beside the grid, a details area: the value inspector and the column profile; foreign keys are links
+(Ctrl+click) with Back/Forward along the trail; a cell's menu filters on its value and finds in the rows
+(Ctrl+F).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.browse.filters import parse_filter, value_filter
+from desktop_app.core.browse.filters import json_path_filter_text, parse_filter, value_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
 from desktop_app.core.browse.references import (
     IncomingReference,
@@ -55,12 +56,12 @@ from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
-from desktop_app.ui.panes.browse.details import DetailsArea
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
 from desktop_app.ui.panes.browse.links import LinkDelegate
 from desktop_app.ui.panes.browse.profile_panel import ProfilePanel
 from desktop_app.ui.panes.browse.trail import Trail
+from desktop_app.ui.panes.browse.values import BrowseValues
 from desktop_app.ui.settings import read_column_widths, write_column_widths
 from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.theme import bad_input_style
@@ -163,8 +164,25 @@ class BrowsePane(Pane):
         self.view.clicked.connect(self._on_cell_clicked)
         self.trail = Trail()
         self.find_bar = FindBar(self.grid)
-        #: The side area beside the grid (collapsed until a tab is shown) and its Profile tab.
-        self.details = DetailsArea(self.grid)
+        self.model.times_changed.connect(self._on_times_changed)
+        #: Timestamp columns (guess and choices) and the details area beside the grid (collapsed until a tab
+        #: is shown): the value inspector (Value) and the column profile (Profile).
+        self.values = BrowseValues(
+            self.model,
+            self.view,
+            self.grid,
+            context.settings,
+            context.jobs,
+            self._time_scope,
+            self._row_label,
+        )
+        self.values.inspector.filter_requested.connect(self.filter_json_path)
+        self.times, self.details, self.inspector = (
+            self.values.times,
+            self.values.details,
+            self.values.inspector,
+        )
+        self.inspect, self.details_button = self.values.inspect, self.values.button
         self.profile_panel = ProfilePanel(context)
         self.details.add_tab(self.profile_panel, "Profile")
         self.profile_panel.filter_requested.connect(lambda column, value: self.filter_on_value(column, value))
@@ -187,6 +205,7 @@ class BrowsePane(Pane):
             (QKeySequence.StandardKey.Find, self.find_bar.open_bar, pane),
             (QKeySequence("Alt+Left"), self.go_back, pane),
             (QKeySequence("Alt+Right"), self.go_forward, pane),
+            (QKeySequence(Qt.Key.Key_F4), lambda: self.details_button.toggle(), pane),
         ):
             shortcut = QShortcut(keys, owner)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -199,6 +218,7 @@ class BrowsePane(Pane):
         bar.addWidget(self.picker)
         bar.addWidget(self.goto)
         bar.addStretch(1)
+        bar.addWidget(self.details_button)
         bar.addWidget(self.profile_button)
         self.chart_button = push_button(
             "Chart…", self.chart, "Draw every row as Browse shows it (filters too) as a chart or histogram"
@@ -207,7 +227,7 @@ class BrowsePane(Pane):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.details.splitter, 1)
+        layout.addWidget(self.values.split, 1)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.status)
         self._update_trail_buttons()
@@ -281,7 +301,9 @@ class BrowsePane(Pane):
             # The same data through another database (the quick direct view, now in memory): no reload.
             self.source = source
             self._select_in_picker(table.name)
-            self.model.replace_source(source)
+            self.values.load_choices()
+            self.model.replace_source(source)  # stops a time guess still running on the old database
+            self.values.guess(source)
             self._table_shown()
             self._update_status()
             return
@@ -291,6 +313,7 @@ class BrowsePane(Pane):
         keep_top = self.grid.top_row() if same_rows else 0
         self.table, self.source, self.sort, self.filters = table, source, list(sort), dict(filters)
         self._select_in_picker(table.name)
+        self.values.load_choices()  # before the first rows arrive
         self.model.set_source(source, rows_hint=self.model.total_rows if same_rows else None)
         self.model.set_header_markers(sort_markers(self.sort, [c.name for c in source.columns]))
         if not same_table:
@@ -302,6 +325,7 @@ class BrowsePane(Pane):
             self._apply_remembered_widths()
         if self.filters and self.unfiltered_total is None:
             self._tasks.spawn(self._count_unfiltered(source))
+        self.values.guess(source)
         if keep_top:  # the same rows in a new order: stay at the same row number
             self.scroll_to_row(keep_top, select=False)
         else:
@@ -351,6 +375,33 @@ class BrowsePane(Pane):
         if self.table is source.table:
             self.unfiltered_total = total
             self._update_status()
+
+    # --- details -------------------------------------------------------------------------------
+
+    def show_details(self, shown: bool = True) -> None:
+        """Open (or collapse) the details area beside the grid, showing the current cell."""
+        self.values.show_details(shown)
+
+    def _on_times_changed(self) -> None:
+        self._sized_at = None  # a column shown as time needs room for it
+        self._size_columns()
+
+    def _time_scope(self) -> tuple[str | None, str]:
+        database = self.context.database
+        path = str(database.snapshot.path) if database is not None else None
+        return path, self.table.name if self.table is not None else ""
+
+    def _row_label(self, row: int) -> str:
+        key = self.model.row_key(row) or ()
+        source = self.source
+        key_dict = source.pager.key_dict(key) if source is not None and source.pager.has_key else {}
+        return row_label(row, key_dict)
+
+    def filter_json_path(self, column: str, path: str, value: Any) -> None:
+        """Show only rows whose JSON in `column` has `value` at `path` (as the column's filter text)."""
+        filters = dict(self.filters)
+        filters[column] = json_path_filter_text(path, value)
+        self.set_filters(filters)
 
     # --- sort and filters ---------------------------------------------------------------------
 
@@ -471,7 +522,7 @@ class BrowsePane(Pane):
             ):
                 continue  # hidden, or resized by the user
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal)) + "  ▲9"
-            texts = [title] + [cell_format.display_text(r[column]) for r in rows]
+            texts = [title] + [self.model.cell_text(r, column) for r in rows]
             widest = max(metrics.horizontalAdvance(t) for t in texts) + 16
             width = max(_COLUMN_MIN_PX, min(widest, _COLUMN_MAX_PX), chosen or 0)
             if width != chosen:
@@ -836,6 +887,7 @@ class BrowsePane(Pane):
         add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
         menu.addSeparator()
         menu.addAction("Open cell\tEnter").triggered.connect(self._open_current)
+        menu.addAction("Inspect value\tF4").triggered.connect(self.values.inspect_current)
         index = self.view.indexAt(point)
         row = self.model.real_row(index.row()) if index.isValid() else -1
         values = self.model.row_values(row) if index.isValid() else None
@@ -868,6 +920,9 @@ class BrowsePane(Pane):
             menu.addAction(f"Profile “{name}”").triggered.connect(lambda: self.profile_column(name))
         menu.addAction("Profile all columns").triggered.connect(self.profile_all_columns)
         menu.addSeparator()
+        if section >= 0:
+            self.times.add_to_menu(menu, section)
+            menu.addSeparator()
         for column, info in enumerate(self.source.columns):
             action = QAction(info.name, menu)
             action.setCheckable(True)

@@ -43,6 +43,7 @@ from desktop_app.ui.context import AppContext
 from desktop_app.ui.export_actions import start_export
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest, Ticket
+from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.panes.sql.editor import SqlEditor
 from desktop_app.ui.panes.sql.results import ErrorView, PlanView, ResultTab, RunOutcome, format_duration
 from desktop_app.ui.widgets.layout import splitter, vbox
@@ -93,11 +94,18 @@ class SqlTab(QWidget):
     running_changed = Signal()
 
     def __init__(
-        self, context: AppContext, counts: Counts, number: int, parent: QWidget | None = None
+        self,
+        context: AppContext,
+        counts: Counts,
+        number: int,
+        times: TimePreferences | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.context = context
         self._counts = counts
+        #: Timestamp choices for result columns, remembered per database (shared by the pane's tabs).
+        self._times = times
         #: Its place in the "SQL n" names given to tabs without a name or a file.
         self.number = number
         #: The name the user gave it ("" for none: then its file's name, else "SQL n").
@@ -272,7 +280,14 @@ class SqlTab(QWidget):
                 return  # the database changed meanwhile
             self._run_position = (number, len(items))
             export = functools.partial(self._export, params=item.params)
-            tab = ResultTab(item.sql, export, database=database, params=item.params)
+            tab = ResultTab(
+                item.sql,
+                export,
+                database=database,
+                params=item.params,
+                times=self._times,
+                database_path=str(database.snapshot.path),
+            )
             self.results.addTab(tab, _result_title(number, item))
             self.results.setTabToolTip(self.results.count() - 1, item.statement.text[:2000])
             self.result_stack.setCurrentIndex(1)

@@ -36,6 +36,7 @@ from desktop_app.core.functions.registry import FunctionRegistry
 from desktop_app.core.sqlite.statements import bind_values, first_table_name, parameter_keys, parameters
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.sql.completer import CompletionNames
 from desktop_app.ui.panes.sql.editor import SqlEditor
@@ -160,6 +161,8 @@ class SqlPane(Pane):
             "Save as…", "Save the tab to a new .sql file (Ctrl+Shift+S)", self.choose_save_path
         )
         self.library = QueryLibrary(context.settings)
+        #: Timestamp choices for result columns, remembered per database.
+        self.time_preferences = TimePreferences(context.settings)
         self.library_buttons = QueryLibraryButtons(
             self.library, lambda: self.editor.sql(), self._database_path
         )
@@ -232,7 +235,7 @@ class SqlPane(Pane):
         """Open an empty editor tab."""
         used = {tab.number for tab in self.editor_tabs()}
         number = next(n for n in range(1, len(used) + 2) if n not in used)
-        tab = SqlTab(self.context, self._counts, number)
+        tab = SqlTab(self.context, self._counts, number, self.time_preferences)
         tab.editor.completer.set_names(self._names)
         tab.on_database_changed()
         tab.status_message.connect(self.status_message)

@@ -1,4 +1,5 @@
-"""What one SQL result tab shows: the rows in a windowed grid, a query plan tree, or an error.
+"""What one SQL result tab shows: the rows in a windowed grid (with the value inspector beside it, collapsed
+until asked for), a query plan tree, or an error.
 
 A cell's menu narrows the rows to a value ("Filter on this value" / "Exclude this value"): the query is
 run again nested, with the condition outside it (`core.browse.result_filter`), so a result of any
@@ -11,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,6 +39,7 @@ from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.core.sqlite.statements import first_table_name
 from desktop_app.core.structure.query_plan import PlanNode, QueryPlan, build_plan
 from desktop_app.ui.models import cell_format
+from desktop_app.ui.models.column_times import TimePreferences
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import RawValueRole, WindowedTableModel, track_viewport
 from desktop_app.ui.tasks import Tasks
@@ -45,9 +48,15 @@ from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
 from desktop_app.ui.widgets.find_bar import FindBar
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
+from desktop_app.ui.widgets.inspect_cell import InspectCell
 from desktop_app.ui.widgets.layout import hbox, vbox
 from desktop_app.ui.widgets.row_header import RowNumberHeader
+from desktop_app.ui.widgets.time_columns import TimeColumns
+from desktop_app.ui.widgets.value_inspector import ValueInspector
 from desktop_app.ui.widgets.value_menu import add_value_actions
+
+#: Width the value inspector opens at beside a result.
+_INSPECTOR_PX = 340
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 48, 320
 ExportCallback = Callable[[str, "int | None"], None]
@@ -205,7 +214,12 @@ class ResultTab(QWidget):
         *,
         database: Database | None = None,
         params: Params = (),
+        times: TimePreferences | None = None,
+        database_path: str | None = None,
     ) -> None:
+        """`database`, `params`: to filter the result by running it again nested. `times` and
+        `database_path`: where the columns' timestamp choices are remembered (results of queries share
+        the table name "")."""
         super().__init__(parent)
         self.sql = sql
         self.database = database
@@ -273,12 +287,64 @@ class ResultTab(QWidget):
         self.filter_row.hide()
         self._filter_text = ""
         self.model.count_changed.connect(self._show_filtered_count)
+        #: Per-column timestamp choices ("Show as time", "Interpret as") from the header's menu.
+        self.times = TimeColumns(
+            self.model, times or TimePreferences(QSettings()), lambda: (database_path, "")
+        )
+        self.times.load()
+        self.view.horizontalHeader().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.horizontalHeader().customContextMenuRequested.connect(self._header_menu)
+        self.inspector = ValueInspector(filterable=False)
+        self.inspect = InspectCell(
+            self.view, self.model, self.inspector, self.times, lambda: self.inspector_open
+        )
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolTip("Show the selected value decoded: text, time, JSON tree, geometry")
+        self.details_button.toggled.connect(self.show_inspector)
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.grid)
-        top = hbox((self.info, 1), self.chart_button, self.blobs_button, self.export_button)
-        layout = vbox(top, self.filter_row, (self.stack, 1), self.find_bar, parent=self)
+        self.split = QSplitter()
+        self.split.addWidget(self.stack)
+        self.split.addWidget(self.inspector)
+        self.split.setStretchFactor(0, 1)
+        self.split.setCollapsible(0, False)
+        self.split.setSizes([1, 0])
+        self.split.splitterMoved.connect(lambda *_: self._on_split_moved())
+        top = hbox(
+            (self.info, 1), self.details_button, self.chart_button, self.blobs_button, self.export_button
+        )
+        layout = vbox(top, self.filter_row, (self.split, 1), self.find_bar, parent=self)
         layout.setContentsMargins(0, 4, 0, 0)
+
+    # --- value inspector ----------------------------------------------------------------------------
+
+    @property
+    def inspector_open(self) -> bool:
+        """True when the value inspector is shown beside the rows."""
+        return self.split.sizes()[1] > 0
+
+    def show_inspector(self, shown: bool = True) -> None:
+        """Open (or collapse) the value inspector beside the rows, showing the current cell."""
+        total = sum(self.split.sizes())
+        width = min(_INSPECTOR_PX, max(total // 2, 1))
+        self.split.setSizes([max(total - width, 1), width] if shown else [total, 0])
+        if self.details_button.isChecked() != shown:
+            self.details_button.setChecked(shown)
+        self.inspect.update()
+
+    def _on_split_moved(self) -> None:
+        self.details_button.setChecked(self.inspector_open)
+        self.inspect.update()
+
+    def _header_menu(self, point: QPoint) -> None:
+        column = self.view.horizontalHeader().logicalIndexAt(point)
+        if column < 0 or self.model.source is None:
+            return
+        menu = QMenu(self)
+        self.times.add_to_menu(menu, column)
+        menu.popup(self.view.horizontalHeader().mapToGlobal(point))
 
     # --- what is shown ----------------------------------------------------------------------------
 
@@ -390,6 +456,8 @@ class ResultTab(QWidget):
         menu = QMenu(self)
         menu.addAction("Copy\tCtrl+C").triggered.connect(lambda: self._tasks.spawn(self.copy_selection()))
         add_copy_as_menu(menu, self.copy_headers, lambda fmt, h: self._tasks.spawn(self.copy_as(fmt, h)))
+        menu.addSeparator()
+        menu.addAction("Inspect value").triggered.connect(lambda: self.show_inspector(True))
         index = self.view.indexAt(point)
         values = self.model.row_values(self.model.real_row(index.row())) if index.isValid() else None
         if values is not None:
