@@ -110,6 +110,8 @@ class BrowsePane(Pane):
         self._user_widths: dict[int, int] = {}
         #: Where the columns were last fitted: (top row, table). A new sort or filter is not a new table.
         self._sized_at: tuple[int, str] | None = None
+        #: Columns whose cells show a decoded time: when that changes they need fitting again.
+        self._time_columns: set[int] = set()
         self._pending_top_row: int | None = None
         #: Selection to put back once the rows exist: (current row, column) and (top, left, bottom, right).
         self._pending_selection: tuple[list[int] | None, list[list[int]]] | None = None
@@ -383,6 +385,10 @@ class BrowsePane(Pane):
         self.values.show_details(shown)
 
     def _on_times_changed(self) -> None:
+        shown = {c for c in range(self.model.columnCount()) if self.model.time_shown(c)}
+        if shown == self._time_columns:
+            return  # a guess for a new sort or filter: the grid keeps its widths
+        self._time_columns = shown
         self._sized_at = None  # a column shown as time needs room for it
         self._size_columns()
 
