@@ -59,6 +59,21 @@ def _changed_copy(demo: Path, folder: Path) -> Path:
     return after
 
 
+async def _shown_as_it_is() -> None:
+    return None
+
+
+def _delete_some_customers(demo: Path) -> None:
+    """Delete a few customers from the demo copy, so the Recovered pane has deleted records to show."""
+    conn = sqlite3.connect(demo)
+    try:
+        conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("DELETE FROM customers WHERE id % 40 = 0")
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def _stagers(window: object, demo: Path, folder: Path) -> dict[str, Callable[[], Awaitable[None]]]:
     """For each pane, what to do once so that its shot shows content."""
     from desktop_app.ui.panes.changes.sides import Side
@@ -111,6 +126,10 @@ def _stagers(window: object, demo: Path, folder: Path) -> dict[str, Callable[[],
             pane.select_table("customers")
             await _until(lambda: pane.model.rowCount() > 0 and pane.model.is_loaded(0))
 
+    async def recovery() -> None:
+        panes.recovery.scan()
+        await _until(lambda: panes.recovery.job is None or panes.recovery.job.done)
+
     return {
         "browse": browse,
         "sql": sql,
@@ -120,6 +139,7 @@ def _stagers(window: object, demo: Path, folder: Path) -> dict[str, Callable[[],
         "migrations": migrations,
         "structure": structure,
         "changes": changes,
+        "recovery": recovery,
     }
 
 
@@ -146,6 +166,7 @@ async def shoot(
         folder = Path(temp)
         demo = folder / "demo.sqlite3"
         build_demo_database(demo, rows=rows)
+        _delete_some_customers(demo)
         window = MainWindow(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
         window.show()
         try:
@@ -155,7 +176,7 @@ async def shoot(
             chosen = [name for name in (panes or list(window.panes)) if name in window.panes]
             for name in chosen:  # each pane shown once first, so it loads what it shows
                 window.show_pane(window.panes[name])
-                await stagers[name]()
+                await stagers.get(name, _shown_as_it_is)()  # a new pane without a stager
             for theme_name in themes:
                 apply_theme(ThemeChoice(theme_name))
                 for width, height in sizes:
