@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
+from desktop_app.core.diff.changed_pages import changed_tables
 from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, Matching, RowChange, TableDiff
 from desktop_app.core.diff.pairing import B_SCHEMA, Pair, compared_columns, open_pair, usable_rowid
 from desktop_app.core.diff.rows import TablePlan, count_changes, plan_table, row_changes
@@ -69,15 +70,22 @@ def compare(
     on_table: Callable[[TableDiff], None] | None = None,
     cancel: CancelToken | None = None,
     progress: ProgressCallback = ignore_progress,
+    candidates: Collection[str] | None = None,
 ) -> DatabaseDiff:
     """Compare every table of the pair (or `only` one). With `rows`, changed rows go to `on_rows` page by
     page as they are found; without, only the counts are computed (faster). `on_table` hears each table
-    when it is done. Raises `Cancelled` when `cancel` fires."""
+    when it is done. `candidates` (from `changed_tables`) names the only tables whose rows may differ: the
+    others are known equal and not read. Raises `Cancelled` when `cancel` fires."""
     cancel = cancel or CancelToken()
     diff, sides = outline(pair, only)
     for number, entry in enumerate(diff.tables):
         progress(Progress(number, len(diff.tables), entry.name))
         old, new = sides[entry.name]
+        if candidates is not None and entry.name not in candidates:
+            entry.done = True
+            if on_table is not None:
+                on_table(entry)
+            continue
         try:
             with cancellable(pair.conn, cancel):
                 _compare_table(pair, entry, old, new, rows, on_rows)
@@ -180,6 +188,20 @@ def snapshot_both(
     return futures[0].result(), futures[1].result()
 
 
+def count_between(a: Snapshot, b: Snapshot, cancel: CancelToken | None = None) -> DatabaseDiff:
+    """The counts of what changed from `a` to `b` (blocking), reading only the tables whose pages differ
+    when both are memory snapshots small enough to compare page by page (two generations of one file)."""
+    pair = open_pair(a, b, cancel)
+    try:
+        candidates = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
+        diff = compare(pair, rows=False, cancel=cancel, candidates=candidates)
+        if pair.note:
+            diff.settings.append(pair.note)
+        return diff
+    finally:
+        pair.close()
+
+
 def diff_snapshots(
     a: Snapshot,
     b: Snapshot,
@@ -201,4 +223,4 @@ def diff_snapshots(
         pair.close()
 
 
-__all__ = ["TablePlan", "compare", "diff_snapshots", "outline"]
+__all__ = ["TablePlan", "compare", "count_between", "diff_snapshots", "outline"]

@@ -221,6 +221,15 @@ def schema_sql_containing(conn: sqlite3.Connection, word: str) -> list[str]:
     return [sql for (sql,) in rows]
 
 
+def btree_roots(conn: sqlite3.Connection, schema: str = "main") -> dict[str, tuple[str, int]]:
+    """Every table and index stored in a b-tree: name → (the table it belongs to, its root page)."""
+    sql = (
+        f"SELECT name, tbl_name, rootpage FROM {_master(schema)} "
+        "WHERE type IN ('table', 'index') AND rootpage > 0"
+    )
+    return {name: (table, root) for name, table, root in conn.execute(sql) if name is not None}
+
+
 def declared_options(sql: str | None) -> tuple[bool, bool]:
     """(WITHOUT ROWID, STRICT) as a CREATE TABLE statement declares them, in either order.
 
