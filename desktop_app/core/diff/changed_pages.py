@@ -16,13 +16,13 @@ from collections.abc import Iterable
 
 from desktop_app.core.diff.schema_changes import compared_tables
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.schema.catalog import Catalog, Table, TableKind, btree_roots
+from desktop_app.core.schema.catalog import SCHEMA_TABLE_NAMES, Catalog, Table, TableKind, btree_roots
 from desktop_app.core.snapshot.snapshot import Snapshot, SnapshotMode
 from desktop_app.core.sqlite.guard import unguarded
 
 #: Pages compared at once before looking at single pages (most of a large image is unchanged).
 _CHUNK_PAGES = 256
-#: Owner of the pages of `sqlite_schema` (its changes are read from the catalogs) and of free pages.
+#: Owner of the schema table's pages (its changes are read from the catalogs) and of free pages.
 _SCHEMA, _FREE = "\x00schema", "\x00free"
 #: Virtual table modules whose rows live in shadow tables of this database (other modules: always compared).
 _SHADOWED_MODULES = frozenset({"fts3", "fts4", "fts5", "rtree", "rtree_i32", "geopoly"})
@@ -113,7 +113,7 @@ def _owners(
             rows = conn.execute("SELECT name, pageno FROM dbstat WHERE aggregate = 0").fetchall()
         for name, page in rows:
             if page in unclaimed:
-                owners[page] = _SCHEMA if name in ("sqlite_schema", "sqlite_master") else name
+                owners[page] = _SCHEMA if name in SCHEMA_TABLE_NAMES else name
     return owners
 
 
