@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from desktop_app.core.diff.change_rows import CellChange
+from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.table_model import RawValueRole
 from desktop_app.ui.panes.changes.pane import ChangesPane
 from desktop_app.ui.panes.changes.sides import Side
@@ -222,6 +223,40 @@ async def test_watch_mode_takes_a_snapshot_for_each_change_of_a_writer(qtbot: ob
         committed = stop_writer(writer, stop)
     assert committed > 0
     assert sorted(p.name for p in folder.iterdir()) == ["live.db"]  # the writer's sidecars gone; none of ours
+
+
+async def reload_and_wait(window: MainWindow, errors: list[str], what: str) -> None:
+    """Reload and wait for the new generation (or an error), failing past a generous deadline."""
+    before = window.session.snapshot.generation  # type: ignore[union-attr]
+    window.reload()
+    await wait_for(  # a reload takes well under a second here: only a hang reaches the deadline
+        lambda: errors or (window.session.snapshot.generation != before and not window.session.busy),  # type: ignore[union-attr]
+        timeout=60,
+        message=what,
+    )
+
+
+async def test_reloads_while_a_writer_commits_without_pause_finish_in_both_journal_modes(
+    qtbot: object, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    for journal in ("wal", "delete"):
+        folder = tmp_path / journal
+        folder.mkdir()
+        path, stop = folder / "live.db", tmp_path / f"stop-{journal}"
+        writer = start_writer(path, stop, rows=500, journal=journal)
+        window = make_window(tmp_path)
+        window.session.open_failed.connect(lambda e: errors.append(e.message))
+        try:
+            await open_in(window, path)
+            for _ in range(4):
+                await reload_and_wait(window, errors, f"a reload ({journal})")
+                assert errors == []
+        finally:
+            await close_window(window)
+            committed = stop_writer(writer, stop)
+        assert committed > 0
+        assert sorted(p.name for p in folder.iterdir()) == ["live.db"]
 
 
 async def test_stop_ends_a_comparison_with_a_message(qtbot: object, tmp_path: Path) -> None:
