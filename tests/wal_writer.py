@@ -1,9 +1,10 @@
 """Another program writing a WAL database without pause, for tests and benchmarks of the snapshot.
 
-`python -m tests.wal_writer DB STOP_FILE [ROWS]` creates `DB` (WAL mode, tables `a` and `b` of `ROWS` rows
-each) if needed, prints "ready", then commits in a loop until `STOP_FILE` exists, and closes cleanly (the
-last connection checkpoints and removes its `-wal` and `-shm`). Every transaction adds 1 to one row of `a`
-and one of `b` and appends a row to each, so in every committed state sum(a.v) = sum(b.v) and
+`python -m tests.wal_writer DB STOP_FILE [ROWS [JOURNAL]]` creates `DB` (WAL mode; a rollback journal with
+JOURNAL "delete"), tables `a` and `b` of `ROWS` rows each, if needed, prints "ready", then commits in a loop
+until `STOP_FILE` exists, and closes cleanly (the last connection checkpoints and removes its `-wal` and
+`-shm`). Every transaction adds 1 to one row of `a` and one of `b` and appends a row to each, so in every
+committed state sum(a.v) = sum(b.v) and
 count(a) = count(b): a snapshot holding half a transaction breaks the invariant.
 """
 
@@ -28,12 +29,15 @@ def invariant_holds(conn: sqlite3.Connection) -> bool:
     return sum_a == sum_b and count_a == count_b
 
 
-def start_writer(path: Path, stop_file: Path, rows: int = 5000) -> subprocess.Popen[str]:
-    """Start the writer in a process of its own; returns once it has committed its first state."""
+def start_writer(
+    path: Path, stop_file: Path, rows: int = 5000, journal: str = "wal"
+) -> subprocess.Popen[str]:
+    """Start the writer in a process of its own; returns once it has committed its first state.
+    `journal` is the journal mode it writes in ("wal", or "delete" for a rollback journal)."""
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.wal_writer", str(path), str(stop_file), str(rows)],
+        [sys.executable, "-m", "tests.wal_writer", str(path), str(stop_file), str(rows), journal],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -54,9 +58,9 @@ def stop_writer(process: subprocess.Popen[str], stop_file: Path) -> int:
     return int(out.split()[-1]) if out.split() else 0
 
 
-def main(path: str, stop_file: str, rows: int) -> None:
+def main(path: str, stop_file: str, rows: int, journal: str = "wal") -> None:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA journal_mode={'DELETE' if journal == 'delete' else 'WAL'}")
     conn.execute("PRAGMA synchronous=NORMAL")
     for table in ("a", "b"):
         conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY, v INTEGER, pad BLOB)")
@@ -80,4 +84,9 @@ def main(path: str, stop_file: str, rows: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 5000)
+    main(
+        sys.argv[1],
+        sys.argv[2],
+        int(sys.argv[3]) if len(sys.argv) > 3 else 5000,
+        sys.argv[4] if len(sys.argv) > 4 else "wal",
+    )

@@ -141,6 +141,9 @@ class Limits:
     diff_history_bytes: int = 512 << 20
     #: Changed rows the Changes pane holds per comparison (the counts stay exact past it).
     diff_rows_kept: int = 200_000
+    #: Two memory snapshots up to this size each are compared page by page before their rows (both images
+    #: copied once for it): only tables whose pages differ are compared. Larger ones compare every table.
+    diff_page_compare_bytes: int = 512 << 20
     #: Watch mode waits this long after the last change on disk before it takes a snapshot (seconds).
     watch_debounce_s: float = 0.3
     #: Points kept on the watch timeline (the oldest drop off; their snapshots go with the history).

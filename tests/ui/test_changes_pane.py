@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from desktop_app.core.diff.change_rows import CellChange
+from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models.table_model import RawValueRole
 from desktop_app.ui.panes.changes.pane import ChangesPane
 from desktop_app.ui.panes.changes.sides import Side
@@ -140,6 +141,55 @@ async def test_two_generations_of_one_file_are_compared(qtbot: object, tmp_path:
     assert window.context.history.snapshots == []
 
 
+async def test_generations_arriving_during_a_count_are_merged_into_the_newest_one(
+    qtbot: object, tmp_path: Path, monkeypatch: object
+) -> None:
+    import threading
+
+    from desktop_app.ui.panes.changes import pane as pane_module
+
+    release, counted = threading.Event(), []
+    real = pane_module.count_between
+
+    def slow_count(a, b, cancel=None):  # type: ignore[no-untyped-def]
+        counted.append((a.generation, b.generation))
+        release.wait(60)
+        return real(a, b, cancel)
+
+    monkeypatch.setattr(pane_module, "count_between", slow_count)  # type: ignore[attr-defined]
+    folder = tmp_path / "user"
+    folder.mkdir()
+    path = build(folder / "app.db", "INSERT INTO threads VALUES (1, 'x');")
+    window = make_window(tmp_path)
+    try:
+        await open_in(window, path)
+        pane = window.panes.changes
+        generations = [window.session.snapshot.generation]  # type: ignore[union-attr]
+        for n in range(3):  # three commits, each seen as its own generation while the first count waits
+            conn = sqlite3.connect(path)
+            conn.execute("INSERT INTO messages VALUES (?, 'm', ?)", (n, n))
+            conn.commit()
+            conn.close()
+            window.reload()
+            await wait_for(
+                lambda: window.session.snapshot.generation != generations[-1] and not window.session.busy  # type: ignore[union-attr]
+            )
+            generations.append(window.session.snapshot.generation)  # type: ignore[union-attr]
+        assert pane.counts_waiting == 2 and len(counted) == 1
+        release.set()
+        await wait_for(lambda: len(counted) == 2 and "comparing" not in pane.timeline_list.item(3).text())
+        texts = [pane.timeline_list.item(i).text() for i in range(pane.timeline_list.count())]
+    finally:
+        release.set()
+        await close_window(window)
+    g = generations
+    assert counted == [(g[0], g[1]), (g[1], g[3])]  # the middle one is in the second count, not its own
+    assert texts[1].endswith("+1 row in messages")
+    assert "merged into" in texts[2]
+    assert texts[3].endswith("+2 rows in messages")
+    assert pane.counts_waiting == 0
+
+
 async def test_watch_mode_takes_a_snapshot_for_each_change_of_a_writer(qtbot: object, tmp_path: Path) -> None:
     folder = tmp_path / "user"
     folder.mkdir()
@@ -163,7 +213,9 @@ async def test_watch_mode_takes_a_snapshot_for_each_change_of_a_writer(qtbot: ob
         assert watched() >= 2
         texts = [pane.timeline_list.item(i).text() for i in range(pane.timeline_list.count())]
         assert texts[0].endswith("opened")
-        assert all(" in a" in t and " in b" in t for t in texts[1:] if "comparing" not in t), texts
+        counted = [t for t in texts[1:] if "comparing" not in t and "merged into" not in t]
+        assert all(" in a" in t and " in b" in t for t in counted), texts
+        assert pane.counts_waiting <= 1
         assert window.banner.isHidden()
         pane.watch_box.setChecked(False)
     finally:
@@ -171,6 +223,40 @@ async def test_watch_mode_takes_a_snapshot_for_each_change_of_a_writer(qtbot: ob
         committed = stop_writer(writer, stop)
     assert committed > 0
     assert sorted(p.name for p in folder.iterdir()) == ["live.db"]  # the writer's sidecars gone; none of ours
+
+
+async def reload_and_wait(window: MainWindow, errors: list[str], what: str) -> None:
+    """Reload and wait for the new generation (or an error), failing past a generous deadline."""
+    before = window.session.snapshot.generation  # type: ignore[union-attr]
+    window.reload()
+    await wait_for(  # a reload takes well under a second here: only a hang reaches the deadline
+        lambda: errors or (window.session.snapshot.generation != before and not window.session.busy),  # type: ignore[union-attr]
+        timeout=60,
+        message=what,
+    )
+
+
+async def test_reloads_while_a_writer_commits_without_pause_finish_in_both_journal_modes(
+    qtbot: object, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    for journal in ("wal", "delete"):
+        folder = tmp_path / journal
+        folder.mkdir()
+        path, stop = folder / "live.db", tmp_path / f"stop-{journal}"
+        writer = start_writer(path, stop, rows=500, journal=journal)
+        window = make_window(tmp_path)
+        window.session.open_failed.connect(lambda e: errors.append(e.message))
+        try:
+            await open_in(window, path)
+            for _ in range(4):
+                await reload_and_wait(window, errors, f"a reload ({journal})")
+                assert errors == []
+        finally:
+            await close_window(window)
+            committed = stop_writer(writer, stop)
+        assert committed > 0
+        assert sorted(p.name for p in folder.iterdir()) == ["live.db"]
 
 
 async def test_stop_ends_a_comparison_with_a_message(qtbot: object, tmp_path: Path) -> None:

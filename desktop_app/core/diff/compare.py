@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
+from desktop_app.core.diff.changed_pages import RowidRanges, changed_tables
 from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, Matching, RowChange, TableDiff
 from desktop_app.core.diff.pairing import B_SCHEMA, Pair, compared_columns, open_pair, usable_rowid
 from desktop_app.core.diff.rows import TablePlan, count_changes, plan_table, row_changes
@@ -69,18 +70,27 @@ def compare(
     on_table: Callable[[TableDiff], None] | None = None,
     cancel: CancelToken | None = None,
     progress: ProgressCallback = ignore_progress,
+    candidates: Mapping[str, RowidRanges | None] | None = None,
 ) -> DatabaseDiff:
     """Compare every table of the pair (or `only` one). With `rows`, changed rows go to `on_rows` page by
     page as they are found; without, only the counts are computed (faster). `on_table` hears each table
-    when it is done. Raises `Cancelled` when `cancel` fires."""
+    when it is done. `candidates` (from `changed_tables`) names the only tables whose rows may differ, with
+    the rowid ranges their differences lie in (counts only): the others are known equal and not read.
+    Raises `Cancelled` when `cancel` fires."""
     cancel = cancel or CancelToken()
     diff, sides = outline(pair, only)
     for number, entry in enumerate(diff.tables):
         progress(Progress(number, len(diff.tables), entry.name))
         old, new = sides[entry.name]
+        if candidates is not None and entry.name not in candidates:
+            entry.done = True
+            if on_table is not None:
+                on_table(entry)
+            continue
         try:
             with cancellable(pair.conn, cancel):
-                _compare_table(pair, entry, old, new, rows, on_rows)
+                ranges = candidates.get(entry.name) if candidates is not None else None
+                _compare_table(pair, entry, old, new, rows, on_rows, ranges)
         except sqlite3.Error as exc:  # one unreadable table (a damaged page, a name that is not UTF-8)
             entry.error = str(exc)
             entry.note = f"its rows could not be compared: {exc}"
@@ -99,13 +109,14 @@ def _compare_table(
     new: Table | None,
     rows: bool,
     on_rows: RowsCallback | None,
+    ranges: RowidRanges | None = None,
 ) -> None:
     table = new or old
     assert table is not None
     if old is None or new is None:
         pages = _one_side(pair, entry, table, new is not None, rows)
     else:
-        pages = _both_sides(pair, entry, old, new, rows)
+        pages = _both_sides(pair, entry, old, new, rows, ranges)
     for page in pages:
         for change in page:
             entry.count(change)
@@ -114,7 +125,7 @@ def _compare_table(
 
 
 def _both_sides(
-    pair: Pair, entry: TableDiff, old: Table, new: Table, rows: bool
+    pair: Pair, entry: TableDiff, old: Table, new: Table, rows: bool, ranges: RowidRanges | None
 ) -> Iterator[list[RowChange]]:
     plan = plan_table(pair, old, new)
     if isinstance(plan, str):
@@ -123,7 +134,7 @@ def _both_sides(
     entry.matching, entry.columns, entry.key_columns = plan.matching, plan.columns, plan.key_names
     entry.note = plan.note
     if not rows:
-        count_changes(pair.conn, plan, entry)
+        count_changes(pair.conn, plan, entry, ranges)
         return iter(())
     return row_changes(pair.conn, plan)
 
@@ -190,6 +201,20 @@ def snapshot_both(
     return futures[0].result(), futures[1].result()
 
 
+def count_between(a: Snapshot, b: Snapshot, cancel: CancelToken | None = None) -> DatabaseDiff:
+    """The counts of what changed from `a` to `b` (blocking), reading only the tables whose pages differ
+    when both are memory snapshots small enough to compare page by page (two generations of one file)."""
+    pair = open_pair(a, b, cancel)
+    try:
+        candidates = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
+        diff = compare(pair, rows=False, cancel=cancel, candidates=candidates)
+        if pair.note:
+            diff.settings.append(pair.note)
+        return diff
+    finally:
+        pair.close()
+
+
 def diff_snapshots(
     a: Snapshot,
     b: Snapshot,
@@ -211,4 +236,4 @@ def diff_snapshots(
         pair.close()
 
 
-__all__ = ["TablePlan", "compare", "diff_snapshots", "outline"]
+__all__ = ["TablePlan", "compare", "count_between", "diff_snapshots", "outline"]

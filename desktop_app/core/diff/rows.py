@@ -21,6 +21,8 @@ from desktop_app.core.sqlite.quoting import qualified, quote_identifier
 
 #: Internal tables paired by a natural key rather than by rowid (their rowids are SQLite's business).
 NATURAL_KEYS = {"sqlite_sequence": ("name",)}
+#: Rowid ranges bound into one counting query (two parameters each; SQLite allows 32,766 at least).
+_RANGES_PER_QUERY = 5000
 #: Internal tables compared by content (ANALYZE rewrites every row).
 CONTENT_TABLES = frozenset({"sqlite_stat1", "sqlite_stat4"})
 
@@ -239,8 +241,44 @@ def _content_changes(conn: sqlite3.Connection, plan: TablePlan, page_rows: int) 
         yield page
 
 
-def count_changes(conn: sqlite3.Connection, plan: TablePlan, table: TableDiff) -> None:
-    """Fill `table`'s counts without fetching rows (keyed tables in one aggregate query)."""
+def keyed_count_in_ranges_sql(plan: TablePlan, ranges: int) -> tuple[str, str]:
+    """Counts of a rowid-matched table's rows whose rowid lies in one of `ranges` ranges (parameters: first
+    and last of each, ranges apart): (removed, changed) from A's side, then added from B's."""
+    key = plan.key_sql[0]
+    values = ", ".join("(?, ?)" for _ in range(ranges))
+    within = f"WITH r(lo, hi) AS (VALUES {values}) "
+    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
+    return (
+        f"{within}SELECT count(*) FILTER (WHERE b.{key} IS NULL), "
+        f"count(*) FILTER (WHERE b.{key} IS NOT NULL AND ({differs})) "
+        f"FROM r JOIN {plan.a_table} AS a ON a.{key} BETWEEN r.lo AND r.hi "
+        f"LEFT JOIN {plan.b_table} AS b ON a.{key} = b.{key}",
+        f"{within}SELECT count(*) FROM r JOIN {plan.b_table} AS b ON b.{key} BETWEEN r.lo AND r.hi "
+        f"LEFT JOIN {plan.a_table} AS a ON a.{key} = b.{key} WHERE a.{key} IS NULL",
+    )
+
+
+def count_changes(
+    conn: sqlite3.Connection,
+    plan: TablePlan,
+    table: TableDiff,
+    ranges: list[tuple[int, int]] | None = None,
+) -> None:
+    """Fill `table`'s counts without fetching rows (keyed tables in one aggregate query). `ranges`: the
+    rowid ranges that hold every difference (from `changed_tables`), for a table matched by rowid."""
+    if ranges is not None and plan.matching is Matching.ROWID:
+        table.removed = table.added = table.changed = 0
+        if not ranges:
+            return
+        for start in range(0, len(ranges), _RANGES_PER_QUERY):
+            part = ranges[start : start + _RANGES_PER_QUERY]
+            params = [bound for pair in part for bound in pair]
+            from_a, from_b = keyed_count_in_ranges_sql(plan, len(part))
+            removed, changed = conn.execute(from_a, params).fetchone()
+            table.removed += removed
+            table.changed += changed
+            table.added += conn.execute(from_b, params).fetchone()[0]
+        return
     if plan.matching is Matching.CONTENT:
         for page in _content_changes(conn, plan, LIMITS.page_rows):
             for change in page:

@@ -244,6 +244,11 @@ def root_pages(conn: sqlite3.Connection, schema: str = "main") -> list[tuple[str
     return [(kind, name, table, root or 0) for kind, name, table, root in conn.execute(sql).fetchall()]
 
 
+def btree_roots(conn: sqlite3.Connection, schema: str = "main") -> dict[str, tuple[str, int]]:
+    """Every table and index stored in a b-tree: name → (the table it belongs to, its root page)."""
+    return {name: (table, root) for _kind, name, table, root in root_pages(conn, schema) if name and root > 0}
+
+
 def declared_options(sql: str | None) -> tuple[bool, bool]:
     """(WITHOUT ROWID, STRICT) as a CREATE TABLE statement declares them, in either order.
 

@@ -12,7 +12,7 @@ from desktop_app.core.errors import DatabaseDamaged, DatabaseOpenError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, ProgressCallback
 from desktop_app.core.snapshot.open_errors import open_error
-from desktop_app.core.snapshot.reading import backup_with_progress, connect_source
+from desktop_app.core.snapshot.reading import backup_with_progress, connect_source, retry_while_locked
 from desktop_app.core.snapshot.source_file import SourceHeader
 from desktop_app.core.sqlite.connection import untrusted_schema_function
 from desktop_app.core.sqlite.library import raise_memdb_limit, sqlite_library
@@ -54,9 +54,9 @@ def copy_into_memory(
     keeper = sqlite3.connect(memdb_uri, uri=True, check_same_thread=False, isolation_level=None)
     try:
         raise_memdb_limit(memdb_uri, LIMITS.memdb_max_bytes)
-        src = connect_source(read_from)
+        src = connect_source(read_from, polled=True)
         try:
-            backup_with_progress(src, keeper, name, progress, cancel)
+            backup_with_progress(src, keeper, name, progress, cancel, hold_read=True)
         finally:
             src.close()
         keeper.execute("SELECT count(*) FROM sqlite_schema").fetchone()
@@ -118,10 +118,10 @@ def image_into_memory(
 def schema_check(conn: sqlite3.Connection, name: str) -> str | None:
     """Read the schema once on `conn` so a damaged file fails now; return the function it needs trusted."""
     try:
-        needs_trust = untrusted_schema_function(conn)
+        needs_trust = retry_while_locked(lambda: untrusted_schema_function(conn), name)
         if needs_trust is not None:
             conn.execute("PRAGMA trusted_schema=ON")
-            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            retry_while_locked(lambda: conn.execute("SELECT count(*) FROM sqlite_schema").fetchone(), name)
         return needs_trust
     except sqlite3.Error as exc:
         raise open_error(exc, name) from None

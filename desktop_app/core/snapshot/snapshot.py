@@ -420,7 +420,7 @@ def _check_schema_readable(path: Path, name: str) -> str | None:
     Returns the function that makes the schema unreadable with `trusted_schema=OFF`, or None.
     """
     try:
-        conn = connect_source(path)
+        conn = connect_source(path, polled=True)
     except sqlite3.Error as exc:
         raise open_error(exc, name) from None
     try:

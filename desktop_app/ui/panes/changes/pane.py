@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.diff.change_rows import ChangeRows, export_changes
-from desktop_app.core.diff.compare import compare
+from desktop_app.core.diff.compare import compare, count_between
 from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, RowChange, TableDiff
 from desktop_app.core.diff.pairing import open_pair
 from desktop_app.core.errors import UserError
@@ -91,7 +91,13 @@ class ChangesPane(Pane):
         #: The passphrase or member dialog asked for a side, if any (tests reach it here).
         self.open_dialog: QDialog | None = None
         self._comparing = LatestRequest()
-        self._counting = LatestRequest()
+        #: Watch timeline counts: the generation the next count starts from, points waiting, one running.
+        self._count_base: int | None = None
+        self._count_epoch = 0
+        self._count_running = False
+        self._waiting: list[TimelinePoint] = []
+        #: How many timeline counts were started (a benchmark compares it with the points added).
+        self.counts_started = 0
         self._current_generation: int | None = None
         self._last_reload = 0.0
         self._dirty_table = False
@@ -521,6 +527,7 @@ class ChangesPane(Pane):
         if snapshot is None:
             self._current_generation = None
             self._side_options.clear()  # another file's key goes with the database
+            self._reset_counts(None)
             self.timeline.clear()
             self.timeline_list.clear()
             return
@@ -532,11 +539,15 @@ class ChangesPane(Pane):
             if previous is None or not self.timeline:
                 self.timeline.clear()
                 self.timeline_list.clear()
+            self._reset_counts(snapshot.generation)
             self._add_point(TimelinePoint(snapshot.generation, snapshot.taken_at, "opened"))
             return
+        if self._count_base is None:
+            self._count_base = previous
         point = TimelinePoint(snapshot.generation, snapshot.taken_at, "comparing…")
         self._add_point(point)
-        self._count_changes(previous, point)
+        self._waiting.append(point)
+        self._next_count()
 
     def _add_point(self, point: TimelinePoint) -> None:
         self.timeline.append(point)
@@ -547,33 +558,63 @@ class ChangesPane(Pane):
             self.timeline.pop(0)
             self.timeline_list.takeItem(0)
 
-    def _count_changes(self, previous: int, point: TimelinePoint) -> None:
-        """Counts only (fast) between the previous generation and the new one, for the timeline's line."""
+    def _reset_counts(self, base: int | None) -> None:
+        """Start counting afresh from generation `base` (a count still running no longer moves the base)."""
+        self._count_epoch += 1
+        self._count_base = base
+        self._waiting.clear()
+
+    @property
+    def counts_waiting(self) -> int:
+        """Timeline points waiting for their count (at most the newest is compared when the running one
+        ends; the others are merged into it)."""
+        return len(self._waiting)
+
+    def _next_count(self) -> None:
+        """Count what changed from the last counted point to the newest waiting one, unless a count runs:
+        then the points wait, and only the newest is compared when it ends (the others are merged into it,
+        so no change is lost and at most one count is ever queued)."""
+        if self._count_running or not self._waiting or self._count_base is None:
+            return
+        point, merged = self._waiting[-1], self._waiting[:-1]
+        self._waiting.clear()
+        when = time.strftime("%H:%M:%S", time.localtime(point.taken_at))
+        for earlier in merged:
+            earlier.summary = f"merged into {when}"
+            self._update_point(earlier)
+        base, epoch = self._count_base, self._count_epoch
         history, current = self.context.history, self._current_snapshot()
+        newest = self._side_of(point.generation)
+        self._count_running = True
+        self.counts_started += 1
 
-        async def work(job: Job) -> DatabaseDiff:
+        async def work(job: Job) -> None:
             def run() -> DatabaseDiff:
-                first = resolve(Side("generation", previous), current, history, job.cancel_token)
-                pair = open_pair(first.snapshot, current, job.cancel_token)
-                try:
-                    return compare(pair, rows=False, cancel=job.cancel_token)
-                finally:
-                    pair.close()
+                first = resolve(Side("generation", base), current, history, job.cancel_token)
+                second = resolve(newest, current, history, job.cancel_token)
+                return count_between(first.snapshot, second.snapshot, job.cancel_token)
 
-            return await asyncio.to_thread(run)
+            cancelled = False
+            try:
+                diff = await asyncio.to_thread(run)
+                point.summary = diff.summary()
+            except UserError as error:
+                point.summary = f"not compared ({error.message})"
+            except asyncio.CancelledError:
+                cancelled = True
+                raise
+            except Exception:  # a bug: reported by the job centre; the timeline goes on
+                point.summary = "not compared"
+                raise
+            finally:
+                self._count_running = False
+                if epoch == self._count_epoch:
+                    self._count_base = point.generation
+                if not cancelled:
+                    self._update_point(point)
+                    self._next_count()
 
-        def done(diff: DatabaseDiff) -> None:
-            point.summary = diff.summary()
-            self._update_point(point)
-
-        def failed(error: UserError) -> None:
-            point.summary = f"not compared ({error.message})"
-            self._update_point(point)
-
-        # Every point gets its own count: jobs run one after another on the pool's threads.
-        self.context.jobs.start(
-            "Comparing snapshots", work, on_done=done, on_error=failed, show=False, owner=self
-        )
+        self.context.jobs.start("Comparing snapshots", work, show=False, owner=self)
 
     def _update_point(self, point: TimelinePoint) -> None:
         for row in range(self.timeline_list.count()):
