@@ -163,6 +163,8 @@ class Limits:
     chart_scatter_direct_points: int = 50_000
     #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).
     wal_history_max_bytes: int = 0x7FFF0000
+    #: Deepest nesting of arrays and objects the app's own JSONB decoder accepts (SQLite's JSON limit).
+    jsonb_max_depth: int = 1000
 
 
 LIMITS = Limits()
