@@ -79,15 +79,15 @@ def test_every_element_type_decodes() -> None:
         + element(INT, b"-42")
         + element(INT5, b"0x1F")
         + element(INT5, b"-0xff")
-        + element(INT5, b"+7")
+        + element(FLOAT5, b"1e5")
         + element(FLOAT, b"2.5e3")
         + element(FLOAT5, b".5")
         + element(FLOAT5, b"5.")
-        + element(FLOAT5, b"+1.5")
+        + element(FLOAT5, b"-.5e1")
         + element(FLOAT5, b"-Infinity")
         + element(TEXT, "héllo".encode())
         + element(TEXTJ, b'a\\"b\\\\c\\/\\n\\t\\u00e9\\ud83d\\ude00')
-        + element(TEXT5, b"it\\'s\\x41\\v\\0 \\\nend")
+        + element(TEXT5, b'it\\\'s "q"\\x41\\v\\0 \\\nend')
         + element(TEXTRAW, b'raw "quote"\n')
         + element(OBJECT, element(TEXT, b"k") + element(ARRAY, element(INT, b"1"))),
     )
@@ -98,15 +98,15 @@ def test_every_element_type_decodes() -> None:
         -42,
         31,
         -255,
-        7,
+        100000.0,
         2500.0,
         0.5,
         5.0,
-        1.5,
+        -5.0,
         -math.inf,
         "héllo",
         'a"b\\c/\n\té😀',
-        "it'sA\v\0 end",
+        'it\'s "q"A\v\0 end',
         'raw "quote"\n',
         {"k": [1]},
     ]
@@ -160,6 +160,7 @@ def test_round_trip_of_any_json_value(value: Any) -> None:
         (bytes([0x0D]), "reserved element type 13"),
         (bytes([0x0F]), "reserved element type 15"),
         (element(NULL, b"x"), "null, true or false with a payload"),
+        (element(TRUE, b"", size_code=12), "null, true or false with a payload"),
         (element(OBJECT, encode(1) + encode(2)), "an object key that is not text"),
         (element(OBJECT, encode("k")), "an object key without a value"),
         (element(INT, b"0x1F"), "a number that does not read"),
@@ -170,6 +171,15 @@ def test_round_trip_of_any_json_value(value: Any) -> None:
         (element(TEXTJ, b"\\q"), "a TEXTJ string with a bad escape"),
         (element(TEXTJ, b'a"b'), "a TEXTJ string with a bad escape"),
         (element(TEXT5, b"\\q"), "a TEXT5 string with a bad escape"),
+        (element(INT5, b"+7"), "a number that does not read"),
+        (element(INT5, b"7"), "a number that does not read"),
+        (element(FLOAT, b"0"), "a number that does not read"),
+        (element(FLOAT5, b"5"), "a number that does not read"),
+        (element(FLOAT5, b"+1.5"), "a number that does not read"),
+        (element(TEXT, b'a"b'), "a TEXT string holding a character that needs an escape"),
+        (element(TEXT, b"a\\b"), "a TEXT string holding a character that needs an escape"),
+        (element(TEXT, b"tab\there"), "a TEXT string holding a character that needs an escape"),
+        (element(TEXTJ, b"raw\x1bcontrol"), "a TEXTJ string with a bad escape"),
         (element(ARRAY, element(TEXT, b"ab")[:2]), "a payload past the end"),
     ],
 )

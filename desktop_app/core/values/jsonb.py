@@ -9,7 +9,6 @@ is read once, nesting is bounded, and anything malformed raises `NotJsonb` (and 
 from __future__ import annotations
 
 import json
-import math
 import re
 import sqlite3
 from typing import Any
@@ -22,11 +21,17 @@ _TEXT_TYPES = (TEXT, TEXTJ, TEXT5, TEXTRAW)
 _SIZE_BYTES = {12: 1, 13: 2, 14: 4, 15: 8}
 
 _INT = re.compile(rb"-?(?:0|[1-9][0-9]*)\Z")
-_INT5 = re.compile(rb"([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0|[1-9][0-9]*))\Z")
-_FLOAT = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-_FLOAT5 = re.compile(rb"[+-]?(?:Infinity|NaN|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\Z")
-# JSON5 escapes a TEXT5 payload may hold: RFC 8259's plus \' \v \0 \xHH and escaped line breaks.
+# As SQLite's json_valid(…, 8) reads them: INT5 is hexadecimal; FLOAT needs a fraction or an exponent;
+# FLOAT5 a dot at either end or an exponent (SQLite writes Infinity as 9e999 and NaN as null, but other
+# writers may not, so those are read too). A leading "+" is not JSONB: SQLite drops it when it converts.
+_INT5 = re.compile(rb"(-?)0[xX]([0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)\Z")
+_FLOAT5 = re.compile(rb"-?(?:Infinity|NaN|(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][+-]?[0-9]+)?)\Z")
+# JSON5 escapes a TEXT5 payload may hold (RFC 8259's plus \' \v \0 \xHH and escaped line breaks); a bare
+# backslash is an error.
 _JSON5_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|[\"\\/bfnrtv0'\n\r\u2028\u2029])|\\")
+# What a TEXT payload may not hold: it is the text between the quotes, with nothing needing an escape.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 _SIMPLE_ESCAPES = {
     '"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
     "v": "\v", "0": "\0", "'": "'",
@@ -147,7 +152,7 @@ def _element(view: memoryview, at: int, end: int) -> tuple[Any, int, int]:
     if element_type > OBJECT:
         raise NotJsonb(f"reserved element type {element_type}")
     if element_type <= FALSE:
-        if size:
+        if size_code:  # even a size of 0 in a following byte: SQLite's json_valid() refuses it too
             raise NotJsonb("null, true or false with a payload")
         return (None, True, False)[element_type], stop, element_type
     if element_type == ARRAY:
@@ -162,11 +167,11 @@ def _element(view: memoryview, at: int, end: int) -> tuple[Any, int, int]:
 
 def _number(element_type: int, payload: bytes) -> int | float:
     if element_type == INT and _INT.match(payload):
-        return _int(payload, 10)
+        return _int(payload)
     if element_type == INT5 and (match := _INT5.match(payload)):
-        sign, hex_digits, decimal = match.groups()
-        number = _int(hex_digits, 16) if hex_digits else _int(decimal, 10)
-        return -number if sign == b"-" else number
+        sign, hex_digits = match.groups()
+        number = int(hex_digits, 16)
+        return -number if sign else number
     if element_type == FLOAT and _FLOAT.match(payload):
         return float(payload)
     if element_type == FLOAT5 and _FLOAT5.match(payload):
@@ -174,11 +179,11 @@ def _number(element_type: int, payload: bytes) -> int | float:
     raise NotJsonb("a number that does not read as its type says")
 
 
-def _int(digits: bytes, base: int) -> int | float:
+def _int(digits: bytes) -> int | float:
     try:
-        return int(digits, base)
+        return int(digits)
     except ValueError:  # past Python's digit limit for int(): such a number is a float in SQLite too
-        return float(digits) if base == 10 else math.inf
+        return float(digits)
 
 
 def _text(element_type: int, payload: bytes) -> str:
@@ -186,11 +191,15 @@ def _text(element_type: int, payload: bytes) -> str:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise NotJsonb("text that is not UTF-8") from None
-    if element_type in (TEXT, TEXTRAW):
+    if element_type == TEXTRAW:
+        return text
+    if element_type == TEXT:
+        if _NEEDS_ESCAPE.search(text):
+            raise NotJsonb("a TEXT string holding a character that needs an escape")
         return text
     if element_type == TEXTJ:
         try:
-            decoded = json.loads(f'"{text}"', strict=False)
+            decoded = json.loads(f'"{text}"')
         except (ValueError, RecursionError):
             raise NotJsonb("a TEXTJ string with a bad escape") from None
         return decoded  # type: ignore[no-any-return]
