@@ -293,3 +293,21 @@ def test_corpus_blobs_and_random_blobs_are_not_taken_for_jsonb(corpus: Path) -> 
         for _ in range(20_000)
     )
     assert taken <= 20  # ≤ 0.1 %, all of them tiny: a 2–4 byte blob like x'1b00' is `[null]`
+
+
+def test_a_blob_past_the_decode_limit_is_left_a_blob_and_said_to_look_like_jsonb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    import desktop_app.core.values.jsonb as module
+
+    data = encode({"k": "v" * 300})  # a 2-byte size: 0xdc header
+    monkeypatch.setattr(module, "LIMITS", dataclasses.replace(module.LIMITS, jsonb_decode_max_bytes=100))
+    assert jsonb_document(data) is None and jsonb_document(data, hinted=True) is None
+    assert module.looks_like_large_jsonb(data)
+    assert not module.looks_like_large_jsonb(data + b"\x00") and not module.looks_like_large_jsonb(
+        b"\xff" * 400
+    )
+    monkeypatch.setattr(module, "LIMITS", dataclasses.replace(module.LIMITS, jsonb_decode_max_bytes=1000))
+    assert jsonb_document(data) is not None and not module.looks_like_large_jsonb(data)

@@ -3,13 +3,16 @@ collapsible tree with paths; "Filter on this path = value" is off for them, with
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QGuiApplication
 
+from desktop_app.core.values import jsonb
 from desktop_app.core.values.jsonb import sqlite_reads_jsonb
+from desktop_app.ui.widgets import value_inspector
 from desktop_app.ui.widgets.value_inspector import FILTER_TIP, JSONB_FILTER_TIP
 from tests.conftest import folder_state
 from tests.core.test_values_jsonb import encode
@@ -69,3 +72,20 @@ async def test_a_jsonb_cell_shows_as_a_tree_with_paths_and_no_sql_filter(qtbot: 
         assert inspector.json_box.isVisibleTo(pane) and inspector.json_box.title() == "JSON"
         assert inspector.filter_button.isEnabled() and inspector.filter_button.toolTip() == FILTER_TIP
     assert folder_state(folder) == before
+
+
+async def test_a_jsonb_blob_past_the_decode_limit_is_shown_as_a_blob_and_said_why(
+    qtbot: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(jsonb, "LIMITS", dataclasses.replace(jsonb.LIMITS, jsonb_decode_max_bytes=16))
+    monkeypatch.setattr(
+        value_inspector, "LIMITS", dataclasses.replace(jsonb.LIMITS, jsonb_decode_max_bytes=16)
+    )
+    database = _blob_database(tmp_path / "blobs.db")
+    async with browse(qtbot, tmp_path, database) as pane:
+        await _show(pane, "t")
+        await _inspect(pane, 0, 1)
+        assert not pane.inspector.json_box.isVisibleTo(pane)
+        assert pane.inspector.kind.text().endswith(
+            "bytes · looks like JSONB, too large for the app to decode (over 16 B)"
+        )

@@ -56,7 +56,7 @@ def decode_jsonb(data: bytes, *, max_depth: int | None = None) -> Any:
     nesting deeper than `max_depth` (default `LIMITS.jsonb_max_depth`).
     """
     limit = LIMITS.jsonb_max_depth if max_depth is None else max_depth
-    view = memoryview(data)
+    view = bytes(data)
     value, end, _ = _element(view, 0, len(view))
     if end != len(view):
         raise NotJsonb("bytes left over after the document")
@@ -91,16 +91,30 @@ def jsonb_document(data: bytes, *, hinted: bool = False) -> JsonNode | None:
     """The root of the JSON tree when `data` is taken for JSONB, else None.
 
     Conservative, so that images and other binary blobs are never shown as JSON: the blob must decode
-    completely and its top element must be an array or object (of more than its one header byte). A
-    `hinted` blob (its column's name or declared type says JSON) may hold any JSONB value.
+    completely and its top element must be an array or object (of more than its one header byte), and
+    it must be no larger than `LIMITS.jsonb_decode_max_bytes`. A `hinted` blob (its column's name or
+    declared type says JSON) may hold any JSONB value.
     """
     if not data or (not hinted and (len(data) < 2 or data[0] & 0x0F not in (ARRAY, OBJECT))):
+        return None
+    if len(data) > LIMITS.jsonb_decode_max_bytes:  # the GUI thread waits on this decoder
         return None
     try:
         value = decode_jsonb(data)
     except NotJsonb:
         return None
     return JsonNode("$", None, value, json_type(value))
+
+
+def looks_like_large_jsonb(data: bytes) -> bool:
+    """True for a blob past `LIMITS.jsonb_decode_max_bytes` whose first header is an array or object
+    exactly as long as the blob (a cheap sign that it is JSONB the app does not decode)."""
+    if len(data) <= LIMITS.jsonb_decode_max_bytes or data[0] & 0x0F not in (ARRAY, OBJECT):
+        return False
+    width = _SIZE_BYTES.get(data[0] >> 4)
+    if width is None:
+        return False
+    return 1 + width + int.from_bytes(data[1 : 1 + width], "big") == len(data)
 
 
 def column_hints_json(name: str, declared_type: str = "") -> bool:
@@ -130,7 +144,7 @@ def _add(container: _Open, item: Any) -> None:
         container.pending_key = None
 
 
-def _element(view: memoryview, at: int, end: int) -> tuple[Any, int, int]:
+def _element(view: bytes, at: int, end: int) -> tuple[Any, int, int]:
     """The element at `at` (which must end by `end`): its value (an `_Open` for a container), where it
     ends, and its type."""
     if at >= end:
@@ -159,7 +173,7 @@ def _element(view: memoryview, at: int, end: int) -> tuple[Any, int, int]:
         return _Open([], at, stop), stop, element_type
     if element_type == OBJECT:
         return _Open({}, at, stop), stop, element_type
-    payload = bytes(view[at:stop])
+    payload = view[at:stop]
     if element_type <= FLOAT5:
         return _number(element_type, payload), stop, element_type
     return _text(element_type, payload), stop, element_type

@@ -18,11 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.blobs.values import human_size
 from desktop_app.core.browse.paging import Truncated
+from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.values import RawText, storage_class
 from desktop_app.core.values.geometry import Geometry, decode_geometry
 from desktop_app.core.values.json_tree import JsonNode, NotJson, looks_like_json, parse_json
-from desktop_app.core.values.jsonb import column_hints_json, jsonb_document, sqlite_reads_jsonb
+from desktop_app.core.values.jsonb import (
+    column_hints_json,
+    jsonb_document,
+    looks_like_large_jsonb,
+    sqlite_reads_jsonb,
+)
 from desktop_app.core.values.timestamps import ENCODINGS, format_time
 from desktop_app.ui.models.cell_format import NULL_TEXT, plain_text
 from desktop_app.ui.models.column_times import NOT_A_TIMESTAMP, ColumnTime
@@ -255,6 +262,11 @@ class ValueInspector(QWidget):
             self.kind.setText(
                 f"{self.kind.text()} · JSONB"
                 + (" (decoded by the app: this SQLite is older than 3.45)" if self._jsonb_unreadable else "")
+            )
+        elif isinstance(value, bytes) and not sqlite_reads_jsonb() and looks_like_large_jsonb(value):
+            self.kind.setText(
+                f"{self.kind.text()} · looks like JSONB, too large for the app to decode "
+                f"(over {human_size(LIMITS.jsonb_decode_max_bytes)})"
             )
         self._show_geometry(value)
         # Beside a tree or a WKT the raw text is a reminder: a few lines; alone it takes the room.
