@@ -25,10 +25,14 @@ PNG_HEAD = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
 
 def _blob_database(path: Path) -> Path:
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB, payload_json BLOB)")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB, payload_json BLOB, doc JSONB)")
     conn.executemany(
-        "INSERT INTO t (data, payload_json) VALUES (?, ?)",
-        [(encode(DOCUMENT), encode("just text")), (PNG_HEAD, b"{}"), (b'{"text": 1}', None)],
+        "INSERT INTO t (data, payload_json, doc) VALUES (?, ?, ?)",
+        [
+            (encode(DOCUMENT), encode("just text"), encode(12)),
+            (PNG_HEAD, b"{}", encode(12)),
+            (b'{"text": 1}', None, None),
+        ],
     )
     conn.commit()
     conn.close()
@@ -64,6 +68,9 @@ async def test_a_jsonb_cell_shows_as_a_tree_with_paths_and_no_sql_filter(qtbot: 
         await _inspect(pane, 0, 2)  # a JSON column may hold a JSONB scalar
         assert inspector.json_box.isVisibleTo(pane) and model is not inspector.json_model
         assert inspector.json_model is not None and inspector.json_model.root.value == "just text"
+
+        await _inspect(pane, 0, 3)  # so may one whose declared type says JSON
+        assert inspector.json_model is not None and inspector.json_model.root.value == 12
 
         await _inspect(pane, 1, 1)  # a PNG header is a blob, not JSON
         assert not inspector.json_box.isVisibleTo(pane) and "JSONB" not in inspector.kind.text()

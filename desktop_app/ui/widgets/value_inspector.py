@@ -166,6 +166,7 @@ class ValueInspector(QWidget):
         self._viewer: CellViewer | None = None
         #: The value is JSONB this SQLite cannot read: shown from the app's decoder, not filterable.
         self._jsonb_unreadable = False
+        self._declared_type = ""
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.title = QLabel("Select a cell to see its value.")
         self.title.setWordWrap(True)
@@ -244,9 +245,12 @@ class ValueInspector(QWidget):
         where: str,
         time: ColumnTime | None = None,
         placeholder: bool = False,
+        declared_type: str = "",
     ) -> None:
-        """Show `value` of `column` (`where` says which row) and, by `time`, how the column reads as time."""
+        """Show `value` of `column` (`where` says which row) and, by `time`, how the column reads as time;
+        `declared_type` (like the column's name) may say the column holds JSON."""
         self.column, self.value = column, value
+        self._declared_type = declared_type
         self.title.setText("Select a cell to see its value." if placeholder else f"{column} — {where}")
         self.kind.setText("" if placeholder else raw_description(value))
         self.raw_box.setVisible(not placeholder)
@@ -316,7 +320,7 @@ class ValueInspector(QWidget):
                 root = None
         jsonb = False
         if root is None and isinstance(value, bytes):
-            root = jsonb_document(value, hinted=column_hints_json(self.column))
+            root = jsonb_document(value, hinted=column_hints_json(self.column, self._declared_type))
             jsonb = root is not None
         self._jsonb_unreadable = jsonb and not sqlite_reads_jsonb()
         self.json_box.setTitle("JSON (stored as JSONB)" if jsonb else "JSON")
