@@ -206,13 +206,37 @@ def test_nesting_past_the_limit_is_refused_without_recursion() -> None:
     assert value is None
 
 
+class _CountedElements:
+    """Counts the elements the decoder reads (its unit of work), while in a `with` block."""
+
+    def __init__(self) -> None:
+        import desktop_app.core.values.jsonb as module
+
+        self.module, self.original, self.calls = module, module._element, 0
+
+    def __enter__(self) -> _CountedElements:
+        def counting(*args: Any) -> Any:
+            self.calls += 1
+            return self.original(*args)
+
+        self.module._element = counting  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.module._element = self.original  # type: ignore[assignment]
+
+
 @settings(max_examples=2000, deadline=None)
 @given(st.binary(max_size=200))
-def test_random_bytes_never_raise_anything_but_not_jsonb(data: bytes) -> None:
-    try:
-        decode_jsonb(data)
-    except NotJsonb:
-        pass
+def test_random_bytes_never_raise_anything_but_not_jsonb_and_cost_at_most_one_element_per_byte(
+    data: bytes,
+) -> None:
+    with _CountedElements() as counted:
+        try:
+            decode_jsonb(data)
+        except NotJsonb:
+            pass
+    assert counted.calls <= len(data) + 1  # every element read starts at a byte of its own
 
 
 @settings(max_examples=300, deadline=None)
@@ -228,25 +252,10 @@ def test_a_damaged_document_never_raises_anything_but_not_jsonb(value: Any, at: 
 
 def test_work_grows_linearly_with_the_size_of_a_document() -> None:
     """Counted in elements read (not timed): every byte belongs to one element, read once."""
-    import desktop_app.core.values.jsonb as module
-
-    calls = 0
-    original = module._element
-
-    def counting(*args: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return original(*args)
-
-    module._element = counting  # type: ignore[assignment]
-    try:
-        for n in (1000, 10_000):
-            calls = 0
-            data = encode([[i, "x"] for i in range(n)])
-            decode_jsonb(data)
-            assert calls == 1 + 3 * n
-    finally:
-        module._element = original  # type: ignore[assignment]
+    for n in (1000, 10_000):
+        with _CountedElements() as counted:
+            decode_jsonb(encode([[i, "x"] for i in range(n)]))
+        assert counted.calls == 1 + 3 * n
 
 
 def test_only_a_whole_array_or_object_is_taken_for_jsonb_unless_the_column_says_json() -> None:
