@@ -163,6 +163,11 @@ class Limits:
     chart_scatter_direct_points: int = 50_000
     #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).
     wal_history_max_bytes: int = 0x7FFF0000
+    #: Deepest nesting of arrays and objects the app's own JSONB decoder accepts (SQLite's JSON limit).
+    jsonb_max_depth: int = 1000
+    #: Largest blob the app's own JSONB decoder reads (pure Python, on the GUI thread: ~4 MB/s, so a
+    #: quarter of a second at most); a larger JSONB blob is shown as a blob, and said to be one.
+    jsonb_decode_max_bytes: int = 1 << 20
 
 
 LIMITS = Limits()

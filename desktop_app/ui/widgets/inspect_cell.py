@@ -85,6 +85,7 @@ class InspectCell(QObject):
         self.inspector.show_value(
             value,
             column=name,
+            declared_type=source.columns[column].declared_type,
             where=self.row_label(row),
             time=ColumnTime(
                 self.model.time_encoding(column),

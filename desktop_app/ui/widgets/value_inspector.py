@@ -18,10 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.blobs.values import human_size
 from desktop_app.core.browse.paging import Truncated
+from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.values import RawText, storage_class
 from desktop_app.core.values.geometry import Geometry, decode_geometry
 from desktop_app.core.values.json_tree import JsonNode, NotJson, looks_like_json, parse_json
+from desktop_app.core.values.jsonb import (
+    column_hints_json,
+    jsonb_document,
+    looks_like_large_jsonb,
+    sqlite_reads_jsonb,
+)
 from desktop_app.core.values.timestamps import ENCODINGS, format_time
 from desktop_app.ui.models.cell_format import NULL_TEXT, plain_text
 from desktop_app.ui.models.column_times import NOT_A_TIMESTAMP, ColumnTime
@@ -34,6 +42,11 @@ HEX_PREVIEW_BYTES = 4096
 HEX_LINE_BYTES = 8
 #: Lines of raw text shown above a JSON tree or a geometry.
 RAW_LINES_BESIDE = 5
+FILTER_TIP = "Show only the rows whose JSON has this value at this path"
+JSONB_FILTER_TIP = (
+    "Not for JSONB here: this SQLite is older than 3.45, so its json_extract cannot read JSONB blobs "
+    "(the app decodes them itself only to show them)"
+)
 _ANY = QModelIndex | QPersistentModelIndex
 
 
@@ -151,6 +164,9 @@ class ValueInspector(QWidget):
         self.column = ""
         self.value: Any = None
         self._viewer: CellViewer | None = None
+        #: The value is JSONB this SQLite cannot read: shown from the app's decoder, not filterable.
+        self._jsonb_unreadable = False
+        self._declared_type = ""
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.title = QLabel("Select a cell to see its value.")
         self.title.setWordWrap(True)
@@ -186,7 +202,7 @@ class ValueInspector(QWidget):
         self.copy_path_button = QPushButton("Copy path")
         self.copy_path_button.clicked.connect(self.copy_path)
         self.filter_button = QPushButton("Filter on this path = value")
-        self.filter_button.setToolTip("Show only the rows whose JSON has this value at this path")
+        self.filter_button.setToolTip(FILTER_TIP)
         self.filter_button.clicked.connect(self.request_filter)
         self.filter_button.setVisible(filterable)
         self.json_box = QGroupBox("JSON")
@@ -229,9 +245,12 @@ class ValueInspector(QWidget):
         where: str,
         time: ColumnTime | None = None,
         placeholder: bool = False,
+        declared_type: str = "",
     ) -> None:
-        """Show `value` of `column` (`where` says which row) and, by `time`, how the column reads as time."""
+        """Show `value` of `column` (`where` says which row) and, by `time`, how the column reads as time;
+        `declared_type` (like the column's name) may say the column holds JSON."""
         self.column, self.value = column, value
+        self._declared_type = declared_type
         self.title.setText("Select a cell to see its value." if placeholder else f"{column} — {where}")
         self.kind.setText("" if placeholder else raw_description(value))
         self.raw_box.setVisible(not placeholder)
@@ -242,7 +261,17 @@ class ValueInspector(QWidget):
         )
         self.open_button.setEnabled(not isinstance(value, bytes | Truncated))
         self._show_time(value, time or ColumnTime(), placeholder)
-        self._show_json(value)
+        jsonb = self._show_json(value)
+        if jsonb:
+            self.kind.setText(
+                f"{self.kind.text()} · JSONB"
+                + (" (decoded by the app: this SQLite is older than 3.45)" if self._jsonb_unreadable else "")
+            )
+        elif isinstance(value, bytes) and not sqlite_reads_jsonb() and looks_like_large_jsonb(value):
+            self.kind.setText(
+                f"{self.kind.text()} · looks like JSONB, too large for the app to decode "
+                f"(over {human_size(LIMITS.jsonb_decode_max_bytes)})"
+            )
         self._show_geometry(value)
         # Beside a tree or a WKT the raw text is a reminder: a few lines; alone it takes the room.
         decoded = not self.json_box.isHidden() or not self.geometry_box.isHidden()
@@ -280,7 +309,8 @@ class ValueInspector(QWidget):
         else:
             self.time.setText(f"{format_time(moment)}  (UTC)\n{encoding.label}")
 
-    def _show_json(self, value: Any) -> None:
+    def _show_json(self, value: Any) -> bool:
+        """Show `value`'s JSON tree if it has one; True when it was read as JSONB."""
         root = None
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         if isinstance(text, str) and looks_like_json(text):
@@ -288,6 +318,13 @@ class ValueInspector(QWidget):
                 root = parse_json(text)
             except NotJson:
                 root = None
+        jsonb = False
+        if root is None and isinstance(value, bytes):
+            root = jsonb_document(value, hinted=column_hints_json(self.column, self._declared_type))
+            jsonb = root is not None
+        self._jsonb_unreadable = jsonb and not sqlite_reads_jsonb()
+        self.json_box.setTitle("JSON (stored as JSONB)" if jsonb else "JSON")
+        self.filter_button.setToolTip(JSONB_FILTER_TIP if self._jsonb_unreadable else FILTER_TIP)
         self.json_box.setVisible(root is not None)
         old, self.json_model = self.json_model, JsonTreeModel(root, self) if root is not None else None
         self.tree.setModel(self.json_model)
@@ -300,6 +337,7 @@ class ValueInspector(QWidget):
             self.tree.setCurrentIndex(top)
             self.tree.resizeColumnToContents(0)
         self._on_json_current()
+        return jsonb
 
     def _show_geometry(self, value: Any) -> None:
         geometry = decode_geometry(value) if isinstance(value, bytes) else None
@@ -327,7 +365,7 @@ class ValueInspector(QWidget):
         else:
             self.path.setText(node.path or "(this key cannot be written as a path)")
         self.copy_path_button.setEnabled(addressable)
-        self.filter_button.setEnabled(addressable)
+        self.filter_button.setEnabled(addressable and not self._jsonb_unreadable)
 
     def copy_path(self) -> None:
         """Put the selected node's path (`$.a.b[2]`) on the clipboard."""
@@ -338,7 +376,7 @@ class ValueInspector(QWidget):
     def request_filter(self) -> None:
         """Ask the grid to show only rows with the selected node's value at its path."""
         node = self.current_node()
-        if node is not None and node.path is not None:
+        if node is not None and node.path is not None and not self._jsonb_unreadable:
             self.filter_requested.emit(self.column, node.path, node.value)
 
     # --- time and window -----------------------------------------------------------------------------
