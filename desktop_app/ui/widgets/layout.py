@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -78,6 +79,15 @@ def push_button(text: str, clicked: Callable[[], object], tooltip: str = "") -> 
     if tooltip:
         button.setToolTip(tooltip)
     button.clicked.connect(lambda _checked=False: clicked())
+    return button
+
+
+def tool_button(text: str, tooltip: str) -> QToolButton:
+    """A flat tool button saying `text` (raised under the mouse), explained in `tooltip`."""
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tooltip)
+    button.setAutoRaise(True)
     return button
 
 

@@ -31,18 +31,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.core.browse.filters import json_path_filter_text, parse_filter, value_filter
+from desktop_app.core.browse.filters import parse_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
 from desktop_app.core.browse.references import (
     IncomingReference,
-    incoming_references,
-    link_columns,
-    outgoing_references,
 )
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
@@ -56,11 +52,11 @@ from desktop_app.ui.models import cell_format
 from desktop_app.ui.models.selection import selected_cells
 from desktop_app.ui.models.table_model import WindowedTableModel, track_viewport
 from desktop_app.ui.panes.base import Pane
+from desktop_app.ui.panes.browse.cell_filters import CellFilters
 from desktop_app.ui.panes.browse.filter_header import FilterHeader
 from desktop_app.ui.panes.browse.grid_message import GridMessage
-from desktop_app.ui.panes.browse.links import LinkDelegate
-from desktop_app.ui.panes.browse.profile_panel import ProfilePanel
-from desktop_app.ui.panes.browse.trail import Trail
+from desktop_app.ui.panes.browse.navigation import LinkNavigation
+from desktop_app.ui.panes.browse.profile_side import BrowseProfile
 from desktop_app.ui.panes.browse.values import BrowseValues
 from desktop_app.ui.settings import read_column_widths, write_column_widths
 from desktop_app.ui.tasks import Tasks
@@ -68,12 +64,10 @@ from desktop_app.ui.theme import bad_input_style
 from desktop_app.ui.widgets.cell_viewer import CellViewer
 from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.copy_as_menu import CopyHeaders, add_copy_as_menu, copy_selected
-from desktop_app.ui.widgets.find_bar import FindBar
 from desktop_app.ui.widgets.grid_window import GridView, GridWindow
 from desktop_app.ui.widgets.layout import push_button
 from desktop_app.ui.widgets.names import add_name_item
 from desktop_app.ui.widgets.row_header import RowNumberHeader
-from desktop_app.ui.widgets.value_menu import add_value_actions
 
 _COLUMN_MIN_PX, _COLUMN_MAX_PX = 64, 320
 
@@ -160,12 +154,13 @@ class BrowsePane(Pane):
         #: Over the grid's rows: why some rows could not be read (the status line is easy to miss).
         self.read_error = GridMessage(self.view)
         self.model.read_errors_changed.connect(self._show_read_error)
-        #: Foreign-key cells drawn as links (the delegate of those columns only: a Python delegate on every
-        #: column costs each repaint of the grid a call per cell); Ctrl+click follows one.
-        self.links = LinkDelegate(self.view)
-        self.view.clicked.connect(self._on_cell_clicked)
-        self.trail = Trail()
-        self.find_bar = FindBar(self.grid)
+        #: Foreign keys as links (Ctrl+click follows one), rows referring to a row, Back/Forward.
+        self.navigation = LinkNavigation(self, self._show_error)
+        self.links, self.trail = self.navigation.links, self.navigation.trail
+        self.back_button, self.forward_button = self.navigation.back_button, self.navigation.forward_button
+        #: Filter on (or exclude) a value; find in the rows (Ctrl+F).
+        self.cell_filters = CellFilters(self, self._show_error)
+        self.find_bar = self.cell_filters.find_bar
         self.model.times_changed.connect(self._on_times_changed)
         #: Timestamp columns (guess and choices) and the details area beside the grid (collapsed until a tab
         #: is shown): the value inspector (Value) and the column profile (Profile).
@@ -185,18 +180,16 @@ class BrowsePane(Pane):
             self.values.inspector,
         )
         self.inspect, self.details_button = self.values.inspect, self.values.button
-        self.profile_panel = ProfilePanel(context)
-        self.details.add_tab(self.profile_panel, "Profile")
-        self.profile_panel.filter_requested.connect(lambda column, value: self.filter_on_value(column, value))
-        self.view.selectionModel().currentColumnChanged.connect(self._on_current_column)
-        self.back_button = self._tool_button("◀", "Back to where you followed a link from (Alt+Left)")
-        self.back_button.clicked.connect(self.go_back)
-        self.forward_button = self._tool_button("▶", "Forward again (Alt+Right)")
-        self.forward_button.clicked.connect(self.go_forward)
-        self.profile_button = self._tool_button("Profile", "Show or hide the column profile beside the grid")
-        self.profile_button.setCheckable(True)
-        self.profile_button.toggled.connect(self._toggle_profile)
-        self.details.splitter.splitterMoved.connect(lambda *_: self._sync_profile_button())
+        #: The column profile (a tab of the details area) and its button.
+        self.column_profile = BrowseProfile(
+            context,
+            self.view,
+            self.details,
+            lambda: self.table,
+            lambda: [c.name for c in self.source.columns] if self.source is not None else None,
+            lambda column, value: self.filter_on_value(column, value),
+        )
+        self.profile_panel, self.profile_button = self.column_profile.panel, self.column_profile.button
 
         view, pane = self.view, self
         for keys, slot, owner in (
@@ -232,7 +225,7 @@ class BrowsePane(Pane):
         layout.addWidget(self.values.split, 1)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.status)
-        self._update_trail_buttons()
+        self.navigation.update_buttons()
         self.on_database_changed()
 
     # --- database and table -------------------------------------------------------------------
@@ -337,29 +330,8 @@ class BrowsePane(Pane):
 
     def _table_shown(self) -> None:
         """Tell the parts that follow the table (links, profile) which one is shown now."""
-        self.profile_panel.set_table(self.table)
-        links: dict[int, bool] = {}
-        targets: dict[int, str] = {}
-        catalog = self.context.catalog
-        if self.table is not None and self.source is not None and catalog is not None:
-            found = link_columns(catalog, self.table)
-            for column, info in enumerate(self.source.columns):
-                if info.name in found:
-                    targets[column], links[column] = found[info.name]
-        for column in self.links.links:
-            self.view.setItemDelegateForColumn(column, None)
-        for column in links:
-            self.view.setItemDelegateForColumn(column, self.links)
-        self.links.links, self.links.targets = links, targets
-        self.view.viewport().update()
-
-    @staticmethod
-    def _tool_button(text: str, tip: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAutoRaise(True)
-        return button
+        self.column_profile.set_table(self.table)
+        self.navigation.table_shown()
 
     def _select_in_picker(self, name: str) -> None:
         with QSignalBlocker(self.picker):
@@ -402,12 +374,6 @@ class BrowsePane(Pane):
         source = self.source
         key_dict = source.pager.key_dict(key) if source is not None and source.pager.has_key else {}
         return row_label(row, key_dict)
-
-    def filter_json_path(self, column: str, path: str, value: Any) -> None:
-        """Show only rows whose JSON in `column` has `value` at `path` (as the column's filter text)."""
-        filters = dict(self.filters)
-        filters[column] = json_path_filter_text(path, value)
-        self.set_filters(filters)
 
     # --- sort and filters ---------------------------------------------------------------------
 
@@ -668,168 +634,46 @@ class BrowsePane(Pane):
             self.viewer = CellViewer(self)
         self.viewer.show_value(value, f"{self.table.name}.{name} — {row_label(row, key_dict)}")
 
-    # --- filter on a value ------------------------------------------------------------------------
+    # --- the features' glue (each in its own module) ---------------------------------------------
 
     def filter_on_value(self, column: str, value: Any, *, exclude: bool = False) -> None:
         """Filter `column` on `value` (with `exclude`: on not `value`), replacing that column's filter."""
-        if self.table is None:
-            return
-        try:
-            text = value_filter(value, exclude=exclude)
-        except UserError as exc:
-            self._show_error(exc)
-            return
-        self.set_filters({**self.filters, column: text})
+        self.cell_filters.filter_on_value(column, value, exclude=exclude)
 
     async def _filter_cell(self, row: int, column: int, exclude: bool) -> None:
-        source, values = self.source, self.model.row_values(row)
-        if source is None or values is None:
-            return
-        value = values[column]
-        if isinstance(value, Truncated):  # a filter needs the whole value
-            try:
-                value = await source.full_value(column, self.model.row_key(row) or (), row)
-            except UserError as exc:
-                self._show_error(exc)
-                return
-        if self.source is source:
-            self.filter_on_value(source.columns[column].name, value, exclude=exclude)
+        await self.cell_filters.filter_cell(row, column, exclude)
 
-    # --- column profile -----------------------------------------------------------------------
+    def filter_json_path(self, column: str, path: str, value: Any) -> None:
+        """Show only rows whose JSON in `column` has `value` at `path` (as the column's filter text)."""
+        self.cell_filters.filter_json_path(column, path, value)
 
     def profile_column(self, name: str) -> None:
         """Show the profile of column `name` in the side area."""
-        self.details.show_tab(self.profile_panel)
-        self._sync_profile_button()
-        self.profile_panel.set_table(self.table)
-        self.profile_panel.profile([name])
+        self.column_profile.profile_column(name)
 
     def profile_all_columns(self) -> None:
         """Show the profile of every column in the side area."""
-        self.details.show_tab(self.profile_panel)
-        self._sync_profile_button()
-        self.profile_panel.set_table(self.table)
-        self.profile_panel.profile_all()
-
-    def _toggle_profile(self, shown: bool) -> None:
-        if shown == (self.details.is_open and self.details.currentWidget() is self.profile_panel):
-            return
-        if not shown:
-            self.details.collapse()
-            return
-        current = self.view.currentIndex()
-        if self.profile_panel.cards or self.source is None:
-            self.details.show_tab(self.profile_panel)
-        else:
-            column = current.column() if current.isValid() else 0
-            self.profile_column(self.source.columns[column].name)
-
-    def _sync_profile_button(self) -> None:
-        shown = self.details.is_open and self.details.currentWidget() is self.profile_panel
-        with QSignalBlocker(self.profile_button):
-            self.profile_button.setChecked(shown)
-
-    def _on_current_column(self, current: QModelIndex, previous: QModelIndex) -> None:
-        """With one column's profile shown, moving to another column profiles that one."""
-        panel = self.profile_panel
-        if (
-            self.source is None
-            or not current.isValid()
-            or not self.details.is_open
-            or self.details.currentWidget() is not panel
-            or len(panel.columns) != 1
-        ):
-            return
-        name = self.source.columns[current.column()].name
-        if name != panel.columns[0]:
-            panel.profile([name])
-
-    # --- foreign keys and the trail -----------------------------------------------------------
-
-    def _on_cell_clicked(self, index: QModelIndex) -> None:
-        if index.isValid() and QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.follow_link(self.model.real_row(index.row()), index.column())
+        self.column_profile.profile_all_columns()
 
     def follow_link(self, row: int, column: int) -> bool:
         """Open the row that cell (real `row`, `column`) refers to; False when it refers to none."""
-        source, table, catalog = self.source, self.table, self.context.catalog
-        values = self.model.row_values(row)
-        if source is None or table is None or catalog is None or values is None:
-            return False
-        if column not in self.links.links:
-            return False
-        name = source.columns[column].name
-        shown = {info.name: value for info, value in zip(source.columns, values, strict=False)}
-        links = outgoing_references(catalog, table, shown)
-        link = next((ref for ref in links if name in ref.from_columns), None)
-        if link is None:
-            return False
-        self._leave_place()
-        self.show_row(link.table, link.key)
-        return True
+        return self.navigation.follow_link(row, column)
 
     async def incoming_of(self, row: int) -> list[IncomingReference]:
         """The rows of other tables that refer to real `row` (counted per referring table and column)."""
-        source, table = self.source, self.table
-        catalog, database = self.context.catalog, self.context.database
-        if source is None or table is None or catalog is None or database is None:
-            return []
-        key = self.model.row_key(row)
-        if not source.pager.has_key or key is None:
-            self.status_message.emit("This row has no key that other rows could refer to.")
-            return []
-        token = CancelToken()
-        try:
-            return await database.run_sync(
-                incoming_references, catalog, table, source.pager.key_dict(key), token, cancel=token
-            )
-        except UserError as exc:
-            self._show_error(exc)
-            return []
-
-    async def _menu_of_incoming(self, row: int, where: QPoint) -> None:
-        found = await self.incoming_of(row)
-        menu = QMenu(self)
-        if not found:
-            menu.addAction("No table refers to this table's rows").setEnabled(False)
-        for ref in found:
-            columns = ", ".join(ref.columns)
-            label = f"{ref.table} ({columns}): {ref.count:,} row{'s' if ref.count != 1 else ''}"
-            if ref.inferred:
-                label += "  — inferred"
-            action = menu.addAction(label)
-            action.setEnabled(ref.count > 0)
-            action.triggered.connect(lambda _=False, r=ref: self.open_incoming(r))
-        menu.popup(where)
+        return await self.navigation.incoming_of(row)
 
     def open_incoming(self, ref: IncomingReference) -> None:
         """Browse `ref.table` filtered to the rows that refer to the row `ref` was found for."""
-        self._leave_place()
-        self.show_table(ref.table)
-        if self.table is not None and self.table.name == ref.table:
-            self.set_filters({c: value_filter(v) for c, v in zip(ref.columns, ref.values, strict=True)})
-
-    def _leave_place(self) -> None:
-        self.trail.leave(self.save_state())
-        self._update_trail_buttons()
+        self.navigation.open_incoming(ref)
 
     def go_back(self) -> None:
         """Back to the place left by following a link (Alt+Left)."""
-        place = self.trail.go_back(self.save_state())
-        if place is not None:
-            self.restore_state(place)
-        self._update_trail_buttons()
+        self.navigation.go_back()
 
     def go_forward(self) -> None:
         """Forward again along the trail (Alt+Right)."""
-        place = self.trail.go_forward(self.save_state())
-        if place is not None:
-            self.restore_state(place)
-        self._update_trail_buttons()
-
-    def _update_trail_buttons(self) -> None:
-        self.back_button.setEnabled(bool(self.trail.back))
-        self.forward_button.setEnabled(bool(self.trail.forward))
+        self.navigation.go_forward()
 
     # --- export -------------------------------------------------------------------------------
 
@@ -900,20 +744,10 @@ class BrowsePane(Pane):
         if values is not None:
             column = index.column()
             menu.addSeparator()
-            add_value_actions(
-                menu,
-                values[column],
-                on_filter=lambda exclude: self._tasks.spawn(self._filter_cell(row, column, exclude)),
-                on_find=self.find_bar.open_bar,
-            )
+            self.cell_filters.add_to_menu(menu, row, column, values[column])
             menu.addSeparator()
-            follow = menu.addAction("Go to referenced row\tCtrl+click")
-            follow.setEnabled(column in self.links.links and values[column] is not None)
-            follow.triggered.connect(lambda: self.follow_link(row, column))
             where = self.view.viewport().mapToGlobal(point)
-            menu.addAction("Rows referencing this row…").triggered.connect(
-                lambda: self._tasks.spawn(self._menu_of_incoming(row, where))
-            )
+            self.navigation.add_to_menu(menu, row, column, values[column] is not None, where)
         menu.popup(self.view.viewport().mapToGlobal(point))
 
     def _header_menu(self, point: QPoint) -> None:
@@ -921,10 +755,8 @@ class BrowsePane(Pane):
             return
         menu = QMenu(self)
         section = self.header.logicalIndexAt(point)
-        if 0 <= section < len(self.source.columns):
-            name = self.source.columns[section].name
-            menu.addAction(f"Profile “{name}”").triggered.connect(lambda: self.profile_column(name))
-        menu.addAction("Profile all columns").triggered.connect(self.profile_all_columns)
+        in_range = 0 <= section < len(self.source.columns)
+        self.column_profile.add_to_menu(menu, self.source.columns[section].name if in_range else None)
         menu.addSeparator()
         if section >= 0:
             self.times.add_to_menu(menu, section)
