@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu
 
 from desktop_app.core.browse.filters import json_path_filter_text, value_filter
 from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.errors import UserError
-from desktop_app.ui.tasks import Tasks
+from desktop_app.ui.panes.browse.part import BrowsePart
 from desktop_app.ui.widgets.find_bar import FindBar
 from desktop_app.ui.widgets.value_menu import add_value_actions
 
@@ -20,13 +19,11 @@ if TYPE_CHECKING:
     from desktop_app.ui.panes.browse.pane import BrowsePane
 
 
-class CellFilters(QObject):
+class CellFilters(BrowsePart):
     """Filters set from a value, and the find bar below the grid."""
 
     def __init__(self, pane: BrowsePane, on_error: Callable[[UserError], None]) -> None:
-        super().__init__(pane)
-        self.pane, self._on_error = pane, on_error
-        self._tasks = Tasks()
+        super().__init__(pane, on_error)
         #: Find in the rows shown (Ctrl+F), below the grid.
         self.find_bar = FindBar(pane.grid)
 
@@ -35,7 +32,7 @@ class CellFilters(QObject):
         add_value_actions(
             menu,
             value,
-            on_filter=lambda exclude: self._tasks.spawn(self.filter_cell(row, column, exclude)),
+            on_filter=lambda exclude: self.tasks.spawn(self.filter_cell(row, column, exclude)),
             on_find=self.find_bar.open_bar,
         )
 
@@ -47,7 +44,7 @@ class CellFilters(QObject):
         try:
             text = value_filter(value, exclude=exclude)
         except UserError as exc:
-            self._on_error(exc)
+            self.on_error(exc)
             return
         pane.set_filters({**pane.filters, column: text})
 
@@ -62,7 +59,7 @@ class CellFilters(QObject):
             try:
                 value = await source.full_value(column, pane.model.row_key(row) or (), row)
             except UserError as exc:
-                self._on_error(exc)
+                self.on_error(exc)
                 return
         if pane.source is source:
             pane.filter_on_value(source.columns[column].name, value, exclude=exclude)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
@@ -20,21 +20,19 @@ from desktop_app.core.browse.references import (
 from desktop_app.core.errors import UserError
 from desktop_app.core.progress import CancelToken
 from desktop_app.ui.panes.browse.links import LinkDelegate
+from desktop_app.ui.panes.browse.part import BrowsePart
 from desktop_app.ui.panes.browse.trail import Trail
-from desktop_app.ui.tasks import Tasks
 from desktop_app.ui.widgets.layout import tool_button
 
 if TYPE_CHECKING:
     from desktop_app.ui.panes.browse.pane import BrowsePane
 
 
-class LinkNavigation(QObject):
+class LinkNavigation(BrowsePart):
     """The links of Browse's grid, the rows referring to a row, and the Back/Forward trail."""
 
     def __init__(self, pane: BrowsePane, on_error: Callable[[UserError], None]) -> None:
-        super().__init__(pane)
-        self.pane, self._on_error = pane, on_error
-        self._tasks = Tasks()
+        super().__init__(pane, on_error)
         #: Foreign-key cells drawn as links (the delegate of those columns only: a Python delegate on every
         #: column costs each repaint of the grid a call per cell); Ctrl+click follows one.
         self.links = LinkDelegate(pane.view)
@@ -70,7 +68,7 @@ class LinkNavigation(QObject):
         follow.setEnabled(column in self.links.links and linked)
         follow.triggered.connect(lambda: self.follow_link(row, column))
         menu.addAction("Rows referencing this row…").triggered.connect(
-            lambda: self._tasks.spawn(self._menu_of_incoming(row, where))
+            lambda: self.tasks.spawn(self._menu_of_incoming(row, where))
         )
 
     # --- following links --------------------------------------------------------------------------
@@ -115,7 +113,7 @@ class LinkNavigation(QObject):
                 incoming_references, catalog, table, source.pager.key_dict(key), token, cancel=token
             )
         except UserError as exc:
-            self._on_error(exc)
+            self.on_error(exc)
             return []
 
     async def _menu_of_incoming(self, row: int, where: QPoint) -> None:

@@ -2,7 +2,9 @@
 
 Beside the grid, a details area: the value inspector and the column profile; foreign keys are links
 (Ctrl+click) with Back/Forward along the trail; a cell's menu filters on its value and finds in the rows
-(Ctrl+F).
+(Ctrl+F). The pane keeps the grid and what it shows; each feature's glue has its own module: values.py
+(timestamps, value inspector), profile_side.py (column profile), navigation.py (links, Back/Forward),
+cell_filters.py (filter on a value, find).
 """
 
 from __future__ import annotations
@@ -37,9 +39,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.browse.filters import parse_filter
 from desktop_app.core.browse.paging import SortKey, Truncated, sort_markers, toggle_sort
-from desktop_app.core.browse.references import (
-    IncomingReference,
-)
+from desktop_app.core.browse.references import IncomingReference
 from desktop_app.core.browse.row_labels import row_label
 from desktop_app.core.browse.row_sources import TableRowSource
 from desktop_app.core.errors import UserError
