@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from desktop_app.core.diff.schema_changes import compared_tables
 from desktop_app.core.errors import RecoveryError
 from desktop_app.core.limits import LIMITS
-from desktop_app.core.pagefile.btree import PageKind, interior_children, page_type, signed64, varint
+from desktop_app.core.pagefile.btree import PageKind, page_type, signed64, varint
 from desktop_app.core.pagefile.freelist import freelist_trunks
 from desktop_app.core.pagefile.image import DatabaseImage, page_format
 from desktop_app.core.pagefile.owners import btree_pages
@@ -148,6 +148,7 @@ class _Walk:
     def __init__(self, image: DatabaseImage, roots: dict[str, tuple[str, int]]) -> None:
         self.image, self.roots = image, roots
         self.pages = image.page_count
+        self._data, self._page_size = image.data, image.page_size
         self._walked: dict[int, tuple[set[int], set[int]]] = {}
         #: Changed pages no walk reached (set by `owners`).
         self.unreached: set[int] = set()
@@ -181,21 +182,25 @@ class _Walk:
 
     def extent(self, page: int) -> tuple[int, int] | tuple[()] | None:
         """The first and last rowid of a table leaf page, () when it holds no row, None when unreadable."""
-        data, header = self.image.page(page), 100 if page == 1 else 0
+        data, size = self._data, self._page_size
+        start = (page - 1) * size
+        header, end = start + (100 if page == 1 else 0), start + size
         if data[header] != PageKind.TABLE_LEAF:
             return None
         cells = (data[header + 3] << 8) | data[header + 4]
         if cells == 0:
             return ()
-        pointers = struct.unpack_from(f">{cells}H", data, header + 8)
-        first, last = (_rowid(data, pointers[i]) for i in (0, -1))
+        last_pointer = header + 6 + 2 * cells
+        if last_pointer + 2 > end:
+            return None
+        first = _rowid(data, start + ((data[header + 8] << 8) | data[header + 9]), end)
+        last = _rowid(data, start + ((data[last_pointer] << 8) | data[last_pointer + 1]), end)
         return None if first > last else (first, last)
 
     def _walk(self, root: int) -> tuple[set[int], set[int]]:
         """The interior and leaf pages of the b-tree at `root` (overflow pages are not followed)."""
         if root not in self._walked:
-            image = self.image
-            self._walked[root] = btree_pages(root, lambda p: interior_children(image.page(p), p), self.pages)
+            self._walked[root] = btree_pages(self.image, root)
         return self._walked[root]
 
     def _free_pages(self) -> Iterable[int]:
@@ -206,10 +211,10 @@ class _Walk:
             yield from leaves
 
 
-def _rowid(page: memoryview, offset: int) -> int:
+def _rowid(data: memoryview, offset: int, end: int) -> int:
     """The rowid of the table leaf cell at `offset`: a varint (payload size), then the rowid's."""
-    _size, offset = varint(page, offset, len(page))
-    return signed64(varint(page, offset, len(page))[0])
+    _size, offset = varint(data, offset, end)
+    return signed64(varint(data, offset, end)[0])
 
 
 def _candidates(

@@ -42,6 +42,13 @@ _UINT32 = struct.Struct(">I")
 def varint(buf: Page, pos: int, end: int) -> tuple[int, int]:
     """The varint at `pos` and the position after it; `ValueError` when it runs past `end`."""
     value = 0
+    if end - pos >= 9:  # the common case: no byte of it can run past `end`, so no check per byte
+        for at in range(pos, pos + 8):
+            byte = buf[at]
+            if byte < 0x80:
+                return (value << 7) | byte, at + 1
+            value = (value << 7) | (byte & 0x7F)
+        return (value << 8) | buf[pos + 8], pos + 9
     for i in range(9):
         if pos + i >= end:
             raise ValueError("varint runs past its region")

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 
 from desktop_app.core.pagefile.btree import PageKind, interior_children, page_type
 from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.image import DatabaseImage
 
 #: Page types (first byte of a b-tree page's header).
-INTERIOR_TYPES = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
+INTERIOR_TYPES = frozenset({PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value})
 FREELIST = "(freelist)"
 
 PageReader = Callable[[int], bytes | memoryview]
@@ -123,22 +124,21 @@ class PageOwners:
         return pages
 
 
-def btree_pages(
-    root: int, children_of: Callable[[int], list[int]], page_count: int
-) -> tuple[set[int], set[int]]:
-    """The interior and leaf pages of the b-tree at `root`: `children_of(page)` lists an interior page's
-    children and is [] for a leaf (overflow pages are not followed)."""
+def btree_pages(image: DatabaseImage, root: int) -> tuple[set[int], set[int]]:
+    """The interior and leaf pages of the b-tree at `root` in `image` (overflow pages are not followed;
+    a leaf is any page reached that is not an interior page)."""
+    data, size, count = image.data, image.page_size, image.page_count
     interior: set[int] = set()
     leaves: set[int] = set()
     stack = [root]
     while stack:
         page = stack.pop()
-        if page in interior or page in leaves or not 1 <= page <= page_count:
+        if page in interior or page in leaves or not 1 <= page <= count:
             continue
-        found = children_of(page)
-        if found:
-            interior.add(page)
-            stack.extend(found)
-        else:
+        start = (page - 1) * size
+        if data[start + (100 if page == 1 else 0)] not in INTERIOR_TYPES:  # read one byte of each leaf
             leaves.add(page)
+            continue
+        interior.add(page)
+        stack.extend(interior_children(data[start : start + size], page))
     return interior, leaves
