@@ -76,6 +76,12 @@ def _u32(data: bytes | memoryview, offset: int) -> int:
     return int.from_bytes(data[offset : offset + 4], "big")
 
 
+def header_page_size(data: bytes | memoryview) -> int:
+    """The page size the header's bytes 16-17 name (1 stands for 65536), not checked."""
+    raw = int.from_bytes(data[16:18], "big")
+    return 65536 if raw == 1 else raw
+
+
 def page_format(data: bytes | memoryview) -> tuple[bytes, ...]:
     """Header fields that change how every page reads: page size, reserved bytes, text encoding."""
     return bytes(data[16:18]), bytes(data[20:21]), bytes(data[56:60])
@@ -86,7 +92,7 @@ def parse_header(data: bytes | memoryview, image_bytes: int | None = None) -> Da
     if len(data) < HEADER_BYTES or bytes(data[:16]) != SQLITE_MAGIC:
         raise RecoveryError("This is not a SQLite database image (its header is missing or damaged).")
     raw_size = int.from_bytes(data[16:18], "big")
-    page_size = 65536 if raw_size == 1 else raw_size
+    page_size = header_page_size(data)
     if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
         raise RecoveryError(f"The database header names an impossible page size ({raw_size}).")
     reserved = data[20]
