@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop_app.core.errors import RecoveryError
-from desktop_app.core.recovery.image import SQLITE_MAGIC, DatabaseImage
+from desktop_app.core.pagefile.image import SQLITE_MAGIC, DatabaseImage
 from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.scan import recover, recover_image

@@ -20,7 +20,12 @@ import struct
 from collections.abc import Iterable
 
 from desktop_app.core.diff.schema_changes import compared_tables
+from desktop_app.core.errors import RecoveryError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.pagefile.btree import PageKind, page_type, signed64, varint
+from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.image import DatabaseImage, page_format
+from desktop_app.core.pagefile.owners import btree_pages
 from desktop_app.core.schema.catalog import SCHEMA_TABLE_NAMES, Catalog, Table, TableKind, btree_roots
 from desktop_app.core.snapshot.snapshot import Snapshot, SnapshotMode
 from desktop_app.core.sqlite.guard import unguarded
@@ -31,7 +36,6 @@ _CHUNK_PAGES = 32
 _SCHEMA, _FREE = "\x00schema", "\x00free"
 #: Virtual table modules whose rows live in shadow tables of this database (other modules: always compared).
 _SHADOWED_MODULES = frozenset({"fts3", "fts4", "fts5", "rtree", "rtree_i32", "geopoly"})
-_INTERIOR_TABLE, _INTERIOR_INDEX, _LEAF_TABLE = 5, 2, 13
 
 
 #: Rowid ranges (first, last), both included, that hold every row a table may differ in.
@@ -54,13 +58,17 @@ def changed_tables(
         # A named memdb cannot be read in place (SQLite serializes only private ones without a copy).
         image_a, image_b = conn_a.serialize(), conn_b.serialize()
         roots_a, roots_b = btree_roots(conn_a), btree_roots(conn_b)
-        page_size = _page_size(image_a)
-        if page_size is None or _format(image_a) != _format(image_b) or len(image_a) % page_size:
+        try:
+            pages_a, pages_b = DatabaseImage(image_a), DatabaseImage(image_b)
+        except RecoveryError:  # not a database image: no page format to compare by
+            return None
+        page_size = pages_a.page_size
+        if page_format(image_a) != page_format(image_b) or len(image_a) % page_size:
             return None
         changed = changed_pages(image_a, image_b, page_size)
         if not changed:
             return {}
-        walk_a, walk_b = _Walk(image_a, page_size, roots_a), _Walk(image_b, page_size, roots_b)
+        walk_a, walk_b = _Walk(pages_a, roots_a), _Walk(pages_b, roots_b)
         owners = walk_b.owners(set(changed), conn_b)
         candidates = _candidates(catalog_a, catalog_b, roots_a, roots_b, set(owners.values()))
         unreached = {roots_b.get(owners[p], (owners[p], 0))[0] for p in walk_b.unreached}
@@ -92,7 +100,7 @@ def _ranges(walk_a: _Walk, walk_b: _Walk, root: int, changed: set[int]) -> Rowid
     safe = (leaves_a & leaves_b) - changed
     try:
         extents = [walk_a.extent(p) for p in leaves_a - safe] + [walk_b.extent(p) for p in leaves_b - safe]
-    except (IndexError, struct.error):  # a page that does not read as a leaf: the whole table
+    except (IndexError, ValueError, struct.error):  # a page that does not read as a leaf: the whole table
         return None
     if any(e is None for e in extents):
         return None
@@ -134,24 +142,13 @@ def changed_pages(image_a: bytes, image_b: bytes, page_size: int) -> list[int]:
     return changed
 
 
-def _page_size(image: bytes) -> int | None:
-    if len(image) < 100 or not image.startswith(b"SQLite format 3\x00"):
-        return None
-    size = struct.unpack_from(">H", image, 16)[0]
-    return 65536 if size == 1 else size
-
-
-def _format(image: bytes) -> tuple[bytes, ...]:
-    """Header fields that change how every page reads: page size, reserved bytes, text encoding."""
-    return image[16:18], image[20:21], image[56:60]
-
-
 class _Walk:
     """The b-trees of one image, walked through their interior pages (leaves are not read)."""
 
-    def __init__(self, image: bytes, page_size: int, roots: dict[str, tuple[str, int]]) -> None:
-        self.image, self.page_size, self.roots = image, page_size, roots
-        self.pages = len(image) // page_size
+    def __init__(self, image: DatabaseImage, roots: dict[str, tuple[str, int]]) -> None:
+        self.image, self.roots = image, roots
+        self.pages = image.page_count
+        self._data, self._page_size = image.data, image.page_size
         self._walked: dict[int, tuple[set[int], set[int]]] = {}
         #: Changed pages no walk reached (set by `owners`).
         self.unreached: set[int] = set()
@@ -179,78 +176,45 @@ class _Walk:
     def leaves(self, root: int) -> set[int] | None:
         """The leaf pages of the table b-tree at `root`, or None when it does not read as one."""
         interior, leaves = self._walk(root)
-        if any(self.image[self._header(p)] != _INTERIOR_TABLE for p in interior):
+        if any(page_type(self.image.page(p), p) != PageKind.TABLE_INTERIOR for p in interior):
             return None
         return leaves
 
     def extent(self, page: int) -> tuple[int, int] | tuple[()] | None:
         """The first and last rowid of a table leaf page, () when it holds no row, None when unreadable."""
-        header, start = self._header(page), (page - 1) * self.page_size
-        if self.image[header] != _LEAF_TABLE:
+        data, size = self._data, self._page_size
+        start = (page - 1) * size
+        header, end = start + (100 if page == 1 else 0), start + size
+        if data[header] != PageKind.TABLE_LEAF:
             return None
-        cells = struct.unpack_from(">H", self.image, header + 3)[0]
+        cells = (data[header + 3] << 8) | data[header + 4]
         if cells == 0:
             return ()
-        pointers = struct.unpack_from(f">{cells}H", self.image, header + 8)
-        first, last = (self._rowid(start + pointers[i]) for i in (0, -1))
-        return None if first is None or last is None or first > last else (first, last)
-
-    def _rowid(self, offset: int) -> int | None:
-        """The rowid of the table leaf cell at `offset`: a varint (payload size), then the rowid's."""
-        _size, offset = _varint(self.image, offset)
-        rowid, _ = _varint(self.image, offset)
-        return rowid if rowid < 1 << 63 else rowid - (1 << 64)
-
-    def _header(self, page: int) -> int:
-        return (page - 1) * self.page_size + (100 if page == 1 else 0)
+        last_pointer = header + 6 + 2 * cells
+        if last_pointer + 2 > end:
+            return None
+        first = _rowid(data, start + ((data[header + 8] << 8) | data[header + 9]), end)
+        last = _rowid(data, start + ((data[last_pointer] << 8) | data[last_pointer + 1]), end)
+        return None if first > last else (first, last)
 
     def _walk(self, root: int) -> tuple[set[int], set[int]]:
         """The interior and leaf pages of the b-tree at `root` (overflow pages are not followed)."""
-        if root in self._walked:
-            return self._walked[root]
-        interior: set[int] = set()
-        leaves: set[int] = set()
-        stack = [root]
-        while stack:
-            page = stack.pop()
-            if page in interior or page in leaves or not 1 <= page <= self.pages:
-                continue
-            start, header = (page - 1) * self.page_size, self._header(page)
-            kind = self.image[header]
-            if kind not in (_INTERIOR_TABLE, _INTERIOR_INDEX):
-                leaves.add(page)
-                continue
-            interior.add(page)
-            cells, _, _, right = struct.unpack_from(">HHBI", self.image, header + 3)
-            stack.append(right)
-            for pointer in struct.unpack_from(f">{cells}H", self.image, header + 12):
-                if pointer + 4 <= self.page_size:
-                    stack.append(struct.unpack_from(">I", self.image, start + pointer)[0])
-        self._walked[root] = interior, leaves
-        return interior, leaves
+        if root not in self._walked:
+            self._walked[root] = btree_pages(self.image, root)
+        return self._walked[root]
 
     def _free_pages(self) -> Iterable[int]:
         """Trunk and leaf pages of the free list."""
-        trunk, seen = struct.unpack_from(">I", self.image, 32)[0], set()
-        while 1 <= trunk <= self.pages and trunk not in seen:
-            seen.add(trunk)
+        image = self.image
+        for trunk, leaves in freelist_trunks(image.page, self.pages, image.header.freelist_trunk):
             yield trunk
-            start = (trunk - 1) * self.page_size
-            following, count = struct.unpack_from(">II", self.image, start)
-            count = min(count, self.page_size // 4 - 2)
-            yield from struct.unpack_from(f">{count}I", self.image, start + 8)
-            trunk = following
+            yield from leaves
 
 
-def _varint(image: bytes, offset: int) -> tuple[int, int]:
-    """SQLite's big-endian varint at `offset`: its value and the offset after it."""
-    value = 0
-    for i in range(8):
-        byte = image[offset + i]
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value, offset + i + 1
-    return (value << 8) | image[offset + 8], offset + 9
+def _rowid(data: memoryview, offset: int, end: int) -> int:
+    """The rowid of the table leaf cell at `offset`: a varint (payload size), then the rowid's."""
+    _size, offset = varint(data, offset, end)
+    return signed64(varint(data, offset, end)[0])
 
 
 def _candidates(

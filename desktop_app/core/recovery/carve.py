@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop_app.core.recovery.btree import Page, local_size, read_overflow, signed64, varint
+from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
 from desktop_app.core.recovery.shapes import Affinity, Shape
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from desktop_app.core.recovery.image import DatabaseHeader
+from desktop_app.core.pagefile.image import DatabaseHeader
 from desktop_app.core.recovery.record import LOST
 
 #: Said when free space exists but every byte of it is zero.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop_app.core.recovery.btree import Page, PageKind, freeblocks, parse_btree_page, unallocated
+from desktop_app.core.pagefile.btree import Page, PageKind, freeblocks, parse_btree_page, unallocated
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
 from desktop_app.core.recovery.shapes import Shape
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from desktop_app.core.recovery.btree import Page
+from desktop_app.core.pagefile.btree import Page
 
 
 class _Lost:

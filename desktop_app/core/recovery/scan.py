@@ -6,9 +6,8 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from desktop_app.core.errors import Cancelled
-from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from desktop_app.core.recovery.btree import (
+from desktop_app.core.errors import Cancelled, RecoveryError
+from desktop_app.core.pagefile.btree import (
     BTreePage,
     PageKind,
     children,
@@ -19,8 +18,10 @@ from desktop_app.core.recovery.btree import (
     unallocated,
     varint,
 )
+from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.image import DatabaseImage
+from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
-from desktop_app.core.recovery.image import DatabaseImage, snapshot_image
 from desktop_app.core.recovery.live import live_copies
 from desktop_app.core.recovery.model import (
     NO_FREE_SPACE_NOTE,
@@ -35,6 +36,17 @@ from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, read_catalog
 
 _PROGRESS_EVERY = 256
+
+
+def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseImage:
+    """The snapshot's bytes, serialized from its memory database (the user's file is never read again)."""
+    try:
+        data = conn.serialize(name=schema)
+    except MemoryError:
+        raise RecoveryError("There is not enough memory to read the database's pages for recovery.") from None
+    except sqlite3.Error as exc:
+        raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
+    return DatabaseImage(data)
 
 
 def recover(
@@ -138,17 +150,10 @@ class _Scan:
 
     def _read_freelist(self) -> None:
         image = self.image
-        trunk = image.header.freelist_trunk
-        per_trunk = self.usable // 4 - 2
-        while trunk and image.has_page(trunk) and trunk not in self.trunks:
+        chain = freelist_trunks(image.page, image.page_count, image.header.freelist_trunk, self.usable)
+        for trunk, leaves in chain:
             self.trunks.add(trunk)
-            page = image.page(trunk)
-            count = min(int.from_bytes(page[4:8], "big"), per_trunk)
-            for i in range(count):
-                leaf = int.from_bytes(page[8 + 4 * i : 12 + 4 * i], "big")
-                if image.has_page(leaf) and leaf not in self.trunks:
-                    self.free.add(leaf)
-            trunk = int.from_bytes(page[0:4], "big")
+            self.free.update(leaf for leaf in leaves if image.has_page(leaf) and leaf not in self.trunks)
         self.free -= self.trunks
 
     def _walk_tree(self, root: int, name: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from desktop_app.core.recovery.btree import BTreePage, freeblocks, parse_btree_page, unallocated
+from desktop_app.core.pagefile.btree import BTreePage, freeblocks, parse_btree_page, unallocated
+from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
-from desktop_app.core.recovery.image import DatabaseImage
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, table_shape
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, table_declared_by
 

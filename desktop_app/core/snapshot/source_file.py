@@ -10,10 +10,9 @@ from pathlib import Path
 
 from desktop_app.core.errors import DatabaseOpenError
 from desktop_app.core.file_kinds import file_kind
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
-HEADER_BYTES = 100
-
+from desktop_app.core.pagefile.image import HEADER_BYTES as HEADER_BYTES
+from desktop_app.core.pagefile.image import SQLITE_MAGIC as SQLITE_MAGIC
+from desktop_app.core.pagefile.image import header_page_size
 
 WAL_MAGICS = (0x377F0682, 0x377F0683)
 WAL_HEADER_BYTES = 32
@@ -258,8 +257,7 @@ def read_source_head(path: Path, size: int) -> tuple[bytes, int]:
 
 def parse_header(header: bytes, file_size: int) -> SourceHeader:
     """Decode the fields of a 100-byte SQLite header."""
-    raw_page_size = int.from_bytes(header[16:18], "big")
-    page_size = 65536 if raw_page_size == 1 else raw_page_size
+    page_size = header_page_size(header)
     in_header_pages = int.from_bytes(header[28:32], "big")
     # The in-header page count is only valid when "version-valid-for" matches the change counter.
     valid = header[24:28] == header[92:96] and in_header_pages > 0

@@ -19,6 +19,7 @@ import numpy as np
 
 from desktop_app.core.errors import DatabaseOpenError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.pagefile.owners import FREELIST, PageOwners, PageReader
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import root_pages
 from desktop_app.core.snapshot.source_file import (
@@ -29,7 +30,6 @@ from desktop_app.core.snapshot.source_file import (
     sidecar,
 )
 from desktop_app.core.wal.frames import WalFrames, parse_frames, parse_header
-from desktop_app.core.wal.pages import FREELIST, PageOwners, PageReader
 
 #: What a commit that changed the schema (tables or indexes created, altered, dropped) lists.
 SCHEMA_TABLE = "(schema)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from desktop_app.core.errors import RecoveryError
@@ -77,12 +76,23 @@ def _u32(data: bytes | memoryview, offset: int) -> int:
     return int.from_bytes(data[offset : offset + 4], "big")
 
 
+def header_page_size(data: bytes | memoryview) -> int:
+    """The page size the header's bytes 16-17 name (1 stands for 65536), not checked."""
+    raw = int.from_bytes(data[16:18], "big")
+    return 65536 if raw == 1 else raw
+
+
+def page_format(data: bytes | memoryview) -> tuple[bytes, ...]:
+    """Header fields that change how every page reads: page size, reserved bytes, text encoding."""
+    return bytes(data[16:18]), bytes(data[20:21]), bytes(data[56:60])
+
+
 def parse_header(data: bytes | memoryview, image_bytes: int | None = None) -> DatabaseHeader:
     """Read the 100-byte header; `RecoveryError` when it is not a SQLite database header."""
     if len(data) < HEADER_BYTES or bytes(data[:16]) != SQLITE_MAGIC:
         raise RecoveryError("This is not a SQLite database image (its header is missing or damaged).")
     raw_size = int.from_bytes(data[16:18], "big")
-    page_size = 65536 if raw_size == 1 else raw_size
+    page_size = header_page_size(data)
     if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
         raise RecoveryError(f"The database header names an impossible page size ({raw_size}).")
     reserved = data[20]
@@ -143,14 +153,3 @@ class DatabaseImage:
             return False
         per_map = self.usable_size // 5 + 1
         return (number - 2) % per_map == 0
-
-
-def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseImage:
-    """The snapshot's bytes, serialized from its memory database (the user's file is never read again)."""
-    try:
-        data = conn.serialize(name=schema)
-    except MemoryError:
-        raise RecoveryError("There is not enough memory to read the database's pages for recovery.") from None
-    except sqlite3.Error as exc:
-        raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
-    return DatabaseImage(data)

@@ -7,6 +7,7 @@ empty list, or stops at the first impossible value.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -34,11 +35,20 @@ class PageKind(IntEnum):
 
 
 _KINDS = {kind.value: kind for kind in PageKind}
+_INTERIOR = frozenset({PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value})
+_UINT32 = struct.Struct(">I")
 
 
 def varint(buf: Page, pos: int, end: int) -> tuple[int, int]:
     """The varint at `pos` and the position after it; `ValueError` when it runs past `end`."""
     value = 0
+    if end - pos >= 9:  # the common case: no byte of it can run past `end`, so no check per byte
+        for at in range(pos, pos + 8):
+            byte = buf[at]
+            if byte < 0x80:
+                return (value << 7) | byte, at + 1
+            value = (value << 7) | (byte & 0x7F)
+        return (value << 8) | buf[pos + 8], pos + 9
     for i in range(9):
         if pos + i >= end:
             raise ValueError("varint runs past its region")
@@ -136,6 +146,30 @@ def children(page: Page, btree: BTreePage) -> list[int]:
         return []
     found = [int.from_bytes(page[p : p + 4], "big") for p in btree.cell_pointers if p + 4 <= len(page)]
     found.append(btree.right_child)
+    return found
+
+
+def page_type(page: Page, number: int) -> int:
+    """Byte 0 of the page's b-tree header (after the database header on page 1); 0 when there is none."""
+    offset = 100 if number == 1 else 0
+    return page[offset] if len(page) > offset else 0
+
+
+def interior_children(page: Page, number: int) -> list[int]:
+    """Child page numbers of interior page `number`, [] for any other page; the header is not checked.
+
+    The quick reader for walks over many pages (`children` reads a page `parse_btree_page` has checked).
+    """
+    offset = 100 if number == 1 else 0
+    size = len(page)
+    if size < offset + 12 or page[offset] not in _INTERIOR:
+        return []
+    cells = (page[offset + 3] << 8) | page[offset + 4]
+    right = _UINT32.unpack_from(page, offset + 8)[0]
+    fits = offset + 12 + 2 * cells <= size
+    pointers = struct.unpack_from(f">{cells}H", page, offset + 12) if fits else ()
+    found = [_UINT32.unpack_from(page, p)[0] for p in pointers if p + 4 <= size]
+    found.append(right)
     return found
 
 

@@ -7,16 +7,17 @@ pages (walked from the header's trunk list) or overflow pages (not attributed).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterable
 
+from desktop_app.core.pagefile.btree import PageKind, interior_children, page_type
+from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.image import DatabaseImage
+
 #: Page types (first byte of a b-tree page's header).
-INTERIOR_TYPES = (0x02, 0x05)
-LEAF_TYPES = (0x0A, 0x0D)
+INTERIOR_TYPES = frozenset({PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value})
 FREELIST = "(freelist)"
 
 PageReader = Callable[[int], bytes | memoryview]
-_UINT32 = struct.Struct(">I")
 
 
 class PageOwners:
@@ -105,36 +106,39 @@ class PageOwners:
         return children
 
     def _page_type(self, page: int) -> int:
-        data = self._read(page)
-        offset = 100 if page == 1 else 0
-        return data[offset] if len(data) > offset else 0
+        return page_type(self._read(page), page)
 
     def _parse_children(self, page: int) -> list[int]:
-        """The child page numbers of an interior page (empty for a leaf or anything else)."""
-        data = self._read(page)
-        h = 100 if page == 1 else 0
-        if len(data) < h + 12 or data[h] not in INTERIOR_TYPES:
-            return []
-        cells = int.from_bytes(data[h + 3 : h + 5], "big")
-        right = int.from_bytes(data[h + 8 : h + 12], "big")
-        pointers = struct.unpack_from(f">{cells}H", data, h + 12) if h + 12 + 2 * cells <= len(data) else ()
-        size = len(data)
-        children = [_UINT32.unpack_from(data, p)[0] for p in pointers if p + 4 <= size]
-        children.append(right)
-        return children
+        return interior_children(self._read(page), page)
 
     def freelist(self) -> list[int]:
         """The freelist's trunk and leaf pages, from the header of page 1."""
         head = self._read(1)
-        trunk = int.from_bytes(head[32:36], "big")
         total = int.from_bytes(head[36:40], "big")
         pages: list[int] = []
-        seen: set[int] = set()
-        while 1 <= trunk <= self._count and trunk not in seen and len(pages) <= total:
-            seen.add(trunk)
-            data = self._read(trunk)
+        for trunk, leaves in freelist_trunks(self._read, self._count, int.from_bytes(head[32:36], "big")):
+            if len(pages) > total:
+                break
             pages.append(trunk)
-            leaves = min(int.from_bytes(data[4:8], "big"), (len(data) - 8) // 4)
-            pages.extend(struct.unpack_from(f">{leaves}I", data, 8))
-            trunk = int.from_bytes(data[0:4], "big")
+            pages.extend(leaves)
         return pages
+
+
+def btree_pages(image: DatabaseImage, root: int) -> tuple[set[int], set[int]]:
+    """The interior and leaf pages of the b-tree at `root` in `image` (overflow pages are not followed;
+    a leaf is any page reached that is not an interior page)."""
+    data, size, count = image.data, image.page_size, image.page_count
+    interior: set[int] = set()
+    leaves: set[int] = set()
+    stack = [root]
+    while stack:
+        page = stack.pop()
+        if page in interior or page in leaves or not 1 <= page <= count:
+            continue
+        start = (page - 1) * size
+        if data[start + (100 if page == 1 else 0)] not in INTERIOR_TYPES:  # read one byte of each leaf
+            leaves.add(page)
+            continue
+        interior.add(page)
+        stack.extend(interior_children(data[start : start + size], page))
+    return interior, leaves
