@@ -63,7 +63,8 @@ class JobStatus(QWidget):
         if not job.shown:
             return
         self._jobs.append(job)
-        job.progressed.connect(lambda _p: self._refresh())
+        # No refresh per progress event: the 200 ms ticker shows progress. Laying out the status bar again on
+        # each event (a search reports hundreds a second) raised the search pane's stall from 22 to 35–40 ms.
         self._refresh()
         self._ticker.start()
 
