@@ -13,6 +13,7 @@ import pytest
 
 from desktop_app.cli import main
 from tests.conftest import folder_state
+from tests.fixtures import sqlcipher_connector, text_rows_database
 
 PASSPHRASE = "open sesame: with spaces"
 
@@ -30,15 +31,8 @@ def plain_bytes(tmp_path: Path, rows: int) -> bytes:
 
 
 def make_encrypted(path: Path, *pragmas: str) -> None:
-    sqlcipher3 = pytest.importorskip("sqlcipher3")
-    conn = sqlcipher3.connect(str(path))
-    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
-    for pragma in pragmas:
-        conn.execute(pragma)
-    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO t (v) VALUES (?)", [(f"row {i}",) for i in range(4)])
-    conn.commit()
-    conn.close()
+    pytest.importorskip("sqlcipher3")
+    text_rows_database(path, 4, text="row {i}", connect=sqlcipher_connector(PASSPHRASE, *pragmas))
 
 
 def test_query_reads_a_gzipped_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from desktop_app.core.snapshot.encrypted import CipherSettings
 from desktop_app.ui.main_window import DEFAULT_FILE_FILTER, FILE_FILTER, MainWindow
 from desktop_app.ui.widgets.open_dialogs import MemberDialog, PassphraseDialog
 from tests.conftest import folder_state
+from tests.fixtures import sqlcipher_connector, text_rows_database
 from tests.ui.helpers import close_window, make_window, wait_for
 
 PASSPHRASE = "hunter2 but longer"
@@ -31,15 +32,10 @@ async def close_when_idle(window: MainWindow) -> None:
 
 
 def make_encrypted(path: Path, *pragmas: str) -> None:
-    sqlcipher3 = pytest.importorskip("sqlcipher3")
-    conn = sqlcipher3.connect(str(path))
-    conn.execute(f"PRAGMA key = '{PASSPHRASE}'")
-    for pragma in pragmas:
-        conn.execute(pragma)
-    conn.execute("CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT)")
-    conn.executemany("INSERT INTO secrets (v) VALUES (?)", [(f"s{i}",) for i in range(6)])
-    conn.commit()
-    conn.close()
+    pytest.importorskip("sqlcipher3")
+    text_rows_database(
+        path, 6, table="secrets", text="s{i}", connect=sqlcipher_connector(PASSPHRASE, *pragmas)
+    )
 
 
 def plain_bytes(tmp_path: Path, table: str) -> bytes:
