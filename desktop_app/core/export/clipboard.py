@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.export.markdown import MarkdownOptions, markdown_cell
-from desktop_app.core.export.writer import BlobEncoding, blob_encoder, float_text, unique_names
+from desktop_app.core.export.writer import BlobEncoding, float_text, unique_names
 from desktop_app.core.sqlite.quoting import quote_identifier, sql_literal
 
 
@@ -126,7 +126,7 @@ def _json_value(value: Any, encode_blob: Callable[[bytes], str]) -> Any:
 
 def _json(selection: CellSelection) -> str:
     names = unique_names(selection.columns)
-    encode_blob = blob_encoder(BlobEncoding.BASE64)
+    encode_blob = BlobEncoding.BASE64.encoder()
     objects = [
         json.dumps({names[c]: _json_value(row[c], encode_blob) for c in sorted(row)}, ensure_ascii=False)
         for row in selection.rows

@@ -25,7 +25,6 @@ from desktop_app.core.export.writer import (
     Page,
     Row,
     SettingsMixin,
-    blob_encoder,
     has_type,
 )
 from desktop_app.core.sqlite.quoting import qualified
@@ -145,7 +144,7 @@ class _PageFormatter:
         # With only blobs to look for, a page is written first and checked after (see `format`).
         # (Not under `python -bb`, where writing a blob's repr raises.)
         self._blobs_only = self._special_types == self._BLOB_TYPES and not sys.flags.bytes_warning
-        self._encode_blob = blob_encoder(options.blobs)
+        self._encode_blob = options.blobs.encoder()
 
     def _guard(self, text: str) -> str:
         if self._options.formula_guard and text.startswith(FORMULA_STARTS):

@@ -21,7 +21,6 @@ from desktop_app.core.export.writer import (
     FormatWriter,
     Page,
     SettingsMixin,
-    blob_encoder,
     float_text,
     unique_names,
 )
@@ -44,7 +43,7 @@ class _Encoder:
 
     def __init__(self, columns: Sequence[str], options: JsonOptions) -> None:
         self.keys = unique_names(columns)
-        encode_blob = blob_encoder(options.blobs)
+        encode_blob = options.blobs.encoder()
 
         def default(value: Any) -> Any:
             if isinstance(value, bytes | bytearray | memoryview):

@@ -11,14 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_app.core.export.atomic import AtomicOutput
-from desktop_app.core.export.writer import (
-    BlobEncoding,
-    FormatWriter,
-    Page,
-    SettingsMixin,
-    blob_encoder,
-    float_text,
-)
+from desktop_app.core.export.writer import BlobEncoding, FormatWriter, Page, SettingsMixin, float_text
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ def markdown_cell(text: str) -> str:
 
 def cell_text(options: MarkdownOptions) -> Callable[[Any], str]:
     """The function that turns one SQLite value into Markdown cell text."""
-    encode_blob = blob_encoder(options.blobs)
+    encode_blob = options.blobs.encoder()
 
     def convert(value: Any) -> str:
         if value is None:

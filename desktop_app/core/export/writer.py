@@ -35,14 +35,13 @@ class BlobEncoding(enum.Enum):
     #: An empty cell.
     SKIP = "skip"
 
-
-def blob_encoder(encoding: BlobEncoding) -> Callable[[bytes], str]:
-    """The function that writes a blob as text in `encoding`."""
-    if encoding is BlobEncoding.BASE64:
-        return lambda value: base64.b64encode(value).decode("ascii")
-    if encoding is BlobEncoding.HEX:
-        return lambda value: value.hex().upper()
-    return lambda _value: ""
+    def encoder(self) -> Callable[[bytes], str]:
+        """The function that writes a blob as text in this encoding."""
+        if self is BlobEncoding.BASE64:
+            return lambda value: base64.b64encode(value).decode("ascii")
+        if self is BlobEncoding.HEX:
+            return lambda value: value.hex().upper()
+        return lambda _value: ""
 
 
 def float_text(value: float) -> str:

@@ -21,14 +21,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from desktop_app.core.export.atomic import AtomicOutput
-from desktop_app.core.export.writer import (
-    BlobEncoding,
-    FormatWriter,
-    Page,
-    SettingsMixin,
-    blob_encoder,
-    float_text,
-)
+from desktop_app.core.export.writer import BlobEncoding, FormatWriter, Page, SettingsMixin, float_text
 from desktop_app.core.limits import LIMITS
 
 #: Largest integer a double holds exactly: beyond it Excel would round.
@@ -60,7 +53,7 @@ class XlsxWriter(FormatWriter):
     def __init__(self, output: AtomicOutput, columns: Sequence[str], options: XlsxOptions) -> None:
         super().__init__(output, columns)
         self._options = options
-        self._encode_blob = blob_encoder(options.blobs)
+        self._encode_blob = options.blobs.encoder()
         self._book = Workbook(
             output.binary,
             {
