@@ -16,18 +16,6 @@ class ChangeKind(StrEnum):
     CHANGED = "changed"
 
 
-class Matching(StrEnum):
-    """How rows of a table are paired between the two sides."""
-
-    ROWID = "rowid"
-    KEY = "primary key"
-    #: No key both sides share (or none usable): rows are compared by their whole content, so a changed
-    #: row shows as one removed and one added.
-    CONTENT = "whole-row content"
-    #: Not compared row by row (a view, an FTS index over another table, a table on one side only).
-    NONE = "not compared"
-
-
 @dataclass(frozen=True)
 class SchemaChange:
     """One schema object added, dropped or altered (`detail` says how, for tables: which columns)."""
@@ -69,6 +57,18 @@ class RowChange:
         if self.old is None or self.new is None:
             return list(range(len(values)))
         return [i for i, (a, b) in enumerate(zip(self.old, self.new, strict=True)) if not same_value(a, b)]
+
+
+class Matching(StrEnum):
+    """How rows of a table are paired between the two sides."""
+
+    ROWID = "rowid"
+    KEY = "primary key"
+    #: No key both sides share (or none usable): rows are compared by their whole content, so a changed
+    #: row shows as one removed and one added.
+    CONTENT = "whole-row content"
+    #: Not compared row by row (a view, an FTS index over another table, a table on one side only).
+    NONE = "not compared"
 
 
 @dataclass

@@ -36,15 +36,6 @@ SCHEMA_TABLE_NAMES = frozenset({"sqlite_schema", "sqlite_master"})
 SCHEMA_TABLE = "sqlite_schema"
 
 
-class TableKind(StrEnum):
-    """What kind of relation a catalog entry is."""
-
-    TABLE = "table"
-    VIEW = "view"
-    VIRTUAL = "virtual"
-    SHADOW = "shadow"
-
-
 @dataclass(frozen=True)
 class Column:
     """One column as `PRAGMA table_xinfo` describes it."""
@@ -93,6 +84,15 @@ class Trigger:
     name: str
     table: str
     sql: str
+
+
+class TableKind(StrEnum):
+    """What kind of relation a catalog entry is."""
+
+    TABLE = "table"
+    VIEW = "view"
+    VIRTUAL = "virtual"
+    SHADOW = "shadow"
 
 
 @dataclass

@@ -34,15 +34,6 @@ _NON_WORD = "[^0-9A-Za-z_]"
 _PYTHON_CODECS = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}
 
 
-class FilterKind(Enum):
-    """How SQLite pre-filters rows."""
-
-    INSTR = "instr"
-    GLOB = "glob"
-    LIKE = "like"
-    FUNCTION = "function"
-
-
 @dataclass(frozen=True)
 class Snippet:
     """A short piece of a matching value, with the match spans inside it to highlight."""
@@ -51,6 +42,15 @@ class Snippet:
     spans: tuple[tuple[int, int], ...]
     #: Character offset of the first match in the whole value.
     match_start: int
+
+
+class FilterKind(Enum):
+    """How SQLite pre-filters rows."""
+
+    INSTR = "instr"
+    GLOB = "glob"
+    LIKE = "like"
+    FUNCTION = "function"
 
 
 class Matcher:
