@@ -41,7 +41,11 @@ _REQUIRED_METHODS: dict[Kind, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One declared SQL function, aggregate, window aggregate or collation."""
+    """One declared SQL function, aggregate, window aggregate or collation.
+
+    The decorators attach it to the decorated object (under `SPEC_ATTRIBUTE`) and `specs_in` collects
+    them from a module; the loader registers each one without a `problem` and reports the others.
+    """
 
     kind: Kind
     name: str

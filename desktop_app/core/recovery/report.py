@@ -27,7 +27,11 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class FileFacts:
-    """A file's identity at one moment: size, times and hashes of its bytes."""
+    """A file's identity at one moment: size, times and hashes of its bytes.
+
+    Times are seconds since the epoch: `modified` and `changed` are the file's mtime and ctime as it
+    was opened, `measured_at` when its bytes had all been hashed.
+    """
 
     path: str
     size: int

@@ -8,7 +8,11 @@ from typing import Any
 
 
 class Method(StrEnum):
-    """How a table was searched."""
+    """How a table was searched.
+
+    The values are words for the user: the Search pane says "searched by …" and "found by …" with
+    them, and `search --json` writes them as each table's `method`.
+    """
 
     SCAN = "scan"
     FTS = "full-text table"
