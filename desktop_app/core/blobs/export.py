@@ -84,7 +84,7 @@ class BlobExportResult:
     folder: Path
     file_names: list[str] = field(default_factory=list)
     bytes_written: int = 0
-    rows: int = 0
+    rows: int = 0  #: rows looked at: written, skipped or failed
     skipped_null: int = 0
     skipped_empty: int = 0
     skipped_not_blob: int = 0

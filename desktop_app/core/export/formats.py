@@ -29,7 +29,7 @@ class FormatInfo:
     """How a format is named, saved and written."""
 
     label: str
-    extension: str
+    extension: str  #: with its dot, e.g. ".csv"
     #: "module:Class" of the options dataclass and of the writer.
     options: str
     writer: str

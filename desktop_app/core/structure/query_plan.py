@@ -32,8 +32,8 @@ class PlanNode:
     """One row of the plan, with what it means."""
 
     id: int
-    parent: int
-    detail: str
+    parent: int  #: the `id` of the row it is nested under (0 for a top-level row)
+    detail: str  #: SQLite's words for the row, e.g. "SEARCH t USING INDEX i (a=?)"
     children: list[PlanNode] = field(default_factory=list)
     #: the table (or alias, CTE) a full scan reads, when the row is a SCAN without an index
     full_scan: str | None = None

@@ -76,7 +76,7 @@ class WalHistory:
     path: Path
     page_size: int
     checkpoint_sequence: int
-    salt: str
+    salt: str  #: the -wal header's two salts in hex, "1a2b3c4d-5e6f7a8b" (current frames carry them)
     commits: list[WalCommit]
     notes: list[str] = field(default_factory=list)
     wal_bytes: int = 0
