@@ -224,10 +224,7 @@ def open_snapshot(
             folder = SharedFolder(private_dir).acquire() if private_dir is not None else None
         schema_needs = _check_schema_readable(read_from, given.name)
         if schema_needs is not None:
-            notes.append(
-                f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
-                "trusted so the database can be read, and your own SQL functions are off for it."
-            )
+            notes.append(_schema_trusted_note(schema_needs))
         # The file read in place: the quick view and the snapshot are this, told how they read it.
         in_place = Snapshot(
             path=given,
@@ -383,10 +380,7 @@ def image_snapshot(
     header = parse_header(image_header, len(image))
     uri, keeper, schema_needs = image_into_memory(image, shown, progress, cancel)
     if schema_needs is not None:
-        notes.append(
-            f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
-            "trusted so the database can be read, and your own SQL functions are off for it."
-        )
+        notes.append(_schema_trusted_note(schema_needs))
     return Snapshot(
         path=given,
         mode=SnapshotMode.MEMORY,
@@ -402,6 +396,14 @@ def image_snapshot(
         taken_at=taken_at,
         image_header=image_header,
         _keeper=keeper,
+    )
+
+
+def _schema_trusted_note(schema_needs: str) -> str:
+    """The note saying why the schema is trusted: it uses `schema_needs`, which SQLite does not mark safe."""
+    return (
+        f"The schema uses {schema_needs}, which this SQLite does not mark safe: the schema is "
+        "trusted so the database can be read, and your own SQL functions are off for it."
     )
 
 
