@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
@@ -452,6 +452,25 @@ def _stale_freeblock(page: Page, at: int, end: int) -> int:
     return at + size
 
 
+def overrun_cell(region: Region, at: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
+    """The cell of a stale freeblock header at `at` whose size runs past `end` into cells written since.
+
+    A balance rebuilds a page with its cells packed at the end and leaves the old bytes in the gap: an
+    old freed cell (often a big row's head, its overflow chain freed) keeps its header and its size, but
+    its tail now lies under live cells. The carver sees the page cut at `end`, so whatever lay past it
+    reads as lost, while the freeblock's size still says where the cell ended.
+    """
+    page = region.page
+    following = (page[at] << 8) | page[at + 1]
+    block_end = at + ((page[at + 2] << 8) | page[at + 3])
+    if block_end <= end or block_end > region.usable_size or (following and following < block_end):
+        return None
+    try:
+        return clobbered_cell(replace(region, page=page[:end]), at, block_end, shapes)
+    except _PARSE_ERRORS:
+        return None
+
+
 def _cell_starts(
     region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
 ) -> bool:
@@ -495,6 +514,8 @@ def carve_range(
                 block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
             ):
                 carved = clobbered_cell(region, at, block_end, shapes)
+            elif not block_end:
+                carved = overrun_cell(region, at, end, shapes)
         if carved is None:
             at += 1
             continue
