@@ -244,6 +244,29 @@ def reserved_bytes(folder: Path, reserved: int = 32) -> Case:
     return Case("reserved-bytes", path, "utf-8", {"t": data}, {"t": gone})
 
 
+def altered(folder: Path) -> Case:
+    """Rows written before ALTER TABLE ADD COLUMN (their records are shorter: SQLite reads the missing
+    columns as their defaults), then deleted: scattered ones become freeblocks, a run frees whole pages."""
+    path = folder / "alter-add-column.db"
+    base = _rows("altered", 1600, seed=10)
+    first = [r[:4] for r in base[:800]]
+    second = [r[:5] for r in base[800:1200]]
+    third = [(*r, i % 11) for i, r in enumerate(base[1200:])]
+    with closing(_connect(path)) as conn:
+        _fill(conn, "t", first, "id INTEGER PRIMARY KEY, marker TEXT NOT NULL, n INTEGER, x REAL")
+        conn.execute("ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'none'")
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", second)
+        conn.execute("ALTER TABLE t ADD COLUMN data BLOB")
+        conn.execute("ALTER TABLE t ADD COLUMN score INTEGER NOT NULL DEFAULT 7")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", third)
+        conn.execute("COMMIT")
+        # The truth is what SQLite reads: older rows with the added columns at their defaults.
+        data = [tuple(row) for row in conn.execute("SELECT * FROM t ORDER BY id")]
+        gone = _delete(conn, "t", data, lambda r: int(r[0]) % 7 != 3 and not 300 <= int(r[0]) < 600)  # type: ignore[call-overload]
+    return Case("alter-add-column", path, "utf-8", {"t": data}, {"t": gone})
+
+
 def all_cases(folder: Path) -> list[Case]:
     """One database of every case kind (about 20 MB in all, a few seconds to build)."""
     cases = [
@@ -262,6 +285,7 @@ def all_cases(folder: Path) -> list[Case]:
         scattered(folder, "utf-16be", encoding="'UTF-16be'"),
         without_rowid(folder),
         reserved_bytes(folder),
+        altered(folder),
     ]
     for size in (512, 1024, 8192, 65536):
         cases.append(scattered(folder, f"page-size-{size}", rows=600, page_size=size))

@@ -15,7 +15,7 @@ from desktop_app.core.pagefile.image import SQLITE_MAGIC, DatabaseImage
 from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.scan import recover, recover_image
-from desktop_app.core.recovery.shapes import shapes_of
+from desktop_app.core.recovery.shapes import affinity_of, default_value, shapes_of
 from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests import recovery_cases as cases
@@ -41,6 +41,7 @@ TARGETS: dict[str, tuple[float, float]] = {
     "page-size-1024": (0.95, 0.99),
     "page-size-8192": (0.95, 0.99),
     "page-size-65536": (0.95, 0.99),
+    "alter-add-column": (0.95, 0.99),
 }
 
 
@@ -116,6 +117,57 @@ def test_a_freed_cell_whose_tail_lies_under_newer_cells_comes_back_with_the_tail
     assert overrun
     for record in overrun:
         assert cases.matches(record.values, rows[record.values[1]])
+
+
+def test_rows_from_before_alter_table_add_column_read_the_added_columns_as_defaults(
+    built: dict[str, cases.Case],
+) -> None:
+    case = built["alter-add-column"]
+    result = _recover(case.path)
+    truth = {row[1]: row for row in case.deleted["t"]}
+    by_width = {}
+    for record in result.records:
+        assert record.table == "t" and record.columns == ("id", "marker", "n", "x", "note", "data", "score")
+        assert cases.matches(record.values, truth[record.values[1]])
+        by_width.setdefault(record.defaulted, []).append(record)
+    # Rows of the first era predate all three columns, the second era's the last two, the third's none.
+    assert set(by_width) == {(4, 5, 6), (5, 6), ()}
+    for record in by_width[(4, 5, 6)]:
+        assert record.values[4:] == ("none", None, 7)
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        "NULL",
+        "7",
+        "-7",
+        "+7",
+        "1.5",
+        "-2e3",
+        "'a''b'",
+        "'12'",
+        "' 12 '",
+        "'1.0'",
+        "x'00ff'",
+        "TRUE",
+        "FALSE",
+        "9223372036854775808",
+        "'abc'",
+        "0.0",
+    ],
+)
+@pytest.mark.parametrize("declared", ["INTEGER", "REAL", "TEXT", "NUMERIC", "BLOB", ""])
+def test_a_literal_default_reads_as_sqlite_reads_it(tmp_path: Path, default: str, declared: str) -> None:
+    with closing(sqlite3.connect(tmp_path / "d.db")) as conn:
+        conn.execute("CREATE TABLE t (a)")
+        conn.execute("INSERT INTO t VALUES (1)")
+        conn.execute(f"ALTER TABLE t ADD COLUMN b {declared} DEFAULT {default}")
+        expected = conn.execute("SELECT b FROM t").fetchone()[0]
+    value = default_value(default, affinity_of(declared))
+    assert value is LOST or (type(value), value) == (type(expected), expected)
+    if not (declared == "TEXT" and default in ("1.5", "9223372036854775808")):  # SQLite's float text: lost
+        assert value is not LOST
 
 
 def test_dropped_table_is_named_from_its_carved_create_statement(built: dict[str, cases.Case]) -> None:

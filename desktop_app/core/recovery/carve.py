@@ -107,7 +107,7 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
-    score = 1.0
+    score = shape.prior
     informative = False
     for position, serial in enumerate(serials):
         fit = shape.fit(position, serial_kind(serial))
@@ -233,6 +233,24 @@ _INT_SERIALS = (1, 2, 3, 4, 5, 6)
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
+    best = _clobbered_best(region, start, end, [s for s in shapes if not s.added])
+    # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail, and
+    # whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT ROWID), whose
+    # freeblock header takes the record's header length and first types: nothing checks a shorter one.
+    older_shapes = [s for s in shapes if s.added and not s.index_btree]
+    if best is None and older_shapes:
+        older = _clobbered_best(region, start, end, older_shapes)
+        if older is not None and older.shape is not None and _whole(older.shape, older.values):
+            best = older
+    return best
+
+
+def _whole(shape: Shape, values: Sequence[object]) -> bool:
+    """True when every stored value survived (the rowid-alias key aside: a freeblock header holds it)."""
+    return all(v is not LOST for i, v in enumerate(values) if i != shape.alias)
+
+
+def _clobbered_best(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     best: Carved | None = None
     candidates = [s for s in shapes if s.index_btree != region.table_leaf]
     if not candidates:
