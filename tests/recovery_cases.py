@@ -267,6 +267,25 @@ def altered(folder: Path) -> Case:
     return Case("alter-add-column", path, "utf-8", {"t": data}, {"t": gone})
 
 
+def updated_without_rowid(path: Path) -> tuple[dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]:
+    """A WITHOUT ROWID table: every fifth row updated (its old version freed), every seventh deleted.
+    Returns the old versions of the updated rows and the deleted rows, by key."""
+    rows = [(f"key-{i:04d}", i, "note " * (1 + i % 13)) for i in range(600)]
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, note TEXT) WITHOUT ROWID")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        updated = {r[0]: r for r in rows if r[1] % 5 == 0 and r[1] % 7}
+        deleted = {r[0]: r for r in rows if r[1] % 7 == 0}
+        conn.execute("BEGIN")
+        conn.executemany(
+            "UPDATE t SET n = -n - 1, note = note || 'longer now' WHERE k = ?", [(k,) for k in updated]
+        )
+        conn.executemany("DELETE FROM t WHERE k = ?", [(k,) for k in deleted])
+        conn.execute("COMMIT")
+    return updated, deleted
+
+
 def all_cases(folder: Path) -> list[Case]:
     """One database of every case kind (about 20 MB in all, a few seconds to build)."""
     cases = [

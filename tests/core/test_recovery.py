@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from desktop_app.core.errors import RecoveryError
 from desktop_app.core.pagefile.image import SQLITE_MAGIC, DatabaseImage
 from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
+from desktop_app.core.recovery.output import record_as_dict
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.scan import recover, recover_image
 from desktop_app.core.recovery.shapes import affinity_of, default_value, shapes_of
@@ -134,6 +135,7 @@ def test_rows_from_before_alter_table_add_column_read_the_added_columns_as_defau
     assert set(by_width) == {(4, 5, 6), (5, 6), ()}
     for record in by_width[(4, 5, 6)]:
         assert record.values[4:] == ("none", None, 7)
+        assert record_as_dict(record)["defaulted"] == [4, 5, 6]
 
 
 @pytest.mark.parametrize(
