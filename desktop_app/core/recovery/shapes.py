@@ -153,6 +153,8 @@ def table_shape(table: Table, *, dropped: bool = False) -> Shape | None:
     return replace(shape, older=_older_layouts(shape, order))
 
 
+#: Said of a value a record predates (its column was added since): it is the column's default.
+DEFAULTED_TIP = "not stored in the record: the column was added since (ALTER TABLE ADD COLUMN); its default"
 #: How much less likely a record of an older (shorter) layout is than one of the table's own.
 _OLDER_PRIOR = 0.9
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from desktop_app.core.recovery.model import RecoveredRecord
 from desktop_app.core.recovery.output import LOST_TEXT, PROVENANCE_COLUMNS, export_columns
 from desktop_app.core.recovery.record import LOST
+from desktop_app.core.recovery.shapes import DEFAULTED_TIP
 from desktop_app.ui.models.cell_format import alignment, dim_color, display_text, italic_font
 
 Index = QModelIndex | QPersistentModelIndex
@@ -67,15 +68,19 @@ class RecoveredModel(QAbstractTableModel):
         if not index.isValid():
             return None
         value = self.value(index.row(), index.column())
+        # A column the record predates (ALTER TABLE ADD COLUMN since): its value is the default, not stored.
+        defaulted = index.column() < self._width and index.column() in self.records[index.row()].defaulted
+        if role == Qt.ItemDataRole.ToolTipRole and defaulted:
+            return f"{display_text(value)} — {DEFAULTED_TIP}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if value is LOST:
                 return LOST_TEXT
             if isinstance(value, float) and index.column() >= self._width:
                 return f"{value:.2f}"
             return display_text(value)
-        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None):
+        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None or defaulted):
             return italic_font()
-        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None):
+        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None or defaulted):
             return dim_color()
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return alignment(value) if value is not LOST else None
