@@ -143,3 +143,17 @@ def test_compare_live_puts_the_live_row_next_to_each_record(
         line.startswith("  live: The live row with k = 'key-") and "differs in" in line for line in out
     )
     assert folder_state(folder) == before
+
+
+def test_report_marks_values_a_record_predates_as_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    case = cases.altered(folder)
+    before = folder_state(folder)
+    out = tmp_path / "report.txt"
+    assert main(["recover", str(case.path), "--report", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert any(line.endswith("'none' ‹default›, NULL ‹default›, 7 ‹default›") for line in lines)
+    assert folder_state(folder) == before
