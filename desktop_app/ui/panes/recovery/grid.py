@@ -68,23 +68,27 @@ class RecoveredModel(QAbstractTableModel):
         if not index.isValid():
             return None
         value = self.value(index.row(), index.column())
-        # A column the record predates (ALTER TABLE ADD COLUMN since): its value is the default, not stored.
         defaulted = index.column() < self._width and index.column() in self.records[index.row()].defaulted
-        if role == Qt.ItemDataRole.ToolTipRole and defaulted:
-            return f"{display_text(value)} — {DEFAULTED_TIP}"
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if value is LOST:
-                return LOST_TEXT
-            if isinstance(value, float) and index.column() >= self._width:
-                return f"{value:.2f}"
-            return display_text(value)
-        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None or defaulted):
-            return italic_font()
-        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None or defaulted):
-            return dim_color()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return alignment(value) if value is not LOST else None
-        return None
+        text_roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if role in text_roles and isinstance(value, float) and index.column() >= self._width:
+            return f"{value:.2f}"  # the confidence
+        return value_data(value, role, defaulted=defaulted)
+
+
+def value_data(value: object, role: int, *, defaulted: bool = False) -> Any:
+    """How a recovered value looks: ‹lost› and NULL dim italic, and so a default the record predates
+    (its column added by ALTER TABLE ADD COLUMN since: not stored), its tooltip saying so."""
+    if role == Qt.ItemDataRole.ToolTipRole and defaulted:
+        return f"{display_text(value)} — {DEFAULTED_TIP}"
+    if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        return LOST_TEXT if value is LOST else display_text(value)
+    if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None or defaulted):
+        return italic_font()
+    if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None or defaulted):
+        return dim_color()
+    if role == Qt.ItemDataRole.TextAlignmentRole:
+        return alignment(value) if value is not LOST else None
+    return None
 
 
 class RecordFilter(QSortFilterProxyModel):

@@ -9,11 +9,9 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QWidget
 
 from desktop_app.core.recovery.live import LiveComparison, LiveMatch
 from desktop_app.core.recovery.model import RecoveredRecord
-from desktop_app.core.recovery.output import LOST_TEXT
-from desktop_app.core.recovery.record import LOST
-from desktop_app.core.recovery.shapes import DEFAULTED_TIP
 from desktop_app.ui import theme
-from desktop_app.ui.models.cell_format import alignment, dim_color, display_text, italic_font
+from desktop_app.ui.models.cell_format import display_text
+from desktop_app.ui.panes.recovery.grid import value_data
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.layout import vbox
 
@@ -71,25 +69,12 @@ class LiveComparisonModel(QAbstractTableModel):
             return None
         row, column = index.row(), index.column()
         value = self.value(row, column)
-        defaulted = row == 0 and column in self.record.defaulted
-        if role == Qt.ItemDataRole.DisplayRole:
-            return LOST_TEXT if value is LOST else display_text(value)
         if role == Qt.ItemDataRole.BackgroundRole and self.differs(column):
             return theme.diff_colours()[2]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if self.differs(column):
-                live = self.value(1, column)
-                return f"recovered: {display_text(self.record.values[column])}\nlive: {display_text(live)}"
-            if defaulted:
-                return f"{display_text(value)} — {DEFAULTED_TIP}"
-            return LOST_TEXT if value is LOST else display_text(value)
-        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None or defaulted):
-            return italic_font()
-        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None or defaulted):
-            return dim_color()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return alignment(value) if value is not LOST else None
-        return None
+        if role == Qt.ItemDataRole.ToolTipRole and self.differs(column):
+            live = self.value(1, column)
+            return f"recovered: {display_text(self.record.values[column])}\nlive: {display_text(live)}"
+        return value_data(value, role, defaulted=row == 0 and column in self.record.defaulted)
 
 
 class LiveComparisonView(QWidget):
