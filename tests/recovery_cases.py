@@ -244,6 +244,48 @@ def reserved_bytes(folder: Path, reserved: int = 32) -> Case:
     return Case("reserved-bytes", path, "utf-8", {"t": data}, {"t": gone})
 
 
+def altered(folder: Path) -> Case:
+    """Rows written before ALTER TABLE ADD COLUMN (their records are shorter: SQLite reads the missing
+    columns as their defaults), then deleted: scattered ones become freeblocks, a run frees whole pages."""
+    path = folder / "alter-add-column.db"
+    base = _rows("altered", 1600, seed=10)
+    first = [r[:4] for r in base[:800]]
+    second = [r[:5] for r in base[800:1200]]
+    third = [(*r, i % 11) for i, r in enumerate(base[1200:])]
+    with closing(_connect(path)) as conn:
+        _fill(conn, "t", first, "id INTEGER PRIMARY KEY, marker TEXT NOT NULL, n INTEGER, x REAL")
+        conn.execute("ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'none'")
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", second)
+        conn.execute("ALTER TABLE t ADD COLUMN data BLOB")
+        conn.execute("ALTER TABLE t ADD COLUMN score INTEGER NOT NULL DEFAULT 7")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", third)
+        conn.execute("COMMIT")
+        # The truth is what SQLite reads: older rows with the added columns at their defaults.
+        data = [tuple(row) for row in conn.execute("SELECT * FROM t ORDER BY id")]
+        gone = _delete(conn, "t", data, lambda r: int(r[0]) % 7 != 3 and not 300 <= int(r[0]) < 600)  # type: ignore[call-overload]
+    return Case("alter-add-column", path, "utf-8", {"t": data}, {"t": gone})
+
+
+def updated_without_rowid(path: Path) -> tuple[dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]:
+    """A WITHOUT ROWID table: every fifth row updated (its old version freed), every seventh deleted.
+    Returns the old versions of the updated rows and the deleted rows, by key."""
+    rows = [(f"key-{i:04d}", i, "note " * (1 + i % 13)) for i in range(600)]
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA secure_delete = OFF")
+        conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, note TEXT) WITHOUT ROWID")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        updated = {r[0]: r for r in rows if r[1] % 5 == 0 and r[1] % 7}
+        deleted = {r[0]: r for r in rows if r[1] % 7 == 0}
+        conn.execute("BEGIN")
+        conn.executemany(
+            "UPDATE t SET n = -n - 1, note = note || 'longer now' WHERE k = ?", [(k,) for k in updated]
+        )
+        conn.executemany("DELETE FROM t WHERE k = ?", [(k,) for k in deleted])
+        conn.execute("COMMIT")
+    return updated, deleted
+
+
 def all_cases(folder: Path) -> list[Case]:
     """One database of every case kind (about 20 MB in all, a few seconds to build)."""
     cases = [
@@ -262,6 +304,7 @@ def all_cases(folder: Path) -> list[Case]:
         scattered(folder, "utf-16be", encoding="'UTF-16be'"),
         without_rowid(folder),
         reserved_bytes(folder),
+        altered(folder),
     ]
     for size in (512, 1024, 8192, 65536):
         cases.append(scattered(folder, f"page-size-{size}", rows=600, page_size=size))

@@ -1,4 +1,5 @@
-"""`snapshot-browser-cli recover FILE [--table T] [--json]`: deleted records carved from free space."""
+"""`snapshot-browser-cli recover FILE [--table T] [--json] [--compare-live]`: deleted records carved from
+free space, optionally each next to the live row with its key."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from desktop_app.cli import common
 from desktop_app.cli.interrupts import active
 from desktop_app.core.errors import UserError
+from desktop_app.core.recovery.live import compare_with_live
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.output import LOST_TEXT, result_as_dict, summary
 from desktop_app.core.recovery.record import LOST
@@ -32,6 +34,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="OUT",
         help="also write the case-file report (hashes before and after, header, records): .json or text",
     )
+    parser.add_argument(
+        "--compare-live",
+        action="store_true",
+        help="compare each record with the live row that has its key (rowid or primary key)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,18 +58,25 @@ def run(args: argparse.Namespace) -> int:
                         print("warning: the file changed while it was read (see the report)", file=sys.stderr)
                 else:
                     result = recover(conn, cancel=cancel)
+                records = result.records
+                if args.table is not None:
+                    records = _for_table(result, args.table, tables)
+                live = compare_with_live(conn, records, cancel) if args.compare_live else None
         finally:
             conn.close()
-    records = result.records
-    if args.table is not None:
-        records = _for_table(result, args.table, tables)
     if args.json:
-        common.emit_json(result_as_dict(result, records))
+        data = result_as_dict(result, records)
+        if live is not None:
+            for entry, found in zip(data["records"], live, strict=True):
+                entry["live"] = found.as_dict()
+        common.emit_json(data)
         return 0
     if records:
         print(f"{'table':<20} {'source':<13} {'page':>7} {'offset':>6} {'conf':>5}  values")
-        for record in records:
+        for index, record in enumerate(records):
             print(_line(record))
+            if live is not None:
+                print("  live: " + common.escape_for_terminal(live[index].message(record.columns)))
     print(common.escape_for_terminal(summary(result, len(records))))
     if result.note:
         print(common.escape_for_terminal(result.note))

@@ -28,7 +28,15 @@ from tests.bench.common import Figure, bench_folder, run_on_qasync, stall_figure
 DEFAULT_MEGABYTES = 64
 #: Kinds whose recall and precision the issue's targets cover (all but secure_delete and the overflow case).
 TARGET_KINDS = {
-    k for k in ("leaf-deleted", "pages-freed", "dropped-table", "overwritten-shorter", "overwritten-longer")
+    k
+    for k in (
+        "leaf-deleted",
+        "pages-freed",
+        "dropped-table",
+        "overwritten-shorter",
+        "overwritten-longer",
+        "alter-add-column",
+    )
 }
 
 

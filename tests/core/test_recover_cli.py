@@ -110,3 +110,50 @@ def test_report_is_never_written_over_the_database(dropped: Path, capsys: pytest
     assert main(["recover", str(dropped), "--report", str(dropped)]) == 1
     assert capsys.readouterr().err.startswith("error: ")
     assert folder_state(dropped.parent) == before
+
+
+def test_compare_live_puts_the_live_row_next_to_each_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    path = folder / "updated.db"
+    updated, deleted = cases.updated_without_rowid(path)
+    before = folder_state(folder)
+    assert main(["recover", str(path), "--json"]) == 0
+    assert all("live" not in r for r in json.loads(capsys.readouterr().out)["records"])
+    assert main(["recover", str(path), "--json", "--compare-live"]) == 0
+    records = json.loads(capsys.readouterr().out)["records"]
+    different = [r for r in records if r["live"]["status"] == "different"]
+    assert different
+    for record in different:
+        key = record["values"][0]
+        old = updated[key]
+        assert record["live"]["key"] == {"k": key}
+        assert record["live"]["values"] == [key, -old[1] - 1, f"{old[2]}longer now"]
+        assert record["live"]["differs"] == [i for i in (1, 2) if i not in record["lost"]]
+    gone = [r for r in records if r["values"][0] in deleted]
+    assert gone and all(
+        r["live"] == {"status": "no-live-row", "key": {"k": r["values"][0]}, "values": None, "differs": []}
+        for r in gone
+    )
+    assert main(["recover", str(path), "--compare-live"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any(
+        line.startswith("  live: The live row with k = 'key-") and "differs in" in line for line in out
+    )
+    assert folder_state(folder) == before
+
+
+def test_report_marks_values_a_record_predates_as_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    case = cases.altered(folder)
+    before = folder_state(folder)
+    out = tmp_path / "report.txt"
+    assert main(["recover", str(case.path), "--report", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert any(line.endswith("'none' ‹default›, NULL ‹default›, 7 ‹default›") for line in lines)
+    assert folder_state(folder) == before

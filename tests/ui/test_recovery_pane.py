@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.recovery.record import LOST
+from desktop_app.ui import theme
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.recovery.pane import ALL_RECORDS, RecoveryPane
+from desktop_app.ui.theme import ThemeChoice
 from tests import recovery_cases as cases
 from tests.conftest import folder_state
 from tests.fixtures import database_over
@@ -38,6 +42,13 @@ async def pane_over(qtbot: Any, path: Path, tmp_path: Path) -> AsyncIterator[Rec
             await context.jobs.wait_all()
             context.set_database(None, None)
             pane.close()
+
+
+@pytest.fixture
+def light_again() -> Iterator[None]:
+    """The test switches themes; the next test starts light, as the test run does."""
+    yield
+    theme.apply_theme(ThemeChoice.LIGHT)
 
 
 def _entries(pane: RecoveryPane) -> list[str]:
@@ -140,3 +151,72 @@ async def test_export_report_from_the_window_proves_the_file_unchanged(qtbot: An
     finally:
         await close_window(window)
     assert folder_state(source) == before
+
+
+def _select(pane: RecoveryPane, wanted: Any) -> None:
+    """Make the grid's current row the first record `wanted(record)` accepts."""
+    for row in range(pane.proxy.rowCount()):
+        index = pane.proxy.index(row, 0)
+        if wanted(pane.model.records[pane.proxy.mapToSource(index).row()]):
+            pane.grid.setCurrentIndex(index)
+            return
+    raise AssertionError("no such record")
+
+
+async def test_selected_record_is_shown_next_to_its_live_row_with_differing_cells_highlighted(
+    qtbot: Any, tmp_path: Path, light_again: None
+) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    path = source / "updated.db"
+    updated, deleted = cases.updated_without_rowid(path)
+    before = folder_state(source)
+    async with pane_over(qtbot, path, tmp_path) as pane:
+        compared: list[Any] = []
+        pane.compared.connect(lambda record, comparison: compared.append(comparison))
+        view = pane.live_view
+        _select(pane, lambda r: r.values[0] in updated and LOST not in r.values)
+        await wait_for(lambda: compared, message="live comparison")
+        record = pane.current_record()
+        assert record is not None
+        old = updated[record.values[0]]
+        assert view.model.rowCount() == 2
+        assert [view.model.value(1, c) for c in range(3)] == [old[0], -old[1] - 1, f"{old[2]}longer now"]
+        changed = theme.diff_colours()[2]
+        assert view.model.data(view.model.index(0, 0), Qt.ItemDataRole.BackgroundRole) is None
+        for row in (0, 1):
+            for column in (1, 2):
+                assert (
+                    view.model.data(view.model.index(row, column), Qt.ItemDataRole.BackgroundRole) == changed
+                )
+        assert view.label.text() == f"The live row with k = '{old[0]}' differs in 2 columns: n, note."
+        assert "live: " in view.model.data(view.model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
+        for choice in (ThemeChoice.LIGHT, ThemeChoice.DARK):
+            theme.apply_theme(choice)
+            QApplication.processEvents()  # the palette change reaches the widgets
+            assert (
+                view.model.data(view.model.index(0, 1), Qt.ItemDataRole.BackgroundRole)
+                == (theme.diff_colours()[2])
+            )
+            assert pane.grab().save(str(tmp_path / f"live-{choice.value}.png"))
+        theme.apply_theme(ThemeChoice.LIGHT)
+        compared.clear()
+        _select(pane, lambda r: r.values[0] in deleted)
+        await wait_for(lambda: compared, message="live comparison of a deleted row")
+        assert view.label.text().startswith("No live row with this key (k = 'key-")
+        assert view.model.rowCount() == 1
+    assert folder_state(source) == before
+
+
+async def test_a_record_from_before_an_added_column_shows_the_default_marked(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.altered(tmp_path)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.tables.setCurrentRow(1)
+        model = pane.model
+        row = next(i for i, r in enumerate(model.records) if r.defaulted == (4, 5, 6))
+        assert model.data(model.index(row, 4)) == "none"
+        assert model.data(model.index(row, 4), Qt.ItemDataRole.FontRole).italic()
+        assert "ALTER TABLE ADD COLUMN" in model.data(model.index(row, 6), Qt.ItemDataRole.ToolTipRole)
+        assert model.data(model.index(row, 1), Qt.ItemDataRole.FontRole) is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
@@ -107,7 +107,7 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
-    score = 1.0
+    score = shape.prior
     informative = False
     for position, serial in enumerate(serials):
         fit = shape.fit(position, serial_kind(serial))
@@ -233,6 +233,24 @@ _INT_SERIALS = (1, 2, 3, 4, 5, 6)
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
+    best = _clobbered_best(region, start, end, [s for s in shapes if not s.added])
+    # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail, and
+    # whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT ROWID), whose
+    # freeblock header takes the record's header length and first types: nothing checks a shorter one.
+    older_shapes = [s for s in shapes if s.added and not s.index_btree]
+    if best is None and older_shapes:
+        older = _clobbered_best(region, start, end, older_shapes)
+        if older is not None and older.shape is not None and _whole(older.shape, older.values):
+            best = older
+    return best
+
+
+def _whole(shape: Shape, values: Sequence[object]) -> bool:
+    """True when every stored value survived (the rowid-alias key aside: a freeblock header holds it)."""
+    return all(v is not LOST for i, v in enumerate(values) if i != shape.alias)
+
+
+def _clobbered_best(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     best: Carved | None = None
     candidates = [s for s in shapes if s.index_btree != region.table_leaf]
     if not candidates:
@@ -452,6 +470,25 @@ def _stale_freeblock(page: Page, at: int, end: int) -> int:
     return at + size
 
 
+def overrun_cell(region: Region, at: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
+    """The cell of a stale freeblock header at `at` whose size runs past `end` into cells written since.
+
+    A balance rebuilds a page with its cells packed at the end and leaves the old bytes in the gap: an
+    old freed cell (often a big row's head, its overflow chain freed) keeps its header and its size, but
+    its tail now lies under live cells. The carver sees the page cut at `end`, so whatever lay past it
+    reads as lost, while the freeblock's size still says where the cell ended.
+    """
+    page = region.page
+    following = (page[at] << 8) | page[at + 1]
+    block_end = at + ((page[at + 2] << 8) | page[at + 3])
+    if block_end <= end or block_end > region.usable_size or (following and following < block_end):
+        return None
+    try:
+        return clobbered_cell(replace(region, page=page[:end]), at, block_end, shapes)
+    except _PARSE_ERRORS:
+        return None
+
+
 def _cell_starts(
     region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
 ) -> bool:
@@ -495,6 +532,8 @@ def carve_range(
                 block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
             ):
                 carved = clobbered_cell(region, at, block_end, shapes)
+            elif not block_end:
+                carved = overrun_cell(region, at, end, shapes)
         if carved is None:
             at += 1
             continue

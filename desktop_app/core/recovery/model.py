@@ -47,6 +47,9 @@ class RecoveredRecord:
     overflow_pages: tuple[int, ...] = ()
     #: True when the table is not in the live schema (dropped; its CREATE statement was carved).
     table_dropped: bool = False
+    #: Positions of the columns the record predates (added by ALTER TABLE ADD COLUMN since): their
+    #: values are the columns' defaults, as SQLite reads such a record, not stored bytes.
+    defaulted: tuple[int, ...] = ()
 
     @property
     def lost(self) -> tuple[int, ...]:

@@ -31,6 +31,7 @@ def record_as_dict(record: RecoveredRecord) -> dict[str, Any]:
         "rowid": None if record.rowid is LOST else record.rowid,
         "lost": list(record.lost),
         "table_dropped": record.table_dropped,
+        "defaulted": list(record.defaulted),
     }
 
 

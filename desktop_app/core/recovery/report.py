@@ -186,10 +186,14 @@ def report_text(data: dict[str, Any]) -> str:
         lines.append("dropped tables     " + ", ".join(recovery["dropped_tables"]))
     if recovery["note"]:
         lines.append(recovery["note"])
+    # ‹default›: the record predates the column (ALTER TABLE ADD COLUMN since): not stored, its default.
     lines += ["", "Records (table | source | page | offset | confidence | values)", "-" * 62]
     for record in data["records"]:
-        lost = set(record["lost"])
-        values = ", ".join(LOST_TEXT if i in lost else _text(v) for i, v in enumerate(record["values"]))
+        lost, defaulted = set(record["lost"]), set(record["defaulted"])
+        values = ", ".join(
+            LOST_TEXT if i in lost else _text(v) + (" ‹default›" if i in defaulted else "")
+            for i, v in enumerate(record["values"])
+        )
         lines.append(
             f"{record['table'] or '(unknown table)'} | {record['source']} | {record['page']} | "
             f"{record['offset']} | {record['confidence']:.2f} | {values}"

@@ -114,7 +114,8 @@ class _Scan:
         live_names = set(roots.values())
         dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
         self.result.dropped_tables = [s.name for s in dropped]
-        self.all_shapes = [s for s in self.shapes if s.name in live_names or not live_names] + dropped
+        live = [s for s in self.shapes if s.name in live_names or not live_names]
+        self.all_shapes = [*live, *(o for s in live for o in s.older), *dropped]
         by_name = {s.name: s for s in self.shapes}
         by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
         self.result.free_pages = len(self.free) + len(self.trunks)
@@ -126,7 +127,7 @@ class _Scan:
             shape = by_name.get(self.owner[number])
             if shape is None or shape.is_index:
                 continue
-            self._carve_live(number, btree, shape)
+            self._carve_live(number, btree, [shape, *shape.older])
         loose: list[tuple[int, Source]] = []
         for number in sorted(self.free | orphans):
             done = self._tick(done, total)
@@ -221,16 +222,16 @@ class _Scan:
             self.image.page(number), number, self.usable, self.image.encoding, table_leaf, self._free_page
         )
 
-    def _carve_live(self, number: int, btree: BTreePage, shape: Shape) -> None:
+    def _carve_live(self, number: int, btree: BTreePage, shapes: list[Shape]) -> None:
         region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
         for start, size in freeblocks(region.page, btree, self.usable):
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
-            self._carve_block(region, start, start + size, [shape], Source.FREEBLOCK, clobbered=True)
+            self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
         gap_start, gap_end = unallocated(btree)
         self.result.unallocated_bytes += gap_end - gap_start
         if gap_end > gap_start and any(region.page[gap_start:gap_end]):
-            self._scan_range(region, gap_start, gap_end, [shape], Source.UNALLOCATED, unknown=False)
+            self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
         """Carve a free page that still reads as a leaf page; False when it must be scanned loose."""
@@ -310,6 +311,7 @@ class _Scan:
             confidence=carved.confidence,
             overflow_pages=carved.overflow_pages,
             table_dropped=shape is not None and shape.dropped,
+            defaulted=shape.defaulted if shape is not None else (),
         )
         key = (record.table, _identity(record.values), _identity((record.rowid,)))
         held = self.found.get(key)

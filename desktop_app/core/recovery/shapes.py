@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, Index, Table, TableKind
+from desktop_app.core.recovery.record import LOST
+from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, Column, Index, Table, TableKind
 
 
 class Affinity(StrEnum):
@@ -74,6 +76,14 @@ class Shape:
     dropped: bool = False
     #: Serial types to try first, per record position, when that position's type byte was overwritten.
     hints: tuple[tuple[int, ...], ...] = ()
+    #: For the layout of a record written before its trailing columns were added (ALTER TABLE ADD
+    #: COLUMN): those columns' names, and what they read as (their defaults, `LOST` when not a literal).
+    added: tuple[str, ...] = ()
+    added_defaults: tuple[object, ...] = ()
+    #: The shorter layouts of this table's older records (one a column that may have been added).
+    older: tuple[Shape, ...] = ()
+    #: How likely a record of this layout is before its values are looked at (older layouts are rarer).
+    prior: float = 1.0
 
     def fit(self, position: int, kind: str) -> float:
         """How well a value of storage class `kind` fits the column at record `position` (0: impossible)."""
@@ -85,13 +95,22 @@ class Shape:
         return table[self.affinities[position]].get(kind, 0.0)
 
     def in_table_order(self, values: tuple[object, ...]) -> tuple[object, ...]:
-        """Record-order values rearranged into the table's column order."""
+        """Record-order values rearranged into the table's column order (added columns' defaults too)."""
+        values = (*values, *self.added_defaults)
         return tuple(values[i] for i in self.display) if self.display else values
 
     @property
     def column_names(self) -> tuple[str, ...]:
         """Column names in table order."""
-        return tuple(self.columns[i] for i in self.display) if self.display else self.columns
+        names = (*self.columns, *self.added)
+        return tuple(names[i] for i in self.display) if self.display else names
+
+    @property
+    def defaulted(self) -> tuple[int, ...]:
+        """Table-order positions of the columns this layout's records predate (they read as defaults)."""
+        stored = len(self.columns)
+        order = self.display or tuple(range(stored + len(self.added)))
+        return tuple(p for p, i in enumerate(order) if i >= stored)
 
 
 def _strict_affinity(declared: str) -> Affinity:
@@ -120,7 +139,7 @@ def table_shape(table: Table, *, dropped: bool = False) -> Shape | None:
         is_alias = single is not None and single.declared_type.strip().upper() == "INTEGER"
         alias = order.index(single) if is_alias and single is not None else None
     position = {c.name: i for i, c in enumerate(order)}
-    return Shape(
+    shape = Shape(
         name=table.name,
         columns=tuple(c.name for c in order),
         affinities=tuple(affinity(c.declared_type) for c in order),
@@ -131,6 +150,92 @@ def table_shape(table: Table, *, dropped: bool = False) -> Shape | None:
         display=tuple(position[c.name] for c in stored),
         dropped=dropped,
     )
+    return replace(shape, older=_older_layouts(shape, order))
+
+
+#: Said of a value a record predates (its column was added since): it is the column's default.
+DEFAULTED_TIP = "not stored in the record: the column was added since (ALTER TABLE ADD COLUMN); its default"
+#: How much less likely a record of an older (shorter) layout is than one of the table's own.
+_OLDER_PRIOR = 0.9
+
+
+def _older_layouts(shape: Shape, order: list[Column]) -> tuple[Shape, ...]:
+    """The layouts of records written before trailing columns were added by ALTER TABLE ADD COLUMN.
+
+    SQLite reads such a short record with the missing columns at their defaults. Only a trailing run of
+    columns that ADD COLUMN could have added counts (no key, not NOT NULL without a default, not stored
+    generated); records must still hold every column before it, the key and two more values.
+    """
+    addable = 0
+    for column in reversed(order):
+        if column.pk_position or column.hidden or (column.not_null and column.default is None):
+            break
+        addable += 1
+    count = len(order)
+    keys = shape.alias + 1 if shape.alias is not None else sum(1 for c in order if c.pk_position)
+    shortest = max(count - addable, keys + 2, 2)  # two values past the key: fewer fit noise too easily
+    layouts = []
+    for kept in range(count - 1, shortest - 1, -1):
+        layouts.append(
+            replace(
+                shape,
+                columns=shape.columns[:kept],
+                affinities=shape.affinities[:kept],
+                not_null=shape.not_null[:kept],
+                added=shape.columns[kept:],
+                added_defaults=tuple(
+                    default_value(c.default, shape.affinities[kept + i]) for i, c in enumerate(order[kept:])
+                ),
+                prior=_OLDER_PRIOR,
+            )
+        )
+    return tuple(layouts)
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_REAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_BLOB = re.compile(r"[xX]'((?:[0-9a-fA-F]{2})*)'")
+
+
+def default_value(text: str | None, affinity: Affinity) -> object:
+    """What a column's DEFAULT (as `PRAGMA table_info` gives it) reads as: a literal with the column's
+    affinity applied; `LOST` for anything but a literal (ADD COLUMN allows only literals)."""
+    if text is None or text.upper() == "NULL":
+        return None
+    if text.upper() in ("TRUE", "FALSE"):
+        truth = int(text.upper() == "TRUE")  # stays a number even in a TEXT column
+        return float(truth) if affinity is Affinity.REAL else truth
+    if match := _BLOB.fullmatch(text):
+        return bytes.fromhex(match.group(1))
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return _with_affinity(text[1:-1].replace("''", "'"), affinity)
+    if _INTEGER.fullmatch(text) or _REAL.fullmatch(text):
+        # A number literal takes NUMERIC affinity first (an integral real becomes an integer).
+        if affinity is Affinity.TEXT and not _INTEGER.fullmatch(text):
+            return text if text[0] != "+" else LOST  # a real literal reads as written
+        number = int(text) if _INTEGER.fullmatch(text) else float(text)
+        return _with_affinity(_numeric(number), affinity)
+    return LOST
+
+
+def _numeric(number: float) -> int | float:
+    if isinstance(number, float):
+        return int(number) if number.is_integer() and abs(number) < 2**63 else number
+    return number if -(2**63) <= number < 2**63 else float(number)
+
+
+def _with_affinity(value: object, affinity: Affinity) -> object:
+    if isinstance(value, str) and affinity in (Affinity.INTEGER, Affinity.REAL, Affinity.NUMERIC):
+        stripped = value.strip()
+        if _INTEGER.fullmatch(stripped) or _REAL.fullmatch(stripped):
+            value = _numeric(int(stripped) if _INTEGER.fullmatch(stripped) else float(stripped))
+        else:
+            return value
+    if isinstance(value, int) and affinity is Affinity.REAL:
+        return float(value)
+    if isinstance(value, int | float) and affinity is Affinity.TEXT:
+        return str(value) if isinstance(value, int) else LOST  # SQLite's float text ("%!.15g") differs
+    return value
 
 
 def index_shape(index: Index, table: Table) -> Shape | None:

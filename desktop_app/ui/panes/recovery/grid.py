@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from desktop_app.core.recovery.model import RecoveredRecord
 from desktop_app.core.recovery.output import LOST_TEXT, PROVENANCE_COLUMNS, export_columns
 from desktop_app.core.recovery.record import LOST
+from desktop_app.core.recovery.shapes import DEFAULTED_TIP
 from desktop_app.ui.models.cell_format import alignment, dim_color, display_text, italic_font
 
 Index = QModelIndex | QPersistentModelIndex
@@ -67,19 +68,27 @@ class RecoveredModel(QAbstractTableModel):
         if not index.isValid():
             return None
         value = self.value(index.row(), index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if value is LOST:
-                return LOST_TEXT
-            if isinstance(value, float) and index.column() >= self._width:
-                return f"{value:.2f}"
-            return display_text(value)
-        if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None):
-            return italic_font()
-        if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None):
-            return dim_color()
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return alignment(value) if value is not LOST else None
-        return None
+        defaulted = index.column() < self._width and index.column() in self.records[index.row()].defaulted
+        text_roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if role in text_roles and isinstance(value, float) and index.column() >= self._width:
+            return f"{value:.2f}"  # the confidence
+        return value_data(value, role, defaulted=defaulted)
+
+
+def value_data(value: object, role: int, *, defaulted: bool = False) -> Any:
+    """How a recovered value looks: ‹lost› and NULL dim italic, and so a default the record predates
+    (its column added by ALTER TABLE ADD COLUMN since: not stored), its tooltip saying so."""
+    if role == Qt.ItemDataRole.ToolTipRole and defaulted:
+        return f"{display_text(value)} — {DEFAULTED_TIP}"
+    if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        return LOST_TEXT if value is LOST else display_text(value)
+    if role == Qt.ItemDataRole.FontRole and (value is LOST or value is None or defaulted):
+        return italic_font()
+    if role == Qt.ItemDataRole.ForegroundRole and (value is LOST or value is None or defaulted):
+        return dim_color()
+    if role == Qt.ItemDataRole.TextAlignmentRole:
+        return alignment(value) if value is not LOST else None
+    return None
 
 
 class RecordFilter(QSortFilterProxyModel):

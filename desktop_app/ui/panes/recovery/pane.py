@@ -6,20 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QTableView, QWidget
 
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.export.formats import ExportFormat
 from desktop_app.core.progress import Progress
+from desktop_app.core.recovery.live import LiveComparison, compare_with_live
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.output import export_recovered, summary
 from desktop_app.core.recovery.report import export_report
 from desktop_app.core.recovery.scan import recover
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.recovery.grid import RecordFilter, RecoveredModel
+from desktop_app.ui.panes.recovery.live_view import LiveComparisonView
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -39,6 +42,8 @@ class RecoveryPane(Pane):
     recovered = Signal(object)
     #: A report was written: (path, data).
     report_written = Signal(str, object)
+    #: The selected record was compared with its live row: (record, comparison).
+    compared = Signal(object, object)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
@@ -70,8 +75,17 @@ class RecoveryPane(Pane):
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
         self.tables.currentItemChanged.connect(lambda *_: self._show_selected())
+        self.live_view = LiveComparisonView()
+        self._comparing = LatestRequest()  # a newer selection's lookup replaces the older one
+        self.grid.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.grid.selectionModel().currentRowChanged.connect(lambda current, _: self._compare(current))
         right = QWidget()
-        vbox(hbox(self.filter_edit, self.export_button, margins=0), self.grid, margins=0, parent=right)
+        vbox(
+            hbox(self.filter_edit, self.export_button, margins=0),
+            (splitter(self.grid, self.live_view, sizes=[500, 120], orientation=Qt.Orientation.Vertical), 1),
+            margins=0,
+            parent=right,
+        )
         vbox(
             hbox(self.scan_button, self.report_button, (self.status, 1), margins=0),
             (splitter(self.tables, (right, 1), sizes=[220, 800]), 1),
@@ -86,6 +100,7 @@ class RecoveryPane(Pane):
         if self.job is not None and not self.job.done:
             self.job.cancel()
         self.job = None
+        self._comparing.cancel()
         self._show(None)
         self.status.setText("Deleted rows stay in free space unless secure_delete was on. Scan to look.")
 
@@ -164,6 +179,46 @@ class RecoveryPane(Pane):
     def _show_selected(self) -> None:
         self.model.set_records(self.shown_records())
         self.grid.resizeColumnsToContents()
+        self._compare(self.grid.currentIndex())
+
+    # --- the selected record against its live row ---------------------------------------------
+
+    def current_record(self) -> RecoveredRecord | None:
+        """The record of the grid's current row, if any."""
+        index = self.grid.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.records[self.proxy.mapToSource(index).row()]
+
+    def _compare(self, index: QModelIndex) -> None:
+        """Look up the live row with the current record's key, as a job (a lookup may take a while)."""
+        database = self.context.database
+        record = self.model.records[self.proxy.mapToSource(index).row()] if index.isValid() else None
+        if database is None or record is None:
+            self._comparing.cancel()
+            self.live_view.clear()
+            return
+        self.live_view.show_pending(record)
+
+        async def work(job: Job) -> LiveComparison:
+            token = job.cancel_token
+
+            def run(conn: Any) -> LiveComparison:
+                return compare_with_live(conn, [record], token)[0]
+
+            return await database.run_sync(run, cancel=token)
+
+        def done(comparison: LiveComparison) -> None:
+            self.live_view.show_comparison(record, comparison)
+            self.compared.emit(record, comparison)
+
+        def failed(error: UserError) -> None:
+            if not isinstance(error, Cancelled):
+                self.live_view.show_failure(error.message)
+
+        self._comparing.start(
+            self.context.jobs, "Comparing with the live row", work, on_done=done, on_error=failed, show=False
+        )
 
     def _filter(self, text: str) -> None:
         self.proxy.set_text(text)
