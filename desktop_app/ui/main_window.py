@@ -31,34 +31,19 @@ from desktop_app.ui.shell.attachments import AttachActions
 from desktop_app.ui.shell.banner import Banner
 from desktop_app.ui.shell.job_status import JobStatus
 from desktop_app.ui.shell.menus import WindowMenus
-from desktop_app.ui.shell.open_flow import DEFAULT_FILE_FILTER, FILE_FILTER, FILE_FILTERS, OpenFlow
+from desktop_app.ui.shell.open_flow import DEFAULT_FILE_FILTER, FILE_FILTER, OpenFlow
 from desktop_app.ui.shell.recent_files import RecentFiles
 from desktop_app.ui.shell.schema_tree import SchemaTree
 from desktop_app.ui.shell.start_page import StartPage
 from desktop_app.ui.shell.wal_actions import WalActions
 from desktop_app.ui.shell.wal_dialog import WalHistoryDialog
 from desktop_app.ui.shell.window_state import WindowPlaces, restore_window, save_window
-from desktop_app.ui.shell.windows import (
-    APP_TITLE,
-    WINDOWS,
-    forget_window,
-    wait_for_closing_windows,
-    window_showing,
-)
+from desktop_app.ui.shell.windows import WINDOWS, forget_window, wait_for_closing_windows
 from desktop_app.ui.widgets.error_dialog import show_unexpected, show_user_error
 from desktop_app.ui.widgets.layout import splitter, vbox
 
-# Names other modules and tests import from here (their homes are in ui/shell/).
-__all__ = [
-    "APP_TITLE",
-    "DEFAULT_FILE_FILTER",
-    "FILE_FILTER",
-    "FILE_FILTERS",
-    "WINDOWS",
-    "MainWindow",
-    "wait_for_closing_windows",
-    "window_showing",
-]
+# Names the app and tests import from here (their homes are in ui/shell/).
+__all__ = ["DEFAULT_FILE_FILTER", "FILE_FILTER", "WINDOWS", "MainWindow", "wait_for_closing_windows"]
 
 
 class MainWindow(WindowMenus, OpenFlow, RecentFiles, AttachActions, WalActions, WindowPlaces, QMainWindow):

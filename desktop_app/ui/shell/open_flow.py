@@ -37,7 +37,11 @@ DEFAULT_FILE_FILTER = FILE_FILTERS[-1]
 
 
 class OpenFlow:
-    """Open, reload and close for one window, and its answers to the session's signals."""
+    """Open, reload and close for one window, and its answers to the session's signals.
+
+    The state it keeps (`_saved_state`, `_tree_catalog`, `_start_table`, `_opening_*`, `open_dialog`) is
+    set up in MainWindow.__init__, with what each holds.
+    """
 
     def _connect_open_flow(self: MainWindow) -> None:
         page, session = self.start_page, self.session
@@ -119,8 +123,12 @@ class OpenFlow:
         if self.session.snapshot is None:
             return
         self.banner.hide()
-        self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self._saved_state = self._pane_states()
         self.session.reload()
+
+    def _pane_states(self: MainWindow) -> dict[str, Any]:
+        """Each pane's place (table, selection, scroll…), given back once the next snapshot is shown."""
+        return {name: pane.save_state() for name, pane in self.panes.items()}
 
     def _watch_reload(self: MainWindow) -> None:
         """Watch mode saw the file change: a new generation, unless one is being taken already."""
@@ -130,7 +138,7 @@ class OpenFlow:
     def _save_places(self: MainWindow) -> None:
         """The quick view is about to give way to the memory snapshot: keep every pane's place."""
         if self._saved_state is None:
-            self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+            self._saved_state = self._pane_states()
         self._tree_catalog = self.context.catalog
 
     def close_database(self: MainWindow) -> None:

@@ -66,6 +66,6 @@ class WalActions:
         """Show the database as of WAL commit `number` in this window (the current generation is kept for
         the Changes pane)."""
         history = self._history_of_shown_file(history)
-        self._saved_state = {name: pane.save_state() for name, pane in self.panes.items()}
+        self._saved_state = self._pane_states()
         self.statusBar().showMessage(f"Opening as of WAL commit {number}…")
         return self.session.open_as_of_commit(number, history)
