@@ -131,16 +131,6 @@ _COLOURS: dict[str, Any] = {
     "diff_changed": ("#fbecb8", "#463b14"),
     "plan_scan": ("#fff4ce", "#463b14"),
     "plan_big_scan": ("#fde2e2", "#4a2020"),
-    "sql": {
-        "keyword": ("#1f3fa6", "#7aa7ff"),
-        "type": ("#0b6e63", "#5fd3c0"),
-        "function": ("#7b2d9b", "#d7a3ff"),
-        "string": ("#2a6e12", "#9ad27a"),
-        "identifier": ("#7a4f00", "#f0c674"),
-        "number": ("#a84800", "#ff9e64"),
-        "param": ("#b0205e", "#ff7ab2"),
-        "comment": ("#5f6368", "#9a9fa8"),
-    },
     "current_line": ("#1c788cc8", "#1e8ca0ff"),
     "error_line": ("#28e63c3c", "#40e63c3c"),
     "error_token": ("#3cff5050", "#60ff5050"),
@@ -148,12 +138,6 @@ _COLOURS: dict[str, Any] = {
     "diagram_box": ("#ffffff", "#2b2b2b"),
     "diagram_frame": ("#5f6368", "#8a8f98"),
     "diagram_text": ("#202124", "#e6e6e6"),
-    "diagram_fill": {
-        "table": ("#e8f0fe", "#223a5e"),
-        "view": ("#e6f4ea", "#1f3d2b"),
-        "virtual": ("#fef7e0", "#463b14"),
-        "other": ("#eeeeee", "#3a3a3a"),
-    },
     "diagram_edge": ("#1a73e8", "#8ab4f8"),
     "diagram_inferred": ("#9aa0a6", "#8a8f98"),
     "chart_content": ("#1a73e8", "#5b9cf0"),
@@ -166,6 +150,23 @@ _COLOURS: dict[str, Any] = {
     "warning_box": (BoxColours("#fff4ce", "#e0c97f", "#4d3a00"), BoxColours("#4a3f1a", "#8a7332", "#f5e6b3")),
     "error_box": (BoxColours("#fde2e2", "#b42828", "#8a1010"), BoxColours("#4a1f1f", "#a04040", "#ffb4ab")),
     "ok_box": (BoxColours("#e6f4ea", "#5fae7f", "#0d652d"), BoxColours("#1f3d2b", "#4f8a63", "#b8f0c8")),
+    # Colours by kind: the SQL editor's by token kind, the diagram's box fills by kind of table.
+    "sql": {
+        "keyword": ("#1f3fa6", "#7aa7ff"),
+        "type": ("#0b6e63", "#5fd3c0"),
+        "function": ("#7b2d9b", "#d7a3ff"),
+        "string": ("#2a6e12", "#9ad27a"),
+        "identifier": ("#7a4f00", "#f0c674"),
+        "number": ("#a84800", "#ff9e64"),
+        "param": ("#b0205e", "#ff7ab2"),
+        "comment": ("#5f6368", "#9a9fa8"),
+    },
+    "diagram_fill": {
+        "table": ("#e8f0fe", "#223a5e"),
+        "view": ("#e6f4ea", "#1f3d2b"),
+        "virtual": ("#fef7e0", "#463b14"),
+        "other": ("#eeeeee", "#3a3a3a"),
+    },
 }
 
 

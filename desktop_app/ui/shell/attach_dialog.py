@@ -6,13 +6,11 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.errors import AttachError
 from desktop_app.core.snapshot.attached import check_schema_name
+from desktop_app.ui.widgets.hint_label import hint_label
 from desktop_app.ui.widgets.layout import with_button
 from desktop_app.ui.widgets.problem_label import ProblemLabel
 
@@ -49,12 +48,10 @@ class AttachDialog(QDialog):
         self.setMinimumWidth(520)
         self._taken = list(taken)
         self._folder = folder
-        intro = QLabel(
+        intro = hint_label(
             "The file is copied into memory as a read-only snapshot, like the open database, and never "
             "changed. Its tables are NAME.table in SQL, to join with the open database's main.table."
         )
-        intro.setWordWrap(True)
-        intro.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("Database file to attach")
         row = with_button(self.path_edit, "Choose…", self._choose_file)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QDialog, QLabel, QTableView, QW
 
 from desktop_app.core.wal.history import WalCommit, WalHistory
 from desktop_app.ui.models.list_model import ListTableModel
+from desktop_app.ui.widgets.hint_label import hint_label
 from desktop_app.ui.widgets.layout import hbox, push_button, vbox
 
 COLUMNS = ("Commit", "Frames", "Pages", "DB pages", "Tables", "Salt")
@@ -56,10 +57,7 @@ class WalHistoryDialog(QDialog):
             self.commits.setColumnWidth(column, width)
         self.commits.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         self.commits.doubleClicked.connect(lambda *_: self._open())
-        self.notes = QLabel()
-        self.notes.setWordWrap(True)
-        self.notes.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes = hint_label(selectable=True)
         self.open_button = push_button(
             "Open as of this commit", self._open, "Show the database as it was after this commit (read-only)"
         )

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
 
 from desktop_app.ui.settings import read_json
+
+if TYPE_CHECKING:
+    from desktop_app.ui.main_window import MainWindow
 
 GEOMETRY_KEY = "window/geometry"
 SPLITTERS_KEY = "window/splitters"
@@ -113,3 +117,40 @@ def recall_place(settings: QSettings, key: str) -> Place | None:
         return None
     table = saved.get("table")
     return Place(saved["pane"], table if isinstance(table, str) else None)
+
+
+class WindowPlaces:
+    """A MainWindow mixin: its splitters by name, and the place each database was left at."""
+
+    def _splitters(self: MainWindow) -> dict[str, QSplitter]:
+        found = {"window/0": self.main_splitter}
+        for name, pane in self.panes.items():
+            found.update(splitters_of(name, pane))
+        return found
+
+    def _place_key(self: MainWindow) -> str | None:
+        snapshot = self.session.snapshot
+        return None if snapshot is None else place_key(str(snapshot.path), snapshot.member)
+
+    def _remember_place(self: MainWindow) -> None:
+        """Keep the pane in front and Browse's table for this database, for when it opens again."""
+        key = self._place_key()
+        if key is None:
+            return
+        shown = self.tabs.currentWidget()
+        current = next((name for name, pane in self.panes.items() if pane is shown), "browse")
+        table = self.panes.browse.table
+        remember_place(self.settings, key, Place(current, table.name if table is not None else None))
+
+    def _restore_place(self: MainWindow) -> bool:
+        """Show the pane and table this database was left at; False when none is known (or it is gone)."""
+        key, catalog = self._place_key(), self.context.catalog
+        place = recall_place(self.settings, key) if key is not None else None
+        if place is None or catalog is None:
+            return False
+        if place.table is not None and catalog.table(place.table) is not None:
+            self.panes.browse.show_table(place.table)
+        elif place.table is not None:
+            return False
+        self.show_pane(self.panes.get(place.pane, self.panes.browse))
+        return True

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QPalette
+from PySide6.QtGui import QDesktopServices, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -44,6 +44,7 @@ from desktop_app.core.schema.catalog import Table
 from desktop_app.ui.job_center import Job, JobCenter
 from desktop_app.ui.settings import read_bool, read_str
 from desktop_app.ui.theme import error_style, follow
+from desktop_app.ui.widgets.hint_label import hint_label
 from desktop_app.ui.widgets.layout import with_button
 from desktop_app.ui.widgets.progress_bar import show_fraction
 
@@ -136,13 +137,11 @@ class BlobExportDialog(QDialog):
         self.pattern = QLineEdit(read_str(settings, f"{self._prefix}_pattern", DEFAULT_NAME_PATTERN))
         self.pattern.textChanged.connect(self._update_preview)
         field_list = " ".join(f"{{{name}}}" for name in (*SPECIAL_FIELDS, *self._fields))
-        hint = QLabel(
+        hint = hint_label(
             f"Fields: {field_list}. {{n}} is the row number, {{ext}} the extension of the sniffed type; "
-            "format specs work too, e.g. {n:05d}."
+            "format specs work too, e.g. {n:05d}.",
+            selectable=True,
         )
-        hint.setWordWrap(True)
-        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.preview = QLabel()
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +29,7 @@ from desktop_app.core.export.output_paths import ensure_not_source
 from desktop_app.core.export.parquet import ParquetOptions
 from desktop_app.core.export.sql_file import SqlOptions
 from desktop_app.core.export.xlsx import XlsxOptions
+from desktop_app.ui.widgets.hint_label import hint_label
 from desktop_app.ui.widgets.layout import with_button
 from desktop_app.ui.widgets.problem_label import ProblemLabel
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
@@ -117,14 +117,9 @@ class ExportDialog(QDialog):
                 item = self.format_combo.model().item(self.format_combo.count() - 1)  # type: ignore[attr-defined]
                 item.setEnabled(False)
                 item.setToolTip(each.info.install_hint)
-        self.format_help = QLabel()
-        self.format_help.setWordWrap(True)
-        self.format_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.format_help = hint_label()
         missing = [f.info.install_hint for f in ExportFormat if not available(f) and f.info.install_hint]
-        self.install_note = QLabel("\n".join(missing))
-        self.install_note.setWordWrap(True)
-        self.install_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.install_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.install_note = hint_label("\n".join(missing), selectable=True)
         self.install_note.setVisible(bool(missing))
 
         self.path_edit = QLineEdit(path)
@@ -209,10 +204,7 @@ class ExportDialog(QDialog):
         self.null_text.setPlaceholderText("(an empty cell)")
         self.blobs = _combo(_BLOBS)  # type: ignore[arg-type]
         self.formula_guard = QCheckBox("Guard against spreadsheet formulas")
-        guard_help = QLabel(FORMULA_GUARD_HELP)
-        guard_help.setWordWrap(True)
-        guard_help.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        guard_help.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        guard_help = hint_label(FORMULA_GUARD_HELP, selectable=True)
         return _form_page(
             ("Header:", self.header),
             ("Delimiter:", delimiter_row),

@@ -69,15 +69,15 @@ DEBOUNCE_MS = 200
 DEBOUNCE_INDEXED_MS = 50
 EMPTY_HINT = "Type to search every text value of every table (Enter searches at once)."
 _SETTINGS = "search/"
-#: (option name, check box label, tooltip)
-_OPTIONS = (
-    ("case_sensitive", "Case-sensitive", "Match upper and lower case exactly"),
-    ("whole_word", "Whole word", "Only matches not touching a letter, digit or _"),
-    ("regex", "Regular expression", "The text is a regular expression (RE2 syntax)"),
-    ("include_blobs", "Blobs as text", "Also match blob bytes read as text"),
-    ("include_numbers", "Numbers", "Also match integers and reals by their text, e.g. 3.5"),
-    ("include_views", "Views", "Also search views (their rows have no key to open)"),
-)
+#: The check boxes: the SearchOptions field each sets → (label, tooltip).
+_OPTIONS = {
+    "case_sensitive": ("Case-sensitive", "Match upper and lower case exactly"),
+    "whole_word": ("Whole word", "Only matches not touching a letter, digit or _"),
+    "regex": ("Regular expression", "The text is a regular expression (RE2 syntax)"),
+    "include_blobs": ("Blobs as text", "Also match blob bytes read as text"),
+    "include_numbers": ("Numbers", "Also match integers and reals by their text, e.g. 3.5"),
+    "include_views": ("Views", "Also search views (their rows have no key to open)"),
+}
 _ALL, _CHOSEN = 0, 1
 _MESSAGE_COLOURS = {"hint": dim_colour, "info": info_colour, "error": error_colour}
 
@@ -105,7 +105,7 @@ class SearchPane(Pane):
         self.search_button = QPushButton("Search")
         self.search_button.clicked.connect(self.search_now)
         self.checks: dict[str, QCheckBox] = {}
-        for name, label, tip in _OPTIONS:
+        for name, (label, tip) in _OPTIONS.items():
             box = QCheckBox(label)
             box.setToolTip(tip)
             box.setChecked(self._setting(name, False))

@@ -93,15 +93,8 @@ class SqlTab(QWidget):
     #: A run started or ended.
     running_changed = Signal()
 
-    def __init__(
-        self,
-        context: AppContext,
-        counts: Counts,
-        number: int,
-        times: TimePreferences | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
+    def __init__(self, context: AppContext, counts: Counts, number: int, times: TimePreferences) -> None:
+        super().__init__()
         self.context = context
         self._counts = counts
         #: Timestamp choices for result columns, remembered per database (shared by the pane's tabs).

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QVBoxLayout, QWidget
+
+from desktop_app.ui.widgets.hint_label import hint_label
 
 HELP = "Numbers bind as numbers, NULL as NULL, 'quoted' as that text; anything else binds as the text typed."
 
@@ -25,9 +26,7 @@ class ParametersDialog(QDialog):
             field.setPlaceholderText("text, a number, NULL or 'quoted'")
             self.fields[key] = field
             form.addRow(f"{key}:", field)
-        note = QLabel(HELP)
-        note.setWordWrap(True)
-        note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        note = hint_label(HELP)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.run_button = buttons.addButton("Run", QDialogButtonBox.ButtonRole.AcceptRole)
         self.run_button.setDefault(True)
