@@ -190,3 +190,15 @@ def test_without_table_list_a_strict_without_rowid_table_is_keyed_by_its_primary
     access = table_access(conn, "main", "t")
     assert access.rowid_name is None and access.key_columns == ("a",)
     conn.close()
+
+
+def test_schema_rows_holding_blobs_are_read_as_text() -> None:
+    """A damaged schema row with a blob where the statement belongs still lists its table."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t4(x)")
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_schema SET sql = CAST(sql AS BLOB) WHERE name = 't4'")
+    assert conn.execute("SELECT typeof(sql) FROM sqlite_schema WHERE name = 't4'").fetchone() == ("blob",)
+    catalog = read_catalog(conn)
+    conn.close()
+    assert [(table.name, table.sql) for table in catalog.tables] == [("t4", "CREATE TABLE t4(x)")]

@@ -269,7 +269,11 @@ def _schema_rows(
     conn: sqlite3.Connection, schema: str, types: tuple[str, ...]
 ) -> list[tuple[str, str, str, str | None]]:
     marks = ", ".join("?" for _ in types)
-    sql = f"SELECT type, name, tbl_name, sql FROM {_master(schema)} WHERE type IN ({marks}) ORDER BY name"
+    # A damaged schema row can hold a blob or number where text belongs: read every column as text.
+    sql = (
+        "SELECT type, CAST(name AS TEXT), CAST(tbl_name AS TEXT), CAST(sql AS TEXT) "
+        f"FROM {_master(schema)} WHERE type IN ({marks}) ORDER BY name"
+    )
     rows = conn.execute(sql, types).fetchall()
     return [row for row in rows if row[1] is not None]
 
