@@ -198,7 +198,7 @@ _BLOB = re.compile(r"[xX]'((?:[0-9a-fA-F]{2})*)'")
 
 
 def default_value(text: str | None, affinity: Affinity) -> object:
-    """What a column's DEFAULT (as `PRAGMA table_info` gives it) reads as: a literal with the column's
+    """What a column's DEFAULT (as the catalog reads it) reads as: a literal with the column's
     affinity applied; `LOST` for anything but a literal (ADD COLUMN allows only literals)."""
     if text is None or text.upper() == "NULL":
         return None
