@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +26,11 @@ T = TypeVar("T")
 def readonly_uri(path: Path) -> str:
     """The URI that opens `path` read-only (SQLite may still create `-shm`/`-wal` beside a WAL file)."""
     return path.as_uri() + "?mode=ro"
+
+
+def readonly_uri_path(uri: str) -> Path:
+    """The file a `readonly_uri` opens."""
+    return Path(os.fsdecode(urllib.parse.unquote_to_bytes(uri.removeprefix("file://").split("?", 1)[0])))
 
 
 def connect_source(path: Path, *, polled: bool = False) -> sqlite3.Connection:
