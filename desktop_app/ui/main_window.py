@@ -637,7 +637,7 @@ class MainWindow(QMainWindow):
             saved, self._saved_state = self._saved_state, None
             for name, state in saved.items():
                 if name in self.panes:
-                    self.panes[name].restore_state(state)
+                    self.panes[name].refresher.restore_state(state)  # a stale pane: once shown
         elif self.context.catalog is not None:
             asked, self._start_table = self._start_table, None
             tables = self.context.catalog.visible_tables()
