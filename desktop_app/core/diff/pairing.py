@@ -107,8 +107,7 @@ def open_pair(
             )
             attach_memory_database(conn, _scratch_uri(scratch), B_SCHEMA)
         if in_place:  # ATTACH cannot run inside a transaction: A's state is held from here
-            begin_read(conn, a.path.name)
-            conn.execute(f"SELECT count(*) FROM {B_SCHEMA}.sqlite_schema").fetchone()
+            begin_read(conn, a.path.name, ("main", B_SCHEMA))
         catalog_a = read_catalog(conn)
         facts_a = _facts(conn)
         settings = [f"{n}: {facts_a[n]} → {facts_b[n]}" for n in _SETTINGS if facts_a[n] != facts_b[n]]
