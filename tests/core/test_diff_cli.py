@@ -171,3 +171,23 @@ def test_a_file_with_a_journal_beside_it_is_copied_into_memory_not_read_in_place
         for snapshot in snapshots:
             snapshot.close()
     assert folder_state(a.parent) == before
+
+
+def test_sql_between_files_in_different_encodings_read_in_place_turns_a_into_b(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    base = "CREATE TABLE t(id INTEGER PRIMARY KEY, v);"
+    a = make_db(folder / "a.db", base + "INSERT INTO t VALUES (1, 'é'), (2, 'x');")
+    b = make_db(
+        folder / "b.db",
+        base + "INSERT INTO t VALUES (1, 'è'), (3, '😀');",
+        pragmas="PRAGMA encoding='UTF-16le';",
+    )
+    before = folder_state(folder)
+    assert main(["diff", str(a), str(b), "--sql"]) == 0
+    copy = apply_to_copy(a, capsys.readouterr().out, tmp_path / "copy.db")
+    diff, _rows = diff_files(copy, b)
+    assert diff.identical, diff.summary()
+    assert folder_state(folder) == before
