@@ -20,9 +20,11 @@ async def reload_and_wait(window: MainWindow) -> None:
     before = window.session.snapshot.generation  # type: ignore[union-attr]
     window.reload()
     await wait_for(
-        lambda: window.session.snapshot is not None
-        and window.session.snapshot.generation > before
-        and not window.session.busy,
+        lambda: (
+            window.session.snapshot is not None
+            and window.session.snapshot.generation > before
+            and not window.session.busy
+        ),
         message="reload",
     )
 
