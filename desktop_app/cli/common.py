@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from desktop_app.core.schema.visible_names import spelled_out, visible_name
 from desktop_app.core.snapshot.attached import Attachments, check_schema_name
 from desktop_app.core.snapshot.encrypted import CipherKey, CipherSettings, salt_hex
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
+from desktop_app.core.snapshot.source_file import journal_in_use
 from desktop_app.core.sqlite.connection import ConnectionHook
 from desktop_app.core.values.text import InvalidText
 
@@ -174,17 +176,26 @@ def read_key_file(path: str, option: str = "--key-file") -> str:
 
 
 def open_source(
-    path: str, options: SourceOptions, cancel: CancelToken | None = None, value_prefix: str = ""
+    path: str,
+    options: SourceOptions,
+    cancel: CancelToken | None = None,
+    value_prefix: str = "",
+    *,
+    in_place: bool = False,
 ) -> Snapshot:
     """Snapshot `path` with `options`; an encrypted or multi-database file says which option it needs
-    (`value_prefix`: what goes before the option's value, e.g. "NAME=" for an attached file)."""
+    (`value_prefix`: what goes before the option's value, e.g. "NAME=" for an attached file).
+
+    `in_place`: read a plain database file in direct mode (no copy into memory) unless a rollback-journal
+    writer may be part way through a transaction on it (a WAL database is read from a private copy)."""
     if options.as_of_commit is not None:
         from desktop_app.core.wal.as_of import open_as_of_commit
 
         return open_as_of_commit(path, options.as_of_commit, cancel=cancel)
     flag = options.flag
     try:
-        return open_snapshot(path, member=options.member, key=options.key, cancel=cancel)
+        direct = in_place and not journal_in_use(Path(os.path.realpath(path)))
+        return open_snapshot(path, member=options.member, key=options.key, cancel=cancel, force_direct=direct)
     except EncryptedDatabase as exc:
         if exc.wrong_key or not exc.available:
             raise

@@ -15,7 +15,6 @@ from desktop_app.cli.common import (
     terminal_name,
 )
 from desktop_app.cli.interrupts import active
-from desktop_app.core.diff.change_rows import row_json
 from desktop_app.core.diff.compare import compare, snapshot_both
 from desktop_app.core.diff.model import DatabaseDiff, RowChange
 from desktop_app.core.diff.pairing import open_pair
@@ -53,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
         args.file,
         args.other,
         stopper.cancel,
-        opener=lambda path, side: open_source(str(path), options[side], stopper.cancel),
+        opener=lambda path, side: open_source(str(path), options[side], stopper.cancel, in_place=True),
     )
     try:
-        pair = open_pair(first, second, stopper.cancel)
+        pair = open_pair(first, second, stopper.cancel, in_place=True)
         try:
             if args.sql:
                 write_sql(pair, sys.stdout.write, only=args.table, cancel=stopper.cancel)
@@ -86,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
 def as_json(diff: DatabaseDiff, rows: dict[str, list[RowChange]] | None = None) -> dict[str, Any]:
     """The command's JSON: `tables` (name, added, removed, changed, schema_changed: the contract), then
     details; with `rows`, each table's changed rows."""
+    if rows is not None:  # only here: it brings the browse modules, a good part of start-up
+        from desktop_app.core.diff.change_rows import row_json
     tables = []
     for table in diff.tables:
         entry: dict[str, Any] = {

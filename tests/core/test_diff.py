@@ -285,6 +285,42 @@ def test_direct_mode_side_is_copied_for_comparison(tmp_path: Path) -> None:
     assert any("copied into memory" in s for s in diff.settings)
 
 
+def test_pair_read_in_place_attaches_the_files_and_holds_one_state_of_each_until_closed(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from desktop_app.core.diff.compare import compare
+    from desktop_app.core.diff.pairing import open_pair
+    from desktop_app.core.snapshot.snapshot import open_snapshot
+
+    base = "CREATE TABLE t(id INTEGER PRIMARY KEY, v);"
+    a, b = pair(
+        tmp_path, base + "INSERT INTO t VALUES (1, 1);", base + "INSERT INTO t VALUES (1, 2), (2, 2);"
+    )
+    before = folder_state(tmp_path)
+    sa, sb = open_snapshot(a, force_direct=True), open_snapshot(b, force_direct=True)
+    writer = sqlite3.connect(b, timeout=0)
+    try:
+        joined = open_pair(sa, sb, in_place=True)
+        try:
+            assert joined.note == ""  # B attached as it is: nothing copied
+            writer.execute("INSERT INTO t VALUES (3, 3)")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                writer.commit()
+            diff = compare(joined, rows=False)
+            assert (diff.table("t").added, diff.table("t").changed) == (1, 1)
+        finally:
+            joined.close()
+        writer.commit()  # the comparison is over: the writer goes on
+    finally:
+        writer.close()
+        sa.close()
+        sb.close()
+    after = folder_state(tmp_path)  # b.db changed by the writer only; nothing created beside either
+    assert sorted(after) == sorted(before) and after["a.db"] == before["a.db"]
+
+
 def test_counts_only_agree_with_streamed_rows(tmp_path: Path) -> None:
     from desktop_app.core.diff.compare import diff_snapshots
     from desktop_app.core.snapshot.snapshot import open_snapshot

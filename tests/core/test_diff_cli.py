@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.cli import main
+from desktop_app.cli import build_parser, main
+from desktop_app.cli.common import open_source, source_options
+from desktop_app.core.snapshot.snapshot import SnapshotMode
 from tests.conftest import folder_state
-from tests.core.diff_helpers import apply_to_copy, diff_files, make_db
+from tests.core.diff_helpers import apply_to_copy, diff_files, make_db, sql_between
+from tests.core.test_diff_sql import AWKWARD_A, AWKWARD_B
+from tests.core.test_snapshot_wal import make_wal_db
 
 BASE = "CREATE TABLE t(id INTEGER PRIMARY KEY, v); CREATE TABLE u(k TEXT PRIMARY KEY, n) WITHOUT ROWID;"
 
@@ -114,3 +118,76 @@ def test_missing_file_is_one_line_and_exit_1(
     assert main(["diff", str(two[0]), str(two[0].parent / "missing.db")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing.db" in err and "does not exist" in err
+
+
+def test_sql_read_in_place_is_byte_for_byte_the_in_memory_script_and_leaves_the_folder_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    a, b = make_db(folder / "a.db", AWKWARD_A), make_db(folder / "b.db", AWKWARD_B)
+    before = folder_state(folder)
+    assert main(["diff", str(a), str(b), "--sql"]) == 0
+    assert capsys.readouterr().out == sql_between(a, b)
+    assert folder_state(folder) == before
+
+
+def test_sql_against_a_wal_database_reads_its_wal_and_creates_nothing_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    a = make_db(
+        folder / "a.db", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (2, 'x');"
+    )
+    b = make_wal_db(folder / "b.db", rows=3)
+    assert isinstance(b, Path)
+    before = folder_state(folder)
+    assert sorted(before) == ["a.db", "b.db", "b.db-wal"]
+    assert main(["diff", str(a), str(b), "--sql"]) == 0
+    script = capsys.readouterr().out
+    assert folder_state(folder) == before
+    copy = apply_to_copy(a, script, tmp_path / "copy.db")
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT id, v FROM t ORDER BY id").fetchall() == [
+        (i, f"value {i - 1}") for i in (1, 2, 3)
+    ]
+    conn.close()
+
+
+def test_a_file_with_a_journal_beside_it_is_copied_into_memory_not_read_in_place(
+    two: tuple[Path, Path],
+) -> None:
+    a = two[0]
+    # Not hot (its first byte is zero), so it is harmless to read past; a writer part way through would
+    # leave one like it.
+    (a.parent / "a.db-journal").write_bytes(bytes(512))
+    options = source_options(build_parser("diff").parse_args(["diff", str(a), str(two[1])]))
+    before = folder_state(a.parent)
+    snapshots = [open_source(str(path), options, in_place=True) for path in two]
+    try:
+        assert [s.mode for s in snapshots] == [SnapshotMode.MEMORY, SnapshotMode.DIRECT]
+    finally:
+        for snapshot in snapshots:
+            snapshot.close()
+    assert folder_state(a.parent) == before
+
+
+def test_sql_between_files_in_different_encodings_read_in_place_turns_a_into_b(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "dbs"
+    folder.mkdir()
+    base = "CREATE TABLE t(id INTEGER PRIMARY KEY, v);"
+    a = make_db(folder / "a.db", base + "INSERT INTO t VALUES (1, 'é'), (2, 'x');")
+    b = make_db(
+        folder / "b.db",
+        base + "INSERT INTO t VALUES (1, 'è'), (3, '😀');",
+        pragmas="PRAGMA encoding='UTF-16le';",
+    )
+    before = folder_state(folder)
+    assert main(["diff", str(a), str(b), "--sql"]) == 0
+    copy = apply_to_copy(a, capsys.readouterr().out, tmp_path / "copy.db")
+    diff, _rows = diff_files(copy, b)
+    assert diff.identical, diff.summary()
+    assert folder_state(folder) == before

@@ -6,8 +6,8 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from desktop_app.core.diff.changed_pages import RowidRanges, changed_tables
 from desktop_app.core.diff.model import ChangeKind, DatabaseDiff, Matching, RowChange, TableDiff
 from desktop_app.core.diff.pairing import B_SCHEMA, Pair, compared_columns, open_pair, usable_rowid
 from desktop_app.core.diff.rows import TablePlan, count_changes, plan_table, row_changes
@@ -20,6 +20,9 @@ from desktop_app.core.schema.fts import parse_fts
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import qualified, quote_identifier
+
+if TYPE_CHECKING:
+    from desktop_app.core.diff.changed_pages import RowidRanges
 
 #: Called with a table and a page of its changed rows, as they are found (on the comparing thread).
 RowsCallback = Callable[[TableDiff, list[RowChange]], None]
@@ -204,6 +207,8 @@ def snapshot_both(
 def count_between(a: Snapshot, b: Snapshot, cancel: CancelToken | None = None) -> DatabaseDiff:
     """The counts of what changed from `a` to `b` (blocking), reading only the tables whose pages differ
     when both are memory snapshots small enough to compare page by page (two generations of one file)."""
+    from desktop_app.core.diff.changed_pages import changed_tables  # page reading: watch mode only
+
     pair = open_pair(a, b, cancel)
     try:
         candidates = changed_tables(a, b, pair.catalog_a, pair.catalog_b)

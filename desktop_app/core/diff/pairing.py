@@ -18,8 +18,14 @@ from desktop_app.core.diff.values import use_exact_text
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.schema.catalog import Catalog, Table, TableKind, read_catalog
+from desktop_app.core.snapshot.reading import begin_read, readonly_uri_path
 from desktop_app.core.snapshot.snapshot import Snapshot, SnapshotMode
-from desktop_app.core.sqlite.guard import attach_memory_database, detach_database, unguarded
+from desktop_app.core.sqlite.guard import (
+    attach_memory_database,
+    attach_read_only_file,
+    detach_database,
+    unguarded,
+)
 from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import quote_identifier
 
@@ -60,9 +66,18 @@ _SETTINGS = ("encoding", "page_size", "user_version", "application_id", "auto_va
 
 
 def open_pair(
-    a: Snapshot, b: Snapshot, cancel: CancelToken | None = None, progress: ProgressCallback = ignore_progress
+    a: Snapshot,
+    b: Snapshot,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback = ignore_progress,
+    *,
+    in_place: bool = False,
 ) -> Pair:
-    """Connect to `a` and attach `b` to it (copying B's tables when it cannot be attached as it is)."""
+    """Connect to `a` and attach `b` to it (copying B's tables when it cannot be attached as it is).
+
+    `in_place` (a comparison run once, e.g. the CLI's): a B read straight from its file is attached as it
+    is rather than copied, and both sides are read inside one read transaction held until `close`, so each
+    file shows one committed state (a program writing either waits until then)."""
     cancel = cancel or CancelToken()
     conn = a.connect()
     use_exact_text(conn)
@@ -71,34 +86,43 @@ def open_pair(
             conn.execute("PRAGMA trusted_schema=ON")
     b_conn = b.connect()
     use_exact_text(b_conn)
+    scratch: sqlite3.Connection | None = None
     try:
-        catalog_a = read_catalog(conn)
+        if in_place:  # B's state is held from here: the attached B below reads the same one
+            begin_read(b_conn, b.path.name)
         catalog_b = read_catalog(b_conn)
-        facts_a = {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _SETTINGS}
-        facts_b = {name: b_conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _SETTINGS}
-        settings = [f"{n}: {facts_a[n]} → {facts_b[n]}" for n in _SETTINGS if facts_a[n] != facts_b[n]]
-        pair = Pair(conn, catalog_a, catalog_b, settings)
-        if b.mode is SnapshotMode.MEMORY and facts_a["encoding"] == facts_b["encoding"]:
+        facts_b = _facts(b_conn)
+        encoding_a = conn.execute("PRAGMA encoding").fetchone()[0]
+        same_encoding = encoding_a == facts_b["encoding"]
+        note, b_names = "", dict[str, str]()
+        if b.mode is SnapshotMode.MEMORY and same_encoding:
             attach_memory_database(conn, b.uri, B_SCHEMA)
+        elif in_place and b.mode.direct and same_encoding:
+            attach_read_only_file(conn, readonly_uri_path(b.uri), B_SCHEMA)
         else:
             why = "B is read from its file" if b.mode.direct else "the two use different text encodings"
-            pair.note = f"B's tables were copied into memory for the comparison ({why})."
-            pair._scratch = _copy_side(
-                b_conn,
-                catalog_b,
-                facts_a["encoding"],
-                cancel,
-                progress,
-                pair.b_names,
-                same_encoding=facts_a["encoding"] == facts_b["encoding"],
+            note = f"B's tables were copied into memory for the comparison ({why})."
+            scratch = _copy_side(
+                b_conn, catalog_b, encoding_a, cancel, progress, b_names, same_encoding=same_encoding
             )
-            attach_memory_database(conn, _scratch_uri(pair._scratch), B_SCHEMA)
-        return pair
+            attach_memory_database(conn, _scratch_uri(scratch), B_SCHEMA)
+        if in_place:  # ATTACH cannot run inside a transaction: A's state is held from here
+            begin_read(conn, a.path.name, ("main", B_SCHEMA))
+        catalog_a = read_catalog(conn)
+        facts_a = _facts(conn)
+        settings = [f"{n}: {facts_a[n]} → {facts_b[n]}" for n in _SETTINGS if facts_a[n] != facts_b[n]]
+        return Pair(conn, catalog_a, catalog_b, settings, note=note, b_names=b_names, _scratch=scratch)
     except BaseException:
         conn.close()
+        if scratch is not None:
+            scratch.close()
         raise
     finally:
         b_conn.close()
+
+
+def _facts(conn: sqlite3.Connection) -> dict[str, object]:
+    return {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _SETTINGS}
 
 
 def usable_rowid(table: Table) -> str | None:

@@ -144,13 +144,21 @@ def _differs(column: str, mixed_numbers: bool) -> str:
     return f"({plain} OR (+a.{quoted} < '' AND typeof(a.{quoted}) <> typeof(b.{quoted})))"
 
 
+def _any_differs(plan: TablePlan) -> str:
+    """SQL true when a row matched on the key differs in a common column. A rowid alias that is the key
+    is skipped: the join already made it equal."""
+    key = plan.key_names[0] if plan.matching is Matching.ROWID else None
+    compared = [c for c in plan.common if c != key]
+    return " OR ".join(_differs(c, c in plan.mixed_numbers) for c in compared) or "0"
+
+
 def keyed_sql(plan: TablePlan) -> tuple[str, str]:
     """Two joins on the key yielding every removed and changed row (A's side), then every added row (B's
     side): keys of A, keys of B, A's common values, B's common values, B-only values, A-only values.
     (Measured here: a little faster than one FULL JOIN, and A's differences come first.)"""
     on = " AND ".join(f"a.{k} = b.{k}" for k in plan.key_sql)
     first = plan.key_sql[0]
-    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
+    differs = _any_differs(plan)
     picked = [f"a.{k}" for k in plan.key_sql] + [f"b.{k}" for k in plan.key_sql]
     picked += [f"a.{quote_identifier(c)}" for c in plan.common]
     picked += [f"b.{quote_identifier(c)}" for c in plan.common]
@@ -168,7 +176,7 @@ def keyed_count_sql(plan: TablePlan) -> str:
     """Counts only (removed, added, changed), without moving rows into Python."""
     on = " AND ".join(f"a.{k} = b.{k}" for k in plan.key_sql)
     first = plan.key_sql[0]
-    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
+    differs = _any_differs(plan)
     return (
         f"SELECT count(*) FILTER (WHERE b.{first} IS NULL), count(*) FILTER (WHERE a.{first} IS NULL), "
         f"count(*) FILTER (WHERE a.{first} IS NOT NULL AND b.{first} IS NOT NULL AND ({differs})) "
@@ -247,7 +255,7 @@ def keyed_count_in_ranges_sql(plan: TablePlan, ranges: int) -> tuple[str, str]:
     key = plan.key_sql[0]
     values = ", ".join("(?, ?)" for _ in range(ranges))
     within = f"WITH r(lo, hi) AS (VALUES {values}) "
-    differs = " OR ".join(_differs(c, c in plan.mixed_numbers) for c in plan.common) or "0"
+    differs = _any_differs(plan)
     return (
         f"{within}SELECT count(*) FILTER (WHERE b.{key} IS NULL), "
         f"count(*) FILTER (WHERE b.{key} IS NOT NULL AND ({differs})) "

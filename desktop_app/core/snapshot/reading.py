@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback
 from desktop_app.core.snapshot.open_errors import kept_changing, locked_by_writer
+from desktop_app.core.sqlite.quoting import quote_identifier
 
 SQLITE_BUSY = 5
 SQLITE_LOCKED = 6
@@ -24,6 +27,11 @@ T = TypeVar("T")
 def readonly_uri(path: Path) -> str:
     """The URI that opens `path` read-only (SQLite may still create `-shm`/`-wal` beside a WAL file)."""
     return path.as_uri() + "?mode=ro"
+
+
+def readonly_uri_path(uri: str) -> Path:
+    """The file a `readonly_uri` opens."""
+    return Path(os.fsdecode(urllib.parse.unquote_to_bytes(uri.removeprefix("file://").split("?", 1)[0])))
 
 
 def connect_source(path: Path, *, polled: bool = False) -> sqlite3.Connection:
@@ -54,14 +62,16 @@ def retry_while_locked(action: Callable[[], T], name: str) -> T:
         time.sleep(random.uniform(*_LOCK_RETRY_S))
 
 
-def begin_read(src: sqlite3.Connection, name: str) -> None:
-    """Open a read transaction on `src` (one committed state from now on), waiting out a writer's lock."""
+def begin_read(src: sqlite3.Connection, name: str, schemas: Sequence[str] = ("main",)) -> None:
+    """Open a read transaction on `src` (one committed state from now on) over each of its `schemas` (the
+    main database, and databases attached to it), waiting out a writer's lock."""
 
     def begin() -> None:
         if src.in_transaction:
             src.execute("ROLLBACK")
         src.execute("BEGIN")
-        src.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # the read transaction begins here
+        for schema in schemas:  # the read transaction of each begins here
+            src.execute(f"SELECT count(*) FROM {quote_identifier(schema)}.sqlite_schema").fetchone()
 
     retry_while_locked(begin, name)
 

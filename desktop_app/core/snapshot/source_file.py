@@ -307,3 +307,12 @@ def shm_in_use(path: Path) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def journal_in_use(path: Path) -> bool:
+    """True when a rollback-journal writer may be part way through a transaction on `path` (or crashed in
+    one): a non-empty `-journal` lies beside it."""
+    try:
+        return os.stat(sidecar(path, "-journal")).st_size > 0
+    except OSError:
+        return False

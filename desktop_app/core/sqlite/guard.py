@@ -10,8 +10,8 @@ Two layers, because SQLite's authorizer cannot see everything:
   alike). It allows reading, SQLite's own functions and the functions registered through
   `allow_functions`, and the pragmas that only read; everything else is refused, ATTACH and DETACH
   always (SQLite takes the *last* `vfs=` of a URI, so no URI check can make a user's ATTACH safe; the
-  program attaches its own memory databases, and files in its own private temporary folders, through
-  `Guard.permit_attach`).
+  program attaches its own memory databases, files in its own private temporary folders, and (to
+  compare two files once) a file a direct-mode snapshot reads, through `Guard.permit_attach`).
 
 Facts that broke a looser guard are in DESIGN.md ("The guard on user SQL").
 """
@@ -300,13 +300,17 @@ PRIVATE_SCHEMA_PREFIX = "search_index_"
 _PRIVATE_MEMDB_URI = re.compile(r"file:/[A-Za-z0-9_.-]+\?vfs=memdb")
 
 
+def _attach(conn: sqlite3.Connection, uri: str, schema: str) -> None:
+    guard = guard_of(conn)
+    with guard.permit_attach(uri, schema) if guard is not None else nullcontext():
+        conn.execute(f"ATTACH DATABASE {quote_string(uri)} AS {quote_identifier(schema)}")
+
+
 def attach_memory_database(conn: sqlite3.Connection, uri: str, schema: str) -> None:
     """ATTACH the program's own memory database `uri` AS `schema` on `conn`, past the guard."""
     if not _PRIVATE_MEMDB_URI.fullmatch(uri):
         raise ValueError(f"not a private memory database URI: {uri!r}")
-    guard = guard_of(conn)
-    with guard.permit_attach(uri, schema) if guard is not None else nullcontext():
-        conn.execute(f"ATTACH DATABASE {quote_string(uri)} AS {quote_identifier(schema)}")
+    _attach(conn, uri, schema)
 
 
 #: Private folders the program created and may attach files from (`register_private_folder`).
@@ -344,10 +348,16 @@ def attach_private_file(conn: sqlite3.Connection, path: Path, schema: str, *, wr
     unless `writable` (only the connection that builds it). Anything else raises `ValueError`.
     """
     _check_private_file(path)
-    uri = private_file_uri(path, writable=writable)
-    guard = guard_of(conn)
-    with guard.permit_attach(uri, schema) if guard is not None else nullcontext():
-        conn.execute(f"ATTACH DATABASE {quote_string(uri)} AS {quote_identifier(schema)}")
+    _attach(conn, private_file_uri(path, writable=writable), schema)
+
+
+def attach_read_only_file(conn: sqlite3.Connection, path: Path, schema: str) -> None:
+    """ATTACH the database file `path` read-only (`mode=ro`, the operating system's VFS) AS `schema` on
+    `conn`, past the guard: only for a file a direct-mode snapshot already reads the same way (a
+    rollback-journal file, or a private copy), so nothing is created beside it. Never for a user's ATTACH."""
+    if not Path(path).is_absolute():
+        raise ValueError(f"not an absolute path: {str(path)!r}")
+    _attach(conn, f"{Path(path).as_uri()}?mode=ro&vfs={_OS_VFS}", schema)
 
 
 def _check_private_file(path: Path) -> None:

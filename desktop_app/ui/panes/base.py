@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.ui.context import AppContext
+from desktop_app.ui.pane_refresh import RefreshWhenShown
 
 
 class Pane(QWidget):
@@ -27,13 +28,21 @@ class Pane(QWidget):
     #: Ask the main window to show a cell in the Blobs pane: (table, column, key dict, value or None).
     show_blob_requested = Signal(str, str, object, object)
 
+    #: Refresh on every new generation even while hidden (else a hidden pane waits until it is shown).
+    refresh_while_hidden = False
+
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        context.database_changed.connect(self.on_database_changed)
+        self.refresher = RefreshWhenShown(self)  # calls on_database_changed, now or once shown
 
     def on_database_changed(self) -> None:
         """The database was opened, reloaded or closed: refresh (context.database may be None)."""
+
+    def refresh_if_stale(self) -> None:
+        """Catch up with the current generation now (before showing something asked for from outside)."""
+        if self.refresher.stale:
+            self.refresher.refresh()
 
     def save_state(self) -> dict[str, Any]:
         """What to keep across a reload (selected table, scroll position, query text...)."""

@@ -186,7 +186,7 @@ class OpenFlow:
             saved, self._saved_state = self._saved_state, None
             for name, state in saved.items():
                 if name in self.panes:
-                    self.panes[name].restore_state(state)
+                    self.panes[name].refresher.restore_state(state)  # a stale pane: once shown
         elif self.context.catalog is not None:
             self._show_first_table(snapshot.path.name)
 

@@ -254,6 +254,7 @@ class BlobsPane(Pane):
 
         A query result's cell comes with table "" and no key (a table named "" is found by its key).
         """
+        self.refresh_if_stale()
         self._stop_navigation()
         key = dict(key or {})
         info = self._table(table) if table or key else None

@@ -255,6 +255,7 @@ class BrowsePane(Pane):
 
     def show_table(self, name: str) -> None:
         """Show table `name` from its first row, unsorted and unfiltered."""
+        self.refresh_if_stale()
         catalog = self.context.catalog
         table = catalog.table(name) if catalog is not None else None
         if table is None or self.context.database is None:
@@ -264,6 +265,7 @@ class BrowsePane(Pane):
 
     def show_row(self, table_name: str, key: dict[str, Any]) -> None:
         """Open `table_name`, scroll to the row with `key` and select it."""
+        self.refresh_if_stale()
         if self.table is None or self.table.name != table_name:
             self.show_table(table_name)
         if self.source is not None:

@@ -73,6 +73,7 @@ class ChangesPane(Pane):
     """Pick two sides, compare, read the per-table summary, open a table's changed rows."""
 
     title = "Changes"
+    refresh_while_hidden = True  # the timeline gets every generation, seen or not
     #: Watch mode wants a new snapshot of the file (the main window reloads).
     reload_requested = Signal()
     #: A comparison finished (for tests and the status bar).

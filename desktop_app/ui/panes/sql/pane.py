@@ -332,6 +332,7 @@ class SqlPane(Pane):
 
         The current tab is reused only when it is empty, so nothing typed is ever replaced.
         """
+        self.refresh_if_stale()
         tab = self.tab
         if not tab.blank:
             tab = self.new_tab()
