@@ -9,11 +9,12 @@ every plausible layout is tried against each shape and the lost parts are marked
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
-from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
+from desktop_app.core.recovery.record import LOST, serial_size, types_size
 from desktop_app.core.recovery.shapes import Affinity, Shape
 
 #: Lowest confidence a carved record must reach to be reported.
@@ -59,23 +60,45 @@ class Carved:
         return sum(1 for v in self.values if v is LOST)
 
 
+#: Sizes and kinds of the serial types below 12 (10 and 11 are reserved).
+_SMALL_SIZES = (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1)
+_SMALL_KINDS = ("null", "integer", "integer", "integer", "integer", "integer", "integer", "real")
+_SMALL_KINDS += ("integer", "integer", "blob", "text")
+_DOUBLE = struct.Struct(">d")
+
+
 def _decode_all(
     payload: bytes, start: int, serials: Sequence[int], encoding: str
 ) -> tuple[list[object], bool] | None:
     """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
     values: list[object] = []
+    append = values.append
     at = start
+    total = len(payload)
     for serial in serials:
-        size = serial_size(serial)
-        if at + size > len(payload):
-            values.append(LOST)
+        size = _SMALL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
+        if size < 0:
+            raise ValueError("reserved serial type")
+        if at + size > total:
+            append(LOST)
+        elif serial >= 12:
+            if serial & 1:
+                try:
+                    append(payload[at : at + size].decode(encoding))
+                except UnicodeDecodeError:
+                    return None
+            else:
+                append(bytes(payload[at : at + size]))
+        elif serial == 0:
+            append(None)
+        elif serial <= 6:
+            append(int.from_bytes(payload[at : at + size], "big", signed=True))
+        elif serial == 7:
+            append(_DOUBLE.unpack_from(payload, at)[0])
         else:
-            try:
-                values.append(decode_value(payload, at, serial, encoding))
-            except UnicodeDecodeError:
-                return None
+            append(serial - 8)
         at += size
-    return values, at <= len(payload)
+    return values, at <= total
 
 
 def _text_score(value: object) -> float:
@@ -84,6 +107,8 @@ def _text_score(value: object) -> float:
         return 1.0
     if "\x00" in value:  # text with a NUL byte is nearly always a misread length
         return 0.2
+    if _NOT_TEXT.search(value) is None:
+        return 1.0
     bad = len(_NOT_TEXT.findall(value))
     return max(0.0, 1.0 - 4.0 * bad / len(value))
 
@@ -107,18 +132,36 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
+    fits = _fits(shape)
     score = 1.0
     informative = False
     for position, serial in enumerate(serials):
-        fit = shape.fit(position, serial_kind(serial))
+        fit = fits[position][_SMALL_KINDS[serial] if serial < 12 else ("text" if serial & 1 else "blob")]
         if fit == 0.0:
             return 0.0
         score *= fit
         value = values[position]
         if value is not None and value is not LOST:
             informative = True
-        score *= _text_score(value)
+            if value.__class__ is str:
+                score *= _text_score(value)
     return score if informative else 0.0
+
+
+_KIND_NAMES = ("null", "integer", "real", "text", "blob")
+#: Per shape (by id, the shape kept alive with it): per record position, the fit of each storage class.
+_FITS: dict[int, tuple[Shape, tuple[dict[str, float], ...]]] = {}
+
+
+def _fits(shape: Shape) -> tuple[dict[str, float], ...]:
+    held = _FITS.get(id(shape))
+    if held is not None and held[0] is shape:
+        return held[1]
+    if len(_FITS) > 4096:
+        _FITS.clear()
+    table = tuple({k: shape.fit(p, k) for k in _KIND_NAMES} for p in range(len(shape.columns)))
+    _FITS[id(shape)] = (shape, table)
+    return table
 
 
 def _best(
