@@ -272,6 +272,10 @@ def _with_alias(shape: Shape | None, values: list[object], rowid: object) -> lis
 
 #: Serial types tried for a serial-type byte lost under a freeblock header, by affinity.
 _INT_SERIALS = (1, 2, 3, 4, 5, 6)
+#: Where a clobbered cell's header may start. Layouts whose header-length byte survives (it can be
+#: checked) come first: a sure one ends the search.
+_TABLE_OFFSETS = (4, *range(5, 13), 2, 3)
+_INDEX_OFFSETS = (3, 1, 2)
 
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
@@ -282,9 +286,10 @@ def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]
         return None
     page = region.page
     most = 9 * max(len(s.columns) for s in candidates) + 1
-    # Layouts whose header-length byte survives (it can be checked) first: a sure one ends the search.
-    offsets = [4, *range(5, 13), 2, 3] if region.table_leaf else [3, 1, 2]
-    for offset in (o for o in offsets if o <= end - start - 2):
+    room = end - start - 2
+    for offset in _TABLE_OFFSETS if region.table_leaf else _INDEX_OFFSETS:
+        if offset > room:
+            continue
         header_start = start + offset
         if offset >= 4 and not 2 <= page[header_start] <= most:
             continue  # the header-length byte survives: it must be a plausible length
@@ -327,20 +332,29 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     else:
         header_len, at = -1, visible
     serials: list[int | None] = [None] * lost_types
+    body_known = 0
+    limit = header_start + header_len if verified else end
     while len(serials) < count:
-        limit = header_start + header_len if verified else end
-        serial, at = varint(page, at, limit)
+        byte = page[at] if at < limit else 0x80
+        if byte < 0x80:  # the usual one-byte serial type
+            serial, at = byte, at + 1
+        else:
+            serial, at = varint(page, at, limit)
         if serial in (10, 11):
             return None
         serials.append(serial)
+        body_known += _SMALL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
     if verified and at != header_start + header_len:
         return None
     if not verified:
         header_len = at - header_start  # lost serial types and the length byte are one byte each
         if header_len >= 128:
             return None
-    body_known = sum(serial_size(s) for s in serials if s is not None)
     space = end - start
+    if not lost_types:  # every serial type survived: one layout to try
+        return _clobbered_values(
+            region, start, end, shape, offset, header_len, serials, [], verified, header_len + body_known
+        )
     best: Carved | None = None
     inferred = list(range(lost_types))
     for guess in _guesses(shape, serials, space - offset - header_len - body_known):
@@ -424,8 +438,10 @@ def _clobbered_values(
     full: list[int],
     inferred: Sequence[int],
     verified: bool,
+    payload_len: int = -1,
 ) -> Carved | None:
-    payload_len = header_len + types_size(full)
+    if payload_len < 0:
+        payload_len = header_len + types_size(full)
     if region.table_leaf:
         length_bytes = _varint_len(payload_len)
         if offset - length_bytes < 1:  # no room left for the rowid
@@ -454,7 +470,7 @@ def _clobbered_values(
     rowid: object = LOST if region.table_leaf else None
     if shape.alias is not None:
         values[shape.alias] = LOST
-    lost_share = sum(1 for v in values if v is LOST) / max(1, len(values))
+    lost_share = values.count(LOST) / max(1, len(values))
     base = 0.95 if verified else 0.85
     if inferred and not exact:
         base *= 0.75

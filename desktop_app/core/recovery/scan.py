@@ -386,5 +386,6 @@ class _Scan:
 
 
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None)."""
-    return tuple((type(v).__name__, repr(v)) for v in values)
+    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
+    their repr (-0.0 is not 0.0, and a NaN equals itself)."""
+    return tuple((v.__class__, repr(v) if v.__class__ is float else v) for v in values)
