@@ -7,6 +7,8 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
     BTreePage,
@@ -20,6 +22,7 @@ from desktop_app.core.pagefile.btree import (
     varint,
 )
 from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.headers import page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
@@ -41,6 +44,7 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 _PROGRESS_EVERY = 256
 #: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
 _YIELD_EVERY_S = 0.01
+_ZEROS = bytes(65536)
 #: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
 
@@ -135,8 +139,11 @@ class _Scan:
         self.usable = image.usable_size
         self.trunks: set[int] = set()
         self.free: set[int] = set()
-        self.owner: dict[int, str] = {}
-        self.live_leaves: dict[int, BTreePage] = {}
+        #: Per page number, the index into `names` of the b-tree it belongs to (0: none).
+        self.owner_id = [0] * (image.page_count + 1)
+        self.names: list[str] = [""]
+        #: Live leaf pages in the order the walk reached them.
+        self.leaf_order: list[int] = []
         self.claimed_overflow: set[int] = set()
         self.found: dict[tuple[object, ...], RecoveredRecord] = {}
         self.free_bytes = 0
@@ -145,10 +152,13 @@ class _Scan:
         self.yielded = time.perf_counter()
 
     def run(self) -> RecoveryResult:
+        self.headers = page_headers(self.image)
         self._read_freelist()
         roots = live_roots(self.image)
+        self.leaf = self.headers.leaf.tobytes()
         for root, name in sorted(roots.items()):
-            self._walk_tree(root, name)
+            self.names.append(name)
+            self._walk_tree(root, len(self.names) - 1)
         orphans = self._orphans()
         live_names = set(roots.values())
         dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
@@ -158,14 +168,17 @@ class _Scan:
         by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
         self.result.free_pages = len(self.free) + len(self.trunks)
         self.result.orphan_pages = len(orphans)
-        total = len(self.live_leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        done = 0
-        for number, btree in self.live_leaves.items():
+        tree_shapes = [by_name.get(name) for name in self.names]
+        to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
+        total = len(self.leaf_order) + len(self.free) + len(self.trunks) + len(orphans)
+        done = len(self.leaf_order) - len(to_carve)  # the leaves with nothing to carve are read
+        self.progress(Progress(done, total, "reading free space"))
+        for number in to_carve:
             done = self._tick(done, total)
-            shape = by_name.get(self.owner[number])
-            if shape is None or shape.is_index:
-                continue
-            self._carve_live(number, btree, shape)
+            shape = tree_shapes[self.owner_id[number]]
+            btree = parse_btree_page(self.image.page(number), number, self.usable)
+            if shape is not None and btree is not None:
+                self._carve_live(number, btree, shape)
         loose: list[tuple[int, Source]] = []
         for number in sorted(self.free | orphans):
             done = self._tick(done, total)
@@ -195,35 +208,65 @@ class _Scan:
             self.free.update(leaf for leaf in leaves if image.has_page(leaf) and leaf not in self.trunks)
         self.free -= self.trunks
 
-    def _walk_tree(self, root: int, name: str) -> None:
+    def _walk_tree(self, root: int, tree: int) -> None:
+        """Own the pages of the b-tree at `root`: interior pages are parsed, leaves only told by their
+        header fields (read for all pages at once)."""
         stack = [root]
+        owner, leaf, free, count = self.owner_id, self.leaf, self.free, self.image.page_count
         while stack:
             number = stack.pop()
-            if number in self.owner or not self.image.has_page(number) or number in self.free:
+            if not 1 <= number <= count or owner[number] or number in free:
+                continue
+            if leaf[number]:
+                owner[number] = tree
+                self.leaf_order.append(number)
                 continue
             page = self.image.page(number)
             btree = parse_btree_page(page, number, self.usable)
-            if btree is None:
+            if btree is None or btree.kind.leaf:
                 continue
-            self.owner[number] = name
-            if btree.kind.leaf:
-                self.live_leaves[number] = btree
-            else:
-                stack.extend(c for c in children(page, btree) if c not in self.owner)
+            owner[number] = tree
+            stack.extend(c for c in children(page, btree) if not 1 <= c <= count or not owner[c])
+
+    def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
+        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
+        counts every table leaf's gap in `unallocated_bytes`."""
+        if not self.leaf_order:
+            return []
+        headers = self.headers
+        leaves = np.array(self.leaf_order, dtype=np.int64)
+        owners = np.array(self.owner_id, dtype=np.int64)[leaves]
+        leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
+        gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
+        self.result.unallocated_bytes += int((gap_end - gap_start).sum())
+        chained = headers.first_freeblock[leaves] != 0
+        gapped = (gap_end > gap_start) & ~chained
+        wanted = chained.copy()
+        data, size = self.image.data, self.image.page_size
+        for i in np.flatnonzero(gapped).tolist():
+            base = (int(leaves[i]) - 1) * size
+            start, end = base + int(gap_start[i]), base + int(gap_end[i])
+            wanted[i] = data[start:end] != _ZEROS[: end - start]
+        return leaves[wanted].tolist()
 
     def _orphans(self) -> set[int]:
         image = self.image
-        known = set(self.owner) | self.free | self.trunks | {1, image.lock_byte_page}
-        candidates = {
-            n for n in range(1, image.page_count + 1) if n not in known and not image.is_pointer_map(n)
-        }
+        count = image.page_count
+        unknown = np.array(self.owner_id, dtype=np.int64) == 0
+        unknown[0] = False
+        for number in (*self.free, *self.trunks, 1, image.lock_byte_page):
+            if number <= count:
+                unknown[number] = False
+        if image.header.largest_root and count >= 2:
+            unknown[2 :: image.usable_size // 5 + 1] = False  # pointer-map pages
+        candidates = set(np.flatnonzero(unknown).tolist())
         if candidates:  # overflow pages of live rows are neither tree pages nor free: find them
             candidates -= self._live_overflow_pages()
         return candidates
 
     def _live_overflow_pages(self) -> set[int]:
         found: set[int] = set()
-        for number, btree in self.live_leaves.items():
+        for number, btree in self._parsed(self.leaf_order):
             page = self.image.page(number)
             table = btree.kind is PageKind.TABLE_LEAF
             for pointer in btree.cell_pointers:
@@ -243,15 +286,25 @@ class _Scan:
     def _any_page(self, number: int) -> memoryview | None:
         return self.image.page(number) if self.image.has_page(number) else None
 
+    def _parsed(self, numbers: list[int]) -> list[tuple[int, BTreePage]]:
+        """The pages among `numbers` that parse as b-tree pages, parsed."""
+        parsed = ((n, parse_btree_page(self.image.page(n), n, self.usable)) for n in numbers)
+        return [(n, b) for n, b in parsed if b is not None]
+
     def _free_page(self, number: int) -> memoryview | None:
         if number in self.free or number in self.trunks:
             return self.image.page(number)
-        if self.image.has_page(number) and number not in self.owner and not self.image.is_pointer_map(number):
+        if (
+            self.image.has_page(number)
+            and not self.owner_id[number]
+            and not self.image.is_pointer_map(number)
+        ):
             return self.image.page(number)
         return None
 
     def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
-        return [(n, b) for n, b in self.live_leaves.items() if self.owner[n] == SCHEMA_TABLE]
+        schema = [n for n in self.leaf_order if self.names[self.owner_id[n]] == SCHEMA_TABLE]
+        return self._parsed(schema)
 
     # ---- carving -----------------------------------------------------------------------------------
 
@@ -266,9 +319,8 @@ class _Scan:
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, [shape], Source.FREEBLOCK, clobbered=True)
-        gap_start, gap_end = unallocated(btree)
-        self.result.unallocated_bytes += gap_end - gap_start
-        if gap_end > gap_start and any(region.page[gap_start:gap_end]):
+        gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
+        if gap_end > gap_start and region.page[gap_start:gap_end] != _ZEROS[: gap_end - gap_start]:
             self._scan_range(region, gap_start, gap_end, [shape], Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
