@@ -106,9 +106,8 @@ def parse_btree_page(page: Page, number: int, usable_size: int) -> BTreePage | N
         return None
     if first_freeblock and not content_start <= first_freeblock < usable_size:
         return None
-    raw = bytes(page[offset + header_size : pointers_end])
-    pointers = tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
-    if any(not content_start <= p < usable_size for p in pointers):
+    pointers = struct.unpack_from(f">{cell_count}H", page, offset + header_size)
+    if pointers and not content_start <= min(pointers) <= max(pointers) < usable_size:
         return None
     return BTreePage(
         number, kind, offset, first_freeblock, cell_count, content_start, fragmented, right_child, pointers

@@ -529,6 +529,8 @@ def carve_range(
     """Every record found in `region.page[start:end]`, trying each offset: cells with their header intact,
     and cells whose first bytes a freeblock header overwrote (its size still tells where the cell ends)."""
     found: list[Carved] = []
+    if end - start <= 2:  # too short for any cell (the usual rest of a freeblock its cell filled)
+        return found
     page = region.page
     data = bytes(page[start:end])
     most = _most_columns(shapes, unknown)

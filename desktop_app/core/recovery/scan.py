@@ -150,6 +150,7 @@ class _Scan:
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
         self.yielded = time.perf_counter()
+        self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
@@ -388,7 +389,7 @@ class _Scan:
             columns = tuple(f"c{i + 1}" for i in range(len(carved.values)))
             values = carved.values
         else:
-            columns = shape.column_names
+            columns = self._columns.get(id(shape)) or self._columns.setdefault(id(shape), shape.column_names)
             values = shape.in_table_order(carved.values)
         record = RecoveredRecord(
             table=shape.name if shape is not None else None,
