@@ -3,6 +3,7 @@ their freeblock chain starts and their unallocated gap lies, without Python work
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,7 @@ import numpy as np
 from desktop_app.core.pagefile.btree import PageKind
 from desktop_app.core.pagefile.image import DatabaseImage
 
+Buffer = bytes | bytearray | memoryview | mmap.mmap
 _LEAVES = (PageKind.INDEX_LEAF.value, PageKind.TABLE_LEAF.value)
 _INTERIORS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
 
@@ -50,3 +52,42 @@ def page_headers(image: DatabaseImage) -> PageHeaders:
     interior = np.isin(kind, _INTERIORS)
     interior[0] = False
     return PageHeaders(kind, first_freeblock, gap_start, content_start, leaf, interior)
+
+
+_ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+#: Most 8-byte words gathered at once by `any_nonzero` (bounds its temporary arrays to ~100 MB).
+_BATCH_WORDS = 1 << 22
+
+
+def any_nonzero(data: Buffer, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each non-empty byte range [starts[i], ends[i]) of `data` (a whole number of 8-byte words long),
+    True when it holds a byte that is not zero: its first and last words masked, the words between
+    gathered and tested in batches. Only the ranges' own bytes are read."""
+    words = np.frombuffer(data, dtype="<u8")
+    starts, ends = starts.astype(np.int64), ends.astype(np.int64)
+    first, last = starts // 8, (ends - 1) // 8
+    head = _ALL_ONES << ((starts % 8) * 8).astype(np.uint64)
+    tail_bits = ((ends - 1) % 8 + 1) * 8
+    tail = np.where(
+        tail_bits == 64, _ALL_ONES, (np.uint64(1) << (tail_bits % 64).astype(np.uint64)) - np.uint64(1)
+    )
+    same = first == last
+    head = np.where(same, head & tail, head)
+    found = (words[first] & head) != 0
+    found |= ~same & ((words[last] & tail) != 0)
+    inner = np.maximum(last - first - 1, 0)
+    todo = np.flatnonzero(~found & (inner > 0))
+    if not len(todo):
+        return found
+    ends_cum = np.cumsum(inner[todo])
+    at = 0
+    while at < len(todo):
+        base = int(ends_cum[at - 1]) if at else 0
+        stop = max(at + 1, int(np.searchsorted(ends_cum, base + _BATCH_WORDS, side="right")))
+        batch = todo[at:stop]
+        lengths = inner[batch]
+        offsets = np.cumsum(lengths) - lengths
+        index = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(first[batch] + 1 - offsets, lengths)
+        found[batch] = np.logical_or.reduceat(words[index] != 0, offsets)
+        at = stop
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import re
 import sqlite3
 import time
@@ -22,7 +23,7 @@ from desktop_app.core.pagefile.btree import (
     varint,
 )
 from desktop_app.core.pagefile.freelist import freelist_trunks
-from desktop_app.core.pagefile.headers import page_headers
+from desktop_app.core.pagefile.headers import any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
@@ -60,7 +61,7 @@ def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseIm
     return DatabaseImage(data)
 
 
-def _memdb_image(conn: sqlite3.Connection, schema: str) -> bytearray | None:
+def _memdb_image(conn: sqlite3.Connection, schema: str) -> bytearray | mmap.mmap | None:
     """A named memdb's bytes in one read (None for other databases): far cheaper than `serialize`."""
     names = {name: file for _seq, name, file in conn.execute("PRAGMA database_list")}
     file = names.get(schema) or ""
@@ -140,7 +141,7 @@ class _Scan:
         self.trunks: set[int] = set()
         self.free: set[int] = set()
         #: Per page number, the index into `names` of the b-tree it belongs to (0: none).
-        self.owner_id = [0] * (image.page_count + 1)
+        self.owner_id = np.zeros(image.page_count + 1, dtype=np.int32)
         self.names: list[str] = [""]
         #: Live leaf pages in the order the walk reached them.
         self.leaf_order: list[int] = []
@@ -156,7 +157,7 @@ class _Scan:
         self.headers = page_headers(self.image)
         self._read_freelist()
         roots = live_roots(self.image)
-        self.leaf = self.headers.leaf.tobytes()
+        self.leaf = self.headers.leaf
         for root, name in sorted(roots.items()):
             self.names.append(name)
             self._walk_tree(root, len(self.names) - 1)
@@ -227,7 +228,23 @@ class _Scan:
             if btree is None or btree.kind.leaf:
                 continue
             owner[number] = tree
-            stack.extend(c for c in children(page, btree) if not 1 <= c <= count or not owner[c])
+            found = children(page, btree)
+            if not self._own_leaves(found, tree):
+                stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
+
+    def _own_leaves(self, found: list[int], tree: int) -> bool:
+        """Own `found` at once when they are all distinct unowned leaves, as popping them one by one
+        would (in reverse order); False (nothing done) otherwise."""
+        kids = np.array(found, dtype=np.int64)
+        if not len(kids) or kids.min() < 1 or kids.max() > self.image.page_count:
+            return False
+        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(np.unique(kids)) != len(kids):
+            return False
+        if self.free and not self.free.isdisjoint(found):
+            return False
+        self.owner_id[kids] = tree
+        self.leaf_order.extend(reversed(found))
+        return True
 
     def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
         """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
@@ -236,24 +253,22 @@ class _Scan:
             return []
         headers = self.headers
         leaves = np.array(self.leaf_order, dtype=np.int64)
-        owners = np.array(self.owner_id, dtype=np.int64)[leaves]
+        owners = self.owner_id[leaves]
         leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
         gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
         self.result.unallocated_bytes += int((gap_end - gap_start).sum())
         chained = headers.first_freeblock[leaves] != 0
-        gapped = (gap_end > gap_start) & ~chained
-        wanted = chained.copy()
-        data, size = self.image.data, self.image.page_size
-        for i in np.flatnonzero(gapped).tolist():
-            base = (int(leaves[i]) - 1) * size
-            start, end = base + int(gap_start[i]), base + int(gap_end[i])
-            wanted[i] = data[start:end] != _ZEROS[: end - start]
+        gapped = np.flatnonzero((gap_end > gap_start) & ~chained)
+        wanted = chained
+        if len(gapped):
+            base = (leaves[gapped] - 1) * self.image.page_size
+            wanted[gapped] = any_nonzero(self.image.data, base + gap_start[gapped], base + gap_end[gapped])
         return leaves[wanted].tolist()
 
     def _orphans(self) -> set[int]:
         image = self.image
         count = image.page_count
-        unknown = np.array(self.owner_id, dtype=np.int64) == 0
+        unknown = self.owner_id == 0
         unknown[0] = False
         for number in (*self.free, *self.trunks, 1, image.lock_byte_page):
             if number <= count:
@@ -304,8 +319,10 @@ class _Scan:
         return None
 
     def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
-        schema = [n for n in self.leaf_order if self.names[self.owner_id[n]] == SCHEMA_TABLE]
-        return self._parsed(schema)
+        trees = [i for i, name in enumerate(self.names) if name == SCHEMA_TABLE]
+        leaves = np.array(self.leaf_order, dtype=np.int64)
+        schema = leaves[np.isin(self.owner_id[leaves], trees)] if trees and len(leaves) else leaves[:0]
+        return self._parsed(schema.tolist())
 
     # ---- carving -----------------------------------------------------------------------------------
 
