@@ -42,7 +42,7 @@ class Region:
     free_page: Callable[[int], Page | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Carved:
     """A record rebuilt from a cell: values in record order (`LOST` where overwritten)."""
 

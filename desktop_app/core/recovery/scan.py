@@ -44,7 +44,7 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
 #: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
-_YIELD_EVERY_S = 0.01
+_YIELD_EVERY_S = 0.002
 _ZEROS = bytes(65536)
 #: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
@@ -420,7 +420,7 @@ class _Scan:
             overflow_pages=carved.overflow_pages,
             table_dropped=shape is not None and shape.dropped,
         )
-        key = (record.table, _identity(record.values), _identity((record.rowid,)))
+        key = (record.table, *_identity(record.values), *_identity((record.rowid,)))
         held = self.found.get(key)
         if held is None or held.confidence < record.confidence:
             self.found[key] = record
@@ -458,4 +458,7 @@ class _Scan:
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
     """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
     their repr (-0.0 is not 0.0, and a NaN equals itself)."""
-    return tuple((v.__class__, repr(v) if v.__class__ is float else v) for v in values)
+    key: list[object] = []
+    for v in values:
+        key += (v.__class__, repr(v) if v.__class__ is float else v)
+    return tuple(key)
