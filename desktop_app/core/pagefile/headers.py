@@ -87,7 +87,10 @@ def any_nonzero(data: Buffer, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
         batch = todo[at:stop]
         lengths = inner[batch]
         offsets = np.cumsum(lengths) - lengths
-        index = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(first[batch] + 1 - offsets, lengths)
-        found[batch] = np.logical_or.reduceat(words[index] != 0, offsets)
+        # The word indexes of all the ranges end to end: steps of one, a jump at each range's start.
+        steps = np.ones(int(lengths.sum()), dtype=np.int64)
+        steps[offsets] = first[batch] + 1
+        steps[offsets[1:]] -= first[batch][:-1] + lengths[:-1]
+        found[batch] = np.logical_or.reduceat(words[np.cumsum(steps)] != 0, offsets)
         at = stop
     return found

@@ -9,7 +9,8 @@ only the rows holding those values are read; the other records of a table cost o
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.recovery.model import RecoveredRecord
@@ -18,6 +19,8 @@ from desktop_app.core.sqlite.interrupt import cancellable
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 _FETCH_ROWS = 2000
+#: How the sqlite3 module's error starts when text is not UTF-8 and the text factory is `str`.
+_NOT_UTF8 = "Could not decode to UTF-8"
 #: Most values bound to one search statement (SQLite's default limit is 32766).
 _SEARCH_VALUES = 10_000
 
@@ -59,15 +62,15 @@ def live_copies(
             patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
         try:
             with cancellable(conn, cancel):
-                for pivot, patterns in searched.items():
-                    try:
-                        copies |= _search(conn, table, columns, pivot, patterns)
-                    except sqlite3.Error:  # e.g. an index on a collation we lack: read every row instead
-                        for kept, keys in patterns.items():
-                            for key, hits in keys.items():
-                                scanned.setdefault(kept, {}).setdefault(key, []).extend(hits)
-                if scanned:
-                    copies |= _scan(conn, table, columns, scanned)
+                try:
+                    # Text decoded by the library, not the connection's Python factory: a carved text is
+                    # valid UTF-8, so only a table holding text that is not needs the factory (read again).
+                    with _text_factory(conn, str):
+                        copies |= _table_copies(conn, table, columns, searched, scanned)
+                except sqlite3.OperationalError as exc:
+                    if not str(exc).startswith(_NOT_UTF8):
+                        raise
+                    copies |= _table_copies(conn, table, columns, searched, scanned)
         except sqlite3.Error:
             continue  # a table that cannot be read (a damaged page): its records all stay listed
     return copies
@@ -76,9 +79,42 @@ def live_copies(
 _Pivots = list[tuple[int, set[object], tuple[int, ...], dict[tuple[object, ...], list[int]]]]
 
 
+def _table_copies(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    searched: dict[int, _Patterns],
+    scanned: _Patterns,
+) -> set[int]:
+    """The copies among one table's records: those with a searchable value looked up, the others scanned."""
+    copies: set[int] = set()
+    for pivot, patterns in searched.items():
+        try:
+            copies |= _search(conn, table, columns, pivot, patterns)
+        except sqlite3.Error as exc:  # e.g. an index on a collation we lack: read every row instead
+            if str(exc).startswith(_NOT_UTF8):
+                raise
+            for kept, keys in patterns.items():
+                for key, hits in keys.items():
+                    scanned.setdefault(kept, {}).setdefault(key, []).extend(hits)
+    if scanned:
+        copies |= _scan(conn, table, columns, scanned)
+    return copies
+
+
 def _pivots(patterns: _Patterns) -> _Pivots:
     """Per pattern: its first position and the values there (one set lookup a row before the typed key)."""
     return [(kept[0], {key[0][1] for key in wanted}, kept, wanted) for kept, wanted in patterns.items()]
+
+
+@contextmanager
+def _text_factory(conn: sqlite3.Connection, factory: type[str]) -> Iterator[None]:
+    saved = conn.text_factory
+    conn.text_factory = factory
+    try:
+        yield
+    finally:
+        conn.text_factory = saved
 
 
 def _matches(rows: Iterable[Sequence[object]], pivots: _Pivots) -> set[int]:
