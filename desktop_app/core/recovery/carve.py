@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
-from desktop_app.core.recovery.record import LOST, serial_size, types_size
+from desktop_app.core.recovery.record import (
+    LOST,
+    SMALL_SERIAL_KINDS,
+    SMALL_SERIAL_SIZES,
+    serial_size,
+    types_size,
+)
 from desktop_app.core.recovery.shapes import Affinity, Shape
 
 #: Lowest confidence a carved record must reach to be reported.
@@ -60,10 +66,6 @@ class Carved:
         return sum(1 for v in self.values if v is LOST)
 
 
-#: Sizes and kinds of the serial types below 12 (10 and 11 are reserved).
-_SMALL_SIZES = (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1)
-_SMALL_KINDS = ("null", "integer", "integer", "integer", "integer", "integer", "integer", "real")
-_SMALL_KINDS += ("integer", "integer", "blob", "text")
 _DOUBLE = struct.Struct(">d")
 
 
@@ -76,7 +78,7 @@ def _decode_all(
     at = start
     total = len(payload)
     for serial in serials:
-        size = _SMALL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
+        size = SMALL_SERIAL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
         if size < 0:
             raise ValueError("reserved serial type")
         if at + size > total:
@@ -136,7 +138,9 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     score = 1.0
     informative = False
     for position, serial in enumerate(serials):
-        fit = fits[position][_SMALL_KINDS[serial] if serial < 12 else ("text" if serial & 1 else "blob")]
+        fit = fits[position][
+            SMALL_SERIAL_KINDS[serial] if serial < 12 else ("text" if serial & 1 else "blob")
+        ]
         if fit == 0.0:
             return 0.0
         score *= fit
@@ -343,7 +347,7 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
         if serial in (10, 11):
             return None
         serials.append(serial)
-        body_known += _SMALL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
+        body_known += SMALL_SERIAL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
     if verified and at != header_start + header_len:
         return None
     if not verified:
