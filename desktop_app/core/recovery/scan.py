@@ -44,7 +44,7 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
 #: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
-_YIELD_EVERY_S = 0.002
+_YIELD_EVERY_S = 0.005
 _ZEROS = bytes(65536)
 #: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")

@@ -100,12 +100,12 @@ class _File(ctypes.Structure):
 
 
 def _zeroed_buffer(size: int) -> bytearray | mmap.mmap:
-    """`size` writable bytes; on Linux mapped in one go (faulting a fresh gigabyte in page by page costs
-    several times the copy itself)."""
-    populate = getattr(mmap, "MAP_POPULATE", 0)
-    if populate and size:
+    """`size` writable bytes, not touched yet: an anonymous mapping (a `bytearray` zero-fills them while
+    holding the GIL, a second of stalled window per gigabyte); its pages fault in during the reads, which
+    run without the GIL."""
+    if size:
         try:
-            return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+            return mmap.mmap(-1, size)
         except OSError:
             pass
     return bytearray(size)
