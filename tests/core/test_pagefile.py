@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
 from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.headers import any_nonzero
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.owners import btree_pages
 
@@ -48,3 +53,22 @@ def test_freelist_walk_finds_as_many_pages_as_the_header_counts() -> None:
     assert len(set(pages)) == len(pages)
     in_use = {page for (page,) in conn.execute("SELECT pageno FROM dbstat WHERE aggregate = 0")}
     assert not in_use & set(pages)
+
+
+@given(
+    st.integers(1, 64).flatmap(
+        lambda words: st.tuples(
+            st.binary(min_size=8 * words, max_size=8 * words).map(
+                lambda raw: bytes(b if b % 5 == 0 else 0 for b in raw)  # mostly zeros
+            ),
+            st.lists(st.tuples(st.integers(0, 8 * words - 1), st.integers(1, 8 * words)), min_size=1),
+        )
+    )
+)
+def test_any_nonzero_says_which_byte_ranges_hold_a_byte_that_is_not_zero(
+    case: tuple[bytes, list[tuple[int, int]]],
+) -> None:
+    data, pairs = case
+    ranges = [(a, max(a + 1, min(len(data), a + n))) for a, n in pairs]
+    starts, ends = np.array([a for a, _ in ranges]), np.array([b for _, b in ranges])
+    assert any_nonzero(data, starts, ends).tolist() == [any(data[a:b]) for a, b in ranges]

@@ -220,6 +220,32 @@ def test_copies_of_live_rows_are_set_aside(built: dict[str, cases.Case]) -> None
     assert not any(r.values[0] in live for r in result.records)
 
 
+def test_copies_are_set_aside_alike_when_a_live_row_holds_text_that_is_not_utf8(
+    built: dict[str, cases.Case], tmp_path: Path
+) -> None:
+    found = {}
+    for name, text in (("good", "616161"), ("bad", "ff00ff")):  # same length: the same pages either way
+        path = tmp_path / f"{name}.db"
+        path.write_bytes(built["pages-freed"].path.read_bytes())
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute(f"INSERT INTO t (marker, note) VALUES ('last', CAST(x'{text}' AS TEXT))")
+            conn.commit()
+        found[name] = _recover(path)
+    assert found["bad"].live_copies == found["good"].live_copies > 0
+    assert found["bad"].records == found["good"].records
+
+
+def test_the_scan_reads_the_snapshot_image_byte_for_byte(built: dict[str, cases.Case]) -> None:
+    from desktop_app.core.recovery.scan import snapshot_image
+
+    snapshot = open_snapshot(built["pages-freed"].path)
+    try:
+        with closing(snapshot.connect()) as conn:
+            assert bytes(snapshot_image(conn).data) == conn.serialize()
+    finally:
+        snapshot.close()
+
+
 def test_recovery_leaves_the_folder_exactly_as_it_was(tmp_path: Path) -> None:
     case = cases.scattered(tmp_path, rows=300)
     before = folder_state(tmp_path)

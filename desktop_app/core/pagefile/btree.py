@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
+import numpy as np
+
 Page = bytes | memoryview
 
 
@@ -106,9 +108,8 @@ def parse_btree_page(page: Page, number: int, usable_size: int) -> BTreePage | N
         return None
     if first_freeblock and not content_start <= first_freeblock < usable_size:
         return None
-    raw = bytes(page[offset + header_size : pointers_end])
-    pointers = tuple(int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2))
-    if any(not content_start <= p < usable_size for p in pointers):
+    pointers = struct.unpack_from(f">{cell_count}H", page, offset + header_size)
+    if pointers and not content_start <= min(pointers) <= max(pointers) < usable_size:
         return None
     return BTreePage(
         number, kind, offset, first_freeblock, cell_count, content_start, fragmented, right_child, pointers
@@ -144,9 +145,13 @@ def children(page: Page, btree: BTreePage) -> list[int]:
     """Child page numbers of an interior page (left children of its cells, then the right child)."""
     if btree.kind.leaf:
         return []
-    found = [int.from_bytes(page[p : p + 4], "big") for p in btree.cell_pointers if p + 4 <= len(page)]
-    found.append(btree.right_child)
-    return found
+    pointers = np.array(btree.cell_pointers, dtype=np.int64)
+    pointers = pointers[pointers + 4 <= len(page)]
+    raw = np.frombuffer(page, dtype=np.uint8)
+    found = np.zeros(len(pointers), dtype=np.int64)
+    for i in range(4):  # the four big-endian bytes of each cell's left child
+        found = (found << 8) | raw[pointers + i]
+    return [*found.tolist(), btree.right_child]
 
 
 def page_type(page: Page, number: int) -> int:

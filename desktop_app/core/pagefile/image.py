@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 
 from desktop_app.core.errors import RecoveryError
@@ -123,7 +124,7 @@ def parse_header(data: bytes | memoryview, image_bytes: int | None = None) -> Da
 class DatabaseImage:
     """The pages of one database image, numbered from 1 as SQLite numbers them."""
 
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview | mmap.mmap) -> None:
         self.data = memoryview(data).toreadonly()
         self.header = parse_header(self.data)
         self.page_size = self.header.page_size

@@ -9,11 +9,18 @@ every plausible layout is tried against each shape and the lost parts are marked
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
-from desktop_app.core.recovery.record import LOST, decode_value, serial_kind, serial_size, types_size
+from desktop_app.core.recovery.record import (
+    LOST,
+    SMALL_SERIAL_KINDS,
+    SMALL_SERIAL_SIZES,
+    serial_size,
+    types_size,
+)
 from desktop_app.core.recovery.shapes import Affinity, Shape
 
 #: Lowest confidence a carved record must reach to be reported.
@@ -41,7 +48,7 @@ class Region:
     free_page: Callable[[int], Page | None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Carved:
     """A record rebuilt from a cell: values in record order (`LOST` where overwritten)."""
 
@@ -59,23 +66,41 @@ class Carved:
         return sum(1 for v in self.values if v is LOST)
 
 
+_DOUBLE = struct.Struct(">d")
+
+
 def _decode_all(
     payload: bytes, start: int, serials: Sequence[int], encoding: str
 ) -> tuple[list[object], bool] | None:
     """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
     values: list[object] = []
+    append = values.append
     at = start
+    total = len(payload)
     for serial in serials:
-        size = serial_size(serial)
-        if at + size > len(payload):
-            values.append(LOST)
+        size = SMALL_SERIAL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
+        if size < 0:
+            raise ValueError("reserved serial type")
+        if at + size > total:
+            append(LOST)
+        elif serial >= 12:
+            if serial & 1:
+                try:
+                    append(payload[at : at + size].decode(encoding))
+                except UnicodeDecodeError:
+                    return None
+            else:
+                append(bytes(payload[at : at + size]))
+        elif serial == 0:
+            append(None)
+        elif serial <= 6:
+            append(int.from_bytes(payload[at : at + size], "big", signed=True))
+        elif serial == 7:
+            append(_DOUBLE.unpack_from(payload, at)[0])
         else:
-            try:
-                values.append(decode_value(payload, at, serial, encoding))
-            except UnicodeDecodeError:
-                return None
+            append(serial - 8)
         at += size
-    return values, at <= len(payload)
+    return values, at <= total
 
 
 def _text_score(value: object) -> float:
@@ -84,6 +109,8 @@ def _text_score(value: object) -> float:
         return 1.0
     if "\x00" in value:  # text with a NUL byte is nearly always a misread length
         return 0.2
+    if _NOT_TEXT.search(value) is None:
+        return 1.0
     bad = len(_NOT_TEXT.findall(value))
     return max(0.0, 1.0 - 4.0 * bad / len(value))
 
@@ -107,18 +134,38 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
+    fits = _fits(shape)
     score = shape.prior
     informative = False
     for position, serial in enumerate(serials):
-        fit = shape.fit(position, serial_kind(serial))
+        fit = fits[position][
+            SMALL_SERIAL_KINDS[serial] if serial < 12 else ("text" if serial & 1 else "blob")
+        ]
         if fit == 0.0:
             return 0.0
         score *= fit
         value = values[position]
         if value is not None and value is not LOST:
             informative = True
-        score *= _text_score(value)
+            if value.__class__ is str:
+                score *= _text_score(value)
     return score if informative else 0.0
+
+
+_KIND_NAMES = ("null", "integer", "real", "text", "blob")
+#: Per shape (by id, the shape kept alive with it): per record position, the fit of each storage class.
+_FITS: dict[int, tuple[Shape, tuple[dict[str, float], ...]]] = {}
+
+
+def _fits(shape: Shape) -> tuple[dict[str, float], ...]:
+    held = _FITS.get(id(shape))
+    if held is not None and held[0] is shape:
+        return held[1]
+    if len(_FITS) > 4096:
+        _FITS.clear()
+    table = tuple({k: shape.fit(p, k) for k in _KIND_NAMES} for p in range(len(shape.columns)))
+    _FITS[id(shape)] = (shape, table)
+    return table
 
 
 def _best(
@@ -229,6 +276,10 @@ def _with_alias(shape: Shape | None, values: list[object], rowid: object) -> lis
 
 #: Serial types tried for a serial-type byte lost under a freeblock header, by affinity.
 _INT_SERIALS = (1, 2, 3, 4, 5, 6)
+#: Where a clobbered cell's header may start. Layouts whose header-length byte survives (it can be
+#: checked) come first: a sure one ends the search.
+_TABLE_OFFSETS = (4, *range(5, 13), 2, 3)
+_INDEX_OFFSETS = (3, 1, 2)
 
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
@@ -257,9 +308,10 @@ def _clobbered_best(region: Region, start: int, end: int, shapes: Sequence[Shape
         return None
     page = region.page
     most = 9 * max(len(s.columns) for s in candidates) + 1
-    # Layouts whose header-length byte survives (it can be checked) first: a sure one ends the search.
-    offsets = [4, *range(5, 13), 2, 3] if region.table_leaf else [3, 1, 2]
-    for offset in (o for o in offsets if o <= end - start - 2):
+    room = end - start - 2
+    for offset in _TABLE_OFFSETS if region.table_leaf else _INDEX_OFFSETS:
+        if offset > room:
+            continue
         header_start = start + offset
         if offset >= 4 and not 2 <= page[header_start] <= most:
             continue  # the header-length byte survives: it must be a plausible length
@@ -302,20 +354,29 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     else:
         header_len, at = -1, visible
     serials: list[int | None] = [None] * lost_types
+    body_known = 0
+    limit = header_start + header_len if verified else end
     while len(serials) < count:
-        limit = header_start + header_len if verified else end
-        serial, at = varint(page, at, limit)
+        byte = page[at] if at < limit else 0x80
+        if byte < 0x80:  # the usual one-byte serial type
+            serial, at = byte, at + 1
+        else:
+            serial, at = varint(page, at, limit)
         if serial in (10, 11):
             return None
         serials.append(serial)
+        body_known += SMALL_SERIAL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
     if verified and at != header_start + header_len:
         return None
     if not verified:
         header_len = at - header_start  # lost serial types and the length byte are one byte each
         if header_len >= 128:
             return None
-    body_known = sum(serial_size(s) for s in serials if s is not None)
     space = end - start
+    if not lost_types:  # every serial type survived: one layout to try
+        return _clobbered_values(
+            region, start, end, shape, offset, header_len, serials, [], verified, header_len + body_known
+        )
     best: Carved | None = None
     inferred = list(range(lost_types))
     for guess in _guesses(shape, serials, space - offset - header_len - body_known):
@@ -399,8 +460,10 @@ def _clobbered_values(
     full: list[int],
     inferred: Sequence[int],
     verified: bool,
+    payload_len: int = -1,
 ) -> Carved | None:
-    payload_len = header_len + types_size(full)
+    if payload_len < 0:
+        payload_len = header_len + types_size(full)
     if region.table_leaf:
         length_bytes = _varint_len(payload_len)
         if offset - length_bytes < 1:  # no room left for the rowid
@@ -429,7 +492,7 @@ def _clobbered_values(
     rowid: object = LOST if region.table_leaf else None
     if shape.alias is not None:
         values[shape.alias] = LOST
-    lost_share = sum(1 for v in values if v is LOST) / max(1, len(values))
+    lost_share = values.count(LOST) / max(1, len(values))
     base = 0.95 if verified else 0.85
     if inferred and not exact:
         base *= 0.75
@@ -507,6 +570,8 @@ def carve_range(
     """Every record found in `region.page[start:end]`, trying each offset: cells with their header intact,
     and cells whose first bytes a freeblock header overwrote (its size still tells where the cell ends)."""
     found: list[Carved] = []
+    if end - start <= 2:  # too short for any cell (the usual rest of a freeblock its cell filled)
+        return found
     page = region.page
     data = bytes(page[start:end])
     most = _most_columns(shapes, unknown)

@@ -29,7 +29,7 @@ class Source(StrEnum):
     DROPPED_TABLE = "dropped-table"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one object per record for the cycle collector, not two
 class RecoveredRecord:
     """One record rebuilt from free space, with where it came from."""
 

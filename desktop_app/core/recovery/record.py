@@ -1,11 +1,8 @@
-"""Records from bytes: serial types, value sizes and values (text in the database's encoding)."""
+"""Record layout facts: serial types and their value sizes, and the marker of a lost value."""
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
-
-from desktop_app.core.pagefile.btree import Page
 
 
 class _Lost:
@@ -28,48 +25,15 @@ class _Lost:
 #: The value of a column whose bytes were overwritten.
 LOST = _Lost()
 
-_FIXED = (0, 1, 2, 3, 4, 6, 8, 8, 0, 0)
+#: Value sizes of the serial types below 12 (10 and 11 are reserved: -1); above, (serial - 12) // 2.
+SMALL_SERIAL_SIZES = (0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1)
+#: Storage classes of the serial types below 12; above, odd ones are text and even ones blobs.
+SMALL_SERIAL_KINDS = ("null", *("integer",) * 6, "real", "integer", "integer", "blob", "text")
 
 
 def serial_size(serial: int) -> int:
     """Bytes of the value of a serial type (types 10 and 11 are reserved: -1)."""
-    if serial < 10:
-        return _FIXED[serial]
-    if serial < 12:
-        return -1
-    return (serial - 12) >> 1
-
-
-def serial_kind(serial: int) -> str:
-    """ "null", "integer", "real", "text" or "blob" for a serial type."""
-    if serial == 0:
-        return "null"
-    if serial <= 6 or serial in (8, 9):
-        return "integer"
-    if serial == 7:
-        return "real"
-    return "text" if serial & 1 else "blob"
-
-
-def decode_value(buf: Page, pos: int, serial: int, encoding: str) -> object:
-    """The value of `serial` at `pos`; text that is not valid in `encoding` raises `UnicodeDecodeError`."""
-    if serial == 0:
-        return None
-    if serial == 8:
-        return 0
-    if serial == 9:
-        return 1
-    size = serial_size(serial)
-    raw = bytes(buf[pos : pos + size])
-    if len(raw) != size:
-        raise ValueError("value runs past its bytes")
-    if serial <= 6:
-        return int.from_bytes(raw, "big", signed=True)
-    if serial == 7:
-        return struct.unpack(">d", raw)[0]
-    if serial & 1:
-        return raw.decode(encoding)
-    return raw
+    return SMALL_SERIAL_SIZES[serial] if serial < 12 else (serial - 12) >> 1
 
 
 def types_size(serials: Sequence[int]) -> int:

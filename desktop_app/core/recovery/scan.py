@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import mmap
+import re
 import sqlite3
 import time
 from collections.abc import Sequence
+
+import numpy as np
 
 from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
@@ -19,6 +23,7 @@ from desktop_app.core.pagefile.btree import (
     varint,
 )
 from desktop_app.core.pagefile.freelist import freelist_trunks
+from desktop_app.core.pagefile.headers import any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
@@ -33,20 +38,39 @@ from desktop_app.core.recovery.model import (
 )
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
-from desktop_app.core.schema.catalog import SCHEMA_TABLE, read_catalog
+from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
+from desktop_app.core.sqlite.library import read_memdb_image
+from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
+#: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
+_YIELD_EVERY_S = 0.005
+_ZEROS = bytes(65536)
+#: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
+_MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
 
 
 def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseImage:
-    """The snapshot's bytes, serialized from its memory database (the user's file is never read again)."""
+    """The snapshot's bytes, copied from its memory database (the user's file is never read again)."""
     try:
-        data = conn.serialize(name=schema)
+        data = _memdb_image(conn, schema) or conn.serialize(name=schema)
     except MemoryError:
         raise RecoveryError("There is not enough memory to read the database's pages for recovery.") from None
     except sqlite3.Error as exc:
         raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
     return DatabaseImage(data)
+
+
+def _memdb_image(conn: sqlite3.Connection, schema: str) -> bytearray | mmap.mmap | None:
+    """A named memdb's bytes in one read (None for other databases): far cheaper than `serialize`."""
+    names = {name: file for _seq, name, file in conn.execute("PRAGMA database_list")}
+    file = names.get(schema) or ""
+    if not _MEMDB_NAME.fullmatch(file):
+        return None
+    quoted = quote_identifier(schema)
+    page_size = conn.execute(f"PRAGMA {quoted}.page_size").fetchone()[0]
+    page_count = conn.execute(f"PRAGMA {quoted}.page_count").fetchone()[0]
+    return read_memdb_image(f"file:{file}?vfs=memdb", page_size * page_count)
 
 
 def recover(
@@ -58,8 +82,10 @@ def recover(
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
     catalog = read_catalog(conn)
     image = snapshot_image(conn)
-    result = recover_image(image, shapes_of(catalog), progress=progress, cancel=cancel)
-    copies = live_copies(conn, result.records, cancel)
+    shapes = shapes_of(catalog)
+    result = recover_image(image, shapes, progress=progress, cancel=cancel)
+    del image
+    copies = live_copies(conn, result.records, cancel, _searchable(catalog, shapes))
     result.live_copies = len(copies)
     result.records = [r for i, r in enumerate(result.records) if i not in copies]
     if not result.records:
@@ -69,6 +95,23 @@ def recover(
         if result.zeroed:
             result.note = SECURE_DELETE_NOTE
     return result
+
+
+def _searchable(catalog: Catalog, shapes: Sequence[Shape]) -> dict[str, set[str]]:
+    """Per table, the columns SQLite finds values in without reading every row: the rowid alias, the
+    first key of a WITHOUT ROWID table, the first column of each index."""
+    found: dict[str, set[str]] = {}
+    for shape in shapes:
+        if shape.is_index:
+            continue
+        if shape.alias is not None:
+            found.setdefault(shape.name, set()).add(shape.columns[shape.alias])
+        elif shape.index_btree:
+            found.setdefault(shape.name, set()).add(shape.columns[0])
+    for index in catalog.indexes:
+        if index.columns and index.columns[0] is not None and not index.partial:
+            found.setdefault(index.table, set()).add(index.columns[0])
+    return found
 
 
 def recover_image(
@@ -97,19 +140,27 @@ class _Scan:
         self.usable = image.usable_size
         self.trunks: set[int] = set()
         self.free: set[int] = set()
-        self.owner: dict[int, str] = {}
-        self.live_leaves: dict[int, BTreePage] = {}
+        #: Per page number, the index into `names` of the b-tree it belongs to (0: none).
+        self.owner_id = np.zeros(image.page_count + 1, dtype=np.int32)
+        self.names: list[str] = [""]
+        #: Live leaf pages in the order the walk reached them.
+        self.leaf_order: list[int] = []
         self.claimed_overflow: set[int] = set()
         self.found: dict[tuple[object, ...], RecoveredRecord] = {}
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
+        self.yielded = time.perf_counter()
+        self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
 
     def run(self) -> RecoveryResult:
+        self.headers = page_headers(self.image)
         self._read_freelist()
         roots = live_roots(self.image)
+        self.leaf = self.headers.leaf
         for root, name in sorted(roots.items()):
-            self._walk_tree(root, name)
+            self.names.append(name)
+            self._walk_tree(root, len(self.names) - 1)
         orphans = self._orphans()
         live_names = set(roots.values())
         dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
@@ -120,14 +171,17 @@ class _Scan:
         by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
         self.result.free_pages = len(self.free) + len(self.trunks)
         self.result.orphan_pages = len(orphans)
-        total = len(self.live_leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        done = 0
-        for number, btree in self.live_leaves.items():
+        tree_shapes = [by_name.get(name) for name in self.names]
+        to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
+        total = len(self.leaf_order) + len(self.free) + len(self.trunks) + len(orphans)
+        done = len(self.leaf_order) - len(to_carve)  # the leaves with nothing to carve are read
+        self.progress(Progress(done, total, "reading free space"))
+        for number in to_carve:
             done = self._tick(done, total)
-            shape = by_name.get(self.owner[number])
-            if shape is None or shape.is_index:
-                continue
-            self._carve_live(number, btree, [shape, *shape.older])
+            shape = tree_shapes[self.owner_id[number]]
+            btree = parse_btree_page(self.image.page(number), number, self.usable)
+            if shape is not None and btree is not None:
+                self._carve_live(number, btree, [shape, *shape.older])
         loose: list[tuple[int, Source]] = []
         for number in sorted(self.free | orphans):
             done = self._tick(done, total)
@@ -157,35 +211,79 @@ class _Scan:
             self.free.update(leaf for leaf in leaves if image.has_page(leaf) and leaf not in self.trunks)
         self.free -= self.trunks
 
-    def _walk_tree(self, root: int, name: str) -> None:
+    def _walk_tree(self, root: int, tree: int) -> None:
+        """Own the pages of the b-tree at `root`: interior pages are parsed, leaves only told by their
+        header fields (read for all pages at once)."""
         stack = [root]
+        owner, leaf, free, count = self.owner_id, self.leaf, self.free, self.image.page_count
         while stack:
             number = stack.pop()
-            if number in self.owner or not self.image.has_page(number) or number in self.free:
+            if not 1 <= number <= count or owner[number] or number in free:
+                continue
+            if leaf[number]:
+                owner[number] = tree
+                self.leaf_order.append(number)
                 continue
             page = self.image.page(number)
             btree = parse_btree_page(page, number, self.usable)
-            if btree is None:
+            if btree is None or btree.kind.leaf:
                 continue
-            self.owner[number] = name
-            if btree.kind.leaf:
-                self.live_leaves[number] = btree
-            else:
-                stack.extend(c for c in children(page, btree) if c not in self.owner)
+            owner[number] = tree
+            found = children(page, btree)
+            if not self._own_leaves(found, tree):
+                stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
+
+    def _own_leaves(self, found: list[int], tree: int) -> bool:
+        """Own `found` at once when they are all distinct unowned leaves, as popping them one by one
+        would (in reverse order); False (nothing done) otherwise."""
+        kids = np.array(found, dtype=np.int64)
+        if not len(kids) or kids.min() < 1 or kids.max() > self.image.page_count:
+            return False
+        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(np.unique(kids)) != len(kids):
+            return False
+        if self.free and not self.free.isdisjoint(found):
+            return False
+        self.owner_id[kids] = tree
+        self.leaf_order.extend(reversed(found))
+        return True
+
+    def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
+        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
+        counts every table leaf's gap in `unallocated_bytes`."""
+        if not self.leaf_order:
+            return []
+        headers = self.headers
+        leaves = np.array(self.leaf_order, dtype=np.int64)
+        owners = self.owner_id[leaves]
+        leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
+        gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
+        self.result.unallocated_bytes += int((gap_end - gap_start).sum())
+        chained = headers.first_freeblock[leaves] != 0
+        gapped = np.flatnonzero((gap_end > gap_start) & ~chained)
+        wanted = chained
+        if len(gapped):
+            base = (leaves[gapped] - 1) * self.image.page_size
+            wanted[gapped] = any_nonzero(self.image.data, base + gap_start[gapped], base + gap_end[gapped])
+        return leaves[wanted].tolist()
 
     def _orphans(self) -> set[int]:
         image = self.image
-        known = set(self.owner) | self.free | self.trunks | {1, image.lock_byte_page}
-        candidates = {
-            n for n in range(1, image.page_count + 1) if n not in known and not image.is_pointer_map(n)
-        }
+        count = image.page_count
+        unknown = self.owner_id == 0
+        unknown[0] = False
+        for number in (*self.free, *self.trunks, 1, image.lock_byte_page):
+            if number <= count:
+                unknown[number] = False
+        if image.header.largest_root and count >= 2:
+            unknown[2 :: image.usable_size // 5 + 1] = False  # pointer-map pages
+        candidates = set(np.flatnonzero(unknown).tolist())
         if candidates:  # overflow pages of live rows are neither tree pages nor free: find them
             candidates -= self._live_overflow_pages()
         return candidates
 
     def _live_overflow_pages(self) -> set[int]:
         found: set[int] = set()
-        for number, btree in self.live_leaves.items():
+        for number, btree in self._parsed(self.leaf_order):
             page = self.image.page(number)
             table = btree.kind is PageKind.TABLE_LEAF
             for pointer in btree.cell_pointers:
@@ -205,15 +303,27 @@ class _Scan:
     def _any_page(self, number: int) -> memoryview | None:
         return self.image.page(number) if self.image.has_page(number) else None
 
+    def _parsed(self, numbers: list[int]) -> list[tuple[int, BTreePage]]:
+        """The pages among `numbers` that parse as b-tree pages, parsed."""
+        parsed = ((n, parse_btree_page(self.image.page(n), n, self.usable)) for n in numbers)
+        return [(n, b) for n, b in parsed if b is not None]
+
     def _free_page(self, number: int) -> memoryview | None:
         if number in self.free or number in self.trunks:
             return self.image.page(number)
-        if self.image.has_page(number) and number not in self.owner and not self.image.is_pointer_map(number):
+        if (
+            self.image.has_page(number)
+            and not self.owner_id[number]
+            and not self.image.is_pointer_map(number)
+        ):
             return self.image.page(number)
         return None
 
     def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
-        return [(n, b) for n, b in self.live_leaves.items() if self.owner[n] == SCHEMA_TABLE]
+        trees = [i for i, name in enumerate(self.names) if name == SCHEMA_TABLE]
+        leaves = np.array(self.leaf_order, dtype=np.int64)
+        schema = leaves[np.isin(self.owner_id[leaves], trees)] if trees and len(leaves) else leaves[:0]
+        return self._parsed(schema.tolist())
 
     # ---- carving -----------------------------------------------------------------------------------
 
@@ -228,9 +338,8 @@ class _Scan:
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
-        gap_start, gap_end = unallocated(btree)
-        self.result.unallocated_bytes += gap_end - gap_start
-        if gap_end > gap_start and any(region.page[gap_start:gap_end]):
+        gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
+        if gap_end > gap_start and region.page[gap_start:gap_end] != _ZEROS[: gap_end - gap_start]:
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
@@ -298,7 +407,7 @@ class _Scan:
             columns = tuple(f"c{i + 1}" for i in range(len(carved.values)))
             values = carved.values
         else:
-            columns = shape.column_names
+            columns = self._columns.get(id(shape)) or self._columns.setdefault(id(shape), shape.column_names)
             values = shape.in_table_order(carved.values)
         record = RecoveredRecord(
             table=shape.name if shape is not None else None,
@@ -313,7 +422,7 @@ class _Scan:
             table_dropped=shape is not None and shape.dropped,
             defaulted=shape.defaulted if shape is not None else (),
         )
-        key = (record.table, _identity(record.values), _identity((record.rowid,)))
+        key = (record.table, *_identity(record.values), *_identity((record.rowid,)))
         held = self.found.get(key)
         if held is None or held.confidence < record.confidence:
             self.found[key] = record
@@ -327,7 +436,11 @@ class _Scan:
 
     def _tick(self, done: int, total: int) -> int:
         done += 1
-        time.sleep(0)  # hand the GIL over between pages: the window stays responsive while this runs
+        now = time.perf_counter()
+        if now - self.yielded >= _YIELD_EVERY_S:
+            # Hand the GIL over now and then (not every page: each hand-over costs a scheduler round trip).
+            time.sleep(0)
+            self.yielded = now
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
         if done % _PROGRESS_EVERY == 0:
@@ -345,5 +458,9 @@ class _Scan:
 
 
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None)."""
-    return tuple((type(v).__name__, repr(v)) for v in values)
+    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
+    their repr (-0.0 is not 0.0, and a NaN equals itself)."""
+    key: list[object] = []
+    for v in values:
+        key += (v.__class__, repr(v) if v.__class__ is float else v)
+    return tuple(key)

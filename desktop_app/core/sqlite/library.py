@@ -1,20 +1,25 @@
 """Direct calls into the SQLite library the `sqlite3` module uses, for what Python does not expose.
 
-Used for two things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`) and reading the
-declared types of a statement's result columns (`sqlite3_column_decltype`). Everything degrades
-gracefully when the library cannot be reached this way.
+Used for three things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`), reading the
+declared types of a statement's result columns (`sqlite3_column_decltype`), and copying a named memdb's
+image in one read (`read_memdb_image`). Everything degrades gracefully when the library cannot be reached
+this way.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import mmap
 import sqlite3
 
 SQLITE_OPEN_READONLY = 0x01
 SQLITE_OPEN_READWRITE = 0x02
 SQLITE_OPEN_URI = 0x40
 SQLITE_FCNTL_SIZE_LIMIT = 36
+SQLITE_FCNTL_FILE_POINTER = 7
+#: Bytes a memdb image is read in per call (the VFS's xRead takes an int).
+_READ_CHUNK = 64 * 2**20
 
 
 @functools.cache
@@ -44,6 +49,13 @@ def sqlite_library() -> ctypes.CDLL | None:
         lib.sqlite3_column_decltype.restype = ctypes.c_char_p
         lib.sqlite3_finalize.argtypes = [ctypes.c_void_p]
         lib.sqlite3_libversion_number.restype = ctypes.c_int
+        lib.sqlite3_exec.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         major, minor, patch = sqlite3.sqlite_version_info
         if lib.sqlite3_libversion_number() != major * 1_000_000 + minor * 1000 + patch:
             return None
@@ -66,6 +78,71 @@ def raise_memdb_limit(memdb_uri: str, limit: int) -> bool:
         value = ctypes.c_int64(limit)
         rc = lib.sqlite3_file_control(handle, b"main", SQLITE_FCNTL_SIZE_LIMIT, ctypes.byref(value))
         return rc == 0 and value.value >= limit
+    finally:
+        lib.sqlite3_close_v2(handle)
+
+
+class _IoMethods(ctypes.Structure):
+    """The head of `sqlite3_io_methods` (public VFS interface): its version and xRead."""
+
+    _fields_ = [
+        ("iVersion", ctypes.c_int),
+        ("xClose", ctypes.c_void_p),
+        (
+            "xRead",
+            ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int64),
+        ),
+    ]
+
+
+class _File(ctypes.Structure):
+    _fields_ = [("pMethods", ctypes.POINTER(_IoMethods))]
+
+
+def _zeroed_buffer(size: int) -> bytearray | mmap.mmap:
+    """`size` writable bytes, not touched yet: an anonymous mapping (a `bytearray` zero-fills them while
+    holding the GIL, a second of stalled window per gigabyte); its pages fault in during the reads, which
+    run without the GIL."""
+    if size:
+        try:
+            return mmap.mmap(-1, size)
+        except OSError:
+            pass
+    return bytearray(size)
+
+
+def read_memdb_image(memdb_uri: str, size: int) -> bytearray | mmap.mmap | None:
+    """The `size` bytes of the named memdb at `memdb_uri`, read through its VFS in a few large reads under
+    a read transaction (no writer can change it meanwhile), with the GIL released; None when the library
+    cannot be reached this way. `sqlite3.Connection.serialize` copies a named memdb page by page, then
+    again into a Python object while holding the GIL."""
+    lib = sqlite_library()
+    if lib is None:
+        return None
+    handle = ctypes.c_void_p()
+    try:
+        if lib.sqlite3_open_v2(
+            memdb_uri.encode(), ctypes.byref(handle), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, None
+        ):
+            return None
+        if lib.sqlite3_exec(handle, b"BEGIN; SELECT count(*) FROM sqlite_schema", None, None, None):
+            return None
+        file = ctypes.POINTER(_File)()
+        if (
+            lib.sqlite3_file_control(handle, b"main", SQLITE_FCNTL_FILE_POINTER, ctypes.byref(file))
+            or not file
+        ):
+            return None
+        read = file.contents.pMethods.contents.xRead
+        image = _zeroed_buffer(size)
+        buffer = (ctypes.c_char * size).from_buffer(image)
+        base = ctypes.addressof(buffer)
+        for offset in range(0, size, _READ_CHUNK):
+            amount = min(_READ_CHUNK, size - offset)
+            if read(file, base + offset, amount, offset):
+                return None
+        del buffer
+        return image
     finally:
         lib.sqlite3_close_v2(handle)
 
