@@ -166,6 +166,8 @@ class Limits:
     chart_summary_rows: int = 200_000
     #: Columns of X a summarised line is cut into for its first picture (wider than any screen).
     chart_summary_buckets: int = 4_000
+    #: Rows of Y a summarised line's column extremes are placed in (4 per pixel of a 600-pixel plot).
+    chart_summary_levels: int = 2_400
     #: A zoomed range of a summarised line holding at most this many rows is read point by point.
     chart_summary_exact_rows: int = 20_000
     #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).

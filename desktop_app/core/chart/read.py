@@ -85,6 +85,7 @@ def read_chart(
                         spec.series,
                         reader.x,
                         LIMITS.chart_series_max,
+                        LIMITS.chart_summary_levels,
                     )
                     if summary is not None:
                         break

@@ -31,6 +31,7 @@ _IS_BLOB = "{0} >= X''"
 _NUMBER = f"CASE WHEN {_IS_NUMBER} THEN {{0}} END"
 #: Julian day of the Unix epoch: ISO-8601 text is bucketed as julianday() in SQL.
 _UNIX_JULIAN_DAY = 2440587.5
+_NO_POINTS = (np.empty(0), np.empty(0))
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,21 @@ class LineSummary:
         y_names: list[str],
         series_name: str | None,
         series_max: int,
+        levels: int = 2400,
     ) -> None:
         self.nested = nested
+        #: Rows of Y a column's extremes are placed in (a few per pixel of a plot as tall as the screen).
+        self.levels = levels
+        #: Rows whose X can be drawn, and the columns of X of the first read (fixed by `read`).
+        self._drawn_rows = 0
+        self._buckets = 1
         self.x = x
         self.x_name, self.y_names, self.series_name = x_name, y_names, series_name
         self.series_max = series_max
         #: The series values drawn (fixed by `read`).
         self.groups: list[Any] = []
-        #: Whole X range in raw SQL numbers, and the bucket counts of the first read (fixed by `read`).
+        #: Whole X range in raw SQL numbers (fixed by `read`).
         self.raw_range = (0.0, 1.0)
-        self._bucket_counts = np.zeros(0)
         #: X and each Y hold only numbers and NULLs (fixed by `read`): no type checks needed.
         self._x_plain = False
         self._ys_plain = [False] * len(y_names)
@@ -126,13 +132,14 @@ class LineSummary:
         series_index: int | None,
         x_column: Column,
         series_max: int,
+        levels: int,
     ) -> LineSummary | None:
         """The summary of this line chart, or None when SQLite cannot bucket its X (categories)."""
         x = x_values(x_column)
         if x is None:
             return None
         series = names[series_index] if series_index is not None else None
-        return cls(nested, x, names[x_index], [names[i] for i in y_indexes], series, series_max)
+        return cls(nested, x, names[x_index], [names[i] for i in y_indexes], series, series_max, levels)
 
     # --- SQL ----------------------------------------------------------------------------------------
 
@@ -158,85 +165,135 @@ class LineSummary:
             parts.append(f"y{i} AS v{i}" if plain else f"{_NUMBER.format(f'y{i}')} AS v{i}")
         return f"SELECT {', '.join(parts)} FROM ({self._inner()})"
 
-    def _grouped(self, raw0: float, raw1: float, buckets: int, *, within: bool) -> str:
-        """One GROUP BY (series, bucket of X): rows, X extent, and each Y's lowest, highest and count.
-        With `within`, only the rows of drawn series with X in [raw0, raw1]; else every row (those whose
-        X cannot be drawn in bucket NULL, those of further series in series -1: the notes count them)."""
-        span = raw1 - raw0
-        k = buckets / span if span > 0 else 0.0
-        bucket = f"min(CAST((xv - {sql_literal(raw0)}) * {sql_literal(k)} AS INTEGER), {buckets - 1})"
-        aggregates = ["count(*)", "min(xv)", "max(xv)"]
-        for i in range(len(self.y_names)):
-            aggregates += [f"min(v{i})", f"max(v{i})", f"count(v{i})"]
-        where = f" WHERE gi >= 0 AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}" if within else ""
-        return (
-            f"SELECT gi, {bucket} AS b, {', '.join(aggregates)} FROM ({self._values()}){where} "
-            "GROUP BY gi, b ORDER BY gi, b"
-        )
-
     # --- reading ------------------------------------------------------------------------------------
 
     def read(self, conn: sqlite3.Connection, buckets: int, cancel: CancelToken | None = None) -> SummaryRead:
         """The whole result in `buckets` columns of X: the series values first met (when a column splits
-        the rows), one pass for the columns' largest values (what kinds they hold) and X's range, then
-        one GROUP BY. Columns holding more than numbers and NULLs cost one more pass, to count those."""
+        the rows), one pass for the ranges and counts (one more where a column holds more than numbers
+        and NULLs), then each Y's `_extremes` (no sort)."""
         params = self.nested.params
-        inner = self._inner()
         names = ["x", *(f"y{i}" for i in range(len(self.y_names)))]
         with stoppable(conn, cancel):
             if self.series_name is not None:
                 s = quote_identifier(self.series_name)
                 sql = f"SELECT DISTINCT {s} FROM {self.nested.subquery} LIMIT {int(self.series_max)}"
                 self.groups = [row[0] for row in conn.execute(sql, params)]
-                inner = self._inner()
-            largest = ", ".join(f"max({c})" for c in names)
-            low, *highs = conn.execute(f"SELECT min(x), {largest} FROM ({inner})", params).fetchone()
-            plain = [high is None or isinstance(high, int | float) for high in highs]
+            inner = self._inner()
+            dropped_rows = "sum(gi < 0)" if self.series_name is not None else "0"
+            parts = ["count(*)", dropped_rows, *(f"min({c}), max({c}), count({c})" for c in names)]
+            rows, dropped, *stats = conn.execute(
+                f"SELECT {', '.join(parts)} FROM ({inner})", params
+            ).fetchone()
+            ranges = [(stats[3 * n], stats[3 * n + 1]) for n in range(len(names))]
+            plain = [high is None or isinstance(high, int | float) for _low, high in ranges]
             self._x_plain, self._ys_plain = plain[0] and not self.x.text, plain[1:]
             kinds: dict[str, tuple[int, int, int]] = {}  # column → (numbers, blobs, not NULL)
-            x_range = (low, highs[0])
+            present = {c: stats[3 * n + 2] for n, c in enumerate(names)}
             dirty = [n for n, p in zip(names, [self._x_plain, *self._ys_plain], strict=True) if not p]
+            x_drawn = present["x"]
             if dirty:
-                xv = None if self._x_plain else self.x.sql.format("x")
-                drawn_range, kinds = self._kinds(conn, inner, dirty, xv)
-                x_range = x_range if xv is None else drawn_range
-            if x_range[0] is not None and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
+                drawn_ranges, kinds, dirty_x_drawn = self._kinds(conn, inner, dirty)
+                ranges = [drawn_ranges.get(c, r) for c, r in zip(names, ranges, strict=True)]
+                x_drawn = dirty_x_drawn if "x" in dirty else x_drawn
+            x_range = ranges[0]
+            if x_drawn and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
                 self.raw_range = (float(x_range[0]), float(x_range[1]))
-            raw0, raw1 = self.raw_range
-            sql = self._grouped(raw0, raw1, buckets, within=False)
-            table = _table(conn.execute(sql, params).fetchall(), 5 + 3 * len(self.y_names))
-        rows = int(table[:, 2].sum())
-        bucketed = ~np.isnan(table[:, 1])
-        x_counts = self._x_counts(rows, int(table[bucketed, 2].sum()), kinds.get("x"))
-        y_counts = []
-        for i in range(len(self.y_names)):
-            numbers = int(np.nansum(table[:, 7 + 3 * i]))
-            y_counts.append(_counts(rows, numbers, kinds.get(f"y{i}")))
-        drawn = table[bucketed & (table[:, 0] >= 0)]
-        totals = np.zeros(buckets)
-        np.add.at(totals, drawn[:, 1].astype(np.int64), drawn[:, 2])
-        self._bucket_counts = totals
-        groups = range(max(len(self.groups), 1))
-        points = [[self._points(drawn, y, group) for group in groups] for y in range(len(self.y_names))]
+            self._drawn_rows = int(x_drawn or 0)
+            self._buckets = buckets
+            points = [
+                self._extremes(conn, i, self.raw_range, buckets, y_range, within=False)
+                if x_drawn and y_range[0] is not None
+                else [_NO_POINTS] * max(len(self.groups), 1)
+                for i, y_range in enumerate(ranges[1:])
+            ]
+        x_counts = self._x_counts(rows, int(x_drawn or 0), kinds.get("x"))
+        y_counts = [
+            _counts(
+                rows, int(kinds[f"y{i}"][0] if f"y{i}" in kinds else present[f"y{i}"]), kinds.get(f"y{i}")
+            )
+            for i in range(len(self.y_names))
+        ]
         self.overview = [pair for per_y in points for pair in per_y]
-        dropped = int(table[table[:, 0] < 0, 2].sum())
-        return SummaryRead(points, rows, x_counts, y_counts, self.groups, dropped)
+        return SummaryRead(points, int(rows), x_counts, y_counts, self.groups, int(dropped or 0))
+
+    def _extremes(
+        self,
+        conn: sqlite3.Connection,
+        y: int,
+        raw_range: tuple[float, float],
+        buckets: int,
+        y_range: tuple[float, float],
+        *,
+        within: bool,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Y number `y`'s lowest and highest value in each of `buckets` columns of X over `raw_range`,
+        per series: which of `LIMITS.chart_summary_levels`-ish rows of `y_range` each column's values fall
+        in, as one SELECT DISTINCT (SQLite keeps the distinct pairs in an index: no sort of every row,
+        unlike a GROUP BY), drawn at those rows' edges (a quarter pixel of a plot as tall as the screen)."""
+        raw0, raw1 = raw_range
+        low, high = y_range
+        levels = self.levels
+        kx = buckets / (raw1 - raw0) if raw1 > raw0 else 0.0
+        ky = levels / (high - low) if high > low else 0.0
+        # (The last column and row take the range's top edge: clamped below, not per row in SQL.)
+        column = f"CAST((xv - {sql_literal(raw0)}) * {sql_literal(kx)} AS INTEGER)"
+        row = f"CAST((v{y} - {sql_literal(float(low))}) * {sql_literal(ky)} AS INTEGER)"
+        where = f"xv IS NOT NULL AND v{y} IS NOT NULL"
+        if self.series_name is not None:
+            where += " AND gi >= 0"
+        if within:
+            where += f" AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
+            where += f" AND v{y} BETWEEN {sql_literal(float(low))} AND {sql_literal(float(high))}"
+        sql = f"SELECT DISTINCT gi, {column}, {row} FROM ({self._values()}) WHERE {where}"
+        table = _table(conn.execute(sql, self.nested.params).fetchall(), 3).astype(np.int64)
+        np.clip(table[:, 1], 0, buckets - 1, out=table[:, 1])
+        np.clip(table[:, 2], 0, levels - 1, out=table[:, 2])
+        out = []
+        for group in range(max(len(self.groups), 1)):
+            cells = table[table[:, 0] == group]
+            lowest = np.full(buckets, levels, dtype=np.int64)
+            highest = np.full(buckets, -1, dtype=np.int64)
+            np.minimum.at(lowest, cells[:, 1], cells[:, 2])
+            np.maximum.at(highest, cells[:, 1], cells[:, 2])
+            hit = np.flatnonzero(highest >= 0)
+            step = 1 / ky if ky else 0.0
+            bottom = np.clip(low + lowest[hit] * step, low, high)
+            top = np.clip(low + (highest[hit] + 1) * step, low, high)
+            left = raw0 + (hit + 0.25) / kx if kx else np.full(len(hit), raw0)
+            right = raw0 + (hit + 0.75) / kx if kx else np.full(len(hit), raw0)
+            xs, ys = extremes_to_points(
+                np.clip(left, raw0, raw1),
+                np.clip(right, raw0, raw1),
+                bottom,
+                top,
+                np.where(top > bottom, 2, 1),
+            )
+            out.append((self.x.to_axis(xs), ys))
+        return out
 
     def _kinds(
-        self, conn: sqlite3.Connection, inner: str, columns: list[str], xv: str | None
-    ) -> tuple[tuple[Any, Any], dict[str, tuple[int, int, int]]]:
-        """The range of `xv` (X as drawn; None: not needed), and for each of `columns` its numbers, blobs
-        and values that are not NULL."""
-        parts = [f"min({xv})", f"max({xv})"] if xv is not None else ["NULL", "NULL"]
+        self, conn: sqlite3.Connection, inner: str, columns: list[str]
+    ) -> tuple[dict[str, tuple[Any, Any]], dict[str, tuple[int, int, int]], int]:
+        """For each of `columns` (holding more than numbers and NULLs) the range of what can be drawn, and
+        its numbers, blobs and values that are not NULL; and the X values that can be drawn."""
+        parts = []
         for column in columns:
+            drawn = self.x.sql.format("x") if column == "x" else _NUMBER.format(column)
+            parts += [f"min({drawn})", f"max({drawn})", f"count({drawn})"]
             parts += [
                 f"sum({_IS_NUMBER.format(column)})",
                 f"sum({_IS_BLOB.format(column)})",
                 f"count({column})",
             ]
         values = conn.execute(f"SELECT {', '.join(parts)} FROM ({inner})", self.nested.params).fetchone()
-        kinds = {c: tuple(int(v or 0) for v in values[2 + 3 * n : 5 + 3 * n]) for n, c in enumerate(columns)}
-        return (values[0], values[1]), kinds  # type: ignore[return-value]
+        ranges, kinds, x_drawn = {}, {}, 0
+        for n, column in enumerate(columns):
+            low, high, drawn, numbers, blobs, present = values[6 * n : 6 * n + 6]
+            ranges[column] = (low, high)
+            kinds[column] = (int(numbers or 0), int(blobs or 0), int(present or 0))
+            if column == "x":
+                x_drawn = int(drawn or 0)
+        return ranges, kinds, x_drawn
 
     def _x_counts(self, rows: int, drawn: int, kinds: tuple[int, int, int] | None) -> ColumnCounts:
         """X's counts for the notes, as the streamed read makes them."""
@@ -256,31 +313,6 @@ class LineSummary:
                 counts.skipped[kind] += count
         return counts
 
-    def _points(self, table: np.ndarray, y: int, group: int) -> tuple[np.ndarray, np.ndarray]:
-        """The drawn points of Y number `y`, group `group`, from rows of (gi, b, count, xmin, xmax, then
-        min, max and count of each Y)."""
-        base = 5 + 3 * y
-        rows = table[(table[:, 0] == group) & (table[:, base + 2] > 0)]
-        low, high, count = rows[:, base], rows[:, base + 1], rows[:, base + 2]
-        xs, ys = extremes_to_points(rows[:, 3], rows[:, 4], low, high, count)
-        return self.x.to_axis(xs), ys
-
-    def estimated_rows(self, x0: float, x1: float) -> int:
-        """At most how many rows have X in [x0, x1] (axis values), from the first read's bucket counts."""
-        raw0, raw1 = sorted((self.x.to_raw(x0), self.x.to_raw(x1)))
-        low, high = self.raw_range
-        buckets = len(self._bucket_counts)
-        if not buckets:
-            return 0
-        span = high - low
-        if span <= 0:
-            return int(self._bucket_counts.sum()) if raw0 <= low <= raw1 else 0
-        first = int(np.clip(np.floor((raw0 - low) / span * buckets), 0, buckets - 1))
-        last = int(np.clip(np.floor((raw1 - low) / span * buckets), 0, buckets - 1))
-        if raw1 < low or raw0 > high:
-            return 0
-        return int(self._bucket_counts[first : last + 1].sum())
-
     def view(
         self,
         conn: sqlite3.Connection,
@@ -291,29 +323,50 @@ class LineSummary:
         cancel: CancelToken | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Every series (in the order of the first read) for the axis range [x0, x1] at `buckets` columns:
-        its extremes per column, or every point when at most `exact_rows` rows fall in the range; outside
-        the range, the first read's points."""
-        raw0, raw1 = sorted((self.x.to_raw(x0), self.x.to_raw(x1)))
-        groups = max(len(self.groups), 1)
-        params = self.nested.params
-        with stoppable(conn, cancel):
-            if self.estimated_rows(x0, x1) <= exact_rows:
-                columns = ", ".join(f"v{i}" for i in range(len(self.y_names)))
-                within = f"gi >= 0 AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
-                sql = f"SELECT gi, xv, {columns} FROM ({self._values()}) WHERE {within} ORDER BY xv"
-                table = _table(conn.execute(sql, params).fetchall(), 2 + len(self.y_names))
-                ys = range(len(self.y_names))
-                detail = [self._exact(table, y, group) for y in ys for group in range(groups)]
-            else:
-                sql = self._grouped(raw0, raw1, buckets, within=True)
-                table = _table(conn.execute(sql, params).fetchall(), 5 + 3 * len(self.y_names))
-                ys = range(len(self.y_names))
-                detail = [self._points(table, y, group) for y in ys for group in range(groups)]
+        every point when at most `exact_rows` rows fall in the range, else each column's extremes (in
+        rows of the Y range the first read shows there); outside the range, the first read's points."""
         low, high = min(x0, x1), max(x0, x1)
+        raw0, raw1 = sorted((self.x.to_raw(low), self.x.to_raw(high)))
+        groups = max(len(self.groups), 1)
+        ys = range(len(self.y_names))
+        params = self.nested.params
+        detail: list[tuple[np.ndarray, np.ndarray]] | None = None
+        with stoppable(conn, cancel):
+            if self._share(raw0, raw1) * self._drawn_rows <= 4 * exact_rows:
+                columns = ", ".join(f"v{i}" for i in ys)
+                within = f"gi >= 0 AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
+                sql = (
+                    f"SELECT gi, xv, {columns} FROM ({self._values()}) WHERE {within} LIMIT {exact_rows + 1}"
+                )
+                found = conn.execute(sql, params).fetchall()
+                if len(found) <= exact_rows:
+                    table = _table(found, 2 + len(self.y_names))
+                    table = table[np.argsort(table[:, 1], kind="stable")]
+                    detail = [self._exact(table, y, group) for y in ys for group in range(groups)]
+            if detail is None:
+                detail = []
+                for y in ys:
+                    shown = self.overview[y * groups : (y + 1) * groups]
+                    # The first read's columns that reach into the range (its points stand inside them).
+                    width = float(np.diff(self.x.to_axis(np.array(self.raw_range)))[0]) / self._buckets
+                    inside = [oy[(ox >= low - width) & (ox <= high + width)] for ox, oy in shown]
+                    values = np.concatenate(inside) if inside else np.empty(0)
+                    if not len(values):
+                        detail += [_NO_POINTS] * groups
+                        continue
+                    y_range = (float(values.min()), float(values.max()))
+                    detail += self._extremes(conn, y, (raw0, raw1), buckets, y_range, within=True)
         return [
-            splice(xs, ys, dx, dy, low, high)
-            for (xs, ys), (dx, dy) in zip(self.overview, detail, strict=True)
+            splice(xs, ys_, dx, dy, low, high)
+            for (xs, ys_), (dx, dy) in zip(self.overview, detail, strict=True)
         ]
+
+    def _share(self, raw0: float, raw1: float) -> float:
+        """The share of the whole X range that [raw0, raw1] covers (0 to 1)."""
+        low, high = self.raw_range
+        if high <= low:
+            return 1.0 if raw0 <= low <= raw1 else 0.0
+        return max(0.0, min(raw1, high) - max(raw0, low)) / (high - low)
 
     def _exact(self, table: np.ndarray, y: int, group: int) -> tuple[np.ndarray, np.ndarray]:
         """The points of Y number `y`, group `group`, from rows of (gi, xv, v0, v1, …)."""
