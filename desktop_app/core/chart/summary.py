@@ -245,7 +245,7 @@ class LineSummary:
             where += f" AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
             where += f" AND v{y} BETWEEN {sql_literal(float(low))} AND {sql_literal(float(high))}"
         sql = f"SELECT DISTINCT gi, {column}, {row} FROM ({self._values()}) WHERE {where}"
-        table = _table(conn.execute(sql, self.nested.params).fetchall(), 3).astype(np.int64)
+        table = _fetch(conn.execute(sql, self.nested.params), 3).astype(np.int64)
         np.clip(table[:, 1], 0, buckets - 1, out=table[:, 1])
         np.clip(table[:, 2], 0, levels - 1, out=table[:, 2])
         out = []
@@ -384,6 +384,13 @@ def _counts(rows: int, numbers: int, kinds: tuple[int, int, int] | None) -> Colu
         if count:
             counts.skipped[kind] += count
     return counts
+
+
+def _fetch(cursor: sqlite3.Cursor, width: int) -> np.ndarray:
+    """A cursor's rows of numbers and NULLs as a float array, converted a page at a time: one conversion
+    of 100,000 rows would hold the GIL (and stall the UI) for tens of milliseconds."""
+    pages = [_table(page, width) for page in iter(lambda: cursor.fetchmany(10_000), [])]
+    return np.concatenate(pages) if pages else np.empty((0, width))
 
 
 def _table(rows: list[tuple[Any, ...]], width: int) -> np.ndarray:
