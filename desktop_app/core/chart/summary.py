@@ -201,7 +201,7 @@ class LineSummary:
             self._drawn_rows = int(x_drawn or 0)
             self._buckets = buckets
             points = [
-                self._extremes(conn, i, self.raw_range, buckets, y_range, within=False)
+                self._extremes(conn, i, (*self.raw_range, *y_range), buckets, within=False)
                 if x_drawn and y_range[0] is not None
                 else [_NO_POINTS] * max(len(self.groups), 1)
                 for i, y_range in enumerate(ranges[1:])
@@ -220,18 +220,15 @@ class LineSummary:
         self,
         conn: sqlite3.Connection,
         y: int,
-        raw_range: tuple[float, float],
+        box: tuple[float, float, float, float],
         buckets: int,
-        y_range: tuple[float, float],
-        *,
         within: bool,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Y number `y`'s lowest and highest value in each of `buckets` columns of X over `raw_range`,
-        per series: which of `LIMITS.chart_summary_levels`-ish rows of `y_range` each column's values fall
+        """Y number `y`'s lowest and highest value in each of `buckets` columns of X, per series, over `box`
+        (raw X from, to; Y from, to): which of `levels` rows of Y each column's values fall
         in, as one SELECT DISTINCT (SQLite keeps the distinct pairs in an index: no sort of every row,
         unlike a GROUP BY), drawn at those rows' edges (a quarter pixel of a plot as tall as the screen)."""
-        raw0, raw1 = raw_range
-        low, high = y_range
+        raw0, raw1, low, high = box
         levels = self.levels
         kx = buckets / (raw1 - raw0) if raw1 > raw0 else 0.0
         ky = levels / (high - low) if high > low else 0.0
@@ -354,8 +351,8 @@ class LineSummary:
                     if not len(values):
                         detail += [_NO_POINTS] * groups
                         continue
-                    y_range = (float(values.min()), float(values.max()))
-                    detail += self._extremes(conn, y, (raw0, raw1), buckets, y_range, within=True)
+                    box = (raw0, raw1, float(values.min()), float(values.max()))
+                    detail += self._extremes(conn, y, box, buckets, within=True)
         return [
             splice(xs, ys_, dx, dy, low, high)
             for (xs, ys_), (dx, dy) in zip(self.overview, detail, strict=True)
