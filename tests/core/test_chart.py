@@ -18,7 +18,7 @@ from desktop_app.core.chart.read import read_chart
 from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSpec
 from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.progress import CancelToken
+from desktop_app.core.progress import CancelToken, Progress
 from desktop_app.core.sqlite.guard import GuardRefused
 from tests.fixtures import snapshot_connection
 
@@ -418,3 +418,18 @@ def test_a_summarised_line_keeps_series_and_dates(
         assert abs(series.x.min() - first) <= bucket and abs(series.x.max() - last) <= bucket
         assert series.y.min() == pytest.approx(low, abs=1e-9) or low - series.y.min() <= 1.0
         assert series.y.min() <= low and series.y.max() >= high
+
+
+def test_stop_while_sqlite_summarises_ends_the_read(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    token = CancelToken()
+
+    def progress(step: Progress) -> None:
+        if step.label == read_module.SUMMARISING:
+            token.cancel()  # as Stop does, once the summary begins
+
+    with pytest.raises((Cancelled, sqlite3.OperationalError)):
+        read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)), (), progress, token)
+    assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS  # still usable
