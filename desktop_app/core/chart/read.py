@@ -54,8 +54,8 @@ def read_chart(
     read itself), so a long read is drawn while it goes on (`data.partial` is then True).
 
     A line chart of a nestable query with more than `LIMITS.chart_summary_rows` rows is summarised in
-    SQLite instead (`LineSummary`): the rows read until then are handed to `partial`, then one GROUP BY
-    gives each X column's lowest and highest Y, and `data.summary` reads a zoomed range again.
+    SQLite instead (`LineSummary`): the first page read is handed to `partial`, then SQLite gives each X
+    column's lowest and highest Y, and `data.summary` reads a zoomed range again.
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -75,7 +75,7 @@ def read_chart(
             summarise = nested is not None and spec.kind is ChartKind.LINE
             while page := cursor.fetchmany(LIMITS.chart_page_rows):
                 token.raise_if_cancelled()
-                if summarise and reader.rows >= LIMITS.chart_summary_rows and reader.x is not None:
+                if summarise and reader.x is not None:  # (X's kind is known from the first page)
                     summarise = False
                     summary = LineSummary.plan(
                         nested,  # type: ignore[arg-type]
@@ -87,8 +87,11 @@ def read_chart(
                         LIMITS.chart_series_max,
                         LIMITS.chart_summary_levels,
                     )
-                    if summary is not None:
+                    # Counted in SQLite (no rows to Python): streaming 200,000 rows first held the GIL
+                    # in steps of tens of milliseconds, a UI stall before the summary even began.
+                    if summary is not None and summary.more_rows_than(conn, LIMITS.chart_summary_rows):
                         break
+                    summary = None
                 reader.add([positions(row) for row in page] if positions is not None else page)
                 if time.monotonic() - reported >= LIMITS.progress_interval_s:
                     progress(Progress(reader.rows, total_rows, _LABEL))

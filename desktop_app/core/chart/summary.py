@@ -165,6 +165,11 @@ class LineSummary:
             parts.append(f"y{i} AS v{i}" if plain else f"{_NUMBER.format(f'y{i}')} AS v{i}")
         return f"SELECT {', '.join(parts)} FROM ({self._inner()})"
 
+    def more_rows_than(self, conn: sqlite3.Connection, rows: int) -> bool:
+        """True when the query returns more than `rows` rows (counted by SQLite, stopping past them)."""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {self.nested.subquery} LIMIT {int(rows) + 1})"
+        return int(conn.execute(sql, self.nested.params).fetchone()[0]) > rows
+
     # --- reading ------------------------------------------------------------------------------------
 
     def read(self, conn: sqlite3.Connection, buckets: int, cancel: CancelToken | None = None) -> SummaryRead:
