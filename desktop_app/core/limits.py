@@ -161,6 +161,15 @@ class Limits:
     chart_bars_max: int = 10_000
     #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
+    #: A line chart of more rows than this (of a query that can be nested) is summarised in SQLite: per
+    #: pixel column of X, its lowest and highest Y (one GROUP BY), not read into Python row by row.
+    chart_summary_rows: int = 200_000
+    #: Columns of X a summarised line is cut into for its first picture (wider than any screen).
+    chart_summary_buckets: int = 4_000
+    #: Rows of Y a summarised line's column extremes are placed in (4 per pixel of a 600-pixel plot).
+    chart_summary_levels: int = 2_400
+    #: A zoomed range of a summarised line holding at most this many rows is read point by point.
+    chart_summary_exact_rows: int = 20_000
     #: Largest database file, and largest `-wal`, the WAL history reads into memory (each read once, whole).
     wal_history_max_bytes: int = 0x7FFF0000
     #: Deepest nesting of arrays and objects the app's own JSONB decoder accepts (SQLite's JSON limit).

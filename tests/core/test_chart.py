@@ -6,6 +6,7 @@ import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from desktop_app.core.chart.read import read_chart
 from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSpec
 from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
 from desktop_app.core.errors import Cancelled
-from desktop_app.core.progress import CancelToken
+from desktop_app.core.progress import CancelToken, Progress
 from desktop_app.core.sqlite.guard import GuardRefused
 from tests.fixtures import snapshot_connection
 
@@ -262,3 +263,173 @@ def test_a_long_read_is_handed_over_part_by_part(
     )
     assert parts == [(rows, rows, True) for rows in range(100, ROWS + 1, 100)]
     assert (data.rows, data.points, data.partial) == (ROWS, ROWS, False)
+
+
+# --- big lines summarised in SQLite (limits lowered: 3,000 rows count as big) ---------------------------
+
+SUMMARY_ROWS = 3000
+
+
+def _summary_limits(monkeypatch: pytest.MonkeyPatch, **more: int) -> None:
+    lowered = dataclasses.replace(
+        read_module.LIMITS, chart_page_rows=100, chart_summary_rows=500, chart_summary_buckets=50, **more
+    )
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+
+
+@pytest.fixture
+def walk(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """w(t REAL, v, g TEXT, day TEXT): 3,000 rows of a random walk in t order, a few NULL and text values
+    (t is off the buckets' edges, where a row may fall either side)."""
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "walk.db"
+    rng = np.random.default_rng(3)
+    v = np.cumsum(rng.standard_normal(SUMMARY_ROWS)).tolist()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE w (t REAL, v, g TEXT, day TEXT)")
+        db.executemany(
+            "INSERT INTO w VALUES (?, ?, ?, datetime(1700000000 + ? * 3600, 'unixepoch'))",
+            (
+                (0.123 + i * 0.5, None if i % 97 == 0 else ("n/a" if i % 301 == 5 else v[i]), "xyz"[i % 3], i)
+                for i in range(SUMMARY_ROWS)
+            ),
+        )
+        db.commit()
+    with snapshot_connection(path) as connection:
+        yield connection
+
+
+def _per_bucket(conn: sqlite3.Connection, x0: float, x1: float, buckets: int, where: str = "") -> dict:
+    """Direct SQL: min and max of v for each of `buckets` equal buckets of t in [x0, x1]."""
+    k = buckets / (x1 - x0)
+    sql = (
+        f"SELECT min(CAST((t - ?) * ? AS INTEGER), ?) AS b, min(v), max(v) FROM w "
+        f"WHERE typeof(v) = 'real' AND t BETWEEN ? AND ? {where} GROUP BY b"
+    )
+    return {b: (low, high) for b, low, high in conn.execute(sql, (x0, k, buckets - 1, x0, x1))}
+
+
+def _drawn_per_bucket(x: np.ndarray, y: np.ndarray, x0: float, x1: float, buckets: int) -> dict:
+    inside = (x >= x0) & (x <= x1)
+    b = np.minimum(((x[inside] - x0) * (buckets / (x1 - x0))).astype(np.int64), buckets - 1)
+    return {int(n): (y[inside][b == n].min(), y[inside][b == n].max()) for n in np.unique(b)}
+
+
+def _assert_extremes_within(drawn: dict, expected: dict, step: float) -> None:
+    """Each bucket's drawn extremes hold SQL's, at most one row of Y (`step`) beyond them."""
+    assert drawn.keys() == expected.keys()
+    for bucket, (low, high) in expected.items():
+        drawn_low, drawn_high = drawn[bucket]
+        assert low - step <= drawn_low <= low and high <= drawn_high <= high + step, bucket
+
+
+def test_a_big_line_is_summarised_in_sql_with_each_buckets_extremes(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    streamed = read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert streamed.summary is not None and streamed.rows == SUMMARY_ROWS
+    (series,) = streamed.series
+    assert len(series.x) <= 2 * 50 and np.all(series.x[1:] >= series.x[:-1])
+    x0, x1 = walk.execute("SELECT min(t), max(t) FROM w").fetchone()  # X of every row splits the buckets
+    low, high = walk.execute("SELECT min(v), max(v) FROM w WHERE typeof(v) = 'real'").fetchone()
+    assert (series.y.min(), series.y.max()) == pytest.approx((low, high))
+    step = (high - low) / read_module.LIMITS.chart_summary_levels  # a quarter pixel of a screen-tall plot
+    _assert_extremes_within(
+        _drawn_per_bucket(series.x, series.y, x0, x1, 50), _per_bucket(walk, x0, x1, 50), step
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "notes"),
+    [
+        ("SELECT t, v FROM w", ["v: 31 NULL, 10 text values left out."]),
+        (
+            "SELECT CASE WHEN t > 1400 AND t < 1410 THEN 'later' WHEN t < 5 THEN NULL ELSE t END AS t, v "
+            "FROM w",
+            ["t: 20 text values, 10 NULL left out.", "v: 31 NULL, 10 text values left out."],
+        ),
+    ],
+)
+def test_a_summarised_line_says_what_it_left_out_as_a_streamed_one_does(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, sql: str, notes: list[str]
+) -> None:
+    _summary_limits(monkeypatch)
+    summarised = read_chart(walk, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    monkeypatch.setattr(
+        read_module, "LIMITS", dataclasses.replace(read_module.LIMITS, chart_summary_rows=10**9)
+    )
+    streamed = read_chart(walk, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert summarised.summary is not None and streamed.summary is None
+    assert summarised.notes == streamed.notes == notes
+    assert summarised.rows == streamed.rows == SUMMARY_ROWS
+
+
+def test_a_small_result_is_read_point_by_point(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    data = read_chart(walk, "SELECT t, v FROM w LIMIT 500", (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    numbers = walk.execute("SELECT count(*) FROM (SELECT v FROM w LIMIT 500) WHERE typeof(v) = 'real'")
+    assert data.summary is None and data.points == numbers.fetchone()[0] == 492
+
+
+def test_zooming_a_summarised_line_reads_the_range_again(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    data = read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert data.summary is not None
+    ((x, y),) = data.summary.view(walk, 200.0, 900.0, 40, exact_rows=100)
+    inside = (x >= 200.0) & (x <= 900.0)
+    low, high = walk.execute("SELECT min(v), max(v) FROM w WHERE typeof(v) = 'real'").fetchone()
+    step = (high - low) / read_module.LIMITS.chart_summary_levels
+    _assert_extremes_within(
+        _drawn_per_bucket(x, y, 200.0, 900.0, 40), _per_bucket(walk, 200.0, 900.0, 40), step
+    )
+    overview = data.series[0]
+    outside = (overview.x < 200.0) | (overview.x > 900.0)
+    assert x[~inside].tolist() == overview.x[outside].tolist()  # the first read's points elsewhere
+    # A range of few rows: every point, as SQL has them.
+    ((x, y),) = data.summary.view(walk, 100.0, 120.0, 40, exact_rows=200)
+    expected = walk.execute(
+        "SELECT t, v FROM w WHERE typeof(v) = 'real' AND t BETWEEN 100 AND 120 ORDER BY t"
+    )
+    inside = (x >= 100.0) & (x <= 120.0)
+    assert list(zip(x[inside].tolist(), y[inside].tolist(), strict=True)) == expected.fetchall()
+
+
+def test_a_summarised_line_keeps_series_and_dates(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    spec = ChartSpec(ChartKind.LINE, 3, (1,), series=2)
+    data = read_chart(walk, "SELECT t, v, g, day FROM w", (), spec)
+    assert data.summary is not None and data.x_kind is AxisKind.TIME and data.time_encoding == "ISO-8601 text"
+    assert [s.name for s in data.series] == ["x", "y", "z"]
+    for series in data.series:
+        seconds = "(julianday(day) - 2440587.5) * 86400.0"
+        sql = (
+            f"SELECT min({seconds}), max({seconds}), min(v), max(v) FROM w WHERE g = ? AND typeof(v) = 'real'"
+        )
+        first, last, low, high = walk.execute(sql, (series.name,)).fetchone()
+        # Each bucket's points stand at its first and last X (of any row of the series): within a bucket.
+        bucket = (2999 - 0) * 3600 / 50
+        assert abs(series.x.min() - first) <= bucket and abs(series.x.max() - last) <= bucket
+        assert series.y.min() == pytest.approx(low, abs=1e-9) or low - series.y.min() <= 1.0
+        assert series.y.min() <= low and series.y.max() >= high
+
+
+def test_stop_while_sqlite_summarises_ends_the_read(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    token = CancelToken()
+
+    def progress(step: Progress) -> None:
+        if step.label == read_module.SUMMARISING:
+            token.cancel()  # as Stop does, once the summary begins
+
+    with pytest.raises((Cancelled, sqlite3.OperationalError)):
+        read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)), (), progress, token)
+    assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS  # still usable

@@ -256,3 +256,32 @@ async def test_a_long_read_is_drawn_while_it_goes_on(
         partial = [rows for rows, is_partial in shown if is_partial]
         assert partial and partial == sorted(partial) and all(rows % 100 == 0 for rows in partial)
         assert window.summary.text().startswith("3,000 rows read, 3,000 points")
+
+
+async def test_zooming_a_summarised_line_reads_the_visible_range_again(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_summary_rows=2000, chart_summary_buckets=300)
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    path = _numbers_database(tmp_path / "n.db", 50_000)
+    async with chart_over(qtbot, tmp_path, path, "SELECT t, v FROM s") as window:
+        data = window.data
+        assert data is not None and data.summary is not None and data.rows == 50_000 and data.points <= 600
+        assert window.summary.text().startswith("50,000 rows summarised in SQLite")
+        (item,) = [i for i in window.plot.plotItem.items if hasattr(i, "getData")]
+        _x, y = item.getData()
+        with closing(sqlite3.connect(path)) as conn:
+            low, high = conn.execute("SELECT min(v), max(v) FROM s").fetchone()
+            expected = conn.execute(
+                "SELECT t, v FROM s WHERE t BETWEEN 20000 AND 21000 ORDER BY t"
+            ).fetchall()
+        assert (y.min(), y.max()) == pytest.approx((low, high))
+        window.plot.plotItem.getViewBox().setXRange(20_000, 21_000, padding=0)
+        await wait_for(lambda: window.plot.detail_range == (20_000, 21_000), message="the zoomed range")
+        x, y = item.getData()
+        inside = (x >= 20_000) & (x <= 21_000)
+        assert list(zip(x[inside].tolist(), y[inside].tolist(), strict=True)) == expected  # every point
+        shot(window, tmp_path, "chart-summarised-zoomed.png")
+        window.plot.plotItem.getViewBox().setXRange(0, 50_000, padding=0)
+        await wait_for(lambda: window.plot.detail_range is None, message="the whole line again")
+        assert len(item.getData()[0]) <= 600

@@ -80,14 +80,14 @@ class TimeColumn(NumberColumn):
     def __init__(self, name: str, encoding: TimeEncoding) -> None:
         super().__init__(name)
         self.encoding = encoding
-        # value → seconds: (value - zero) × scale + shift
-        self._scale = encoding.unit_ns / 1e9
-        self._shift = (encoding.epoch - _UNIX).total_seconds()
+        #: value → seconds: (value - zero) × scale + shift
+        self.scale = encoding.unit_ns / 1e9
+        self.shift = (encoding.epoch - _UNIX).total_seconds()
         self.takes_numbers = not encoding.text
 
     def take(self, numbers: np.ndarray, others: int = 0) -> np.ndarray:
         """A page of numbers in this encoding as epoch seconds."""
-        return (super().take(numbers, others) - self.encoding.zero) * self._scale + self._shift
+        return (super().take(numbers, others) - self.encoding.zero) * self.scale + self.shift
 
     def convert(self, values: Sequence[Any]) -> np.ndarray:
         """`values` as epoch seconds, NaN where a value is not a time in this encoding."""

@@ -19,6 +19,7 @@ import numpy as np
 from desktop_app.core.chart.binning import histogram
 from desktop_app.core.chart.columns import NULL, CategoryColumn, Column, NumberColumn, TimeColumn, x_column
 from desktop_app.core.chart.spec import ChartData, ChartError, ChartKind, ChartSpec, Series
+from desktop_app.core.chart.summary import ColumnCounts, LineSummary
 from desktop_app.core.chart.thinning import LineThinner
 from desktop_app.core.errors import QueryError
 from desktop_app.core.limits import LIMITS
@@ -30,6 +31,8 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 from desktop_app.core.sqlite.statements import split_statements
 
 _LABEL = "Reading chart data"
+#: The progress label while SQLite summarises a big line (one statement: no count of rows done).
+SUMMARISING = "Summarising the rows in SQLite"
 _NUMBERS = frozenset({int, float, type(None)})
 
 
@@ -49,6 +52,10 @@ def read_chart(
     `partial(data)`, when given, gets the rows read so far after `LIMITS.chart_partial_draw_s` seconds, then
     after twice as long each time (each hand-over copies what was read: doubling keeps their sum below the
     read itself), so a long read is drawn while it goes on (`data.partial` is then True).
+
+    A line chart of a nestable query with more than `LIMITS.chart_summary_rows` rows is summarised in
+    SQLite instead (`LineSummary`): the first page read is handed to `partial`, then SQLite gives each X
+    column's lowest and highest Y, and `data.summary` reads a zoomed range again.
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -58,14 +65,33 @@ def read_chart(
     wanted = [spec.x, *spec.ys, *([spec.series] if spec.series is not None else [])]
     token = cancel if cancel is not None else CancelToken()
     with stoppable(conn, token):
-        cursor, names, positions = _open(conn, statements[0].text, params, wanted)
+        cursor, names, positions, nested = _open(conn, statements[0].text, params, wanted)
+        summary: LineSummary | None = None
         try:
             reader = _Reader(spec, names, declared_types)
             progress(Progress(0, total_rows, _LABEL))
             reported = drawn = time.monotonic()
             wait = LIMITS.chart_partial_draw_s
+            summarise = nested is not None and spec.kind is ChartKind.LINE
             while page := cursor.fetchmany(LIMITS.chart_page_rows):
                 token.raise_if_cancelled()
+                if summarise and reader.x is not None:  # (X's kind is known from the first page)
+                    summarise = False
+                    summary = LineSummary.plan(
+                        nested,  # type: ignore[arg-type]
+                        names,
+                        spec.x,
+                        spec.ys,
+                        spec.series,
+                        reader.x,
+                        LIMITS.chart_series_max,
+                        LIMITS.chart_summary_levels,
+                    )
+                    # Counted in SQLite (no rows to Python): streaming 200,000 rows first held the GIL
+                    # in steps of tens of milliseconds, a UI stall before the summary even began.
+                    if summary is not None and summary.more_rows_than(conn, LIMITS.chart_summary_rows):
+                        break
+                    summary = None
                 reader.add([positions(row) for row in page] if positions is not None else page)
                 if time.monotonic() - reported >= LIMITS.progress_interval_s:
                     progress(Progress(reader.rows, total_rows, _LABEL))
@@ -76,6 +102,14 @@ def read_chart(
             token.raise_if_cancelled()
         finally:
             cursor.close()
+        if summary is not None:
+            if partial is not None:  # a first picture of the rows read so far, while SQLite summarises
+                _draw_partial(reader, partial, started)
+            progress(Progress(reader.rows, None, SUMMARISING))
+            data = _summarised(conn, summary, reader, token)
+            data.elapsed_s = time.perf_counter() - started
+            progress(Progress(data.rows, data.rows, _LABEL))
+            return data
     data = reader.finish()
     data.elapsed_s = time.perf_counter() - started
     progress(Progress(data.rows, data.rows, _LABEL))
@@ -95,16 +129,17 @@ def _draw_partial(reader: _Reader, partial: Callable[[ChartData], None], started
 
 def _open(
     conn: sqlite3.Connection, sql: str, params: Any, wanted: list[int]
-) -> tuple[sqlite3.Cursor, list[str], Any]:
-    """A cursor over the wanted columns (in `wanted` order), the result's column names, and the function
-    that picks the wanted columns from a row (None when SQLite already gives only those)."""
+) -> tuple[sqlite3.Cursor, list[str], Any, NestedQuery | None]:
+    """A cursor over the wanted columns (in `wanted` order), the result's column names, the function
+    that picks the wanted columns from a row (None when SQLite already gives only those), and the query
+    nested (None when it cannot be, or its column names repeat)."""
     nested = NestedQuery.of(sql, params)
     if nested is not None:
         names = [d[0] for d in conn.execute(f"SELECT * FROM {nested.subquery} LIMIT 0", params).description]
         if len(set(names)) == len(names) and all(0 <= i < len(names) for i in wanted):
             columns = ", ".join(quote_identifier(names[i]) for i in wanted)
             cursor = conn.execute(f"SELECT {columns} FROM {nested.subquery}", params)
-            return cursor, names, None
+            return cursor, names, None, nested
     cursor = conn.execute(sql, params)
     if cursor.description is None:
         cursor.close()
@@ -113,7 +148,51 @@ def _open(
     if not all(0 <= i < len(names) for i in wanted):
         cursor.close()
         raise ChartError("The chosen columns are not in this result any more: run it again.")
-    return cursor, names, itemgetter(*wanted) if len(wanted) > 1 else lambda row: (row[wanted[0]],)
+    picker = itemgetter(*wanted) if len(wanted) > 1 else lambda row: (row[wanted[0]],)
+    return cursor, names, picker, None
+
+
+def _summarised(
+    conn: sqlite3.Connection, summary: LineSummary, reader: _Reader, token: CancelToken
+) -> ChartData:
+    """The chart of a line summarised in SQLite, its notes and checks as the streamed read makes them."""
+    spec = reader.spec
+    read = summary.read(conn, LIMITS.chart_summary_buckets, token)
+    x_reader = reader.x
+    assert x_reader is not None  # (a summary is planned once X is known)
+    _counted(x_reader, read.x)
+    _check_has_values(x_reader, read.rows, "X")
+    y_columns = [_counted(NumberColumn(c.name), counts) for c, counts in zip(reader.ys, read.ys, strict=True)]
+    for column in y_columns:
+        _check_has_values(column, read.rows, "Y")
+    notes = [_skipped_note(c.name, c.skipped) for c in (x_reader, *y_columns) if c.skipped]
+    if read.groups_dropped:
+        notes.append(
+            f"{read.groups_dropped:,} rows of further {reader.names[spec.series or 0]} values left out "
+            f"(a chart draws {LIMITS.chart_series_max} series at most)."
+        )
+    labels = [_text(v) for v in read.groups] if spec.series is not None else [None]
+    series = []
+    for column, per_group in zip(y_columns, read.points, strict=True):
+        for label, (xs, ys) in zip(labels, per_group, strict=True):
+            name = _series_name(column.name, label, several_ys=len(y_columns) > 1)
+            series.append(Series(name, xs, ys, LineThinner(xs, ys)))
+    return ChartData(
+        spec=spec,
+        x_kind=x_reader.kind,
+        x_label=x_reader.name,
+        series=series,
+        rows=read.rows,
+        notes=notes,
+        time_encoding=x_reader.encoding.label if isinstance(x_reader, TimeColumn) else "",
+        summary=summary,
+    )
+
+
+def _counted(column: Column, counts: ColumnCounts) -> Column:
+    """`column` holding the whole result's counts (not those of the rows streamed before the summary)."""
+    column.numbers, column.skipped = counts.numbers, counts.skipped
+    return column
 
 
 class _Reader:

@@ -11,6 +11,7 @@ from desktop_app.core.errors import UserError
 if TYPE_CHECKING:  # numpy is imported by the modules that build arrays, not by those that only name a chart
     import numpy as np
 
+    from desktop_app.core.chart.summary import LineSummary
     from desktop_app.core.chart.thinning import LineThinner
 
 
@@ -88,6 +89,8 @@ class ChartData:
     elapsed_s: float = 0.0
     #: True for the rows read so far of a read still under way.
     partial: bool = False
+    #: A big line summarised in SQLite (each X column's extremes): what reads a zoomed range again.
+    summary: LineSummary | None = None
 
     @property
     def points(self) -> int:

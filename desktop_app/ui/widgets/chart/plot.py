@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -27,6 +27,10 @@ from desktop_app.ui.theme import CHART_SERIES, chart_colours
 _PICTURE_SETTLE_MS = 120
 #: Characters of a category shown under its bar.
 _CATEGORY_LABEL_CHARS = 16
+#: A summarised line's zoomed range is read again this long after the view stops moving.
+_ZOOM_SETTLE_MS = 150
+#: A view narrower than this share of a summarised line's whole range is read again in detail.
+_ZOOMED_SHARE = 0.9
 
 
 def colour(index: int, alpha: int = 255) -> QColor:
@@ -38,6 +42,9 @@ def colour(index: int, alpha: int = 255) -> QColor:
 
 class ChartPlot(pg.PlotWidget):
     """A pyqtgraph plot that shows one `ChartData` at a time."""
+
+    #: A summarised line was zoomed into (x0, x1 on the axis, pixel columns): its window reads that range.
+    zoomed = Signal(float, float, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         background, foreground = chart_colours()
@@ -54,9 +61,13 @@ class ChartPlot(pg.PlotWidget):
         self._redraw.timeout.connect(self.thin_to_view)
         self._repaint_pictures = QTimer(self, singleShot=True, interval=_PICTURE_SETTLE_MS)
         self._repaint_pictures.timeout.connect(self.draw_pictures)
+        self._zoom_settled = QTimer(self, singleShot=True, interval=_ZOOM_SETTLE_MS)
+        self._zoom_settled.timeout.connect(self._zoom_changed)
+        #: The X range whose detail the lines show (None: the first read's points everywhere).
+        self.detail_range: tuple[float, float] | None = None
         box = self.plotItem.getViewBox()
         # Lines are thinned along X only: a Y change (auto-range after new points) needs no new points.
-        box.sigXRangeChanged.connect(lambda *_: self._redraw.start())
+        box.sigXRangeChanged.connect(self._x_range_changed)
         box.sigRangeChanged.connect(self._range_changed)
         self._set_bottom_axis(pg.AxisItem("bottom"))
 
@@ -94,6 +105,9 @@ class ChartPlot(pg.PlotWidget):
         for index, series in enumerate(data.series):
             if kind is ChartKind.LINE:
                 item = pg.PlotDataItem(pen=pg.mkPen(colour(index), width=1.5), name=series.name)
+                # Already thinned to the view's pixel columns: these keep a frame's work to what is shown.
+                item.setClipToView(True)
+                item.setDownsampling(auto=True, method="peak")
                 self._thinned.append((item, series.thinner or LineThinner(series.x, series.y)))
             elif kind is ChartKind.SCATTER and len(series.x) > LIMITS.chart_scatter_direct_points:
                 item = DensityPicture(series.x, series.y, colour(index))
@@ -130,6 +144,42 @@ class ChartPlot(pg.PlotWidget):
             and [s.name for s in data.series] == [s.name for s in shown.series]
         )
 
+    def show_detail(
+        self, data: ChartData, lines: list[tuple[np.ndarray, np.ndarray]], x0: float, x1: float
+    ) -> None:
+        """Draw the lines of `data` (still shown) with the points read again for the range [x0, x1]."""
+        if self.data is not data or len(lines) != len(self._thinned):
+            return
+        self._thinned = [
+            (item, LineThinner(x, y)) for (item, _old), (x, y) in zip(self._thinned, lines, strict=True)
+        ]
+        self.detail_range = (x0, x1)
+        self.thin_to_view()
+
+    def _x_range_changed(self, *_args: object) -> None:
+        self._redraw.start()
+        if self.data is not None and self.data.summary is not None and not self.data.partial:
+            self._zoom_settled.start()
+
+    def _zoom_changed(self) -> None:
+        """Ask for the visible range in detail when the view shows part of a summarised line (the first
+        read's points serve the whole of it)."""
+        data = self.data
+        if data is None or data.summary is None or self.plotItem is None:
+            return
+        (x0, x1), _y = self.plotItem.getViewBox().viewRange()
+        low, high = (float(v) for v in data.summary.x.to_axis(np.array(data.summary.raw_range)))
+        if x1 - x0 >= _ZOOMED_SHARE * (high - low) or x1 < low or x0 > high:
+            if self.detail_range is not None:  # back to the whole line: the first read's points
+                self.detail_range = None
+                self._thinned = [
+                    (item, LineThinner(x, y))
+                    for (item, _old), (x, y) in zip(self._thinned, data.summary.overview, strict=True)
+                ]
+                self.thin_to_view()
+            return
+        self.zoomed.emit(float(x0), float(x1), self._pixels()[0])
+
     def clear_chart(self) -> None:
         """Remove every drawn item and the legend."""
         self.plotItem.clear()
@@ -141,6 +191,8 @@ class ChartPlot(pg.PlotWidget):
         self._thinned = []
         self._pictures = []
         self.data = None
+        self.detail_range = None
+        self._zoom_settled.stop()
 
     def _show_everything(self) -> None:
         """Fit the view to all the data (thinned lines and pictures first get their whole range)."""

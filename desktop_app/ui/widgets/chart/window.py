@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.chart.read import read_chart
+from desktop_app.core.chart.read import SUMMARISING, read_chart
 from desktop_app.core.chart.spec import AUTO, CATEGORY, NUMBER, ChartData, ChartKind, ChartSpec
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
@@ -34,6 +34,7 @@ from desktop_app.core.progress import Progress
 from desktop_app.core.values.timestamps import ENCODINGS
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.job_center import Job
+from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.chart.plot import ChartPlot
 from desktop_app.ui.widgets.chart.source import ChartSource, default_choice
@@ -90,6 +91,9 @@ class ChartWindow(QWidget):
         self.bins.setValue(50)
 
         self.plot = ChartPlot(self)
+        self.plot.zoomed.connect(self.read_zoomed)
+        #: The read of a summarised line's zoomed range (a newer zoom stops an older read).
+        self.zoom_read = LatestRequest()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -200,6 +204,7 @@ class ChartWindow(QWidget):
         """Read the chosen columns of every row (stopping a read under way) and draw them when done."""
         self._debounce.stop()
         self.stop()
+        self.zoom_read.cancel()
         spec = self.spec()
         database = self.context.database
         if database is None:
@@ -245,6 +250,28 @@ class ChartWindow(QWidget):
         self.stop_button.setEnabled(True)
         return job
 
+    def read_zoomed(self, x0: float, x1: float, pixels: int) -> Job | None:
+        """Read the range [x0, x1] of a summarised line again at `pixels` columns, then draw it (the
+        latest zoom wins; until then the first read's points are shown, thinned to the view)."""
+        data, database = self.data, self.context.database
+        if data is None or data.summary is None or database is None:
+            return None
+        summary = data.summary
+
+        async def work(job: Job) -> list[Any]:
+            token = job.cancel_token
+            exact = LIMITS.chart_summary_exact_rows
+            return await database.run_sync(summary.view, x0, x1, pixels, exact, token, cancel=token)
+
+        return self.zoom_read.start(
+            self.context.jobs,
+            f"Reading the zoomed range of the chart of {self.source.title}",
+            work,
+            on_done=lambda lines: self.plot.show_detail(data, lines, x0, x1),
+            show=False,
+            owner=self,
+        )
+
     def stop(self) -> None:
         """Stop the read under way (the chart drawn before stays)."""
         job, self.job = self.job, None
@@ -258,6 +285,9 @@ class ChartWindow(QWidget):
 
     def _on_progress(self, progress: Progress) -> None:
         show_fraction(self.progress, progress.fraction)
+        if progress.label == SUMMARISING:
+            self.progress_label.setText(f"{SUMMARISING}…")
+            return
         total = f" of {progress.total:,}" if progress.total is not None else ""
         self.progress_label.setText(f"Reading rows: {progress.done:,}{total}")
 
@@ -276,7 +306,13 @@ class ChartWindow(QWidget):
             self.summary.setText(f"{data.rows:,} rows read so far, {data.points:,} {what}{series} drawn…")
             return
         self.progress_label.setText("")
-        self.summary.setText(f"{data.rows:,} rows read, {data.points:,} {what}{series}, in {took}.")
+        if data.summary is not None:
+            self.summary.setText(
+                f"{data.rows:,} rows summarised in SQLite (each X column's lowest and highest Y), "
+                f"{data.points:,} points{series}, in {took}. Zoom in for detail."
+            )
+        else:
+            self.summary.setText(f"{data.rows:,} rows read, {data.points:,} {what}{series}, in {took}.")
         self.notes.setText("\n".join(data.notes))
         self._update_controls()
 
@@ -326,4 +362,5 @@ class ChartWindow(QWidget):
     def closeEvent(self, event: Any) -> None:
         """Stop the read under way with the window."""
         self.stop()
+        self.zoom_read.cancel()
         super().closeEvent(event)
