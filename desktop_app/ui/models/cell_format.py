@@ -20,7 +20,7 @@ from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.schema.visible_names import BIDI_REORDERING
 from desktop_app.core.sqlite.values import RawText
 from desktop_app.core.values.numbers import format_number
-from desktop_app.core.values.text import readable_text
+from desktop_app.core.values.text import plain_text
 from desktop_app.ui import theme
 from desktop_app.ui.settings import read_bool
 
@@ -77,11 +77,6 @@ def number_text(value: int | float) -> str:
     if not (NUMBERS.full_precision or NUMBERS.thousands):
         return repr(value)  # for a float: the shortest form that round-trips
     return format_number(value, full_precision=NUMBERS.full_precision, thousands=NUMBERS.thousands)
-
-
-def plain_text(value: str) -> str:
-    """Text as read, with the bytes of invalid UTF-8 written `\\xNN` (never hidden as U+FFFD)."""
-    return readable_text(value.raw) if isinstance(value, RawText) else value
 
 
 def is_number(value: Any) -> bool:
