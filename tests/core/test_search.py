@@ -238,10 +238,17 @@ def test_strict_and_any_columns_are_searched_by_what_they_can_hold(conn: sqlite3
     assert {h.column for h in find(conn, "5", include_numbers=True, tables=("typed",))} == {"n", "r"}
 
 
-def test_invalid_utf8_text_is_matched_around_the_bad_bytes(conn: sqlite3.Connection) -> None:
+def test_invalid_utf8_text_is_matched_around_its_bad_bytes_shown_escaped(conn: sqlite3.Connection) -> None:
     hits = find(conn, "needle", tables=("people",))
     bad = next(h for h in hits if h.key == RowKey(("rowid",), (7,), True))
-    assert bad.snippet == "\ufffd(needle" and bad.spans == ((2, 8),)
+    assert bad.snippet == "\\xc3(needle" and bad.spans == ((5, 11),)  # escaped, as Browse shows it
+
+
+def test_invalid_utf8_text_is_found_by_its_escape_as_shown(conn: sqlite3.Connection) -> None:
+    # A regular expression is checked in SQL by a Python function: it must read the value as shown.
+    hits = find(conn, r"\\xc3\(nee", regex=True, tables=("people",))
+    assert [(h.key, h.snippet) for h in hits] == [(RowKey(("rowid",), (7,), True), "\\xc3(needle")]
+    assert find(conn, "\ufffd", tables=("people",)) == []  # never a replacement character
 
 
 def test_snippet_of_a_long_value_is_short_and_marks_the_match(conn: sqlite3.Connection) -> None:

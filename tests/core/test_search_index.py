@@ -85,6 +85,12 @@ def test_index_answers_the_same_hits_as_scanning(
         assert {h.method for h in indexed.hits} <= {Method.INDEX}
 
 
+def test_index_snippet_shows_invalid_utf8_escaped(conn: sqlite3.Connection, index: SearchIndex) -> None:
+    hits = collect(conn, SearchOptions("needle", tables=("people",)), index=index).hits
+    bad = next(h for h in hits if h.key == RowKey(("rowid",), (7,), True))
+    assert (bad.method, bad.snippet, bad.spans) == (Method.INDEX, "\\xc3(needle", ((5, 11),))
+
+
 def test_index_with_numbers_answers_number_searches(snapshot: Snapshot, conn: sqlite3.Connection) -> None:
     index = SearchIndex.build(conn, generation=snapshot.generation, include_numbers=True)
     try:

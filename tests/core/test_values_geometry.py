@@ -6,7 +6,7 @@ import sqlite3
 import struct
 from pathlib import Path
 
-from desktop_app.core.values.geometry import decode_geometry
+from desktop_app.core.values.geometry import SHORT_WKT_CHARS, decode_geometry, short_text
 from tests.conftest import folder_state
 
 
@@ -107,3 +107,14 @@ def test_arbitrary_or_truncated_bytes_are_not_geometry() -> None:
     assert decode_geometry(huge_count) is None
     nested = b"".join(b"\x01" + struct.pack("<II", 7, 1) for _ in range(100)) + _wkb_point(0, 0)
     assert decode_geometry(nested) is None  # too deep, refused without recursion errors
+
+
+def test_short_text_is_the_wkt_when_it_fits_else_type_and_points() -> None:
+    point = decode_geometry(_wkb_point(1.5, -2))
+    assert point is not None and (short_text(point), point.points) == ("POINT (1.5 -2)", 1)
+    ring = ", ".join(f"{i} {i}" for i in range(20))
+    line = decode_geometry(
+        b"\x01" + struct.pack("<II", 2, 20) + struct.pack("<40d", *[i for i in range(20) for _ in (0, 1)])
+    )
+    assert line is not None and len(line.wkt) > SHORT_WKT_CHARS and line.wkt == f"LINESTRING ({ring})"
+    assert short_text(line) == "LINESTRING … (20 points)"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.core.profile.model import Stage
 from desktop_app.ui.panes.browse.pane import BrowsePane
@@ -173,7 +173,8 @@ async def test_clicking_a_top_value_filters_browse_on_it(qtbot: Any, tmp_path: P
     async with browsing(qtbot, tmp_path, source, "Track") as pane:
         card = (await profiled(pane, "Composer")).cards["Composer"]
         value, count = card.profile.top[1]  # type: ignore[union-attr]
-        card.top.linkActivated.emit("1")
+        second_line = card.top.contentsRect().top() + int(1.5 * card.top.fontMetrics().lineSpacing())
+        qtbot.mouseClick(card.top, Qt.MouseButton.LeftButton, pos=QPoint(4, second_line))
         await settle(pane)
         assert pane.filters == {"Composer": f'="{value}"'}
         assert pane.model.total_rows == count

@@ -129,6 +129,19 @@ async def test_chinook_artist_hit_is_shown_and_double_click_asks_to_open_its_row
         assert table == "Artist" and key in ({"rowid": 1}, {"ArtistId": 1})
 
 
+async def test_snippet_of_invalid_utf8_text_shows_its_bad_bytes_escaped(qtbot: Any, tmp_path: Path) -> None:
+    path = script_database(
+        tmp_path / "bad.db",
+        "CREATE TABLE t (note TEXT); INSERT INTO t VALUES (CAST(X'6E6565646C65FF2062616420C328' AS TEXT));",
+    )
+    async with search_pane(qtbot, tmp_path, path) as pane:
+        await run_search(pane, "needle")
+        [hit] = pane.results.all_hits()
+        assert (hit.snippet, hit.spans) == ("needle\\xff bad \\xc3(", ((0, 6),))
+        item = pane.results.itemFromIndex(pane.results.index(0, 1, pane.results.table_index("t")))
+        assert item.text() == hit.snippet  # the row shows it as Browse would, no U+FFFD
+
+
 async def test_typing_a_new_query_cancels_the_running_search_and_never_shows_its_hits(
     qtbot: Any, tmp_path: Path
 ) -> None:

@@ -295,6 +295,24 @@ async def test_geopackage_geometry_shows_as_wkt_with_type_and_bounds(
     assert folder_state(path.parent) == before
 
 
+async def test_geopackage_geometry_cells_show_a_short_decoded_form_and_wkt_with_bounds_on_hover(
+    qtbot: Any, tmp_path: Path, corpus: Path
+) -> None:
+    path = corpus / "geopackage" / "gdal_sample.gpkg"
+    before = folder_state(path.parent)
+    async with browse(qtbot, tmp_path, path) as pane:
+        await _show(pane, "point2d")
+        cell = pane.model.index(0, _column(pane, "geom"))
+        assert cell.data() == "POINT (1 2)"
+        await _show(pane, "polygon2d")
+        cell = pane.model.index(0, _column(pane, "geom"))
+        assert cell.data() == "POLYGON … (10 points)"  # its WKT is too long for a cell
+        tooltip = cell.data(Qt.ItemDataRole.ToolTipRole)
+        assert tooltip.startswith("POLYGON · geopackage · SRID 32631\nbounds: x 0 … 10, y 0 … 10\n")
+        assert tooltip.endswith("POLYGON ((0 0, 0 10, 10 10, 10 0, 0 0), (1 1, 1 9, 9 9, 9 1, 1 1))")
+    assert folder_state(path.parent) == before
+
+
 async def test_invalid_utf8_is_escaped_in_the_inspector(qtbot: Any, tmp_path: Path, corpus: Path) -> None:
     async with browse(qtbot, tmp_path, corpus / "plaso" / "load_statistics.db") as pane:
         await _show(pane, "load_statistics")

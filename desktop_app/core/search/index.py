@@ -63,6 +63,7 @@ from desktop_app.core.sqlite.guard import (
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.library import raise_memdb_limit
 from desktop_app.core.sqlite.quoting import quote_identifier, quote_string
+from desktop_app.core.values.text import plain_text
 
 #: Trigram MATCH (and LIKE) can use the index only for this many characters or more.
 MIN_INDEX_CHARS = 3
@@ -497,7 +498,7 @@ class SearchIndex:
             for column_id, value_type, value, *key_values in cursor:
                 if column_id not in wanted or value_type not in value_types:
                     continue
-                snippet = matcher.snippet(value)
+                snippet = matcher.snippet(plain_text(value))  # invalid UTF-8 escaped, as Browse shows it
                 if snippet is None:
                     continue
                 key = RowKey(entry.key_columns, tuple(key_values), entry.key_is_rowid)

@@ -99,7 +99,8 @@ class Matcher:
         """The SQL function `_search_match(CAST(x AS BLOB))`: 1 when the value matches."""
         if raw is None:
             return 0
-        return int(self.first_match(raw.decode(self.codec, "replace")) is not None)
+        # Bad bytes escaped as the snippet shows them (`values.text.plain_text`), so both agree on a match.
+        return int(self.first_match(raw.decode(self.codec, "backslashreplace")) is not None)
 
     def register(self, conn: sqlite3.Connection) -> None:
         """Register the private match function on `conn` (only needed for FUNCTION filtering)."""

@@ -11,6 +11,7 @@ from desktop_app.core.search.matching import FilterKind, Matcher
 from desktop_app.core.search.results import Hit, Method, RowKey
 from desktop_app.core.search.tables import SearchColumn, SearchTable
 from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.values.text import plain_text
 
 #: SQLite caps expression depth (1000) and result columns (2000): wider tables are searched in slices.
 _COLUMNS_PER_QUERY = 250
@@ -70,7 +71,7 @@ def run_query(
                 text = row[key_width + 2 * index]
                 if text is None or row[key_width + 2 * index + 1] not in value_types:
                     continue
-                snippet = matcher.snippet(text)
+                snippet = matcher.snippet(plain_text(text))  # invalid UTF-8 escaped, as Browse shows it
                 if snippet is not None:
                     value_type = row[key_width + 2 * index + 1]
                     yield Hit(

@@ -23,6 +23,8 @@ _TYPES = {
 }
 #: Deepest nesting of collections read (a hostile blob must not exhaust the stack).
 _MAX_DEPTH = 32
+#: Longest WKT a grid cell shows whole; a longer geometry shows its type and number of points.
+SHORT_WKT_CHARS = 48
 
 
 class NotGeometry(ValueError):
@@ -39,6 +41,28 @@ class Geometry:
     #: (min x, min y, max x, max y) of the coordinates, or None when empty.
     bounds: tuple[float, float, float, float] | None
     container: str  #: "geopackage", "spatialite" or "wkb"
+    points: int = 0  #: coordinates read (empty points not counted)
+
+
+def short_text(geometry: Geometry) -> str:
+    """One grid cell's worth: the WKT when short (`POINT (1 2)`), else `POLYGON … (5 points)`."""
+    if len(geometry.wkt) <= SHORT_WKT_CHARS:
+        return geometry.wkt
+    return f"{geometry.geometry_type} … ({geometry.points:,} point{'' if geometry.points == 1 else 's'})"
+
+
+def geometry_summary(geometry: Geometry) -> str:
+    """Type, container, SRID and bounds of a decoded geometry, one per line."""
+    lines = [
+        f"{geometry.geometry_type} · {geometry.container}"
+        + (f" · SRID {geometry.srid}" if geometry.srid is not None else "")
+    ]
+    if geometry.bounds is not None:
+        min_x, min_y, max_x, max_y = geometry.bounds
+        lines.append(f"bounds: x {min_x:g} … {max_x:g}, y {min_y:g} … {max_y:g}")
+    else:
+        lines.append("bounds: (empty)")
+    return "\n".join(lines)
 
 
 def decode_geometry(blob: bytes) -> Geometry | None:
@@ -53,7 +77,7 @@ def decode_geometry(blob: bytes) -> Geometry | None:
             kind, wkt = reader.wkb(0)
             if reader.pos != len(blob):
                 return None
-            return Geometry(wkt, kind, reader.srid, reader.bounds(), "wkb")
+            return Geometry(wkt, kind, reader.srid, reader.bounds(), "wkb", len(reader.xs))
     except (NotGeometry, struct.error, IndexError, RecursionError):
         return None
     return None
@@ -69,7 +93,7 @@ def _geopackage(blob: bytes) -> Geometry:
     start = 8 + (0, 32, 48, 48, 64)[envelope]
     reader = _Reader(blob, start)
     kind, wkt = reader.wkb(0)
-    return Geometry(wkt, kind, srid, reader.bounds(), "geopackage")
+    return Geometry(wkt, kind, srid, reader.bounds(), "geopackage", len(reader.xs))
 
 
 def _spatialite(blob: bytes) -> Geometry:
@@ -80,7 +104,7 @@ def _spatialite(blob: bytes) -> Geometry:
     kind, wkt = reader.body(reader.uint(), 0, spatialite=True)
     if blob[reader.pos] != 0xFE:
         raise NotGeometry("no end marker")
-    return Geometry(wkt, kind, srid, reader.bounds(), "spatialite")
+    return Geometry(wkt, kind, srid, reader.bounds(), "spatialite", len(reader.xs))
 
 
 class _Reader:

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_app.core.sqlite.values import RawText
+
 
 def readable_text(raw: bytes) -> str:
     """`raw` decoded as UTF-8, each invalid byte written `\\xNN` (so `b"ab\\xff"` reads `ab\\xff`)."""
     return raw.decode("utf-8", "backslashreplace")
+
+
+def plain_text(value: str) -> str:
+    """Text as read, with the bytes of invalid UTF-8 written `\\xNN` (never hidden as U+FFFD)."""
+    return readable_text(value.raw) if isinstance(value, RawText) else value
 
 
 def is_valid_utf8(raw: bytes) -> bool:

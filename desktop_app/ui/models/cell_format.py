@@ -19,8 +19,9 @@ from PySide6.QtGui import QColor, QFont
 from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.schema.visible_names import BIDI_REORDERING
 from desktop_app.core.sqlite.values import RawText
+from desktop_app.core.values.geometry import Geometry, decode_geometry, geometry_summary, short_text
 from desktop_app.core.values.numbers import format_number
-from desktop_app.core.values.text import readable_text
+from desktop_app.core.values.text import plain_text
 from desktop_app.ui import theme
 from desktop_app.ui.settings import read_bool
 
@@ -79,11 +80,6 @@ def number_text(value: int | float) -> str:
     return format_number(value, full_precision=NUMBERS.full_precision, thousands=NUMBERS.thousands)
 
 
-def plain_text(value: str) -> str:
-    """Text as read, with the bytes of invalid UTF-8 written `\\xNN` (never hidden as U+FFFD)."""
-    return readable_text(value.raw) if isinstance(value, RawText) else value
-
-
 def is_number(value: Any) -> bool:
     """True for integers and reals (not bools, which SQLite never returns)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -104,6 +100,21 @@ def blob_label(value: bytes | Truncated) -> str:
     return f"<BLOB {size:,} bytes>" if size else "<BLOB empty>"
 
 
+@functools.lru_cache(maxsize=1024)
+def _decoded_geometry(value: bytes) -> Geometry | None:
+    return decode_geometry(value)
+
+
+def cell_geometry(value: Any) -> Geometry | None:
+    """The geometry a whole blob cell holds (GeoPackage, SpatiaLite, WKB), or None.
+
+    Cached per value: the grid asks on every paint, and a cell's bytes object stays the same meanwhile.
+    """
+    if type(value) is not bytes or not (value[:2] == b"GP" or value[:1] in (b"\x00", b"\x01")):
+        return None
+    return _decoded_geometry(value)
+
+
 def display_text(value: Any) -> str:
     """The one-line text a grid cell shows for `value`."""
     # Called for every visible cell on each paint: the common exact types are tested first.
@@ -115,7 +126,8 @@ def display_text(value: Any) -> str:
     elif value is None:
         return NULL_TEXT
     elif is_blob(value):
-        return blob_label(value)
+        geometry = cell_geometry(value)
+        return short_text(geometry) if geometry is not None else blob_label(value)
     else:
         head = value.head if isinstance(value, Truncated) else value
         text = plain_text(head) if isinstance(head, str) else str(head)
@@ -161,6 +173,9 @@ def tooltip_text(value: Any) -> str | None:
         return f"{head}…\n({value.size:,} characters: open the cell to see all)"
     if isinstance(value, RawText):
         return plain_text(value)[: DISPLAY_MAX_CHARS * 4] + "\n(not valid UTF-8: bad bytes shown as \\xNN)"
+    geometry = cell_geometry(value)
+    if geometry is not None:
+        return f"{geometry_summary(geometry)}\n{geometry.wkt[: DISPLAY_MAX_CHARS * 4]}"
     if isinstance(value, str) and (len(value) > DISPLAY_MAX_CHARS // 4 or "\n" in value):
         return value[: DISPLAY_MAX_CHARS * 4]
     return None

@@ -22,7 +22,7 @@ from desktop_app.core.blobs.values import human_size
 from desktop_app.core.browse.paging import Truncated
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.sqlite.values import RawText, storage_class
-from desktop_app.core.values.geometry import Geometry, decode_geometry
+from desktop_app.core.values.geometry import decode_geometry, geometry_summary
 from desktop_app.core.values.json_tree import JsonNode, NotJson, looks_like_json, parse_json
 from desktop_app.core.values.jsonb import (
     column_hints_json,
@@ -388,17 +388,3 @@ class ValueInspector(QWidget):
         if self._viewer is None:
             self._viewer = CellViewer(self)
         self._viewer.show_value(self.value, self.title.text())
-
-
-def geometry_summary(geometry: Geometry) -> str:
-    """Type, container, SRID and bounds of a decoded geometry, one per line."""
-    lines = [
-        f"{geometry.geometry_type} · {geometry.container}"
-        + (f" · SRID {geometry.srid}" if geometry.srid is not None else "")
-    ]
-    if geometry.bounds is not None:
-        min_x, min_y, max_x, max_y = geometry.bounds
-        lines.append(f"bounds: x {min_x:g} … {max_x:g}, y {min_y:g} … {max_y:g}")
-    else:
-        lines.append("bounds: (empty)")
-    return "\n".join(lines)

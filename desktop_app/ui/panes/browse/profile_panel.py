@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QMouseEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -37,7 +37,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.models import cell_format
 from desktop_app.ui.panes.browse.histogram import Histogram
-from desktop_app.ui.theme import dim_colour, dim_style, error_style
+from desktop_app.ui.theme import dim_colour, dim_style, error_style, link_colour
 from desktop_app.ui.widgets.layout import hbox, vbox
 
 #: Cards updated in one turn of the event loop (~1-8 ms each), of which at most one new card (its first
@@ -105,11 +105,35 @@ def stage_text(profile: ColumnProfile) -> str:
     return "complete"
 
 
+class _TopValues(QLabel):
+    """Top values one a line, drawn like links: a click on a line emits `linkActivated` with its position."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click a value to filter Browse on it")
+        font = self.font()
+        font.setUnderline(True)
+        self.setFont(font)
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, link_colour())
+        self.setPalette(palette)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A left click on a value's line activates it."""
+        lines = self.text().count("\n") + 1 if self.text() else 0
+        line = int((event.position().y() - self.contentsRect().top()) // self.fontMetrics().lineSpacing())
+        if event.button() == Qt.MouseButton.LeftButton and 0 <= line < lines:
+            self.linkActivated.emit(str(line))
+        super().mouseReleaseEvent(event)
+
+
 class ColumnCard(QFrame):
     """One column's profile: figures, top values (click one to filter on it) and a histogram.
 
-    Plain labels and one painted widget: a card is redrawn each time its column's figures move on a
-    stage, and item views (a table per card) cost tens of milliseconds of the UI thread each time.
+    Plain-text labels (no rich text) and one painted widget: a card is laid out and redrawn each time its
+    column's figures move on a stage, and rich-text tables cost 10-60 ms of the UI thread each time.
     """
 
     value_clicked = Signal(str, object)  #: column, value
@@ -119,28 +143,37 @@ class ColumnCard(QFrame):
         self.name = name
         self.profile: ColumnProfile | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(f"<b>{escape(name)}</b>")
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title = QLabel(name)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
         self.stage = QLabel("waiting…")
         _dim(self.stage)
+        #: The figures: their names in one label, their values beside them in another.
+        self.labels = QLabel()
         self.body = QLabel()
-        self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Top values and histogram stay shown, empty until there are figures: the first show of a widget
         # (polish, layout) cost up to 30 ms of the UI thread per card, when the complete figures came.
         self.top_title = QLabel()
         _dim(self.top_title)
-        #: The top values as links (href = position in `profile.top`) with their counts.
-        self.top = QLabel()
-        self.top.setTextFormat(Qt.TextFormat.RichText)
-        self.top.setToolTip("Click a value to filter Browse on it")
+        #: The top values (a click on one filters on it) and their counts beside them.
+        self.top = _TopValues()
         self.top.linkActivated.connect(self._on_top_clicked)
+        self.counts = QLabel()
+        self.counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.histogram = Histogram([])
+        for label in (self.title, self.labels, self.body, self.top_title, self.top, self.counts):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         for label in (self.title, self.body, self.top_title, self.top):
             # A long value is cut at the panel's edge rather than widening every card past it.
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        figures_row, top_row = hbox(self.labels, (self.body, 1)), hbox((self.top, 1), self.counts)
+        figures_row.setSpacing(8)
+        top_row.setSpacing(8)
         layout = vbox(
-            hbox((self.title, 1), self.stage), self.body, self.top_title, self.top, self.histogram, margins=6
+            hbox((self.title, 1), self.stage), figures_row, self.top_title, top_row, self.histogram, margins=6
         )
         layout.setSpacing(3)
         self.setLayout(layout)
@@ -149,11 +182,9 @@ class ColumnCard(QFrame):
         """Show `profile`'s figures (a later stage replaces an earlier one)."""
         self.profile = profile
         self.stage.setText(stage_text(profile))
-        rows = "".join(
-            f"<tr><td style='padding-right:8px'>{label}</td><td>{escape(text)}</td></tr>"
-            for label, text in figures(profile)
-        )
-        self.body.setText(f"<table>{rows}</table>")
+        lines = figures(profile)
+        self.labels.setText("\n".join(label for label, _text in lines))
+        self.body.setText("\n".join(text for _label, text in lines))
         self._show_top(profile.top)
         self.histogram.set_bins(profile.histogram or [])
 
@@ -161,14 +192,11 @@ class ColumnCard(QFrame):
         if not top or top[0][1] == 1:  # every value once: a list of ten of them says nothing
             self.top_title.setText("Top values: every value occurs once" if top else "")
             self.top.setText("")
+            self.counts.setText("")
             return
         self.top_title.setText("Top values (click one to filter on it)")
-        rows = "".join(
-            f"<tr><td><a href='{i}'>{escape(_short(value_text(value)))}</a></td>"
-            f"<td align='right' style='padding-left:8px'>{count:,}</td></tr>"
-            for i, (value, count) in enumerate(top)
-        )
-        self.top.setText(f"<table width='100%'>{rows}</table>")
+        self.top.setText("\n".join(_short(value_text(value)) for value, _count in top))
+        self.counts.setText("\n".join(f"{count:,}" for _value, count in top))
 
     def top_rows(self) -> list[tuple[str, str]]:
         """(value, count) as listed, for tests and accessibility."""
