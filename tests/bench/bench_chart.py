@@ -124,9 +124,11 @@ async def _read_as_the_window_does(
 async def _measure(path: str, points: int) -> list[Figure]:
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.app import finish_start_up
     from desktop_app.ui.widgets.chart.plot import ChartPlot
 
     app = QApplication.instance()
+    finish_start_up()  # as the app does once its window is up (start-up objects out of the collector's way)
     snapshot = open_snapshot(path)
     database = Database(snapshot)
     n = f"{points / 1e6:g}M"
