@@ -20,11 +20,11 @@ class Revision:
     """One revision file: its id, what it revises and depends on, and its message."""
 
     revision: str
-    down_revisions: tuple[str, ...]
-    depends_on: tuple[str, ...]
+    down_revisions: tuple[str, ...]  # several for a merge revision, none for a base
+    depends_on: tuple[str, ...]  # revisions it needs besides its parents (another branch's)
     branch_labels: tuple[str, ...]
     path: Path
-    message: str | None
+    message: str | None  # the docstring's first line, as `alembic history` shows it
 
 
 def versions_folder(folder: Path) -> Path:
