@@ -6,7 +6,8 @@ import mmap
 import re
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from desktop_app.core.recovery.model import (
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
-from desktop_app.core.sqlite.library import read_memdb_image
+from desktop_app.core.sqlite.library import memdb_image
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
@@ -50,27 +51,40 @@ _ZEROS = bytes(65536)
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
 
 
-def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseImage:
-    """The snapshot's bytes, copied from its memory database (the user's file is never read again)."""
-    try:
-        data = _memdb_image(conn, schema) or conn.serialize(name=schema)
-    except MemoryError:
-        raise RecoveryError("There is not enough memory to read the database's pages for recovery.") from None
-    except sqlite3.Error as exc:
-        raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
-    return DatabaseImage(data)
+@contextmanager
+def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> Iterator[DatabaseImage]:
+    """The snapshot's bytes for the `with` block, from its memory database (the user's file is never read
+    again): a memdb's own buffer where it can be lent, else a copy. Nothing read from the image may keep
+    a view of it past the block (records hold copies of their bytes)."""
+    with ExitStack() as lender:
+        try:
+            data = lender.enter_context(_memdb_image(conn, schema))
+            image = DatabaseImage(data if data is not None else conn.serialize(name=schema))
+        except MemoryError:
+            raise RecoveryError(
+                "There is not enough memory to read the database's pages for recovery."
+            ) from None
+        except sqlite3.Error as exc:
+            raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
+        del data
+        yield image
 
 
-def _memdb_image(conn: sqlite3.Connection, schema: str) -> bytearray | mmap.mmap | None:
-    """A named memdb's bytes in one read (None for other databases): far cheaper than `serialize`."""
+@contextmanager
+def _memdb_image(
+    conn: sqlite3.Connection, schema: str
+) -> Iterator[memoryview | bytearray | mmap.mmap | None]:
+    """A named memdb's bytes without the copies `serialize` makes (None for other databases)."""
     names = {name: file for _seq, name, file in conn.execute("PRAGMA database_list")}
     file = names.get(schema) or ""
     if not _MEMDB_NAME.fullmatch(file):
-        return None
+        yield None
+        return
     quoted = quote_identifier(schema)
     page_size = conn.execute(f"PRAGMA {quoted}.page_size").fetchone()[0]
     page_count = conn.execute(f"PRAGMA {quoted}.page_count").fetchone()[0]
-    return read_memdb_image(f"file:{file}?vfs=memdb", page_size * page_count)
+    with memdb_image(f"file:{file}?vfs=memdb", page_size * page_count) as data:
+        yield data
 
 
 def recover(
@@ -81,9 +95,9 @@ def recover(
 ) -> RecoveryResult:
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
     catalog = read_catalog(conn)
-    image = snapshot_image(conn)
     shapes = shapes_of(catalog)
-    result = recover_image(image, shapes, progress=progress, cancel=cancel)
+    with snapshot_image(conn) as image:
+        result = recover_image(image, shapes, progress=progress, cancel=cancel)
     del image
     copies = live_copies(conn, result.records, cancel, _searchable(catalog, shapes))
     result.live_copies = len(copies)
