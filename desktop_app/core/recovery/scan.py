@@ -253,7 +253,7 @@ class _Scan:
         kids = np.array(found, dtype=np.int64)
         if not len(kids) or kids.min() < 1 or kids.max() > self.image.page_count:
             return False
-        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(np.unique(kids)) != len(kids):
+        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(set(found)) != len(found):
             return False
         if self.free and not self.free.isdisjoint(found):
             return False
