@@ -15,8 +15,8 @@ from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
     BTreePage,
     PageKind,
-    children,
     freeblocks,
+    left_children,
     local_size,
     parse_btree_page,
     read_overflow,
@@ -243,14 +243,14 @@ class _Scan:
             if btree is None or btree.kind.leaf:
                 continue
             owner[number] = tree
-            found = children(page, btree)
-            if not self._own_leaves(found, tree):
+            kids = np.append(left_children(page, btree), btree.right_child)
+            found = kids.tolist()
+            if not self._own_leaves(kids, found, tree):
                 stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
 
-    def _own_leaves(self, found: list[int], tree: int) -> bool:
-        """Own `found` at once when they are all distinct unowned leaves, as popping them one by one
-        would (in reverse order); False (nothing done) otherwise."""
-        kids = np.array(found, dtype=np.int64)
+    def _own_leaves(self, kids: np.ndarray, found: list[int], tree: int) -> bool:
+        """Own `found` (`kids` as an array) at once when they are all distinct unowned leaves, as popping
+        them one by one would (in reverse order); False (nothing done) otherwise."""
         if not len(kids) or kids.min() < 1 or kids.max() > self.image.page_count:
             return False
         if not self.leaf[kids].all() or self.owner_id[kids].any() or len(set(found)) != len(found):
