@@ -5,7 +5,6 @@ from __future__ import annotations
 import mmap
 import re
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
@@ -44,8 +43,6 @@ from desktop_app.core.sqlite.library import memdb_image
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
-#: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
-_YIELD_EVERY_S = 0.005
 _ZEROS = bytes(65536)
 #: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
@@ -164,7 +161,6 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
-        self.yielded = time.perf_counter()
         self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
 
     def run(self) -> RecoveryResult:
@@ -449,12 +445,10 @@ class _Scan:
             self.nonzero_free_bytes += end - start
 
     def _tick(self, done: int, total: int) -> int:
+        # No explicit GIL hand-over here: CPython's forced switching gives a waiting GUI thread the GIL
+        # within its switch interval (5 ms); a `sleep(0)` every few ms restarted that wait each time (the
+        # GIL changed hands and straight back) and left the GUI thread waiting 20-70 ms.
         done += 1
-        now = time.perf_counter()
-        if now - self.yielded >= _YIELD_EVERY_S:
-            # Hand the GIL over now and then (not every page: each hand-over costs a scheduler round trip).
-            time.sleep(0)
-            self.yielded = now
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
         if done % _PROGRESS_EVERY == 0:
