@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -235,14 +236,21 @@ def test_copies_are_set_aside_alike_when_a_live_row_holds_text_that_is_not_utf8(
     assert found["bad"].records == found["good"].records
 
 
-def test_the_scan_reads_the_snapshot_image_byte_for_byte(built: dict[str, cases.Case]) -> None:
+@pytest.mark.parametrize("lent", [True, False], ids=["memdb-buffer-lent", "memdb-copied"])
+def test_the_scan_reads_the_snapshot_image_byte_for_byte(
+    built: dict[str, cases.Case], lent: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from desktop_app.core.recovery.scan import snapshot_image
+    from desktop_app.core.sqlite import library
 
+    if not lent:  # a library whose memdb layout we do not know: the bytes are copied instead
+        monkeypatch.setattr(library, "_MEMSTORE_VERSIONS", range(0))
     snapshot = open_snapshot(built["pages-freed"].path)
     try:
         with closing(snapshot.connect()) as conn, snapshot_image(conn) as image:
             assert bytes(image.data) == conn.serialize()
             assert image.data.readonly
+            assert isinstance(image.data.obj, mmap.mmap) != lent
     finally:
         snapshot.close()
 
