@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desktop_app.core.pagefile.btree import interior_children, left_children, parse_btree_page
 from desktop_app.core.pagefile.freelist import freelist_trunks
-from desktop_app.core.pagefile.headers import any_nonzero
+from desktop_app.core.pagefile.headers import any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.owners import btree_pages
 
@@ -42,6 +43,23 @@ def test_btree_walk_finds_the_pages_dbstat_lists_for_each_btree() -> None:
             by_type.setdefault(kind, set()).add(page)
         assert interior == by_type.get("internal", set()), name
         assert leaves == by_type.get("leaf", set()), name
+
+
+def test_page_headers_and_left_children_read_every_page_as_dbstat_and_the_page_parser_do() -> None:
+    conn = _memory_db()
+    image = DatabaseImage(conn.serialize())
+    headers = page_headers(image)
+    rows = conn.execute("SELECT pageno, pagetype FROM dbstat WHERE aggregate = 0").fetchall()
+    assert {page for page, kind in rows if kind == "leaf"} <= set(np.flatnonzero(headers.leaf).tolist())
+    interior = sorted(page for page, kind in rows if kind == "internal")
+    assert interior == np.flatnonzero(headers.interior).tolist()
+    for number in interior:
+        page = image.page(number)
+        btree = parse_btree_page(page, number, image.usable_size)
+        assert btree is not None
+        found = [*left_children(page, btree).tolist(), btree.right_child]
+        assert found == interior_children(page, number)
+        assert headers.first_freeblock[number] == btree.first_freeblock
 
 
 def test_freelist_walk_finds_as_many_pages_as_the_header_counts() -> None:

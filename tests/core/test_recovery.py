@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -235,13 +236,62 @@ def test_copies_are_set_aside_alike_when_a_live_row_holds_text_that_is_not_utf8(
     assert found["bad"].records == found["good"].records
 
 
-def test_the_scan_reads_the_snapshot_image_byte_for_byte(built: dict[str, cases.Case]) -> None:
+@pytest.mark.parametrize("lent", [True, False], ids=["memdb-buffer-lent", "memdb-copied"])
+def test_the_scan_reads_the_snapshot_image_byte_for_byte(
+    built: dict[str, cases.Case], lent: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from desktop_app.core.recovery.scan import snapshot_image
+    from desktop_app.core.sqlite import library
 
+    if not lent:  # a library whose memdb layout we do not know: the bytes are copied instead
+        monkeypatch.setattr(library, "_MEMSTORE_VERSIONS", range(0))
     snapshot = open_snapshot(built["pages-freed"].path)
     try:
+        with closing(snapshot.connect()) as conn, snapshot_image(conn) as image:
+            assert bytes(image.data) == conn.serialize()
+            assert image.data.readonly
+            assert isinstance(image.data.obj, mmap.mmap) != lent
+    finally:
+        snapshot.close()
+
+
+def _memdb_writable(conn: sqlite3.Connection) -> bool:
+    """True when another connection can write the snapshot's memdb now (no read transaction holds it)."""
+    name = next(file for _seq, schema, file in conn.execute("PRAGMA database_list") if schema == "main")
+    with closing(sqlite3.connect(f"file:{name}?vfs=memdb", uri=True, timeout=0)) as writer:
+        try:
+            writer.execute("PRAGMA user_version = 7")
+            writer.commit()
+        except sqlite3.OperationalError:
+            return False
+    return True
+
+
+def test_the_snapshot_image_cannot_change_while_lent_and_is_released_after_a_scan_or_a_stop(
+    built: dict[str, cases.Case],
+) -> None:
+    from desktop_app.core.errors import Cancelled
+    from desktop_app.core.progress import CancelToken
+    from desktop_app.core.recovery.scan import snapshot_image
+
+    snapshot = open_snapshot(built["leaf-deleted"].path)
+    try:
         with closing(snapshot.connect()) as conn:
-            assert bytes(snapshot_image(conn).data) == conn.serialize()
+            with snapshot_image(conn) as image:
+                assert not _memdb_writable(conn)
+                kept = image.data[:16]
+            del image
+            assert not _memdb_writable(conn)  # a view kept past the block keeps the buffer in place
+            assert bytes(kept) == SQLITE_MAGIC
+            del kept
+            assert _memdb_writable(conn)
+            assert recover(conn).records
+            assert _memdb_writable(conn)
+            token = CancelToken()
+            token.cancel()
+            with pytest.raises(Cancelled):
+                recover(conn, cancel=token)
+            assert _memdb_writable(conn)
     finally:
         snapshot.close()
 

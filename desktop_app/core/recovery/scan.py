@@ -5,8 +5,8 @@ from __future__ import annotations
 import mmap
 import re
 import sqlite3
-import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
@@ -14,8 +14,8 @@ from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
     BTreePage,
     PageKind,
-    children,
     freeblocks,
+    left_children,
     local_size,
     parse_btree_page,
     read_overflow,
@@ -39,38 +39,49 @@ from desktop_app.core.recovery.model import (
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
-from desktop_app.core.sqlite.library import read_memdb_image
+from desktop_app.core.sqlite.library import memdb_image
 from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
-#: Longest the scan keeps the GIL between two hand-overs (the UI's stall target is 30 ms).
-_YIELD_EVERY_S = 0.005
 _ZEROS = bytes(65536)
 #: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
 _MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
 
 
-def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> DatabaseImage:
-    """The snapshot's bytes, copied from its memory database (the user's file is never read again)."""
-    try:
-        data = _memdb_image(conn, schema) or conn.serialize(name=schema)
-    except MemoryError:
-        raise RecoveryError("There is not enough memory to read the database's pages for recovery.") from None
-    except sqlite3.Error as exc:
-        raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
-    return DatabaseImage(data)
+@contextmanager
+def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> Iterator[DatabaseImage]:
+    """The snapshot's bytes for the `with` block, from its memory database (the user's file is never read
+    again): a memdb's own buffer where it can be lent, else a copy. Nothing read from the image may keep
+    a view of it past the block (records hold copies of their bytes)."""
+    with ExitStack() as lender:
+        try:
+            data = lender.enter_context(_memdb_image(conn, schema))
+            image = DatabaseImage(data if data is not None else conn.serialize(name=schema))
+        except MemoryError:
+            raise RecoveryError(
+                "There is not enough memory to read the database's pages for recovery."
+            ) from None
+        except sqlite3.Error as exc:
+            raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
+        del data
+        yield image
 
 
-def _memdb_image(conn: sqlite3.Connection, schema: str) -> bytearray | mmap.mmap | None:
-    """A named memdb's bytes in one read (None for other databases): far cheaper than `serialize`."""
+@contextmanager
+def _memdb_image(
+    conn: sqlite3.Connection, schema: str
+) -> Iterator[memoryview | bytearray | mmap.mmap | None]:
+    """A named memdb's bytes without the copies `serialize` makes (None for other databases)."""
     names = {name: file for _seq, name, file in conn.execute("PRAGMA database_list")}
     file = names.get(schema) or ""
     if not _MEMDB_NAME.fullmatch(file):
-        return None
+        yield None
+        return
     quoted = quote_identifier(schema)
     page_size = conn.execute(f"PRAGMA {quoted}.page_size").fetchone()[0]
     page_count = conn.execute(f"PRAGMA {quoted}.page_count").fetchone()[0]
-    return read_memdb_image(f"file:{file}?vfs=memdb", page_size * page_count)
+    with memdb_image(f"file:{file}?vfs=memdb", page_size * page_count) as data:
+        yield data
 
 
 def recover(
@@ -81,9 +92,9 @@ def recover(
 ) -> RecoveryResult:
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
     catalog = read_catalog(conn)
-    image = snapshot_image(conn)
     shapes = shapes_of(catalog)
-    result = recover_image(image, shapes, progress=progress, cancel=cancel)
+    with snapshot_image(conn) as image:
+        result = recover_image(image, shapes, progress=progress, cancel=cancel)
     del image
     copies = live_copies(conn, result.records, cancel, _searchable(catalog, shapes))
     result.live_copies = len(copies)
@@ -150,7 +161,6 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
-        self.yielded = time.perf_counter()
         self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
 
     def run(self) -> RecoveryResult:
@@ -229,17 +239,17 @@ class _Scan:
             if btree is None or btree.kind.leaf:
                 continue
             owner[number] = tree
-            found = children(page, btree)
-            if not self._own_leaves(found, tree):
+            kids = np.append(left_children(page, btree), btree.right_child)
+            found = kids.tolist()
+            if not self._own_leaves(kids, found, tree):
                 stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
 
-    def _own_leaves(self, found: list[int], tree: int) -> bool:
-        """Own `found` at once when they are all distinct unowned leaves, as popping them one by one
-        would (in reverse order); False (nothing done) otherwise."""
-        kids = np.array(found, dtype=np.int64)
+    def _own_leaves(self, kids: np.ndarray, found: list[int], tree: int) -> bool:
+        """Own `found` (`kids` as an array) at once when they are all distinct unowned leaves, as popping
+        them one by one would (in reverse order); False (nothing done) otherwise."""
         if not len(kids) or kids.min() < 1 or kids.max() > self.image.page_count:
             return False
-        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(np.unique(kids)) != len(kids):
+        if not self.leaf[kids].all() or self.owner_id[kids].any() or len(set(found)) != len(found):
             return False
         if self.free and not self.free.isdisjoint(found):
             return False
@@ -435,12 +445,10 @@ class _Scan:
             self.nonzero_free_bytes += end - start
 
     def _tick(self, done: int, total: int) -> int:
+        # No explicit GIL hand-over here: CPython's forced switching gives a waiting GUI thread the GIL
+        # within its switch interval (5 ms); a `sleep(0)` every few ms restarted that wait each time (the
+        # GIL changed hands and straight back) and left the GUI thread waiting 20-70 ms.
         done += 1
-        now = time.perf_counter()
-        if now - self.yielded >= _YIELD_EVERY_S:
-            # Hand the GIL over now and then (not every page: each hand-over costs a scheduler round trip).
-            time.sleep(0)
-            self.yielded = now
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
         if done % _PROGRESS_EVERY == 0:

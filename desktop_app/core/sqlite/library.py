@@ -1,9 +1,9 @@
 """Direct calls into the SQLite library the `sqlite3` module uses, for what Python does not expose.
 
 Used for three things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`), reading the
-declared types of a statement's result columns (`sqlite3_column_decltype`), and copying a named memdb's
-image in one read (`read_memdb_image`). Everything degrades gracefully when the library cannot be reached
-this way.
+declared types of a statement's result columns (`sqlite3_column_decltype`), and reading a named memdb's
+image in place or in one copy (`memdb_image`). Everything degrades gracefully when the library cannot be
+reached this way.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import ctypes
 import functools
 import mmap
 import sqlite3
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SQLITE_OPEN_READONLY = 0x01
 SQLITE_OPEN_READWRITE = 0x02
@@ -20,6 +23,9 @@ SQLITE_FCNTL_SIZE_LIMIT = 36
 SQLITE_FCNTL_FILE_POINTER = 7
 #: Bytes a memdb image is read in per call (the VFS's xRead takes an int).
 _READ_CHUNK = 64 * 2**20
+#: Library versions whose memdb keeps a shared store as `_MemStore` lays it out (memdb.c since 3.36.0,
+#: when named memdbs became shared); others are copied.
+_MEMSTORE_VERSIONS = range(3_036_000, 3_050_000)
 
 
 @functools.cache
@@ -99,6 +105,23 @@ class _File(ctypes.Structure):
     _fields_ = [("pMethods", ctypes.POINTER(_IoMethods))]
 
 
+class _MemStore(ctypes.Structure):
+    """The head of memdb.c's `MemStore` (not public): the file's size, its allocation, its cap, its bytes."""
+
+    _fields_ = [
+        ("sz", ctypes.c_int64),
+        ("szAlloc", ctypes.c_int64),
+        ("szMax", ctypes.c_int64),
+        ("aData", ctypes.c_void_p),
+    ]
+
+
+class _MemFile(ctypes.Structure):
+    """The head of memdb.c's `MemFile` (not public): the open file and the store it shares."""
+
+    _fields_ = [("base", _File), ("pStore", ctypes.POINTER(_MemStore))]
+
+
 def _zeroed_buffer(size: int) -> bytearray | mmap.mmap:
     """`size` writable bytes, not touched yet: an anonymous mapping (a `bytearray` zero-fills them while
     holding the GIL, a second of stalled window per gigabyte); its pages fault in during the reads, which
@@ -111,40 +134,88 @@ def _zeroed_buffer(size: int) -> bytearray | mmap.mmap:
     return bytearray(size)
 
 
-def read_memdb_image(memdb_uri: str, size: int) -> bytearray | mmap.mmap | None:
-    """The `size` bytes of the named memdb at `memdb_uri`, read through its VFS in a few large reads under
-    a read transaction (no writer can change it meanwhile), with the GIL released; None when the library
-    cannot be reached this way. `sqlite3.Connection.serialize` copies a named memdb page by page, then
-    again into a Python object while holding the GIL."""
+@contextmanager
+def memdb_image(memdb_uri: str, size: int) -> Iterator[memoryview | mmap.mmap | bytearray | None]:
+    """The `size` bytes of the named memdb at `memdb_uri` for the `with` block (None when the library
+    cannot be reached this way), under a read transaction of a private connection: no writer can change
+    or move them meanwhile.
+
+    Where the memdb's layout is known its own buffer is lent, read-only and without a copy; the private
+    connection then stays open until the block ends and every view of the buffer is gone (a view kept
+    longer keeps the connection open, never reads freed memory). Otherwise the bytes are copied in a few
+    large reads through the VFS with the GIL released (`Connection.serialize` copies a named memdb page
+    by page, then again into a Python object while holding the GIL)."""
     lib = sqlite_library()
     if lib is None:
-        return None
+        yield None
+        return
     handle = ctypes.c_void_p()
+    lent: list[object] = []
     try:
-        if lib.sqlite3_open_v2(
-            memdb_uri.encode(), ctypes.byref(handle), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, None
-        ):
-            return None
-        if lib.sqlite3_exec(handle, b"BEGIN; SELECT count(*) FROM sqlite_schema", None, None, None):
-            return None
-        file = ctypes.POINTER(_File)()
-        if (
-            lib.sqlite3_file_control(handle, b"main", SQLITE_FCNTL_FILE_POINTER, ctypes.byref(file))
-            or not file
-        ):
-            return None
-        read = file.contents.pMethods.contents.xRead
-        image = _zeroed_buffer(size)
-        buffer = (ctypes.c_char * size).from_buffer(image)
-        base = ctypes.addressof(buffer)
-        for offset in range(0, size, _READ_CHUNK):
-            amount = min(_READ_CHUNK, size - offset)
-            if read(file, base + offset, amount, offset):
-                return None
-        del buffer
-        return image
+        file = _open_for_reading(lib, memdb_uri, handle)
+        if file is None:
+            image = None
+        else:
+            image = _lent_buffer(lib, file, size, handle, lent)
+            if image is None:
+                image = _read_through_vfs(file, size)
+        yield image
     finally:
-        lib.sqlite3_close_v2(handle)
+        image = None
+        if not lent:
+            lib.sqlite3_close_v2(handle)
+        lent.clear()  # the buffer's last view gone, its finalizer closes the connection
+
+
+def _open_for_reading(
+    lib: ctypes.CDLL, memdb_uri: str, handle: ctypes.c_void_p
+) -> ctypes._Pointer[_File] | None:
+    """Open `memdb_uri` read-only on `handle` and start a read transaction; its file, or None."""
+    if lib.sqlite3_open_v2(
+        memdb_uri.encode(), ctypes.byref(handle), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, None
+    ):
+        return None
+    if lib.sqlite3_exec(handle, b"BEGIN; SELECT count(*) FROM sqlite_schema", None, None, None):
+        return None
+    file = ctypes.POINTER(_File)()
+    if lib.sqlite3_file_control(handle, b"main", SQLITE_FCNTL_FILE_POINTER, ctypes.byref(file)) or not file:
+        return None
+    return file
+
+
+def _lent_buffer(
+    lib: ctypes.CDLL, file: ctypes._Pointer[_File], size: int, handle: ctypes.c_void_p, lent: list[object]
+) -> memoryview | None:
+    """The memdb's own bytes as a read-only view, or None when its store does not read as expected.
+
+    `sqlite3_serialize(..., SQLITE_SERIALIZE_NOCOPY)` lends no buffer of a named (shared) memdb, nor does
+    xFetch of one that may grow, so the store is read directly; its size must be exactly the image's."""
+    if lib.sqlite3_libversion_number() not in _MEMSTORE_VERSIONS or not size:
+        return None
+    store_pointer = ctypes.cast(file, ctypes.POINTER(_MemFile)).contents.pStore
+    if not store_pointer:
+        return None
+    store = store_pointer.contents
+    if store.sz != size or store.szAlloc < size or not store.aData:
+        return None
+    buffer = (ctypes.c_ubyte * size).from_address(store.aData)
+    weakref.finalize(buffer, lib.sqlite3_close_v2, handle)
+    lent.append(buffer)
+    return memoryview(buffer).cast("B").toreadonly()
+
+
+def _read_through_vfs(file: ctypes._Pointer[_File], size: int) -> bytearray | mmap.mmap | None:
+    """A copy of the `size` bytes of `file`, read through its VFS (the GIL released), or None."""
+    read = file.contents.pMethods.contents.xRead
+    image = _zeroed_buffer(size)
+    buffer = (ctypes.c_char * size).from_buffer(image)
+    base = ctypes.addressof(buffer)
+    for offset in range(0, size, _READ_CHUNK):
+        amount = min(_READ_CHUNK, size - offset)
+        if read(file, base + offset, amount, offset):
+            return None
+    del buffer
+    return image
 
 
 class DeclaredTypes:
