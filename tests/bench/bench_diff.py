@@ -16,6 +16,7 @@ generations, and the most counts ever waiting (coalesced: at most one).
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 from tests.bench.common import (
+    STALL_TARGET_S,
+    CallbackClock,
     Figure,
     bench_folder,
     idle_timer_gap,
@@ -31,6 +34,7 @@ from tests.bench.common import (
     make_big_database,
     run_on_qasync,
     stall_figure,
+    use_callback_clock,
 )
 
 DEFAULT_MB = 200
@@ -39,6 +43,8 @@ ROUNDS = 3
 #: Watch-mode runs, each against the idle loop of its own run (the machine's load moves between runs).
 WATCH_RUNS = 3
 ROOT = Path(__file__).resolve().parents[2]
+#: `BENCH_VERBOSE=1`: print the five longest GUI-thread callbacks of each watch run, and what they ran.
+VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 
 
 def make_pair(megabytes: int) -> tuple[Path, Path]:
@@ -139,10 +145,13 @@ print(commits, flush=True)
 """
 
 
-async def _watch(seconds: float, base: Path | None = None) -> tuple[float, float, int, int, int, int, float]:
+async def _watch(
+    seconds: float, base: Path | None = None, clock: CallbackClock | None = None
+) -> tuple[float, float, int, int, int, int, float]:
     """Watch a database receiving 10 commits/s for `seconds` (a copy of `base` when given): UI stall, idle
     stall, generations, commits, timeline counts run, the most counts ever waiting at once, and the CPU
-    seconds the GUI thread (the loop's) spent meanwhile: less sensitive to the machine's load than a gap."""
+    seconds the GUI thread (the loop's) spent meanwhile: less sensitive to the machine's load than a gap.
+    `clock`, when given, records each GUI-thread callback's CPU time while watching."""
     from PySide6.QtCore import QSettings
 
     from desktop_app.app import finish_start_up
@@ -176,9 +185,13 @@ async def _watch(seconds: float, base: Path | None = None) -> tuple[float, float
             most_waiting[0] = max(most_waiting[0], pane.counts_waiting)
             await asyncio.sleep(0.05)
 
+    if clock is not None:
+        clock.start()
     started, cpu = time.perf_counter(), time.thread_time()
     gap, _ = await largest_timer_gap(watch_backlog())
     cpu = time.thread_time() - cpu
+    if clock is not None:
+        clock.stop()
     idle = await idle_timer_gap(time.perf_counter() - started)
     pane.watch_box.setChecked(False)
     generations = len(pane.timeline) - 1
@@ -195,11 +208,53 @@ def watch_figures(runs: int = WATCH_RUNS) -> list[Figure]:
     """The largest UI stall of each of `runs` watch-mode runs (10 s of 10 commits/s) against the idle loop
     of the same run, and the generations the commits landed in."""
     figures = []
+    clock = use_callback_clock()
     for number in range(1, runs + 1):
-        gap, idle, generations, commits, _counts, _waiting, cpu = run_on_qasync(lambda: _watch(10.0))
+        gap, idle, generations, commits, _counts, _waiting, cpu = run_on_qasync(
+            lambda: _watch(10.0, None, clock)
+        )
         figures.append(
             stall_figure(f"UI stall, watch mode, 10 commits/s (run {number} of {runs})", gap, idle)
         )
+        longest = clock.longest[0][0] if clock.longest else 0.0
+        quiet = clock.longest_quiet[0][0] if clock.longest_quiet else 0.0
+        figures.append(
+            Figure(
+                f"longest GUI-thread callback, CPU time (run {number}: {len(clock.over)} over 30 ms"
+                f" in {generations} generations)",
+                longest * 1000,
+                "ms",
+                target="≤ 30 ms",
+                ok=longest <= STALL_TARGET_S,
+            )
+        )
+        figures.append(
+            Figure(
+                f"longest GUI-thread callback, wall less run-queue wait (run {number})",
+                quiet * 1000,
+                "ms",
+                target="≤ 30 ms",
+                ok=quiet <= STALL_TARGET_S,
+            )
+        )
+        figures.append(
+            Figure(
+                f"UI stall less run-queue wait, what a quiet machine would show (run {number})",
+                clock.quiet_gap * 1000,
+                "ms",
+                target="≤ 30 ms",
+                ok=clock.quiet_gap <= STALL_TARGET_S,
+            )
+        )
+        if VERBOSE:
+            print(
+                f"  callbacks: {clock.total * 1000 / max(generations, 1):.1f} ms CPU per generation",
+                flush=True,
+            )
+            for title, kept in (("CPU", clock.longest), ("wall less run-queue wait", clock.longest_quiet)):
+                print(f"  longest by {title}:", flush=True)
+                for seconds, what in kept:
+                    print(f"    {seconds * 1000:6.1f} ms  {what}", flush=True)
         figures.append(
             Figure(
                 f"watched generations (run {number}: 10 s of 10 commits/s)",
