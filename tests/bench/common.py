@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import os
 import resource
 import shutil
@@ -167,7 +168,11 @@ class CallbackClock:
         self.longest_quiet: list[tuple[float, str]] = []
         self.over: list[float] = []  # CPU seconds of every callback above the stall target
         self.total = 0.0  # CPU seconds of every timed callback: against the thread's own, what is outside
+        #: CPU seconds of each cycle collection while recording, by generation (they run inside callbacks).
+        self.collections: dict[int, list[float]] = {}
+        self._collecting = 0.0
         self.quiet_gap = 0.0
+        self.idle_quiet_gap = 0.0  # a caller's place for the same reading over an idle loop
         self._depth = 0
         self._schedstat: int | None = None
         self._timer: Any = None
@@ -176,6 +181,9 @@ class CallbackClock:
     def start(self) -> None:
         """Forget what was recorded and record from now on (call on the GUI thread)."""
         self.longest, self.longest_quiet, self.over, self.total = [], [], [], 0.0
+        self.collections = {}
+        if self._on_collection not in gc.callbacks:
+            gc.callbacks.append(self._on_collection)
         if self._schedstat is None:
             with suppress(OSError):
                 self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
@@ -191,10 +199,18 @@ class CallbackClock:
     def stop(self) -> float:
         """Stop recording; the longest callback's CPU seconds (0 when none ran)."""
         self.recording = False
+        if self._on_collection in gc.callbacks:
+            gc.callbacks.remove(self._on_collection)
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
         return self.longest[0][0] if self.longest else 0.0
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._collecting = time.thread_time()
+        else:
+            self.collections.setdefault(info["generation"], []).append(time.thread_time() - self._collecting)
 
     def _tick(self) -> None:
         now, waited = time.perf_counter(), self._waited_s()
