@@ -6,8 +6,10 @@ writing their SQL to /dev/null: wall time (target ≤ 1.5x sqldiff; sqldiff is t
 sqlite3-tools, and the ratio is skipped with a note when it is absent) and peak resident memory against
 the two files' size (target ≤ 1.2x). Then watch mode in a window over a database another process commits
 to 10 times a second, `WATCH_RUNS` times (`python -m tests.bench.bench_diff watch [RUNS]` runs only
-these): the largest UI stall of each run (target ≤ 30 ms, against an idle loop of the same run) and how
-many watched generations the commits landed in. Then the watch timeline's count of one generation on the
+these): the largest UI stall of each run (target ≤ 30 ms, against an idle loop of the same run), the
+longest GUI-thread callback in CPU time and in wall time less run-queue wait, and the stall less run-queue
+wait (`CallbackClock`: what a quiet machine would show), and how many watched generations the commits
+landed in. Then the watch timeline's count of one generation on the
 200 MB file with 0.1% of rows changed, page-compared against the full counts-only comparison
 (interleaved, best of 3), and watch mode over a copy of the 200 MB file: timeline counts run against
 generations, and the most counts ever waiting (coalesced: at most one).
