@@ -13,6 +13,7 @@ import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -95,6 +96,18 @@ def stop_leaked_connections(database: Database | None = None) -> int:
     return len(leaked)
 
 
+_STARTER: ThreadPoolExecutor | None = None
+
+
+def _thread_starter() -> ThreadPoolExecutor:
+    """The process's one thread that starts connection threads (made, and its thread started, once)."""
+    global _STARTER
+    if _STARTER is None:
+        _STARTER = ThreadPoolExecutor(max_workers=1)
+        _STARTER.submit(lambda: None).result()
+    return _STARTER
+
+
 class Database:
     """Async, read-only access to one snapshot generation."""
 
@@ -117,6 +130,7 @@ class Database:
         self._connecting: set[asyncio.Future[aiosqlite.Connection]] = set()
         self._checkouts: set[asyncio.Future[None]] = set()
         self._in_use: set[sqlite3.Connection] = set()
+        _thread_starter()  # its own thread starts now, with the first Database, not with a connection
         # SQLAlchemy is imported here, not at the top: it is half a second of every start-up otherwise
         # (the window warms it up in a thread once it is shown: `desktop_app.app.finish_start_up`).
         from sqlalchemy import event
@@ -148,13 +162,23 @@ class Database:
         return connection
 
     async def _open_connection(self) -> aiosqlite.Connection:
-        connection = await aiosqlite.connect(
+        connection = aiosqlite.connect(  # not awaited yet: its worker thread is not started
             self.snapshot.uri,
             uri=True,
             check_same_thread=False,
             isolation_level=None,
             timeout=LIMITS.busy_timeout_s,
         )
+        # Awaiting it would start its thread on the event loop's, and `Thread.start()` waits until the
+        # new thread has run: on a loaded machine, milliseconds of the UI per connection, several per
+        # watched generation. The starter thread starts it instead; the loop only waits for the answer.
+        thread = getattr(connection, "_thread", connection)  # aiosqlite < 0.21: the connection is a Thread
+        try:
+            await asyncio.wrap_future(_thread_starter().submit(thread.start))
+        except BaseException:
+            connection.stop()  # never started, or started: its thread ends either way
+            raise
+        await connection._connect()  # what awaiting it does after the start (it stops it on failure)
         _OPEN_CONNECTIONS.add(connection)
         self._opened.add(connection)
         return connection

@@ -10,6 +10,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from desktop_app.core.browse.result_cache import ResultCache
 from desktop_app.core.database import Database
+from desktop_app.core.diff.history import close_all
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
 from desktop_app.core.schema.catalog import Catalog, TableKind, count_rows, read_catalog
@@ -75,6 +76,7 @@ class DatabaseSession(QObject):
         self.attached_catalogs: dict[str, Catalog] = {}
         self._change_reported = False
         self._disposing: set[asyncio.Future[None]] = set()
+        self.context.history.close_dropped = self._close_later
         self._shutting_down: asyncio.Future[None] | None = None
         self._watcher = QFileSystemWatcher(self)
         self._watcher.fileChanged.connect(lambda _p: self._check_source())
@@ -355,7 +357,18 @@ class DatabaseSession(QObject):
     async def _dispose(self, database: Database, snapshot: Snapshot | None) -> None:
         await database.close()
         if snapshot is not None:
-            snapshot.close()
+            await asyncio.to_thread(snapshot.close)  # freeing a large memdb is tens of ms: not on the UI
+
+    def _close_later(self, snapshots: list[Snapshot]) -> None:
+        """Close generations the history let go in a worker thread (shutdown waits for it)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no loop running (a budget set before the window runs): close them now
+            close_all(snapshots)
+            return
+        task = asyncio.ensure_future(asyncio.to_thread(close_all, snapshots))
+        self._disposing.add(task)
+        task.add_done_callback(self._disposing.discard)
 
     def _count_rows(self, database: Database, catalog: Catalog, exact: bool = True) -> None:
         """Counts appear as they are known: a quick count or estimate first, exact counts after."""

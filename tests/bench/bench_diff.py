@@ -6,8 +6,10 @@ writing their SQL to /dev/null: wall time (target ≤ 1.5x sqldiff; sqldiff is t
 sqlite3-tools, and the ratio is skipped with a note when it is absent) and peak resident memory against
 the two files' size (target ≤ 1.2x). Then watch mode in a window over a database another process commits
 to 10 times a second, `WATCH_RUNS` times (`python -m tests.bench.bench_diff watch [RUNS]` runs only
-these): the largest UI stall of each run (target ≤ 30 ms, against an idle loop of the same run) and how
-many watched generations the commits landed in. Then the watch timeline's count of one generation on the
+these): the largest UI stall of each run (target ≤ 30 ms, against an idle loop of the same run), the
+longest GUI-thread callback in CPU time and in wall time less run-queue wait, and the stall less run-queue
+wait (`CallbackClock`: what a quiet machine would show), and how many watched generations the commits
+landed in. Then the watch timeline's count of one generation on the
 200 MB file with 0.1% of rows changed, page-compared against the full counts-only comparison
 (interleaved, best of 3), and watch mode over a copy of the 200 MB file: timeline counts run against
 generations, and the most counts ever waiting (coalesced: at most one).
@@ -16,6 +18,7 @@ generations, and the most counts ever waiting (coalesced: at most one).
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +27,8 @@ import time
 from pathlib import Path
 
 from tests.bench.common import (
+    STALL_TARGET_S,
+    CallbackClock,
     Figure,
     bench_folder,
     idle_timer_gap,
@@ -31,6 +36,7 @@ from tests.bench.common import (
     make_big_database,
     run_on_qasync,
     stall_figure,
+    use_callback_clock,
 )
 
 DEFAULT_MB = 200
@@ -39,6 +45,8 @@ ROUNDS = 3
 #: Watch-mode runs, each against the idle loop of its own run (the machine's load moves between runs).
 WATCH_RUNS = 3
 ROOT = Path(__file__).resolve().parents[2]
+#: `BENCH_VERBOSE=1`: print the five longest GUI-thread callbacks of each watch run, and what they ran.
+VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
 
 
 def make_pair(megabytes: int) -> tuple[Path, Path]:
@@ -139,10 +147,13 @@ print(commits, flush=True)
 """
 
 
-async def _watch(seconds: float, base: Path | None = None) -> tuple[float, float, int, int, int, int, float]:
+async def _watch(
+    seconds: float, base: Path | None = None, clock: CallbackClock | None = None
+) -> tuple[float, float, int, int, int, int, float]:
     """Watch a database receiving 10 commits/s for `seconds` (a copy of `base` when given): UI stall, idle
     stall, generations, commits, timeline counts run, the most counts ever waiting at once, and the CPU
-    seconds the GUI thread (the loop's) spent meanwhile: less sensitive to the machine's load than a gap."""
+    seconds the GUI thread (the loop's) spent meanwhile: less sensitive to the machine's load than a gap.
+    `clock`, when given, records each GUI-thread callback's CPU time while watching."""
     from PySide6.QtCore import QSettings
 
     from desktop_app.app import finish_start_up
@@ -176,10 +187,21 @@ async def _watch(seconds: float, base: Path | None = None) -> tuple[float, float
             most_waiting[0] = max(most_waiting[0], pane.counts_waiting)
             await asyncio.sleep(0.05)
 
+    if clock is not None:
+        clock.start()
     started, cpu = time.perf_counter(), time.thread_time()
     gap, _ = await largest_timer_gap(watch_backlog())
     cpu = time.thread_time() - cpu
-    idle = await idle_timer_gap(time.perf_counter() - started)
+    if clock is not None:
+        clock.stop()
+    if clock is None:
+        idle = await idle_timer_gap(time.perf_counter() - started)
+    else:  # the idle loop's gap less run-queue wait too, for the same reading of the machine's noise
+        idle_clock = CallbackClock()
+        idle_clock.start()
+        idle = await idle_timer_gap(time.perf_counter() - started)
+        idle_clock.stop()
+        clock.idle_quiet_gap = idle_clock.quiet_gap
     pane.watch_box.setChecked(False)
     generations = len(pane.timeline) - 1
     counts = pane.counts_started
@@ -195,11 +217,61 @@ def watch_figures(runs: int = WATCH_RUNS) -> list[Figure]:
     """The largest UI stall of each of `runs` watch-mode runs (10 s of 10 commits/s) against the idle loop
     of the same run, and the generations the commits landed in."""
     figures = []
+    clock = use_callback_clock()
     for number in range(1, runs + 1):
-        gap, idle, generations, commits, _counts, _waiting, cpu = run_on_qasync(lambda: _watch(10.0))
+        gap, idle, generations, commits, _counts, _waiting, cpu = run_on_qasync(
+            lambda: _watch(10.0, None, clock)
+        )
         figures.append(
             stall_figure(f"UI stall, watch mode, 10 commits/s (run {number} of {runs})", gap, idle)
         )
+        longest = clock.longest[0][0] if clock.longest else 0.0
+        quiet = clock.longest_quiet[0][0] if clock.longest_quiet else 0.0
+        figures.append(
+            Figure(
+                f"longest GUI-thread callback, CPU time (run {number}: {len(clock.over)} over 30 ms"
+                f" in {generations} generations)",
+                longest * 1000,
+                "ms",
+                target="≤ 30 ms",
+                ok=longest <= STALL_TARGET_S,
+            )
+        )
+        figures.append(
+            Figure(
+                f"longest GUI-thread callback, wall less run-queue wait (run {number})",
+                quiet * 1000,
+                "ms",
+                target="≤ 30 ms",
+                ok=quiet <= STALL_TARGET_S,
+            )
+        )
+        figures.append(
+            Figure(
+                f"UI stall less run-queue wait, what a quiet machine would show (run {number})",
+                clock.quiet_gap * 1000,
+                "ms",
+                clock.idle_quiet_gap * 1000,
+                "idle loop, same run, same reading",
+                target="≤ 30 ms",
+                ok=clock.quiet_gap <= STALL_TARGET_S,
+            )
+        )
+        if VERBOSE:
+            for generation, seconds in sorted(clock.collections.items()):
+                print(
+                    f"  cycle collections of generation {generation}: longest {max(seconds) * 1000:.1f} ms CPU"
+                    f" ({len(seconds)})",
+                    flush=True,
+                )
+            print(
+                f"  callbacks: {clock.total * 1000 / max(generations, 1):.1f} ms CPU per generation",
+                flush=True,
+            )
+            for title, kept in (("CPU", clock.longest), ("wall less run-queue wait", clock.longest_quiet)):
+                print(f"  longest by {title}:", flush=True)
+                for seconds, what in kept:
+                    print(f"    {seconds * 1000:6.1f} ms  {what}", flush=True)
         figures.append(
             Figure(
                 f"watched generations (run {number}: 10 s of 10 commits/s)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import gc
 import os
 import resource
 import shutil
@@ -11,6 +12,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -146,6 +148,145 @@ async def idle_timer_gap(seconds: float) -> float:
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
+class CallbackClock:
+    """How long each top-level Qt event the GUI thread handles takes (asyncio callbacks included: qasync
+    runs each from a Qt timer event), recorded between `start()` and `stop()`: a stall meter the machine's
+    load barely moves.
+
+    Two measures per callback. Its thread CPU time: what it costs on any machine. And its wall time less
+    the time the thread sat runnable waiting for a core (Linux's per-thread run-queue delay,
+    /proc/thread-self/schedstat): what a quiet machine would show, as it keeps the time spent blocked
+    (on the GIL, a lock, a thread starting), which CPU time leaves out. Without schedstat, wall time.
+    Beside them, `quiet_gap`: the largest gap of a 10 ms timer less the run-queue wait within it, the
+    stall meter `largest_timer_gap` as a quiet machine would read it (consecutive callbacks add up there).
+    """
+
+    def __init__(self) -> None:
+        self.recording = False
+        #: The five longest callbacks by CPU time and by wall time less run-queue wait: (seconds, what).
+        self.longest: list[tuple[float, str]] = []
+        self.longest_quiet: list[tuple[float, str]] = []
+        self.over: list[float] = []  # CPU seconds of every callback above the stall target
+        self.total = 0.0  # CPU seconds of every timed callback: against the thread's own, what is outside
+        #: CPU seconds of each cycle collection while recording, by generation (they run inside callbacks).
+        self.collections: dict[int, list[float]] = {}
+        self._collecting = 0.0
+        self.quiet_gap = 0.0
+        self.idle_quiet_gap = 0.0  # a caller's place for the same reading over an idle loop
+        self._depth = 0
+        self._schedstat: int | None = None
+        self._timer: Any = None
+        self._last = (0.0, 0.0)  # the previous tick: wall clock, run-queue wait
+
+    def start(self) -> None:
+        """Forget what was recorded and record from now on (call on the GUI thread)."""
+        self.longest, self.longest_quiet, self.over, self.total = [], [], [], 0.0
+        self.collections = {}
+        if self._on_collection not in gc.callbacks:
+            gc.callbacks.append(self._on_collection)
+        if self._schedstat is None:
+            with suppress(OSError):
+                self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        from PySide6.QtCore import QTimer
+
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(self._tick)
+        self.quiet_gap, self._last = 0.0, (time.perf_counter(), self._waited_s())
+        self._timer.start()
+        self.recording = True
+
+    def stop(self) -> float:
+        """Stop recording; the longest callback's CPU seconds (0 when none ran)."""
+        self.recording = False
+        if self._on_collection in gc.callbacks:
+            gc.callbacks.remove(self._on_collection)
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        return self.longest[0][0] if self.longest else 0.0
+
+    def _on_collection(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._collecting = time.thread_time()
+        else:
+            self.collections.setdefault(info["generation"], []).append(time.thread_time() - self._collecting)
+
+    def _tick(self) -> None:
+        now, waited = time.perf_counter(), self._waited_s()
+        self.quiet_gap = max(self.quiet_gap, (now - self._last[0]) - (waited - self._last[1]))
+        self._last = (now, waited)
+
+    def _waited_s(self) -> float:
+        """The GUI thread's run-queue delay so far (0 without schedstat)."""
+        if self._schedstat is None:
+            return 0.0
+        return int(os.pread(self._schedstat, 64, 0).split()[1]) / 1e9
+
+    def timed(self, deliver: Callable[[], bool], receiver: Any, event: Any) -> bool:
+        """Deliver one event, timing it when it is a top-level one and recording is on."""
+        if not self.recording or self._depth:
+            self._depth += 1
+            try:
+                return deliver()
+            finally:
+                self._depth -= 1
+        handle = None
+        if type(receiver).__name__ == "_SimpleTimer":  # qasync's: one asyncio callback per timer event
+            handle = getattr(receiver, "_SimpleTimer__callbacks", {}).get(event.timerId())
+        self._depth += 1
+        waited, wall, cpu = self._waited_s(), time.perf_counter(), time.thread_time()
+        try:
+            return deliver()
+        finally:
+            self._depth -= 1
+            cpu = time.thread_time() - cpu
+            quiet = time.perf_counter() - wall - (self._waited_s() - waited)
+            self.total += cpu
+            if cpu > STALL_TARGET_S:
+                self.over.append(cpu)
+            if len(self.longest) < 5 or cpu > self.longest[-1][0]:
+                self.longest = _top(self.longest, cpu, handle, receiver, event)
+            if len(self.longest_quiet) < 5 or quiet > self.longest_quiet[-1][0]:
+                self.longest_quiet = _top(self.longest_quiet, quiet, handle, receiver, event)
+
+
+def _top(kept: list[tuple[float, str]], seconds: float, handle: Any, receiver: Any, event: Any) -> list:
+    what = repr(handle)[:160] if handle is not None else f"{type(receiver).__name__} {event.type().name}"
+    return sorted([*kept, (seconds, what)], reverse=True)[:5]
+
+
+#: Set by `use_callback_clock()` before the first `run_on_qasync`: the application then times its events.
+CLOCK: CallbackClock | None = None
+
+
+def use_callback_clock() -> CallbackClock:
+    """Make `run_on_qasync`'s application time every top-level event (call before its first run; the
+    overridden `notify` costs every event a Python call, so only the benchmarks that read it ask for it)."""
+    global CLOCK
+    if CLOCK is None:
+        if _LOOP is not None:
+            raise RuntimeError("use_callback_clock() must come before the first run_on_qasync()")
+        CLOCK = CallbackClock()
+    return CLOCK
+
+
+def _application() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    clock = CLOCK
+    if clock is None:
+        return QApplication.instance() or QApplication([])
+
+    class ClockedApplication(QApplication):
+        def notify(self, receiver: Any, event: Any) -> bool:
+            return clock.timed(
+                lambda: super(ClockedApplication, self).notify(receiver, event), receiver, event
+            )
+
+    return ClockedApplication([])
+
+
 def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
     """Run `main()` on the process's one qasync loop over an offscreen QApplication.
 
@@ -155,11 +296,10 @@ def run_on_qasync(main: Callable[[], Awaitable[T]]) -> T:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if _LOOP is None:
         import qasync
-        from PySide6.QtWidgets import QApplication
 
         from desktop_app.ui.gui_thread_gc import collect_garbage_on_gui_thread
 
-        app = QApplication.instance() or QApplication([])
+        app = _application()
         collect_garbage_on_gui_thread(app)  # as the app does
         app.setQuitOnLastWindowClosed(False)
         _LOOP = qasync.QEventLoop(app)

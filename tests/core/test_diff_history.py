@@ -41,3 +41,18 @@ def test_direct_and_oversized_snapshots_are_not_kept(tmp_path: Path) -> None:
     finally:
         direct.close()
         memory.close()
+
+
+def test_generations_let_go_are_handed_to_the_closer_and_clear_closes_at_once(tmp_path: Path) -> None:
+    # The window closes let-go generations in a worker thread (freeing a large one takes a while).
+    path = make_db(tmp_path / "a.db", "CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(20000));")
+    snapshots = [open_snapshot(path) for _ in range(3)]
+    history = SnapshotHistory(snapshots[0].size_bytes)
+    handed: list[list] = []
+    history.close_dropped = handed.append
+    assert all(history.keep(s) for s in snapshots)
+    assert handed == [[snapshots[0]], [snapshots[1]]] and not any(s.closed for s in snapshots)
+    history.clear()
+    assert snapshots[2].closed and len(handed) == 2
+    for snapshot in snapshots[:2]:
+        snapshot.close()

@@ -20,6 +20,9 @@ class SnapshotHistory:
         self._lock = threading.Lock()
         #: Called (on the caller's thread) after the kept generations changed.
         self.on_change: Callable[[], None] = lambda: None
+        #: Closes the generations `keep` and `set_budget` let go. Freeing a large snapshot takes a while
+        #: (tens of ms for 200 MB), so the UI hands them to a worker thread; `clear` always closes at once.
+        self.close_dropped: Callable[[list[Snapshot]], None] = close_all
 
     @property
     def snapshots(self) -> list[Snapshot]:
@@ -45,8 +48,8 @@ class SnapshotHistory:
         with self._lock:
             self._snapshots.append(snapshot)
             dropped = self._trim()
-        for old in dropped:
-            old.close()
+        if dropped:
+            self.close_dropped(dropped)
         self.on_change()
         return True
 
@@ -60,17 +63,15 @@ class SnapshotHistory:
         with self._lock:
             self.budget_bytes = budget_bytes
             dropped = self._trim()
-        for old in dropped:
-            old.close()
         if dropped:
+            self.close_dropped(dropped)
             self.on_change()
 
     def clear(self) -> None:
         """Close every kept snapshot (another file was opened, or the window closes)."""
         with self._lock:
             dropped, self._snapshots = self._snapshots, []
-        for old in dropped:
-            old.close()
+        close_all(dropped)
         if dropped:
             self.on_change()
 
@@ -79,3 +80,9 @@ class SnapshotHistory:
         while self._snapshots and sum(s.size_bytes for s in self._snapshots) > self.budget_bytes:
             dropped.append(self._snapshots.pop(0))
         return dropped
+
+
+def close_all(snapshots: list[Snapshot]) -> None:
+    """Close each of `snapshots` (on the caller's thread)."""
+    for snapshot in snapshots:
+        snapshot.close()

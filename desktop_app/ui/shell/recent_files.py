@@ -25,7 +25,12 @@ class RecentFiles:
         return read_str_list(self.settings, RECENT_KEY)
 
     def _remember(self: MainWindow, path: str) -> None:
-        recent = [path] + [p for p in self._recent() if p != path]
+        known = self._recent()
+        if known[:1] == [path]:
+            # Already first (every watched generation opens it again): a settings write and every
+            # window's menu rebuilt would change nothing, and the write is disk I/O on the GUI thread.
+            return
+        recent = [path] + [p for p in known if p != path]
         self.settings.setValue(RECENT_KEY, recent[:MAX_RECENT])
         for window in WINDOWS:  # every window's Open Recent menu lists it
             window._refresh_recent()
