@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,38 @@ def test_random_writes_count_the_same_as_the_full_comparison(tmp_path: Path, see
         a.close()
         b.close()
     assert counts(quick) == counts(full), script
+
+
+def _memdb_writable(snapshot: Snapshot) -> bool:
+    """True when another connection can write the snapshot's memdb now (no lent image holds it)."""
+    with closing(snapshot.connect()) as conn:
+        name = next(file for _seq, schema, file in conn.execute("PRAGMA database_list") if schema == "main")
+    with closing(sqlite3.connect(f"file:{name}?vfs=memdb", uri=True, timeout=0)) as writer:
+        try:
+            writer.execute("PRAGMA user_version = 7")
+            writer.commit()
+        except sqlite3.OperationalError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("lent", [True, False], ids=["memdb-buffers-lent", "memdb-copied"])
+def test_pages_are_compared_in_place_and_both_images_are_let_go(
+    tmp_path: Path, lent: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.core.sqlite import library
+
+    if not lent:  # a library whose memdb layout we do not know: the bytes are copied instead
+        monkeypatch.setattr(library, "_MEMSTORE_VERSIONS", range(0))
+    a, b = generations(tmp_path, CHANGES["insert"][0])
+    try:
+        pair = open_pair(a, b)
+        try:
+            found = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
+        finally:
+            pair.close()
+        assert found is not None and set(found) == CHANGES["insert"][1]
+        assert _memdb_writable(a) and _memdb_writable(b)
+    finally:
+        a.close()
+        b.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import mmap
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -25,6 +23,7 @@ from desktop_app.core.pagefile.btree import (
 from desktop_app.core.pagefile.freelist import freelist_trunks
 from desktop_app.core.pagefile.headers import any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
+from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
 from desktop_app.core.recovery.live import live_copies
@@ -39,13 +38,9 @@ from desktop_app.core.recovery.model import (
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
-from desktop_app.core.sqlite.library import memdb_image
-from desktop_app.core.sqlite.quoting import quote_identifier
 
 _PROGRESS_EVERY = 256
 _ZEROS = bytes(65536)
-#: The file name a snapshot's named memdb reports (`/snap-<hex>`, see core/snapshot/memory_copy.py).
-_MEMDB_NAME = re.compile(r"/[A-Za-z0-9_.-]+")
 
 
 @contextmanager
@@ -55,8 +50,8 @@ def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> Iterator[D
     a view of it past the block (records hold copies of their bytes)."""
     with ExitStack() as lender:
         try:
-            data = lender.enter_context(_memdb_image(conn, schema))
-            image = DatabaseImage(data if data is not None else conn.serialize(name=schema))
+            data = lender.enter_context(snapshot_bytes(conn, schema))
+            image = DatabaseImage(data)
         except MemoryError:
             raise RecoveryError(
                 "There is not enough memory to read the database's pages for recovery."
@@ -65,23 +60,6 @@ def snapshot_image(conn: sqlite3.Connection, schema: str = "main") -> Iterator[D
             raise RecoveryError(f"The database's pages cannot be read for recovery ({exc}).") from None
         del data
         yield image
-
-
-@contextmanager
-def _memdb_image(
-    conn: sqlite3.Connection, schema: str
-) -> Iterator[memoryview | bytearray | mmap.mmap | None]:
-    """A named memdb's bytes without the copies `serialize` makes (None for other databases)."""
-    names = {name: file for _seq, name, file in conn.execute("PRAGMA database_list")}
-    file = names.get(schema) or ""
-    if not _MEMDB_NAME.fullmatch(file):
-        yield None
-        return
-    quoted = quote_identifier(schema)
-    page_size = conn.execute(f"PRAGMA {quoted}.page_size").fetchone()[0]
-    page_count = conn.execute(f"PRAGMA {quoted}.page_count").fetchone()[0]
-    with memdb_image(f"file:{file}?vfs=memdb", page_size * page_count) as data:
-        yield data
 
 
 def recover(
