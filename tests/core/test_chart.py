@@ -340,6 +340,28 @@ def test_a_big_line_is_summarised_in_sql_with_each_buckets_extremes(
     )
 
 
+def test_an_integer_x_is_summarised_in_columns_of_whole_units_with_each_ones_extremes(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _summary_limits(monkeypatch)
+    sql = "SELECT 1000 + CAST(t * 6 AS INTEGER) AS n, v FROM w"  # 1000..18999, in steps of 3
+    data = read_chart(walk, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    assert data.summary is not None
+    (series,) = data.series
+    first, last = walk.execute(f"SELECT min(n), max(n) FROM ({sql})").fetchone()
+    width = (last - first) // 50 + 1
+    expected = walk.execute(
+        f"SELECT (n - ?) / ? AS b, min(v), max(v) FROM ({sql}) WHERE typeof(v) = 'real' GROUP BY b",
+        (first, width),
+    )
+    low, high = walk.execute("SELECT min(v), max(v) FROM w WHERE typeof(v) = 'real'").fetchone()
+    column = np.floor((series.x - first) / width).astype(np.int64)
+    drawn = {int(b): (series.y[column == b].min(), series.y[column == b].max()) for b in np.unique(column)}
+    step = (high - low) / read_module.LIMITS.chart_summary_levels
+    _assert_extremes_within(drawn, {b: (lo, hi) for b, lo, hi in expected}, step)
+    assert np.all(series.x >= first) and np.all(series.x <= last)
+
+
 @pytest.mark.parametrize(
     ("sql", "notes"),
     [

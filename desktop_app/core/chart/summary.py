@@ -203,10 +203,16 @@ class LineSummary:
             x_range = ranges[0]
             if x_drawn and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
                 self.raw_range = (float(x_range[0]), float(x_range[1]))
+            # Integer X over a span floats hold exactly: columns of a whole number of X units, found by
+            # integer division (an integer times a real costs SQLite ~0.1 s more on 5M rows).
+            x_integers = self._x_plain and all(type(v) is int for v in x_range)
+            width = (x_range[1] - x_range[0]) // buckets + 1 if x_integers else None
+            if width is not None and x_range[1] - x_range[0] >= 2**53:
+                width = None
             self._drawn_rows = int(x_drawn or 0)
             self._buckets = buckets
             points = [
-                self._extremes(conn, i, (*self.raw_range, *y_range), buckets, within=False)
+                self._extremes(conn, i, (*self.raw_range, *y_range), buckets, within=False, width=width)
                 if x_drawn and y_range[0] is not None
                 else [_NO_POINTS] * max(len(self.groups), 1)
                 for i, y_range in enumerate(ranges[1:])
@@ -228,28 +234,42 @@ class LineSummary:
         box: tuple[float, float, float, float],
         buckets: int,
         within: bool,
+        width: int | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Y number `y`'s lowest and highest value in each of `buckets` columns of X, per series, over `box`
         (raw X from, to; Y from, to): which of `levels` rows of Y each column's values fall
         in, as one SELECT DISTINCT (SQLite keeps the distinct pairs in an index: no sort of every row,
-        unlike a GROUP BY), drawn at those rows' edges (a quarter pixel of a plot as tall as the screen)."""
+        unlike a GROUP BY), drawn at those rows' edges (a quarter pixel of a plot as tall as the screen).
+        `width` (integer X from an integer `raw0`): columns of that many X units instead."""
         raw0, raw1, low, high = box
         levels = self.levels
         kx = buckets / (raw1 - raw0) if raw1 > raw0 else 0.0
+        if width is not None:
+            kx = 1 / width
         ky = levels / (high - low) if high > low else 0.0
-        # (The last column and row take the range's top edge: clamped below, not per row in SQL.)
+        # One integer per (series, column, row) pair: DISTINCT compares one value, not a record of three
+        # (a third less time on 5M rows). Columns run 0..buckets and rows 0..levels (the range's top edge
+        # lands on the last + 1: clamped below, not per row in SQL). A NULL X or Y makes the key NULL and
+        # a row of further series values (gi = -1) a negative key: both dropped here, with no WHERE per row.
+        column_stride, row_stride = buckets + 1, levels + 1
         column = f"CAST((xv - {sql_literal(raw0)}) * {sql_literal(kx)} AS INTEGER)"
+        if width is not None:
+            # (CAST, a no-op on integers, floors a real that slipped in: xv - raw0 is never negative.)
+            column = f"(CAST(xv - {int(raw0)} AS INTEGER) / {int(width)})"
         row = f"CAST((v{y} - {sql_literal(float(low))}) * {sql_literal(ky)} AS INTEGER)"
-        where = f"xv IS NOT NULL AND v{y} IS NOT NULL"
         if self.series_name is not None:
-            where += " AND gi >= 0"
+            column = f"(gi * {column_stride} + {column})"
+        key = f"{column} * {row_stride} + {row}"
+        where = ""
         if within:
-            where += f" AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
+            where = f" WHERE xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
             where += f" AND v{y} BETWEEN {sql_literal(float(low))} AND {sql_literal(float(high))}"
-        sql = f"SELECT DISTINCT gi, {column}, {row} FROM ({self._values()}) WHERE {where}"
-        table = _fetch(conn.execute(sql, self.nested.params), 3).astype(np.int64)
-        np.clip(table[:, 1], 0, buckets - 1, out=table[:, 1])
-        np.clip(table[:, 2], 0, levels - 1, out=table[:, 2])
+        sql = f"SELECT DISTINCT {key} FROM ({self._values()}){where}"
+        keys = _fetch(conn.execute(sql, self.nested.params), 1)[:, 0]
+        keys = keys[keys >= 0].astype(np.int64)  # (NaN, from NULL, compares False)
+        rest, rows = np.divmod(keys, row_stride)
+        groups, columns = np.divmod(rest, column_stride)
+        table = np.column_stack((groups, np.minimum(columns, buckets - 1), np.minimum(rows, levels - 1)))
         out = []
         for group in range(max(len(self.groups), 1)):
             cells = table[table[:, 0] == group]
