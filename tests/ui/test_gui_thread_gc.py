@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from collections.abc import Iterator
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.ui import gui_thread_gc
 from desktop_app.ui.gui_thread_gc import GuiThreadCollector, collect_garbage_on_gui_thread
 from tests.ui.helpers import wait_for
 
@@ -49,3 +52,129 @@ def test_stopping_gives_automatic_collection_back() -> None:
     collector = collect_garbage_on_gui_thread(app)
     assert collector is not running and isinstance(collector, GuiThreadCollector)
     assert not gc.isenabled()
+
+
+class _CountedCollector:
+    """Stands in for the `gc` and `time` modules: generation sizes and a clock the test sets, collections
+    it records."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sizes = [0, 0, 0]
+        self.counts = (0, 0, 0)
+        self.collected: list[int] = []
+        self.found = 0  # unreachable objects the next collection finds
+        self.full_collections = 0
+
+    def isenabled(self) -> bool:
+        return False
+
+    def disable(self) -> None:
+        pass
+
+    def enable(self) -> None:
+        pass
+
+    def get_threshold(self) -> tuple[int, int, int]:
+        return (700, 10, 10)
+
+    def get_count(self) -> tuple[int, int, int]:
+        return self.counts
+
+    def get_objects(self, generation: int) -> list[None]:
+        return [None] * self.sizes[generation]
+
+    def get_stats(self) -> list[dict[str, int]]:
+        return [{}, {}, {"collections": self.full_collections}]
+
+    def get_freeze_count(self) -> int:
+        return 0
+
+    def collect(self, generation: int) -> int:
+        self.collected.append(generation)
+        survivors = sum(self.sizes[: generation + 1]) - self.found
+        self.sizes[: generation + 1] = [0] * (generation + 1)
+        self.sizes[min(generation + 1, 2)] += survivors
+        self.full_collections += generation == 2
+        return self.found
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[_CountedCollector]:
+    counted = _CountedCollector()
+    monkeypatch.setattr(gui_thread_gc, "gc", counted)
+    monkeypatch.setattr(gui_thread_gc, "time", counted)
+    yield counted
+    for collector in (QApplication.instance() or QApplication([])).findChildren(GuiThreadCollector):
+        if collector is not gui_thread_gc._running:
+            collector.stop()
+            collector.setParent(None)
+
+
+def _start(counted: _CountedCollector, long_lived: int) -> GuiThreadCollector:
+    counted.sizes[2] = long_lived
+    return GuiThreadCollector(QApplication.instance() or QApplication([]))
+
+
+def _allocated(counted: _CountedCollector, young: int, gen1_collections_since_full: int = 11) -> None:
+    counted.sizes[0] += young
+    counted.counts = (young, 11, gen1_collections_since_full)
+
+
+def test_a_full_collection_waits_until_a_quarter_more_objects_are_long_lived(
+    counted: _CountedCollector,
+) -> None:
+    collector = _start(counted, long_lived=100_000)
+    counted.now += 60
+    _allocated(counted, 20_000)
+    assert collector.check() == 1  # 20,000 moved into the oldest generation: not yet a quarter
+    _allocated(counted, 4_000)
+    counted.found = 3_000  # garbage found is not long-lived
+    assert collector.check() == 1
+    counted.found = 0
+    _allocated(counted, 5_000)
+    assert collector.check() == 1  # 21,000 so far
+    _allocated(counted, 1_000)
+    assert collector.check() == 2  # 26,000: more than a quarter of 100,000
+    assert counted.collected == [1, 1, 1, 2]
+    counted.now += 60
+    _allocated(counted, 31_000)
+    assert collector.check() == 1
+    _allocated(counted, 1_000)
+    assert collector.check() == 1  # 31,000: not over a quarter of what the full collection left (126,000)
+    _allocated(counted, 701)
+    assert collector.check() == 2
+
+
+def test_a_full_collection_comes_at_most_every_ten_seconds_and_only_past_the_oldest_threshold(
+    counted: _CountedCollector,
+) -> None:
+    collector = _start(counted, long_lived=1_000)
+    counted.now += gui_thread_gc.FULL_COLLECTION_SPACING_S - 1
+    _allocated(counted, 50_000)
+    assert collector.check() == 1  # far more than a quarter, but too soon after the last
+    counted.now += 1
+    _allocated(counted, 1_000, gen1_collections_since_full=10)
+    assert collector.check() == 1  # the oldest generation's count is not over its threshold
+    _allocated(counted, 1_000)
+    assert collector.check() == 2
+    _allocated(counted, 60_000)
+    assert collector.check() == 1  # spaced from this one now
+
+
+def test_young_generations_are_collected_as_cpython_would_between_frequent_checks(
+    counted: _CountedCollector,
+) -> None:
+    collector = _start(counted, long_lived=1_000)
+    counted.counts = (700, 0, 0)
+    assert collector.check() is None  # not past the first threshold
+    counted.sizes[0], counted.counts = 701, (701, 0, 0)
+    assert collector.check() == 0
+    counted.sizes[0], counted.counts = 701, (701, 11, 0)
+    assert collector.check() == 1  # ten young collections since the middle one
+    counted.sizes[0], counted.counts = 7_001, (7_001, 1, 0)
+    assert collector.check() == 1  # as many new objects as CPython collects the middle generation at
+    assert counted.collected == [0, 1, 1]
