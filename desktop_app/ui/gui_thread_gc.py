@@ -88,9 +88,11 @@ class GuiThreadCollector(QObject):
                 self._pending = 0
                 self._measure_long_lived()
                 return 2
-        # What survives this collection moves into the oldest generation (the objects the collector
-        # stops tracking, tuples of atoms, are counted too: a slight overestimate).
-        self._pending += max(0, young - gc.collect(1))
+        # What survives this collection moves into the oldest generation. Collecting the youngest first
+        # stops tracking the tuples of atoms (half of a recovery scan's objects), as CPython's count does.
+        gc.collect(0)
+        survivors = len(gc.get_objects(generation=1))
+        self._pending += max(0, survivors - gc.collect(1))
         return 1
 
     def stop(self) -> None:
