@@ -165,14 +165,17 @@ def test_a_full_collection_comes_at_most_every_ten_seconds_and_only_past_the_old
     assert collector.check() == 1  # spaced from this one now
 
 
-def test_young_generations_are_collected_as_cpython_would_between_frequent_checks(
+def test_young_generations_are_collected_as_cpython_would_and_checked_often_while_objects_pile_up(
     counted: _CountedCollector,
 ) -> None:
     collector = _start(counted, long_lived=1_000)
+    timer = collector.findChild(QTimer)
     counted.counts = (700, 0, 0)
     assert collector.check() is None  # not past the first threshold
+    assert timer.interval() == gui_thread_gc.IDLE_CHECK_INTERVAL_MS
     counted.sizes[0], counted.counts = 701, (701, 0, 0)
     assert collector.check() == 0
+    assert timer.interval() == gui_thread_gc.CHECK_INTERVAL_MS  # looks often while objects pile up
     counted.sizes[0], counted.counts = 701, (701, 11, 0)
     assert collector.check() == 1  # ten young collections since the middle one
     counted.sizes[0], counted.counts = 7_001, (7_001, 1, 0)
