@@ -106,6 +106,10 @@ async def _read_as_the_window_does(
 
     def draw_partial(partial: Any) -> None:
         plot.show_data(partial)
+        # Painted in the next turn, as the window's chart is (Qt paints after the update show_data asks).
+        loop.call_soon(paint)
+
+    def paint() -> None:
         plot.repaint()
         if not first_picture:
             first_picture.append(time.perf_counter() - started)

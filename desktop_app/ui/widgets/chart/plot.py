@@ -87,16 +87,19 @@ class ChartPlot(pg.PlotWidget):
         self.clear_chart()
         self.data = data
         plot = self.plotItem
+        # A new axis costs a relayout of the plot on the GUI thread: the one shown is kept when it fits.
+        bottom = type(plot.getAxis("bottom"))
         if data.x_kind is AxisKind.TIME:
-            self._set_bottom_axis(pg.DateAxisItem("bottom", utcOffset=0))
+            if bottom is not pg.DateAxisItem:
+                self._set_bottom_axis(pg.DateAxisItem("bottom", utcOffset=0))
         elif data.x_kind is AxisKind.CATEGORY:
             self._set_bottom_axis(CategoryAxis(data.categories))
-        else:
+        elif bottom is not pg.AxisItem:
             self._set_bottom_axis(pg.AxisItem("bottom"))
         kind = data.spec.kind
         time = f" ({data.time_encoding}, UTC)" if data.time_encoding else ""
-        plot.setLabel("bottom", data.x_label + time)
-        plot.setLabel("left", "count" if kind is ChartKind.HISTOGRAM else _y_label(data))
+        _set_label(plot, "bottom", data.x_label + time)
+        _set_label(plot, "left", "count" if kind is ChartKind.HISTOGRAM else _y_label(data))
         if len(data.series) > 1:
             background = QColor(self._background)
             background.setAlpha(210)
@@ -210,6 +213,9 @@ class ChartPlot(pg.PlotWidget):
                 return
         self.plotItem.enableAutoRange()
         self.plotItem.autoRange()
+        # Thinned again now for the padded range, in this turn: not a second setData and repaint in the next.
+        self.thin_to_view()
+        self._redraw.stop()
 
     def _set_bottom_axis(self, axis: pg.AxisItem) -> None:
         axis.setPen(self._foreground)
@@ -344,6 +350,13 @@ class CategoryAxis(pg.AxisItem):
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         """The categories' text."""
         return [self.labels[int(v)] if 0 <= int(v) < len(self.labels) else "" for v in values]
+
+
+def _set_label(plot: pg.PlotItem, side: str, text: str) -> None:
+    """Label an axis, unless it says that already (a new label lays the plot out again)."""
+    axis = plot.getAxis(side)
+    if axis.labelText != text or axis.label.isVisible() != bool(text):
+        plot.setLabel(side, text)
 
 
 def _y_label(data: ChartData) -> str:
