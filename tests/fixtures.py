@@ -196,3 +196,16 @@ def sqlcipher_connector(passphrase: str, *pragmas: str) -> Callable[[Path], Any]
         return conn
 
     return connect
+
+
+def memdb_writable(conn: sqlite3.Connection) -> bool:
+    """True when another connection can write the memory snapshot behind `conn` now (no read transaction,
+    e.g. a lent image, holds it)."""
+    name = next(file for _seq, schema, file in conn.execute("PRAGMA database_list") if schema == "main")
+    with closing(sqlite3.connect(f"file:{name}?vfs=memdb", uri=True, timeout=0)) as writer:
+        try:
+            writer.execute("PRAGMA user_version = 7")
+            writer.commit()
+        except sqlite3.OperationalError:
+            return False
+    return True

@@ -14,6 +14,7 @@ from desktop_app.core.diff.model import DatabaseDiff
 from desktop_app.core.diff.pairing import open_pair
 from desktop_app.core.snapshot.snapshot import Snapshot, open_snapshot
 from tests.core.diff_helpers import make_db
+from tests.fixtures import memdb_writable
 
 BASE = """
 CREATE TABLE big(id INTEGER PRIMARY KEY, label TEXT, n INTEGER, data BLOB);
@@ -216,19 +217,6 @@ def test_random_writes_count_the_same_as_the_full_comparison(tmp_path: Path, see
     assert counts(quick) == counts(full), script
 
 
-def _memdb_writable(snapshot: Snapshot) -> bool:
-    """True when another connection can write the snapshot's memdb now (no lent image holds it)."""
-    with closing(snapshot.connect()) as conn:
-        name = next(file for _seq, schema, file in conn.execute("PRAGMA database_list") if schema == "main")
-    with closing(sqlite3.connect(f"file:{name}?vfs=memdb", uri=True, timeout=0)) as writer:
-        try:
-            writer.execute("PRAGMA user_version = 7")
-            writer.commit()
-        except sqlite3.OperationalError:
-            return False
-    return True
-
-
 @pytest.mark.parametrize("lent", [True, False], ids=["memdb-buffers-lent", "memdb-copied"])
 def test_pages_are_compared_in_place_and_both_images_are_let_go(
     tmp_path: Path, lent: bool, monkeypatch: pytest.MonkeyPatch
@@ -245,7 +233,9 @@ def test_pages_are_compared_in_place_and_both_images_are_let_go(
         finally:
             pair.close()
         assert found is not None and set(found) == CHANGES["insert"][1]
-        assert _memdb_writable(a) and _memdb_writable(b)
+        for snapshot in (a, b):
+            with closing(snapshot.connect()) as conn:
+                assert memdb_writable(conn)
     finally:
         a.close()
         b.close()

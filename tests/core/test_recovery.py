@@ -22,6 +22,7 @@ from desktop_app.core.schema.catalog import read_catalog
 from desktop_app.core.snapshot.snapshot import open_snapshot
 from tests import recovery_cases as cases
 from tests.conftest import folder_state
+from tests.fixtures import memdb_writable
 
 #: Recall (of recoverable deleted rows) and precision each kind must reach.
 TARGETS: dict[str, tuple[float, float]] = {
@@ -255,18 +256,6 @@ def test_the_scan_reads_the_snapshot_image_byte_for_byte(
         snapshot.close()
 
 
-def _memdb_writable(conn: sqlite3.Connection) -> bool:
-    """True when another connection can write the snapshot's memdb now (no read transaction holds it)."""
-    name = next(file for _seq, schema, file in conn.execute("PRAGMA database_list") if schema == "main")
-    with closing(sqlite3.connect(f"file:{name}?vfs=memdb", uri=True, timeout=0)) as writer:
-        try:
-            writer.execute("PRAGMA user_version = 7")
-            writer.commit()
-        except sqlite3.OperationalError:
-            return False
-    return True
-
-
 def test_the_snapshot_image_cannot_change_while_lent_and_is_released_after_a_scan_or_a_stop(
     built: dict[str, cases.Case],
 ) -> None:
@@ -278,20 +267,20 @@ def test_the_snapshot_image_cannot_change_while_lent_and_is_released_after_a_sca
     try:
         with closing(snapshot.connect()) as conn:
             with snapshot_image(conn) as image:
-                assert not _memdb_writable(conn)
+                assert not memdb_writable(conn)
                 kept = image.data[:16]
             del image
-            assert not _memdb_writable(conn)  # a view kept past the block keeps the buffer in place
+            assert not memdb_writable(conn)  # a view kept past the block keeps the buffer in place
             assert bytes(kept) == SQLITE_MAGIC
             del kept
-            assert _memdb_writable(conn)
+            assert memdb_writable(conn)
             assert recover(conn).records
-            assert _memdb_writable(conn)
+            assert memdb_writable(conn)
             token = CancelToken()
             token.cancel()
             with pytest.raises(Cancelled):
                 recover(conn, cancel=token)
-            assert _memdb_writable(conn)
+            assert memdb_writable(conn)
     finally:
         snapshot.close()
 
