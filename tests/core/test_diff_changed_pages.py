@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from desktop_app.core.diff.changed_pages import changed_pages, changed_tables
+from desktop_app.core.diff.changed_pages import RowidRanges, changed_pages, changed_tables
 from desktop_app.core.diff.compare import compare, count_between
 from desktop_app.core.diff.model import DatabaseDiff
 from desktop_app.core.diff.pairing import open_pair
@@ -93,17 +94,31 @@ def counts(diff: DatabaseDiff) -> dict[str, tuple[object, ...]]:
     }
 
 
+def page_candidates(a: Snapshot, b: Snapshot, **kwargs: Any) -> dict[str, RowidRanges | None] | None:
+    """`changed_tables` of `a` and `b`, with the catalogs of the pair the comparison opens."""
+    pair = open_pair(a, b)
+    try:
+        return changed_tables(a, b, pair.catalog_a, pair.catalog_b, **kwargs)
+    finally:
+        pair.close()
+
+
+def full_comparison(a: Snapshot, b: Snapshot) -> DatabaseDiff:
+    """The counts-only comparison of every table, no page shortcut."""
+    pair = open_pair(a, b)
+    try:
+        return compare(pair, rows=False)
+    finally:
+        pair.close()
+
+
 @pytest.mark.parametrize("case", list(CHANGES))
 def test_counts_from_changed_pages_equal_the_full_comparison(tmp_path: Path, case: str) -> None:
     change, touched = CHANGES[case]
     a, b = generations(tmp_path, change)
     try:
-        pair = open_pair(a, b)
-        try:
-            full = compare(pair, rows=False)
-            candidates = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
-        finally:
-            pair.close()
+        full = full_comparison(a, b)
+        candidates = page_candidates(a, b)
         quick = count_between(a, b)
     finally:
         a.close()
@@ -121,9 +136,9 @@ def test_page_compare_is_skipped_over_the_limit_and_for_a_direct_snapshot(tmp_pa
     a, b = generations(tmp_path, CHANGES["insert"][0])
     direct = open_snapshot(tmp_path / "live.db", force_direct=True)
     try:
+        assert page_candidates(a, b, limit_bytes=a.size_bytes - 1) is None
         pair = open_pair(a, b)
         try:
-            assert changed_tables(a, b, pair.catalog_a, pair.catalog_b, limit_bytes=a.size_bytes - 1) is None
             assert changed_tables(a, direct, pair.catalog_a, pair.catalog_b) is None
         finally:
             pair.close()
@@ -142,11 +157,7 @@ def test_pages_of_different_page_sizes_fall_back_to_every_table(tmp_path: Path) 
     )
     a, b = open_snapshot(one), open_snapshot(two)
     try:
-        pair = open_pair(a, b)
-        try:
-            assert changed_tables(a, b, pair.catalog_a, pair.catalog_b) is None
-        finally:
-            pair.close()
+        assert page_candidates(a, b) is None
         assert count_between(a, b).table("other").added == 1
     finally:
         a.close()
@@ -165,11 +176,7 @@ def test_changed_pages_are_numbered_from_one_including_pages_past_the_shorter_im
 def test_rowid_ranges_cover_only_the_changed_leaves(tmp_path: Path) -> None:
     a, b = generations(tmp_path, "UPDATE big SET n = -n WHERE id IN (10, 2500)")
     try:
-        pair = open_pair(a, b)
-        try:
-            candidates = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
-        finally:
-            pair.close()
+        candidates = page_candidates(a, b)
         quick = count_between(a, b)
     finally:
         a.close()
@@ -205,11 +212,7 @@ def test_random_writes_count_the_same_as_the_full_comparison(tmp_path: Path, see
     )
     a, b = generations(tmp_path, script)
     try:
-        pair = open_pair(a, b)
-        try:
-            full = compare(pair, rows=False)
-        finally:
-            pair.close()
+        full = full_comparison(a, b)
         quick = count_between(a, b)
     finally:
         a.close()
@@ -227,11 +230,7 @@ def test_pages_are_compared_in_place_and_both_images_are_let_go(
         monkeypatch.setattr(library, "_MEMSTORE_VERSIONS", range(0))
     a, b = generations(tmp_path, CHANGES["insert"][0])
     try:
-        pair = open_pair(a, b)
-        try:
-            found = changed_tables(a, b, pair.catalog_a, pair.catalog_b)
-        finally:
-            pair.close()
+        found = page_candidates(a, b)
         assert found is not None and set(found) == CHANGES["insert"][1]
         for snapshot in (a, b):
             with closing(snapshot.connect()) as conn:
