@@ -6,6 +6,11 @@ same chart read row by row into arrays ("before", the path small results keep) i
 run. Baselines: reading the same two columns with a plain `SELECT` into Python rows (what any reader
 pays), and, for pan/zoom, pyqtgraph's own peak downsampling (auto, clip to view) and no downsampling at
 all on every point. A frame is: set the view range, thin to it, repaint the plot (offscreen, 1024x600).
+
+The UI stall is the largest gap of a 10 ms timer from the read's start until the whole line is painted
+(Qt paints on its own, after the update new data asks), against the idle loop and the same read with
+nothing drawn; beside it, the GUI thread's longest callback (CPU time, and wall time less run-queue
+wait) and the gap less run-queue wait (`CallbackClock`): what a quiet machine would show.
 """
 
 from __future__ import annotations
@@ -212,6 +217,9 @@ async def _measure(path: str, points: int) -> list[Figure]:
         idle_clock.start()
         idle_s = await common.idle_timer_gap(min(whole_s, 3.0))
         idle_clock.stop()
+        # The same read with nothing drawn: the gap the read itself leaves (its thread's turns with the
+        # GIL, the cores it takes from the loop's thread on this machine), which drawing adds to.
+        read_only_s, _data = await common.largest_timer_gap(database.run_sync(read_chart, SQL, (), spec))
         if VERBOSE:
             for seconds, what in longest:
                 print(f"  longest callback CPU {seconds * 1000:.1f} ms: {what}", file=sys.stderr)
@@ -284,6 +292,7 @@ async def _measure(path: str, points: int) -> list[Figure]:
                 ok=first_s <= 2.0,
             ),
             common.stall_figure(f"{n} points: UI stall while the line is read and drawn", stall_s, idle_s),
+            common.stall_figure(f"{n} points: UI stall while it is read, nothing drawn", read_only_s, idle_s),
             _against_stall_target(
                 f"{n} points: UI stall less run-queue wait (what a quiet machine would show)",
                 quiet_gap,

@@ -6,6 +6,7 @@ to look at them).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -16,11 +17,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.chart import read as read_module
-from desktop_app.core.chart.spec import AxisKind, ChartKind
+from desktop_app.core.chart.spec import AxisKind, ChartData, ChartKind, ChartSpec, Series
+from desktop_app.core.chart.thinning import LineThinner
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.widgets.chart import ChartSource, open_chart
 from desktop_app.ui.widgets.chart import plot as plot_module
@@ -285,3 +288,83 @@ async def test_zooming_a_summarised_line_reads_the_visible_range_again(
         window.plot.plotItem.getViewBox().setXRange(0, 50_000, padding=0)
         await wait_for(lambda: window.plot.detail_range is None, message="the whole line again")
         assert len(item.getData()[0]) <= 600
+
+
+def _line(points: int, scale: float, *, partial: bool = False) -> ChartData:
+    """A random walk of `points` points, X and Y scaled by `scale` (wider Y labels as it grows)."""
+    x = np.arange(points, dtype=float) * scale
+    y = np.cumsum(np.random.default_rng(points).uniform(-1, 1, points)) * scale
+    series = [Series("v", x, y, LineThinner(x, y))]
+    return ChartData(
+        ChartSpec(ChartKind.LINE, 0, (1,)), AxisKind.NUMBER, "t", series, rows=points, partial=partial
+    )
+
+
+class _PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        self.paints += event.type() == QEvent.Type.Paint
+        return False
+
+
+async def test_new_points_are_painted_once_and_not_in_the_turn_that_set_them(qtbot: Any) -> None:
+    plot = plot_module.ChartPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1024, 600)
+    plot.show()
+    plot.show_data(_line(1000, 1.0))
+    await asyncio.sleep(0.2)
+    counter = _PaintCounter()
+    plot.viewport().installEventFilter(counter)
+    # The rows read so far, then the whole line: its Y labels are wider (the plot is laid out again).
+    for data in (_line(10_000, 1.0, partial=True), _line(8000, 625.0)):
+        counter.paints = 0
+        plot.show_data(data)
+        QApplication.processEvents()  # the turn after: settled, not painted yet
+        assert counter.paints == 0
+        await asyncio.sleep(0.2)
+        assert counter.paints == 1
+        (x0, x1), (y0, y1) = plot.plotItem.getViewBox().viewRange()
+        assert x0 < data.series[0].x[0] and x1 > data.series[0].x[-1]
+        assert y0 < data.series[0].y.min() and y1 > data.series[0].y.max()
+
+
+async def test_a_line_charts_grid_under_the_line_looks_as_the_translucent_one_over_it(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    plot = plot_module.ChartPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1024, 600)
+    plot.show()
+    plot.show_data(_line(8000, 625.0))
+    await asyncio.sleep(0.2)
+    grid = plot.plotItem.getAxis("left")
+    assert grid.under_items and grid.zValue() < plot.plotItem.getViewBox().zValue()
+    under = plot.grab().toImage()
+    grid.set_under_items(False)  # pyqtgraph's own grid: translucent, over the line
+    over = plot.grab().toImage()
+    difference = np.abs(_pixels(under).astype(int) - _pixels(over))
+    differ = int(difference.any(axis=2).sum())
+    # The same picture, but for the line's pixels on a grid line: no longer tinted by the grid (drawn at
+    # 15% opacity), a few of them.
+    assert 0 < differ < 0.005 * under.width() * under.height()
+    assert int(difference.max()) <= 0.15 * 255
+    plot.show_data(
+        ChartData(
+            ChartSpec(ChartKind.HISTOGRAM, 0, ()),
+            AxisKind.NUMBER,
+            "v",
+            [Series("v", np.linspace(0, 100, 51), np.arange(50.0))],
+        )
+    )
+    assert not grid.under_items and grid.zValue() > plot.plotItem.getViewBox().zValue()  # shows over bars
+    shot(plot, tmp_path, "chart-grid-over-bars.png")
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 4].reshape(image.height(), image.width(), 4)[..., :3]
