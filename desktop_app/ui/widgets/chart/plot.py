@@ -4,7 +4,8 @@ pyqtgraph is imported here only (loaded when the first chart opens, ~0.3 s), on 
 PYQTGRAPH_QT_LIB). A line keeps each pixel column's lowest and highest value of the visible range
 (`LineThinner`, tested in the core; as fast as pyqtgraph's own peak downsampling: tests/bench/bench_chart.py);
 a big scatter is a picture of the pixels its points fall in (`DensityPicture`); bars and histograms are
-drawn as they are.
+drawn as they are. New data is settled, then painted, in loop turns of their own, and painted once
+(`_hold_paint`, `_settle`): a 5M-point line's update, settle and paint take ~3-5 ms of CPU each.
 """
 
 from __future__ import annotations
@@ -65,11 +66,10 @@ class ChartPlot(pg.PlotWidget):
         self._repaint_pictures.timeout.connect(self.draw_pictures)
         self._zoom_settled = QTimer(self, singleShot=True, interval=_ZOOM_SETTLE_MS)
         self._zoom_settled.timeout.connect(self._zoom_changed)
-        # New data is settled, then painted, each in a loop turn of its own (see `_hold_paint`).
-        self._settle_later = QTimer(self, singleShot=True, interval=0)
-        self._settle_later.timeout.connect(self._settle)
-        self._paint_later = QTimer(self, singleShot=True, interval=0)
-        self._paint_later.timeout.connect(self._release_paint)
+        # New data is settled, its axes drawn, then painted, each in a loop turn (see `_hold_paint`).
+        self._steps_done = 0
+        self._next_step = QTimer(self, singleShot=True, interval=0)
+        self._next_step.timeout.connect(self._run_step)
         #: The X range whose detail the lines show (None: the first read's points everywhere).
         self.detail_range: tuple[float, float] | None = None
         box = self.plotItem.getViewBox()
@@ -226,32 +226,34 @@ class ChartPlot(pg.PlotWidget):
         self._redraw.stop()
 
     def _hold_paint(self) -> None:
-        """Settle and paint what changes now in later loop turns, one each, input handled in between.
+        """Settle, draw the axes of and paint what changes now in the next loop turns, one each, input
+        handled in between (`_run_step`).
 
         Qt paints right after the turn that set new data, which made one stall of both (and pyqtgraph's
         paint then changed the view again: two more paints, see `_settle`).
         """
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
-        self._paint_later.stop()
-        self._settle_later.start()
+        self._steps_done = 0
+        self._next_step.start()
 
-    def _release_paint(self) -> None:
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
-        self.viewport().update()
+    def _run_step(self) -> None:
+        steps = (self._settle, self._draw_axes, self._release_paint)
+        step = steps[self._steps_done]
+        self._steps_done += 1
+        if self._steps_done < len(steps):
+            self._next_step.start()
+        if self.plotItem is not None:  # (None once closed)
+            step()
 
     def _settle(self) -> None:
-        """Do before the paint what pyqtgraph leaves to it, so new data is painted once, and lightly.
+        """Do before the paint what pyqtgraph leaves to it, so new data is painted once.
 
         pyqtgraph applies a pending auto-range and the view's transform when it paints (which marks the
         view dirty again: a second paint), and the axes measure their labels then (wider labels lay the
-        plot out again: a third paint). Here: the labels are measured and the plot laid out, the view
-        settled (the lines thinned again if that moved it) and the axes' pictures drawn; the paint, in
-        the next turn, draws the lines and plays those pictures.
+        plot out again: a third paint). Here: the labels are measured and the plot laid out, and the view
+        settled (the lines thinned again if that moved it).
         """
-        self._paint_later.start()
         plot = self.plotItem
-        if plot is None:  # (closed)
-            return
         box = plot.getViewBox()
         _draw_axis(plot.getAxis("left"))  # (measures its labels: the plot's layout follows their width)
         plot.layout.activate()
@@ -260,10 +262,17 @@ class ChartPlot(pg.PlotWidget):
             self.thin_to_view()
             self._redraw.stop()
             box.prepareForPaint()
+
+    def _draw_axes(self) -> None:
+        """Draw the axes' pictures their paint would (which then plays them with the lines)."""
         for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
+            axis = self.plotItem.getAxis(side)
             if axis.picture is None:
                 _draw_axis(axis)
+
+    def _release_paint(self) -> None:
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.viewport().update()
 
     def _set_bottom_axis(self, axis: pg.AxisItem) -> None:
         axis.setPen(self._foreground)
