@@ -19,7 +19,10 @@ from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSp
 from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.sqlite.guard import GuardRefused
+from desktop_app.core.sqlite.interrupt import stoppable
+from desktop_app.core.sqlite.side_by_side import side_by_side
 from tests.fixtures import snapshot_connection
 
 #: id, day (ISO text), jd (Julian day), ts (Unix seconds), v (REAL, with NULLs and text), kind, n (INTEGER)
@@ -281,6 +284,11 @@ def _summary_limits(monkeypatch: pytest.MonkeyPatch, **more: int) -> None:
 def walk(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     """w(t REAL, v, g TEXT, day TEXT): 3,000 rows of a random walk in t order, a few NULL and text values
     (t is off the buckets' edges, where a row may fall either side)."""
+    with snapshot_connection(_build_walk(tmp_path)) as connection:
+        yield connection
+
+
+def _build_walk(tmp_path: Path) -> Path:
     (tmp_path / "src").mkdir()
     path = tmp_path / "src" / "walk.db"
     rng = np.random.default_rng(3)
@@ -295,8 +303,7 @@ def walk(tmp_path: Path) -> Iterator[sqlite3.Connection]:
             ),
         )
         db.commit()
-    with snapshot_connection(path) as connection:
-        yield connection
+    return path
 
 
 def _per_bucket(conn: sqlite3.Connection, x0: float, x1: float, buckets: int, where: str = "") -> dict:
@@ -455,3 +462,86 @@ def test_stop_while_sqlite_summarises_ends_the_read(
     with pytest.raises((Cancelled, sqlite3.OperationalError)):
         read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)), (), progress, token)
     assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS  # still usable
+
+
+@pytest.mark.parametrize(
+    ("sql", "spec"),
+    [
+        ("SELECT t, v FROM w", ChartSpec(ChartKind.LINE, 0, (1,))),
+        ("SELECT 1000 + CAST(t * 6 AS INTEGER) AS n, v FROM w", ChartSpec(ChartKind.LINE, 0, (1,))),
+        ("SELECT t, v, g, day FROM w", ChartSpec(ChartKind.LINE, 3, (1,), series=2)),
+        ("SELECT t, v, -v AS minus, t % 7 AS week FROM w", ChartSpec(ChartKind.LINE, 0, (1, 2, 3))),
+        (
+            "SELECT CASE WHEN t > 1400 AND t < 1410 THEN 'later' ELSE t END AS t, v FROM w",
+            ChartSpec(ChartKind.LINE, 0, (1,)),
+        ),
+    ],
+)
+def test_a_summary_split_over_two_connections_equals_the_one_of_one_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, spec: ChartSpec
+) -> None:
+    _summary_limits(monkeypatch)
+    snapshot = open_snapshot(_build_walk(tmp_path))
+    opened: list[sqlite3.Connection] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(snapshot.connect())
+        return opened[-1]
+
+    try:
+        with closing(snapshot.connect()) as conn:
+            alone = read_chart(conn, sql, (), spec)
+            split = read_chart(conn, sql, (), spec, connect=connect)
+    finally:
+        snapshot.close()
+    assert alone.summary is not None and split.summary is not None and len(opened) == 1
+    assert (split.rows, split.notes, split.x_kind) == (alone.rows, alone.notes, alone.x_kind)
+    assert [s.name for s in split.series] == [s.name for s in alone.series]
+    for ours, theirs in zip(split.series, alone.series, strict=True):
+        assert ours.x.tolist() == theirs.x.tolist() and ours.y.tolist() == theirs.y.tolist()
+    with pytest.raises(sqlite3.ProgrammingError):  # the second connection is closed once the read ends
+        opened[0].execute("SELECT 1")
+
+
+def test_side_by_side_raises_the_failure_of_either_once_both_have_ended(walk: sqlite3.Connection) -> None:
+    with closing(sqlite3.connect(":memory:", check_same_thread=False)) as other:
+        ended: list[str] = []
+
+        def slow(conn: sqlite3.Connection) -> int:
+            sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 300000) "
+            count = conn.execute(sql + "SELECT count(*) FROM c").fetchone()[0]
+            ended.append("slow")
+            return count
+
+        def failing(conn: sqlite3.Connection) -> int:
+            return conn.execute("SELECT no_such_function(1)").fetchone()[0]
+
+        with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+            side_by_side(walk, other, slow, failing)
+        assert ended == ["slow"]
+        assert side_by_side(walk, other, slow, slow) == (300000, 300000)
+        assert side_by_side(walk, None, slow, lambda c: c.execute("SELECT 7").fetchone()[0]) == (300000, 7)
+
+
+def test_stop_ends_both_statements_run_side_by_side(walk: sqlite3.Connection) -> None:
+    endless = (
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 100000000000) "
+        "SELECT max(i) FROM c"
+    )
+    token = CancelToken()
+    timer = threading.Timer(0.3, token.cancel)
+    with closing(sqlite3.connect(":memory:", check_same_thread=False)) as other:
+        timer.start()
+        try:
+            with stoppable(walk, token), pytest.raises(sqlite3.OperationalError, match="interrupted"):
+                side_by_side(
+                    walk,
+                    other,
+                    lambda c: c.execute(endless).fetchone(),
+                    lambda c: c.execute(endless).fetchone(),
+                    token,
+                )
+        finally:
+            timer.cancel()
+        assert other.execute("SELECT 1").fetchone() == (1,)  # both usable again
+    assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS

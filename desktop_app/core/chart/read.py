@@ -46,6 +46,7 @@ def read_chart(
     cancel: CancelToken | None = None,
     total_rows: int | None = None,
     partial: Callable[[ChartData], None] | None = None,
+    connect: Callable[[], sqlite3.Connection] | None = None,
 ) -> ChartData:
     """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw.
 
@@ -55,7 +56,9 @@ def read_chart(
 
     A line chart of a nestable query with more than `LIMITS.chart_summary_rows` rows is summarised in
     SQLite instead (`LineSummary`): the first page read is handed to `partial`, then SQLite gives each X
-    column's lowest and highest Y, and `data.summary` reads a zoomed range again.
+    column's lowest and highest Y, and `data.summary` reads a zoomed range again. `connect`, when given,
+    opens a second connection to the same snapshot (`Database.connect`): the summary's passes are then
+    split in two and run side by side (closed before returning).
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -106,7 +109,7 @@ def read_chart(
             if partial is not None:  # a first picture of the rows read so far, while SQLite summarises
                 _draw_partial(reader, partial, started)
             progress(Progress(reader.rows, None, SUMMARISING))
-            data = _summarised(conn, summary, reader, token)
+            data = _summarised(conn, summary, reader, token, connect)
             data.elapsed_s = time.perf_counter() - started
             progress(Progress(data.rows, data.rows, _LABEL))
             return data
@@ -153,11 +156,20 @@ def _open(
 
 
 def _summarised(
-    conn: sqlite3.Connection, summary: LineSummary, reader: _Reader, token: CancelToken
+    conn: sqlite3.Connection,
+    summary: LineSummary,
+    reader: _Reader,
+    token: CancelToken,
+    connect: Callable[[], sqlite3.Connection] | None,
 ) -> ChartData:
     """The chart of a line summarised in SQLite, its notes and checks as the streamed read makes them."""
     spec = reader.spec
-    read = summary.read(conn, LIMITS.chart_summary_buckets, token)
+    other = connect() if connect is not None else None
+    try:
+        read = summary.read(conn, LIMITS.chart_summary_buckets, token, other)
+    finally:
+        if other is not None:
+            other.close()
     x_reader = reader.x
     assert x_reader is not None  # (a summary is planned once X is known)
     _counted(x_reader, read.x)
