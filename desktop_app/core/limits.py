@@ -157,8 +157,11 @@ class Limits:
     chart_series_max: int = 20
     #: Distinct X values a category axis places; rows with further values are left out.
     chart_categories_max: int = 10_000
-    #: Most bars a bar chart draws (past it: group the rows in SQL, or draw a line or a histogram).
+    #: Most bars a bar chart draws row by row; a bar chart of more rows (of a query that can be nested) is
+    #: grouped in SQLite instead (each X value's total), else refused.
     chart_bars_max: int = 10_000
+    #: Bars a bar chart grouped in SQLite draws: the X values of largest total; the rest sum into "other".
+    chart_bar_categories: int = 40
     #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
     #: A line chart of more rows than this (of a query that can be nested) is summarised in SQLite: per

@@ -27,9 +27,10 @@ from desktop_app.core.sqlite.side_by_side import side_by_side
 
 # SQLite orders NULL < numbers < text < blobs: comparisons tell the kinds apart without a function call
 # per row (typeof() costs more than the GROUP BY's aggregates on millions of rows).
-_IS_NUMBER = "{0} < ''"
-_IS_BLOB = "{0} >= X''"
-_NUMBER = f"CASE WHEN {_IS_NUMBER} THEN {{0}} END"
+IS_NUMBER = "{0} < ''"
+IS_BLOB = "{0} >= X''"
+#: A value as a number in SQL, NULL when it is not one (`{0}` for the value).
+NUMBER = f"CASE WHEN {IS_NUMBER} THEN {{0}} END"
 #: Julian day of the Unix epoch: ISO-8601 text is bucketed as julianday() in SQL.
 _UNIX_JULIAN_DAY = 2440587.5
 _NO_POINTS = (np.empty(0), np.empty(0))
@@ -64,8 +65,8 @@ def x_values(column: Column) -> XValues | None:
         if column.encoding.text:
             expression = "CASE WHEN {0} >= '' AND {0} < X'' THEN julianday({0}) END"
             return XValues(expression, _UNIX_JULIAN_DAY, 86_400.0, text=True)
-        return XValues(_NUMBER, column.encoding.zero, column.scale, column.shift)
-    return XValues(_NUMBER)
+        return XValues(NUMBER, column.encoding.zero, column.scale, column.shift)
+    return XValues(NUMBER)
 
 
 @dataclass
@@ -89,6 +90,33 @@ class SummaryRead:
     groups: list[Any]
     #: Rows of further series values, left out.
     groups_dropped: int
+
+
+@dataclass
+class Measured:
+    """What the first pass over a summarised result found."""
+
+    rows: int
+    #: Rows of further series values, left out.
+    dropped: int
+    #: Per column (x, y0, …): its lowest and highest value that can be drawn, raw (None, None when none).
+    ranges: list[tuple[Any, Any]]
+    x: ColumnCounts
+    ys: list[ColumnCounts]
+
+
+def more_rows_than(conn: sqlite3.Connection, nested: NestedQuery, rows: int) -> bool:
+    """True when the query returns more than `rows` rows (counted by SQLite, stopping past them)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {nested.subquery} LIMIT {int(rows) + 1})"
+    return int(conn.execute(sql, nested.params).fetchone()[0]) > rows
+
+
+def first_values(conn: sqlite3.Connection, nested: NestedQuery, column: str | None, most: int) -> list[Any]:
+    """The first `most` distinct values of `column` in the result (the series drawn); [] without one."""
+    if column is None:
+        return []
+    sql = f"SELECT DISTINCT {quote_identifier(column)} FROM {nested.subquery} LIMIT {int(most)}"
+    return [row[0] for row in conn.execute(sql, nested.params)]
 
 
 class LineSummary:
@@ -157,19 +185,14 @@ class LineSummary:
             parts.append(f"CASE {cases} ELSE -1 END AS gi" if cases else "-1 AS gi")
         return f"SELECT {', '.join(parts)} FROM {self.nested.subquery}"
 
-    def _values(self) -> str:
+    def values_sql(self) -> str:
         """xv (X as a raw number), gi, and v<i> (each Y as a number), NULL where a value cannot be drawn.
         A column that holds only numbers and NULLs is taken as it is (no check per row)."""
         xv = "x" if self._x_plain else self.x.sql.format("x")
         parts = [f"{xv} AS xv", "gi"]
         for i, plain in enumerate(self._ys_plain):
-            parts.append(f"y{i} AS v{i}" if plain else f"{_NUMBER.format(f'y{i}')} AS v{i}")
+            parts.append(f"y{i} AS v{i}" if plain else f"{NUMBER.format(f'y{i}')} AS v{i}")
         return f"SELECT {', '.join(parts)} FROM ({self._inner()})"
-
-    def more_rows_than(self, conn: sqlite3.Connection, rows: int) -> bool:
-        """True when the query returns more than `rows` rows (counted by SQLite, stopping past them)."""
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {self.nested.subquery} LIMIT {int(rows) + 1})"
-        return int(conn.execute(sql, self.nested.params).fetchone()[0]) > rows
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -180,18 +203,45 @@ class LineSummary:
         cancel: CancelToken | None = None,
         other: sqlite3.Connection | None = None,
     ) -> SummaryRead:
-        """The whole result in `buckets` columns of X: the series values first met (when a column splits
-        the rows), one pass for the ranges and counts (one more where a column holds more than numbers
-        and NULLs), then each Y's `_extremes` (no sort). With `other` (a second connection to the same
-        snapshot) each pass is split in two run side by side: the same answers, in about half the time
-        on two free cores."""
-        params = self.nested.params
+        """The whole result in `buckets` columns of X: `measure`, then each Y's `_extremes` (no sort). With
+        `other` (a second connection to the same snapshot) each pass is split in two run side by side: the
+        same answers, in about half the time on two free cores."""
+        with stoppable(conn, cancel):
+            measured = self.measure(conn, cancel, other)
+            x_range = measured.ranges[0]
+            # Integer X over a span floats hold exactly: columns of a whole number of X units, found by
+            # integer division (an integer times a real costs SQLite ~0.1 s more on 5M rows).
+            x_integers = self._x_plain and all(type(v) is int for v in x_range)
+            width = (x_range[1] - x_range[0]) // buckets + 1 if x_integers else None
+            if width is not None and x_range[1] - x_range[0] >= 2**53:
+                width = None
+            self._buckets = buckets
+            boxes = {
+                i: (*self.raw_range, *y_range)
+                for i, y_range in enumerate(measured.ranges[1:])
+                if measured.x.numbers and y_range[0] is not None
+            }
+            found = self._all_keys(conn, other, boxes, buckets, width, cancel)
+            points = [
+                self._points(found[i], boxes[i], buckets, width)
+                if i in boxes
+                else [_NO_POINTS] * max(len(self.groups), 1)
+                for i in range(len(self.y_names))
+            ]
+        self.overview = [pair for per_y in points for pair in per_y]
+        return SummaryRead(points, measured.rows, measured.x, measured.ys, self.groups, measured.dropped)
+
+    def measure(
+        self,
+        conn: sqlite3.Connection,
+        cancel: CancelToken | None = None,
+        other: sqlite3.Connection | None = None,
+    ) -> Measured:
+        """The series values first met (when a column splits the rows), then one pass for the ranges and
+        counts (one more where a column holds more than numbers and NULLs): fixes `groups`, `raw_range`."""
         names = ["x", *(f"y{i}" for i in range(len(self.y_names)))]
         with stoppable(conn, cancel):
-            if self.series_name is not None:
-                s = quote_identifier(self.series_name)
-                sql = f"SELECT DISTINCT {s} FROM {self.nested.subquery} LIMIT {int(self.series_max)}"
-                self.groups = [row[0] for row in conn.execute(sql, params)]
+            self.groups = first_values(conn, self.nested, self.series_name, self.series_max)
             inner = self._inner()
             rows, dropped, *stats = self._ranges(conn, other, inner, names, cancel)
             ranges = [(stats[3 * n], stats[3 * n + 1]) for n in range(len(names))]
@@ -205,38 +255,18 @@ class LineSummary:
                 drawn_ranges, kinds, dirty_x_drawn = self._kinds(conn, inner, dirty)
                 ranges = [drawn_ranges.get(c, r) for c, r in zip(names, ranges, strict=True)]
                 x_drawn = dirty_x_drawn if "x" in dirty else x_drawn
-            x_range = ranges[0]
-            if x_drawn and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
-                self.raw_range = (float(x_range[0]), float(x_range[1]))
-            # Integer X over a span floats hold exactly: columns of a whole number of X units, found by
-            # integer division (an integer times a real costs SQLite ~0.1 s more on 5M rows).
-            x_integers = self._x_plain and all(type(v) is int for v in x_range)
-            width = (x_range[1] - x_range[0]) // buckets + 1 if x_integers else None
-            if width is not None and x_range[1] - x_range[0] >= 2**53:
-                width = None
-            self._drawn_rows = int(x_drawn or 0)
-            self._buckets = buckets
-            boxes = {
-                i: (*self.raw_range, *y_range)
-                for i, y_range in enumerate(ranges[1:])
-                if x_drawn and y_range[0] is not None
-            }
-            found = self._all_keys(conn, other, boxes, buckets, width, cancel)
-            points = [
-                self._points(found[i], boxes[i], buckets, width)
-                if i in boxes
-                else [_NO_POINTS] * max(len(self.groups), 1)
-                for i in range(len(self.y_names))
-            ]
+        x_range = ranges[0]
+        if x_drawn and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
+            self.raw_range = (float(x_range[0]), float(x_range[1]))
+        self._drawn_rows = int(x_drawn or 0)
         x_counts = self._x_counts(rows, int(x_drawn or 0), kinds.get("x"))
         y_counts = [
-            _counts(
+            kind_counts(
                 rows, int(kinds[f"y{i}"][0] if f"y{i}" in kinds else present[f"y{i}"]), kinds.get(f"y{i}")
             )
             for i in range(len(self.y_names))
         ]
-        self.overview = [pair for per_y in points for pair in per_y]
-        return SummaryRead(points, int(rows), x_counts, y_counts, self.groups, int(dropped or 0))
+        return Measured(int(rows), int(dropped or 0), ranges, x_counts, y_counts)
 
     def _ranges(
         self,
@@ -251,7 +281,7 @@ class LineSummary:
         params = self.nested.params
         dropped_rows = "sum(gi < 0)" if self.series_name is not None else "0"
         parts = ["count(*)", dropped_rows, *(f"min({c}), max({c}), count({c})" for c in names)]
-        if other is None:
+        if other is None or len(parts) == 3:
             return list(conn.execute(f"SELECT {', '.join(parts)} FROM ({inner})", params).fetchone())
         here, there = (f"SELECT {', '.join(p)} FROM ({inner})" for p in (parts[:3], parts[3:]))
         first, rest = side_by_side(
@@ -347,7 +377,7 @@ class LineSummary:
         if self.series_name is not None:
             column = f"(gi * {column_stride} + {column})"
         key = f"{column} * {row_stride} + {row}"
-        return f"SELECT DISTINCT {key} FROM ({self._values()})"
+        return f"SELECT DISTINCT {key} FROM ({self.values_sql()})"
 
     def _points(
         self, keys: np.ndarray, box: tuple[float, float, float, float], buckets: int, width: int | None
@@ -392,11 +422,11 @@ class LineSummary:
         its numbers, blobs and values that are not NULL; and the X values that can be drawn."""
         parts = []
         for column in columns:
-            drawn = self.x.sql.format("x") if column == "x" else _NUMBER.format(column)
+            drawn = self.x.sql.format("x") if column == "x" else NUMBER.format(column)
             parts += [f"min({drawn})", f"max({drawn})", f"count({drawn})"]
             parts += [
-                f"sum({_IS_NUMBER.format(column)})",
-                f"sum({_IS_BLOB.format(column)})",
+                f"sum({IS_NUMBER.format(column)})",
+                f"sum({IS_BLOB.format(column)})",
                 f"count({column})",
             ]
         values = conn.execute(f"SELECT {', '.join(parts)} FROM ({inner})", self.nested.params).fetchone()
@@ -412,7 +442,7 @@ class LineSummary:
     def _x_counts(self, rows: int, drawn: int, kinds: tuple[int, int, int] | None) -> ColumnCounts:
         """X's counts for the notes, as the streamed read makes them."""
         if not self.x.text or kinds is None:
-            return _counts(rows, drawn, kinds)
+            return kind_counts(rows, drawn, kinds)
         numbers, blobs, present = kinds
         texts = present - numbers - blobs
         counts = ColumnCounts(drawn)
@@ -449,9 +479,8 @@ class LineSummary:
             if self._share(raw0, raw1) * self._drawn_rows <= 4 * exact_rows:
                 columns = ", ".join(f"v{i}" for i in ys)
                 within = f"gi >= 0 AND xv BETWEEN {sql_literal(raw0)} AND {sql_literal(raw1)}"
-                sql = (
-                    f"SELECT gi, xv, {columns} FROM ({self._values()}) WHERE {within} LIMIT {exact_rows + 1}"
-                )
+                values = self.values_sql()
+                sql = f"SELECT gi, xv, {columns} FROM ({values}) WHERE {within} LIMIT {exact_rows + 1}"
                 found = conn.execute(sql, params).fetchall()
                 if len(found) <= exact_rows:
                     table = _table(found, 2 + len(self.y_names))
@@ -488,7 +517,7 @@ class LineSummary:
         return self.x.to_axis(rows[:, 1]), rows[:, 2 + y]
 
 
-def _counts(rows: int, numbers: int, kinds: tuple[int, int, int] | None) -> ColumnCounts:
+def kind_counts(rows: int, numbers: int, kinds: tuple[int, int, int] | None) -> ColumnCounts:
     """A number column's counts: `numbers` drawable of `rows`; the rest NULL unless `kinds` (numbers,
     blobs, not NULL) says some are text or blobs."""
     counts = ColumnCounts(numbers)
