@@ -29,6 +29,7 @@ from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.side_by_side import spare_core
 from desktop_app.core.sqlite.statements import split_statements
 
 _LABEL = "Reading chart data"
@@ -57,9 +58,11 @@ def read_chart(
 
     A line chart of a nestable query with more than `LIMITS.chart_summary_rows` rows is summarised in
     SQLite instead (`LineSummary`): the first page read is handed to `partial`, then SQLite gives each X
-    column's lowest and highest Y, and `data.summary` reads a zoomed range again. `connect`, when given,
-    opens a second connection to the same snapshot (`Database.connect`): the summary's passes are then
-    split in two and run side by side (closed before returning).
+    column's lowest and highest Y, and `data.summary` reads a zoomed range again. A bar chart of more than
+    `LIMITS.chart_bars_max` rows and a histogram of more than `LIMITS.chart_summary_rows` are grouped in
+    SQLite (`grouped.py`). `connect`, when given, opens a second connection to the same snapshot
+    (`Database.connect`) when a core is free: the passes of a line or histogram are then split in two and
+    run side by side (closed before returning).
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -105,7 +108,7 @@ def read_chart(
             if partial is not None:  # a first picture of the rows read so far, while SQLite summarises
                 _draw_partial(reader, partial, started)
             progress(Progress(reader.rows, None, SUMMARISING))
-            other = connect() if connect is not None else None
+            other = connect() if connect is not None and spare_core() else None
             try:
                 data = _summarised(conn, nested, reader, token, other)  # type: ignore[arg-type]
             finally:
