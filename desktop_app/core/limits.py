@@ -165,7 +165,8 @@ class Limits:
     #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
     #: A line chart of more rows than this (of a query that can be nested) is summarised in SQLite: per
-    #: pixel column of X, its lowest and highest Y (one GROUP BY), not read into Python row by row.
+    #: pixel column of X, its lowest and highest Y, not read into Python row by row; a histogram (without
+    #: a series column) is binned in SQLite.
     chart_summary_rows: int = 200_000
     #: Columns of X a summarised line is cut into for its first picture (wider than any screen).
     chart_summary_buckets: int = 4_000

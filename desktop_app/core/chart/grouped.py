@@ -58,11 +58,23 @@ def bar_summary(
     series_column = names[spec.series] if spec.series is not None else None
     with stoppable(conn, cancel):
         groups = first_values(conn, nested, series_column, series_max)
-        sql = _bar_sql(nested, x_name, y_names, series_column, groups, top)
-        table = conn.execute(sql, nested.params).fetchall()
-    # Rows (k, gi, lowest X value, highest rank, rows, then per Y: total, numbers, not NULL, blobs); k is -1
-    # for NULL X, -2 for further series values, 1..top for the largest X values and top + 1 for the rest.
-    rows = sum(r[4] for r in table)
+        inner = _bar_inner(nested, x_name, y_names, series_column, groups)
+        table = conn.execute(_bar_sql(inner, len(y_names), series_column is not None, top), nested.params)
+        table = table.fetchall()
+        # Rows (k, gi, lowest X value, highest rank, rows, then per Y: total, numbers, not NULL); k is -1 for
+        # NULL X, -2 for further series values, 1..top for the largest X values and top + 1 for the rest.
+        rows = sum(r[4] for r in table)
+        kinds = [
+            (int(sum(r[6 + 3 * i] or 0 for r in table)), int(sum(r[7 + 3 * i] for r in table)))
+            for i in range(len(y_names))
+        ]
+        # Blobs are told from text only where a Y holds more than numbers and NULLs (one more pass).
+        mixed = [i for i, (numbers, present) in enumerate(kinds) if present > numbers]
+        blobs = dict.fromkeys(range(len(y_names)), 0)
+        if mixed:
+            parts = ", ".join(f"sum({IS_BLOB.format(f'y{i}')})" for i in mixed)
+            found = conn.execute(f"SELECT {parts} FROM ({inner})", nested.params).fetchone()
+            blobs.update({i: int(b or 0) for i, b in zip(mixed, found, strict=True)})
     first_value: dict[int, Any] = {}
     for r in table:
         if r[0] > 0 and r[1] >= 0:
@@ -73,9 +85,9 @@ def bar_summary(
     position = {k: n for n, k in enumerate(drawn)}
     y_columns = []
     for i, name in enumerate(y_names):
-        numbers, present, blobs = (int(sum(r[5 + 4 * i + j] or 0 for r in table)) for j in (1, 2, 3))
+        numbers, present = kinds[i]
         column = NumberColumn(name)
-        counts = kind_counts(rows, numbers, (numbers, blobs, present))
+        counts = kind_counts(rows, numbers, (numbers, blobs[i], present))
         column.numbers, column.skipped = counts.numbers, counts.skipped
         check_has_values(column, rows, "Y")
         y_columns.append(column)
@@ -92,9 +104,9 @@ def bar_summary(
     series = []
     for i, column in enumerate(y_columns):
         for gi, label in enumerate(labels):
-            mine = [r for r in table if r[1] == gi and r[0] > 0 and r[5 + 4 * i + 1]]
+            mine = [r for r in table if r[1] == gi and r[0] > 0 and r[6 + 3 * i]]
             xs = np.array([position[r[0]] for r in mine], dtype=np.float64)
-            ys = np.array([r[5 + 4 * i] for r in mine], dtype=np.float64)
+            ys = np.array([r[5 + 3 * i] for r in mine], dtype=np.float64)
             order = np.argsort(xs, kind="stable")
             name = series_name(column.name, label, several_ys=len(y_columns) > 1)
             series.append(Series(name, xs[order], ys[order]))
@@ -109,11 +121,10 @@ def bar_summary(
     )
 
 
-def _bar_sql(
-    nested: NestedQuery, x_name: str, y_names: list[str], series_name: str | None, groups: list[Any], top: int
+def _bar_inner(
+    nested: NestedQuery, x_name: str, y_names: list[str], series_name: str | None, groups: list[Any]
 ) -> str:
-    """One statement: GROUP BY (X, series), then the X values ranked by the first Y's absolute total
-    (window functions over the groups, not the rows), then the groups past `top` summed as one."""
+    """c (X), y<i> (each Y) and gi (the series' number, -1 for further values) over the user's query."""
     parts = [f"{quote_identifier(x_name)} AS c"]
     parts += [f"{quote_identifier(name)} AS y{i}" for i, name in enumerate(y_names)]
     if series_name is None:
@@ -122,13 +133,20 @@ def _bar_sql(
         s = quote_identifier(series_name)
         cases = " ".join(f"WHEN {s} IS {sql_literal(v)} THEN {n}" for n, v in enumerate(groups))
         parts.append(f"CASE {cases} ELSE -1 END AS gi" if cases else "-1 AS gi")
-    inner = f"SELECT {', '.join(parts)} FROM {nested.subquery}"
+    return f"SELECT {', '.join(parts)} FROM {nested.subquery}"
+
+
+def _bar_sql(inner: str, ys: int, series: bool, top: int) -> str:
+    """One statement: GROUP BY X (and series), then the X values ranked by the first Y's absolute total
+    (window functions over the groups, not the rows), then the groups past `top` summed as one."""
     sums = []
-    for i in range(len(y_names)):
-        y = f"y{i}"
-        sums += [f"total({NUMBER.format(y)}) AS s{i}", f"count({NUMBER.format(y)}) AS k{i}"]
-        sums += [f"count({y}) AS p{i}", f"sum({IS_BLOB.format(y)}) AS b{i}"]
-    grouped = f"SELECT c, gi, count(*) AS n, {', '.join(sums)} FROM ({inner}) GROUP BY c, gi"
+    for i in range(ys):
+        number = NUMBER.format(f"y{i}")
+        sums += [f"total({number}) AS s{i}", f"count({number}) AS k{i}", f"count(y{i}) AS p{i}"]
+    # (grouping by X alone when there is no series: a second key costs SQLite's sort a fifth more)
+    grouped = (
+        f"SELECT c, gi, count(*) AS n, {', '.join(sums)} FROM ({inner}) GROUP BY c{', gi' if series else ''}"
+    )
     weighed = (
         "SELECT *, sum(CASE WHEN gi >= 0 AND k0 THEN abs(s0) END) OVER (PARTITION BY c) AS w "
         f"FROM ({grouped})"
@@ -139,8 +157,8 @@ def _bar_sql(
     )
     k = f"CASE WHEN c IS NULL THEN -1 WHEN gi < 0 THEN -2 WHEN r <= {int(top)} THEN r ELSE {int(top) + 1} END"
     totals = []
-    for i in range(len(y_names)):
-        totals += [f"total(s{i})", f"sum(k{i})", f"sum(p{i})", f"sum(b{i})"]
+    for i in range(ys):
+        totals += [f"total(s{i})", f"sum(k{i})", f"sum(p{i})"]
     return f"SELECT {k} AS k, gi, min(c), max(r), sum(n), {', '.join(totals)} FROM ({ranked}) GROUP BY 1, 2"
 
 

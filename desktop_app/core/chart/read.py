@@ -61,8 +61,8 @@ def read_chart(
     column's lowest and highest Y, and `data.summary` reads a zoomed range again. A bar chart of more than
     `LIMITS.chart_bars_max` rows and a histogram of more than `LIMITS.chart_summary_rows` are grouped in
     SQLite (`grouped.py`). `connect`, when given, opens a second connection to the same snapshot
-    (`Database.connect`) when a core is free: the passes of a line or histogram are then split in two and
-    run side by side (closed before returning).
+    (`Database.connect`) when a core is free: the passes of a line are then split in two and run side by
+    side (closed before returning).
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -108,7 +108,8 @@ def read_chart(
             if partial is not None:  # a first picture of the rows read so far, while SQLite summarises
                 _draw_partial(reader, partial, started)
             progress(Progress(reader.rows, None, SUMMARISING))
-            other = connect() if connect is not None and spare_core() else None
+            split = spec.kind is ChartKind.LINE and spare_core()  # (only a line's passes are split)
+            other = connect() if connect is not None and split else None
             try:
                 data = _summarised(conn, nested, reader, token, other)  # type: ignore[arg-type]
             finally:
