@@ -701,3 +701,25 @@ def test_grouped_bars_and_binned_dates_of_a_corpus_file_equal_direct_sql(
             conn, 'SELECT Quantity FROM "Order Details"', (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=10)
         )
         _assert_counts_equal_sql(conn, "Quantity", '"Order Details"', detail.series[0].x, detail.series[0].y)
+
+
+@pytest.mark.parametrize(
+    ("sql", "spec"),
+    [
+        ("SELECT region, amount FROM s", ChartSpec(ChartKind.BAR, 0, (1,))),
+        ("SELECT price FROM s", ChartSpec(ChartKind.HISTOGRAM, 0, bins=7)),
+    ],
+)
+def test_stop_while_sqlite_groups_ends_the_read(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, sql: str, spec: ChartSpec
+) -> None:
+    _grouped_limits(monkeypatch)
+    token = CancelToken()
+
+    def progress(step: Progress) -> None:
+        if step.label == read_module.SUMMARISING:
+            token.cancel()  # as Stop does, once the grouping begins
+
+    with pytest.raises((Cancelled, sqlite3.OperationalError)):
+        read_chart(sales, sql, (), spec, (), progress, token)
+    assert sales.execute("SELECT count(*) FROM s").fetchone()[0] == 2000  # still usable
