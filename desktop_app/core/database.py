@@ -194,6 +194,13 @@ class Database:
             self._decltypes = DeclaredTypes(self.snapshot.uri)
         return self._decltypes.of(sql, count)
 
+    def connect(self) -> sqlite3.Connection:
+        """A new connection to the snapshot with the hooks the pooled ones get (functions, attachments), for
+        a job that runs statements side by side (`core/sqlite/side_by_side.py`); the job closes it."""
+        if self._closed:
+            raise SnapshotClosed()
+        return self.snapshot.connect(self._hooks)
+
     async def set_hooks(self, hooks: Sequence[ConnectionHook]) -> None:
         """Replace the registration hooks (e.g. reloaded user functions); pooled connections are renewed.
 

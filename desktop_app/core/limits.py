@@ -157,12 +157,16 @@ class Limits:
     chart_series_max: int = 20
     #: Distinct X values a category axis places; rows with further values are left out.
     chart_categories_max: int = 10_000
-    #: Most bars a bar chart draws (past it: group the rows in SQL, or draw a line or a histogram).
+    #: Most bars a bar chart draws row by row; a bar chart of more rows (of a query that can be nested) is
+    #: grouped in SQLite instead (each X value's total), else refused.
     chart_bars_max: int = 10_000
+    #: Bars a bar chart grouped in SQLite draws: the X values of largest total; the rest sum into "other".
+    chart_bar_categories: int = 40
     #: Points a scatter chart draws as markers; past it, a picture of the pixels its points fall in.
     chart_scatter_direct_points: int = 50_000
     #: A line chart of more rows than this (of a query that can be nested) is summarised in SQLite: per
-    #: pixel column of X, its lowest and highest Y (one GROUP BY), not read into Python row by row.
+    #: pixel column of X, its lowest and highest Y, not read into Python row by row; a histogram (without
+    #: a series column) is binned in SQLite.
     chart_summary_rows: int = 200_000
     #: Columns of X a summarised line is cut into for its first picture (wider than any screen).
     chart_summary_buckets: int = 4_000

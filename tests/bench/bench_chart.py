@@ -1,4 +1,5 @@
-"""Issue 22 figures: a chart of 5M points — the whole line drawn, the UI stall meanwhile, pan/zoom speed.
+"""Issue 22 figures: a chart of 5M points — the whole line drawn, the UI stall meanwhile, pan/zoom speed; a bar
+chart and a histogram of 5M rows grouped in SQLite against a plain GROUP BY.
 
 `python -m tests.bench.bench_chart [POINTS]` (default 5,000,000). The line is summarised in SQLite (each X
 column's lowest and highest Y, `core/chart/summary.py`), as the window does past `chart_summary_rows`; the
@@ -33,6 +34,7 @@ from desktop_app.core.chart.spec import ChartKind, ChartSpec
 from desktop_app.core.database import Database
 from desktop_app.core.progress import ignore_progress
 from desktop_app.core.snapshot.snapshot import open_snapshot
+from desktop_app.core.sqlite.side_by_side import spare_core
 from tests.bench import common
 from tests.bench.common import Figure
 
@@ -41,6 +43,8 @@ DEFAULT_POINTS = 5_000_000
 FRAMES = 60
 #: Runs of those frames; the median is reported (one run swings with the machine's load).
 PAN_RUNS = 5
+#: Interleaved runs of the grouped charts and their baselines; the median is reported.
+GROUPED_RUNS = 3
 SQL = "SELECT t, v FROM series"
 #: `BENCH_VERBOSE=1`: print the five longest GUI-thread callbacks while the line is read and drawn.
 VERBOSE = bool(os.environ.get("BENCH_VERBOSE"))
@@ -73,6 +77,74 @@ def _plain_select(conn: sqlite3.Connection) -> int:
     while page := cursor.fetchmany(10_000):
         rows += len(page)
     return rows
+
+
+def _plain_group_by(conn: sqlite3.Connection) -> list[Any]:
+    return conn.execute("SELECT g, count(*) FROM series GROUP BY g").fetchall()
+
+
+async def _grouped_figures(database: Database, plot: Any, n: str) -> list[Figure]:
+    """A bar chart (X = g, 4 values; Y = v) and a histogram of v, each grouped in SQLite over every row,
+    read and drawn; and the line read on one connection and on two side by side, without drawing. Runs
+    of each interleaved with the plain statements they are measured against; medians of `GROUPED_RUNS`."""
+    times: dict[str, list[float]] = {}
+    bar = ChartSpec(ChartKind.BAR, 1, (2,))
+    histogram = ChartSpec(ChartKind.HISTOGRAM, 1, bins=50)
+    line = ChartSpec(ChartKind.LINE, 0, (1,))
+    for _run in range(GROUPED_RUNS):
+        for name, work in (
+            ("group by", lambda: database.run_sync(_plain_group_by)),
+            ("bar", lambda: database.run_sync(read_chart, "SELECT t, g, v FROM series", (), bar)),
+            ("histogram", lambda: database.run_sync(read_chart, "SELECT t, v FROM series", (), histogram)),
+            ("select", lambda: database.run_sync(_plain_select)),
+            ("line alone", lambda: database.run_sync(read_chart, SQL, (), line)),
+            (
+                "line side by side",
+                lambda: database.run_sync(read_chart, SQL, (), line, (), connect=database.connect),
+            ),
+        ):
+            gc.collect()
+            started = time.perf_counter()
+            # Side by side whatever the load (the window only splits a pass when a core is free).
+            read_module.spare_core = (lambda: True) if name == "line side by side" else spare_core
+            try:
+                data = await work()
+            finally:
+                read_module.spare_core = spare_core
+            if name in ("bar", "histogram"):
+                assert data.rows == DEFAULT_POINTS or not n.startswith("5M")
+                plot.show_data(data)
+                plot.repaint()
+            times.setdefault(name, []).append(time.perf_counter() - started)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    runs = {name: ", ".join(f"{v:.2f}" for v in values) for name, values in times.items()}
+    group_by = "plain SELECT g, count(*) … GROUP BY g"
+    return [
+        Figure(
+            f"{n} rows: bar chart grouped in SQLite, read and drawn (runs {runs['bar']})",
+            median["bar"],
+            baseline=median["group by"],
+            baseline_name=f"{group_by} (runs {runs['group by']})",
+        ),
+        Figure(
+            f"{n} rows: histogram binned in SQLite, read and drawn (runs {runs['histogram']})",
+            median["histogram"],
+            baseline=median["group by"],
+            baseline_name=group_by,
+        ),
+        Figure(
+            f"{n} points: line summarised, passes side by side (runs {runs['line side by side']})",
+            median["line side by side"],
+            baseline=median["line alone"],
+            baseline_name=f"the same on one connection (runs {runs['line alone']})",
+        ),
+        Figure(
+            f"{n} points: line summarised on one connection",
+            median["line alone"],
+            baseline=median["select"],
+            baseline_name=f"plain SELECT of the same columns (runs {runs['select']})",
+        ),
+    ]
 
 
 def _frames(plot: Any, app: Any, frames: int) -> float:
@@ -141,11 +213,13 @@ class _Paints:
 
 
 async def _read_as_the_window_does(
-    database: Database, plot: Any, spec: ChartSpec
+    database: Database, plot: Any, spec: ChartSpec, side_by_side: bool = True
 ) -> tuple[float, float, float, Any]:
     """Read and draw the chart as the window does (the rows read so far drawn while the read goes on, the
-    whole line once read), with the largest gap of the UI's timer meanwhile, the final paint included:
-    (time to the first picture, time until the whole line is painted, stall, data)."""
+    summary's passes split over two connections when a core is free, the whole line once read), with the
+    largest gap of the UI's timer meanwhile, the final paint included: (time to the first picture, time
+    until the whole line is painted, stall, data)."""
+    connect = database.connect if side_by_side else None
     loop = asyncio.get_running_loop()
     paints = _Paints(plot)
     shown: list[float] = []
@@ -162,7 +236,9 @@ async def _read_as_the_window_does(
         loop.call_soon_threadsafe(draw_partial, data)
 
     async def read_and_draw() -> Any:
-        data = await database.run_sync(read_chart, SQL, (), spec, (), ignore_progress, None, None, partial)
+        data = await database.run_sync(
+            read_chart, SQL, (), spec, (), ignore_progress, None, None, partial, connect
+        )
         painted = paints.next()
         plot.show_data(data)  # the job's on_done, as in the window
         await painted
@@ -209,6 +285,7 @@ async def _measure(path: str, points: int) -> list[Figure]:
         plot.clear_chart()
 
         # Summarised in SQLite (what the window does for a line of more than chart_summary_rows rows).
+        split = "passes side by side" if spare_core() else "one connection: no core free"
         first_s, whole_s, stall_s, data = await _read_as_the_window_does(database, plot, spec)
         clock = common.CLOCK
         assert clock is not None
@@ -274,11 +351,13 @@ async def _measure(path: str, points: int) -> list[Figure]:
         scatter_draw_s = time.perf_counter() - started
         scatter_fps = _median_fps(plot, app, FRAMES)
         settle_s = min(_timed(plot.draw_pictures) for _ in range(3))
+        plot.clear_chart()
+        grouped = await _grouped_figures(database, plot, n)
         plot.close()
 
         figures = [
             Figure(
-                f"{n} points: line chart drawn whole (summarised in SQLite, {drawn:,} points)",
+                f"{n} points: line chart drawn whole (summarised in SQLite, {split}, {drawn:,} points)",
                 whole_s,
                 baseline=plain_s,
                 baseline_name="plain SELECT of the same columns into Python rows",
@@ -359,6 +438,7 @@ async def _measure(path: str, points: int) -> list[Figure]:
                 ok=scatter_fps >= 30,
             ),
             Figure(f"{n} points: scatter picture painted again once the view settles", settle_s),
+            *grouped,
         ]
     finally:
         await database.close()

@@ -19,7 +19,11 @@ from desktop_app.core.chart.spec import AxisKind, ChartError, ChartKind, ChartSp
 from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per_bucket
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
+from desktop_app.core.snapshot.snapshot import open_snapshot
 from desktop_app.core.sqlite.guard import GuardRefused
+from desktop_app.core.sqlite.interrupt import stoppable
+from desktop_app.core.sqlite.side_by_side import side_by_side
+from tests.conftest import CORPUS
 from tests.fixtures import snapshot_connection
 
 #: id, day (ISO text), jd (Julian day), ts (Unix seconds), v (REAL, with NULLs and text), kind, n (INTEGER)
@@ -129,11 +133,13 @@ def test_a_y_column_of_text_is_refused_with_what_it_holds(conn: sqlite3.Connecti
     )
 
 
-def test_too_many_bars_are_refused(conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
-    lowered = dataclasses.replace(read_module.LIMITS, chart_bars_max=100, chart_page_rows=50)
+def test_too_many_bars_are_refused_when_sql_cannot_group_them(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lowered = dataclasses.replace(read_module.LIMITS, chart_bars_max=3, chart_page_rows=2)
     monkeypatch.setattr(read_module, "LIMITS", lowered)
-    with pytest.raises(ChartError, match="at most 100 bars"):
-        read_chart(conn, "SELECT id, n FROM m", (), ChartSpec(ChartKind.BAR, 0, (1,)))
+    with pytest.raises(ChartError, match="at most 3 bars"):  # a PRAGMA cannot be nested in a GROUP BY
+        read_chart(conn, "PRAGMA table_info(m)", (), ChartSpec(ChartKind.BAR, 0, (3,)))
 
 
 def test_a_statement_that_writes_is_refused(conn: sqlite3.Connection) -> None:
@@ -281,6 +287,11 @@ def _summary_limits(monkeypatch: pytest.MonkeyPatch, **more: int) -> None:
 def walk(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     """w(t REAL, v, g TEXT, day TEXT): 3,000 rows of a random walk in t order, a few NULL and text values
     (t is off the buckets' edges, where a row may fall either side)."""
+    with snapshot_connection(_build_walk(tmp_path)) as connection:
+        yield connection
+
+
+def _build_walk(tmp_path: Path) -> Path:
     (tmp_path / "src").mkdir()
     path = tmp_path / "src" / "walk.db"
     rng = np.random.default_rng(3)
@@ -295,8 +306,7 @@ def walk(tmp_path: Path) -> Iterator[sqlite3.Connection]:
             ),
         )
         db.commit()
-    with snapshot_connection(path) as connection:
-        yield connection
+    return path
 
 
 def _per_bucket(conn: sqlite3.Connection, x0: float, x1: float, buckets: int, where: str = "") -> dict:
@@ -455,3 +465,261 @@ def test_stop_while_sqlite_summarises_ends_the_read(
     with pytest.raises((Cancelled, sqlite3.OperationalError)):
         read_chart(walk, "SELECT t, v FROM w", (), ChartSpec(ChartKind.LINE, 0, (1,)), (), progress, token)
     assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS  # still usable
+
+
+@pytest.mark.parametrize(
+    ("sql", "spec"),
+    [
+        ("SELECT t, v FROM w", ChartSpec(ChartKind.LINE, 0, (1,))),
+        ("SELECT 1000 + CAST(t * 6 AS INTEGER) AS n, v FROM w", ChartSpec(ChartKind.LINE, 0, (1,))),
+        ("SELECT t, v, g, day FROM w", ChartSpec(ChartKind.LINE, 3, (1,), series=2)),
+        ("SELECT t, v, -v AS minus, t % 7 AS week FROM w", ChartSpec(ChartKind.LINE, 0, (1, 2, 3))),
+        (
+            "SELECT CASE WHEN t > 1400 AND t < 1410 THEN 'later' ELSE t END AS t, v FROM w",
+            ChartSpec(ChartKind.LINE, 0, (1,)),
+        ),
+    ],
+)
+def test_a_summary_split_over_two_connections_equals_the_one_of_one_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, spec: ChartSpec
+) -> None:
+    _summary_limits(monkeypatch)
+    monkeypatch.setattr(read_module, "spare_core", lambda: True)  # (whatever the machine's load)
+    snapshot = open_snapshot(_build_walk(tmp_path))
+    opened: list[sqlite3.Connection] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(snapshot.connect())
+        return opened[-1]
+
+    try:
+        with closing(snapshot.connect()) as conn:
+            alone = read_chart(conn, sql, (), spec)
+            split = read_chart(conn, sql, (), spec, connect=connect)
+    finally:
+        snapshot.close()
+    assert alone.summary is not None and split.summary is not None and len(opened) == 1
+    assert (split.rows, split.notes, split.x_kind) == (alone.rows, alone.notes, alone.x_kind)
+    assert [s.name for s in split.series] == [s.name for s in alone.series]
+    for ours, theirs in zip(split.series, alone.series, strict=True):
+        assert ours.x.tolist() == theirs.x.tolist() and ours.y.tolist() == theirs.y.tolist()
+    with pytest.raises(sqlite3.ProgrammingError):  # the second connection is closed once the read ends
+        opened[0].execute("SELECT 1")
+
+
+def test_side_by_side_raises_the_failure_of_either_once_both_have_ended(walk: sqlite3.Connection) -> None:
+    with closing(sqlite3.connect(":memory:", check_same_thread=False)) as other:
+        ended: list[str] = []
+
+        def slow(conn: sqlite3.Connection) -> int:
+            sql = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 300000) "
+            count = conn.execute(sql + "SELECT count(*) FROM c").fetchone()[0]
+            ended.append("slow")
+            return count
+
+        def failing(conn: sqlite3.Connection) -> int:
+            return conn.execute("SELECT no_such_function(1)").fetchone()[0]
+
+        with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+            side_by_side(walk, other, slow, failing)
+        assert ended == ["slow"]
+        assert side_by_side(walk, other, slow, slow) == (300000, 300000)
+        assert side_by_side(walk, None, slow, lambda c: c.execute("SELECT 7").fetchone()[0]) == (300000, 7)
+
+
+def test_stop_ends_both_statements_run_side_by_side(walk: sqlite3.Connection) -> None:
+    endless = (
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c LIMIT 100000000000) "
+        "SELECT max(i) FROM c"
+    )
+    token = CancelToken()
+    timer = threading.Timer(0.3, token.cancel)
+    with closing(sqlite3.connect(":memory:", check_same_thread=False)) as other:
+        timer.start()
+        try:
+            with stoppable(walk, token), pytest.raises(sqlite3.OperationalError, match="interrupted"):
+                side_by_side(
+                    walk,
+                    other,
+                    lambda c: c.execute(endless).fetchone(),
+                    lambda c: c.execute(endless).fetchone(),
+                    token,
+                )
+        finally:
+            timer.cancel()
+        assert other.execute("SELECT 1").fetchone() == (1,)  # both usable again
+    assert walk.execute("SELECT count(*) FROM w").fetchone()[0] == SUMMARY_ROWS
+
+
+#: Bars grouped in SQL in the tests below: past 100 rows, the 5 largest X values and "other".
+def _grouped_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    lowered = dataclasses.replace(
+        read_module.LIMITS,
+        chart_bars_max=100,
+        chart_page_rows=50,
+        chart_bar_categories=5,
+        chart_summary_rows=100,
+    )
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+
+
+@pytest.fixture
+def sales(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """s(region TEXT, amount, shop TEXT, price REAL, n INTEGER, f REAL): 2,000 rows over 12 regions (some
+    NULL), amounts with NULLs and text, three shops; f in tenths of 0..1, on (or within rounding of) the
+    edges of 10 bins."""
+    (tmp_path / "src").mkdir()
+    path = tmp_path / "src" / "sales.db"
+    rng = np.random.default_rng(7)
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE s (region TEXT, amount, shop TEXT, price REAL, n INTEGER, f REAL)")
+        rows = []
+        for i in range(2000):
+            region = None if i % 101 == 0 else f"r{int(rng.integers(0, 12)) ** 2 % 13:02d}"
+            amount = None if i % 37 == 0 else ("n/a" if i % 53 == 0 else float(rng.integers(-50, 500)))
+            price = (i % 50) * (70.0 / 49) if i % 3 else float(i % 71)
+            rows.append((region, amount, "xyz"[i % 3], price, i % 9, (i % 11) / 10))
+        db.executemany("INSERT INTO s VALUES (?, ?, ?, ?, ?, ?)", rows)
+        db.commit()
+    with snapshot_connection(path) as connection:
+        yield connection
+
+
+def test_a_big_bar_chart_is_grouped_in_sql_largest_first_with_the_rest_as_other(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _grouped_limits(monkeypatch)
+    data = read_chart(sales, "SELECT region, amount FROM s", (), ChartSpec(ChartKind.BAR, 0, (1,)))
+    number = "CASE WHEN typeof(amount) IN ('integer', 'real') THEN amount END"
+    totals = sales.execute(
+        f"SELECT region, total({number}) FROM s WHERE region IS NOT NULL GROUP BY region "
+        "ORDER BY abs(total({number})) DESC, region".replace("{number}", number)
+    ).fetchall()
+    assert data.rows == 2000 and data.x_kind is AxisKind.CATEGORY and data.summary is None
+    assert data.categories == [r[0] for r in totals[:5]] + ["other"]
+    (series,) = data.series
+    assert series.x.tolist() == [0, 1, 2, 3, 4, 5]
+    assert series.y.tolist() == pytest.approx([r[1] for r in totals[:5]] + [sum(r[1] for r in totals[5:])])
+    nulls = sales.execute("SELECT count(*) FROM s WHERE region IS NULL").fetchone()[0]
+    kinds = dict(sales.execute("SELECT typeof(amount), count(*) FROM s GROUP BY 1").fetchall())
+    assert data.notes == [
+        f"region: {nulls} NULL left out.",
+        f"amount: {kinds['null']} NULL, {kinds['text']} text values left out.",
+        f"{len(totals) - 5} further region values summed into the bar “other”.",
+    ]
+
+
+def test_a_grouped_bar_chart_keeps_series_and_puts_numbers_in_their_order(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _grouped_limits(monkeypatch)
+    spec = ChartSpec(ChartKind.BAR, 0, (1,), series=2)
+    data = read_chart(sales, "SELECT n, amount, shop FROM s", (), spec)
+    assert len(data.categories) == 6
+    assert [s.name for s in data.series] == ["x", "y", "z"]
+    labels = data.categories
+    for series in data.series:
+        expected = dict(
+            sales.execute(
+                "SELECT n, sum(amount) FROM s WHERE shop = ? AND typeof(amount) IN ('integer', 'real') "
+                "GROUP BY n",
+                (series.name,),
+            ).fetchall()
+        )
+        shown = {labels[int(x)]: y for x, y in zip(series.x.tolist(), series.y.tolist(), strict=True)}
+        named = {k: v for k, v in shown.items() if k != "other"}
+        assert named == pytest.approx({str(k): v for k, v in expected.items() if str(k) in named})
+        assert sum(shown.values()) == pytest.approx(sum(expected.values()))
+    numbers = [float(c) for c in labels if c != "other"]
+    assert numbers == sorted(numbers) and labels[-1] == "other"
+
+
+def _assert_counts_equal_sql(
+    conn: sqlite3.Connection, value: str, table: str, edges: np.ndarray, counts: np.ndarray
+) -> None:
+    """Each bin's count equals SQL's count of `edge[i] <= value < edge[i + 1]` (the last bin closed)."""
+    assert len(edges) == len(counts) + 1
+    for i, count in enumerate(counts.tolist()):
+        upper = "<=" if i == len(counts) - 1 else "<"
+        sql = f"SELECT count(*) FROM {table} WHERE {value} >= ? AND {value} {upper} ?"
+        assert count == conn.execute(sql, (float(edges[i]), float(edges[i + 1]))).fetchone()[0], i
+
+
+def test_a_big_histogram_is_binned_in_sql_with_values_on_the_edges_in_the_right_bin(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _grouped_limits(monkeypatch)
+    for column, bins in (("price", 7), ("f", 10)):
+        data = read_chart(sales, f"SELECT {column} FROM s", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=bins))
+        (series,) = data.series
+        assert data.rows == 2000 and series.y.sum() == 2000
+        _assert_counts_equal_sql(sales, column, "s", series.x, series.y)
+        values = np.array([r[0] for r in sales.execute(f"SELECT {column} FROM s")], dtype=float)
+        edges, counts = histogram(values, bins)  # as the streamed read bins the same values
+        assert series.x.tolist() == edges.tolist() and series.y.tolist() == counts.tolist()
+
+
+def test_a_big_histogram_of_few_integers_has_one_bin_per_value_and_counts_what_it_left_out(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _grouped_limits(monkeypatch)
+    data = read_chart(sales, "SELECT n FROM s", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=20))
+    expected = sales.execute("SELECT n, count(*) FROM s GROUP BY n ORDER BY n").fetchall()
+    centres = (data.series[0].x[:-1] + data.series[0].x[1:]) / 2
+    assert list(zip(centres.tolist(), data.series[0].y.tolist(), strict=True)) == [
+        (float(n), c) for n, c in expected
+    ]
+    data = read_chart(sales, "SELECT amount FROM s", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=9))
+    kinds = dict(sales.execute("SELECT typeof(amount), count(*) FROM s GROUP BY 1").fetchall())
+    assert data.notes == [f"amount: {kinds['null']} NULL, {kinds['text']} text values left out."]
+    number = "CASE WHEN typeof(amount) IN ('integer', 'real') THEN amount END"
+    _assert_counts_equal_sql(sales, number, "s", data.series[0].x, data.series[0].y)
+
+
+@pytest.mark.skipif(not (CORPUS / "northwind" / "northwind.db").exists(), reason="corpus missing")
+def test_grouped_bars_and_binned_dates_of_a_corpus_file_equal_direct_sql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _grouped_limits(monkeypatch)
+    with snapshot_connection(CORPUS / "northwind" / "northwind.db") as conn:
+        sql = "SELECT ShipCountry, Freight FROM Orders"
+        data = read_chart(conn, sql, (), ChartSpec(ChartKind.BAR, 0, (1,)))
+        totals = conn.execute(
+            "SELECT ShipCountry, total(Freight) FROM Orders GROUP BY 1 ORDER BY abs(total(Freight)) DESC, 1"
+        ).fetchall()
+        assert data.categories == [r[0] for r in totals[:5]] + ["other"]
+        assert data.series[0].y.tolist() == pytest.approx(
+            [r[1] for r in totals[:5]] + [sum(r[1] for r in totals[5:])]
+        )
+        data = read_chart(
+            conn, "SELECT OrderDate FROM Orders", (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=12)
+        )
+        assert data.x_kind is AxisKind.TIME and data.rows == 830
+        seconds = "((julianday(OrderDate) - 2440587.5) * 86400.0 + 0.0)"
+        _assert_counts_equal_sql(conn, seconds, "Orders", data.series[0].x, data.series[0].y)
+        detail = read_chart(
+            conn, 'SELECT Quantity FROM "Order Details"', (), ChartSpec(ChartKind.HISTOGRAM, 0, bins=10)
+        )
+        _assert_counts_equal_sql(conn, "Quantity", '"Order Details"', detail.series[0].x, detail.series[0].y)
+
+
+@pytest.mark.parametrize(
+    ("sql", "spec"),
+    [
+        ("SELECT region, amount FROM s", ChartSpec(ChartKind.BAR, 0, (1,))),
+        ("SELECT price FROM s", ChartSpec(ChartKind.HISTOGRAM, 0, bins=7)),
+    ],
+)
+def test_stop_while_sqlite_groups_ends_the_read(
+    sales: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, sql: str, spec: ChartSpec
+) -> None:
+    _grouped_limits(monkeypatch)
+    token = CancelToken()
+
+    def progress(step: Progress) -> None:
+        if step.label == read_module.SUMMARISING:
+            token.cancel()  # as Stop does, once the grouping begins
+
+    with pytest.raises((Cancelled, sqlite3.OperationalError)):
+        read_chart(sales, sql, (), spec, (), progress, token)
+    assert sales.execute("SELECT count(*) FROM s").fetchone()[0] == 2000  # still usable

@@ -7,15 +7,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from desktop_app.core import database as database_module
 from desktop_app.core.database import Database, stop_leaked_connections
-from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, TimeLimitExceeded
+from desktop_app.core.errors import Cancelled, QueryError, ReadOnlyError, SnapshotClosed, TimeLimitExceeded
 from desktop_app.core.progress import CancelToken
 from desktop_app.core.snapshot.snapshot import open_snapshot
+from desktop_app.core.sqlite.guard import allow_functions
 from tests.fixtures import one_empty_table_database
 
 RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -279,3 +281,29 @@ async def test_every_close_caller_returns_only_when_the_pool_is_disposed(
     await database.close()  # used to return at once while the first close was still disposing
     assert disposed.is_set()
     await first
+
+
+async def test_a_connection_of_its_own_has_the_pools_hooks_and_none_once_closed(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE t (v)")
+        conn.execute("INSERT INTO t VALUES (41)")
+        conn.commit()
+    snapshot = open_snapshot(path)
+
+    def plus_one(conn: sqlite3.Connection) -> None:
+        conn.create_function("plus_one", 1, lambda v: v + 1)
+        allow_functions(conn, ["plus_one"])
+
+    database = Database(snapshot, [plus_one])
+    try:
+        with closing(database.connect()) as conn:
+            pooled = await database.run_sync(lambda c: c.execute("SELECT plus_one(v) FROM t").fetchone())
+            assert conn.execute("SELECT plus_one(v) FROM t").fetchone() == pooled == (42,)
+            with pytest.raises(sqlite3.DatabaseError):  # guarded and query-only, as the pooled ones are
+                conn.execute("DELETE FROM t")
+    finally:
+        await database.close()
+        snapshot.close()
+    with pytest.raises(SnapshotClosed):
+        database.connect()

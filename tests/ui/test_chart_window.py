@@ -120,6 +120,35 @@ async def test_bar_chart_of_text_x_has_one_bar_per_row(qtbot: Any, tmp_path: Pat
         shot(window, tmp_path, "chart-chinook-countries-bar.png")
 
 
+async def test_a_bar_chart_and_a_histogram_of_many_rows_are_grouped_in_sql_and_drawn(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not CHINOOK.exists():
+        pytest.skip("corpus missing")
+    lowered = dataclasses.replace(
+        read_module.LIMITS,
+        chart_bars_max=100,
+        chart_page_rows=50,
+        chart_bar_categories=8,
+        chart_summary_rows=100,
+    )
+    monkeypatch.setattr(read_module, "LIMITS", lowered)
+    sql = "SELECT BillingCountry, Total FROM Invoice"  # 412 rows: more than 100 bars
+    async with chart_over(qtbot, tmp_path, CHINOOK, sql) as window:
+        await redraw(window, ChartKind.BAR, 0, [1])
+        data = window.data
+        assert data is not None and not data.partial and data.rows == 412
+        assert len(data.categories) == 9 and data.categories[:2] == ["USA", "Canada"]
+        assert data.categories[-1] == "other" and window.plot.drawn_points() == 9
+        assert "further BillingCountry values summed into the bar “other”" in window.notes.text()
+        shot(window, tmp_path, "chart-chinook-countries-grouped-bar.png")
+        window.bins.setValue(12)
+        await redraw(window, ChartKind.HISTOGRAM, 1, [])
+        assert window.data is not None and window.data.series[0].y.sum() == 412
+        assert len(window.data.series[0].x) == 13
+        shot(window, tmp_path, "chart-chinook-totals-binned-histogram.png")
+
+
 async def test_a_long_line_is_thinned_to_the_pixels_yet_keeps_its_extremes(
     qtbot: Any, tmp_path: Path
 ) -> None:

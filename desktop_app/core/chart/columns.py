@@ -140,7 +140,7 @@ class CategoryColumn:
     @property
     def labels(self) -> list[str]:
         """The categories' text, by position."""
-        return [_label(value) for value in self.positions]
+        return [category_label(value) for value in self.positions]
 
     def convert(self, values: Sequence[Any]) -> np.ndarray:
         """Each value's position, NaN for NULL and for values past the category limit."""
@@ -162,7 +162,8 @@ class CategoryColumn:
         return out
 
 
-def _label(value: Any) -> str:
+def category_label(value: Any) -> str:
+    """A category's text on the axis (a blob as hex, cut)."""
     if isinstance(value, bytes):
         return f"x'{value[:16].hex()}{'…' if len(value) > 16 else ''}'"
     return str(value)

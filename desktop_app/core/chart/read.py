@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -17,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.chart.binning import histogram
-from desktop_app.core.chart.columns import NULL, CategoryColumn, Column, NumberColumn, TimeColumn, x_column
+from desktop_app.core.chart.columns import CategoryColumn, Column, NumberColumn, TimeColumn, x_column
+from desktop_app.core.chart.grouped import bar_summary, histogram_summary
+from desktop_app.core.chart.notes import check_has_values, dropped_note, series_name, skipped_note, value_text
 from desktop_app.core.chart.spec import ChartData, ChartError, ChartKind, ChartSpec, Series
-from desktop_app.core.chart.summary import ColumnCounts, LineSummary
+from desktop_app.core.chart.summary import ColumnCounts, LineSummary, more_rows_than, x_values
 from desktop_app.core.chart.thinning import LineThinner
 from desktop_app.core.errors import QueryError
 from desktop_app.core.limits import LIMITS
@@ -28,6 +29,7 @@ from desktop_app.core.sqlite.guard import check_user_sql
 from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.sqlite.nested_query import NestedQuery
 from desktop_app.core.sqlite.quoting import quote_identifier
+from desktop_app.core.sqlite.side_by_side import spare_core
 from desktop_app.core.sqlite.statements import split_statements
 
 _LABEL = "Reading chart data"
@@ -46,6 +48,7 @@ def read_chart(
     cancel: CancelToken | None = None,
     total_rows: int | None = None,
     partial: Callable[[ChartData], None] | None = None,
+    connect: Callable[[], sqlite3.Connection] | None = None,
 ) -> ChartData:
     """Every row of one read-only statement, its `spec` columns as numeric arrays ready to draw.
 
@@ -55,7 +58,11 @@ def read_chart(
 
     A line chart of a nestable query with more than `LIMITS.chart_summary_rows` rows is summarised in
     SQLite instead (`LineSummary`): the first page read is handed to `partial`, then SQLite gives each X
-    column's lowest and highest Y, and `data.summary` reads a zoomed range again.
+    column's lowest and highest Y, and `data.summary` reads a zoomed range again. A bar chart of more than
+    `LIMITS.chart_bars_max` rows and a histogram of more than `LIMITS.chart_summary_rows` are grouped in
+    SQLite (`grouped.py`). `connect`, when given, opens a second connection to the same snapshot
+    (`Database.connect`) when a core is free: the passes of a line are then split in two and run side by
+    side (closed before returning).
     """
     started = time.perf_counter()
     statements = split_statements(sql)
@@ -66,32 +73,27 @@ def read_chart(
     token = cancel if cancel is not None else CancelToken()
     with stoppable(conn, token):
         cursor, names, positions, nested = _open(conn, statements[0].text, params, wanted)
-        summary: LineSummary | None = None
+        summarised = False
         try:
             reader = _Reader(spec, names, declared_types)
             progress(Progress(0, total_rows, _LABEL))
             reported = drawn = time.monotonic()
             wait = LIMITS.chart_partial_draw_s
-            summarise = nested is not None and spec.kind is ChartKind.LINE
-            while page := cursor.fetchmany(LIMITS.chart_page_rows):
+            summarise = nested is not None
+            # (a bar chart's pages stop at its most bars, so that more are grouped in SQL, not refused)
+            size = LIMITS.chart_page_rows
+            if spec.kind is ChartKind.BAR and nested is not None:
+                size = min(size, LIMITS.chart_bars_max)
+            while page := cursor.fetchmany(size):
                 token.raise_if_cancelled()
                 if summarise and reader.x is not None:  # (X's kind is known from the first page)
                     summarise = False
-                    summary = LineSummary.plan(
-                        nested,  # type: ignore[arg-type]
-                        names,
-                        spec.x,
-                        spec.ys,
-                        spec.series,
-                        reader.x,
-                        LIMITS.chart_series_max,
-                        LIMITS.chart_summary_levels,
-                    )
+                    rows = _summary_rows(spec, reader.x)
                     # Counted in SQLite (no rows to Python): streaming 200,000 rows first held the GIL
                     # in steps of tens of milliseconds, a UI stall before the summary even began.
-                    if summary is not None and summary.more_rows_than(conn, LIMITS.chart_summary_rows):
+                    if rows is not None and more_rows_than(conn, nested, rows):  # type: ignore[arg-type]
+                        summarised = True
                         break
-                    summary = None
                 reader.add([positions(row) for row in page] if positions is not None else page)
                 if time.monotonic() - reported >= LIMITS.progress_interval_s:
                     progress(Progress(reader.rows, total_rows, _LABEL))
@@ -102,11 +104,17 @@ def read_chart(
             token.raise_if_cancelled()
         finally:
             cursor.close()
-        if summary is not None:
+        if summarised:
             if partial is not None:  # a first picture of the rows read so far, while SQLite summarises
                 _draw_partial(reader, partial, started)
             progress(Progress(reader.rows, None, SUMMARISING))
-            data = _summarised(conn, summary, reader, token)
+            split = spec.kind is ChartKind.LINE and spare_core()  # (only a line's passes are split)
+            other = connect() if connect is not None and split else None
+            try:
+                data = _summarised(conn, nested, reader, token, other)  # type: ignore[arg-type]
+            finally:
+                if other is not None:
+                    other.close()
             data.elapsed_s = time.perf_counter() - started
             progress(Progress(data.rows, data.rows, _LABEL))
             return data
@@ -152,30 +160,61 @@ def _open(
     return cursor, names, picker, None
 
 
+def _summary_rows(spec: ChartSpec, x: Column) -> int | None:
+    """Past how many rows this chart of a nestable query is summarised in SQLite (None: it never is)."""
+    if spec.kind is ChartKind.BAR:
+        return LIMITS.chart_bars_max  # (more bars are refused when they cannot be grouped in SQL)
+    if spec.kind is ChartKind.LINE and x_values(x) is not None:
+        return LIMITS.chart_summary_rows
+    if spec.kind is ChartKind.HISTOGRAM and spec.series is None and x_values(x) is not None:
+        return LIMITS.chart_summary_rows
+    return None
+
+
 def _summarised(
-    conn: sqlite3.Connection, summary: LineSummary, reader: _Reader, token: CancelToken
+    conn: sqlite3.Connection,
+    nested: NestedQuery,
+    reader: _Reader,
+    token: CancelToken,
+    other: sqlite3.Connection | None,
 ) -> ChartData:
-    """The chart of a line summarised in SQLite, its notes and checks as the streamed read makes them."""
-    spec = reader.spec
-    read = summary.read(conn, LIMITS.chart_summary_buckets, token)
-    x_reader = reader.x
-    assert x_reader is not None  # (a summary is planned once X is known)
+    """The chart summarised in SQLite, its notes and checks as the streamed read makes them."""
+    spec, x = reader.spec, reader.x
+    assert x is not None  # (a summary is planned once X is known)
+    if spec.kind is ChartKind.BAR:
+        return bar_summary(
+            conn, nested, reader.names, spec, x, LIMITS.chart_bar_categories, LIMITS.chart_series_max, token
+        )
+    if spec.kind is ChartKind.HISTOGRAM:
+        return _histogram(conn, nested, reader, x, token, other)
+    summary = LineSummary.plan(
+        nested,
+        reader.names,
+        spec.x,
+        spec.ys,
+        spec.series,
+        x,
+        LIMITS.chart_series_max,
+        LIMITS.chart_summary_levels,
+    )
+    assert summary is not None  # (`_summary_rows` planned it)
+    read = summary.read(conn, LIMITS.chart_summary_buckets, token, other)
+    x_reader = x
     _counted(x_reader, read.x)
-    _check_has_values(x_reader, read.rows, "X")
+    check_has_values(x_reader, read.rows, "X")
     y_columns = [_counted(NumberColumn(c.name), counts) for c, counts in zip(reader.ys, read.ys, strict=True)]
     for column in y_columns:
-        _check_has_values(column, read.rows, "Y")
-    notes = [_skipped_note(c.name, c.skipped) for c in (x_reader, *y_columns) if c.skipped]
+        check_has_values(column, read.rows, "Y")
+    notes = [skipped_note(c.name, c.skipped) for c in (x_reader, *y_columns) if c.skipped]
     if read.groups_dropped:
         notes.append(
-            f"{read.groups_dropped:,} rows of further {reader.names[spec.series or 0]} values left out "
-            f"(a chart draws {LIMITS.chart_series_max} series at most)."
+            dropped_note(read.groups_dropped, reader.names[spec.series or 0], LIMITS.chart_series_max)
         )
-    labels = [_text(v) for v in read.groups] if spec.series is not None else [None]
+    labels = [value_text(v) for v in read.groups] if spec.series is not None else [None]
     series = []
     for column, per_group in zip(y_columns, read.points, strict=True):
         for label, (xs, ys) in zip(labels, per_group, strict=True):
-            name = _series_name(column.name, label, several_ys=len(y_columns) > 1)
+            name = series_name(column.name, label, several_ys=len(y_columns) > 1)
             series.append(Series(name, xs, ys, LineThinner(xs, ys)))
     return ChartData(
         spec=spec,
@@ -186,6 +225,29 @@ def _summarised(
         notes=notes,
         time_encoding=x_reader.encoding.label if isinstance(x_reader, TimeColumn) else "",
         summary=summary,
+    )
+
+
+def _histogram(
+    conn: sqlite3.Connection,
+    nested: NestedQuery,
+    reader: _Reader,
+    x: Column,
+    token: CancelToken,
+    other: sqlite3.Connection | None,
+) -> ChartData:
+    """The histogram of the whole result binned in SQLite, with the streamed read's notes."""
+    measured, edges, counts = histogram_summary(conn, nested, reader.names, reader.spec, x, token, other)
+    _counted(x, measured.x)
+    check_has_values(x, measured.rows, "value")
+    return ChartData(
+        spec=reader.spec,
+        x_kind=x.kind,
+        x_label=x.name,
+        series=[Series(x.name, edges, counts)],
+        rows=measured.rows,
+        notes=[skipped_note(x.name, x.skipped)] if x.skipped else [],
+        time_encoding=x.encoding.label if isinstance(x, TimeColumn) else "",
     )
 
 
@@ -277,19 +339,18 @@ class _Reader:
         x_reader = self.x if self.x is not None else NumberColumn(self.names[spec.x])
         x = np.concatenate(self.x_chunks) if self.x_chunks else np.empty(0)
         notes: list[str] = []
-        _check_has_values(x_reader, self.rows, "X" if spec.kind is not ChartKind.HISTOGRAM else "value")
+        check_has_values(x_reader, self.rows, "X" if spec.kind is not ChartKind.HISTOGRAM else "value")
         for column in self.ys:
-            _check_has_values(column, self.rows, "Y")
+            check_has_values(column, self.rows, "Y")
         for column in (x_reader, *self.ys):
             if column.skipped:
-                notes.append(_skipped_note(column.name, column.skipped))
+                notes.append(skipped_note(column.name, column.skipped))
         group_of = np.concatenate(self.group_chunks) if self.group_chunks else None
         if self.groups_dropped:
             notes.append(
-                f"{self.groups_dropped:,} rows of further {self.names[spec.series or 0]} values left out "
-                f"(a chart draws {LIMITS.chart_series_max} series at most)."
+                dropped_note(self.groups_dropped, self.names[spec.series or 0], LIMITS.chart_series_max)
             )
-        groups = [(None, None)] if group_of is None else [(g, _text(v)) for v, g in self.groups.items()]
+        groups = [(None, None)] if group_of is None else [(g, value_text(v)) for v, g in self.groups.items()]
         series: list[Series] = []
         if spec.kind is ChartKind.HISTOGRAM:
             for group, label in groups:
@@ -303,7 +364,7 @@ class _Reader:
                 everything = bool(drawable.all())
                 for group, label in groups:
                     mask = drawable if group is None else drawable & (group_of == group)
-                    name = _series_name(column.name, label, several_ys=len(self.ys) > 1)
+                    name = series_name(column.name, label, several_ys=len(self.ys) > 1)
                     # Indexing copies under the GIL (a UI stall on millions): only when some are left out.
                     xs, ys = (x, y) if group is None and everything else (x[mask], y[mask])
                     if spec.kind is ChartKind.LINE and len(xs) > 1 and np.any(xs[1:] < xs[:-1]):
@@ -321,39 +382,3 @@ class _Reader:
             notes=notes,
             time_encoding=x_reader.encoding.label if isinstance(x_reader, TimeColumn) else "",
         )
-
-
-def _check_has_values(column: Column, rows: int, role: str) -> None:
-    """A column with rows but not one drawable value cannot be charted: say what it holds instead."""
-    if column.numbers or not rows:
-        return
-    held = ", ".join(f"{count:,} {kind}" for kind, count in column.skipped.most_common())
-    wanted = f"times in {column.encoding.label}" if isinstance(column, TimeColumn) else "numbers"
-    hint = (
-        ""
-        if role != "Y"
-        else " A Y column must hold numbers; text can be the X of a bar chart, or the series."
-    )
-    raise ChartError(f"The {role} column {column.name!r} holds no {wanted} ({held}).{hint}")
-
-
-def _skipped_note(name: str, skipped: Counter[str]) -> str:
-    parts = [
-        f"{count:,} {kind if kind == NULL else kind + ' value' + ('s' if count != 1 else '')}"
-        for kind, count in skipped.most_common()
-    ]
-    return f"{name}: {', '.join(parts)} left out."
-
-
-def _series_name(column: str, group: str | None, *, several_ys: bool) -> str:
-    if group is None:
-        return column
-    return f"{column} · {group}" if several_ys else group
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bytes):
-        return f"x'{value[:8].hex()}…'" if len(value) > 8 else f"x'{value.hex()}'"
-    return str(value)

@@ -234,6 +234,7 @@ class ChartWindow(QWidget):
                 token,
                 source.total_rows,
                 partial,
+                database.connect,
                 cancel=token,
             )
 
