@@ -11,12 +11,17 @@ A pause lasts as long as the generations collected are big. A worker allocating 
 fills the youngest generation between two checks, so checks come often; and a full collection, which
 walks every long-lived object, follows CPython's own rule: only once the objects moved into the oldest
 generation since the last full one exceed a quarter of those that were there after it.
+
+A worker that builds a big long-lived result (a 1 GB recovery scan: ~900k records, 7-9M objects) would
+still set off a full collection every 10 s, each 1.4-2.1 s on the GUI thread: `LongLivedWork` holds
+full collections off while it runs and freezes what the work kept once it is done.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
@@ -53,6 +58,7 @@ class GuiThreadCollector(QObject):
         self._last_due = float("-inf")
         self._pending = 0
         self._long_lived = 0
+        self._deferred = 0  # LongLivedWork blocks running
         self._measure_long_lived()
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
@@ -91,7 +97,7 @@ class GuiThreadCollector(QObject):
         if count1 <= limit1 and young <= limit0 * limit1:
             gc.collect(0)
             return 0
-        if count2 > limit2:
+        if count2 > limit2 and not self._deferred:
             if (
                 gc.get_stats()[2]["collections"] != self._full_collections
                 or gc.get_freeze_count() != self._frozen
@@ -112,6 +118,23 @@ class GuiThreadCollector(QObject):
         self._pending += max(0, survivors - gc.collect(1))
         return 1
 
+    def defer_full_collections(self) -> None:
+        """Run no full collection until `end_deferral` (young generations are still collected)."""
+        self._deferred += 1
+
+    def end_deferral(self, *, freeze: bool) -> None:
+        """End one `defer_full_collections`. With `freeze`, collect the young generations and freeze
+        every object left (`gc.freeze`, as start-up does): what the work kept is never walked again.
+        Without, what moved into the oldest generation meanwhile counts as long-lived, so no full
+        collection falls due for it at once; it waits for the heap's next growth by a quarter."""
+        self._deferred -= 1
+        if freeze:
+            gc.collect(1)
+            gc.freeze()  # the next look sees the freeze count changed and counts the (few) long-lived
+        else:
+            self._long_lived += self._pending
+            self._pending = 0
+
     def stop(self) -> None:
         """Give collection back to CPython (as it was before)."""
         global _running
@@ -131,3 +154,32 @@ def collect_garbage_on_gui_thread(app: QCoreApplication) -> GuiThreadCollector:
     if _running is None:
         _running = GuiThreadCollector(app)
     return _running
+
+
+class LongLivedWork:
+    """`with LongLivedWork() as work:` around awaiting a worker that builds many objects meant to stay
+    (a recovery scan's records): no full collection on the GUI thread meanwhile. Call `work.keep()` once
+    its result is in hand: what the work left is then frozen, never walked again (the objects are freed as
+    usual once nothing refers to them). A block left without `keep()` (an error, Stop) freezes nothing:
+    what the work left may be garbage held in cycles, which a later full collection frees. Does nothing
+    when the GUI-thread collector is not running."""
+
+    def __init__(self) -> None:
+        self._collector: GuiThreadCollector | None = None
+        self._keep = False
+
+    def keep(self) -> None:
+        """The work's result stays: freeze it at the block's end."""
+        self._keep = True
+
+    def __enter__(self) -> LongLivedWork:
+        self._collector = _running
+        if self._collector is not None:
+            self._collector.defer_full_collections()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._collector is not None:
+            self._collector.end_deferral(freeze=self._keep and kind is None)
