@@ -47,6 +47,16 @@ def full_collection_due(pending: int, long_lived: int, since_last_full_s: float)
     return pending > long_lived * FULL_COLLECTION_GROWTH and since_last_full_s >= FULL_COLLECTION_SPACING_S
 
 
+def tracked_objects(*generations: int) -> int:
+    """How many objects the collector tracks in `generations`.
+
+    Counted inside C calls only: a list from `gc.get_objects()` held across a bytecode let a worker run
+    while it held an extra reference to every young object, a tuple the worker was still building
+    among them, which then failed to grow ("SystemError: bad argument to internal function" in the
+    worker's `tuple(...)`; seen in a recovery scan, once the GIL changed hands more often)."""
+    return sum(map(len, map(gc.get_objects, generations)))
+
+
 class GuiThreadCollector(QObject):
     """Owns the collection of reference cycles while it runs (see the module's docstring)."""
 
@@ -70,7 +80,7 @@ class GuiThreadCollector(QObject):
         # Counting the oldest generation costs about a third of collecting it (70 ms for 3M objects
         # against 210 ms): done only after a full collection, or once a freeze or a full collection
         # run by someone else (`gc.collect()`) changed it.
-        self._long_lived = len(gc.get_objects(generation=2))
+        self._long_lived = tracked_objects(2)
         self._full_collections = gc.get_stats()[2]["collections"]
         self._frozen = gc.get_freeze_count()
 
@@ -93,7 +103,7 @@ class GuiThreadCollector(QObject):
         # CPython collects the middle generation every limit0 * limit1 new objects or so; a worker
         # allocating hard between two checks would make it far bigger (25-56 ms pauses), so its size
         # counts too.
-        young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+        young = tracked_objects(0, 1)
         if count1 <= limit1 and young <= limit0 * limit1:
             gc.collect(0)
             return 0
@@ -114,7 +124,7 @@ class GuiThreadCollector(QObject):
         # What survives this collection moves into the oldest generation. Collecting the youngest first
         # stops tracking the tuples of atoms (half of a recovery scan's objects), as CPython's count does.
         gc.collect(0)
-        survivors = len(gc.get_objects(generation=1))
+        survivors = tracked_objects(1)
         self._pending += max(0, survivors - gc.collect(1))
         return 1
 
