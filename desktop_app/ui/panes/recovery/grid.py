@@ -16,6 +16,16 @@ Index = QModelIndex | QPersistentModelIndex
 #: The role the filter reads: a row's texts, casefolded, one a line (the filter text is a single line, so
 #: it matches within one text, as a search of each column would).
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The roles a cell answers (`value_data`'s); the view asks for a dozen, each a call into Python.
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    }
+)
 
 
 class RecoveredModel(QAbstractTableModel):
@@ -81,6 +91,8 @@ class RecoveredModel(QAbstractTableModel):
             return None
         if role == FILTER_ROLE:
             return self.row_text(index.row())
+        if role not in _ROLES:
+            return None
         value = self.value(index.row(), index.column())
         defaulted = index.column() < self._width and index.column() in self.records[index.row()].defaulted
         text_roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)

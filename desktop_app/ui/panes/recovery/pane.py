@@ -18,6 +18,7 @@ from desktop_app.core.recovery.output import export_recovered
 from desktop_app.core.recovery.report import export_report
 from desktop_app.core.recovery.scan import recover
 from desktop_app.ui.context import AppContext
+from desktop_app.ui.gil_handover import quick_gil_handover
 from desktop_app.ui.gui_thread_gc import LongLivedWork
 from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
@@ -124,7 +125,7 @@ class RecoveryPane(Pane):
             def run(conn: Any) -> Shown:
                 return prepare(recover(conn, progress=progress, cancel=token))
 
-            with LongLivedWork() as records:
+            with LongLivedWork() as records, quick_gil_handover():
                 shown = await database.run_sync(run, cancel=token)
                 records.keep()
             return shown
@@ -306,7 +307,7 @@ class RecoveryPane(Pane):
                 )
                 return written, data, prepare(result)
 
-            with LongLivedWork() as records:
+            with LongLivedWork() as records, quick_gil_handover():
                 answer = await database.run_sync(run, cancel=token)
                 records.keep()
             return answer
