@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractProxyModel, QIdentityProxyModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QTableView, QWidget
 
 from desktop_app.core.errors import Cancelled, UserError
@@ -75,10 +75,13 @@ class RecoveryPane(Pane):
         self.status.setStyleSheet(dim_style())
         self.tables = QListWidget()
         self.model = RecoveredModel()
-        self.proxy = RecordFilter()
-        self.proxy.setSourceModel(self.model)
+        # The grid reads the records through a pass-through proxy unless a filter is typed: Qt's
+        # filtering proxy maps every row whenever the records change (35-50 ms for 900k records).
+        self.unfiltered = QIdentityProxyModel()
+        self.unfiltered.setSourceModel(self.model)
+        self.filtering = RecordFilter()
         self.grid = QTableView()
-        self.grid.setModel(self.proxy)
+        self.grid.setModel(self.unfiltered)
         # Column widths from the rows in view only: measuring every row of a big result froze the window.
         self.grid.horizontalHeader().setResizeContentsPrecision(0)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
@@ -87,7 +90,7 @@ class RecoveryPane(Pane):
         self.live_view = LiveComparisonView()
         self._comparing = LatestRequest()  # a newer selection's lookup replaces the older one
         self.grid.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.grid.selectionModel().currentRowChanged.connect(lambda current, _: self._compare(current))
+        self._follow_selection()
         right = QWidget()
         vbox(
             hbox(self.filter_edit, self.export_button, margins=0),
@@ -233,8 +236,29 @@ class RecoveryPane(Pane):
             self.context.jobs, "Comparing with the live row", work, on_done=done, on_error=failed, show=False
         )
 
+    @property
+    def proxy(self) -> QAbstractProxyModel:
+        """The proxy the grid shows the records through (`filtering` while a filter is typed)."""
+        model = self.grid.model()
+        assert isinstance(model, QAbstractProxyModel)
+        return model
+
+    def _follow_selection(self) -> None:
+        self.grid.selectionModel().currentRowChanged.connect(lambda current, _: self._compare(current))
+
     def _filter(self, text: str) -> None:
-        self.proxy.set_text(text)
+        if text:
+            if self.filtering.sourceModel() is None:
+                self.filtering.setSourceModel(self.model)
+            self.filtering.set_text(text)
+        wanted = self.filtering if text else self.unfiltered
+        if self.grid.model() is not wanted:
+            self.grid.setModel(wanted)  # a new selection model: the current row is gone
+            self._follow_selection()
+            self.grid.resizeColumnsToContents()
+            self._compare(self.grid.currentIndex())
+            if not text:
+                self.filtering.setSourceModel(None)  # it would map every row at each change of records
 
     def filtered_records(self) -> list[RecoveredRecord]:
         """The records the grid shows now (sidebar entry and filter applied), in grid order."""
