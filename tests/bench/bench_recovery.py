@@ -11,6 +11,13 @@ folder). Two big databases are generated once into the bench folder, secure_dele
 Each is scanned whole — the snapshot's image read, every page classified, every freeblock and non-zero gap
 carved, live copies set aside — against `cat FILE > /dev/null` measured in the same run (file in the
 page cache).
+
+The UI while the Recovered pane scans (`--pane` for these figures alone), `PANE_RUNS` runs of three
+scenarios, alternated: the big dense file stopped after `STOP_AFTER_S`, the dense 100 MB file and the big
+sparse one scanned to their ends and their rows shown. Each gives the largest gap of a 10 ms timer against
+the idle loop's in the same run, the same gap less run-queue wait, the GUI thread's longest wait for the
+GIL between two ticks, and its longest callback in CPU time (`CallbackClock`: every Qt event is timed,
+which makes each one enter Python, so the stall read here is if anything longer than the app's).
 """
 
 from __future__ import annotations
