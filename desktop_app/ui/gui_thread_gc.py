@@ -69,6 +69,7 @@ class GuiThreadCollector(QObject):
         self._pending = 0
         self._long_lived = 0
         self._deferred = 0  # LongLivedWork blocks running
+        self._freeze_pending = False
         self._measure_long_lived()
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
@@ -96,6 +97,11 @@ class GuiThreadCollector(QObject):
         return generation
 
     def _collect_what_is_due(self) -> int | None:
+        if self._freeze_pending:
+            self._freeze_pending = False
+            gc.collect(1)
+            gc.freeze()  # the next look sees the freeze count changed and counts the (few) long-lived
+            return 1
         count0, count1, count2 = gc.get_count()
         limit0, limit1, limit2 = self._thresholds
         if limit0 == 0 or count0 <= limit0:
@@ -133,14 +139,17 @@ class GuiThreadCollector(QObject):
         self._deferred += 1
 
     def end_deferral(self, *, freeze: bool) -> None:
-        """End one `defer_full_collections`. With `freeze`, collect the young generations and freeze
-        every object left (`gc.freeze`, as start-up does): what the work kept is never walked again.
+        """End one `defer_full_collections`. With `freeze`, the next look collects the young generations
+        and freezes every object left (`gc.freeze`, as start-up does): what the work kept is never
+        walked again.
         Without, what moved into the oldest generation meanwhile counts as long-lived, so no full
         collection falls due for it at once; it waits for the heap's next growth by a quarter."""
         self._deferred -= 1
         if freeze:
-            gc.collect(1)
-            gc.freeze()  # the next look sees the freeze count changed and counts the (few) long-lived
+            # At the next look, a timer callback of its own: collecting the young generations over a
+            # big result took 12 ms for 87k records, on top of the callback that shows them.
+            self._freeze_pending = True
+            self._timer.setInterval(CHECK_INTERVAL_MS)
         else:
             self._long_lived += self._pending
             self._pending = 0

@@ -201,6 +201,8 @@ def test_no_full_collection_while_long_lived_work_runs_and_what_it_kept_is_froze
                 _allocated(counted, 30_000)
                 assert collector.check() == 1  # 150,000 moved into the oldest generation: held off
             work.keep()
+        assert counted.frozen == 0  # not in the callback that ends the work: at the next look
+        assert collector.check() == 1
         assert counted.collected[-1] == 1  # the young generations collected before the freeze
         assert counted.frozen == 250_000 and counted.sizes == [0, 0, 0]
         _allocated(counted, 1_000)
