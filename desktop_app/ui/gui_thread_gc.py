@@ -11,12 +11,17 @@ A pause lasts as long as the generations collected are big. A worker allocating 
 fills the youngest generation between two checks, so checks come often; and a full collection, which
 walks every long-lived object, follows CPython's own rule: only once the objects moved into the oldest
 generation since the last full one exceed a quarter of those that were there after it.
+
+A worker that builds a big long-lived result (a 1 GB recovery scan: ~900k records, 7-9M objects) would
+still set off a full collection every 10 s, each 1.4-2.1 s on the GUI thread: `LongLivedWork` holds
+full collections off while it runs and freezes what the work kept once it is done.
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
@@ -42,6 +47,16 @@ def full_collection_due(pending: int, long_lived: int, since_last_full_s: float)
     return pending > long_lived * FULL_COLLECTION_GROWTH and since_last_full_s >= FULL_COLLECTION_SPACING_S
 
 
+def tracked_objects(*generations: int) -> int:
+    """How many objects the collector tracks in `generations`.
+
+    Counted inside C calls only: a list from `gc.get_objects()` held across a bytecode let a worker run
+    while it held an extra reference to every young object, a tuple the worker was still building
+    among them, which then failed to grow ("SystemError: bad argument to internal function" in the
+    worker's `tuple(...)`; seen in a recovery scan, once the GIL changed hands more often)."""
+    return sum(map(len, map(gc.get_objects, generations)))
+
+
 class GuiThreadCollector(QObject):
     """Owns the collection of reference cycles while it runs (see the module's docstring)."""
 
@@ -53,6 +68,8 @@ class GuiThreadCollector(QObject):
         self._last_due = float("-inf")
         self._pending = 0
         self._long_lived = 0
+        self._deferred = 0  # LongLivedWork blocks running
+        self._freeze_pending = False
         self._measure_long_lived()
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
@@ -64,7 +81,7 @@ class GuiThreadCollector(QObject):
         # Counting the oldest generation costs about a third of collecting it (70 ms for 3M objects
         # against 210 ms): done only after a full collection, or once a freeze or a full collection
         # run by someone else (`gc.collect()`) changed it.
-        self._long_lived = len(gc.get_objects(generation=2))
+        self._long_lived = tracked_objects(2)
         self._full_collections = gc.get_stats()[2]["collections"]
         self._frozen = gc.get_freeze_count()
 
@@ -80,6 +97,11 @@ class GuiThreadCollector(QObject):
         return generation
 
     def _collect_what_is_due(self) -> int | None:
+        if self._freeze_pending:
+            self._freeze_pending = False
+            gc.collect(1)
+            gc.freeze()  # the next look sees the freeze count changed and counts the (few) long-lived
+            return 1
         count0, count1, count2 = gc.get_count()
         limit0, limit1, limit2 = self._thresholds
         if limit0 == 0 or count0 <= limit0:
@@ -87,11 +109,11 @@ class GuiThreadCollector(QObject):
         # CPython collects the middle generation every limit0 * limit1 new objects or so; a worker
         # allocating hard between two checks would make it far bigger (25-56 ms pauses), so its size
         # counts too.
-        young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+        young = tracked_objects(0, 1)
         if count1 <= limit1 and young <= limit0 * limit1:
             gc.collect(0)
             return 0
-        if count2 > limit2:
+        if count2 > limit2 and not self._deferred:
             if (
                 gc.get_stats()[2]["collections"] != self._full_collections
                 or gc.get_freeze_count() != self._frozen
@@ -108,9 +130,29 @@ class GuiThreadCollector(QObject):
         # What survives this collection moves into the oldest generation. Collecting the youngest first
         # stops tracking the tuples of atoms (half of a recovery scan's objects), as CPython's count does.
         gc.collect(0)
-        survivors = len(gc.get_objects(generation=1))
+        survivors = tracked_objects(1)
         self._pending += max(0, survivors - gc.collect(1))
         return 1
+
+    def defer_full_collections(self) -> None:
+        """Run no full collection until `end_deferral` (young generations are still collected)."""
+        self._deferred += 1
+
+    def end_deferral(self, *, freeze: bool) -> None:
+        """End one `defer_full_collections`. With `freeze`, the next look collects the young generations
+        and freezes every object left (`gc.freeze`, as start-up does): what the work kept is never
+        walked again.
+        Without, what moved into the oldest generation meanwhile counts as long-lived, so no full
+        collection falls due for it at once; it waits for the heap's next growth by a quarter."""
+        self._deferred -= 1
+        if freeze:
+            # At the next look, a timer callback of its own: collecting the young generations over a
+            # big result took 12 ms for 87k records, on top of the callback that shows them.
+            self._freeze_pending = True
+            self._timer.setInterval(CHECK_INTERVAL_MS)
+        else:
+            self._long_lived += self._pending
+            self._pending = 0
 
     def stop(self) -> None:
         """Give collection back to CPython (as it was before)."""
@@ -131,3 +173,32 @@ def collect_garbage_on_gui_thread(app: QCoreApplication) -> GuiThreadCollector:
     if _running is None:
         _running = GuiThreadCollector(app)
     return _running
+
+
+class LongLivedWork:
+    """`with LongLivedWork() as work:` around awaiting a worker that builds many objects meant to stay
+    (a recovery scan's records): no full collection on the GUI thread meanwhile. Call `work.keep()` once
+    its result is in hand: what the work left is then frozen, never walked again (the objects are freed as
+    usual once nothing refers to them). A block left without `keep()` (an error, Stop) freezes nothing:
+    what the work left may be garbage held in cycles, which a later full collection frees. Does nothing
+    when the GUI-thread collector is not running."""
+
+    def __init__(self) -> None:
+        self._collector: GuiThreadCollector | None = None
+        self._keep = False
+
+    def keep(self) -> None:
+        """The work's result stays: freeze it at the block's end."""
+        self._keep = True
+
+    def __enter__(self) -> LongLivedWork:
+        self._collector = _running
+        if self._collector is not None:
+            self._collector.defer_full_collections()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._collector is not None:
+            self._collector.end_deferral(freeze=self._keep and kind is None)

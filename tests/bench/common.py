@@ -173,10 +173,15 @@ class CallbackClock:
         self._collecting = 0.0
         self.quiet_gap = 0.0
         self.idle_quiet_gap = 0.0  # a caller's place for the same reading over an idle loop
+        #: The longest the GUI thread sat blocked between two ticks beyond the timer's own 10 ms: neither
+        #: running nor runnable, so waiting for the GIL (or a lock) — a worker computing in Python.
+        self.blocked = 0.0
+        self.idle_blocked = 0.0  # a caller's place for the same reading over an idle loop
         self._depth = 0
         self._schedstat: int | None = None
         self._timer: Any = None
         self._last = (0.0, 0.0)  # the previous tick: wall clock, run-queue wait
+        self._last_cpu = 0.0  # and the thread's CPU time then
 
     def start(self) -> None:
         """Forget what was recorded and record from now on (call on the GUI thread)."""
@@ -193,6 +198,7 @@ class CallbackClock:
         self._timer.setInterval(10)
         self._timer.timeout.connect(self._tick)
         self.quiet_gap, self._last = 0.0, (time.perf_counter(), self._waited_s())
+        self.blocked, self._last_cpu = 0.0, time.thread_time()
         self._timer.start()
         self.recording = True
 
@@ -213,9 +219,12 @@ class CallbackClock:
             self.collections.setdefault(info["generation"], []).append(time.thread_time() - self._collecting)
 
     def _tick(self) -> None:
-        now, waited = time.perf_counter(), self._waited_s()
-        self.quiet_gap = max(self.quiet_gap, (now - self._last[0]) - (waited - self._last[1]))
-        self._last = (now, waited)
+        now, waited, cpu = time.perf_counter(), self._waited_s(), time.thread_time()
+        quiet = (now - self._last[0]) - (waited - self._last[1])
+        self.quiet_gap = max(self.quiet_gap, quiet)
+        if self._schedstat is not None:
+            self.blocked = max(self.blocked, quiet - (cpu - self._last_cpu) - self._timer.interval() / 1000)
+        self._last, self._last_cpu = (now, waited), cpu
 
     def _waited_s(self) -> float:
         """The GUI thread's run-queue delay so far (0 without schedstat)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -65,6 +66,7 @@ class _CountedCollector:
         self.collected: list[int] = []
         self.found = 0  # unreachable objects the next collection finds
         self.full_collections = 0
+        self.frozen = 0
 
     def isenabled(self) -> bool:
         return False
@@ -88,7 +90,11 @@ class _CountedCollector:
         return [{}, {}, {"collections": self.full_collections}]
 
     def get_freeze_count(self) -> int:
-        return 0
+        return self.frozen
+
+    def freeze(self) -> None:
+        self.frozen += sum(self.sizes)
+        self.sizes = [0, 0, 0]
 
     def collect(self, generation: int) -> int:
         self.collected.append(generation)
@@ -181,3 +187,71 @@ def test_young_generations_are_collected_as_cpython_would_and_checked_often_whil
     counted.sizes[0], counted.counts = 7_001, (7_001, 1, 0)
     assert collector.check() == 1  # as many new objects as CPython collects the middle generation at
     assert counted.collected == [0, 0, 1, 0, 1]
+
+
+def test_no_full_collection_while_long_lived_work_runs_and_what_it_kept_is_frozen(
+    counted: _CountedCollector,
+) -> None:
+    collector = _start(counted, long_lived=100_000)
+    gui_thread_gc._running, running = collector, gui_thread_gc._running
+    try:
+        counted.now += 60
+        with gui_thread_gc.LongLivedWork() as work:
+            for _ in range(5):
+                _allocated(counted, 30_000)
+                assert collector.check() == 1  # 150,000 moved into the oldest generation: held off
+            work.keep()
+        assert counted.frozen == 0  # not in the callback that ends the work: at the next look
+        assert collector.check() == 1
+        assert counted.collected[-1] == 1  # the young generations collected before the freeze
+        assert counted.frozen == 250_000 and counted.sizes == [0, 0, 0]
+        _allocated(counted, 1_000)
+        assert collector.check() == 1  # the frozen are never walked by a full collection
+        assert 2 not in counted.collected
+    finally:
+        gui_thread_gc._running = running
+
+
+def test_long_lived_work_that_fails_freezes_nothing_and_sets_off_no_full_collection_at_once(
+    counted: _CountedCollector,
+) -> None:
+    collector = _start(counted, long_lived=100_000)
+    gui_thread_gc._running, running = collector, gui_thread_gc._running
+    try:
+        counted.now += 60
+        with pytest.raises(RuntimeError), gui_thread_gc.LongLivedWork():
+            _allocated(counted, 60_000)
+            assert collector.check() == 1
+            raise RuntimeError("stopped before keep()")
+        assert counted.frozen == 0
+        _allocated(counted, 41_000)
+        assert collector.check() == 1  # the 60,000 count as long-lived (160,000), none pending
+        _allocated(counted, 1_000)
+        assert collector.check() == 2  # 41,000 pending: over a quarter of 160,000
+    finally:
+        gui_thread_gc._running = running
+
+
+def test_counting_young_objects_never_lends_a_worker_tuple_under_construction_a_reference() -> None:
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def build_tuples() -> None:
+        while not done.is_set():
+            try:
+                tuple(x for x in range(20))  # grown in place: needs its only reference
+            except SystemError as error:
+                failures.append(error)
+                return
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the GIL changes hands as often as it can
+    worker = threading.Thread(target=build_tuples)
+    worker.start()
+    try:
+        counted = [gui_thread_gc.tracked_objects(0, 1) for _ in range(3_000)]
+    finally:
+        done.set()
+        worker.join()
+        sys.setswitchinterval(interval)
+    assert failures == [] and min(counted) >= 0

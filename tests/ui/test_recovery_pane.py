@@ -220,3 +220,23 @@ async def test_a_record_from_before_an_added_column_shows_the_default_marked(
         assert model.data(model.index(row, 4), Qt.ItemDataRole.FontRole).italic()
         assert "ALTER TABLE ADD COLUMN" in model.data(model.index(row, 6), Qt.ItemDataRole.ToolTipRole)
         assert model.data(model.index(row, 1), Qt.ItemDataRole.FontRole) is None
+
+
+async def test_clearing_the_filter_shows_every_record_and_a_selected_row_is_still_compared(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "updated.db"
+    updated, _deleted = cases.updated_without_rowid(path)
+    async with pane_over(qtbot, path, tmp_path) as pane:
+        everything = pane.filtered_records()
+        assert len(everything) == pane.model.rowCount() > 1
+        marker = next(r for r in everything if r.values[0] in updated).values[0]
+        pane.filter_edit.setText(str(marker))
+        assert {r.values[0] for r in pane.filtered_records()} == {marker}
+        pane.filter_edit.setText("")
+        assert pane.filtered_records() == everything
+        compared: list[Any] = []
+        pane.compared.connect(lambda record, comparison: compared.append(record))
+        _select(pane, lambda r: r.values[0] == marker)
+        await wait_for(lambda: compared, message="live comparison after the filter was cleared")
+        assert compared[0].values[0] == marker and pane.current_record() is compared[0]

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from desktop_app.core.browse.rows import rowid_alias_column, rowid_name
 from desktop_app.core.progress import CancelToken
+from desktop_app.core.recovery.gil import release
 from desktop_app.core.recovery.model import RecoveredRecord
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.schema.catalog import Table, read_catalog
@@ -79,6 +80,10 @@ def live_copies(
                     copies |= _table_copies(conn, table, columns, searched, scanned)
         except sqlite3.Error:
             continue  # a table that cannot be read (a damaged page): its records all stay listed
+        finally:
+            release(searched)
+            release(scanned)
+    release(by_table)
     return copies
 
 

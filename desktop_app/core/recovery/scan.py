@@ -26,6 +26,7 @@ from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
+from desktop_app.core.recovery.gil import in_page_order, release
 from desktop_app.core.recovery.live import live_copies
 from desktop_app.core.recovery.model import (
     NO_FREE_SPACE_NOTE,
@@ -182,7 +183,8 @@ class _Scan:
         for number, source in loose:
             if number not in self.claimed_overflow:
                 self._scan_loose(number, source)
-        self.result.records = sorted(self.found.values(), key=lambda r: (r.page, r.offset))
+        self.result.records = in_page_order(self.found.values())
+        release(self.found)
         self.result.pages_scanned = total
         self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
         self.result.note = self._note()

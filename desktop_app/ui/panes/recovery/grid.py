@@ -13,6 +13,19 @@ from desktop_app.core.recovery.shapes import DEFAULTED_TIP
 from desktop_app.ui.models.cell_format import alignment, dim_color, display_text, italic_font
 
 Index = QModelIndex | QPersistentModelIndex
+#: The role the filter reads: a row's texts, casefolded, one a line (the filter text is a single line, so
+#: it matches within one text, as a search of each column would).
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The roles a cell answers (`value_data`'s); the view asks for a dozen, each a call into Python.
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    }
+)
 
 
 class RecoveredModel(QAbstractTableModel):
@@ -24,11 +37,12 @@ class RecoveredModel(QAbstractTableModel):
         self.columns: list[str] = []
         self._width = 0
 
-    def set_records(self, records: list[RecoveredRecord]) -> None:
-        """Show `records` (one table's share them; a mix gets value 1 … N columns)."""
+    def set_records(self, records: list[RecoveredRecord], columns: list[str] | None = None) -> None:
+        """Show `records` (one table's share them; a mix gets value 1 … N columns); `columns`, when
+        given, are theirs as `export_columns` names them (worked out off the GUI thread)."""
         self.beginResetModel()
         self.records = records
-        self.columns = export_columns(records) if records else []
+        self.columns = (export_columns(records) if columns is None else columns) if records else []
         self._width = len(self.columns) - len(PROVENANCE_COLUMNS)
         self.endResetModel()
 
@@ -64,8 +78,20 @@ class RecoveredModel(QAbstractTableModel):
             return ", ".join(record.columns[i] for i in record.lost)
         return getattr(record, field)
 
+    def row_text(self, row: int) -> str:
+        """The texts of `row`'s cells as the filter searches them: casefolded, one a line."""
+        texts = []
+        for column in range(len(self.columns)):
+            value = self.value(row, column)
+            texts.append(LOST_TEXT if value is LOST else display_text(value))
+        return "\n".join(texts).casefold()
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
+            return None
+        if role == FILTER_ROLE:
+            return self.row_text(index.row())
+        if role not in _ROLES:
             return None
         value = self.value(index.row(), index.column())
         defaulted = index.column() < self._width and index.column() in self.records[index.row()].defaulted
@@ -92,30 +118,18 @@ def value_data(value: object, role: int, *, defaulted: bool = False) -> Any:
 
 
 class RecordFilter(QSortFilterProxyModel):
-    """Keeps the records whose values or provenance contain the filter text (case-insensitive)."""
+    """Keeps the records whose values or provenance contain the filter text (case-insensitive).
+
+    Qt's own row filter does the work, reading `FILTER_ROLE`: with no filter text it accepts every row
+    without a call into Python (a Python `filterAcceptsRow` was called once per row whenever the grid
+    was filled, 0.1 s for 87k records on the GUI thread)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._needle = ""
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(0)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseSensitive)  # both sides are casefolded
 
     def set_text(self, text: str) -> None:
         """Filter by `text` ("" shows every record)."""
-        if hasattr(self, "endFilterChange"):  # Qt ≥ 6.9, where invalidateFilter() is deprecated
-            self.beginFilterChange()
-            self._needle = text.casefold()
-            self.endFilterChange()
-        else:
-            self._needle = text.casefold()
-            self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self._needle:
-            return True
-        model = self.sourceModel()
-        assert isinstance(model, RecoveredModel)
-        for column in range(model.columnCount()):
-            value = model.value(source_row, column)
-            text = LOST_TEXT if value is LOST else display_text(value)
-            if self._needle in text.casefold():
-                return True
-        return False
+        self.setFilterFixedString(text.casefold())

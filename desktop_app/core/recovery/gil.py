@@ -1,0 +1,44 @@
+"""Whole-result steps of a scan done so that no single C call holds the GIL for long.
+
+A scan runs in a worker thread while the window's thread waits for the GIL at each event it handles.
+CPython hands the GIL over only between bytecodes: one C call over a 1 GB scan's ~900k records held it
+for a second (sorting them: 1.2 s; freeing the dictionary of their keys: 0.23 s; freeing the lookup
+tables of the live-copy check: 30-90 ms each), the window frozen meanwhile. These do the same work in
+steps small enough for the GIL to change hands between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.recovery.model import RecoveredRecord
+
+
+def in_page_order(records: Iterable[RecoveredRecord]) -> list[RecoveredRecord]:
+    """`records` sorted by (page, offset), equal ones in their order (as a stable `sorted` would).
+
+    The keys are sorted by numpy, which lets the GIL go while it sorts integers."""
+    found = list(records)
+    keys = np.fromiter(((r.page << 17) | r.offset for r in found), dtype=np.int64, count=len(found))
+    return [found[i] for i in np.argsort(keys, kind="stable").tolist()]
+
+
+def release(container: dict[Any, Any] | list[Any]) -> None:
+    """Empty `container` an item at a time (nested dictionaries and lists too): freed at once, a big one
+    is freed in one C call that holds the GIL throughout."""
+    if isinstance(container, dict):
+        while container:
+            _key, value = container.popitem()
+            if isinstance(value, dict | list):
+                release(value)
+    elif any(isinstance(value, dict | list) for value in container):
+        while container:
+            value = container.pop()
+            if isinstance(value, dict | list):
+                release(value)
+    else:
+        while container:
+            del container[-4096:]  # a slice's items freed in one call: a few hundred microseconds
