@@ -13,7 +13,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
+from desktop_app.core.pagefile.btree import Page, local_size, max_local, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import (
     LOST,
     SMALL_SERIAL_KINDS,
@@ -209,7 +209,7 @@ def intact_cell(
     self-consistent record that fits no shape comes back with shape None.
     """
     try:
-        return _intact(region, pos, end, shapes, unknown, _most_columns(shapes, unknown))
+        return _intact(region, pos, end, _context(shapes, region, unknown))
     except _PARSE_ERRORS:
         return None
 
@@ -219,9 +219,157 @@ def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
     return max(most, _UNKNOWN_COLUMNS_MAX) if unknown else most
 
 
-def _intact(
-    region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
-) -> Carved | None:
+#: Characters that make `_text_score` less than 1 (those of `_NOT_TEXT`, and NUL).
+_UNCLEAN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
+#: Plans kept per context before they are dropped (a noisy region can make many header shapes).
+_PLANS_MAX = 4096
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one record header (its serial-type bytes) decides before the values are read, for cells
+    whose payload lies whole on the page: the types, how to decode the body in one step, and the best
+    shape with its confidence for when every text value is printable (a text score of 1)."""
+
+    serials: tuple[int, ...]
+    #: Body bytes the types take (the payload less the header).
+    body: int
+    decode: Callable[[bytes], list[object]]
+    #: Positions of text values (their score is checked per record).
+    texts: tuple[int, ...]
+    shape: Shape | None
+    #: False when the record cannot be reported whatever its text (no shape fits, too low confidence).
+    keep: bool
+    confidence: float
+    #: Positions that read as floats (integers stored in REAL columns), and the rowid alias to fill in.
+    floats: tuple[int, ...]
+    alias: int | None
+
+
+@dataclass(slots=True)
+class _Context:
+    """The candidate shapes of one kind of region and the plans of the record headers met in it."""
+
+    shapes: tuple[Shape, ...]
+    candidates: list[Shape]
+    unknown: bool
+    most: int
+    table_leaf: bool
+    encoding: str
+    max_local: int
+    #: Per header's serial-type bytes: its plan, or None when no record can have that header.
+    plans: dict[bytes, _Plan | None]
+
+
+_CONTEXTS: dict[tuple[object, ...], _Context] = {}
+
+
+def _context(shapes: Sequence[Shape], region: Region, unknown: bool) -> _Context:
+    """The context for carving `region` against `shapes` (shared by calls with the same shapes)."""
+    key = (*map(id, shapes), region.table_leaf, unknown, region.encoding, region.usable_size)
+    held = _CONTEXTS.get(key)
+    if held is not None:
+        return held  # it holds its shapes: their ids cannot have been reused
+    if len(_CONTEXTS) > 256:
+        _CONTEXTS.clear()
+    held = _CONTEXTS[key] = _Context(
+        tuple(shapes),
+        [s for s in shapes if s.index_btree != region.table_leaf],
+        unknown,
+        _most_columns(shapes, unknown),
+        region.table_leaf,
+        region.encoding,
+        max_local(region.usable_size, region.table_leaf),
+        {},
+    )
+    return held
+
+
+def _plan(context: _Context, types: bytes) -> _Plan | None:
+    plans = context.plans
+    if types in plans:
+        return plans[types]
+    if len(plans) > _PLANS_MAX:
+        plans.clear()
+    plan = plans[types] = _make_plan(context, types)
+    return plan
+
+
+def _make_plan(context: _Context, types: bytes) -> _Plan | None:
+    serials: list[int] = []
+    at = 0
+    while at < len(types):
+        try:
+            serial, at = varint(types, at, len(types))
+        except ValueError:  # the last type runs past the header's end
+            return None
+        if serial in (10, 11) or len(serials) == context.most:
+            return None
+        serials.append(serial)
+    # What `_best` and `_finish` make of a record of these types whose texts score 1: the values
+    # themselves play no other part (a placeholder of the right kind stands for each).
+    stand_ins: list[object] = [None if s == 0 else ("" if s >= 12 and s & 1 else 0) for s in serials]
+    shape, score = _best(context.candidates, serials, stand_ins)
+    keep = True
+    if shape is None:
+        keep = context.unknown and len(serials) >= 2 and any(s != 0 for s in serials)
+        score = 0.7
+    confidence = round(0.99 * score * (1.0 - 0.3 * 0.0), 3)
+    floats: tuple[int, ...] = ()
+    alias = None
+    if shape is not None:
+        floats = tuple(
+            i
+            for i, s in enumerate(serials)
+            if (1 <= s <= 6 or s in (8, 9)) and shape.affinities[i] is Affinity.REAL
+        )
+        if shape.alias is not None and serials[shape.alias] == 0:
+            alias = shape.alias
+    decode, body = _decoder(serials, context.encoding)
+    return _Plan(
+        tuple(serials),
+        body,
+        decode,
+        tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
+        shape,
+        keep and confidence >= MIN_CONFIDENCE,
+        confidence,
+        floats,
+        alias,
+    )
+
+
+_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
+
+
+def _decoder(serials: Sequence[int], encoding: str) -> tuple[Callable[[bytes], list[object]], int]:
+    """A function reading the values of `serials` from a record body (the payload from the header's
+    end) in one expression, as `_decode_all` reads them, and the body's length."""
+    if encoding not in _CODECS:
+        raise ValueError(f"unknown text encoding {encoding!r}")
+    parts: list[str] = []
+    at = 0
+    for serial in serials:
+        size = serial_size(serial)
+        if serial == 0:
+            parts.append("None")
+        elif serial in (8, 9):
+            parts.append(str(serial - 8))
+        elif serial == 7:
+            parts.append(f"_double(d, {at})[0]")
+        elif serial < 12:
+            parts.append(f"_int(d[{at}:{at + size}], 'big', signed=True)")
+        elif serial & 1:
+            parts.append(f"d[{at}:{at + size}].decode('{encoding}')")
+        else:
+            parts.append(f"d[{at}:{at + size}]")
+        at += size
+    # Built only from integers and a known codec name: nothing read from the page reaches the source.
+    source = f"lambda d: [{', '.join(parts)}]"
+    return eval(source, {"_double": _DOUBLE.unpack_from, "_int": int.from_bytes}), at
+
+
+def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
     page = region.page
     payload_len, at = varint(page, pos, end)
     if payload_len < 2 or payload_len > 1 << 31:
@@ -233,27 +381,48 @@ def _intact(
     header_start = at
     header_len, at = varint(page, at, end)
     header_end = header_start + header_len
-    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * most + 2:
+    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * context.most + 2:
         return None
-    serials: list[int] = []
-    body = payload_len - header_len
-    while at < header_end:
-        serial, at = varint(page, at, header_end)
-        body -= serial_size(serial)
-        if serial in (10, 11) or len(serials) == most or body < 0:
+    plan = _plan(context, bytes(page[at:header_end]))
+    if plan is None or payload_len - header_len != plan.body:
+        return None
+    cell_end = header_start + payload_len
+    if payload_len > context.max_local or cell_end > end:  # overflow pages, or a tail overwritten
+        data, cell_end, pages = _payload(region, header_start, end, payload_len)
+        decoded = _decode_all(data, header_len, plan.serials, region.encoding)
+        if decoded is None:
             return None
-        serials.append(serial)
-    if at != header_end or body:
+        return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
+    try:
+        values = plan.decode(bytes(page[header_end:cell_end]))
+    except UnicodeDecodeError:
         return None
-    data, cell_end, pages = _payload(region, header_start, end, payload_len)
-    decoded = _decode_all(data, header_len, serials, region.encoding)
-    if decoded is None:
+    for i in plan.texts:
+        if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
+            return _finish(region, context, plan.serials, values, rowid, pos, cell_end, ())
+    if not plan.keep:
         return None
-    values, _complete = decoded
-    candidates = [s for s in shapes if s.index_btree != region.table_leaf]
-    shape, score = _best(candidates, serials, values)
+    for i in plan.floats:
+        values[i] = float(values[i])  # type: ignore[arg-type]
+    if plan.alias is not None:
+        values[plan.alias] = rowid
+    return Carved(plan.shape, tuple(values), rowid, pos, max(1, cell_end - pos), plan.confidence)
+
+
+def _finish(
+    region: Region,
+    context: _Context,
+    serials: Sequence[int],
+    values: list[object],
+    rowid: object,
+    pos: int,
+    cell_end: int,
+    pages: tuple[int, ...],
+) -> Carved | None:
+    """The record of a cell whose values are read: its best shape, its confidence."""
+    shape, score = _best(context.candidates, serials, values)
     if shape is None:
-        if not unknown or len(serials) < 2 or LOST in values:
+        if not context.unknown or len(serials) < 2 or LOST in values:
             return None
         score = 0.7 * min(_text_score(v) for v in values)
         if all(v is None for v in values):
@@ -552,14 +721,12 @@ def overrun_cell(region: Region, at: int, end: int, shapes: Sequence[Shape]) -> 
         return None
 
 
-def _cell_starts(
-    region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
-) -> bool:
+def _cell_starts(region: Region, at: int, end: int, context: _Context) -> bool:
     """True when a cell with its header intact, or another stale freeblock, starts at `at`."""
     if at + 6 <= end and _stale_freeblock(region.page, at, end):
         return True
     try:
-        return _intact(region, at, end, shapes, unknown, most) is not None
+        return _intact(region, at, end, context) is not None
     except _PARSE_ERRORS:
         return False
 
@@ -574,7 +741,7 @@ def carve_range(
         return found
     page = region.page
     data = bytes(page[start:end])
-    most = _most_columns(shapes, unknown)
+    context = _context(shapes, region, unknown)
     at = start
     while at < end - 2:
         byte = page[at]
@@ -586,16 +753,14 @@ def carve_range(
         carved = None
         if byte:  # no cell starts with a zero payload length, but a stale freeblock header may (0, 0, size)
             try:
-                carved = _intact(region, at, end, shapes, unknown, most)
+                carved = _intact(region, at, end, context)
             except _PARSE_ERRORS:
                 carved = None
         if carved is None and at + 6 <= end:
             block_end = _stale_freeblock(page, at, end)
             # A freeblock merged into the gap ended where the cells began (the region's end), or where
             # another freed cell starts; four bytes that merely look like a header rarely end so.
-            if block_end and (
-                block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
-            ):
+            if block_end and (block_end == end or _cell_starts(region, block_end, end, context)):
                 carved = clobbered_cell(region, at, block_end, shapes)
             elif not block_end:
                 carved = overrun_cell(region, at, end, shapes)
