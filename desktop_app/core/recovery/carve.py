@@ -12,6 +12,7 @@ import re
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from desktop_app.core.pagefile.btree import Page, local_size, max_local, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import (
@@ -73,6 +74,12 @@ def _decode_all(
     payload: bytes, start: int, serials: Sequence[int], encoding: str
 ) -> tuple[list[object], bool] | None:
     """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
+    decoder = _decoder(serials if serials.__class__ is tuple else tuple(serials), encoding)
+    if decoder is not None and start + decoder[1] <= len(payload):  # every value there: one step
+        try:
+            return decoder[0](payload[start : start + decoder[1]]), True
+        except UnicodeDecodeError:
+            return None
     values: list[object] = []
     append = values.append
     at = start
@@ -134,6 +141,34 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
+    key = (id(shape), serials if serials.__class__ is tuple else tuple(serials))
+    held = _CLEAN_SCORES.get(key)
+    if held is None or held[0] is not shape:
+        if len(_CLEAN_SCORES) > _PLANS_MAX:
+            _CLEAN_SCORES.clear()
+        texts = tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1)
+        held = _CLEAN_SCORES[key] = (shape, _match_values(shape, serials, _stand_ins(serials)), texts)
+    for i in held[2]:
+        value = values[i]
+        if value.__class__ is not str or _UNCLEAN_TEXT.search(value):  # type: ignore[arg-type]
+            return _match_values(shape, serials, values)
+    if LOST in values:
+        return _match_values(shape, serials, values)
+    return held[1]
+
+
+#: Per shape (by id, the shape kept alive with it) and record types: the record's score when every text
+#: value is printable (its text score 1), and where the text values are.
+_CLEAN_SCORES: dict[tuple[int, tuple[int, ...]], tuple[Shape, float, tuple[int, ...]]] = {}
+
+
+def _stand_ins(serials: Sequence[int]) -> list[object]:
+    """Values that score as any record of these types whose texts are printable: the values themselves
+    play no other part in `_match_values` (a placeholder of the right kind stands for each)."""
+    return [None if s == 0 else ("" if s >= 12 and s & 1 else 0) for s in serials]
+
+
+def _match_values(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> float:
     fits = _fits(shape)
     score = shape.prior
     informative = False
@@ -296,20 +331,11 @@ def _plan(context: _Context, types: bytes) -> _Plan | None:
 
 
 def _make_plan(context: _Context, types: bytes) -> _Plan | None:
-    serials: list[int] = []
-    at = 0
-    while at < len(types):
-        try:
-            serial, at = varint(types, at, len(types))
-        except ValueError:  # the last type runs past the header's end
-            return None
-        if serial in (10, 11) or len(serials) == context.most:
-            return None
-        serials.append(serial)
-    # What `_best` and `_finish` make of a record of these types whose texts score 1: the values
-    # themselves play no other part (a placeholder of the right kind stands for each).
-    stand_ins: list[object] = [None if s == 0 else ("" if s >= 12 and s & 1 else 0) for s in serials]
-    shape, score = _best(context.candidates, serials, stand_ins)
+    serials = _parse_types(types, context.most)
+    if serials is None:
+        return None
+    # What `_best` and `_finish` make of a record of these types whose texts score 1.
+    shape, score = _best(context.candidates, serials, _stand_ins(serials))
     keep = True
     if shape is None:
         keep = context.unknown and len(serials) >= 2 and any(s != 0 for s in serials)
@@ -325,11 +351,13 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
         )
         if shape.alias is not None and serials[shape.alias] == 0:
             alias = shape.alias
-    decode, body = _decoder(serials, context.encoding)
+    decoder = _decoder(serials, context.encoding)
+    if decoder is None:
+        return None
     return _Plan(
-        tuple(serials),
-        body,
-        decode,
+        serials,
+        decoder[1],
+        decoder[0],
         tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
         shape,
         keep and confidence >= MIN_CONFIDENCE,
@@ -342,31 +370,180 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
 _CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
 
 
-def _decoder(serials: Sequence[int], encoding: str) -> tuple[Callable[[bytes], list[object]], int]:
-    """A function reading the values of `serials` from a record body (the payload from the header's
-    end) in one expression, as `_decode_all` reads them, and the body's length."""
-    if encoding not in _CODECS:
-        raise ValueError(f"unknown text encoding {encoding!r}")
-    parts: list[str] = []
+def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
+    """The serial types a record header's type bytes hold (at most `most`), or None when they cannot
+    be a record's (a reserved type, too many, the last one running past the header)."""
+    serials: list[int] = []
     at = 0
+    while at < len(types):
+        try:
+            serial, at = varint(types, at, len(types))
+        except ValueError:
+            return None
+        if serial in (10, 11) or len(serials) == most:
+            return None
+        serials.append(serial)
+    return tuple(serials)
+
+
+@dataclass(slots=True)
+class _Layout:
+    """A shape's records of given serial types (a freeblock's cell whose types all survived): what the
+    types decide before the values are read."""
+
+    serials: tuple[int, ...]
+    body: int
+    #: Reads the values from the body in one step (None: read them one by one).
+    decode: Callable[[bytes], list[object]] | None
+    texts: tuple[int, ...]
+    #: `_match`'s score when every text value is printable.
+    score: float
+    #: Positions that read as floats (integers stored in REAL columns).
+    floats: tuple[int, ...]
+
+
+#: Per shape (by id, the shape kept alive with it) and encoding: its records' layouts by their header's
+#: type bytes (None: no record of the shape has those types).
+_LAYOUTS: dict[tuple[int, str], tuple[Shape, dict[bytes, _Layout | None]]] = {}
+
+
+def _layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
+    """The layout of a record of `shape` whose header's type bytes are `types` (one type per column)."""
+    held = _LAYOUTS.get((id(shape), encoding))
+    if held is None or held[0] is not shape:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        held = _LAYOUTS[id(shape), encoding] = (shape, {})
+    known = held[1]
+    if types in known:
+        return known[types]
+    if len(known) > _PLANS_MAX:
+        known.clear()
+    found = known[types] = _make_layout(shape, types, encoding)
+    return found
+
+
+def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
+    serials = _parse_types(types, len(shape.columns))
+    if serials is None or len(serials) != len(shape.columns):
+        return None
+    decoder = _decoder(serials, encoding)
+    return _Layout(
+        serials,
+        types_size(serials),
+        decoder[0] if decoder is not None else None,
+        tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
+        _match(shape, serials, _stand_ins(serials)),
+        tuple(
+            i
+            for i, s in enumerate(serials)
+            if (1 <= s <= 6 or s in (8, 9)) and shape.affinities[i] is Affinity.REAL
+        ),
+    )
+
+
+_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
+
+
+def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
+    """The serial types a record header's type bytes hold (at most `most`), or None when they cannot
+    be a record's (a reserved type, too many, the last one running past the header)."""
+    serials: list[int] = []
+    at = 0
+    while at < len(types):
+        try:
+            serial, at = varint(types, at, len(types))
+        except ValueError:
+            return None
+        if serial in (10, 11) or len(serials) == most:
+            return None
+        serials.append(serial)
+    return tuple(serials)
+
+
+#: Per shape (by id, the shape kept alive with it): its records' types by their header's type bytes.
+_SHAPE_TYPES: dict[int, tuple[Shape, dict[bytes, tuple[tuple[int, ...], int] | None]]] = {}
+
+
+def _shape_types(shape: Shape, types: bytes) -> tuple[tuple[int, ...], int] | None:
+    """The serial types in `types` when they are one per column of `shape`, and their body size."""
+    held = _SHAPE_TYPES.get(id(shape))
+    if held is None or held[0] is not shape:
+        if len(_SHAPE_TYPES) > 4096:
+            _SHAPE_TYPES.clear()
+        held = _SHAPE_TYPES[id(shape)] = (shape, {})
+    known = held[1]
+    if types in known:
+        return known[types]
+    if len(known) > _PLANS_MAX:
+        known.clear()
+    serials = _parse_types(types, len(shape.columns))
+    found = known[types] = (
+        (serials, types_size(serials)) if serials is not None and len(serials) == len(shape.columns) else None
+    )
+    return found
+
+
+_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
+_DECODERS: dict[tuple[tuple[int, ...], str], tuple[Callable[[bytes], list[object]], int] | None] = {}
+
+
+def _decoder(serials: tuple[int, ...], encoding: str) -> tuple[Callable[[bytes], list[object]], int] | None:
+    """A function reading the values of `serials` from a record body (the payload from the header's
+    end) in one expression, as `_decode_all` reads them, and the body's length; None for reserved
+    types or an unknown encoding."""
+    key = (serials, encoding)
+    if key in _DECODERS:
+        return _DECODERS[key]
+    if len(_DECODERS) > _PLANS_MAX:
+        _DECODERS.clear()
+    found = _DECODERS[key] = _make_decoder(serials, encoding)
+    return found
+
+
+def _make_decoder(
+    serials: tuple[int, ...], encoding: str
+) -> tuple[Callable[[bytes], list[object]], int] | None:
+    if encoding not in _CODECS or any(s in (10, 11) for s in serials):
+        return None
+    offsets = [0]
     for serial in serials:
-        size = serial_size(serial)
-        if serial == 0:
+        offsets.append(offsets[-1] + serial_size(serial))
+    # Texts and blobs of any length share one reader: where each value starts is its argument.
+    kinds = tuple(s if s < 12 else 12 + (s & 1) for s in serials)
+    return partial(_reader(kinds, encoding), tuple(offsets)), offsets[-1]
+
+
+_READERS: dict[tuple[tuple[int, ...], str], Callable[[tuple[int, ...], bytes], list[object]]] = {}
+
+
+def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...], bytes], list[object]]:
+    """A function of (value offsets, body) reading values of these kinds (serial types, with 12 for
+    any blob and 13 for any text) in one expression, as `_decode_all` reads them."""
+    key = (kinds, encoding)
+    held = _READERS.get(key)
+    if held is not None:
+        return held
+    parts: list[str] = []
+    for i, kind in enumerate(kinds):
+        if kind == 0:
             parts.append("None")
-        elif serial in (8, 9):
-            parts.append(str(serial - 8))
-        elif serial == 7:
-            parts.append(f"_double(d, {at})[0]")
-        elif serial < 12:
-            parts.append(f"_int(d[{at}:{at + size}], 'big', signed=True)")
-        elif serial & 1:
-            parts.append(f"d[{at}:{at + size}].decode('{encoding}')")
+        elif kind in (8, 9):
+            parts.append(str(kind - 8))
+        elif kind == 7:
+            parts.append(f"_double(d, o[{i}])[0]")
+        elif kind < 12:
+            parts.append(f"_int(d[o[{i}]:o[{i + 1}]], 'big', signed=True)")
+        elif kind == 13:
+            parts.append(f"d[o[{i}]:o[{i + 1}]].decode('{encoding}')")
         else:
-            parts.append(f"d[{at}:{at + size}]")
-        at += size
+            parts.append(f"d[o[{i}]:o[{i + 1}]]")
     # Built only from integers and a known codec name: nothing read from the page reaches the source.
-    source = f"lambda d: [{', '.join(parts)}]"
-    return eval(source, {"_double": _DOUBLE.unpack_from, "_int": int.from_bytes}), at
+    source = f"lambda o, d: [{', '.join(parts)}]"
+    if len(_READERS) > _PLANS_MAX:
+        _READERS.clear()
+    held = _READERS[key] = eval(source, {"_double": _DOUBLE.unpack_from, "_int": int.from_bytes})
+    return held
 
 
 def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
@@ -387,7 +564,7 @@ def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | N
     if plan is None or payload_len - header_len != plan.body:
         return None
     cell_end = header_start + payload_len
-    if payload_len > context.max_local or cell_end > end:  # overflow pages, or a tail overwritten
+    if payload_len > context.max_local or cell_end > min(end, len(page)):  # overflow, or a tail lost
         data, cell_end, pages = _payload(region, header_start, end, payload_len)
         decoded = _decode_all(data, header_len, plan.serials, region.encoding)
         if decoded is None:
@@ -516,12 +693,28 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     if lost_types > count:
         return None
     verified = header_start >= visible
-    if verified:
+    if verified:  # every serial type survived: one layout to try
         header_len, at = varint(page, header_start, end)
         if not count < header_len <= 9 * count + 2:  # one to nine bytes per serial type, and its own
             return None
-    else:
-        header_len, at = -1, visible
+        header_end = header_start + header_len
+        if header_end > len(page):
+            return None
+        layout = _layout(shape, bytes(page[at:header_end]), region.encoding)
+        if layout is None:
+            return None
+        payload_len = header_len + layout.body
+        cell_end = header_start + payload_len
+        if (
+            layout.decode is not None
+            and cell_end <= min(end, len(page))
+            and payload_len <= max_local(region.usable_size, region.table_leaf)
+        ):
+            return _clobbered_whole(region, start, end, shape, offset, header_len, layout, cell_end)
+        return _clobbered_values(
+            region, start, end, shape, offset, header_len, layout.serials, (), verified, payload_len
+        )
+    header_len, at = -1, visible
     serials: list[int | None] = [None] * lost_types
     body_known = 0
     limit = header_start + header_len if verified else end
@@ -556,6 +749,52 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
         if carved is not None and (best is None or carved.confidence > best.confidence):
             best = carved
     return best
+
+
+def _clobbered_whole(
+    region: Region,
+    start: int,
+    end: int,
+    shape: Shape,
+    offset: int,
+    header_len: int,
+    layout: _Layout,
+    cell_end: int,
+) -> Carved | None:
+    """`_clobbered_values` for a verified header whose cell lies whole in the freeblock (on the page)."""
+    header_start = start + offset
+    payload_len = cell_end - header_start
+    if region.table_leaf:
+        length_bytes = _varint_len(payload_len)
+        if offset - length_bytes < 1:  # no room left for the rowid
+            return None
+        if not _rowid_tail_ok(region.page, start, offset, length_bytes):
+            return None
+    elif _varint_len(payload_len) != offset:
+        return None
+    try:
+        values = layout.decode(bytes(region.page[header_start + header_len : cell_end]))  # type: ignore[misc]
+    except UnicodeDecodeError:
+        return None
+    for i in layout.texts:
+        if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
+            return _clobbered_values(
+                region, start, end, shape, offset, header_len, layout.serials, (), True, payload_len
+            )
+    score = layout.score
+    if score == 0.0:
+        return None
+    exact = cell_end == end
+    for i in layout.floats:
+        values[i] = float(values[i])  # type: ignore[arg-type]
+    rowid: object = LOST if region.table_leaf else None
+    if shape.alias is not None:
+        values[shape.alias] = LOST
+    lost_share = values.count(LOST) / max(1, len(values))
+    confidence = round(0.95 * score * (1.0 - 0.3 * lost_share) * (1.0 if exact else 0.95), 3)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return Carved(shape, tuple(values), rowid, start, max(1, cell_end - start), confidence)
 
 
 def _guesses(shape: Shape, serials: Sequence[int | None], spare: int) -> list[tuple[int | None, ...]]:
@@ -626,7 +865,7 @@ def _clobbered_values(
     shape: Shape,
     offset: int,
     header_len: int,
-    full: list[int],
+    full: Sequence[int],
     inferred: Sequence[int],
     verified: bool,
     payload_len: int = -1,
@@ -642,9 +881,9 @@ def _clobbered_values(
     elif _varint_len(payload_len) != offset:
         return None
     header_start = start + offset
-    data, cell_end, pages = _payload(region, header_start, end, payload_len)
     if header_start + header_len > end:
         return None
+    data, cell_end, pages = _payload(region, header_start, end, payload_len)
     decoded = _decode_all(data, header_len, full, region.encoding)
     if decoded is None:
         return None

@@ -139,7 +139,7 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
-        self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
+        self._facts: dict[int, _TableFacts] = {}  # by id (each holds its shape)
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
@@ -390,15 +390,23 @@ class _Scan:
             return
         if source in (Source.FREELIST, Source.DROPPED_TABLE) and (shape is None or shape.dropped):
             source = Source.DROPPED_TABLE
-        self.claimed_overflow.update(carved.overflow_pages)
+        if carved.overflow_pages:
+            self.claimed_overflow.update(carved.overflow_pages)
         if shape is None:
-            columns = tuple(f"c{i + 1}" for i in range(len(carved.values)))
-            values = carved.values
+            table, values, dropped, defaulted = None, carved.values, False, ()
+            columns = _unknown_columns(len(values))
         else:
-            columns = self._columns.get(id(shape)) or self._columns.setdefault(id(shape), shape.column_names)
-            values = shape.in_table_order(carved.values)
-        record = RecoveredRecord(
-            table=shape.name if shape is not None else None,
+            facts = self._facts.get(id(shape))
+            if facts is None:
+                facts = self._facts[id(shape)] = _TableFacts(shape)
+            table, columns, dropped, defaulted = facts.name, facts.columns, facts.dropped, facts.defaulted
+            values = facts.in_table_order(carved.values)
+        key = (table, _identity(values), _identity((carved.rowid,)))
+        held = self.found.get(key)
+        if held is not None and held.confidence >= carved.confidence:
+            return
+        self.found[key] = RecoveredRecord(
+            table=table,
             columns=columns,
             values=values,
             rowid=carved.rowid,
@@ -407,13 +415,9 @@ class _Scan:
             offset=carved.offset,
             confidence=carved.confidence,
             overflow_pages=carved.overflow_pages,
-            table_dropped=shape is not None and shape.dropped,
-            defaulted=shape.defaulted if shape is not None else (),
+            table_dropped=dropped,
+            defaulted=defaulted,
         )
-        key = (record.table, *_identity(record.values), *_identity((record.rowid,)))
-        held = self.found.get(key)
-        if held is None or held.confidence < record.confidence:
-            self.found[key] = record
 
     def _count_free(self, page: memoryview, start: int, end: int) -> None:
         if end <= start:
@@ -443,10 +447,33 @@ class _Scan:
         return NOTHING_FOUND_NOTE
 
 
+class _TableFacts:
+    """What every record of one shape shares: its table's name, columns, and how values are ordered."""
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape  # kept alive: the facts are found by its id
+        self.name = shape.name
+        self.columns = shape.column_names
+        self.dropped = shape.dropped
+        self.defaulted = shape.defaulted
+        as_stored = not shape.added_defaults and (
+            not shape.display or shape.display == tuple(range(len(shape.columns)))
+        )
+        self.in_table_order = _as_is if as_stored else shape.in_table_order
+
+
+def _as_is(values: tuple[object, ...]) -> tuple[object, ...]:
+    return values
+
+
+def _unknown_columns(count: int) -> tuple[str, ...]:
+    return tuple(f"c{i + 1}" for i in range(count))
+
+
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
     """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
     their repr (-0.0 is not 0.0, and a NaN equals itself)."""
-    key: list[object] = []
-    for v in values:
-        key += (v.__class__, repr(v) if v.__class__ is float else v)
-    return tuple(key)
+    classes = tuple(map(type, values))
+    if float in classes:
+        values = tuple([repr(v) if v.__class__ is float else v for v in values])
+    return classes, values
