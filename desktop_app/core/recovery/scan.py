@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -69,6 +70,28 @@ def recover(
     cancel: CancelToken | None = None,
 ) -> RecoveryResult:
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
+    with _collection_put_off():
+        return _recover(conn, progress, cancel)
+
+
+@contextmanager
+def _collection_put_off() -> Iterator[None]:
+    """Automatic cycle collection off for the block where it is on (not in the app, whose GUI thread
+    collects): a scan makes no reference cycles, but its records, growing by the thousand, made each
+    collection walk them all again (a tenth of a sparse scan's time, more in a dense one)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _recover(
+    conn: sqlite3.Connection, progress: ProgressCallback, cancel: CancelToken | None
+) -> RecoveryResult:
     catalog = read_catalog(conn)
     shapes = shapes_of(catalog)
     with snapshot_image(conn) as image:
@@ -202,6 +225,8 @@ class _Scan:
     def _walk_tree(self, root: int, tree: int) -> None:
         """Own the pages of the b-tree at `root`: interior pages are parsed, leaves only told by their
         header fields (read for all pages at once)."""
+        if self._walk_levels(root, tree):
+            return
         stack = [root]
         owner, leaf, free, count = self.owner_id, self.leaf, self.free, self.image.page_count
         while stack:
@@ -221,6 +246,46 @@ class _Scan:
             found = kids.tolist()
             if not self._own_leaves(kids, found, tree):
                 stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
+
+    def _walk_levels(self, root: int, tree: int) -> bool:
+        """Own a well-formed b-tree at `root` a level at a time (each level's interior pages read at once
+        with numpy), as `_walk_tree`'s walk would: every page in range, new, not free, each level all
+        interior pages or all leaves. False (nothing done) for any other tree, which is walked page by
+        page instead."""
+        count, size, usable = self.image.page_count, self.image.page_size, self.usable
+        if not 2 <= root <= count:
+            return False  # page 1's header follows the database header: the page-by-page walk reads it
+        raw = np.frombuffer(self.image.data, dtype=np.uint8)
+        free = np.zeros(count + 1, dtype=bool)
+        if self.free:
+            free[[n for n in self.free if 1 <= n <= count]] = True
+        seen = np.zeros(count + 1, dtype=bool)
+        interiors: list[np.ndarray] = []
+        level = np.array([root], dtype=np.int64)
+        for _depth in range(_DEPTH_MAX):
+            if level.min() < 2 or level.max() > count:
+                return False
+            if seen[level].any() or self.owner_id[level].any() or free[level].any():
+                return False
+            before = np.count_nonzero(seen)
+            seen[level] = True
+            if np.count_nonzero(seen) - before != len(level):  # a page listed twice
+                return False
+            leaves = self.leaf[level]
+            if leaves.all():
+                self.owner_id[level] = tree
+                for pages in interiors:
+                    self.owner_id[pages] = tree
+                self.leaf_order.extend(level[::-1].tolist())
+                return True
+            if leaves.any():
+                return False
+            following = _children(raw, level, size, usable)
+            if following is None:
+                return False
+            interiors.append(level)
+            level = following
+        return False
 
     def _own_leaves(self, kids: np.ndarray, found: list[int], tree: int) -> bool:
         """Own `found` (`kids` as an array) at once when they are all distinct unowned leaves, as popping
@@ -327,14 +392,14 @@ class _Scan:
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
         gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
-        if gap_end > gap_start and region.page[gap_start:gap_end] != _ZEROS[: gap_end - gap_start]:
+        if gap_end > gap_start and _nonzero(region.page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
         """Carve a free page that still reads as a leaf page; False when it must be scanned loose."""
         page = self.image.page(number)
         self._count_free(page, 0, self.usable)
-        if not any(page[: self.usable]):
+        if not _nonzero(page, 0, self.usable):
             return True
         btree = parse_btree_page(page, number, self.usable)
         if btree is None or not btree.kind.leaf:
@@ -348,7 +413,7 @@ class _Scan:
         for start, size in freeblocks(page, btree, self.usable):
             self._carve_block(region, start, start + size, shapes, source, clobbered=True)
         gap_start, gap_end = unallocated(btree)
-        if gap_end > gap_start and any(page[gap_start:gap_end]):
+        if gap_end > gap_start and _nonzero(page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, source, unknown=True)
         return True
 
@@ -423,7 +488,7 @@ class _Scan:
         if end <= start:
             return
         self.free_bytes += end - start
-        if any(page[start:end]):
+        if _nonzero(page, start, end):
             self.nonzero_free_bytes += end - start
 
     def _tick(self, done: int, total: int) -> int:
@@ -445,6 +510,54 @@ class _Scan:
         if not self.free_bytes and not self.result.unallocated_bytes:
             return NO_FREE_SPACE_NOTE
         return NOTHING_FOUND_NOTE
+
+
+#: Most levels of a b-tree the level walk follows (a deeper one is a loop in damaged pages).
+_DEPTH_MAX = 64
+_INTERIOR_KINDS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
+
+
+def _children(raw: np.ndarray, pages: np.ndarray, size: int, usable: int) -> np.ndarray | None:
+    """The child page numbers of interior `pages` (not page 1), each page's left children in cell order
+    then its right child, read as `parse_btree_page` and `left_children` read them; None when a page's
+    header or cell pointers are not consistent (or a cell lies within four bytes of the page's end)."""
+    base = (pages - 1) * size
+    head = raw[base[:, None] + np.arange(12)].astype(np.int64)
+    if not np.isin(head[:, 0], _INTERIOR_KINDS).all():
+        return None
+    first_freeblock = (head[:, 1] << 8) | head[:, 2]
+    cells = (head[:, 3] << 8) | head[:, 4]
+    content = (head[:, 5] << 8) | head[:, 6]
+    content[content == 0] = 65536
+    right = (head[:, 8] << 24) | (head[:, 9] << 16) | (head[:, 10] << 8) | head[:, 11]
+    pointers_end = 12 + 2 * cells
+    ok = (pointers_end <= usable) & (content <= usable) & (content >= pointers_end)
+    ok &= (first_freeblock == 0) | ((content <= first_freeblock) & (first_freeblock < usable))
+    if not ok.all():
+        return None
+    starts = np.cumsum(cells) - cells
+    owner = np.repeat(np.arange(len(pages)), cells)
+    at = base[owner] + 12 + 2 * (np.arange(int(cells.sum())) - starts[owner])
+    pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
+    if ((pointers < content[owner]) | (pointers >= usable) | (pointers + 4 > size)).any():
+        return None
+    cell = base[owner] + pointers
+    left = (
+        (raw[cell].astype(np.int64) << 24)
+        | (raw[cell + 1].astype(np.int64) << 16)
+        | (raw[cell + 2].astype(np.int64) << 8)
+        | raw[cell + 3]
+    )
+    children = np.empty(len(left) + len(pages), dtype=np.int64)
+    slot = starts + np.arange(len(pages))  # where each page's children begin
+    children[slot[owner] + np.arange(len(left)) - starts[owner]] = left
+    children[slot + cells] = right
+    return children
+
+
+def _nonzero(page: memoryview, start: int, end: int) -> bool:
+    """True when `page[start:end]` holds a byte that is not zero (compared at once, not byte by byte)."""
+    return page[start:end] != _ZEROS[: max(0, min(end, len(page)) - start)]
 
 
 class _TableFacts:
