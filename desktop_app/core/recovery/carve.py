@@ -294,6 +294,9 @@ class _Context:
     max_local: int
     #: Per header's serial-type bytes: its plan, or None when no record can have that header.
     plans: dict[bytes, _Plan | None]
+    #: For a freeblock's first cell: the current layouts and the older ones (ALTER TABLE ADD COLUMN) that
+    #: fit this kind of b-tree, each with the longest header length byte they allow.
+    clobbered: tuple[tuple[list[Shape], int], tuple[list[Shape], int]] | None = None
 
 
 _CONTEXTS: dict[tuple[object, ...], _Context] = {}
@@ -548,7 +551,11 @@ def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...],
 
 def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
     page = region.page
-    payload_len, at = varint(page, pos, end)
+    # One-byte varints (the usual payload and header lengths) read here, not through `varint`.
+    if pos < end and page[pos] < 0x80:
+        payload_len, at = page[pos], pos + 1
+    else:
+        payload_len, at = varint(page, pos, end)
     if payload_len < 2 or payload_len > 1 << 31:
         return None
     rowid: object = None
@@ -556,7 +563,10 @@ def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | N
         raw, at = varint(page, at, end)
         rowid = signed64(raw)
     header_start = at
-    header_len, at = varint(page, at, end)
+    if at < end and page[at] < 0x80:
+        header_len, at = page[at], at + 1
+    else:
+        header_len, at = varint(page, at, end)
     header_end = header_start + header_len
     if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * context.most + 2:
         return None
@@ -630,13 +640,19 @@ _INDEX_OFFSETS = (3, 1, 2)
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
-    best = _clobbered_best(region, start, end, [s for s in shapes if not s.added])
-    # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail, and
-    # whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT ROWID), whose
-    # freeblock header takes the record's header length and first types: nothing checks a shorter one.
-    older_shapes = [s for s in shapes if s.added and not s.index_btree]
+    context = _context(shapes, region, False)
+    if context.clobbered is None:
+        # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail,
+        # and whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT
+        # ROWID), whose freeblock header takes the record's header length and first types: nothing
+        # checks a shorter one.
+        current = [s for s in shapes if not s.added]
+        older_shapes = [s for s in shapes if s.added and not s.index_btree]
+        context.clobbered = (_clobber_candidates(current, region), _clobber_candidates(older_shapes, region))
+    (current, most), (older_shapes, older_most) = context.clobbered
+    best = _clobbered_best(region, start, end, current, most)
     if best is None and older_shapes:
-        older = _clobbered_best(region, start, end, older_shapes)
+        older = _clobbered_best(region, start, end, older_shapes, older_most)
         if older is not None and older.shape is not None and _whole(older.shape, older.values):
             best = older
     return best
@@ -647,13 +663,19 @@ def _whole(shape: Shape, values: Sequence[object]) -> bool:
     return all(v is not LOST for i, v in enumerate(values) if i != shape.alias)
 
 
-def _clobbered_best(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
-    best: Carved | None = None
+def _clobber_candidates(shapes: Sequence[Shape], region: Region) -> tuple[list[Shape], int]:
+    """The shapes whose records `region`'s b-tree kind holds, and the longest header they allow."""
     candidates = [s for s in shapes if s.index_btree != region.table_leaf]
+    return candidates, 9 * max((len(s.columns) for s in candidates), default=0) + 1
+
+
+def _clobbered_best(
+    region: Region, start: int, end: int, candidates: Sequence[Shape], most: int
+) -> Carved | None:
+    best: Carved | None = None
     if not candidates:
         return None
     page = region.page
-    most = 9 * max(len(s.columns) for s in candidates) + 1
     room = end - start - 2
     for offset in _TABLE_OFFSETS if region.table_leaf else _INDEX_OFFSETS:
         if offset > room:
@@ -979,6 +1001,7 @@ def carve_range(
     if end - start <= 2:  # too short for any cell (the usual rest of a freeblock its cell filled)
         return found
     page = region.page
+    usable = region.usable_size
     data = bytes(page[start:end])
     context = _context(shapes, region, unknown)
     at = start
@@ -996,13 +1019,20 @@ def carve_range(
             except _PARSE_ERRORS:
                 carved = None
         if carved is None and at + 6 <= end:
-            block_end = _stale_freeblock(page, at, end)
-            # A freeblock merged into the gap ended where the cells began (the region's end), or where
-            # another freed cell starts; four bytes that merely look like a header rarely end so.
-            if block_end and (block_end == end or _cell_starts(region, block_end, end, context)):
-                carved = clobbered_cell(region, at, block_end, shapes)
-            elif not block_end:
-                carved = overrun_cell(region, at, end, shapes)
+            # The four bytes read as a freeblock header, as `_stale_freeblock` and `overrun_cell` read
+            # them (most offsets fail both at once here).
+            size = (page[at + 2] << 8) | page[at + 3]
+            block_end = at + size
+            following = (page[at] << 8) | page[at + 1]
+            if not following or following >= block_end:
+                if size >= 6 and block_end <= end:
+                    # A freeblock merged into the gap ended where the cells began (the region's end), or
+                    # where another freed cell starts; four bytes that merely look like a header rarely
+                    # end so.
+                    if block_end == end or _cell_starts(region, block_end, end, context):
+                        carved = clobbered_cell(region, at, block_end, shapes)
+                elif block_end > end and block_end <= usable:
+                    carved = overrun_cell(region, at, end, shapes)
         if carved is None:
             at += 1
             continue
