@@ -36,7 +36,7 @@ _Patterns = dict[tuple[int, ...], dict[tuple[object, ...], list[int]]]
 
 def _key(values: Sequence[object], positions: tuple[int, ...]) -> tuple[object, ...]:
     """Values as a dictionary key that tells 1 from 1.0 (and b'' from '')."""
-    return tuple((type(values[i]).__name__, values[i]) for i in positions)
+    return tuple([(type(values[i]).__name__, values[i]) for i in positions])
 
 
 def live_copies(
@@ -58,12 +58,19 @@ def live_copies(
         cheap = {columns.index(c) for c in (searchable or {}).get(table, ()) if c in columns}
         searched: dict[int, _Patterns] = {}
         scanned: _Patterns = {}
+        cheap_kept: dict[tuple[int, ...], list[int]] = {}  # per surviving positions: the cheap ones
         for index in indexes:
             values = records[index].values
-            kept = tuple(i for i, v in enumerate(values) if v is not LOST)
+            if LOST in values:
+                kept = tuple([i for i, v in enumerate(values) if v is not LOST])
+            else:
+                kept = tuple(range(len(values)))
             if not kept:
                 continue
-            pivot = next((i for i in kept if i in cheap and values[i] is not None), None)
+            looked_up = cheap_kept.get(kept)
+            if looked_up is None:
+                looked_up = cheap_kept[kept] = [i for i in kept if i in cheap]
+            pivot = next((i for i in looked_up if values[i] is not None), None)
             patterns = scanned if pivot is None else searched.setdefault(pivot, {})
             patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
         try:
