@@ -42,7 +42,7 @@ def _walked(image: DatabaseImage, roots: dict[str, int], *, levels: bool) -> tup
         scan._walk_levels = lambda _root, _tree: False  # type: ignore[method-assign]
     for tree, root in enumerate(roots.values(), start=1):
         scan._walk_tree(root, tree)
-    return scan.owner_id, scan.leaf_order
+    return scan.owner_id, scan._walked_leaves().tolist()
 
 
 def test_level_walk_owns_the_pages_the_page_by_page_walk_owns_in_its_order() -> None:
@@ -73,7 +73,7 @@ def test_level_walk_leaves_a_tree_with_a_page_listed_twice_to_the_page_by_page_w
     scan.headers = page_headers(damaged)
     scan.leaf = scan.headers.leaf
     assert scan._walk_levels(root, 1) is False
-    assert not scan.owner_id.any() and scan.leaf_order == []
+    assert not scan.owner_id.any() and not len(scan._walked_leaves())
     owners, order = _walked(damaged, {"t": root}, levels=True)
     expected_owners, expected_order = _walked(damaged, {"t": root}, levels=False)
     assert np.array_equal(owners, expected_owners)

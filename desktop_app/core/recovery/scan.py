@@ -155,7 +155,9 @@ class _Scan:
         #: Per page number, the index into `names` of the b-tree it belongs to (0: none).
         self.owner_id = np.zeros(image.page_count + 1, dtype=np.int32)
         self.names: list[str] = [""]
-        #: Live leaf pages in the order the walk reached them.
+        #: Live leaf pages in the order the walk reached them, a run of them per tree walked.
+        self.leaf_runs: list[np.ndarray] = []
+        #: The leaves the page-by-page walk of one tree reached, in order.
         self.leaf_order: list[int] = []
         self.claimed_overflow: set[int] = set()
         self.found: dict[tuple[object, ...], RecoveredRecord] = {}
@@ -172,6 +174,7 @@ class _Scan:
         for root, name in sorted(roots.items()):
             self.names.append(name)
             self._walk_tree(root, len(self.names) - 1)
+        self.leaves = self._walked_leaves()
         orphans = self._orphans()
         live_names = set(roots.values())
         dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
@@ -184,8 +187,8 @@ class _Scan:
         self.result.orphan_pages = len(orphans)
         tree_shapes = [by_name.get(name) for name in self.names]
         to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
-        total = len(self.leaf_order) + len(self.free) + len(self.trunks) + len(orphans)
-        done = len(self.leaf_order) - len(to_carve)  # the leaves with nothing to carve are read
+        total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
+        done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
         self.progress(Progress(done, total, "reading free space"))
         for number in to_carve:
             done = self._tick(done, total)
@@ -227,6 +230,7 @@ class _Scan:
         header fields (read for all pages at once)."""
         if self._walk_levels(root, tree):
             return
+        self.leaf_order = []
         stack = [root]
         owner, leaf, free, count = self.owner_id, self.leaf, self.free, self.image.page_count
         while stack:
@@ -246,6 +250,11 @@ class _Scan:
             found = kids.tolist()
             if not self._own_leaves(kids, found, tree):
                 stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
+        self.leaf_runs.append(np.array(self.leaf_order, dtype=np.int64))
+
+    def _walked_leaves(self) -> np.ndarray:
+        """Every live leaf the walks reached, in order."""
+        return np.concatenate(self.leaf_runs) if self.leaf_runs else np.zeros(0, dtype=np.int64)
 
     def _walk_levels(self, root: int, tree: int) -> bool:
         """Own a well-formed b-tree at `root` a level at a time (each level's interior pages read at once
@@ -276,7 +285,7 @@ class _Scan:
                 self.owner_id[level] = tree
                 for pages in interiors:
                     self.owner_id[pages] = tree
-                self.leaf_order.extend(level[::-1].tolist())
+                self.leaf_runs.append(level[::-1].copy())
                 return True
             if leaves.any():
                 return False
@@ -303,10 +312,10 @@ class _Scan:
     def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
         """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
         counts every table leaf's gap in `unallocated_bytes`."""
-        if not self.leaf_order:
+        if not len(self.leaves):
             return []
         headers = self.headers
-        leaves = np.array(self.leaf_order, dtype=np.int64)
+        leaves = self.leaves
         owners = self.owner_id[leaves]
         leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
         gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
@@ -336,7 +345,7 @@ class _Scan:
 
     def _live_overflow_pages(self) -> set[int]:
         found: set[int] = set()
-        for number, btree in self._parsed(self.leaf_order):
+        for number, btree in self._parsed(self.leaves.tolist()):
             page = self.image.page(number)
             table = btree.kind is PageKind.TABLE_LEAF
             for pointer in btree.cell_pointers:
@@ -374,7 +383,7 @@ class _Scan:
 
     def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
         trees = [i for i, name in enumerate(self.names) if name == SCHEMA_TABLE]
-        leaves = np.array(self.leaf_order, dtype=np.int64)
+        leaves = self.leaves
         schema = leaves[np.isin(self.owner_id[leaves], trees)] if trees and len(leaves) else leaves[:0]
         return self._parsed(schema.tolist())
 
