@@ -512,8 +512,9 @@ def _make_decoder(
     offsets = [0]
     for serial in serials:
         offsets.append(offsets[-1] + serial_size(serial))
-    # Texts and blobs of any length share one reader: where each value starts is its argument.
-    kinds = tuple(s if s < 12 else 12 + (s & 1) for s in serials)
+    # Integers of any size, texts and blobs of any length share one reader: where each value starts and
+    # ends is its argument.
+    kinds = tuple(1 if 1 <= s <= 6 else s if s < 12 else 12 + (s & 1) for s in serials)
     return partial(_reader(kinds, encoding), tuple(offsets)), offsets[-1]
 
 
@@ -521,8 +522,8 @@ _READERS: dict[tuple[tuple[int, ...], str], Callable[[tuple[int, ...], bytes], l
 
 
 def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...], bytes], list[object]]:
-    """A function of (value offsets, body) reading values of these kinds (serial types, with 12 for
-    any blob and 13 for any text) in one expression, as `_decode_all` reads them."""
+    """A function of (value offsets, body) reading values of these kinds (serial types, with 1 for any
+    integer, 12 for any blob and 13 for any text) in one expression, as `_decode_all` reads them."""
     key = (kinds, encoding)
     held = _READERS.get(key)
     if held is not None:
