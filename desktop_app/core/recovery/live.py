@@ -158,13 +158,45 @@ def _search(
 
 
 def _scan(conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns: _Patterns) -> set[int]:
-    """The copies among `patterns`, reading every row of `table`."""
+    """The copies among `patterns`, reading every row of `table` (where every pattern's first surviving
+    value is in one column, that column alone, then the whole rows holding one of its values)."""
+    taken = {c.lower() for c in columns}
+    key = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), None)
+    if key is not None and len({kept[0] for kept in patterns}) == 1:
+        try:
+            return _scan_one_column(conn, table, columns, patterns, key)
+        except sqlite3.Error as exc:  # a WITHOUT ROWID table: read every row
+            if str(exc).startswith(_NOT_UTF8):
+                raise
     select = ", ".join(quote_identifier(c) for c in columns)
     cursor = conn.execute(f"SELECT {select} FROM {quote_identifier(table)}")
     pivots = _pivots(patterns)
     found: set[int] = set()
     while rows := cursor.fetchmany(_FETCH_ROWS):
         found |= _matches(rows, pivots)
+    return found
+
+
+def _scan_one_column(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns: _Patterns, key: str
+) -> set[int]:
+    """`_scan` for patterns that share their first surviving column: that column of every row read with
+    its `key` (a name of the rowid no column takes), then the rows whose value there is one of the
+    patterns' (a live copy's row is among them, as it holds its first value)."""
+    pivots = _pivots(patterns)
+    column = pivots[0][0]
+    firsts = set().union(*(values for _pivot, values, _kept, _wanted in pivots))
+    cursor = conn.execute(f"SELECT {key}, {quote_identifier(columns[column])} FROM {quote_identifier(table)}")
+    keys: list[object] = []
+    while rows := cursor.fetchmany(_FETCH_ROWS):
+        keys += [k for k, value in rows if value in firsts]
+    select = ", ".join(quote_identifier(c) for c in columns)
+    found: set[int] = set()
+    for start in range(0, len(keys), _SEARCH_VALUES):
+        chunk = keys[start : start + _SEARCH_VALUES]
+        marks = ", ".join("?" * len(chunk))
+        sql = f"SELECT {select} FROM {quote_identifier(table)} WHERE {key} IN ({marks})"
+        found |= _matches(conn.execute(sql, chunk).fetchall(), pivots)
     return found
 
 
