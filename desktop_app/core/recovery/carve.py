@@ -13,6 +13,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TypeVar
 
 from desktop_app.core.pagefile.btree import Page, local_size, max_local, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import (
@@ -258,6 +259,8 @@ def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
 _UNCLEAN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
 #: Plans kept per context before they are dropped (a noisy region can make many header shapes).
 _PLANS_MAX = 4096
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @dataclass(slots=True)
@@ -327,10 +330,15 @@ def _plan(context: _Context, types: bytes) -> _Plan | None:
     plans = context.plans
     if types in plans:
         return plans[types]
-    if len(plans) > _PLANS_MAX:
-        plans.clear()
-    plan = plans[types] = _make_plan(context, types)
-    return plan
+    return _remember(plans, types, _make_plan(context, types))
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """`value` kept in `cache` under `key` (the cache emptied first once it holds `_PLANS_MAX`)."""
+    if len(cache) > _PLANS_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _make_plan(context: _Context, types: bytes) -> _Plan | None:
@@ -368,9 +376,6 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
         floats,
         alias,
     )
-
-
-_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
 
 
 def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
@@ -420,10 +425,7 @@ def _layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
     known = held[1]
     if types in known:
         return known[types]
-    if len(known) > _PLANS_MAX:
-        known.clear()
-    found = known[types] = _make_layout(shape, types, encoding)
-    return found
+    return _remember(known, types, _make_layout(shape, types, encoding))
 
 
 def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
@@ -446,48 +448,6 @@ def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
 
 
 _CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
-
-
-def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
-    """The serial types a record header's type bytes hold (at most `most`), or None when they cannot
-    be a record's (a reserved type, too many, the last one running past the header)."""
-    serials: list[int] = []
-    at = 0
-    while at < len(types):
-        try:
-            serial, at = varint(types, at, len(types))
-        except ValueError:
-            return None
-        if serial in (10, 11) or len(serials) == most:
-            return None
-        serials.append(serial)
-    return tuple(serials)
-
-
-#: Per shape (by id, the shape kept alive with it): its records' types by their header's type bytes.
-_SHAPE_TYPES: dict[int, tuple[Shape, dict[bytes, tuple[tuple[int, ...], int] | None]]] = {}
-
-
-def _shape_types(shape: Shape, types: bytes) -> tuple[tuple[int, ...], int] | None:
-    """The serial types in `types` when they are one per column of `shape`, and their body size."""
-    held = _SHAPE_TYPES.get(id(shape))
-    if held is None or held[0] is not shape:
-        if len(_SHAPE_TYPES) > 4096:
-            _SHAPE_TYPES.clear()
-        held = _SHAPE_TYPES[id(shape)] = (shape, {})
-    known = held[1]
-    if types in known:
-        return known[types]
-    if len(known) > _PLANS_MAX:
-        known.clear()
-    serials = _parse_types(types, len(shape.columns))
-    found = known[types] = (
-        (serials, types_size(serials)) if serials is not None and len(serials) == len(shape.columns) else None
-    )
-    return found
-
-
-_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
 _DECODERS: dict[tuple[tuple[int, ...], str], tuple[Callable[[bytes], list[object]], int] | None] = {}
 
 
@@ -498,10 +458,7 @@ def _decoder(serials: tuple[int, ...], encoding: str) -> tuple[Callable[[bytes],
     key = (serials, encoding)
     if key in _DECODERS:
         return _DECODERS[key]
-    if len(_DECODERS) > _PLANS_MAX:
-        _DECODERS.clear()
-    found = _DECODERS[key] = _make_decoder(serials, encoding)
-    return found
+    return _remember(_DECODERS, key, _make_decoder(serials, encoding))
 
 
 def _make_decoder(
@@ -732,8 +689,15 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
             layout.decode is not None
             and cell_end <= min(end, len(page))
             and payload_len <= max_local(region.usable_size, region.table_leaf)
-        ):
-            return _clobbered_whole(region, start, end, shape, offset, header_len, layout, cell_end)
+        ):  # the cell lies whole in the freeblock: its values read in one step
+            if not _lengths_fit(region, start, offset, payload_len):
+                return None
+            try:
+                values = layout.decode(bytes(page[header_end:cell_end]))
+            except UnicodeDecodeError:
+                return None
+            if not any(_UNCLEAN_TEXT.search(values[i]) for i in layout.texts):  # type: ignore[arg-type]
+                return _whole_carved(region, (start, end, cell_end), shape, layout, values)
         return _clobbered_values(
             region, start, end, shape, offset, header_len, layout.serials, (), verified, payload_len
         )
@@ -774,46 +738,19 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     return best
 
 
-def _clobbered_whole(
-    region: Region,
-    start: int,
-    end: int,
-    shape: Shape,
-    offset: int,
-    header_len: int,
-    layout: _Layout,
-    cell_end: int,
+def _whole_carved(
+    region: Region, cell: tuple[int, int, int], shape: Shape, layout: _Layout, values: list[object]
 ) -> Carved | None:
-    """`_clobbered_values` for a verified header whose cell lies whole in the freeblock (on the page)."""
-    header_start = start + offset
-    payload_len = cell_end - header_start
-    if region.table_leaf:
-        length_bytes = _varint_len(payload_len)
-        if offset - length_bytes < 1:  # no room left for the rowid
-            return None
-        if not _rowid_tail_ok(region.page, start, offset, length_bytes):
-            return None
-    elif _varint_len(payload_len) != offset:
-        return None
-    try:
-        values = layout.decode(bytes(region.page[header_start + header_len : cell_end]))  # type: ignore[misc]
-    except UnicodeDecodeError:
-        return None
-    for i in layout.texts:
-        if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
-            return _clobbered_values(
-                region, start, end, shape, offset, header_len, layout.serials, (), True, payload_len
-            )
+    """What `_clobbered_values` makes of a verified header's cell lying whole in its freeblock, read
+    into `values` with every text printable; `cell`: its start, the freeblock's end, the cell's end."""
+    start, end, cell_end = cell
     score = layout.score
     if score == 0.0:
         return None
-    exact = cell_end == end
     for i in layout.floats:
         values[i] = float(values[i])  # type: ignore[arg-type]
-    rowid: object = LOST if region.table_leaf else None
-    if shape.alias is not None:
-        values[shape.alias] = LOST
-    lost_share = values.count(LOST) / max(1, len(values))
+    rowid, lost_share = _key_lost(region, shape, values)
+    exact = cell_end == end
     confidence = round(0.95 * score * (1.0 - 0.3 * lost_share) * (1.0 if exact else 0.95), 3)
     if confidence < MIN_CONFIDENCE:
         return None
@@ -895,13 +832,7 @@ def _clobbered_values(
 ) -> Carved | None:
     if payload_len < 0:
         payload_len = header_len + types_size(full)
-    if region.table_leaf:
-        length_bytes = _varint_len(payload_len)
-        if offset - length_bytes < 1:  # no room left for the rowid
-            return None
-        if not _rowid_tail_ok(region.page, start, offset, length_bytes):
-            return None
-    elif _varint_len(payload_len) != offset:
+    if not _lengths_fit(region, start, offset, payload_len):
         return None
     header_start = start + offset
     if header_start + header_len > end:
@@ -920,10 +851,7 @@ def _clobbered_values(
     for position in inferred:
         if position != shape.alias and serial_size(full[position]) == 0:
             values[position] = LOST
-    rowid: object = LOST if region.table_leaf else None
-    if shape.alias is not None:
-        values[shape.alias] = LOST
-    lost_share = values.count(LOST) / max(1, len(values))
+    rowid, lost_share = _key_lost(region, shape, values)
     base = 0.95 if verified else 0.85
     if inferred and not exact:
         base *= 0.75
@@ -933,6 +861,25 @@ def _clobbered_values(
     if confidence < MIN_CONFIDENCE:
         return None
     return Carved(shape, tuple(values), rowid, start, max(1, min(cell_end, end) - start), confidence, pages)
+
+
+def _lengths_fit(region: Region, start: int, offset: int, payload_len: int) -> bool:
+    """True when the payload length's varint (and in a table, the rowid's surviving tail) fit the
+    `offset` bytes before the record header of the cell at `start`."""
+    if region.table_leaf:
+        length_bytes = _varint_len(payload_len)
+        if offset - length_bytes < 1:  # no room left for the rowid
+            return False
+        return _rowid_tail_ok(region.page, start, offset, length_bytes)
+    return _varint_len(payload_len) == offset
+
+
+def _key_lost(region: Region, shape: Shape, values: list[object]) -> tuple[object, float]:
+    """A freeblock's first cell lost its rowid (and so the rowid alias's value): marks the alias lost;
+    the rowid (LOST, None in an index b-tree) and the share of values lost."""
+    if shape.alias is not None:
+        values[shape.alias] = LOST
+    return LOST if region.table_leaf else None, values.count(LOST) / max(1, len(values))
 
 
 def _varint_len(value: int) -> int:

@@ -145,9 +145,19 @@ def _search(
 ) -> set[int]:
     """The copies among `patterns`, reading only the rows whose `pivot` column holds one of their values."""
     wanted = list({key[kept.index(pivot)][1] for kept, keys in patterns.items() for key in keys})
+    return _matches_where(conn, table, columns, quote_identifier(columns[pivot]), wanted, _pivots(patterns))
+
+
+def _matches_where(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    where: str,
+    wanted: list[object],
+    pivots: _Pivots,
+) -> set[int]:
+    """The copies among `pivots`' patterns in the rows whose `where` expression holds one of `wanted`."""
     select = ", ".join(quote_identifier(c) for c in columns)
-    where = quote_identifier(columns[pivot])
-    pivots = _pivots(patterns)
     found: set[int] = set()
     for start in range(0, len(wanted), _SEARCH_VALUES):
         chunk = wanted[start : start + _SEARCH_VALUES]
@@ -190,14 +200,7 @@ def _scan_one_column(
     keys: list[object] = []
     while rows := cursor.fetchmany(_FETCH_ROWS):
         keys += [k for k, value in rows if value in firsts]
-    select = ", ".join(quote_identifier(c) for c in columns)
-    found: set[int] = set()
-    for start in range(0, len(keys), _SEARCH_VALUES):
-        chunk = keys[start : start + _SEARCH_VALUES]
-        marks = ", ".join("?" * len(chunk))
-        sql = f"SELECT {select} FROM {quote_identifier(table)} WHERE {key} IN ({marks})"
-        found |= _matches(conn.execute(sql, chunk).fetchall(), pivots)
-    return found
+    return _matches_where(conn, table, columns, key, keys, pivots)
 
 
 class LiveMatch(StrEnum):
