@@ -27,6 +27,8 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 _FETCH_ROWS = 2000
 #: How the sqlite3 module's error starts when text is not UTF-8 and the text factory is `str`.
 _NOT_UTF8 = "Could not decode to UTF-8"
+#: SQLite's error when a statement is interrupted (Stop).
+_INTERRUPTED = "interrupted"
 #: Most values bound to one search statement (SQLite's default limit is 32766).
 _SEARCH_VALUES = 10_000
 
@@ -176,7 +178,7 @@ def _scan(conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns
         try:
             return _scan_one_column(conn, table, columns, patterns, key)
         except sqlite3.Error as exc:  # a WITHOUT ROWID table: read every row
-            if str(exc).startswith(_NOT_UTF8):
+            if str(exc).startswith(_NOT_UTF8) or str(exc) == _INTERRUPTED:  # Stop: no other read starts
                 raise
     select = ", ".join(quote_identifier(c) for c in columns)
     cursor = conn.execute(f"SELECT {select} FROM {quote_identifier(table)}")
