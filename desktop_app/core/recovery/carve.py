@@ -75,7 +75,8 @@ def _decode_all(
     payload: bytes, start: int, serials: Sequence[int], encoding: str
 ) -> tuple[list[object], bool] | None:
     """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
-    decoder = _decoder(serials if serials.__class__ is tuple else tuple(serials), encoding)
+    # Only a reader made already (for a plan or layout): guessed types are too many to make one each.
+    decoder = _DECODERS.get((serials if serials.__class__ is tuple else tuple(serials), encoding))
     if decoder is not None and start + decoder[1] <= len(payload):  # every value there: one step
         try:
             return decoder[0](payload[start : start + decoder[1]]), True
@@ -272,7 +273,6 @@ class _Plan:
     serials: tuple[int, ...]
     #: Body bytes the types take (the payload less the header).
     body: int
-    decode: Callable[[bytes], list[object]]
     #: Positions of text values (their score is checked per record).
     texts: tuple[int, ...]
     shape: Shape | None
@@ -282,6 +282,9 @@ class _Plan:
     #: Positions that read as floats (integers stored in REAL columns), and the rowid alias to fill in.
     floats: tuple[int, ...]
     alias: int | None
+    #: Reads the values from the body in one step: made when a cell of the plan is first read (most
+    #: headers met while trying offsets never get that far).
+    decode: Callable[[bytes], list[object]] | None = None
 
 
 @dataclass(slots=True)
@@ -362,13 +365,9 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
         )
         if shape.alias is not None and serials[shape.alias] == 0:
             alias = shape.alias
-    decoder = _decoder(serials, context.encoding)
-    if decoder is None:
-        return None
     return _Plan(
         serials,
-        decoder[1],
-        decoder[0],
+        types_size(serials),
         tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
         shape,
         keep and confidence >= MIN_CONFIDENCE,
@@ -401,13 +400,13 @@ class _Layout:
 
     serials: tuple[int, ...]
     body: int
-    #: Reads the values from the body in one step (None: read them one by one).
-    decode: Callable[[bytes], list[object]] | None
     texts: tuple[int, ...]
     #: `_match`'s score when every text value is printable.
     score: float
     #: Positions that read as floats (integers stored in REAL columns).
     floats: tuple[int, ...]
+    #: Reads the values from the body in one step, made when a cell of the layout is first read.
+    decode: Callable[[bytes], list[object]] | None = None
 
 
 #: Per shape (by id, the shape kept alive with it) and encoding: its records' layouts by their header's
@@ -432,11 +431,9 @@ def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
     serials = _parse_types(types, len(shape.columns))
     if serials is None or len(serials) != len(shape.columns):
         return None
-    decoder = _decoder(serials, encoding)
     return _Layout(
         serials,
         types_size(serials),
-        decoder[0] if decoder is not None else None,
         tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
         _match(shape, serials, _stand_ins(serials)),
         tuple(
@@ -445,6 +442,15 @@ def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
             if (1 <= s <= 6 or s in (8, 9)) and shape.affinities[i] is Affinity.REAL
         ),
     )
+
+
+def _reader_of(plan: _Plan | _Layout, encoding: str) -> Callable[[bytes], list[object]]:
+    """The one-step reader of `plan`'s values, made once (its types are never the reserved ones)."""
+    made = _decoder(plan.serials, encoding)
+    if made is None:
+        raise ValueError(f"no reader for {plan.serials} in {encoding}")
+    plan.decode = made[0]
+    return made[0]
 
 
 _CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
@@ -538,8 +544,9 @@ def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | N
         if decoded is None:
             return None
         return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
+    decode = plan.decode or _reader_of(plan, region.encoding)
     try:
-        values = plan.decode(bytes(page[header_end:cell_end]))
+        values = decode(bytes(page[header_end:cell_end]))
     except UnicodeDecodeError:
         return None
     for i in plan.texts:
@@ -685,15 +692,15 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
             return None
         payload_len = header_len + layout.body
         cell_end = header_start + payload_len
-        if (
-            layout.decode is not None
-            and cell_end <= min(end, len(page))
-            and payload_len <= max_local(region.usable_size, region.table_leaf)
-        ):  # the cell lies whole in the freeblock: its values read in one step
+        if cell_end <= min(end, len(page)) and payload_len <= max_local(
+            region.usable_size, region.table_leaf
+        ):
+            # The cell lies whole in the freeblock: its values read in one step.
             if not _lengths_fit(region, start, offset, payload_len):
                 return None
+            decode = layout.decode or _reader_of(layout, region.encoding)
             try:
-                values = layout.decode(bytes(page[header_end:cell_end]))
+                values = decode(bytes(page[header_end:cell_end]))
             except UnicodeDecodeError:
                 return None
             if not any(_UNCLEAN_TEXT.search(values[i]) for i in layout.texts):  # type: ignore[arg-type]
