@@ -29,6 +29,8 @@ _FETCH_ROWS = 2000
 _NOT_UTF8 = "Could not decode to UTF-8"
 #: SQLite's error when a statement is interrupted (Stop).
 _INTERRUPTED = "interrupted"
+#: Records looked at between two looks at Stop while their values are gathered (~10 ms of work).
+_CANCEL_EVERY = 2048
 #: Most values bound to one search statement (SQLite's default limit is 32766).
 _SEARCH_VALUES = 10_000
 
@@ -62,6 +64,8 @@ def live_copies(
         scanned: _Patterns = {}
         cheap_kept: dict[tuple[int, ...], list[int]] = {}  # per surviving positions: the cheap ones
         for index in indexes:
+            if not index % _CANCEL_EVERY and cancel is not None:
+                cancel.raise_if_cancelled()
             values = records[index].values
             if LOST in values:
                 kept = tuple([i for i, v in enumerate(values) if v is not LOST])

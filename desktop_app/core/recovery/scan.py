@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -70,28 +69,6 @@ def recover(
     cancel: CancelToken | None = None,
 ) -> RecoveryResult:
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
-    with _collection_put_off():
-        return _recover(conn, progress, cancel)
-
-
-@contextmanager
-def _collection_put_off() -> Iterator[None]:
-    """Automatic cycle collection off for the block where it is on (not in the app, whose GUI thread
-    collects): a scan makes no reference cycles, but its records, growing by the thousand, made each
-    collection walk them all again (a tenth of a sparse scan's time, more in a dense one)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-def _recover(
-    conn: sqlite3.Connection, progress: ProgressCallback, cancel: CancelToken | None
-) -> RecoveryResult:
     catalog = read_catalog(conn)
     shapes = shapes_of(catalog)
     with snapshot_image(conn) as image:
