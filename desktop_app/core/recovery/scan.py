@@ -479,7 +479,7 @@ class _Scan:
                 facts = self._facts[id(shape)] = _TableFacts(shape)
             table, columns, dropped, defaulted = facts.name, facts.columns, facts.dropped, facts.defaulted
             values = facts.in_table_order(carved.values)
-        key = (table, _identity(values), _identity((carved.rowid,)))
+        key = (table, *_identity((carved.rowid,)), *_identity(values))
         held = self.found.get(key)
         if held is not None and held.confidence >= carved.confidence:
             return
@@ -597,9 +597,10 @@ def _unknown_columns(count: int) -> tuple[str, ...]:
 
 
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
-    their repr (-0.0 is not 0.0, and a NaN equals itself)."""
+    """Values as part of a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
+    their classes, then the values, floats by their repr (-0.0 is not 0.0, and a NaN equals itself).
+    Unpacked into one flat key: one tuple a record for the cycle collector to walk, not five."""
     classes = tuple(map(type, values))
     if float in classes:
-        values = tuple([repr(v) if v.__class__ is float else v for v in values])
-    return classes, values
+        return (*classes, *[repr(v) if v.__class__ is float else v for v in values])
+    return (*classes, *values)
