@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.core.recovery.live import LiveMatch, compare_with_live
+from desktop_app.core.recovery.live import LiveMatch, compare_with_live, live_copies
 from desktop_app.core.recovery.model import RecoveredRecord, Source
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.scan import recover
@@ -108,3 +108,31 @@ def test_recovered_old_versions_compare_with_their_live_rows_as_the_truth_says(t
     assert statuses[LiveMatch.NO_LIVE_ROW] - misread >= 0.7 * len(deleted)
     assert misread <= 0.1 * len(records)
     assert folder_state(folder) == before
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE s (a TEXT, b INTEGER)",
+        "CREATE TABLE s (a TEXT PRIMARY KEY, b INTEGER) WITHOUT ROWID",
+        'CREATE TABLE s (a TEXT, b INTEGER, rowid TEXT, "_ROWID_" TEXT)',
+        "CREATE TABLE s (a TEXT, b INTEGER, rowid TEXT, _rowid_ TEXT, oid TEXT)",
+    ],
+)
+def test_live_copies_found_by_reading_the_table_are_those_equal_in_every_surviving_value(create: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(create)
+    width = len(conn.execute("SELECT * FROM s").description)
+    rows = [("x", 1), ("y", 2), ("z", 3)]
+    conn.executemany(
+        f"INSERT INTO s VALUES ({', '.join('?' * width)})", [(*r, *("k",) * (width - 2)) for r in rows]
+    )
+    columns = tuple(d[0] for d in conn.execute("SELECT * FROM s").description)
+    pad = (LOST,) * (width - 2)
+
+    def record(values: tuple[object, ...]) -> RecoveredRecord:
+        return RecoveredRecord("s", columns, (*values, *pad), LOST, Source.FREEBLOCK, 2, 0, 0.9)
+
+    records = [record(("x", 1)), record(("y", 1)), record(("z", 3.0)), record(("z", LOST)), record(("w", 3))]
+    # No searchable column: every pattern is matched against the table read once.
+    assert live_copies(conn, records) == {0, 3}

@@ -12,8 +12,10 @@ import re
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import TypeVar
 
-from desktop_app.core.pagefile.btree import Page, local_size, read_overflow, signed64, varint
+from desktop_app.core.pagefile.btree import Page, local_size, max_local, read_overflow, signed64, varint
 from desktop_app.core.recovery.record import (
     LOST,
     SMALL_SERIAL_KINDS,
@@ -73,6 +75,13 @@ def _decode_all(
     payload: bytes, start: int, serials: Sequence[int], encoding: str
 ) -> tuple[list[object], bool] | None:
     """Values of `serials` from `payload[start:]`: LOST past its end; None when one cannot be a value."""
+    # Only a reader made already (for a plan or layout): guessed types are too many to make one each.
+    decoder = _DECODERS.get((serials if serials.__class__ is tuple else tuple(serials), encoding))
+    if decoder is not None and start + decoder[1] <= len(payload):  # every value there: one step
+        try:
+            return decoder[0](payload[start : start + decoder[1]]), True
+        except UnicodeDecodeError:
+            return None
     values: list[object] = []
     append = values.append
     at = start
@@ -134,6 +143,34 @@ def _match(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> fl
     """How well a record fits a shape (0: it cannot be one of its records)."""
     if len(serials) != len(shape.columns):
         return 0.0
+    key = (id(shape), serials if serials.__class__ is tuple else tuple(serials))
+    held = _CLEAN_SCORES.get(key)
+    if held is None or held[0] is not shape:
+        if len(_CLEAN_SCORES) > _PLANS_MAX:
+            _CLEAN_SCORES.clear()
+        texts = tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1)
+        held = _CLEAN_SCORES[key] = (shape, _match_values(shape, serials, _stand_ins(serials)), texts)
+    for i in held[2]:
+        value = values[i]
+        if value.__class__ is not str or _UNCLEAN_TEXT.search(value):  # type: ignore[arg-type]
+            return _match_values(shape, serials, values)
+    if LOST in values:
+        return _match_values(shape, serials, values)
+    return held[1]
+
+
+#: Per shape (by id, the shape kept alive with it) and record types: the record's score when every text
+#: value is printable (its text score 1), and where the text values are.
+_CLEAN_SCORES: dict[tuple[int, tuple[int, ...]], tuple[Shape, float, tuple[int, ...]]] = {}
+
+
+def _stand_ins(serials: Sequence[int]) -> list[object]:
+    """Values that score as any record of these types whose texts are printable: the values themselves
+    play no other part in `_match_values` (a placeholder of the right kind stands for each)."""
+    return [None if s == 0 else ("" if s >= 12 and s & 1 else 0) for s in serials]
+
+
+def _match_values(shape: Shape, serials: Sequence[int], values: Sequence[object]) -> float:
     fits = _fits(shape)
     score = shape.prior
     informative = False
@@ -209,7 +246,7 @@ def intact_cell(
     self-consistent record that fits no shape comes back with shape None.
     """
     try:
-        return _intact(region, pos, end, shapes, unknown, _most_columns(shapes, unknown))
+        return _intact(region, pos, end, _context(shapes, region, unknown))
     except _PARSE_ERRORS:
         return None
 
@@ -219,11 +256,270 @@ def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
     return max(most, _UNKNOWN_COLUMNS_MAX) if unknown else most
 
 
-def _intact(
-    region: Region, pos: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
-) -> Carved | None:
+#: Characters that make `_text_score` less than 1 (those of `_NOT_TEXT`, and NUL).
+_UNCLEAN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufff0-\uffff]")
+#: Plans kept per context before they are dropped (a noisy region can make many header shapes).
+_PLANS_MAX = 4096
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one record header (its serial-type bytes) decides before the values are read, for cells
+    whose payload lies whole on the page: the types, how to decode the body in one step, and the best
+    shape with its confidence for when every text value is printable (a text score of 1)."""
+
+    serials: tuple[int, ...]
+    #: Body bytes the types take (the payload less the header).
+    body: int
+    #: Positions of text values (their score is checked per record).
+    texts: tuple[int, ...]
+    shape: Shape | None
+    #: False when the record cannot be reported whatever its text (no shape fits, too low confidence).
+    keep: bool
+    confidence: float
+    #: Positions that read as floats (integers stored in REAL columns), and the rowid alias to fill in.
+    floats: tuple[int, ...]
+    alias: int | None
+    #: Reads the values from the body in one step: made when a cell of the plan is first read (most
+    #: headers met while trying offsets never get that far).
+    decode: Callable[[bytes], list[object]] | None = None
+
+
+@dataclass(slots=True)
+class _Context:
+    """The candidate shapes of one kind of region and the plans of the record headers met in it."""
+
+    shapes: tuple[Shape, ...]
+    candidates: list[Shape]
+    unknown: bool
+    most: int
+    table_leaf: bool
+    encoding: str
+    max_local: int
+    #: Per header's serial-type bytes: its plan, or None when no record can have that header.
+    plans: dict[bytes, _Plan | None]
+    #: For a freeblock's first cell: the current layouts and the older ones (ALTER TABLE ADD COLUMN) that
+    #: fit this kind of b-tree, each with the longest header length byte they allow.
+    clobbered: tuple[tuple[list[Shape], int], tuple[list[Shape], int]] | None = None
+
+
+_CONTEXTS: dict[tuple[object, ...], _Context] = {}
+
+
+def _context(shapes: Sequence[Shape], region: Region, unknown: bool) -> _Context:
+    """The context for carving `region` against `shapes` (shared by calls with the same shapes)."""
+    key = (*map(id, shapes), region.table_leaf, unknown, region.encoding, region.usable_size)
+    held = _CONTEXTS.get(key)
+    if held is not None:
+        return held  # it holds its shapes: their ids cannot have been reused
+    if len(_CONTEXTS) > 256:
+        _CONTEXTS.clear()
+    held = _CONTEXTS[key] = _Context(
+        tuple(shapes),
+        [s for s in shapes if s.index_btree != region.table_leaf],
+        unknown,
+        _most_columns(shapes, unknown),
+        region.table_leaf,
+        region.encoding,
+        max_local(region.usable_size, region.table_leaf),
+        {},
+    )
+    return held
+
+
+def _plan(context: _Context, types: bytes) -> _Plan | None:
+    plans = context.plans
+    if types in plans:
+        return plans[types]
+    return _remember(plans, types, _make_plan(context, types))
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """`value` kept in `cache` under `key` (the cache emptied first once it holds `_PLANS_MAX`)."""
+    if len(cache) > _PLANS_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _make_plan(context: _Context, types: bytes) -> _Plan | None:
+    serials = _parse_types(types, context.most)
+    if serials is None:
+        return None
+    # What `_best` and `_finish` make of a record of these types whose texts score 1.
+    shape, score = _best(context.candidates, serials, _stand_ins(serials))
+    keep = True
+    if shape is None:
+        keep = context.unknown and len(serials) >= 2 and any(s != 0 for s in serials)
+        score = 0.7
+    confidence = round(0.99 * score * (1.0 - 0.3 * 0.0), 3)
+    floats: tuple[int, ...] = ()
+    alias = None
+    if shape is not None:
+        floats = tuple(
+            i
+            for i, s in enumerate(serials)
+            if (1 <= s <= 6 or s in (8, 9)) and shape.affinities[i] is Affinity.REAL
+        )
+        if shape.alias is not None and serials[shape.alias] == 0:
+            alias = shape.alias
+    return _Plan(
+        serials,
+        types_size(serials),
+        tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
+        shape,
+        keep and confidence >= MIN_CONFIDENCE,
+        confidence,
+        floats,
+        alias,
+    )
+
+
+def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
+    """The serial types a record header's type bytes hold (at most `most`), or None when they cannot
+    be a record's (a reserved type, too many, the last one running past the header)."""
+    serials: list[int] = []
+    at = 0
+    while at < len(types):
+        try:
+            serial, at = varint(types, at, len(types))
+        except ValueError:
+            return None
+        if serial in (10, 11) or len(serials) == most:
+            return None
+        serials.append(serial)
+    return tuple(serials)
+
+
+@dataclass(slots=True)
+class _Layout:
+    """A shape's records of given serial types (a freeblock's cell whose types all survived): what the
+    types decide before the values are read."""
+
+    serials: tuple[int, ...]
+    body: int
+    texts: tuple[int, ...]
+    #: `_match`'s score when every text value is printable.
+    score: float
+    #: Positions that read as floats (integers stored in REAL columns).
+    floats: tuple[int, ...]
+    #: Reads the values from the body in one step, made when a cell of the layout is first read.
+    decode: Callable[[bytes], list[object]] | None = None
+
+
+#: Per shape (by id, the shape kept alive with it) and encoding: its records' layouts by their header's
+#: type bytes (None: no record of the shape has those types).
+_LAYOUTS: dict[tuple[int, str], tuple[Shape, dict[bytes, _Layout | None]]] = {}
+
+
+def _layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
+    """The layout of a record of `shape` whose header's type bytes are `types` (one type per column)."""
+    held = _LAYOUTS.get((id(shape), encoding))
+    if held is None or held[0] is not shape:
+        if len(_LAYOUTS) > 4096:
+            _LAYOUTS.clear()
+        held = _LAYOUTS[id(shape), encoding] = (shape, {})
+    known = held[1]
+    if types in known:
+        return known[types]
+    return _remember(known, types, _make_layout(shape, types, encoding))
+
+
+def _make_layout(shape: Shape, types: bytes, encoding: str) -> _Layout | None:
+    serials = _parse_types(types, len(shape.columns))
+    if serials is None or len(serials) != len(shape.columns):
+        return None
+    return _Layout(
+        serials,
+        types_size(serials),
+        tuple(i for i, s in enumerate(serials) if s >= 12 and s & 1),
+        _match(shape, serials, _stand_ins(serials)),
+        tuple(
+            i
+            for i, s in enumerate(serials)
+            if (1 <= s <= 6 or s in (8, 9)) and shape.affinities[i] is Affinity.REAL
+        ),
+    )
+
+
+def _reader_of(plan: _Plan | _Layout, encoding: str) -> Callable[[bytes], list[object]]:
+    """The one-step reader of `plan`'s values, made once (its types are never the reserved ones)."""
+    made = _decoder(plan.serials, encoding)
+    if made is None:
+        raise ValueError(f"no reader for {plan.serials} in {encoding}")
+    plan.decode = made[0]
+    return made[0]
+
+
+_CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
+_DECODERS: dict[tuple[tuple[int, ...], str], tuple[Callable[[bytes], list[object]], int] | None] = {}
+
+
+def _decoder(serials: tuple[int, ...], encoding: str) -> tuple[Callable[[bytes], list[object]], int] | None:
+    """A function reading the values of `serials` from a record body (the payload from the header's
+    end) in one expression, as `_decode_all` reads them, and the body's length; None for reserved
+    types or an unknown encoding."""
+    key = (serials, encoding)
+    if key in _DECODERS:
+        return _DECODERS[key]
+    return _remember(_DECODERS, key, _make_decoder(serials, encoding))
+
+
+def _make_decoder(
+    serials: tuple[int, ...], encoding: str
+) -> tuple[Callable[[bytes], list[object]], int] | None:
+    if encoding not in _CODECS or any(s in (10, 11) for s in serials):
+        return None
+    offsets = [0]
+    for serial in serials:
+        offsets.append(offsets[-1] + serial_size(serial))
+    # Integers of any size, texts and blobs of any length share one reader: where each value starts and
+    # ends is its argument.
+    kinds = tuple(1 if 1 <= s <= 6 else s if s < 12 else 12 + (s & 1) for s in serials)
+    return partial(_reader(kinds, encoding), tuple(offsets)), offsets[-1]
+
+
+_READERS: dict[tuple[tuple[int, ...], str], Callable[[tuple[int, ...], bytes], list[object]]] = {}
+
+
+def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...], bytes], list[object]]:
+    """A function of (value offsets, body) reading values of these kinds (serial types, with 1 for any
+    integer, 12 for any blob and 13 for any text) in one expression, as `_decode_all` reads them."""
+    key = (kinds, encoding)
+    held = _READERS.get(key)
+    if held is not None:
+        return held
+    parts: list[str] = []
+    for i, kind in enumerate(kinds):
+        if kind == 0:
+            parts.append("None")
+        elif kind in (8, 9):
+            parts.append(str(kind - 8))
+        elif kind == 7:
+            parts.append(f"_double(d, o[{i}])[0]")
+        elif kind < 12:
+            parts.append(f"_int(d[o[{i}]:o[{i + 1}]], 'big', signed=True)")
+        elif kind == 13:
+            parts.append(f"d[o[{i}]:o[{i + 1}]].decode('{encoding}')")
+        else:
+            parts.append(f"d[o[{i}]:o[{i + 1}]]")
+    # Built only from integers and a known codec name: nothing read from the page reaches the source.
+    source = f"lambda o, d: [{', '.join(parts)}]"
+    if len(_READERS) > _PLANS_MAX:
+        _READERS.clear()
+    held = _READERS[key] = eval(source, {"_double": _DOUBLE.unpack_from, "_int": int.from_bytes})
+    return held
+
+
+def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
     page = region.page
-    payload_len, at = varint(page, pos, end)
+    # One-byte varints (the usual payload and header lengths) read here, not through `varint`.
+    if pos < end and page[pos] < 0x80:
+        payload_len, at = page[pos], pos + 1
+    else:
+        payload_len, at = varint(page, pos, end)
     if payload_len < 2 or payload_len > 1 << 31:
         return None
     rowid: object = None
@@ -231,29 +527,54 @@ def _intact(
         raw, at = varint(page, at, end)
         rowid = signed64(raw)
     header_start = at
-    header_len, at = varint(page, at, end)
+    if at < end and page[at] < 0x80:
+        header_len, at = page[at], at + 1
+    else:
+        header_len, at = varint(page, at, end)
     header_end = header_start + header_len
-    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * most + 2:
+    if header_len < 2 or header_len > payload_len or header_end > end or header_len > 9 * context.most + 2:
         return None
-    serials: list[int] = []
-    body = payload_len - header_len
-    while at < header_end:
-        serial, at = varint(page, at, header_end)
-        body -= serial_size(serial)
-        if serial in (10, 11) or len(serials) == most or body < 0:
+    plan = _plan(context, bytes(page[at:header_end]))
+    if plan is None or payload_len - header_len != plan.body:
+        return None
+    cell_end = header_start + payload_len
+    if payload_len > context.max_local or cell_end > min(end, len(page)):  # overflow, or a tail lost
+        data, cell_end, pages = _payload(region, header_start, end, payload_len)
+        decoded = _decode_all(data, header_len, plan.serials, region.encoding)
+        if decoded is None:
             return None
-        serials.append(serial)
-    if at != header_end or body:
+        return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
+    decode = plan.decode or _reader_of(plan, region.encoding)
+    try:
+        values = decode(bytes(page[header_end:cell_end]))
+    except UnicodeDecodeError:
         return None
-    data, cell_end, pages = _payload(region, header_start, end, payload_len)
-    decoded = _decode_all(data, header_len, serials, region.encoding)
-    if decoded is None:
+    for i in plan.texts:
+        if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
+            return _finish(region, context, plan.serials, values, rowid, pos, cell_end, ())
+    if not plan.keep:
         return None
-    values, _complete = decoded
-    candidates = [s for s in shapes if s.index_btree != region.table_leaf]
-    shape, score = _best(candidates, serials, values)
+    for i in plan.floats:
+        values[i] = float(values[i])  # type: ignore[arg-type]
+    if plan.alias is not None:
+        values[plan.alias] = rowid
+    return Carved(plan.shape, tuple(values), rowid, pos, max(1, cell_end - pos), plan.confidence)
+
+
+def _finish(
+    region: Region,
+    context: _Context,
+    serials: Sequence[int],
+    values: list[object],
+    rowid: object,
+    pos: int,
+    cell_end: int,
+    pages: tuple[int, ...],
+) -> Carved | None:
+    """The record of a cell whose values are read: its best shape, its confidence."""
+    shape, score = _best(context.candidates, serials, values)
     if shape is None:
-        if not unknown or len(serials) < 2 or LOST in values:
+        if not context.unknown or len(serials) < 2 or LOST in values:
             return None
         score = 0.7 * min(_text_score(v) for v in values)
         if all(v is None for v in values):
@@ -284,13 +605,19 @@ _INDEX_OFFSETS = (3, 1, 2)
 
 def clobbered_cell(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
     """The record of the cell at a freeblock's start, whose first four bytes the freeblock overwrote."""
-    best = _clobbered_best(region, start, end, [s for s in shapes if not s.added])
-    # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail, and
-    # whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT ROWID), whose
-    # freeblock header takes the record's header length and first types: nothing checks a shorter one.
-    older_shapes = [s for s in shapes if s.added and not s.index_btree]
+    context = _context(shapes, region, False)
+    if context.clobbered is None:
+        # Older layouts (records from before an ALTER TABLE ADD COLUMN) only where the current ones fail,
+        # and whole: a shorter layout fits misread bytes more easily. Not in index b-trees (WITHOUT
+        # ROWID), whose freeblock header takes the record's header length and first types: nothing
+        # checks a shorter one.
+        current = [s for s in shapes if not s.added]
+        older_shapes = [s for s in shapes if s.added and not s.index_btree]
+        context.clobbered = (_clobber_candidates(current, region), _clobber_candidates(older_shapes, region))
+    (current, most), (older_shapes, older_most) = context.clobbered
+    best = _clobbered_best(region, start, end, current, most)
     if best is None and older_shapes:
-        older = _clobbered_best(region, start, end, older_shapes)
+        older = _clobbered_best(region, start, end, older_shapes, older_most)
         if older is not None and older.shape is not None and _whole(older.shape, older.values):
             best = older
     return best
@@ -301,13 +628,19 @@ def _whole(shape: Shape, values: Sequence[object]) -> bool:
     return all(v is not LOST for i, v in enumerate(values) if i != shape.alias)
 
 
-def _clobbered_best(region: Region, start: int, end: int, shapes: Sequence[Shape]) -> Carved | None:
-    best: Carved | None = None
+def _clobber_candidates(shapes: Sequence[Shape], region: Region) -> tuple[list[Shape], int]:
+    """The shapes whose records `region`'s b-tree kind holds, and the longest header they allow."""
     candidates = [s for s in shapes if s.index_btree != region.table_leaf]
+    return candidates, 9 * max((len(s.columns) for s in candidates), default=0) + 1
+
+
+def _clobbered_best(
+    region: Region, start: int, end: int, candidates: Sequence[Shape], most: int
+) -> Carved | None:
+    best: Carved | None = None
     if not candidates:
         return None
     page = region.page
-    most = 9 * max(len(s.columns) for s in candidates) + 1
     room = end - start - 2
     for offset in _TABLE_OFFSETS if region.table_leaf else _INDEX_OFFSETS:
         if offset > room:
@@ -347,12 +680,35 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
     if lost_types > count:
         return None
     verified = header_start >= visible
-    if verified:
+    if verified:  # every serial type survived: one layout to try
         header_len, at = varint(page, header_start, end)
         if not count < header_len <= 9 * count + 2:  # one to nine bytes per serial type, and its own
             return None
-    else:
-        header_len, at = -1, visible
+        header_end = header_start + header_len
+        if header_end > len(page):
+            return None
+        layout = _layout(shape, bytes(page[at:header_end]), region.encoding)
+        if layout is None:
+            return None
+        payload_len = header_len + layout.body
+        cell_end = header_start + payload_len
+        if cell_end <= min(end, len(page)) and payload_len <= max_local(
+            region.usable_size, region.table_leaf
+        ):
+            # The cell lies whole in the freeblock: its values read in one step.
+            if not _lengths_fit(region, start, offset, payload_len):
+                return None
+            decode = layout.decode or _reader_of(layout, region.encoding)
+            try:
+                values = decode(bytes(page[header_end:cell_end]))
+            except UnicodeDecodeError:
+                return None
+            if not any(_UNCLEAN_TEXT.search(values[i]) for i in layout.texts):  # type: ignore[arg-type]
+                return _whole_carved(region, (start, end, cell_end), shape, layout, values)
+        return _clobbered_values(
+            region, start, end, shape, offset, header_len, layout.serials, (), verified, payload_len
+        )
+    header_len, at = -1, visible
     serials: list[int | None] = [None] * lost_types
     body_known = 0
     limit = header_start + header_len if verified else end
@@ -387,6 +743,25 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
         if carved is not None and (best is None or carved.confidence > best.confidence):
             best = carved
     return best
+
+
+def _whole_carved(
+    region: Region, cell: tuple[int, int, int], shape: Shape, layout: _Layout, values: list[object]
+) -> Carved | None:
+    """What `_clobbered_values` makes of a verified header's cell lying whole in its freeblock, read
+    into `values` with every text printable; `cell`: its start, the freeblock's end, the cell's end."""
+    start, end, cell_end = cell
+    score = layout.score
+    if score == 0.0:
+        return None
+    for i in layout.floats:
+        values[i] = float(values[i])  # type: ignore[arg-type]
+    rowid, lost_share = _key_lost(region, shape, values)
+    exact = cell_end == end
+    confidence = round(0.95 * score * (1.0 - 0.3 * lost_share) * (1.0 if exact else 0.95), 3)
+    if confidence < MIN_CONFIDENCE:
+        return None
+    return Carved(shape, tuple(values), rowid, start, max(1, cell_end - start), confidence)
 
 
 def _guesses(shape: Shape, serials: Sequence[int | None], spare: int) -> list[tuple[int | None, ...]]:
@@ -457,25 +832,19 @@ def _clobbered_values(
     shape: Shape,
     offset: int,
     header_len: int,
-    full: list[int],
+    full: Sequence[int],
     inferred: Sequence[int],
     verified: bool,
     payload_len: int = -1,
 ) -> Carved | None:
     if payload_len < 0:
         payload_len = header_len + types_size(full)
-    if region.table_leaf:
-        length_bytes = _varint_len(payload_len)
-        if offset - length_bytes < 1:  # no room left for the rowid
-            return None
-        if not _rowid_tail_ok(region.page, start, offset, length_bytes):
-            return None
-    elif _varint_len(payload_len) != offset:
+    if not _lengths_fit(region, start, offset, payload_len):
         return None
     header_start = start + offset
-    data, cell_end, pages = _payload(region, header_start, end, payload_len)
     if header_start + header_len > end:
         return None
+    data, cell_end, pages = _payload(region, header_start, end, payload_len)
     decoded = _decode_all(data, header_len, full, region.encoding)
     if decoded is None:
         return None
@@ -489,10 +858,7 @@ def _clobbered_values(
     for position in inferred:
         if position != shape.alias and serial_size(full[position]) == 0:
             values[position] = LOST
-    rowid: object = LOST if region.table_leaf else None
-    if shape.alias is not None:
-        values[shape.alias] = LOST
-    lost_share = values.count(LOST) / max(1, len(values))
+    rowid, lost_share = _key_lost(region, shape, values)
     base = 0.95 if verified else 0.85
     if inferred and not exact:
         base *= 0.75
@@ -502,6 +868,25 @@ def _clobbered_values(
     if confidence < MIN_CONFIDENCE:
         return None
     return Carved(shape, tuple(values), rowid, start, max(1, min(cell_end, end) - start), confidence, pages)
+
+
+def _lengths_fit(region: Region, start: int, offset: int, payload_len: int) -> bool:
+    """True when the payload length's varint (and in a table, the rowid's surviving tail) fit the
+    `offset` bytes before the record header of the cell at `start`."""
+    if region.table_leaf:
+        length_bytes = _varint_len(payload_len)
+        if offset - length_bytes < 1:  # no room left for the rowid
+            return False
+        return _rowid_tail_ok(region.page, start, offset, length_bytes)
+    return _varint_len(payload_len) == offset
+
+
+def _key_lost(region: Region, shape: Shape, values: list[object]) -> tuple[object, float]:
+    """A freeblock's first cell lost its rowid (and so the rowid alias's value): marks the alias lost;
+    the rowid (LOST, None in an index b-tree) and the share of values lost."""
+    if shape.alias is not None:
+        values[shape.alias] = LOST
+    return LOST if region.table_leaf else None, values.count(LOST) / max(1, len(values))
 
 
 def _varint_len(value: int) -> int:
@@ -552,14 +937,12 @@ def overrun_cell(region: Region, at: int, end: int, shapes: Sequence[Shape]) -> 
         return None
 
 
-def _cell_starts(
-    region: Region, at: int, end: int, shapes: Sequence[Shape], unknown: bool, most: int
-) -> bool:
+def _cell_starts(region: Region, at: int, end: int, context: _Context) -> bool:
     """True when a cell with its header intact, or another stale freeblock, starts at `at`."""
     if at + 6 <= end and _stale_freeblock(region.page, at, end):
         return True
     try:
-        return _intact(region, at, end, shapes, unknown, most) is not None
+        return _intact(region, at, end, context) is not None
     except _PARSE_ERRORS:
         return False
 
@@ -573,8 +956,9 @@ def carve_range(
     if end - start <= 2:  # too short for any cell (the usual rest of a freeblock its cell filled)
         return found
     page = region.page
+    usable = region.usable_size
     data = bytes(page[start:end])
-    most = _most_columns(shapes, unknown)
+    context = _context(shapes, region, unknown)
     at = start
     while at < end - 2:
         byte = page[at]
@@ -586,19 +970,24 @@ def carve_range(
         carved = None
         if byte:  # no cell starts with a zero payload length, but a stale freeblock header may (0, 0, size)
             try:
-                carved = _intact(region, at, end, shapes, unknown, most)
+                carved = _intact(region, at, end, context)
             except _PARSE_ERRORS:
                 carved = None
         if carved is None and at + 6 <= end:
-            block_end = _stale_freeblock(page, at, end)
-            # A freeblock merged into the gap ended where the cells began (the region's end), or where
-            # another freed cell starts; four bytes that merely look like a header rarely end so.
-            if block_end and (
-                block_end == end or _cell_starts(region, block_end, end, shapes, unknown, most)
-            ):
-                carved = clobbered_cell(region, at, block_end, shapes)
-            elif not block_end:
-                carved = overrun_cell(region, at, end, shapes)
+            # The four bytes read as a freeblock header, as `_stale_freeblock` and `overrun_cell` read
+            # them (most offsets fail both at once here).
+            size = (page[at + 2] << 8) | page[at + 3]
+            block_end = at + size
+            following = (page[at] << 8) | page[at + 1]
+            if not following or following >= block_end:
+                if size >= 6 and block_end <= end:
+                    # A freeblock merged into the gap ended where the cells began (the region's end), or
+                    # where another freed cell starts; four bytes that merely look like a header rarely
+                    # end so.
+                    if block_end == end or _cell_starts(region, block_end, end, context):
+                        carved = clobbered_cell(region, at, block_end, shapes)
+                elif block_end > end and block_end <= usable:
+                    carved = overrun_cell(region, at, end, shapes)
         if carved is None:
             at += 1
             continue

@@ -28,6 +28,10 @@ from desktop_app.core.sqlite.quoting import quote_identifier
 _FETCH_ROWS = 2000
 #: How the sqlite3 module's error starts when text is not UTF-8 and the text factory is `str`.
 _NOT_UTF8 = "Could not decode to UTF-8"
+#: SQLite's error when a statement is interrupted (Stop).
+_INTERRUPTED = "interrupted"
+#: Records looked at between two looks at Stop while their values are gathered (~10 ms of work).
+_CANCEL_EVERY = 2048
 #: Most values bound to one search statement (SQLite's default limit is 32766).
 _SEARCH_VALUES = 10_000
 
@@ -37,7 +41,7 @@ _Patterns = dict[tuple[int, ...], dict[tuple[object, ...], list[int]]]
 
 def _key(values: Sequence[object], positions: tuple[int, ...]) -> tuple[object, ...]:
     """Values as a dictionary key that tells 1 from 1.0 (and b'' from '')."""
-    return tuple((type(values[i]).__name__, values[i]) for i in positions)
+    return tuple([(type(values[i]).__name__, values[i]) for i in positions])
 
 
 def live_copies(
@@ -59,12 +63,21 @@ def live_copies(
         cheap = {columns.index(c) for c in (searchable or {}).get(table, ()) if c in columns}
         searched: dict[int, _Patterns] = {}
         scanned: _Patterns = {}
+        cheap_kept: dict[tuple[int, ...], list[int]] = {}  # per surviving positions: the cheap ones
         for index in indexes:
+            if not index % _CANCEL_EVERY and cancel is not None:
+                cancel.raise_if_cancelled()
             values = records[index].values
-            kept = tuple(i for i, v in enumerate(values) if v is not LOST)
+            if LOST in values:
+                kept = tuple([i for i, v in enumerate(values) if v is not LOST])
+            else:
+                kept = tuple(range(len(values)))
             if not kept:
                 continue
-            pivot = next((i for i in kept if i in cheap and values[i] is not None), None)
+            looked_up = cheap_kept.get(kept)
+            if looked_up is None:
+                looked_up = cheap_kept[kept] = [i for i in kept if i in cheap]
+            pivot = next((i for i in looked_up if values[i] is not None), None)
             patterns = scanned if pivot is None else searched.setdefault(pivot, {})
             patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
         try:
@@ -143,9 +156,19 @@ def _search(
 ) -> set[int]:
     """The copies among `patterns`, reading only the rows whose `pivot` column holds one of their values."""
     wanted = list({key[kept.index(pivot)][1] for kept, keys in patterns.items() for key in keys})
+    return _matches_where(conn, table, columns, quote_identifier(columns[pivot]), wanted, _pivots(patterns))
+
+
+def _matches_where(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    where: str,
+    wanted: list[object],
+    pivots: _Pivots,
+) -> set[int]:
+    """The copies among `pivots`' patterns in the rows whose `where` expression holds one of `wanted`."""
     select = ", ".join(quote_identifier(c) for c in columns)
-    where = quote_identifier(columns[pivot])
-    pivots = _pivots(patterns)
     found: set[int] = set()
     for start in range(0, len(wanted), _SEARCH_VALUES):
         chunk = wanted[start : start + _SEARCH_VALUES]
@@ -156,7 +179,16 @@ def _search(
 
 
 def _scan(conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns: _Patterns) -> set[int]:
-    """The copies among `patterns`, reading every row of `table`."""
+    """The copies among `patterns`, reading every row of `table` (where every pattern's first surviving
+    value is in one column, that column alone, then the whole rows holding one of its values)."""
+    taken = {c.lower() for c in columns}
+    key = next((n for n in ("rowid", "_rowid_", "oid") if n not in taken), None)
+    if key is not None and len({kept[0] for kept in patterns}) == 1:
+        try:
+            return _scan_one_column(conn, table, columns, patterns, key)
+        except sqlite3.Error as exc:  # a WITHOUT ROWID table: read every row
+            if str(exc).startswith(_NOT_UTF8) or str(exc) == _INTERRUPTED:  # Stop: no other read starts
+                raise
     select = ", ".join(quote_identifier(c) for c in columns)
     cursor = conn.execute(f"SELECT {select} FROM {quote_identifier(table)}")
     pivots = _pivots(patterns)
@@ -164,6 +196,22 @@ def _scan(conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns
     while rows := cursor.fetchmany(_FETCH_ROWS):
         found |= _matches(rows, pivots)
     return found
+
+
+def _scan_one_column(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], patterns: _Patterns, key: str
+) -> set[int]:
+    """`_scan` for patterns that share their first surviving column: that column of every row read with
+    its `key` (a name of the rowid no column takes), then the rows whose value there is one of the
+    patterns' (a live copy's row is among them, as it holds its first value)."""
+    pivots = _pivots(patterns)
+    column = pivots[0][0]
+    firsts = set().union(*(values for _pivot, values, _kept, _wanted in pivots))
+    cursor = conn.execute(f"SELECT {key}, {quote_identifier(columns[column])} FROM {quote_identifier(table)}")
+    keys: list[object] = []
+    while rows := cursor.fetchmany(_FETCH_ROWS):
+        keys += [k for k, value in rows if value in firsts]
+    return _matches_where(conn, table, columns, key, keys, pivots)
 
 
 class LiveMatch(StrEnum):

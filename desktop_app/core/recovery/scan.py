@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -70,6 +71,32 @@ def recover(
     cancel: CancelToken | None = None,
 ) -> RecoveryResult:
     """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
+    with _collection_put_off():
+        return _recover(conn, progress, cancel)
+
+
+@contextmanager
+def _collection_put_off() -> Iterator[None]:
+    """Automatic cycle collection off for the block where it is on (the app's GUI thread collects
+    instead: nothing changes there). A scan makes no reference cycles, but each collection while its
+    records pile up walked them all again (a fifth of a dense scan's time). What the block allocated
+    then joins the oldest generation unexamined: a young collection over every record would otherwise
+    follow at once (0.1-0.6 s, on Stop too); full collections look at it in their own time."""
+    if not gc.isenabled() or gc.get_freeze_count():  # frozen objects are someone else's: left alone
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+
+def _recover(
+    conn: sqlite3.Connection, progress: ProgressCallback, cancel: CancelToken | None
+) -> RecoveryResult:
     catalog = read_catalog(conn)
     shapes = shapes_of(catalog)
     with snapshot_image(conn) as image:
@@ -133,14 +160,16 @@ class _Scan:
         #: Per page number, the index into `names` of the b-tree it belongs to (0: none).
         self.owner_id = np.zeros(image.page_count + 1, dtype=np.int32)
         self.names: list[str] = [""]
-        #: Live leaf pages in the order the walk reached them.
+        #: Live leaf pages in the order the walk reached them, a run of them per tree walked.
+        self.leaf_runs: list[np.ndarray] = []
+        #: The leaves the page-by-page walk of one tree reached, in order.
         self.leaf_order: list[int] = []
         self.claimed_overflow: set[int] = set()
         self.found: dict[tuple[object, ...], RecoveredRecord] = {}
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
-        self._columns: dict[int, tuple[str, ...]] = {}  # by id: the shapes live as long as the scan
+        self._facts: dict[int, _TableFacts] = {}  # by id (each holds its shape)
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
@@ -150,6 +179,7 @@ class _Scan:
         for root, name in sorted(roots.items()):
             self.names.append(name)
             self._walk_tree(root, len(self.names) - 1)
+        self.leaves = self._walked_leaves()
         orphans = self._orphans()
         live_names = set(roots.values())
         dropped = dropped_shapes(self.image, self._schema_leaves(), live_names)
@@ -162,8 +192,8 @@ class _Scan:
         self.result.orphan_pages = len(orphans)
         tree_shapes = [by_name.get(name) for name in self.names]
         to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
-        total = len(self.leaf_order) + len(self.free) + len(self.trunks) + len(orphans)
-        done = len(self.leaf_order) - len(to_carve)  # the leaves with nothing to carve are read
+        total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
+        done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
         self.progress(Progress(done, total, "reading free space"))
         for number in to_carve:
             done = self._tick(done, total)
@@ -204,6 +234,9 @@ class _Scan:
     def _walk_tree(self, root: int, tree: int) -> None:
         """Own the pages of the b-tree at `root`: interior pages are parsed, leaves only told by their
         header fields (read for all pages at once)."""
+        if self._walk_levels(root, tree):
+            return
+        self.leaf_order = []
         stack = [root]
         owner, leaf, free, count = self.owner_id, self.leaf, self.free, self.image.page_count
         while stack:
@@ -223,6 +256,51 @@ class _Scan:
             found = kids.tolist()
             if not self._own_leaves(kids, found, tree):
                 stack.extend(c for c in found if not 1 <= c <= count or not owner[c])
+        self.leaf_runs.append(np.array(self.leaf_order, dtype=np.int64))
+
+    def _walked_leaves(self) -> np.ndarray:
+        """Every live leaf the walks reached, in order."""
+        return np.concatenate(self.leaf_runs) if self.leaf_runs else np.zeros(0, dtype=np.int64)
+
+    def _walk_levels(self, root: int, tree: int) -> bool:
+        """Own a well-formed b-tree at `root` a level at a time (each level's interior pages read at once
+        with numpy), as `_walk_tree`'s walk would: every page in range, new, not free, each level all
+        interior pages or all leaves. False (nothing done) for any other tree, which is walked page by
+        page instead."""
+        count, size, usable = self.image.page_count, self.image.page_size, self.usable
+        if not 2 <= root <= count:
+            return False  # page 1's header follows the database header: the page-by-page walk reads it
+        raw = np.frombuffer(self.image.data, dtype=np.uint8)
+        free = np.zeros(count + 1, dtype=bool)
+        if self.free:
+            free[[n for n in self.free if 1 <= n <= count]] = True
+        seen = np.zeros(count + 1, dtype=bool)
+        interiors: list[np.ndarray] = []
+        level = np.array([root], dtype=np.int64)
+        for _depth in range(_DEPTH_MAX):
+            if level.min() < 2 or level.max() > count:
+                return False
+            if seen[level].any() or self.owner_id[level].any() or free[level].any():
+                return False
+            before = np.count_nonzero(seen)
+            seen[level] = True
+            if np.count_nonzero(seen) - before != len(level):  # a page listed twice
+                return False
+            leaves = self.leaf[level]
+            if leaves.all():
+                self.owner_id[level] = tree
+                for pages in interiors:
+                    self.owner_id[pages] = tree
+                self.leaf_runs.append(level[::-1].copy())
+                return True
+            if leaves.any():
+                return False
+            following = _children(raw, level, size, usable)
+            if following is None:
+                return False
+            interiors.append(level)
+            level = following
+        return False
 
     def _own_leaves(self, kids: np.ndarray, found: list[int], tree: int) -> bool:
         """Own `found` (`kids` as an array) at once when they are all distinct unowned leaves, as popping
@@ -240,10 +318,10 @@ class _Scan:
     def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
         """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
         counts every table leaf's gap in `unallocated_bytes`."""
-        if not self.leaf_order:
+        if not len(self.leaves):
             return []
         headers = self.headers
-        leaves = np.array(self.leaf_order, dtype=np.int64)
+        leaves = self.leaves
         owners = self.owner_id[leaves]
         leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
         gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
@@ -273,7 +351,7 @@ class _Scan:
 
     def _live_overflow_pages(self) -> set[int]:
         found: set[int] = set()
-        for number, btree in self._parsed(self.leaf_order):
+        for number, btree in self._parsed(self.leaves.tolist()):
             page = self.image.page(number)
             table = btree.kind is PageKind.TABLE_LEAF
             for pointer in btree.cell_pointers:
@@ -311,7 +389,7 @@ class _Scan:
 
     def _schema_leaves(self) -> list[tuple[int, BTreePage]]:
         trees = [i for i, name in enumerate(self.names) if name == SCHEMA_TABLE]
-        leaves = np.array(self.leaf_order, dtype=np.int64)
+        leaves = self.leaves
         schema = leaves[np.isin(self.owner_id[leaves], trees)] if trees and len(leaves) else leaves[:0]
         return self._parsed(schema.tolist())
 
@@ -329,14 +407,14 @@ class _Scan:
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
         gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
-        if gap_end > gap_start and region.page[gap_start:gap_end] != _ZEROS[: gap_end - gap_start]:
+        if gap_end > gap_start and _nonzero(region.page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
         """Carve a free page that still reads as a leaf page; False when it must be scanned loose."""
         page = self.image.page(number)
         self._count_free(page, 0, self.usable)
-        if not any(page[: self.usable]):
+        if not _nonzero(page, 0, self.usable):
             return True
         btree = parse_btree_page(page, number, self.usable)
         if btree is None or not btree.kind.leaf:
@@ -350,7 +428,7 @@ class _Scan:
         for start, size in freeblocks(page, btree, self.usable):
             self._carve_block(region, start, start + size, shapes, source, clobbered=True)
         gap_start, gap_end = unallocated(btree)
-        if gap_end > gap_start and any(page[gap_start:gap_end]):
+        if gap_end > gap_start and _nonzero(page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, source, unknown=True)
         return True
 
@@ -392,15 +470,23 @@ class _Scan:
             return
         if source in (Source.FREELIST, Source.DROPPED_TABLE) and (shape is None or shape.dropped):
             source = Source.DROPPED_TABLE
-        self.claimed_overflow.update(carved.overflow_pages)
+        if carved.overflow_pages:
+            self.claimed_overflow.update(carved.overflow_pages)
         if shape is None:
-            columns = tuple(f"c{i + 1}" for i in range(len(carved.values)))
-            values = carved.values
+            table, values, dropped, defaulted = None, carved.values, False, ()
+            columns = _unknown_columns(len(values))
         else:
-            columns = self._columns.get(id(shape)) or self._columns.setdefault(id(shape), shape.column_names)
-            values = shape.in_table_order(carved.values)
-        record = RecoveredRecord(
-            table=shape.name if shape is not None else None,
+            facts = self._facts.get(id(shape))
+            if facts is None:
+                facts = self._facts[id(shape)] = _TableFacts(shape)
+            table, columns, dropped, defaulted = facts.name, facts.columns, facts.dropped, facts.defaulted
+            values = facts.in_table_order(carved.values)
+        key = (table, *_identity((carved.rowid,)), *_identity(values))
+        held = self.found.get(key)
+        if held is not None and held.confidence >= carved.confidence:
+            return
+        self.found[key] = RecoveredRecord(
+            table=table,
             columns=columns,
             values=values,
             rowid=carved.rowid,
@@ -409,19 +495,15 @@ class _Scan:
             offset=carved.offset,
             confidence=carved.confidence,
             overflow_pages=carved.overflow_pages,
-            table_dropped=shape is not None and shape.dropped,
-            defaulted=shape.defaulted if shape is not None else (),
+            table_dropped=dropped,
+            defaulted=defaulted,
         )
-        key = (record.table, *_identity(record.values), *_identity((record.rowid,)))
-        held = self.found.get(key)
-        if held is None or held.confidence < record.confidence:
-            self.found[key] = record
 
     def _count_free(self, page: memoryview, start: int, end: int) -> None:
         if end <= start:
             return
         self.free_bytes += end - start
-        if any(page[start:end]):
+        if _nonzero(page, start, end):
             self.nonzero_free_bytes += end - start
 
     def _tick(self, done: int, total: int) -> int:
@@ -445,10 +527,82 @@ class _Scan:
         return NOTHING_FOUND_NOTE
 
 
+#: Most levels of a b-tree the level walk follows (a deeper one is a loop in damaged pages).
+_DEPTH_MAX = 64
+_INTERIOR_KINDS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
+
+
+def _children(raw: np.ndarray, pages: np.ndarray, size: int, usable: int) -> np.ndarray | None:
+    """The child page numbers of interior `pages` (not page 1), each page's left children in cell order
+    then its right child, read as `parse_btree_page` and `left_children` read them; None when a page's
+    header or cell pointers are not consistent (or a cell lies within four bytes of the page's end)."""
+    base = (pages - 1) * size
+    head = raw[base[:, None] + np.arange(12)].astype(np.int64)
+    if not np.isin(head[:, 0], _INTERIOR_KINDS).all():
+        return None
+    first_freeblock = (head[:, 1] << 8) | head[:, 2]
+    cells = (head[:, 3] << 8) | head[:, 4]
+    content = (head[:, 5] << 8) | head[:, 6]
+    content[content == 0] = 65536
+    right = (head[:, 8] << 24) | (head[:, 9] << 16) | (head[:, 10] << 8) | head[:, 11]
+    pointers_end = 12 + 2 * cells
+    ok = (pointers_end <= usable) & (content <= usable) & (content >= pointers_end)
+    ok &= (first_freeblock == 0) | ((content <= first_freeblock) & (first_freeblock < usable))
+    if not ok.all():
+        return None
+    starts = np.cumsum(cells) - cells
+    owner = np.repeat(np.arange(len(pages)), cells)
+    at = base[owner] + 12 + 2 * (np.arange(int(cells.sum())) - starts[owner])
+    pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
+    if ((pointers < content[owner]) | (pointers >= usable) | (pointers + 4 > size)).any():
+        return None
+    cell = base[owner] + pointers
+    left = (
+        (raw[cell].astype(np.int64) << 24)
+        | (raw[cell + 1].astype(np.int64) << 16)
+        | (raw[cell + 2].astype(np.int64) << 8)
+        | raw[cell + 3]
+    )
+    children = np.empty(len(left) + len(pages), dtype=np.int64)
+    slot = starts + np.arange(len(pages))  # where each page's children begin
+    children[slot[owner] + np.arange(len(left)) - starts[owner]] = left
+    children[slot + cells] = right
+    return children
+
+
+def _nonzero(page: memoryview, start: int, end: int) -> bool:
+    """True when `page[start:end]` holds a byte that is not zero (compared at once, not byte by byte)."""
+    return page[start:end] != _ZEROS[: max(0, min(end, len(page)) - start)]
+
+
+class _TableFacts:
+    """What every record of one shape shares: its table's name, columns, and how values are ordered."""
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape  # kept alive: the facts are found by its id
+        self.name = shape.name
+        self.columns = shape.column_names
+        self.dropped = shape.dropped
+        self.defaulted = shape.defaulted
+        as_stored = not shape.added_defaults and (
+            not shape.display or shape.display == tuple(range(len(shape.columns)))
+        )
+        self.in_table_order = _as_is if as_stored else shape.in_table_order
+
+
+def _as_is(values: tuple[object, ...]) -> tuple[object, ...]:
+    return values
+
+
+def _unknown_columns(count: int) -> tuple[str, ...]:
+    return tuple(f"c{i + 1}" for i in range(count))
+
+
 def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None); floats by
-    their repr (-0.0 is not 0.0, and a NaN equals itself)."""
-    key: list[object] = []
-    for v in values:
-        key += (v.__class__, repr(v) if v.__class__ is float else v)
-    return tuple(key)
+    """Values as part of a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
+    their classes, then the values, floats by their repr (-0.0 is not 0.0, and a NaN equals itself).
+    Unpacked into one flat key: one tuple a record for the cycle collector to walk, not five."""
+    classes = tuple(map(type, values))
+    if float in classes:
+        return (*classes, *[repr(v) if v.__class__ is float else v for v in values])
+    return (*classes, *values)
