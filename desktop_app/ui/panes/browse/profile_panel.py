@@ -1,8 +1,9 @@
 """The Profile tab of Browse's side area: what a column holds, figures first, complete a moment later.
 
-The profile runs as a job on a pooled snapshot connection (`core.profile.run.profile_columns`); each
-column's figures arrive as the core yields them (first rows, then every row, then distinct values, top
-values and histogram) and replace the column's card. Complete profiles are kept per snapshot generation.
+The profile runs as a job on a pooled snapshot connection and a second one opened for it, two column
+statements at a time (`core.profile.run.profile_columns`); each column's figures arrive as the core
+yields them (first rows, then every row, then distinct values, top values and histogram) and replace
+the column's card. Complete profiles are kept per snapshot generation.
 """
 
 from __future__ import annotations
@@ -54,9 +55,13 @@ def _drive(
     cache: ProfileCache,
     cancel: CancelToken,
     deliver: Callable[[ColumnProfile], None],
+    connect: Callable[[], sqlite3.Connection],
 ) -> None:
-    """Run the core's profile in the worker thread, handing each figure set over as it comes."""
-    for profile in profile_columns(conn, table, columns, generation=generation, cancel=cancel, cache=cache):
+    """Run the core's profile in the worker thread, handing each figure set over as it comes (two
+    statements at a time: `connect` opens the second connection)."""
+    for profile in profile_columns(
+        conn, table, columns, generation=generation, cancel=cancel, cache=cache, connect=connect
+    ):
         deliver(profile)
 
 
@@ -322,7 +327,15 @@ class ProfilePanel(QWidget):
 
             token = job.cancel_token
             await database.run_sync(
-                _drive, table, columns, generation, self.cache, token, deliver, cancel=token
+                _drive,
+                table,
+                columns,
+                generation,
+                self.cache,
+                token,
+                deliver,
+                database.connect,
+                cancel=token,
             )
 
         label = f"Profiling {table.name}" + (f".{names[0]}" if len(names) == 1 else "")
