@@ -208,14 +208,6 @@ class Database:
         """True once `close()` ran."""
         return self._closed
 
-    def connect(self) -> sqlite3.Connection:
-        """A new connection to the snapshot set up as the pooled ones (same functions), for a `run_sync`
-        job that reads on a second connection beside its pooled one (any thread); the job closes it
-        before it returns."""
-        if self._closed:
-            raise SnapshotClosed()
-        return self.snapshot.connect(self._hooks)
-
     async def close(self) -> None:
         """Close every connection this Database opened — pooled, checked out by a statement (interrupted
         and waited for), or being opened right now; the snapshot itself is closed by its owner.

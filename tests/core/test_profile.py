@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -373,3 +375,27 @@ def test_leaving_a_two_connection_profile_early_ends_its_lanes(snapshot_conn) ->
     stages.close()
     assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
     assert conn.execute('SELECT count(*) FROM "t a""b"').fetchone()[0] == 301
+
+
+def test_a_low_priority_profile_runs_its_statements_in_a_niced_thread(
+    snapshot_conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _snapshot, conn = snapshot_conn
+    table = read_table(conn, 't a"b')
+    ran_in: set[tuple[str, int | None]] = set()
+    complete = run_module._complete
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        thread = threading.current_thread()
+        nice = os.getpriority(os.PRIO_PROCESS, thread.native_id) if sys.platform == "linux" else None
+        ran_in.add((thread.name, nice))
+        return complete(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "_complete", recording)
+    niced = list(profile_columns(conn, table, low_priority=True))
+    lane = ("profile lane", run_module._LANE_NICE if sys.platform == "linux" else None)
+    assert ran_in == {lane}
+    assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
+    ran_in.clear()
+    assert list(profile_columns(conn, table)) == niced
+    assert {name for name, _nice in ran_in} == {threading.current_thread().name}

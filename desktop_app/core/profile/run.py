@@ -4,8 +4,9 @@
 `LIMITS.profile_sample_rows` rows (one short statement: first figures in a fraction of a second on any
 table), then each column's cheap figures (NULLs, storage classes, min/max, length range — one scan for
 up to 16 columns at once), then each again complete (distinct, top values, histogram — one grouping
-each). Given a way to open a second connection, it runs two of these statements at a time (SQLite uses
-one core per statement), still yielding in column order.
+each). Asked to, it runs these statements in a thread of lower priority (a window's profile), and given
+a way to open a second connection, two at a time (SQLite uses one core per statement), still yielding
+in column order.
 Every statement is read-only and stops at once when the `CancelToken` is cancelled.
 """
 
@@ -62,15 +63,19 @@ def profile_columns(
     cache: ProfileCache | None = None,
     time_encodings: Mapping[str, str | None] | None = None,
     connect: Callable[[], sqlite3.Connection] | None = None,
+    low_priority: bool = False,
 ) -> Iterator[ColumnProfile]:
     """Yield profiles of `columns` (all by default): each cheap one, then each complete one.
 
     Complete profiles are kept in `cache` under `generation` (the snapshot's) and yielded at once next
     time. `time_encodings` overrides the guess per column (an encoding's key, or None for "not a time");
-    pass a different cache key (generation) or no cache when an override changes. `connect`, when given,
-    opens a second connection to the same snapshot (closed here): column statements then run two at a
-    time. Raises `Cancelled` when `cancel` is cancelled, `ProfileError` for an unknown column or an
-    unreadable table.
+    pass a different cache key (generation) or no cache when an override changes. `low_priority` runs
+    the column statements in a thread of lower priority than the process's others (a window's UI thread
+    then never waits for a core behind them). `connect`, when given, opens a second connection to the
+    same snapshot (closed here): column statements then run two at a time, in such threads. On a
+    memory snapshot two statements at once were slower than one after the other on a loaded 2-core
+    machine (see README), so the window does not ask for it. Raises `Cancelled` when `cancel` is
+    cancelled, `ProfileError` for an unknown column or an unreadable table.
     """
     if table.error:
         raise ProfileError(f"The table {table.name} cannot be read: {table.error}")
@@ -99,7 +104,7 @@ def profile_columns(
         rows = _fetch_one(conn, f"SELECT count(*) FROM {table.quoted}", token)[0]
         if rows > LIMITS.profile_sample_rows:
             yield from _sampled(conn, table, pending, rows, token)
-        with _Lanes(conn, connect, token) as lanes:
+        with _Lanes(conn, connect, token, low_priority) as lanes:
             cheap = []
             for chunk in lanes.run(
                 [_cheap_job(table, group, rows, time_encodings) for group in lanes.split(pending)]
@@ -140,7 +145,8 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> tuple
 
 
 class _Lanes:
-    """Runs jobs on the profile's connection and, given `connect`, on a second one at the same time.
+    """Runs jobs on the profile's connection (in a thread of lower priority when asked) and, given
+    `connect`, on a second one at the same time.
 
     `run` yields the jobs' results in the jobs' order. Both lanes stop at once when `cancel` is cancelled,
     when a job fails (its error is raised, not the `Cancelled` of the other lane it stopped), and when the
@@ -148,9 +154,14 @@ class _Lanes:
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, connect: Callable[[], sqlite3.Connection] | None, cancel: CancelToken
+        self,
+        conn: sqlite3.Connection,
+        connect: Callable[[], sqlite3.Connection] | None,
+        cancel: CancelToken,
+        low_priority: bool,
     ) -> None:
         self.conn, self._connect, self.cancel = conn, connect, cancel
+        self._threads = low_priority or connect is not None
         self._second: sqlite3.Connection | None = None
 
     def __enter__(self) -> _Lanes:
@@ -174,12 +185,12 @@ class _Lanes:
 
     def run(self, jobs: list[Job[T]]) -> Iterator[T]:
         """Yield each job's result, in order."""
-        if self._connect is None:
+        if not self._threads:
             for job in jobs:
                 yield job(self.conn, self.cancel)
             return
         conns = [self.conn]
-        if len(jobs) > 1:
+        if self._connect is not None and len(jobs) > 1:
             if self._second is None:
                 self.cancel.raise_if_cancelled()
                 self._second = self._connect()

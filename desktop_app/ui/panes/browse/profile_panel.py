@@ -1,7 +1,7 @@
 """The Profile tab of Browse's side area: what a column holds, figures first, complete a moment later.
 
-The profile runs as a job on a pooled snapshot connection and a second one opened for it, two column
-statements at a time (`core.profile.run.profile_columns`); each column's figures arrive as the core
+The profile runs as a job on a pooled snapshot connection (`core.profile.run.profile_columns`), its
+statements in a thread of lower priority than the UI's; each column's figures arrive as the core
 yields them (first rows, then every row, then distinct values, top values and histogram) and replace
 the column's card. Complete profiles are kept per snapshot generation.
 """
@@ -55,12 +55,11 @@ def _drive(
     cache: ProfileCache,
     cancel: CancelToken,
     deliver: Callable[[ColumnProfile], None],
-    connect: Callable[[], sqlite3.Connection],
 ) -> None:
-    """Run the core's profile in the worker thread, handing each figure set over as it comes (two
-    statements at a time: `connect` opens the second connection)."""
+    """Run the core's profile in the worker thread, handing each figure set over as it comes; its
+    statements run in a thread of lower priority than the UI thread's."""
     for profile in profile_columns(
-        conn, table, columns, generation=generation, cancel=cancel, cache=cache, connect=connect
+        conn, table, columns, generation=generation, cancel=cancel, cache=cache, low_priority=True
     ):
         deliver(profile)
 
@@ -334,7 +333,6 @@ class ProfilePanel(QWidget):
                 self.cache,
                 token,
                 deliver,
-                database.connect,
                 cancel=token,
             )
 
