@@ -326,14 +326,7 @@ class ProfilePanel(QWidget):
 
             token = job.cancel_token
             await database.run_sync(
-                _drive,
-                table,
-                columns,
-                generation,
-                self.cache,
-                token,
-                deliver,
-                cancel=token,
+                _drive, table, columns, generation, self.cache, token, deliver, cancel=token
             )
 
         label = f"Profiling {table.name}" + (f".{names[0]}" if len(names) == 1 else "")
