@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 
@@ -199,7 +201,7 @@ def test_complete_profiles_are_cached_per_generation(snapshot_conn) -> None:
     assert len(cache) == 4  # only the new generation's are left
 
 
-def test_cancelling_stops_a_long_profile(tmp_path: Path) -> None:
+def _big_two_column_table(tmp_path: Path) -> Path:
     path = tmp_path / "big.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE big (a, b)")
@@ -209,7 +211,11 @@ def test_cancelling_stops_a_long_profile(tmp_path: Path) -> None:
     )
     conn.commit()
     conn.close()
-    snapshot = open_snapshot(path)
+    return path
+
+
+def test_cancelling_stops_a_long_profile(tmp_path: Path) -> None:
+    snapshot = open_snapshot(_big_two_column_table(tmp_path))
     reader = snapshot.connect()
     try:
         cancel = CancelToken()
@@ -293,3 +299,103 @@ def test_corpus_timestamps_are_read_in_their_encodings(corpus: Path) -> None:
         assert profile.time_encoding == encoding, file
         assert profile.histogram[0].low_time == first, file
         assert folder_state((corpus / file).parent) == before
+
+
+def test_two_connections_give_the_same_profiles_in_the_same_order(snapshot_conn) -> None:
+    snapshot, conn = snapshot_conn
+    table = read_table(conn, 't a"b')
+    opened: list[sqlite3.Connection] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(snapshot.connect())
+        return opened[-1]
+
+    alone = list(profile_columns(conn, table))
+    together = list(profile_columns(conn, table, connect=connect))
+    assert [(p.name, p.stage) for p in together] == [(p.name, p.stage) for p in alone]
+    assert together == alone
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")  # the second connection is closed once the profile ends
+
+
+def test_cancelling_stops_both_connections_of_a_profile(tmp_path: Path) -> None:
+    snapshot = open_snapshot(_big_two_column_table(tmp_path))
+    reader = snapshot.connect()
+    opened: list[sqlite3.Connection] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(snapshot.connect())
+        return opened[-1]
+
+    try:
+        cancel = CancelToken()
+        stages = profile_columns(reader, read_table(reader, "big"), cancel=cancel, connect=connect)
+        next(stages)
+        threading.Timer(0.05, cancel.cancel).start()
+        with pytest.raises(Cancelled):
+            list(stages)
+        assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
+        assert reader.execute("SELECT count(*) FROM big").fetchone()[0] == 300000  # usable afterwards
+        assert len(opened) == 1
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            opened[0].execute("SELECT 1")
+    finally:
+        reader.close()
+        snapshot.close()
+
+
+def test_a_job_failing_on_one_connection_is_the_error_raised_not_the_other_ones_stop(snapshot_conn) -> None:
+    snapshot, conn = snapshot_conn
+    second = snapshot.connect()
+    other_started = threading.Event()
+
+    def waits_for_a_stop(_conn: sqlite3.Connection, cancel: CancelToken) -> None:
+        assert other_started.wait(10)  # so the failing job runs on the other connection
+        while not cancel.cancelled:
+            threading.Event().wait(0.01)
+        raise Cancelled()
+
+    def fails(_conn: sqlite3.Connection, _cancel: CancelToken) -> None:
+        other_started.set()
+        raise ProfileError("The table cannot be read: boom")
+
+    try:
+        with pytest.raises(ProfileError, match="boom"):
+            list(run_module._in_lanes([waits_for_a_stop, fails], (conn, second), CancelToken()))
+    finally:
+        second.close()
+    assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
+
+
+def test_leaving_a_two_connection_profile_early_ends_its_lanes(snapshot_conn) -> None:
+    snapshot, conn = snapshot_conn
+    stages = profile_columns(conn, read_table(conn, 't a"b'), connect=snapshot.connect)
+    assert next(stages).stage is Stage.CHEAP
+    stages.close()
+    assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
+    assert conn.execute('SELECT count(*) FROM "t a""b"').fetchone()[0] == 301
+
+
+def test_a_low_priority_profile_runs_its_statements_in_a_niced_thread(
+    snapshot_conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _snapshot, conn = snapshot_conn
+    table = read_table(conn, 't a"b')
+    ran_in: set[tuple[str, int | None]] = set()
+    complete = run_module._complete
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        thread = threading.current_thread()
+        nice = os.getpriority(os.PRIO_PROCESS, thread.native_id) if sys.platform == "linux" else None
+        ran_in.add((thread.name, nice))
+        return complete(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "_complete", recording)
+    niced = list(profile_columns(conn, table, low_priority=True))
+    lane = ("profile lane", run_module._LANE_NICE if sys.platform == "linux" else None)
+    assert ran_in == {lane}
+    assert [t.name for t in threading.enumerate() if t.name == "profile lane"] == []
+    ran_in.clear()
+    assert list(profile_columns(conn, table)) == niced
+    assert {name for name, _nice in ran_in} == {threading.current_thread().name}

@@ -2,17 +2,24 @@
 
 `profile_columns` is a generator. After the row count it yields every column's figures over the first
 `LIMITS.profile_sample_rows` rows (one short statement: first figures in a fraction of a second on any
-table), then each column after its cheap pass (NULLs, storage classes, min/max, length range — one scan
-each), then each again complete (distinct, top values, histogram — one grouping each).
+table), then each column's cheap figures (NULLs, storage classes, min/max, length range — one scan for
+up to 16 columns at once), then each again complete (distinct, top values, histogram — one grouping
+each). Asked to, it runs these statements in a thread of lower priority (a window's profile), and given
+a way to open a second connection, two at a time (SQLite uses one core per statement), still yielding
+in column order.
 Every statement is read-only and stops at once when the `CancelToken` is cancelled.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from typing import Any, TypeVar
 
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.limits import LIMITS
@@ -25,9 +32,16 @@ from desktop_app.core.sqlite.interrupt import stoppable
 from desktop_app.core.values.text import exact_text
 from desktop_app.core.values.timestamps import ENCODINGS, TimeEncoding, format_time, guess_time_encoding
 
-#: Columns profiled by one sampling statement (8 figures each; SQLite allows 2,000 result columns).
+#: Columns profiled by one sampling or cheap statement (10 figures each; SQLite allows 2,000 result
+#: columns).
 _COLUMNS_A_STATEMENT = 16
 _JULIAN_DAY = next(e for e in ENCODINGS if e.name == "julian_day")
+#: The nice value of the threads running column statements: the process's UI thread (nice 0) weighs
+#: ten times more with the scheduler, so a busy profile never keeps it waiting for a core.
+_LANE_NICE = 10
+T = TypeVar("T")
+#: A statement's worth of work: run on the connection given, stopping when the token is cancelled.
+Job = Callable[[sqlite3.Connection, CancelToken], T]
 
 
 class ProfileError(UserError):
@@ -48,13 +62,20 @@ def profile_columns(
     cancel: CancelToken | None = None,
     cache: ProfileCache | None = None,
     time_encodings: Mapping[str, str | None] | None = None,
+    connect: Callable[[], sqlite3.Connection] | None = None,
+    low_priority: bool = False,
 ) -> Iterator[ColumnProfile]:
     """Yield profiles of `columns` (all by default): each cheap one, then each complete one.
 
     Complete profiles are kept in `cache` under `generation` (the snapshot's) and yielded at once next
     time. `time_encodings` overrides the guess per column (an encoding's key, or None for "not a time");
-    pass a different cache key (generation) or no cache when an override changes. Raises `Cancelled`
-    when `cancel` is cancelled, `ProfileError` for an unknown column or an unreadable table.
+    pass a different cache key (generation) or no cache when an override changes. `low_priority` runs
+    the column statements in a thread of lower priority than the process's others (a window's UI thread
+    then never waits for a core behind them). `connect`, when given, opens a second connection to the
+    same snapshot (closed here): column statements then run two at a time, in such threads. On a
+    memory snapshot two statements at once were slower than one after the other on a loaded 2-core
+    machine (see README), so the window does not ask for it. Raises `Cancelled` when `cancel` is
+    cancelled, `ProfileError` for an unknown column or an unreadable table.
     """
     if table.error:
         raise ProfileError(f"The table {table.name} cannot be read: {table.error}")
@@ -83,21 +104,18 @@ def profile_columns(
         rows = _fetch_one(conn, f"SELECT count(*) FROM {table.quoted}", token)[0]
         if rows > LIMITS.profile_sample_rows:
             yield from _sampled(conn, table, pending, rows, token)
-        cheap = []
-        for name in pending:
-            figures = _fetch_one(conn, cheap_sql(table.quoted, [name]), token)
-            profile = _figures(table, name, rows, figures, Stage.CHEAP)
-            if time_encodings is not None and name in time_encodings:
-                profile.time_encoding = time_encodings[name]
-            else:
-                profile.time_encoding = _time_encoding(conn, table, name, token)
-            cheap.append(profile)
-            yield dataclasses.replace(profile)
-        for profile in cheap:
-            complete = _complete(conn, table, profile, token)
-            if cache is not None and generation is not None:
-                cache.put((generation, table.schema, table.name, profile.name), complete)
-            yield complete
+        with _Lanes(conn, connect, token, low_priority) as lanes:
+            cheap = []
+            for chunk in lanes.run(
+                [_cheap_job(table, group, rows, time_encodings) for group in lanes.split(pending)]
+            ):
+                for profile in chunk:
+                    cheap.append(profile)
+                    yield dataclasses.replace(profile)
+            for complete in lanes.run([_complete_job(table, profile) for profile in cheap]):
+                if cache is not None and generation is not None:
+                    cache.put((generation, table.schema, table.name, complete.name), complete)
+                yield complete
 
 
 def profile_table(
@@ -126,6 +144,120 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, cancel: CancelToken) -> tuple
     return _execute(conn, sql, cancel)[0]
 
 
+class _Lanes:
+    """Runs jobs on the profile's connection (in a thread of lower priority when asked) and, given
+    `connect`, on a second one at the same time.
+
+    `run` yields the jobs' results in the jobs' order. Both lanes stop at once when `cancel` is cancelled,
+    when a job fails (its error is raised, not the `Cancelled` of the other lane it stopped), and when the
+    caller stops iterating; no lane outlives `run`, and the second connection is closed on exit.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        connect: Callable[[], sqlite3.Connection] | None,
+        cancel: CancelToken,
+        low_priority: bool,
+    ) -> None:
+        self.conn, self._connect, self.cancel = conn, connect, cancel
+        self._threads = low_priority or connect is not None
+        self._second: sqlite3.Connection | None = None
+
+    def __enter__(self) -> _Lanes:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._second is not None:
+            self._second.close()
+            self._second = None
+
+    @property
+    def count(self) -> int:
+        """How many statements run at a time."""
+        return 2 if self._connect is not None else 1
+
+    def split(self, names: list[str]) -> list[list[str]]:
+        """`names` in groups of at most `_COLUMNS_A_STATEMENT`, at least one group a lane when there are
+        enough columns."""
+        size = min(_COLUMNS_A_STATEMENT, max(1, -(-len(names) // self.count)))
+        return [names[start : start + size] for start in range(0, len(names), size)]
+
+    def run(self, jobs: list[Job[T]]) -> Iterator[T]:
+        """Yield each job's result, in order."""
+        if not self._threads:
+            for job in jobs:
+                yield job(self.conn, self.cancel)
+            return
+        conns = [self.conn]
+        if self._connect is not None and len(jobs) > 1:
+            if self._second is None:
+                self.cancel.raise_if_cancelled()
+                self._second = self._connect()
+            conns.append(self._second)
+        yield from _in_lanes(jobs, conns, self.cancel)
+
+
+def _in_lanes(jobs: list[Job[T]], conns: Sequence[sqlite3.Connection], cancel: CancelToken) -> Iterator[T]:
+    """Run `jobs` on a thread per connection of `conns` (each takes the next job when done), at a lower
+    priority than the process's other threads; yield their results in the jobs' order."""
+    stop = CancelToken()  # the lanes': cancelled by `cancel`, a failed job or the caller leaving early
+    unregister = cancel.on_cancel(stop.cancel)
+    ready = threading.Condition()
+    results: dict[int, T] = {}
+    failures: list[BaseException] = []  # the first one is the cause
+    queue = iter(range(len(jobs)))
+
+    def lane(conn: sqlite3.Connection) -> None:
+        _lower_priority()
+        with stoppable(conn, stop):
+            while not stop.cancelled:
+                with ready:
+                    index = next(queue, None)
+                if index is None:
+                    return
+                try:
+                    result = jobs[index](conn, stop)
+                except BaseException as exc:  # handed to the caller's thread
+                    with ready:
+                        failures.append(exc)
+                        ready.notify_all()
+                    stop.cancel()
+                    return
+                with ready:
+                    results[index] = result
+                    ready.notify_all()
+
+    threads = [threading.Thread(target=lane, args=(c,), name="profile lane", daemon=True) for c in conns]
+    for thread in threads:
+        thread.start()
+    try:
+        for index in range(len(jobs)):
+            with ready:
+                while index not in results and not failures and any(t.is_alive() for t in threads):
+                    ready.wait(0.5)
+                if index not in results:
+                    if failures:
+                        raise failures[0]
+                    cancel.raise_if_cancelled()
+                    raise Cancelled()
+                result = results.pop(index)
+            yield result
+    finally:
+        stop.cancel()
+        unregister()
+        for thread in threads:
+            thread.join()
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's priority (Linux: a thread has its own nice value), so that the UI
+    thread gets a core at once when it wakes instead of waiting for a profile statement's time slice."""
+    if sys.platform.startswith("linux"):
+        with suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LANE_NICE)
+
+
 def _sampled(
     conn: sqlite3.Connection, table: Table, names: list[str], rows: int, cancel: CancelToken
 ) -> Iterator[ColumnProfile]:
@@ -138,6 +270,32 @@ def _sampled(
             part = figures[i * CHEAP_FIGURES : (i + 1) * CHEAP_FIGURES]
             profile = _figures(table, name, rows, part, Stage.SAMPLE, sampled=size)
             yield profile
+
+
+def _cheap_job(
+    table: Table, names: list[str], rows: int, time_encodings: Mapping[str, str | None] | None
+) -> Job[list[ColumnProfile]]:
+    """The cheap figures of `names` over every row (one scan), with each column's time encoding."""
+
+    def job(conn: sqlite3.Connection, cancel: CancelToken) -> list[ColumnProfile]:
+        figures = _fetch_one(conn, cheap_sql(table.quoted, names), cancel)
+        profiles = []
+        for i, name in enumerate(names):
+            profile = _figures(
+                table, name, rows, figures[i * CHEAP_FIGURES : (i + 1) * CHEAP_FIGURES], Stage.CHEAP
+            )
+            if time_encodings is not None and name in time_encodings:
+                profile.time_encoding = time_encodings[name]
+            else:
+                profile.time_encoding = _time_encoding(conn, table, name, cancel)
+            profiles.append(profile)
+        return profiles
+
+    return job
+
+
+def _complete_job(table: Table, profile: ColumnProfile) -> Job[ColumnProfile]:
+    return lambda conn, cancel: _complete(conn, table, profile, cancel)
 
 
 def _figures(

@@ -1,8 +1,9 @@
 """The Profile tab of Browse's side area: what a column holds, figures first, complete a moment later.
 
-The profile runs as a job on a pooled snapshot connection (`core.profile.run.profile_columns`); each
-column's figures arrive as the core yields them (first rows, then every row, then distinct values, top
-values and histogram) and replace the column's card. Complete profiles are kept per snapshot generation.
+The profile runs as a job on a pooled snapshot connection (`core.profile.run.profile_columns`), its
+statements in a thread of lower priority than the UI's; each column's figures arrive as the core
+yields them (first rows, then every row, then distinct values, top values and histogram) and replace
+the column's card. Complete profiles are kept per snapshot generation.
 """
 
 from __future__ import annotations
@@ -55,8 +56,11 @@ def _drive(
     cancel: CancelToken,
     deliver: Callable[[ColumnProfile], None],
 ) -> None:
-    """Run the core's profile in the worker thread, handing each figure set over as it comes."""
-    for profile in profile_columns(conn, table, columns, generation=generation, cancel=cancel, cache=cache):
+    """Run the core's profile in the worker thread, handing each figure set over as it comes; its
+    statements run in a thread of lower priority than the UI thread's."""
+    for profile in profile_columns(
+        conn, table, columns, generation=generation, cancel=cancel, cache=cache, low_priority=True
+    ):
         deliver(profile)
 
 
