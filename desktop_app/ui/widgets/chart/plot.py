@@ -378,7 +378,7 @@ class GridAxis(pg.AxisItem):
         colour = pen.color()
         if colour.alpha() == 255:
             return pen
-        key = colour.rgba()
+        key = colour.name(QColor.NameFormat.HexArgb)
         if key not in self._opaque:
             a, under = colour.alphaF(), self.background
             mixed = QColor(
