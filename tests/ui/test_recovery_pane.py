@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +240,30 @@ async def test_clearing_the_filter_shows_every_record_and_a_selected_row_is_stil
         _select(pane, lambda r: r.values[0] == marker)
         await wait_for(lambda: compared, message="live comparison after the filter was cleared")
         assert compared[0].values[0] == marker and pane.current_record() is compared[0]
+
+
+async def test_the_scan_runs_in_a_child_process_and_shows_what_the_calling_thread_would_find(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    import multiprocessing
+
+    from desktop_app.core.recovery.in_child import last_run
+    from desktop_app.core.recovery.scan import recover
+    from desktop_app.core.snapshot.snapshot import open_snapshot
+
+    source = tmp_path / "src"
+    source.mkdir()
+    case = cases.overwritten(source, longer=False)
+    before = sorted(source.iterdir()), folder_state(source)
+    last_run.clear()
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        shown = pane.result
+    assert last_run["in_place"] is True and "start_s" in last_run  # the child scanned, without a copy
+    snapshot = open_snapshot(case.path)
+    try:
+        with closing(snapshot.connect()) as conn:
+            assert shown == recover(conn)
+    finally:
+        snapshot.close()
+    assert multiprocessing.active_children() == []
+    assert (sorted(source.iterdir()), folder_state(source)) == before

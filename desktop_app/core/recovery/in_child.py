@@ -50,8 +50,8 @@ _POLL_S = 0.02
 #: How long a terminated child may take to end before it is killed.
 _REAP_S = 1.0
 
-#: Facts of the last child run, for benchmarks: start-up seconds, whether the child read the shared
-#: memory in place, the bytes shared.
+#: Facts of the last child run, for benchmarks and tests: the shared memory's name and bytes, the child's
+#: start-up seconds and whether it read the shared memory in place.
 last_run: dict[str, Any] = {}
 
 
@@ -125,7 +125,7 @@ def _run_child(
 ) -> RecoveryResult | None:
     """Scan the image in shared memory `name` in a child; None when the child could not start."""
     last_run.clear()
-    last_run["shared_bytes"] = size
+    last_run.update(shared_bytes=size, shared_name=name)
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     started = time.perf_counter()
