@@ -38,7 +38,9 @@ def snapshot_of(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def assert_nothing_left() -> None:
-    """No child process runs and the shared memory of the last run is gone."""
+    """No child process runs and the shared memory of the last run is gone (the clean-up runs in the
+    background, neither the result nor Stop waits for it)."""
+    in_child.finish_cleanups()
     assert multiprocessing.active_children() == []
     with pytest.raises(FileNotFoundError):
         SharedMemory(str(last_run["shared_name"]))

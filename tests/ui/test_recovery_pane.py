@@ -247,7 +247,7 @@ async def test_the_scan_runs_in_a_child_process_and_shows_what_the_calling_threa
 ) -> None:
     import multiprocessing
 
-    from desktop_app.core.recovery.in_child import last_run
+    from desktop_app.core.recovery.in_child import finish_cleanups, last_run
     from desktop_app.core.recovery.scan import recover
     from desktop_app.core.snapshot.snapshot import open_snapshot
 
@@ -265,5 +265,6 @@ async def test_the_scan_runs_in_a_child_process_and_shows_what_the_calling_threa
             assert shown == recover(conn)
     finally:
         snapshot.close()
+    finish_cleanups()
     assert multiprocessing.active_children() == []
     assert (sorted(source.iterdir()), folder_state(source)) == before

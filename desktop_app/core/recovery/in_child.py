@@ -16,11 +16,12 @@ import multiprocessing
 import os
 import pickle
 import sqlite3
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from multiprocessing.connection import Connection, wait
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
@@ -47,7 +48,7 @@ BATCH_RECORDS = 2000
 PROGRESS_INTERVAL_S = 0.05
 #: How often the waiting thread looks at the cancel token while the child works.
 _POLL_S = 0.02
-#: How long a terminated child may take to end before it is killed.
+#: How long a child may take to end on its own before it is terminated (and then before it is killed).
 _REAP_S = 1.0
 
 #: Facts of the last child run, for benchmarks and tests: the shared memory's name and bytes, the child's
@@ -69,22 +70,50 @@ def recover_isolated(
     if not _room_for(size):
         log.info("recovery scan in-process: too little memory to share %d bytes with a child", size)
         return recover(conn, progress=progress, cancel=token)
+    # Reaping the child and freeing a big image take 0.2-0.5 s: neither the result nor Stop waits.
+    cleanup = ExitStack()
     try:
-        shared = SharedMemory(create=True, size=max(size, 1))
-    except OSError as exc:
-        log.info("recovery scan in-process: no shared memory (%s)", exc)
-        return recover(conn, progress=progress, cancel=token)
-    try:
-        if not _copy_image(conn, shared, size, token):
-            log.info("recovery scan in-process: the image's size changed")
-            return recover(conn, progress=progress, cancel=token)
-        result = _run_child(shared.name, size, progress, token)
-        if result is None:
-            return recover(conn, progress=progress, cancel=token)
-        return result
+        try:
+            shared = SharedMemory(create=True, size=max(size, 1))
+        except OSError as exc:
+            log.info("recovery scan in-process: no shared memory (%s)", exc)
+            shared = None
+        else:
+            cleanup.callback(_release, shared)
+        if shared is not None and _copy_image(conn, shared, size, token):
+            result = _run_child(shared.name, size, progress, token, cleanup)
+            if result is not None:
+                return result
     finally:
-        shared.close()
-        shared.unlink()
+        _in_background(cleanup)
+    return recover(conn, progress=progress, cancel=token)
+
+
+def finish_cleanups(timeout: float | None = None) -> None:
+    """Wait for the clean-ups still running (children reaped, shared memory unlinked)."""
+    for thread in list(_cleanups):
+        thread.join(timeout)
+
+
+_cleanups: set[threading.Thread] = set()
+
+
+def _in_background(cleanup: ExitStack) -> None:
+    def run() -> None:
+        try:
+            cleanup.close()
+        finally:
+            _cleanups.discard(thread)
+
+    # Not a daemon: the interpreter waits for it at exit, so nothing is left behind.
+    thread = threading.Thread(target=run, name="recovery child clean-up")
+    _cleanups.add(thread)
+    thread.start()
+
+
+def _release(shared: SharedMemory) -> None:
+    shared.close()
+    shared.unlink()
 
 
 def _image_size(conn: sqlite3.Connection) -> int:
@@ -110,27 +139,33 @@ def _copy_image(conn: sqlite3.Connection, shared: SharedMemory, size: int, cance
     """Copy the snapshot's bytes into `shared` a chunk at a time (numpy copies without the GIL)."""
     with snapshot_bytes(conn) as data:
         if len(data) != size:
+            log.info("recovery scan in-process: the image's size changed")
             return False
         source = np.frombuffer(data, dtype=np.uint8)
         target = np.frombuffer(shared.buf, dtype=np.uint8, count=size)
-        for start in range(0, size, COPY_CHUNK_BYTES):
-            cancel.raise_if_cancelled()
-            np.copyto(target[start : start + COPY_CHUNK_BYTES], source[start : start + COPY_CHUNK_BYTES])
-        del source, target
+        try:
+            for start in range(0, size, COPY_CHUNK_BYTES):
+                cancel.raise_if_cancelled()
+                end = start + COPY_CHUNK_BYTES
+                np.copyto(target[start:end], source[start:end])
+        finally:
+            del source, target  # views of the buffers: neither could be closed while they live
     return True
 
 
 def _run_child(
-    name: str, size: int, progress: ProgressCallback, cancel: CancelToken
+    name: str, size: int, progress: ProgressCallback, cancel: CancelToken, cleanup: ExitStack
 ) -> RecoveryResult | None:
-    """Scan the image in shared memory `name` in a child; None when the child could not start."""
+    """Scan the image in shared memory `name` in a child (reaped by `cleanup`); None when the child
+    could not start."""
     last_run.clear()
     last_run.update(shared_bytes=size, shared_name=name)
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     started = time.perf_counter()
     child = context.Process(target=_child_main, args=(name, size, sending), daemon=True)
-    try:
+    cleanup.callback(_reap, child)
+    with closing(receiving):
         try:
             child.start()
         except OSError as exc:
@@ -139,15 +174,13 @@ def _run_child(
         finally:
             sending.close()
         return _receive(receiving, child, started, progress, cancel)
-    finally:
-        receiving.close()
-        _reap(child)
 
 
 def _reap(child: Any) -> None:
-    """End `child` if it still runs and wait for it (terminate, then kill)."""
+    """Wait for `child` to end (terminate it, then kill it, if it does not)."""
     if child.pid is None:
         return
+    child.join(_REAP_S)
     if child.exitcode is None:
         child.terminate()
         child.join(_REAP_S)

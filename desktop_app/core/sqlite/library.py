@@ -66,9 +66,9 @@ def sqlite_library() -> ctypes.CDLL | None:
         ]
         lib.sqlite3_db_filename.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.sqlite3_db_filename.restype = ctypes.c_char_p
+        handle_and_name = lib.sqlite3_db_filename.argtypes
         lib.sqlite3_deserialize.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
+            *handle_and_name,
             ctypes.c_void_p,
             ctypes.c_int64,
             ctypes.c_int64,
