@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import sqlite3
 import threading
 import time
@@ -252,6 +253,8 @@ def _error_from(pickled: bytes | None, text: str) -> BaseException:
 
 def _child_main(name: str, size: int, sending: Connection) -> None:
     """The child: scan the image in shared memory `name` and send what it finds to `sending`."""
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's to handle
 
     def send(*message: Any) -> None:
         sending.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
