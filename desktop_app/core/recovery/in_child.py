@@ -31,6 +31,7 @@ import numpy as np
 
 from desktop_app.core.errors import Cancelled, RecoveryError, UserError
 from desktop_app.core.limits import LIMITS
+from desktop_app.core.pagefile.image import parse_header
 from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
@@ -137,11 +138,13 @@ def _room_for(size: int) -> bool:
 
 
 def _copy_image(conn: sqlite3.Connection, shared: SharedMemory, size: int, cancel: CancelToken) -> bool:
-    """Copy the snapshot's bytes into `shared` a chunk at a time (numpy copies without the GIL)."""
+    """Copy the snapshot's bytes into `shared` a chunk at a time (numpy copies without the GIL); False
+    when they are not `size` bytes long."""
     with snapshot_bytes(conn) as data:
         if len(data) != size:
             log.info("recovery scan in-process: the image's size changed")
             return False
+        parse_header(data)  # bytes that are no database image are refused here, in words, as in-process
         source = np.frombuffer(data, dtype=np.uint8)
         target = np.frombuffer(shared.buf, dtype=np.uint8, count=size)
         try:
