@@ -23,6 +23,10 @@ class Limits:
     #: Largest private copy (database + its `-wal`, and room to fold one into the other) a WAL database
     #: nobody has open may take in the temporary folder; the folder's free space bounds it too.
     private_copy_max_bytes: int = 32 << 30
+    #: The Recovered pane scans in a child process (its own GIL) when the memory available holds this many
+    #: copies of the snapshot: one shared with the child, one the child may need, room for the records.
+    #: Otherwise it scans in the window's process, as the CLI does.
+    recovery_child_copies: float = 2.5
     #: Share of available RAM a snapshot may take before we open in direct read-only mode.
     snapshot_ram_share: float = 0.5
     #: Databases at least this large are shown at once from a direct read-only view while they are copied

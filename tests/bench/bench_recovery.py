@@ -270,6 +270,7 @@ class PaneRun:
     scan_s: float
     rows: int  # rows in the grid at the end
     status: str
+    child: dict[str, object]  # the scan's child process: start-up, shared bytes, read in place (or {})
 
 
 async def _pane_scan(path: Path, stop_after_s: float | None, clock: CallbackClock) -> PaneRun:
@@ -279,10 +280,12 @@ async def _pane_scan(path: Path, stop_after_s: float | None, clock: CallbackCloc
 
     from desktop_app.app import finish_start_up
     from desktop_app.core.database import Database
+    from desktop_app.core.recovery import in_child
     from desktop_app.core.schema.catalog import read_catalog
     from desktop_app.ui.context import AppContext
     from desktop_app.ui.panes.recovery.pane import RecoveryPane
 
+    in_child.last_run.clear()
     snapshot = await asyncio.to_thread(open_snapshot, path)
     database = Database(snapshot)
     context = AppContext(QSettings(str(bench_folder() / "bench-settings.ini"), QSettings.Format.IniFormat))
@@ -333,6 +336,7 @@ async def _pane_scan(path: Path, stop_after_s: float | None, clock: CallbackCloc
             scan_s,
             pane.model.rowCount(),
             pane.status.text(),
+            dict(in_child.last_run),
         )
     finally:
         await context.jobs.wait_all()
@@ -381,8 +385,15 @@ def _pane_run_figures(title: str, number: int, run: PaneRun) -> list[Figure]:
                 ok=run.stop_s <= 0.2,
             )
         )
+    if run.child.get("start_s") is not None:
+        figures.append(
+            Figure(f"  the scan's child process: start-up, run {number}", run.child["start_s"] * 1000, "ms")
+        )
     if VERBOSE:
         print(f"{what}: {run.status}", file=sys.stderr)
+        if run.child:
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"  child: {run.child}, largest child's peak RSS so far {peak:,.0f} MB", file=sys.stderr)
         for generation, seconds in sorted(run.collections.items()):
             print(
                 f"  collections of generation {generation}: {len(seconds)}, longest "

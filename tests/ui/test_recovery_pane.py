@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +240,65 @@ async def test_clearing_the_filter_shows_every_record_and_a_selected_row_is_stil
         _select(pane, lambda r: r.values[0] == marker)
         await wait_for(lambda: compared, message="live comparison after the filter was cleared")
         assert compared[0].values[0] == marker and pane.current_record() is compared[0]
+
+
+async def test_the_scan_runs_in_a_child_process_and_shows_what_the_calling_thread_would_find(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    import multiprocessing
+
+    from desktop_app.core.recovery.in_child import finish_cleanups, last_run
+    from desktop_app.core.recovery.scan import recover
+    from desktop_app.core.snapshot.snapshot import open_snapshot
+
+    source = tmp_path / "src"
+    source.mkdir()
+    case = cases.overwritten(source, longer=False)
+    before = sorted(source.iterdir()), folder_state(source)
+    last_run.clear()
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        shown = pane.result
+    assert last_run["in_place"] is True and "start_s" in last_run  # the child scanned, without a copy
+    snapshot = open_snapshot(case.path)
+    try:
+        with closing(snapshot.connect()) as conn:
+            assert shown == recover(conn)
+    finally:
+        snapshot.close()
+    finish_cleanups()
+    assert multiprocessing.active_children() == []
+    assert (sorted(source.iterdir()), folder_state(source)) == before
+
+
+async def test_a_new_database_mid_scan_stops_the_child_and_leaves_nothing_behind(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    import multiprocessing
+    from multiprocessing.shared_memory import SharedMemory
+
+    from desktop_app.core.recovery.in_child import finish_cleanups, last_run
+
+    source = tmp_path / "src"
+    source.mkdir()
+    case = cases.pages_freed(source)
+    before = sorted(source.iterdir()), folder_state(source)
+    last_run.clear()
+    async with database_over(case.path) as (database, catalog):
+        context = AppContext(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        context.set_database(database, catalog)
+        pane = RecoveryPane(context)
+        qtbot.addWidget(pane)
+        pane.scan()
+        job = pane.job
+        assert job is not None
+        await wait_for(lambda: "start_s" in last_run or job.done, message="the child started")
+        pane.on_database_changed()  # as when the window closes or opens another file mid-scan
+        await context.jobs.wait_all()
+        assert pane.result is None
+        context.set_database(None, None)
+        pane.close()
+    finish_cleanups()
+    assert multiprocessing.active_children() == []
+    with pytest.raises(FileNotFoundError):
+        SharedMemory(str(last_run["shared_name"]))
+    assert (sorted(source.iterdir()), folder_state(source)) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from desktop_app.core.pagefile.btree import (
 from desktop_app.core.pagefile.freelist import freelist_trunks
 from desktop_app.core.pagefile.headers import any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
-from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
+from desktop_app.core.pagefile.snapshot_bytes import ImageBytes, snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
 from desktop_app.core.recovery.gil import in_page_order, release
@@ -69,10 +69,12 @@ def recover(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    image: ImageBytes | None = None,
 ) -> RecoveryResult:
-    """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file)."""
+    """Recover deleted records from the snapshot behind `conn` (its bytes come from memory, not the file;
+    `image`: those bytes where the caller holds them already, e.g. a child process in shared memory)."""
     with _collection_put_off():
-        return _recover(conn, progress, cancel)
+        return _recover(conn, progress, cancel, image)
 
 
 @contextmanager
@@ -95,11 +97,11 @@ def _collection_put_off() -> Iterator[None]:
 
 
 def _recover(
-    conn: sqlite3.Connection, progress: ProgressCallback, cancel: CancelToken | None
+    conn: sqlite3.Connection, progress: ProgressCallback, cancel: CancelToken | None, held: ImageBytes | None
 ) -> RecoveryResult:
     catalog = read_catalog(conn)
     shapes = shapes_of(catalog)
-    with snapshot_image(conn) as image:
+    with snapshot_image(conn) if held is None else nullcontext(DatabaseImage(held)) as image:
         result = recover_image(image, shapes, progress=progress, cancel=cancel)
     del image
     copies = live_copies(conn, result.records, cancel, _searchable(catalog, shapes))

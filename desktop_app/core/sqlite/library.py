@@ -1,9 +1,9 @@
 """Direct calls into the SQLite library the `sqlite3` module uses, for what Python does not expose.
 
-Used for three things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`), reading the
-declared types of a statement's result columns (`sqlite3_column_decltype`), and reading a named memdb's
-image in place or in one copy (`memdb_image`). Everything degrades gracefully when the library cannot be
-reached this way.
+Used for four things only: raising a memdb's size cap (`SQLITE_FCNTL_SIZE_LIMIT`), reading the
+declared types of a statement's result columns (`sqlite3_column_decltype`), reading a named memdb's
+image in place or in one copy (`memdb_image`), and giving a connection an image it reads where it lies
+(`deserialize_in_place`). Everything degrades gracefully when the library cannot be reached this way.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import ctypes
 import functools
 import mmap
 import sqlite3
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ SQLITE_OPEN_READWRITE = 0x02
 SQLITE_OPEN_URI = 0x40
 SQLITE_FCNTL_SIZE_LIMIT = 36
 SQLITE_FCNTL_FILE_POINTER = 7
+SQLITE_DESERIALIZE_READONLY = 4
 #: Bytes a memdb image is read in per call (the VFS's xRead takes an int).
 _READ_CHUNK = 64 * 2**20
 #: Library versions whose memdb keeps a shared store as `_MemStore` lays it out (memdb.c since 3.36.0,
@@ -61,6 +63,16 @@ def sqlite_library() -> ctypes.CDLL | None:
             ctypes.c_void_p,
             ctypes.c_void_p,
             ctypes.c_void_p,
+        ]
+        lib.sqlite3_db_filename.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.sqlite3_db_filename.restype = ctypes.c_char_p
+        handle_and_name = lib.sqlite3_db_filename.argtypes
+        lib.sqlite3_deserialize.argtypes = [
+            *handle_and_name,
+            ctypes.c_void_p,
+            ctypes.c_int64,
+            ctypes.c_int64,
+            ctypes.c_uint,
         ]
         major, minor, patch = sqlite3.sqlite_version_info
         if lib.sqlite3_libversion_number() != major * 1_000_000 + minor * 1000 + patch:
@@ -216,6 +228,29 @@ def _read_through_vfs(file: ctypes._Pointer[_File], size: int) -> bytearray | mm
             return None
     del buffer
     return image
+
+
+def deserialize_in_place(conn: sqlite3.Connection, memdb_name: str, image: memoryview) -> object | None:
+    """Make `conn` (opened on the named memdb `memdb_name`, nothing else done on it yet) read `image`
+    read-only where it lies, without a copy (`sqlite3_deserialize(..., SQLITE_DESERIALIZE_READONLY)`).
+    Returns what keeps `image` lent (hold it until `conn` is closed), or None when it cannot be done.
+
+    Python does not expose a connection's `sqlite3 *`: it is read from the connection object, where
+    CPython keeps it first after the object header; the memdb's name, read back through it, proves the
+    handle is the one. Only for a process that can afford a crash if that ever changed (a child)."""
+    lib = sqlite_library()
+    if lib is None or sys.implementation.name != "cpython" or image.readonly:
+        return None
+    handle = ctypes.c_void_p.from_address(id(conn) + object.__basicsize__).value
+    if not handle or lib.sqlite3_db_filename(handle, b"main") != memdb_name.encode():
+        return None
+    lent = (ctypes.c_char * len(image)).from_buffer(image)
+    size = len(image)
+    if lib.sqlite3_deserialize(
+        handle, b"main", ctypes.addressof(lent), size, size, SQLITE_DESERIALIZE_READONLY
+    ):
+        return None
+    return lent
 
 
 class DeclaredTypes:

@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, Q
 from desktop_app.core.errors import Cancelled, UserError
 from desktop_app.core.export.formats import ExportFormat
 from desktop_app.core.progress import Progress
+from desktop_app.core.recovery.in_child import recover_isolated
 from desktop_app.core.recovery.live import LiveComparison, compare_with_live
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.output import export_recovered
 from desktop_app.core.recovery.report import export_report
-from desktop_app.core.recovery.scan import recover
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.gil_handover import quick_gil_handover
 from desktop_app.ui.gui_thread_gc import LongLivedWork
@@ -126,7 +126,9 @@ class RecoveryPane(Pane):
             progress, token = job.progress_callback(), job.cancel_token
 
             def run(conn: Any) -> Shown:
-                return prepare(recover(conn, progress=progress, cancel=token))
+                # A child process carves (the window never waits for its GIL); in this thread when the
+                # machine lacks the memory to share the snapshot with it.
+                return prepare(recover_isolated(conn, progress=progress, cancel=token))
 
             with LongLivedWork() as records, quick_gil_handover():
                 shown = await database.run_sync(run, cancel=token)
