@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -147,6 +148,34 @@ async def test_a_bar_chart_and_a_histogram_of_many_rows_are_grouped_in_sql_and_d
         assert window.data is not None and window.data.series[0].y.sum() == 412
         assert len(window.data.series[0].x) == 13
         shot(window, tmp_path, "chart-chinook-totals-binned-histogram.png")
+
+
+def test_category_labels_all_show_where_they_fit_and_never_overlap(qtbot: Any) -> None:
+    short = plot_module.CategoryAxis(["USA", "Canada", "France", "Brazil"])
+    assert short.tickValues(-0.5, 3.5, 600) == [(1.0, [0.0, 1.0, 2.0, 3.0])]
+    # Short labels but one long one: only the long one's neighbours are too close at every category.
+    mixed = plot_module.CategoryAxis(["a", "b", "c", "d", "a rather long name", "e", "f", "g"])
+    widths = mixed._label_px
+    for size in (200, 400, 800):
+        ((step, values),) = mixed.tickValues(-0.5, 7.5, size)
+        spacing = step * size / 8
+        shown = [widths[int(v)] for v in values]
+        assert all((a + b) / 2 <= spacing for a, b in itertools.pairwise(shown))
+    # Wide enough for the long label beside its short neighbours, not for two long ones: all shown.
+    size = 8 * (widths[4] + widths[3]) / 2
+    assert widths[4] > size / 8 and mixed.tickValues(-0.5, 7.5, size)[0][0] == 1.0
+
+
+async def test_line_charts_draw_both_grids_and_bar_charts_only_the_value_grid(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = _numbers_database(tmp_path / "n.db", 300)
+    async with chart_over(qtbot, tmp_path, path, "SELECT t, v, label FROM s") as window:
+        plot = window.plot.plotItem
+        assert plot.getAxis("bottom").grid and plot.getAxis("left").grid
+        await redraw(window, ChartKind.BAR, 2, [1])
+        assert isinstance(plot.getAxis("bottom"), plot_module.CategoryAxis)
+        assert plot.getAxis("bottom").grid is False and plot.getAxis("left").grid
 
 
 async def test_a_long_line_is_thinned_to_the_pixels_yet_keeps_its_extremes(

@@ -10,6 +10,7 @@ drawn as they are. New data is settled, then painted, in loop turns of their own
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -28,6 +29,8 @@ from desktop_app.ui.theme import CHART_SERIES, chart_colours
 _PICTURE_SETTLE_MS = 120
 #: Characters of a category shown under its bar.
 _CATEGORY_LABEL_CHARS = 16
+#: Pixels kept free between two category labels.
+_CATEGORY_LABEL_GAP_PX = 12
 #: A summarised line's zoomed range is read again this long after the view stops moving.
 _ZOOM_SETTLE_MS = 150
 #: A view narrower than this share of a summarised line's whole range is read again in detail.
@@ -278,6 +281,11 @@ class ChartPlot(pg.PlotWidget):
         axis.setPen(self._foreground)
         axis.setTextPen(self._foreground)
         self.plotItem.setAxisItems({"bottom": axis})
+        # A new axis draws no grid until told (showGrid told the old one); categories are marked by their
+        # bars, which lines through them would only cross.
+        self.plotItem.updateGrid()
+        if isinstance(axis, CategoryAxis):
+            axis.setGrid(False)
         left = self.plotItem.getAxis("left")
         left.setPen(self._foreground)
         left.setTextPen(self._foreground)
@@ -442,21 +450,31 @@ class CategoryAxis(pg.AxisItem):
         keep = _CATEGORY_LABEL_CHARS
         self.labels = [label if len(label) <= keep else label[: keep - 1] + "…" for label in labels]
         metrics = QFontMetrics(self.font())
-        widest = max((metrics.horizontalAdvance(label) for label in self.labels), default=10)
-        self._label_px = widest + 12
+        #: Each label's width in pixels, with the gap kept between two labels.
+        self._label_px = [metrics.horizontalAdvance(label) + _CATEGORY_LABEL_GAP_PX for label in self.labels]
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
-        """Every n-th category in view, n chosen so the labels fit in `size` pixels."""
+        """Every n-th category in view, the smallest n for which no two labels shown overlap."""
         first, last = max(0, math.ceil(minVal)), min(len(self.labels) - 1, math.floor(maxVal))
         if last < first:
             return []
-        step = max(1, math.ceil((maxVal - minVal) * self._label_px / max(size, 1.0)))
+        per_category = max(size, 1.0) / max(maxVal - minVal, 1e-9)
+        widths = self._label_px[first : last + 1]
+        # The narrowest labels set the least step; wider ones raise it until every neighbour fits.
+        step = max(1, math.ceil(min(widths) / per_category))
+        while step < len(widths) and not _labels_fit(widths[(-first) % step :: step], step * per_category):
+            step += 1
         start = first + (-first) % step
         return [(float(step), [float(v) for v in range(start, last + 1, step)])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         """The categories' text."""
         return [self.labels[int(v)] if 0 <= int(v) < len(self.labels) else "" for v in values]
+
+
+def _labels_fit(widths: list[int], spacing: float) -> bool:
+    """Whether labels of `widths`, centred `spacing` pixels apart, leave each other room."""
+    return all((left + right) / 2 <= spacing for left, right in itertools.pairwise(widths))
 
 
 def _draw_axis(axis: pg.AxisItem) -> None:
