@@ -238,15 +238,22 @@ def _payload(region: Region, start: int, end: int, payload_len: int) -> tuple[by
 
 
 def intact_cell(
-    region: Region, pos: int, end: int, shapes: Sequence[Shape], *, unknown: bool = False
+    region: Region,
+    pos: int,
+    end: int,
+    shapes: Sequence[Shape],
+    *,
+    unknown: bool = False,
+    keep_index: bool = True,
 ) -> Carved | None:
     """The record of a cell starting at `pos` with its header intact, or None.
 
     Its values may run past `end` (overwritten by a later cell): those are LOST. With `unknown`, a
-    self-consistent record that fits no shape comes back with shape None.
+    self-consistent record that fits no shape comes back with shape None. Without `keep_index`, None
+    also for a cell whose types alone make it an index's record (its values are not read).
     """
     try:
-        return _intact(region, pos, end, _context(shapes, region, unknown))
+        return _intact(region, pos, end, _context(shapes, region, unknown), keep_index)
     except _PARSE_ERRORS:
         return None
 
@@ -282,6 +289,8 @@ class _Plan:
     #: Positions that read as floats (integers stored in REAL columns), and the rowid alias to fill in.
     floats: tuple[int, ...]
     alias: int | None
+    #: True when a whole cell of the plan is an index's record whatever its values (no text to score).
+    index_only: bool
     #: Reads the values from the body in one step: made when a cell of the plan is first read (most
     #: headers met while trying offsets never get that far).
     decode: Callable[[bytes], list[object]] | None = None
@@ -374,6 +383,7 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
         confidence,
         floats,
         alias,
+        shape is not None and shape.is_index and not any(s >= 12 and s & 1 for s in serials),
     )
 
 
@@ -513,7 +523,7 @@ def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...],
     return held
 
 
-def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
+def _intact(region: Region, pos: int, end: int, context: _Context, keep_index: bool = True) -> Carved | None:
     page = region.page
     # One-byte varints (the usual payload and header lengths) read here, not through `varint`.
     if pos < end and page[pos] < 0x80:
@@ -544,6 +554,8 @@ def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | N
         if decoded is None:
             return None
         return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
+    if plan.index_only and not keep_index:
+        return None
     decode = plan.decode or _reader_of(plan, region.encoding)
     try:
         values = decode(bytes(page[header_end:cell_end]))

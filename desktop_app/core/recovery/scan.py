@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from typing import TypeVar
 
 import numpy as np
 
@@ -42,6 +44,7 @@ from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
 
 _PROGRESS_EVERY = 256
+T = TypeVar("T")
 _ZEROS = bytes(65536)
 
 
@@ -169,6 +172,8 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
+        #: Where `_keep` puts what it is given while the free pages are carved first (None: kept at once).
+        self.held: list[tuple[Region, Carved, Source]] | None = None
         self._facts: dict[int, _TableFacts] = {}  # by id (each holds its shape)
 
     def run(self) -> RecoveryResult:
@@ -191,9 +196,24 @@ class _Scan:
         self.result.free_pages = len(self.free) + len(self.trunks)
         self.result.orphan_pages = len(orphans)
         tree_shapes = [by_name.get(name) for name in self.names]
-        to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
+        carved_trees = [s is not None and not s.is_index for s in tree_shapes]
         total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
+        self.progress(Progress(0, total, "reading free space"))
+        # The free pages are carved (Python) while another thread finds the live leaves with something to
+        # carve (numpy, which lets go of the GIL); their records are kept after the leaves' (as before:
+        # of two equal records the first kept stays).
+        self.held = []
+        with _beside(lambda: self._leaves_to_carve(carved_trees)) as leaves_to_carve:
+            loose: list[tuple[int, Source]] = []
+            done = 0
+            for number in sorted(self.free | orphans):
+                done = self._tick(done, total)
+                source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
+                if not self._carve_free_page(number, source):
+                    loose.append((number, source))
+        held, self.held = self.held, None
+        to_carve = leaves_to_carve()
+        done += len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
         self.progress(Progress(done, total, "reading free space"))
         for number in to_carve:
             done = self._tick(done, total)
@@ -201,12 +221,9 @@ class _Scan:
             btree = parse_btree_page(self.image.page(number), number, self.usable)
             if shape is not None and btree is not None:
                 self._carve_live(number, btree, [shape, *shape.older])
-        loose: list[tuple[int, Source]] = []
-        for number in sorted(self.free | orphans):
-            done = self._tick(done, total)
-            source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
-            if not self._carve_free_page(number, source):
-                loose.append((number, source))
+        for region, carved, source in held:
+            self._keep(region, carved, source)
+        del held
         for number in sorted(self.trunks):
             done = self._tick(done, total)
             loose.append((number, Source.FREELIST))
@@ -422,7 +439,8 @@ class _Scan:
         region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
         shapes = self.all_shapes
         for pointer in btree.cell_pointers:
-            carved = intact_cell(region, pointer, self.usable, shapes, unknown=True)
+            # (an index's records are not kept: those its types alone tell are not read)
+            carved = intact_cell(region, pointer, self.usable, shapes, unknown=True, keep_index=False)
             if carved is not None:
                 self._keep(region, carved, source)
         for start, size in freeblocks(page, btree, self.usable):
@@ -465,6 +483,9 @@ class _Scan:
             self._keep(region, carved, source)
 
     def _keep(self, region: Region, carved: Carved, source: Source) -> None:
+        if self.held is not None:
+            self.held.append((region, carved, source))
+            return
         shape = carved.shape
         if shape is not None and shape.is_index:
             return
@@ -568,6 +589,32 @@ def _children(raw: np.ndarray, pages: np.ndarray, size: int, usable: int) -> np.
     children[slot[owner] + np.arange(len(left)) - starts[owner]] = left
     children[slot + cells] = right
     return children
+
+
+@contextmanager
+def _beside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
+    """`work()` run on a thread of its own while the block runs; the block's value gives its answer
+    (raising what it raised). The thread has ended when the block is left, however it is left."""
+    answer: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            answer.append(work())
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            failure.append(exc)
+
+    def result() -> T:
+        if failure:
+            raise failure[0]
+        return answer[0]
+
+    thread = threading.Thread(target=run, name="recovery-beside", daemon=True)
+    thread.start()
+    try:
+        yield result
+    finally:
+        thread.join()
 
 
 def _nonzero(page: memoryview, start: int, end: int) -> bool:
