@@ -24,7 +24,7 @@ from desktop_app.core.pagefile.btree import (
     varint,
 )
 from desktop_app.core.pagefile.freelist import freelist_trunks
-from desktop_app.core.pagefile.headers import any_nonzero, page_headers
+from desktop_app.core.pagefile.headers import PageHeaders, any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -174,10 +174,47 @@ class _Scan:
         self.result = RecoveryResult(image.header, [])
         #: Where `_keep` puts what it is given while the free pages are carved first (None: kept at once).
         self.held: list[tuple[Region, Carved, Source]] | None = None
+        self.tree_shapes: list[Shape | None] = []
+        #: Pages read of the `total` the scan reads (its progress).
+        self.done = 0
+        self.total = 0
         self._facts: dict[int, _TableFacts] = {}  # by id (each holds its shape)
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
+        # Another thread finds the leaf pages whose gap holds a byte that is not zero (numpy, which lets go
+        # of the GIL) while this one walks the trees and carves the free pages (Python).
+        with _beside(lambda: _nonzero_gaps(self.image, self.headers)) as nonzero_gaps:
+            loose = self._walk_and_carve_free()
+        held, self.held = self.held, None
+        to_carve = self._leaves_to_carve(nonzero_gaps())
+        self.progress(Progress(self.done, self.total, "reading free space"))
+        for number in to_carve:
+            self._tick()
+            shape = self.tree_shapes[self.owner_id[number]]
+            btree = parse_btree_page(self.image.page(number), number, self.usable)
+            if shape is not None and btree is not None:
+                self._carve_live(number, btree, [shape, *shape.older])
+        for region, carved, source in held or ():  # the free pages' records, kept after the leaves' (as
+            self._keep(region, carved, source)  # before: of two equal records the first kept stays)
+        del held
+        for number in sorted(self.trunks):
+            self._tick()
+            loose.append((number, Source.FREELIST))
+        for number, source in loose:
+            if number not in self.claimed_overflow:
+                self._scan_loose(number, source)
+        self.result.records = in_page_order(self.found.values())
+        release(self.found)
+        self.result.pages_scanned = self.total
+        self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
+        self.result.note = self._note()
+        self.progress(Progress(self.total, self.total, "recovery done"))
+        return self.result
+
+    def _walk_and_carve_free(self) -> list[tuple[int, Source]]:
+        """Walk the live trees, then carve the free and orphaned pages (their records held, not kept
+        yet); the free pages to scan loose."""
         self._read_freelist()
         roots = live_roots(self.image)
         self.leaf = self.headers.leaf
@@ -195,48 +232,17 @@ class _Scan:
         by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
         self.result.free_pages = len(self.free) + len(self.trunks)
         self.result.orphan_pages = len(orphans)
-        tree_shapes = [by_name.get(name) for name in self.names]
-        carved_trees = [s is not None and not s.is_index for s in tree_shapes]
-        total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        self.progress(Progress(0, total, "reading free space"))
-        # The free pages are carved (Python) while another thread finds the live leaves with something to
-        # carve (numpy, which lets go of the GIL); their records are kept after the leaves' (as before:
-        # of two equal records the first kept stays).
+        self.tree_shapes = [by_name.get(name) for name in self.names]
+        self.total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
+        self.progress(Progress(0, self.total, "reading free space"))
         self.held = []
-        with _beside(lambda: self._leaves_to_carve(carved_trees)) as leaves_to_carve:
-            loose: list[tuple[int, Source]] = []
-            done = 0
-            for number in sorted(self.free | orphans):
-                done = self._tick(done, total)
-                source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
-                if not self._carve_free_page(number, source):
-                    loose.append((number, source))
-        held, self.held = self.held, None
-        to_carve = leaves_to_carve()
-        done += len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
-        self.progress(Progress(done, total, "reading free space"))
-        for number in to_carve:
-            done = self._tick(done, total)
-            shape = tree_shapes[self.owner_id[number]]
-            btree = parse_btree_page(self.image.page(number), number, self.usable)
-            if shape is not None and btree is not None:
-                self._carve_live(number, btree, [shape, *shape.older])
-        for region, carved, source in held:
-            self._keep(region, carved, source)
-        del held
-        for number in sorted(self.trunks):
-            done = self._tick(done, total)
-            loose.append((number, Source.FREELIST))
-        for number, source in loose:
-            if number not in self.claimed_overflow:
-                self._scan_loose(number, source)
-        self.result.records = in_page_order(self.found.values())
-        release(self.found)
-        self.result.pages_scanned = total
-        self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
-        self.result.note = self._note()
-        self.progress(Progress(total, total, "recovery done"))
-        return self.result
+        loose: list[tuple[int, Source]] = []
+        for number in sorted(self.free | orphans):
+            self._tick()
+            source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
+            if not self._carve_free_page(number, source):
+                loose.append((number, source))
+        return loose
 
     # ---- page classes ------------------------------------------------------------------------------
 
@@ -332,24 +338,21 @@ class _Scan:
         self.leaf_order.extend(reversed(found))
         return True
 
-    def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
-        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
-        counts every table leaf's gap in `unallocated_bytes`."""
+    def _leaves_to_carve(self, nonzero_gap: np.ndarray) -> list[int]:
+        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros (as
+        `nonzero_gap` tells, per page); counts every table leaf's gap in `unallocated_bytes`; counts the
+        others as read."""
         if not len(self.leaves):
             return []
         headers = self.headers
         leaves = self.leaves
-        owners = self.owner_id[leaves]
-        leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
-        gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
-        self.result.unallocated_bytes += int((gap_end - gap_start).sum())
-        chained = headers.first_freeblock[leaves] != 0
-        gapped = np.flatnonzero((gap_end > gap_start) & ~chained)
-        wanted = chained
-        if len(gapped):
-            base = (leaves[gapped] - 1) * self.image.page_size
-            wanted[gapped] = any_nonzero(self.image.data, base + gap_start[gapped], base + gap_end[gapped])
-        return leaves[wanted].tolist()
+        carved_tree = [s is not None and not s.is_index for s in self.tree_shapes]
+        leaves = leaves[np.array(carved_tree, dtype=bool)[self.owner_id[leaves]]]
+        self.result.unallocated_bytes += int((headers.gap_end[leaves] - headers.gap_start[leaves]).sum())
+        wanted = (headers.first_freeblock[leaves] != 0) | nonzero_gap[leaves]
+        to_carve = leaves[wanted].tolist()
+        self.done += len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
+        return to_carve
 
     def _orphans(self) -> set[int]:
         image = self.image
@@ -527,16 +530,15 @@ class _Scan:
         if _nonzero(page, start, end):
             self.nonzero_free_bytes += end - start
 
-    def _tick(self, done: int, total: int) -> int:
+    def _tick(self) -> None:
         # No explicit GIL hand-over here: CPython's forced switching gives a waiting GUI thread the GIL
         # within its switch interval (5 ms); a `sleep(0)` every few ms restarted that wait each time (the
         # GIL changed hands and straight back) and left the GUI thread waiting 20-70 ms.
-        done += 1
+        self.done += 1
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
-        if done % _PROGRESS_EVERY == 0:
-            self.progress(Progress(done, total, "reading free space"))
-        return done
+        if self.done % _PROGRESS_EVERY == 0:
+            self.progress(Progress(self.done, self.total, "reading free space"))
 
     def _note(self) -> str:
         if self.result.records:
@@ -615,6 +617,21 @@ def _beside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
         yield result
     finally:
         thread.join()
+
+
+def _nonzero_gaps(image: DatabaseImage, headers: PageHeaders) -> np.ndarray:
+    """Per page number: True for a leaf page without freeblocks whose unallocated gap holds a byte that
+    is not zero (its bytes alone read)."""
+    found = np.zeros(len(headers.leaf), dtype=bool)
+    gapped = np.flatnonzero(
+        headers.leaf & (headers.first_freeblock == 0) & (headers.gap_end > headers.gap_start)
+    )
+    if len(gapped):
+        base = (gapped - 1) * image.page_size
+        found[gapped] = any_nonzero(
+            image.data, base + headers.gap_start[gapped], base + headers.gap_end[gapped]
+        )
+    return found
 
 
 def _nonzero(page: memoryview, start: int, end: int) -> bool:
