@@ -15,6 +15,7 @@ from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
     BTreePage,
     PageKind,
+    freeblock_chain,
     freeblocks,
     left_children,
     local_size,
@@ -189,12 +190,23 @@ class _Scan:
         held, self.held = self.held, None
         to_carve = self._leaves_to_carve(nonzero_gaps())
         self.progress(Progress(self.done, self.total, "reading free space"))
-        for number in to_carve:
+        headers = self.headers
+        # The leaves' headers as `parse_btree_page` would read them (its checks made for all at once).
+        readable = _pointers_in_content(self.image, headers, np.array(to_carve, dtype=np.int64)).tolist()
+        kinds, chains = headers.kind.tolist(), headers.first_freeblock.tolist()
+        gap_starts, gap_ends = headers.gap_start.tolist(), headers.gap_end.tolist()
+        tree_shapes: dict[int, list[Shape]] = {}
+        for number, ok in zip(to_carve, readable, strict=True):
             self._tick()
-            shape = self.tree_shapes[self.owner_id[number]]
-            btree = parse_btree_page(self.image.page(number), number, self.usable)
-            if shape is not None and btree is not None:
-                self._carve_live(number, btree, [shape, *shape.older])
+            tree = int(self.owner_id[number])
+            shape = self.tree_shapes[tree]
+            if shape is not None and ok:
+                shapes = tree_shapes.get(tree)
+                if shapes is None:
+                    shapes = tree_shapes[tree] = [shape, *shape.older]
+                table_leaf = kinds[number] == PageKind.TABLE_LEAF.value
+                gap = (gap_starts[number], gap_ends[number])
+                self._carve_live(number, table_leaf, chains[number], gap, shapes)
         for region, carved, source in held or ():  # the free pages' records, kept after the leaves' (as
             self._keep(region, carved, source)  # before: of two equal records the first kept stays)
         del held
@@ -420,13 +432,16 @@ class _Scan:
             self.image.page(number), number, self.usable, self.image.encoding, table_leaf, self._free_page
         )
 
-    def _carve_live(self, number: int, btree: BTreePage, shapes: list[Shape]) -> None:
-        region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
-        for start, size in freeblocks(region.page, btree, self.usable):
+    def _carve_live(
+        self, number: int, table_leaf: bool, first_freeblock: int, gap: tuple[int, int], shapes: list[Shape]
+    ) -> None:
+        """Carve a live leaf page's freeblocks and unallocated `gap` (its start and end)."""
+        region = self._region(number, table_leaf)
+        gap_start, gap_end = gap  # counted in unallocated_bytes by _leaves_to_carve
+        for start, size in freeblock_chain(region.page, first_freeblock, gap_end, self.usable):
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
-        gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
         if gap_end > gap_start and _nonzero(region.page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
@@ -505,22 +520,22 @@ class _Scan:
                 facts = self._facts[id(shape)] = _TableFacts(shape)
             table, columns, dropped, defaulted = facts.name, facts.columns, facts.dropped, facts.defaulted
             values = facts.in_table_order(carved.values)
-        key = (table, *_identity((carved.rowid,)), *_identity(values))
+        key = _identity(table, (carved.rowid, *values))
         held = self.found.get(key)
         if held is not None and held.confidence >= carved.confidence:
             return
         self.found[key] = RecoveredRecord(
-            table=table,
-            columns=columns,
-            values=values,
-            rowid=carved.rowid,
-            source=source,
-            page=region.number,
-            offset=carved.offset,
-            confidence=carved.confidence,
-            overflow_pages=carved.overflow_pages,
-            table_dropped=dropped,
-            defaulted=defaulted,
+            table,
+            columns,
+            values,
+            carved.rowid,
+            source,
+            region.number,
+            carved.offset,
+            carved.confidence,
+            carved.overflow_pages,
+            dropped,
+            defaulted,
         )
 
     def _count_free(self, page: memoryview, start: int, end: int) -> None:
@@ -550,6 +565,8 @@ class _Scan:
         return NOTHING_FOUND_NOTE
 
 
+#: Leaf pages whose cell pointers `_pointers_in_content` reads at once.
+_POINTER_PAGES = 1 << 14
 #: Most levels of a b-tree the level walk follows (a deeper one is a loop in damaged pages).
 _DEPTH_MAX = 64
 _INTERIOR_KINDS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
@@ -619,6 +636,35 @@ def _beside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
         thread.join()
 
 
+def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.ndarray) -> np.ndarray:
+    """For each of the leaf `pages` (consistent headers, as `headers.leaf` tells): True when every cell
+    pointer lies in its cell content area (`parse_btree_page`'s last check)."""
+    if len(pages) > _POINTER_PAGES:  # bounds the temporary arrays (~50 MB a batch)
+        return np.concatenate(
+            [
+                _pointers_in_content(image, headers, pages[at : at + _POINTER_PAGES])
+                for at in range(0, len(pages), _POINTER_PAGES)
+            ]
+        )
+    if not len(pages):
+        return np.zeros(0, dtype=bool)
+    raw = np.frombuffer(image.data, dtype=np.uint8)
+    offset = np.where(pages == 1, 100, 0)  # page 1's header follows the database header
+    content = headers.gap_end[pages]
+    cells = (headers.gap_start[pages] - offset - 8) // 2
+    starts = np.cumsum(cells) - cells
+    owner = np.repeat(np.arange(len(pages)), cells)
+    at = (
+        (pages - 1)[owner] * image.page_size
+        + offset[owner]
+        + 8
+        + 2 * (np.arange(int(cells.sum())) - starts[owner])
+    )
+    pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
+    outside = (pointers < content[owner]) | (pointers >= image.usable_size)
+    return np.bincount(owner[outside], minlength=len(pages)) == 0
+
+
 def _nonzero_gaps(image: DatabaseImage, headers: PageHeaders) -> np.ndarray:
     """Per page number: True for a leaf page without freeblocks whose unallocated gap holds a byte that
     is not zero (its bytes alone read)."""
@@ -662,11 +708,11 @@ def _unknown_columns(count: int) -> tuple[str, ...]:
     return tuple(f"c{i + 1}" for i in range(count))
 
 
-def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as part of a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
+def _identity(table: str | None, values: tuple[object, ...]) -> tuple[object, ...]:
+    """`table` and values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
     their classes, then the values, floats by their repr (-0.0 is not 0.0, and a NaN equals itself).
-    Unpacked into one flat key: one tuple a record for the cycle collector to walk, not five."""
+    One flat tuple a record for the cycle collector to walk, not five."""
     classes = tuple(map(type, values))
     if float in classes:
-        return (*classes, *[repr(v) if v.__class__ is float else v for v in values])
-    return (*classes, *values)
+        return (table, *classes, *[repr(v) if v.__class__ is float else v for v in values])
+    return (table, *classes, *values)
