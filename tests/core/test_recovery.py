@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mmap
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from desktop_app.core.errors import RecoveryError
 from desktop_app.core.pagefile.image import SQLITE_MAGIC, DatabaseImage
+from desktop_app.core.recovery import scan as scan_module
 from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
 from desktop_app.core.recovery.output import record_as_dict
 from desktop_app.core.recovery.record import LOST
@@ -374,3 +375,25 @@ def test_a_cancelled_scan_stops_with_our_error_and_progress_is_reported(tmp_path
         token.cancel()
         with pytest.raises(Cancelled):
             recover(conn, cancel=token)
+
+
+def test_scan_finds_the_same_records_whether_the_gap_check_runs_beside_it_or_first(
+    built: dict[str, cases.Case], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beside = {kind: _recover(case.path) for kind, case in built.items()}
+
+    @contextmanager
+    def first(work):  # type: ignore[no-untyped-def]
+        answer = work()
+        yield lambda: answer
+
+    monkeypatch.setattr(scan_module, "_beside", first)
+    for kind, case in built.items():
+        inline = _recover(case.path)
+        assert inline.records == beside[kind].records, kind
+        assert (inline.unallocated_bytes, inline.freeblock_bytes, inline.pages_scanned, inline.note) == (
+            beside[kind].unallocated_bytes,
+            beside[kind].freeblock_bytes,
+            beside[kind].pages_scanned,
+            beside[kind].note,
+        )
