@@ -258,6 +258,28 @@ def intact_cell(
         return None
 
 
+def intact_cells(
+    region: Region,
+    pointers: Sequence[int],
+    end: int,
+    shapes: Sequence[Shape],
+    *,
+    unknown: bool = False,
+    keep_index: bool = True,
+) -> list[Carved]:
+    """The records `intact_cell` finds at each of `pointers`, in their order (the cells of a page)."""
+    context = _context(shapes, region, unknown)
+    found: list[Carved] = []
+    for pointer in pointers:
+        try:
+            carved = _intact(region, pointer, end, context, keep_index)
+        except _PARSE_ERRORS:
+            continue
+        if carved is not None:
+            found.append(carved)
+    return found
+
+
 def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
     most = max((len(s.columns) for s in shapes), default=0)
     return max(most, _UNKNOWN_COLUMNS_MAX) if unknown else most
@@ -665,8 +687,7 @@ def _clobbered_best(
             region.table_leaf
             and offset >= 5
             and (
-                page[header_start - 1] >= 0x80
-                or any(page[i] < 0x80 for i in range(start + 4, header_start - 1))
+                page[header_start - 1] >= 0x80 or min(page[start + 4 : header_start - 1], default=0x80) < 0x80
             )
         ):
             continue

@@ -29,7 +29,7 @@ from desktop_app.core.pagefile.headers import PageHeaders, any_nonzero, page_hea
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
+from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cells
 from desktop_app.core.recovery.gil import in_page_order, release
 from desktop_app.core.recovery.live import live_copies
 from desktop_app.core.recovery.model import (
@@ -456,11 +456,11 @@ class _Scan:
             return btree is not None  # interior pages hold no rows; other bytes are scanned loose
         region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
         shapes = self.all_shapes
-        for pointer in btree.cell_pointers:
-            # (an index's records are not kept: those its types alone tell are not read)
-            carved = intact_cell(region, pointer, self.usable, shapes, unknown=True, keep_index=False)
-            if carved is not None:
-                self._keep(region, carved, source)
+        # (an index's records are not kept: those its types alone tell are not read)
+        for carved in intact_cells(
+            region, btree.cell_pointers, self.usable, shapes, unknown=True, keep_index=False
+        ):
+            self._keep(region, carved, source)
         for start, size in freeblocks(page, btree, self.usable):
             self._carve_block(region, start, start + size, shapes, source, clobbered=True)
         gap_start, gap_end = unallocated(btree)
