@@ -66,6 +66,7 @@ def live_copies(
         searched: dict[int, _Patterns] = {}
         scanned: _Patterns = {}
         cheap_kept: dict[tuple[int, ...], list[int]] = {}  # per surviving positions: the cheap ones
+        every: dict[int, tuple[int, ...]] = {}  # per count of values: every position
         for index in indexes:
             if not index % _CANCEL_EVERY and cancel is not None:
                 cancel.raise_if_cancelled()
@@ -73,13 +74,17 @@ def live_copies(
             if LOST in values:
                 kept = tuple([i for i, v in enumerate(values) if v is not LOST])
             else:
-                kept = tuple(range(len(values)))
+                kept = every.get(len(values)) or every.setdefault(len(values), tuple(range(len(values))))
             if not kept:
                 continue
             looked_up = cheap_kept.get(kept)
             if looked_up is None:
                 looked_up = cheap_kept[kept] = [i for i in kept if i in cheap]
-            pivot = next((i for i in looked_up if values[i] is not None), None)
+            pivot = None
+            for i in looked_up:
+                if values[i] is not None:
+                    pivot = i
+                    break
             patterns = scanned if pivot is None else searched.setdefault(pivot, {})
             patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
         try:
