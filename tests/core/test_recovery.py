@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mmap
 import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -380,18 +380,13 @@ def test_a_cancelled_scan_stops_with_our_error_and_progress_is_reported(tmp_path
 def test_scan_finds_the_same_records_whether_the_gap_check_runs_beside_it_or_first(
     built: dict[str, cases.Case], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(scan_module, "spare_core", lambda: True)
     beside = {kind: _recover(case.path) for kind, case in built.items()}
-
-    @contextmanager
-    def first(work):  # type: ignore[no-untyped-def]
-        answer = work()
-        yield lambda: answer
-
-    monkeypatch.setattr(scan_module, "_beside", first)
+    monkeypatch.setattr(scan_module, "spare_core", lambda: False)
     for kind, case in built.items():
-        inline = _recover(case.path)
-        assert inline.records == beside[kind].records, kind
-        assert (inline.unallocated_bytes, inline.freeblock_bytes, inline.pages_scanned, inline.note) == (
+        first = _recover(case.path)
+        assert first.records == beside[kind].records, kind
+        assert (first.unallocated_bytes, first.freeblock_bytes, first.pages_scanned, first.note) == (
             beside[kind].unallocated_bytes,
             beside[kind].freeblock_bytes,
             beside[kind].pages_scanned,

@@ -43,6 +43,7 @@ from desktop_app.core.recovery.model import (
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
+from desktop_app.core.sqlite.side_by_side import spare_core
 
 _PROGRESS_EVERY = 256
 T = TypeVar("T")
@@ -183,9 +184,11 @@ class _Scan:
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
-        # Another thread finds the leaf pages whose gap holds a byte that is not zero (numpy, which lets go
-        # of the GIL) while this one walks the trees and carves the free pages (Python).
-        with _beside(lambda: _nonzero_gaps(self.image, self.headers)) as nonzero_gaps:
+        # Where a core is idle, another thread finds the leaf pages whose gap holds a byte that is not zero
+        # (numpy, which lets go of the GIL) while this one walks the trees and carves the free pages
+        # (Python); where none is, the thread only waits for the GIL (~5% slower), so it is done first.
+        beside = _beside if spare_core() else _first
+        with beside(lambda: _nonzero_gaps(self.image, self.headers)) as nonzero_gaps:
             loose = self._walk_and_carve_free()
         held, self.held = self.held, None
         to_carve = self._leaves_to_carve(nonzero_gaps())
@@ -634,6 +637,13 @@ def _beside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
         yield result
     finally:
         thread.join()
+
+
+@contextmanager
+def _first(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
+    """`_beside` without a thread: `work()` done before the block."""
+    answer = work()
+    yield lambda: answer
 
 
 def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.ndarray) -> np.ndarray:
