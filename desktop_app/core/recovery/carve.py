@@ -485,6 +485,18 @@ def _reader_of(plan: _Plan | _Layout, encoding: str) -> Callable[[bytes], list[o
     return made[0]
 
 
+def _body_values(
+    plan: _Plan | _Layout, page: Page, start: int, end: int, encoding: str
+) -> list[object] | None:
+    """The values of a whole cell's body `page[start:end]`, read in one step; None when one of its texts
+    is not in `encoding`."""
+    decode = plan.decode or _reader_of(plan, encoding)
+    try:
+        return decode(bytes(page[start:end]))
+    except UnicodeDecodeError:
+        return None
+
+
 _CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
 _DECODERS: dict[tuple[tuple[int, ...], str], tuple[Callable[[bytes], list[object]], int] | None] = {}
 
@@ -578,10 +590,8 @@ def _intact(region: Region, pos: int, end: int, context: _Context, keep_index: b
         return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
     if plan.index_only and not keep_index:
         return None
-    decode = plan.decode or _reader_of(plan, region.encoding)
-    try:
-        values = decode(bytes(page[header_end:cell_end]))
-    except UnicodeDecodeError:
+    values = _body_values(plan, page, header_end, cell_end, region.encoding)
+    if values is None:
         return None
     for i in plan.texts:
         if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
@@ -731,10 +741,8 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
             # The cell lies whole in the freeblock: its values read in one step.
             if not _lengths_fit(region, start, offset, payload_len):
                 return None
-            decode = layout.decode or _reader_of(layout, region.encoding)
-            try:
-                values = decode(bytes(page[header_end:cell_end]))
-            except UnicodeDecodeError:
+            values = _body_values(layout, page, header_end, cell_end, region.encoding)
+            if values is None:
                 return None
             if not any(_UNCLEAN_TEXT.search(values[i]) for i in layout.texts):  # type: ignore[arg-type]
                 return _whole_carved(region, (start, end, cell_end), shape, layout, values)
