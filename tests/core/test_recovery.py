@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from desktop_app.core.errors import RecoveryError
 from desktop_app.core.pagefile.image import SQLITE_MAGIC, DatabaseImage
-from desktop_app.core.recovery import scan as scan_module
 from desktop_app.core.recovery.model import SECURE_DELETE_NOTE
 from desktop_app.core.recovery.output import record_as_dict
 from desktop_app.core.recovery.record import LOST
@@ -375,20 +374,3 @@ def test_a_cancelled_scan_stops_with_our_error_and_progress_is_reported(tmp_path
         token.cancel()
         with pytest.raises(Cancelled):
             recover(conn, cancel=token)
-
-
-def test_scan_finds_the_same_records_whether_the_gap_check_runs_beside_it_or_first(
-    built: dict[str, cases.Case], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(scan_module, "spare_core", lambda: True)
-    beside = {kind: _recover(case.path) for kind, case in built.items()}
-    monkeypatch.setattr(scan_module, "spare_core", lambda: False)
-    for kind, case in built.items():
-        first = _recover(case.path)
-        assert first.records == beside[kind].records, kind
-        assert (first.unallocated_bytes, first.freeblock_bytes, first.pages_scanned, first.note) == (
-            beside[kind].unallocated_bytes,
-            beside[kind].freeblock_bytes,
-            beside[kind].pages_scanned,
-            beside[kind].note,
-        )

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import TypeVar
 
 import numpy as np
 
@@ -43,10 +41,8 @@ from desktop_app.core.recovery.model import (
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
-from desktop_app.core.sqlite.side_by_side import spare_core
 
 _PROGRESS_EVERY = 256
-T = TypeVar("T")
 _ZEROS = bytes(65536)
 
 
@@ -174,9 +170,6 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
-        #: Where `_keep` puts what it is given while the free pages are carved first (None: kept at once).
-        self.held: list[tuple[Region, Carved, Source]] | None = None
-        self.tree_shapes: list[Shape | None] = []
         #: Pages read of the `total` the scan reads (its progress).
         self.done = 0
         self.total = 0
@@ -184,52 +177,6 @@ class _Scan:
 
     def run(self) -> RecoveryResult:
         self.headers = page_headers(self.image)
-        # Where a core is idle, another thread finds the leaf pages whose gap holds a byte that is not zero
-        # (numpy, which lets go of the GIL) while this one walks the trees and carves the free pages
-        # (Python); where none is, the thread only waits for the GIL (~5% slower), so it is done first.
-        beside = _beside if spare_core() else _first
-        with beside(lambda: _nonzero_gaps(self.image, self.headers)) as nonzero_gaps:
-            loose = self._walk_and_carve_free()
-        held, self.held = self.held, None
-        to_carve = self._leaves_to_carve(nonzero_gaps())
-        self.progress(Progress(self.done, self.total, "reading free space"))
-        headers = self.headers
-        # The leaves' headers as `parse_btree_page` would read them (its checks made for all at once).
-        readable = _pointers_in_content(self.image, headers, np.array(to_carve, dtype=np.int64)).tolist()
-        kinds, chains = headers.kind.tolist(), headers.first_freeblock.tolist()
-        gap_starts, gap_ends = headers.gap_start.tolist(), headers.gap_end.tolist()
-        tree_shapes: dict[int, list[Shape]] = {}
-        for number, ok in zip(to_carve, readable, strict=True):
-            self._tick()
-            tree = int(self.owner_id[number])
-            shape = self.tree_shapes[tree]
-            if shape is not None and ok:
-                shapes = tree_shapes.get(tree)
-                if shapes is None:
-                    shapes = tree_shapes[tree] = [shape, *shape.older]
-                table_leaf = kinds[number] == PageKind.TABLE_LEAF.value
-                gap = (gap_starts[number], gap_ends[number])
-                self._carve_live(number, table_leaf, chains[number], gap, shapes)
-        for region, carved, source in held or ():  # the free pages' records, kept after the leaves' (as
-            self._keep(region, carved, source)  # before: of two equal records the first kept stays)
-        del held
-        for number in sorted(self.trunks):
-            self._tick()
-            loose.append((number, Source.FREELIST))
-        for number, source in loose:
-            if number not in self.claimed_overflow:
-                self._scan_loose(number, source)
-        self.result.records = in_page_order(self.found.values())
-        release(self.found)
-        self.result.pages_scanned = self.total
-        self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
-        self.result.note = self._note()
-        self.progress(Progress(self.total, self.total, "recovery done"))
-        return self.result
-
-    def _walk_and_carve_free(self) -> list[tuple[int, Source]]:
-        """Walk the live trees, then carve the free and orphaned pages (their records held, not kept
-        yet); the free pages to scan loose."""
         self._read_freelist()
         roots = live_roots(self.image)
         self.leaf = self.headers.leaf
@@ -247,17 +194,51 @@ class _Scan:
         by_name[SCHEMA_TABLE] = SCHEMA_SHAPE
         self.result.free_pages = len(self.free) + len(self.trunks)
         self.result.orphan_pages = len(orphans)
-        self.tree_shapes = [by_name.get(name) for name in self.names]
+        tree_shapes = [by_name.get(name) for name in self.names]
+        to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
         self.total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        self.progress(Progress(0, self.total, "reading free space"))
-        self.held = []
+        self.done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
+        self.progress(Progress(self.done, self.total, "reading free space"))
+        self._carve_leaves(to_carve, tree_shapes)
         loose: list[tuple[int, Source]] = []
         for number in sorted(self.free | orphans):
             self._tick()
             source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
             if not self._carve_free_page(number, source):
                 loose.append((number, source))
-        return loose
+        for number in sorted(self.trunks):
+            self._tick()
+            loose.append((number, Source.FREELIST))
+        for number, source in loose:
+            if number not in self.claimed_overflow:
+                self._scan_loose(number, source)
+        self.result.records = in_page_order(self.found.values())
+        release(self.found)
+        self.result.pages_scanned = self.total
+        self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
+        self.result.note = self._note()
+        self.progress(Progress(self.total, self.total, "recovery done"))
+        return self.result
+
+    def _carve_leaves(self, to_carve: list[int], tree_shapes: list[Shape | None]) -> None:
+        """Carve the live leaves `to_carve`, their header fields taken from those read for every page (the
+        checks `parse_btree_page` makes of a leaf's header made for all at once)."""
+        headers = self.headers
+        readable = _pointers_in_content(self.image, headers, np.array(to_carve, dtype=np.int64)).tolist()
+        kinds, chains = headers.kind.tolist(), headers.first_freeblock.tolist()
+        gap_starts, gap_ends = headers.gap_start.tolist(), headers.gap_end.tolist()
+        shapes_of_tree: dict[int, list[Shape]] = {}
+        for number, ok in zip(to_carve, readable, strict=True):
+            self._tick()
+            tree = int(self.owner_id[number])
+            shape = tree_shapes[tree]
+            if shape is not None and ok:
+                shapes = shapes_of_tree.get(tree)
+                if shapes is None:
+                    shapes = shapes_of_tree[tree] = [shape, *shape.older]
+                table_leaf = kinds[number] == PageKind.TABLE_LEAF.value
+                gap = (gap_starts[number], gap_ends[number])
+                self._carve_live(number, table_leaf, chains[number], gap, shapes)
 
     # ---- page classes ------------------------------------------------------------------------------
 
@@ -353,21 +334,24 @@ class _Scan:
         self.leaf_order.extend(reversed(found))
         return True
 
-    def _leaves_to_carve(self, nonzero_gap: np.ndarray) -> list[int]:
-        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros (as
-        `nonzero_gap` tells, per page); counts every table leaf's gap in `unallocated_bytes`; counts the
-        others as read."""
+    def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
+        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
+        counts every table leaf's gap in `unallocated_bytes`."""
         if not len(self.leaves):
             return []
         headers = self.headers
         leaves = self.leaves
-        carved_tree = [s is not None and not s.is_index for s in self.tree_shapes]
-        leaves = leaves[np.array(carved_tree, dtype=bool)[self.owner_id[leaves]]]
-        self.result.unallocated_bytes += int((headers.gap_end[leaves] - headers.gap_start[leaves]).sum())
-        wanted = (headers.first_freeblock[leaves] != 0) | nonzero_gap[leaves]
-        to_carve = leaves[wanted].tolist()
-        self.done += len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
-        return to_carve
+        owners = self.owner_id[leaves]
+        leaves = leaves[np.array(carved_tree, dtype=bool)[owners]]
+        gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
+        self.result.unallocated_bytes += int((gap_end - gap_start).sum())
+        chained = headers.first_freeblock[leaves] != 0
+        gapped = np.flatnonzero((gap_end > gap_start) & ~chained)
+        wanted = chained
+        if len(gapped):
+            base = (leaves[gapped] - 1) * self.image.page_size
+            wanted[gapped] = any_nonzero(self.image.data, base + gap_start[gapped], base + gap_end[gapped])
+        return leaves[wanted].tolist()
 
     def _orphans(self) -> set[int]:
         image = self.image
@@ -504,9 +488,6 @@ class _Scan:
             self._keep(region, carved, source)
 
     def _keep(self, region: Region, carved: Carved, source: Source) -> None:
-        if self.held is not None:
-            self.held.append((region, carved, source))
-            return
         shape = carved.shape
         if shape is not None and shape.is_index:
             return
@@ -613,39 +594,6 @@ def _children(raw: np.ndarray, pages: np.ndarray, size: int, usable: int) -> np.
     return children
 
 
-@contextmanager
-def _beside(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """`work()` run on a thread of its own while the block runs; the block's value gives its answer
-    (raising what it raised). The thread has ended when the block is left, however it is left."""
-    answer: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            answer.append(work())
-        except BaseException as exc:  # handed to the caller's thread, raised there
-            failure.append(exc)
-
-    def result() -> T:
-        if failure:
-            raise failure[0]
-        return answer[0]
-
-    thread = threading.Thread(target=run, name="recovery-beside", daemon=True)
-    thread.start()
-    try:
-        yield result
-    finally:
-        thread.join()
-
-
-@contextmanager
-def _first(work: Callable[[], T]) -> Iterator[Callable[[], T]]:
-    """`_beside` without a thread: `work()` done before the block."""
-    answer = work()
-    yield lambda: answer
-
-
 def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.ndarray) -> np.ndarray:
     """For each of the leaf `pages` (consistent headers, as `headers.leaf` tells): True when every cell
     pointer lies in its cell content area (`parse_btree_page`'s last check)."""
@@ -673,21 +621,6 @@ def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.n
     pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
     outside = (pointers < content[owner]) | (pointers >= image.usable_size)
     return np.bincount(owner[outside], minlength=len(pages)) == 0
-
-
-def _nonzero_gaps(image: DatabaseImage, headers: PageHeaders) -> np.ndarray:
-    """Per page number: True for a leaf page without freeblocks whose unallocated gap holds a byte that
-    is not zero (its bytes alone read)."""
-    found = np.zeros(len(headers.leaf), dtype=bool)
-    gapped = np.flatnonzero(
-        headers.leaf & (headers.first_freeblock == 0) & (headers.gap_end > headers.gap_start)
-    )
-    if len(gapped):
-        base = (gapped - 1) * image.page_size
-        found[gapped] = any_nonzero(
-            image.data, base + headers.gap_start[gapped], base + headers.gap_end[gapped]
-        )
-    return found
 
 
 def _nonzero(page: memoryview, start: int, end: int) -> bool:
