@@ -118,9 +118,14 @@ def parse_btree_page(page: Page, number: int, usable_size: int) -> BTreePage | N
 
 def freeblocks(page: Page, btree: BTreePage, usable_size: int) -> list[tuple[int, int]]:
     """The freeblock chain as (offset, size) pairs, stopping at the first impossible link."""
+    return freeblock_chain(page, btree.first_freeblock, btree.content_start, usable_size)
+
+
+def freeblock_chain(page: Page, first: int, content_start: int, usable_size: int) -> list[tuple[int, int]]:
+    """`freeblocks` of a page whose header's first freeblock and cell content start are given."""
     blocks: list[tuple[int, int]] = []
-    at = btree.first_freeblock
-    last_end = btree.content_start
+    at = first
+    last_end = content_start
     while at:
         if at < last_end or at + 4 > usable_size:
             break

@@ -33,16 +33,17 @@ class PageHeaders:
 def page_headers(image: DatabaseImage) -> PageHeaders:
     """The header fields of every page of `image` (page 1's header follows the database header)."""
     count, size, usable = image.page_count, image.page_size, image.usable_size
-    # Each page's first eight bytes gathered as one word (a strided view: only those bytes are read).
-    words = np.frombuffer(image.data, dtype="<u8", count=count * size // 8)[:: size // 8].copy()
-    head = np.zeros((count + 1, 8), dtype=np.int64)
-    head[1:] = words.view(np.uint8).reshape(count, 8)
+    # Each page's first eight bytes gathered as one word (a strided view: only those bytes are read), its
+    # fields taken out of the word with shifts (the header is big-endian, the word little-endian).
+    words = np.zeros(count + 1, dtype=np.uint64)
+    words[1:] = np.frombuffer(image.data, dtype="<u8", count=count * size // 8)[:: size // 8]
     if count:
-        head[1] = np.frombuffer(image.data, dtype=np.uint8, count=8, offset=100)
-    kind = head[:, 0]
-    first_freeblock = (head[:, 1] << 8) | head[:, 2]
-    cell_count = (head[:, 3] << 8) | head[:, 4]
-    content_start = (head[:, 5] << 8) | head[:, 6]
+        words[1] = np.frombuffer(image.data, dtype="<u8", count=1, offset=100)[0]
+    head = words.view(np.int64)
+    kind = head & 0xFF
+    first_freeblock = (head & 0xFF00) | ((head >> 16) & 0xFF)
+    cell_count = ((head >> 16) & 0xFF00) | ((head >> 32) & 0xFF)
+    content_start = ((head >> 32) & 0xFF00) | ((head >> 48) & 0xFF)
     content_start[content_start == 0] = 65536
     gap_start = 8 + 2 * cell_count
     gap_start[1] += 100

@@ -238,17 +238,46 @@ def _payload(region: Region, start: int, end: int, payload_len: int) -> tuple[by
 
 
 def intact_cell(
-    region: Region, pos: int, end: int, shapes: Sequence[Shape], *, unknown: bool = False
+    region: Region,
+    pos: int,
+    end: int,
+    shapes: Sequence[Shape],
+    *,
+    unknown: bool = False,
+    keep_index: bool = True,
 ) -> Carved | None:
     """The record of a cell starting at `pos` with its header intact, or None.
 
     Its values may run past `end` (overwritten by a later cell): those are LOST. With `unknown`, a
-    self-consistent record that fits no shape comes back with shape None.
+    self-consistent record that fits no shape comes back with shape None. Without `keep_index`, None
+    also for a cell whose types alone make it an index's record (its values are not read).
     """
     try:
-        return _intact(region, pos, end, _context(shapes, region, unknown))
+        return _intact(region, pos, end, _context(shapes, region, unknown), keep_index)
     except _PARSE_ERRORS:
         return None
+
+
+def intact_cells(
+    region: Region,
+    pointers: Sequence[int],
+    end: int,
+    shapes: Sequence[Shape],
+    *,
+    unknown: bool = False,
+    keep_index: bool = True,
+) -> list[Carved]:
+    """The records `intact_cell` finds at each of `pointers`, in their order (the cells of a page)."""
+    context = _context(shapes, region, unknown)
+    found: list[Carved] = []
+    for pointer in pointers:
+        try:
+            carved = _intact(region, pointer, end, context, keep_index)
+        except _PARSE_ERRORS:
+            continue
+        if carved is not None:
+            found.append(carved)
+    return found
 
 
 def _most_columns(shapes: Sequence[Shape], unknown: bool) -> int:
@@ -282,6 +311,8 @@ class _Plan:
     #: Positions that read as floats (integers stored in REAL columns), and the rowid alias to fill in.
     floats: tuple[int, ...]
     alias: int | None
+    #: True when a whole cell of the plan is an index's record whatever its values (no text to score).
+    index_only: bool
     #: Reads the values from the body in one step: made when a cell of the plan is first read (most
     #: headers met while trying offsets never get that far).
     decode: Callable[[bytes], list[object]] | None = None
@@ -374,6 +405,7 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
         confidence,
         floats,
         alias,
+        shape is not None and shape.is_index and not any(s >= 12 and s & 1 for s in serials),
     )
 
 
@@ -453,6 +485,18 @@ def _reader_of(plan: _Plan | _Layout, encoding: str) -> Callable[[bytes], list[o
     return made[0]
 
 
+def _body_values(
+    plan: _Plan | _Layout, page: Page, start: int, end: int, encoding: str
+) -> list[object] | None:
+    """The values of a whole cell's body `page[start:end]`, read in one step; None when one of its texts
+    is not in `encoding`."""
+    decode = plan.decode or _reader_of(plan, encoding)
+    try:
+        return decode(bytes(page[start:end]))
+    except UnicodeDecodeError:
+        return None
+
+
 _CODECS = frozenset({"utf-8", "utf-16-le", "utf-16-be"})
 _DECODERS: dict[tuple[tuple[int, ...], str], tuple[Callable[[bytes], list[object]], int] | None] = {}
 
@@ -513,7 +557,7 @@ def _reader(kinds: tuple[int, ...], encoding: str) -> Callable[[tuple[int, ...],
     return held
 
 
-def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | None:
+def _intact(region: Region, pos: int, end: int, context: _Context, keep_index: bool = True) -> Carved | None:
     page = region.page
     # One-byte varints (the usual payload and header lengths) read here, not through `varint`.
     if pos < end and page[pos] < 0x80:
@@ -544,10 +588,10 @@ def _intact(region: Region, pos: int, end: int, context: _Context) -> Carved | N
         if decoded is None:
             return None
         return _finish(region, context, plan.serials, decoded[0], rowid, pos, cell_end, pages)
-    decode = plan.decode or _reader_of(plan, region.encoding)
-    try:
-        values = decode(bytes(page[header_end:cell_end]))
-    except UnicodeDecodeError:
+    if plan.index_only and not keep_index:
+        return None
+    values = _body_values(plan, page, header_end, cell_end, region.encoding)
+    if values is None:
         return None
     for i in plan.texts:
         if _UNCLEAN_TEXT.search(values[i]):  # type: ignore[arg-type]
@@ -653,8 +697,7 @@ def _clobbered_best(
             region.table_leaf
             and offset >= 5
             and (
-                page[header_start - 1] >= 0x80
-                or any(page[i] < 0x80 for i in range(start + 4, header_start - 1))
+                page[header_start - 1] >= 0x80 or min(page[start + 4 : header_start - 1], default=0x80) < 0x80
             )
         ):
             continue
@@ -698,10 +741,8 @@ def _clobbered(region: Region, start: int, end: int, shape: Shape, offset: int) 
             # The cell lies whole in the freeblock: its values read in one step.
             if not _lengths_fit(region, start, offset, payload_len):
                 return None
-            decode = layout.decode or _reader_of(layout, region.encoding)
-            try:
-                values = decode(bytes(page[header_end:cell_end]))
-            except UnicodeDecodeError:
+            values = _body_values(layout, page, header_end, cell_end, region.encoding)
+            if values is None:
                 return None
             if not any(_UNCLEAN_TEXT.search(values[i]) for i in layout.texts):  # type: ignore[arg-type]
                 return _whole_carved(region, (start, end, cell_end), shape, layout, values)

@@ -40,8 +40,10 @@ _Patterns = dict[tuple[int, ...], dict[tuple[object, ...], list[int]]]
 
 
 def _key(values: Sequence[object], positions: tuple[int, ...]) -> tuple[object, ...]:
-    """Values as a dictionary key that tells 1 from 1.0 (and b'' from '')."""
-    return tuple([(type(values[i]).__name__, values[i]) for i in positions])
+    """Values as a dictionary key that tells 1 from 1.0 (and b'' from ''): their classes, then the
+    values (one flat tuple; the value at `positions[i]` is at `len(positions) + i`)."""
+    picked = [values[i] for i in positions]
+    return (*map(type, picked), *picked)
 
 
 def live_copies(
@@ -64,6 +66,7 @@ def live_copies(
         searched: dict[int, _Patterns] = {}
         scanned: _Patterns = {}
         cheap_kept: dict[tuple[int, ...], list[int]] = {}  # per surviving positions: the cheap ones
+        every: dict[int, tuple[int, ...]] = {}  # per count of values: every position
         for index in indexes:
             if not index % _CANCEL_EVERY and cancel is not None:
                 cancel.raise_if_cancelled()
@@ -71,13 +74,17 @@ def live_copies(
             if LOST in values:
                 kept = tuple([i for i, v in enumerate(values) if v is not LOST])
             else:
-                kept = tuple(range(len(values)))
+                kept = every.get(len(values)) or every.setdefault(len(values), tuple(range(len(values))))
             if not kept:
                 continue
             looked_up = cheap_kept.get(kept)
             if looked_up is None:
                 looked_up = cheap_kept[kept] = [i for i in kept if i in cheap]
-            pivot = next((i for i in looked_up if values[i] is not None), None)
+            pivot = None
+            for i in looked_up:
+                if values[i] is not None:
+                    pivot = i
+                    break
             patterns = scanned if pivot is None else searched.setdefault(pivot, {})
             patterns.setdefault(kept, {}).setdefault(_key(values, kept), []).append(index)
         try:
@@ -128,7 +135,7 @@ def _table_copies(
 
 def _pivots(patterns: _Patterns) -> _Pivots:
     """Per pattern: its first position and the values there (one set lookup a row before the typed key)."""
-    return [(kept[0], {key[0][1] for key in wanted}, kept, wanted) for kept, wanted in patterns.items()]
+    return [(kept[0], {key[len(kept)] for key in wanted}, kept, wanted) for kept, wanted in patterns.items()]
 
 
 @contextmanager
@@ -155,7 +162,7 @@ def _search(
     conn: sqlite3.Connection, table: str, columns: Sequence[str], pivot: int, patterns: _Patterns
 ) -> set[int]:
     """The copies among `patterns`, reading only the rows whose `pivot` column holds one of their values."""
-    wanted = list({key[kept.index(pivot)][1] for kept, keys in patterns.items() for key in keys})
+    wanted = list({key[len(kept) + kept.index(pivot)] for kept, keys in patterns.items() for key in keys})
     return _matches_where(conn, table, columns, quote_identifier(columns[pivot]), wanted, _pivots(patterns))
 
 

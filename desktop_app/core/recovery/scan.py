@@ -13,6 +13,7 @@ from desktop_app.core.errors import Cancelled, RecoveryError
 from desktop_app.core.pagefile.btree import (
     BTreePage,
     PageKind,
+    freeblock_chain,
     freeblocks,
     left_children,
     local_size,
@@ -22,11 +23,11 @@ from desktop_app.core.pagefile.btree import (
     varint,
 )
 from desktop_app.core.pagefile.freelist import freelist_trunks
-from desktop_app.core.pagefile.headers import any_nonzero, page_headers
+from desktop_app.core.pagefile.headers import PageHeaders, any_nonzero, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.snapshot_bytes import ImageBytes, snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cell
+from desktop_app.core.recovery.carve import Carved, Region, carve_range, clobbered_cell, intact_cells
 from desktop_app.core.recovery.gil import in_page_order, release
 from desktop_app.core.recovery.live import live_copies
 from desktop_app.core.recovery.model import (
@@ -171,6 +172,9 @@ class _Scan:
         self.free_bytes = 0
         self.nonzero_free_bytes = 0
         self.result = RecoveryResult(image.header, [])
+        #: Pages read of the `total` the scan reads (its progress).
+        self.done = 0
+        self.total = 0
         self._facts: dict[int, _TableFacts] = {}  # by id (each holds its shape)
 
     def run(self) -> RecoveryResult:
@@ -194,34 +198,49 @@ class _Scan:
         self.result.orphan_pages = len(orphans)
         tree_shapes = [by_name.get(name) for name in self.names]
         to_carve = self._leaves_to_carve([s is not None and not s.is_index for s in tree_shapes])
-        total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
-        done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
-        self.progress(Progress(done, total, "reading free space"))
-        for number in to_carve:
-            done = self._tick(done, total)
-            shape = tree_shapes[self.owner_id[number]]
-            btree = parse_btree_page(self.image.page(number), number, self.usable)
-            if shape is not None and btree is not None:
-                self._carve_live(number, btree, [shape, *shape.older])
+        self.total = len(self.leaves) + len(self.free) + len(self.trunks) + len(orphans)
+        self.done = len(self.leaves) - len(to_carve)  # the leaves with nothing to carve are read
+        self.progress(Progress(self.done, self.total, "reading free space"))
+        self._carve_leaves(to_carve, tree_shapes)
         loose: list[tuple[int, Source]] = []
         for number in sorted(self.free | orphans):
-            done = self._tick(done, total)
+            self._tick()
             source = Source.DROPPED_TABLE if number in orphans else Source.FREELIST
             if not self._carve_free_page(number, source):
                 loose.append((number, source))
         for number in sorted(self.trunks):
-            done = self._tick(done, total)
+            self._tick()
             loose.append((number, Source.FREELIST))
         for number, source in loose:
             if number not in self.claimed_overflow:
                 self._scan_loose(number, source)
         self.result.records = in_page_order(self.found.values())
         release(self.found)
-        self.result.pages_scanned = total
+        self.result.pages_scanned = self.total
         self.result.zeroed = bool(self.free_bytes) and not self.nonzero_free_bytes
         self.result.note = self._note()
-        self.progress(Progress(total, total, "recovery done"))
+        self.progress(Progress(self.total, self.total, "recovery done"))
         return self.result
+
+    def _carve_leaves(self, to_carve: list[int], tree_shapes: list[Shape | None]) -> None:
+        """Carve the live leaves `to_carve`, their header fields taken from those read for every page (the
+        checks `parse_btree_page` makes of a leaf's header made for all at once)."""
+        headers = self.headers
+        readable = _pointers_in_content(self.image, headers, np.array(to_carve, dtype=np.int64)).tolist()
+        kinds, chains = headers.kind.tolist(), headers.first_freeblock.tolist()
+        gap_starts, gap_ends = headers.gap_start.tolist(), headers.gap_end.tolist()
+        shapes_of_tree: dict[int, list[Shape]] = {}
+        for number, ok in zip(to_carve, readable, strict=True):
+            self._tick()
+            tree = int(self.owner_id[number])
+            shape = tree_shapes[tree]
+            if shape is not None and ok:
+                shapes = shapes_of_tree.get(tree)
+                if shapes is None:
+                    shapes = shapes_of_tree[tree] = [shape, *shape.older]
+                table_leaf = kinds[number] == PageKind.TABLE_LEAF.value
+                gap = (gap_starts[number], gap_ends[number])
+                self._carve_live(number, table_leaf, chains[number], gap, shapes)
 
     # ---- page classes ------------------------------------------------------------------------------
 
@@ -402,13 +421,16 @@ class _Scan:
             self.image.page(number), number, self.usable, self.image.encoding, table_leaf, self._free_page
         )
 
-    def _carve_live(self, number: int, btree: BTreePage, shapes: list[Shape]) -> None:
-        region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
-        for start, size in freeblocks(region.page, btree, self.usable):
+    def _carve_live(
+        self, number: int, table_leaf: bool, first_freeblock: int, gap: tuple[int, int], shapes: list[Shape]
+    ) -> None:
+        """Carve a live leaf page's freeblocks and unallocated `gap` (its start and end)."""
+        region = self._region(number, table_leaf)
+        gap_start, gap_end = gap  # counted in unallocated_bytes by _leaves_to_carve
+        for start, size in freeblock_chain(region.page, first_freeblock, gap_end, self.usable):
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
-        gap_start, gap_end = unallocated(btree)  # counted in unallocated_bytes by _leaves_to_carve
         if gap_end > gap_start and _nonzero(region.page, gap_start, gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
@@ -423,10 +445,11 @@ class _Scan:
             return btree is not None  # interior pages hold no rows; other bytes are scanned loose
         region = self._region(number, btree.kind is PageKind.TABLE_LEAF)
         shapes = self.all_shapes
-        for pointer in btree.cell_pointers:
-            carved = intact_cell(region, pointer, self.usable, shapes, unknown=True)
-            if carved is not None:
-                self._keep(region, carved, source)
+        # (an index's records are not kept: those its types alone tell are not read)
+        for carved in intact_cells(
+            region, btree.cell_pointers, self.usable, shapes, unknown=True, keep_index=False
+        ):
+            self._keep(region, carved, source)
         for start, size in freeblocks(page, btree, self.usable):
             self._carve_block(region, start, start + size, shapes, source, clobbered=True)
         gap_start, gap_end = unallocated(btree)
@@ -483,22 +506,22 @@ class _Scan:
                 facts = self._facts[id(shape)] = _TableFacts(shape)
             table, columns, dropped, defaulted = facts.name, facts.columns, facts.dropped, facts.defaulted
             values = facts.in_table_order(carved.values)
-        key = (table, *_identity((carved.rowid,)), *_identity(values))
+        key = _identity(table, (carved.rowid, *values))
         held = self.found.get(key)
         if held is not None and held.confidence >= carved.confidence:
             return
         self.found[key] = RecoveredRecord(
-            table=table,
-            columns=columns,
-            values=values,
-            rowid=carved.rowid,
-            source=source,
-            page=region.number,
-            offset=carved.offset,
-            confidence=carved.confidence,
-            overflow_pages=carved.overflow_pages,
-            table_dropped=dropped,
-            defaulted=defaulted,
+            table,
+            columns,
+            values,
+            carved.rowid,
+            source,
+            region.number,
+            carved.offset,
+            carved.confidence,
+            carved.overflow_pages,
+            dropped,
+            defaulted,
         )
 
     def _count_free(self, page: memoryview, start: int, end: int) -> None:
@@ -508,16 +531,15 @@ class _Scan:
         if _nonzero(page, start, end):
             self.nonzero_free_bytes += end - start
 
-    def _tick(self, done: int, total: int) -> int:
+    def _tick(self) -> None:
         # No explicit GIL hand-over here: CPython's forced switching gives a waiting GUI thread the GIL
         # within its switch interval (5 ms); a `sleep(0)` every few ms restarted that wait each time (the
         # GIL changed hands and straight back) and left the GUI thread waiting 20-70 ms.
-        done += 1
+        self.done += 1
         if self.cancel is not None and self.cancel.cancelled:
             raise Cancelled()
-        if done % _PROGRESS_EVERY == 0:
-            self.progress(Progress(done, total, "reading free space"))
-        return done
+        if self.done % _PROGRESS_EVERY == 0:
+            self.progress(Progress(self.done, self.total, "reading free space"))
 
     def _note(self) -> str:
         if self.result.records:
@@ -529,6 +551,8 @@ class _Scan:
         return NOTHING_FOUND_NOTE
 
 
+#: Leaf pages whose cell pointers `_pointers_in_content` reads at once.
+_POINTER_PAGES = 1 << 14
 #: Most levels of a b-tree the level walk follows (a deeper one is a loop in damaged pages).
 _DEPTH_MAX = 64
 _INTERIOR_KINDS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
@@ -572,6 +596,35 @@ def _children(raw: np.ndarray, pages: np.ndarray, size: int, usable: int) -> np.
     return children
 
 
+def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.ndarray) -> np.ndarray:
+    """For each of the leaf `pages` (consistent headers, as `headers.leaf` tells): True when every cell
+    pointer lies in its cell content area (`parse_btree_page`'s last check)."""
+    if len(pages) > _POINTER_PAGES:  # bounds the temporary arrays (~50 MB a batch)
+        return np.concatenate(
+            [
+                _pointers_in_content(image, headers, pages[at : at + _POINTER_PAGES])
+                for at in range(0, len(pages), _POINTER_PAGES)
+            ]
+        )
+    if not len(pages):
+        return np.zeros(0, dtype=bool)
+    raw = np.frombuffer(image.data, dtype=np.uint8)
+    offset = np.where(pages == 1, 100, 0)  # page 1's header follows the database header
+    content = headers.gap_end[pages]
+    cells = (headers.gap_start[pages] - offset - 8) // 2
+    starts = np.cumsum(cells) - cells
+    owner = np.repeat(np.arange(len(pages)), cells)
+    at = (
+        (pages - 1)[owner] * image.page_size
+        + offset[owner]
+        + 8
+        + 2 * (np.arange(int(cells.sum())) - starts[owner])
+    )
+    pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
+    outside = (pointers < content[owner]) | (pointers >= image.usable_size)
+    return np.bincount(owner[outside], minlength=len(pages)) == 0
+
+
 def _nonzero(page: memoryview, start: int, end: int) -> bool:
     """True when `page[start:end]` holds a byte that is not zero (compared at once, not byte by byte)."""
     return page[start:end] != _ZEROS[: max(0, min(end, len(page)) - start)]
@@ -600,11 +653,11 @@ def _unknown_columns(count: int) -> tuple[str, ...]:
     return tuple(f"c{i + 1}" for i in range(count))
 
 
-def _identity(values: tuple[object, ...]) -> tuple[object, ...]:
-    """Values as part of a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
+def _identity(table: str | None, values: tuple[object, ...]) -> tuple[object, ...]:
+    """`table` and values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
     their classes, then the values, floats by their repr (-0.0 is not 0.0, and a NaN equals itself).
-    Unpacked into one flat key: one tuple a record for the cycle collector to walk, not five."""
+    One flat tuple a record for the cycle collector to walk, not five."""
     classes = tuple(map(type, values))
     if float in classes:
-        return (*classes, *[repr(v) if v.__class__ is float else v for v in values])
-    return (*classes, *values)
+        return (table, *classes, *[repr(v) if v.__class__ is float else v for v in values])
+    return (table, *classes, *values)
