@@ -397,6 +397,38 @@ def test_a_summarised_line_says_what_it_left_out_as_a_streamed_one_does(
     assert summarised.rows == streamed.rows == SUMMARY_ROWS
 
 
+@pytest.mark.parametrize(
+    ("sql", "nulls"),
+    [
+        ("SELECT t, 2 * t - 1 AS v FROM w", {}),
+        ("SELECT t, CASE WHEN typeof(v) = 'real' THEN v END AS v FROM w", {"v": 41}),
+        ("SELECT CASE WHEN t < 5 THEN NULL ELSE t END AS t, 2 * t AS v FROM w", {"t": 10}),
+        ("SELECT CAST(t * 2 AS INTEGER) AS t, CASE WHEN t < 5 THEN NULL ELSE t END AS v FROM w", {"v": 10}),
+    ],
+)
+def test_a_summarised_line_of_numbers_counts_its_nulls_in_a_pass_only_when_it_has_some(
+    walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, sql: str, nulls: dict[str, int]
+) -> None:
+    _summary_limits(monkeypatch)
+    statements: list[str] = []
+    walk.set_trace_callback(statements.append)
+    try:
+        data = read_chart(walk, sql, (), ChartSpec(ChartKind.LINE, 0, (1,)))
+    finally:
+        walk.set_trace_callback(None)
+    assert data.summary is not None and data.rows == SUMMARY_ROWS
+    direct = walk.execute(f"SELECT count(*) - count(t), count(*) - count(v) FROM ({sql})").fetchone()
+    assert {name: n for name, n in zip("tv", direct, strict=True) if n} == nulls
+    assert data.notes == [f"{name}: {n} NULL left out." for name, n in nulls.items()]
+    counting = [s for s in statements if s.startswith("SELECT count(x)")]
+    assert len(counting) == (1 if nulls else 0)
+    (series,) = data.series  # the extremes still hold SQL's lowest and highest drawn value, to a row of Y
+    low, high = walk.execute(f"SELECT min(v), max(v) FROM ({sql}) WHERE t IS NOT NULL").fetchone()
+    every_low, every_high = walk.execute(f"SELECT min(v), max(v) FROM ({sql})").fetchone()
+    step = (every_high - every_low) / read_module.LIMITS.chart_summary_levels
+    assert low - step <= series.y.min() <= low and high <= series.y.max() <= high + step
+
+
 def test_a_small_result_is_read_point_by_point(
     walk: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -476,6 +508,11 @@ def test_stop_while_sqlite_summarises_ends_the_read(
         ("SELECT t, v, -v AS minus, t % 7 AS week FROM w", ChartSpec(ChartKind.LINE, 0, (1, 2, 3))),
         (
             "SELECT CASE WHEN t > 1400 AND t < 1410 THEN 'later' ELSE t END AS t, v FROM w",
+            ChartSpec(ChartKind.LINE, 0, (1,)),
+        ),
+        (  # numbers and NULLs only, in X and in Y: counted in a pass of their own
+            "SELECT CASE WHEN t < 5 THEN NULL ELSE t END AS t, CASE WHEN typeof(v) = 'real' THEN v END AS v "
+            "FROM w",
             ChartSpec(ChartKind.LINE, 0, (1,)),
         ),
     ],

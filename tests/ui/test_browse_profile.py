@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 
 from desktop_app.core.profile.model import Stage
 from desktop_app.ui.panes.browse.pane import BrowsePane
@@ -141,6 +141,34 @@ async def test_profile_shows_mixed_storage_classes_and_lengths(qtbot: Any, tmp_p
         histogram = (await profiled(pane, "n")).cards["n"].histogram
         assert histogram is not None and sum(b.count for b in histogram.bins) == 7
         pane.grab().save(str(tmp_path / "profile.png"))  # paints the histogram without error
+
+
+async def test_opening_the_profile_beside_the_grid_repaints_none_of_its_rows(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = mixed_database(tmp_path / "mixed.db")
+    async with browsing(qtbot, tmp_path, path, "mixed") as pane:
+        viewport = pane.view.viewport()
+        painted: list[tuple[int, int]] = []  # (left, width) of each paint of the grid's rows
+
+        class Paints(QObject):
+            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                if watched is viewport and event.type() == QEvent.Type.Paint:
+                    rect = event.rect()  # type: ignore[attr-defined]
+                    painted.append((rect.x(), rect.width()))
+                return False
+
+        paints = Paints()
+        viewport.installEventFilter(paints)
+        try:
+            wide = viewport.width()
+            pane.column_profile.details.show_tab(pane.profile_panel)
+            await asyncio.sleep(0.1)
+            narrow = viewport.width()
+            assert narrow < wide and painted == []  # the rows shown stay as they were painted
+            assert pane.profile_panel.isVisible()
+        finally:
+            viewport.removeEventFilter(paints)
 
 
 async def test_stop_ends_the_profile_and_keeps_the_figures_so_far(qtbot: Any, tmp_path: Path) -> None:

@@ -148,6 +148,8 @@ class LineSummary:
         #: X and each Y hold only numbers and NULLs (fixed by `read`): no type checks needed.
         self._x_plain = False
         self._ys_plain = [False] * len(y_names)
+        #: What `measure` found of the columns that hold more than numbers and NULLs.
+        self._kinds_found: dict[str, tuple[int, int, int]] = {}
         #: The first read's points, kept outside a zoomed range so panning away shows them at once.
         self.overview: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -207,7 +209,7 @@ class LineSummary:
         `other` (a second connection to the same snapshot) each pass is split in two run side by side: the
         same answers, in about half the time on two free cores."""
         with stoppable(conn, cancel):
-            measured = self.measure(conn, cancel, other)
+            measured = self.measure(conn, cancel, other, counted=False)
             x_range = measured.ranges[0]
             # Integer X over a span floats hold exactly: columns of a whole number of X units, found by
             # integer division (an integer times a real costs SQLite ~0.1 s more on 5M rows).
@@ -222,6 +224,10 @@ class LineSummary:
                 if measured.x.numbers and y_range[0] is not None
             }
             found = self._all_keys(conn, other, boxes, buckets, width, cancel)
+            # A key is NULL where X or a Y is (or is not a number): only then are NULLs counted, in a pass
+            # of their own; without them every row's values count (`measure` left the counts out).
+            if len(boxes) < len(self.y_names) or any(np.isnan(keys).any() for keys in found.values()):
+                measured = self._counted(conn, measured)
             points = [
                 self._points(found[i], boxes[i], buckets, width)
                 if i in boxes
@@ -236,25 +242,45 @@ class LineSummary:
         conn: sqlite3.Connection,
         cancel: CancelToken | None = None,
         other: sqlite3.Connection | None = None,
+        counted: bool = True,
     ) -> Measured:
         """The series values first met (when a column splits the rows), then one pass for the ranges and
-        counts (one more where a column holds more than numbers and NULLs): fixes `groups`, `raw_range`."""
+        counts (one more where a column holds more than numbers and NULLs): fixes `groups`, `raw_range`.
+        Without `counted`, a column of numbers and NULLs is not counted (two aggregates less per row): it
+        counts as full (any row when it has a value) until `_counted` counts it."""
         names = ["x", *(f"y{i}" for i in range(len(self.y_names)))]
+        per = 3 if counted else 2
         with stoppable(conn, cancel):
             self.groups = first_values(conn, self.nested, self.series_name, self.series_max)
             inner = self._inner()
-            rows, dropped, *stats = self._ranges(conn, other, inner, names, cancel)
-            ranges = [(stats[3 * n], stats[3 * n + 1]) for n in range(len(names))]
+            rows, dropped, *stats = self._ranges(conn, other, inner, names, cancel, counted)
+            ranges = [(stats[per * n], stats[per * n + 1]) for n in range(len(names))]
             plain = [high is None or isinstance(high, int | float) for _low, high in ranges]
             self._x_plain, self._ys_plain = plain[0] and not self.x.text, plain[1:]
             kinds: dict[str, tuple[int, int, int]] = {}  # column → (numbers, blobs, not NULL)
-            present = {c: stats[3 * n + 2] for n, c in enumerate(names)}
+            present = {
+                c: stats[3 * n + 2] if counted else (rows if ranges[n][0] is not None else 0)
+                for n, c in enumerate(names)
+            }
             dirty = [n for n, p in zip(names, [self._x_plain, *self._ys_plain], strict=True) if not p]
             x_drawn = present["x"]
             if dirty:
                 drawn_ranges, kinds, dirty_x_drawn = self._kinds(conn, inner, dirty)
                 ranges = [drawn_ranges.get(c, r) for c, r in zip(names, ranges, strict=True)]
                 x_drawn = dirty_x_drawn if "x" in dirty else x_drawn
+        self._kinds_found = kinds
+        return self._measured(int(rows), int(dropped or 0), ranges, present, kinds, x_drawn)
+
+    def _measured(
+        self,
+        rows: int,
+        dropped: int,
+        ranges: list[tuple[Any, Any]],
+        present: dict[str, int],
+        kinds: dict[str, tuple[int, int, int]],
+        x_drawn: int | None,
+    ) -> Measured:
+        """`measure`'s answer from its figures (`present`: each column's values that are not NULL)."""
         x_range = ranges[0]
         if x_drawn and np.isfinite(x_range[0]) and np.isfinite(x_range[1]):
             self.raw_range = (float(x_range[0]), float(x_range[1]))
@@ -266,7 +292,20 @@ class LineSummary:
             )
             for i in range(len(self.y_names))
         ]
-        return Measured(int(rows), int(dropped or 0), ranges, x_counts, y_counts)
+        return Measured(rows, dropped, ranges, x_counts, y_counts)
+
+    def _counted(self, conn: sqlite3.Connection, measured: Measured) -> Measured:
+        """`measured` (made without counts) with the values of its columns of numbers and NULLs counted."""
+        names = ["x", *(f"y{i}" for i in range(len(self.y_names)))]
+        plain = [n for n, p in zip(names, [self._x_plain, *self._ys_plain], strict=True) if p]
+        if not plain:  # (`_kinds` counted every column)
+            return measured
+        sql = f"SELECT {', '.join(f'count({c})' for c in plain)} FROM ({self._inner()})"
+        counts = dict(zip(plain, conn.execute(sql, self.nested.params).fetchone(), strict=True))
+        present = {c: counts.get(c, 0) for c in names}
+        kinds = self._kinds_found
+        x_drawn = measured.x.numbers if "x" not in plain else present["x"]
+        return self._measured(measured.rows, measured.dropped, measured.ranges, present, kinds, x_drawn)
 
     def _ranges(
         self,
@@ -275,12 +314,14 @@ class LineSummary:
         inner: str,
         names: list[str],
         cancel: CancelToken | None,
+        counted: bool = True,
     ) -> list[Any]:
-        """rows, rows of further series values, then min, max and count of each of `names` (x, y0, …):
-        one pass, or with `other` X's figures here and the Ys' there, side by side."""
+        """rows, rows of further series values, then min, max (and with `counted` count) of each of `names`
+        (x, y0, …): one pass, or with `other` X's figures here and the Ys' there, side by side."""
         params = self.nested.params
         dropped_rows = "sum(gi < 0)" if self.series_name is not None else "0"
-        parts = ["count(*)", dropped_rows, *(f"min({c}), max({c}), count({c})" for c in names)]
+        count = ", count({0})" if counted else ""
+        parts = ["count(*)", dropped_rows, *(f"min({c}), max({c}){count.format(c)}" for c in names)]
         if other is None or len(parts) == 3:
             return list(conn.execute(f"SELECT {', '.join(parts)} FROM ({inner})", params).fetchone())
         here, there = (f"SELECT {', '.join(p)} FROM ({inner})" for p in (parts[:3], parts[3:]))
@@ -311,7 +352,8 @@ class LineSummary:
             middle = raw0 + (buckets // 2) * width if width is not None else (raw0 + raw1) / 2
             statements = [
                 (y, f"{sql} WHERE xv < {sql_literal(middle)}"),
-                (y, f"{sql} WHERE xv >= {sql_literal(middle)}"),
+                # (a NULL X keeps its NULL key, which tells `read` that NULLs must be counted)
+                (y, f"{sql} WHERE xv >= {sql_literal(middle)} OR xv IS NULL"),
             ]
 
         def run(c: sqlite3.Connection, share: list[tuple[int, str]]) -> list[tuple[int, np.ndarray]]:
