@@ -20,9 +20,10 @@ from desktop_app.core.chart.thinning import LineThinner, cell_counts, minmax_per
 from desktop_app.core.errors import Cancelled
 from desktop_app.core.progress import CancelToken, Progress
 from desktop_app.core.snapshot.snapshot import open_snapshot
+from desktop_app.core.sqlite import side_by_side as side_by_side_module
 from desktop_app.core.sqlite.guard import GuardRefused
 from desktop_app.core.sqlite.interrupt import stoppable
-from desktop_app.core.sqlite.side_by_side import side_by_side
+from desktop_app.core.sqlite.side_by_side import side_by_side, spare_core
 from tests.conftest import CORPUS
 from tests.fixtures import snapshot_connection
 
@@ -542,6 +543,27 @@ def test_a_summary_split_over_two_connections_equals_the_one_of_one_connection(
         assert ours.x.tolist() == theirs.x.tolist() and ours.y.tolist() == theirs.y.tolist()
     with pytest.raises(sqlite3.ProgrammingError):  # the second connection is closed once the read ends
         opened[0].execute("SELECT 1")
+
+
+@pytest.mark.parametrize(
+    ("cores", "runnable", "load", "spare"),
+    [
+        (2, 1, 1.8, True),  # only the caller runs now: the minute's load (a read of our own) must not say no
+        (2, 2, 0.4, True),  # another thread runs now, but the minute was quiet
+        (2, 3, 1.8, False),
+        (2, None, 0.9, True),  # no /proc/loadavg: the load average decides
+        (2, None, 1.5, False),
+        (1, 1, 0.0, False),  # one core: never
+        (4, 3, 3.5, True),  # two others run on four cores: one is free
+    ],
+)
+def test_a_core_is_spare_when_none_other_runs_now_or_the_last_minute_left_one_idle(
+    monkeypatch: pytest.MonkeyPatch, cores: int, runnable: int | None, load: float, spare: bool
+) -> None:
+    monkeypatch.setattr(side_by_side_module.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(side_by_side_module.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(side_by_side_module, "_runnable_now", lambda: runnable)
+    assert spare_core() is spare
 
 
 def test_side_by_side_raises_the_failure_of_either_once_both_have_ended(walk: sqlite3.Connection) -> None:

@@ -27,14 +27,32 @@ B = TypeVar("B")
 
 
 def spare_core() -> bool:
-    """True when at least one core was idle on average over the last minute (the load average is below
-    the cores less one): a second statement run side by side then gets a core of its own."""
+    """True when a core is free for a second statement: no other thread is runnable beside the caller on
+    one of the cores right now, or the load average over the last minute leaves one idle.
+
+    The load average alone said no just after a read of our own (a 2 s read lifts it by ~1 for a minute),
+    so every chart read after the first ran on one connection; the count of threads runnable right now
+    (Linux's /proc/loadavg, the caller's own included) does not lag."""
     cores = os.cpu_count() or 1
+    if cores < 2:
+        return False
+    running = _runnable_now()
+    if running is not None and running - 1 <= cores - 2:
+        return True
     try:
         load = os.getloadavg()[0]
     except OSError:  # (not every system can tell)
-        return cores > 1
-    return cores > 1 and load <= cores - 1
+        return running is None
+    return load <= cores - 1
+
+
+def _runnable_now() -> int | None:
+    """Threads runnable on the machine at this instant, the caller's included (None where unknown)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return int(file.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def side_by_side(
