@@ -27,6 +27,7 @@ from desktop_app.ui.panes.recovery.entries import ALL_RECORDS, UNKNOWN_TABLE, En
 from desktop_app.ui.panes.recovery.grid import RecordFilter, RecoveredModel
 from desktop_app.ui.panes.recovery.live_view import LiveComparisonView
 from desktop_app.ui.theme import dim_style
+from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
 from desktop_app.ui.widgets.layout import hbox, push_button, splitter, vbox
 from desktop_app.ui.widgets.save_dialog import save_file_dialog
 
@@ -82,8 +83,6 @@ class RecoveryPane(Pane):
         self.filtering = RecordFilter()
         self.grid = QTableView()
         self.grid.setModel(self.unfiltered)
-        # Column widths from the rows in view only: measuring every row of a big result froze the window.
-        self.grid.horizontalHeader().setResizeContentsPrecision(0)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
         self.tables.currentItemChanged.connect(lambda *_: self._show_selected())
@@ -196,7 +195,7 @@ class RecoveryPane(Pane):
     def _show_selected(self) -> None:
         entry = self._current_entry()
         self.model.set_records(entry.records if entry else [], entry.columns if entry else None)
-        self.grid.resizeColumnsToContents()
+        fit_columns_to_rows_in_view(self.grid)
         self._compare(self.grid.currentIndex())
 
     # --- the selected record against its live row ---------------------------------------------
@@ -257,7 +256,7 @@ class RecoveryPane(Pane):
         if self.grid.model() is not wanted:
             self.grid.setModel(wanted)  # a new selection model: the current row is gone
             self._follow_selection()
-            self.grid.resizeColumnsToContents()
+            fit_columns_to_rows_in_view(self.grid)
             self._compare(self.grid.currentIndex())
             if not text:
                 self.filtering.setSourceModel(None)  # it would map every row at each change of records
