@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.recovery.record import LOST
@@ -22,6 +22,16 @@ from tests import recovery_cases as cases
 from tests.conftest import folder_state
 from tests.fixtures import database_over
 from tests.ui.helpers import close_window, make_window, open_in, wait_for
+
+#: The roles Qt's item delegate paints a cell with.
+_PAINTED_ROLES = [
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.FontRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.BackgroundRole,
+]
 
 
 @asynccontextmanager
@@ -72,6 +82,17 @@ async def test_scan_lists_each_table_and_shows_provenance(qtbot: Any, tmp_path: 
         assert model.value(0, 0) is LOST
         assert model.data(model.index(0, 0)) == "‹lost›"
         assert model.value(0, 7) == "freeblock"
+        # The grid paints through multiData (every role of a cell in one call): it answers as data does.
+        roles = [*_PAINTED_ROLES, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.CheckStateRole]
+        for row, column in [(0, 0), (0, 7), (1, 2), (2, len(model.columns) - 1)]:
+            for view_model, index in [
+                (model, model.index(row, column)),
+                (pane.proxy, pane.proxy.index(row, column)),
+            ]:
+                for role in roles:
+                    answer = QModelRoleData(role)
+                    view_model.multiData(index, QModelRoleDataSpan(answer))
+                    assert answer.data() == model.data(model.index(row, column), role), (row, column, role)
         assert pane.grab().save(str(tmp_path / "recovered.png"))
         marker = model.value(3, 1)
         pane.filter_edit.setText(str(marker))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractProxyModel, QIdentityProxyModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractProxyModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QListWidgetItem, QTableView, QWidget
 
 from desktop_app.core.errors import Cancelled, UserError
@@ -24,7 +24,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.recovery.entries import ALL_RECORDS, UNKNOWN_TABLE, Entry, Shown, prepare
-from desktop_app.ui.panes.recovery.grid import RecordFilter, RecoveredModel
+from desktop_app.ui.panes.recovery.grid import PassThrough, RecordFilter, RecoveredModel
 from desktop_app.ui.panes.recovery.live_view import LiveComparisonView
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
@@ -78,7 +78,7 @@ class RecoveryPane(Pane):
         self.model = RecoveredModel()
         # The grid reads the records through a pass-through proxy unless a filter is typed: Qt's
         # filtering proxy maps every row whenever the records change (35-50 ms for 900k records).
-        self.unfiltered = QIdentityProxyModel()
+        self.unfiltered = PassThrough()
         self.unfiltered.setSourceModel(self.model)
         self.filtering = RecordFilter()
         self.grid = QTableView()
