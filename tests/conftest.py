@@ -75,7 +75,7 @@ def checkout_paths(root: Path) -> set[str]:
         subfolders[:] = [
             name
             for name in subfolders
-            if name not in (".git", "__pycache__", ".ruff_cache", ".mypy_cache")
+            if name not in (".git", "__pycache__", ".ruff_cache", ".mypy_cache", ".import_linter_cache")
             and not (here / name / "pyvenv.cfg").exists()
             and not (here == root and (name == "build" or name.endswith(".egg-info")))
         ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desktop_app.core.pagefile import headers
 from desktop_app.core.pagefile.btree import interior_children, left_children, parse_btree_page
 from desktop_app.core.pagefile.freelist import freelist_trunks
-from desktop_app.core.pagefile.headers import any_nonzero, page_headers
+from desktop_app.core.pagefile.headers import any_nonzero, any_nonzero_numpy, page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.pagefile.owners import btree_pages
 
@@ -89,4 +91,23 @@ def test_any_nonzero_says_which_byte_ranges_hold_a_byte_that_is_not_zero(
     data, pairs = case
     ranges = [(a, max(a + 1, min(len(data), a + n))) for a, n in pairs]
     starts, ends = np.array([a for a, _ in ranges]), np.array([b for _, b in ranges])
-    assert any_nonzero(data, starts, ends).tolist() == [any(data[a:b]) for a, b in ranges]
+    expected = [any(data[a:b]) for a, b in ranges]
+    assert any_nonzero(data, starts, ends).tolist() == expected  # the C loop
+    assert any_nonzero_numpy(data, starts, ends).tolist() == expected
+
+
+def test_the_c_loops_are_built_by_the_install() -> None:
+    assert headers._kernels is not None, (
+        "desktop_app/core/pagefile/_kernels.c was not built: install a C compiler and Python's headers "
+        "(gcc python3-dev), then `pip install -e .` again (scans run slower without it)"
+    )
+
+
+def test_the_c_loop_says_empty_ranges_hold_nothing_and_refuses_ranges_outside_the_data() -> None:
+    data = memoryview(bytearray(b"\0\0\1\0" * 4))
+    starts, ends = np.array([0, 2, 3, 5], dtype=np.int64), np.array([2, 3, 3, 4], dtype=np.int64)
+    assert any_nonzero(data, starts, ends).tolist() == [False, True, False, False]
+    with pytest.raises(ValueError, match="outside"):
+        any_nonzero(data, np.array([8]), np.array([17]))
+    with pytest.raises(ValueError, match="outside"):
+        any_nonzero(data, np.array([-1]), np.array([3]))

@@ -4,9 +4,11 @@ page's header read at once, every leaf's cell pointers checked at once, index ce
 
 from __future__ import annotations
 
+import math
 import random
 import sqlite3
 import struct
+import sys
 
 import numpy as np
 from hypothesis import given
@@ -17,7 +19,8 @@ from desktop_app.core.pagefile.headers import page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.progress import ignore_progress
 from desktop_app.core.recovery.carve import Region, _decoder, intact_cell
-from desktop_app.core.recovery.scan import _pointers_in_content, _Scan
+from desktop_app.core.recovery.record import LOST
+from desktop_app.core.recovery.scan import _identity, _pointers_in_content, _Scan
 from desktop_app.core.recovery.shapes import shapes_of
 from desktop_app.core.schema.catalog import read_catalog
 
@@ -220,3 +223,20 @@ def test_index_cells_left_unread_are_those_whose_record_is_an_index_s_either_way
                 assert unread == read
                 kept += read is not None and read.shape is not None and not read.shape.is_index
     assert skipped > 0 and kept > 0  # the integer index's cells left unread, the WITHOUT ROWID table's read
+
+
+def test_records_are_one_when_their_values_are_equal_and_of_one_kind() -> None:
+    text = "".join(["no", "te"])  # built, not interned; the same characters interned below
+    number = 10**6 + 7
+    pairs_equal = [
+        ((1, text, 2.5, b"x", None), (1, sys.intern("note"), 2.5, b"x", None)),
+        ((number, number), (10**6 + 7, int("1000007"))),  # one object twice, two objects
+        ((math.nan,), (float("nan"),)),
+        ((LOST, 1.0), (LOST, 1.0)),
+    ]
+    for left, right in pairs_equal:
+        assert _identity("t", left) == _identity("t", right)
+    kinds_apart = [(1,), (1.0,), (True,), ("1",), (b"1",), (0.0,), (-0.0,), (None,), (LOST,)]
+    keys = {_identity("t", values) for values in kinds_apart}
+    assert len(keys) == len(kinds_apart)
+    assert _identity("t", (1,)) != _identity("u", (1,)) != _identity(None, (1,))

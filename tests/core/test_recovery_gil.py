@@ -20,9 +20,14 @@ def test_records_come_in_page_then_offset_order_and_equal_places_keep_their_orde
 
 def test_release_empties_nested_containers_and_leaves_their_items_alive() -> None:
     kept = _record(1, 100, 1)
-    inner = {("a", 1): [1, 2], ("b", 2): [kept]}
-    big = list(range(10_000))
-    outer = {1: {(0, 1): inner}, 2: big}
+    inner = {("a", 1): [1, 2], ("b", 2): [kept]}  # small: freed at once
+    small = list(range(10_000))
+    big = list(range(20_000))  # freed a slice at a time, as are the big tables of lists below
+    many_lists = {(n,): [n, n + 1] for n in range(20_000)}
+    long_lists = {n: list(range(3_000)) for n in range(10)}
+    nested = [[kept], [[1, 2]], small]
+    outer = {1: {(0, 1): inner}, 2: big, 3: small, 4: many_lists, 5: long_lists, 6: nested}
     release(outer)
-    assert outer == {} and inner == {} and big == []
+    assert outer == {} and inner == {} and small == [] and big == [] and many_lists == {}
+    assert long_lists == {} and nested == []
     assert kept.values == (1,)

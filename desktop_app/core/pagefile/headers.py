@@ -11,6 +11,11 @@ import numpy as np
 from desktop_app.core.pagefile.btree import PageKind
 from desktop_app.core.pagefile.image import DatabaseImage
 
+try:  # built at install where a C compiler is found (setup.py); numpy does the same work without it
+    from desktop_app.core.pagefile import _kernels
+except ImportError:  # pragma: no cover - the fallback is tested directly
+    _kernels = None
+
 Buffer = bytes | bytearray | memoryview | mmap.mmap
 _LEAVES = (PageKind.INDEX_LEAF.value, PageKind.TABLE_LEAF.value)
 _INTERIORS = (PageKind.INDEX_INTERIOR.value, PageKind.TABLE_INTERIOR.value)
@@ -63,8 +68,20 @@ _BATCH_WORDS = 1 << 22
 
 def any_nonzero(data: Buffer, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each non-empty byte range [starts[i], ends[i]) of `data` (a whole number of 8-byte words long),
-    True when it holds a byte that is not zero: its first and last words masked, the words between
-    gathered and tested in batches. Only the ranges' own bytes are read."""
+    True when it holds a byte that is not zero. Only the ranges' own bytes are read: by the C loop where
+    it was built (the GIL let go meanwhile; a fifth of a sparse scan's time in numpy), else by numpy."""
+    if _kernels is None:
+        return any_nonzero_numpy(data, starts, ends)
+    found = np.zeros(len(starts), dtype=bool)
+    _kernels.any_nonzero(
+        data, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64), found
+    )
+    return found
+
+
+def any_nonzero_numpy(data: Buffer, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """`any_nonzero` in numpy: each range's first and last words masked, the words between gathered and
+    tested in batches."""
     words = np.frombuffer(data, dtype="<u8")
     starts, ends = starts.astype(np.int64), ends.astype(np.int64)
     first, last = starts // 8, (ends - 1) // 8

@@ -36,7 +36,7 @@ _UNKNOWN_COLUMNS_MAX = 64
 _PARSE_ERRORS = (ValueError, IndexError, UnicodeDecodeError, OverflowError)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made per page carved, and a frozen one is slow to make
 class Region:
     """Where carving happens: one page's bytes and what is known about them."""
 
@@ -50,7 +50,7 @@ class Region:
     free_page: Callable[[int], Page | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen class's __init__ sets each field by object.__setattr__
 class Carved:
     """A record rebuilt from a cell: values in record order (`LOST` where overwritten)."""
 

@@ -10,6 +10,7 @@ steps small enough for the GIL to change hands between them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,11 @@ def in_page_order(records: Iterable[RecoveredRecord]) -> list[RecoveredRecord]:
 
 def release(container: dict[Any, Any] | list[Any]) -> None:
     """Empty `container` an item at a time (nested dictionaries and lists too): freed at once, a big one
-    is freed in one C call that holds the GIL throughout."""
-    if isinstance(container, dict):
+    is freed in one C call that holds the GIL throughout. A small one is freed at once (item by item, its
+    freeing cost a sparse scan five times what freeing it took)."""
+    if _quick_to_free(container):
+        container.clear()
+    elif isinstance(container, dict):
         while container:
             _key, value = container.popitem()
             if isinstance(value, dict) or (isinstance(value, list) and not _small(value)):
@@ -46,7 +50,26 @@ def release(container: dict[Any, Any] | list[Any]) -> None:
 
 #: Items of a list freed in one call (a few hundred microseconds).
 _SLICE = 4096
+#: Items of a container (and of the lists it holds) freed in one call (a few milliseconds at most).
+_AT_ONCE = 16384
 _CONTAINERS = frozenset({dict, list})
+
+
+def _quick_to_free(container: dict[Any, Any] | list[Any]) -> bool:
+    """True when `container` holds at most `_AT_ONCE` items, none of them a dictionary or list, or lists of
+    such items (as the live-copy check's lookup tables do) with at most `_AT_ONCE` items in all. Counted
+    and looked at in C: no Python step per item."""
+    items = container.values() if isinstance(container, dict) else container
+    if len(items) > _AT_ONCE:
+        return False
+    kinds = set(map(type, items))
+    if _CONTAINERS.isdisjoint(kinds):
+        return True
+    return (
+        kinds == {list}
+        and sum(map(len, items)) <= _AT_ONCE
+        and _CONTAINERS.isdisjoint(map(type, chain.from_iterable(items)))
+    )
 
 
 def _small(items: list[Any]) -> bool:

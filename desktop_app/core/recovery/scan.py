@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import marshal
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from desktop_app.core.recovery.model import (
     RecoveryResult,
     Source,
 )
+from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.schema_remnants import dropped_shapes, live_roots
 from desktop_app.core.recovery.shapes import SCHEMA_SHAPE, Shape, shapes_of
 from desktop_app.core.schema.catalog import SCHEMA_TABLE, Catalog, read_catalog
@@ -481,7 +483,8 @@ class _Scan:
                 at = start + carved.length
             else:
                 at = start + 4
-        self._scan_range(region, at, end, shapes, source, unknown=False)
+        if end - at > 2:  # (what a cell leaves of its freeblock holds no other)
+            self._scan_range(region, at, end, shapes, source, unknown=False)
 
     def _scan_range(
         self, region: Region, start: int, end: int, shapes: list[Shape], source: Source, *, unknown: bool
@@ -654,9 +657,13 @@ def _unknown_columns(count: int) -> tuple[str, ...]:
 
 
 def _identity(table: str | None, values: tuple[object, ...]) -> tuple[object, ...]:
-    """`table` and values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None):
-    their classes, then the values, floats by their repr (-0.0 is not 0.0, and a NaN equals itself).
-    One flat tuple a record for the cycle collector to walk, not five."""
+    """`table` and values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None),
+    -0.0 from 0.0, and a NaN equals itself: the values marshalled (format 2 writes no back-references,
+    which would make equal values' bytes differ; each value's type is written). Records with a LOST value
+    (not marshallable): their classes, then the values, floats by their repr."""
+    if LOST not in values:
+        with suppress(ValueError):  # a value of no SQLite kind (none is expected): keyed as below
+            return (table, marshal.dumps(values, 2))
     classes = tuple(map(type, values))
     if float in classes:
         return (table, *classes, *[repr(v) if v.__class__ is float else v for v in values])
