@@ -339,8 +339,8 @@ class _Scan:
         return True
 
     def _leaves_to_carve(self, carved_tree: list[bool]) -> list[int]:
-        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros;
-        counts every table leaf's gap in `unallocated_bytes`."""
+        """The live leaves of tables (in walk order) with a freeblock or a gap that is not all zeros (past
+        `_FIRST_CELL_BYTE`); counts every table leaf's gap in `unallocated_bytes`."""
         if not len(self.leaves):
             return []
         headers = self.headers
@@ -350,11 +350,12 @@ class _Scan:
         gap_start, gap_end = headers.gap_start[leaves], headers.gap_end[leaves]
         self.result.unallocated_bytes += int((gap_end - gap_start).sum())
         chained = headers.first_freeblock[leaves] != 0
-        gapped = np.flatnonzero((gap_end > gap_start) & ~chained)
+        first = gap_start + _first_cell_byte(headers.kind[leaves])
+        gapped = np.flatnonzero((gap_end > first) & ~chained)
         wanted = chained
         if len(gapped):
             base = (leaves[gapped] - 1) * self.image.page_size
-            wanted[gapped] = any_nonzero(self.image.data, base + gap_start[gapped], base + gap_end[gapped])
+            wanted[gapped] = any_nonzero(self.image.data, base + first[gapped], base + gap_end[gapped])
         return leaves[wanted].tolist()
 
     def _orphans(self) -> set[int]:
@@ -433,7 +434,7 @@ class _Scan:
             self._count_free(region.page, start + 4, start + size)
             self.result.freeblock_bytes += size
             self._carve_block(region, start, start + size, shapes, Source.FREEBLOCK, clobbered=True)
-        if gap_end > gap_start and _nonzero(region.page, gap_start, gap_end):
+        if gap_end > gap_start and _nonzero(region.page, gap_start + _FIRST_CELL_BYTE[table_leaf], gap_end):
             self._scan_range(region, gap_start, gap_end, shapes, Source.UNALLOCATED, unknown=False)
 
     def _carve_free_page(self, number: int, source: Source) -> bool:
@@ -626,6 +627,19 @@ def _pointers_in_content(image: DatabaseImage, headers: PageHeaders, pages: np.n
     pointers = (raw[at].astype(np.int64) << 8) | raw[at + 1]
     outside = (pointers < content[owner]) | (pointers >= image.usable_size)
     return np.bincount(owner[outside], minlength=len(pages)) == 0
+
+
+#: How far into a gap lies the first byte that any cell or stale freeblock header starting in it makes
+#: non-zero, in an index leaf (False) and a table leaf (True): a record header's length (after the
+#: payload's length, and in a table the rowid, a byte each at least), a freeblock's size (bytes 2-3). A gap
+#: whose bytes from there on are zeros holds nothing to carve, whatever lies before (most often the two
+#: bytes of the cell pointer a deletion left at the gap's start).
+_FIRST_CELL_BYTE = {False: 1, True: 2}
+
+
+def _first_cell_byte(kinds: np.ndarray) -> np.ndarray:
+    """`_FIRST_CELL_BYTE` of leaf pages of these `kinds`."""
+    return np.where(kinds == PageKind.TABLE_LEAF.value, _FIRST_CELL_BYTE[True], _FIRST_CELL_BYTE[False])
 
 
 def _nonzero(page: memoryview, start: int, end: int) -> bool:
