@@ -412,6 +412,10 @@ def _make_plan(context: _Context, types: bytes) -> _Plan | None:
 def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
     """The serial types a record header's type bytes hold (at most `most`), or None when they cannot
     be a record's (a reserved type, too many, the last one running past the header)."""
+    if types.isascii():  # every byte below 0x80, the usual header: one byte a type, looked at in C
+        if len(types) > most or 10 in types or 11 in types:
+            return None
+        return tuple(types)
     serials: list[int] = []
     at = 0
     while at < len(types):

@@ -6,7 +6,7 @@ import gc
 import marshal
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from contextlib import ExitStack, contextmanager, nullcontext
 
 import numpy as np
 
@@ -228,21 +228,23 @@ class _Scan:
         """Carve the live leaves `to_carve`, their header fields taken from those read for every page (the
         checks `parse_btree_page` makes of a leaf's header made for all at once)."""
         headers = self.headers
-        readable = _pointers_in_content(self.image, headers, np.array(to_carve, dtype=np.int64)).tolist()
-        kinds, chains = headers.kind.tolist(), headers.first_freeblock.tolist()
-        gap_starts, gap_ends = headers.gap_start.tolist(), headers.gap_end.tolist()
+        pages = np.array(to_carve, dtype=np.int64)
+        readable = _pointers_in_content(self.image, headers, pages).tolist()
+        # (each field taken for these pages alone: a list of every page's is a Python int a page)
+        trees, chains = self.owner_id[pages].tolist(), headers.first_freeblock[pages].tolist()
+        table_leaves = (headers.kind[pages] == PageKind.TABLE_LEAF.value).tolist()
+        gaps = zip(headers.gap_start[pages].tolist(), headers.gap_end[pages].tolist(), strict=True)
         shapes_of_tree: dict[int, list[Shape]] = {}
-        for number, ok in zip(to_carve, readable, strict=True):
+        for number, ok, tree, table_leaf, chain, gap in zip(
+            to_carve, readable, trees, table_leaves, chains, gaps, strict=True
+        ):
             self._tick()
-            tree = int(self.owner_id[number])
             shape = tree_shapes[tree]
             if shape is not None and ok:
                 shapes = shapes_of_tree.get(tree)
                 if shapes is None:
                     shapes = shapes_of_tree[tree] = [shape, *shape.older]
-                table_leaf = kinds[number] == PageKind.TABLE_LEAF.value
-                gap = (gap_starts[number], gap_ends[number])
-                self._carve_live(number, table_leaf, chains[number], gap, shapes)
+                self._carve_live(number, table_leaf, chain, gap, shapes)
 
     # ---- page classes ------------------------------------------------------------------------------
 
@@ -672,13 +674,15 @@ def _unknown_columns(count: int) -> tuple[str, ...]:
 
 def _identity(table: str | None, values: tuple[object, ...]) -> tuple[object, ...]:
     """`table` and values as a dictionary key that tells 1 from 1.0 and True from 1 (and LOST from None),
-    -0.0 from 0.0, and a NaN equals itself: the values marshalled (format 2 writes no back-references,
-    which would make equal values' bytes differ; each value's type is written). Records with a LOST value
-    (not marshallable): their classes, then the values, floats by their repr."""
-    if LOST not in values:
-        with suppress(ValueError):  # a value of no SQLite kind (none is expected): keyed as below
-            return (table, marshal.dumps(values, 2))
-    classes = tuple(map(type, values))
-    if float in classes:
-        return (table, *classes, *[repr(v) if v.__class__ is float else v for v in values])
-    return (table, *classes, *values)
+    -0.0 from 0.0, and a NaN equals itself: the values marshalled (each one's type is written; format 2
+    writes no back-references, which would make equal values' bytes differ), LOST as `...` (no value
+    read from a page is that)."""
+    if LOST in values:
+        values = tuple(map(_LOST_AS_ELLIPSIS.get, values, values))
+    try:
+        return (table, marshal.dumps(values, 2))
+    except ValueError:  # a value of no SQLite kind (none is expected): its class, then itself
+        return (table, *map(type, values), *values)
+
+
+_LOST_AS_ELLIPSIS = {LOST: ...}
