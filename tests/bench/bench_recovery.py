@@ -10,7 +10,8 @@ folder). Two big databases are generated once into the bench folder, secure_dele
   of rows whose pages went to the freelist (5,000 rows per GB); the table has an index, as most do.
 Each is scanned whole — the snapshot's image read, every page classified, every freeblock and non-zero gap
 carved, live copies set aside — against `cat FILE > /dev/null` measured in the same run (file in the
-page cache).
+page cache), in this process with its allocator set as the pane's scanning process sets its own
+(`core/recovery/allocator.py`).
 
 The UI while the Recovered pane scans (`--pane` for these figures alone), `PANE_RUNS` runs of three
 scenarios, alternated: the big dense file stopped after `STOP_AFTER_S`, the dense 100 MB file and the big
@@ -35,6 +36,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop_app.core.recovery.allocator import keep_large_blocks_in_heap
 from desktop_app.core.recovery.model import RecoveryResult
 from desktop_app.core.recovery.scan import recover
 from desktop_app.core.snapshot.snapshot import open_snapshot
@@ -221,6 +223,7 @@ def scan_figures(megabytes: int) -> list[Figure]:
     """The two big scans against reading each file once (cat measured just before each scan; the sparse
     file's the median of `SCAN_RUNS` scans)."""
     figures: list[Figure] = []
+    keep_large_blocks_in_heap()  # as the Recovered pane's scanning process does (core/recovery/in_child.py)
     for kind, make in (("dense", make_deleted_database), ("sparse", make_sparse_database)):
         suffix = "" if kind == "dense" else "-sparse"
         path = make(bench_folder() / f"recovery{suffix}-{megabytes}mb.db", megabytes)
@@ -435,8 +438,10 @@ def pane_figures(megabytes: int) -> list[Figure]:
 
 
 def run(megabytes: int = DEFAULT_MEGABYTES) -> list[Figure]:
-    """Every figure: the case kinds, the big scan, the UI while the pane scans it."""
-    return case_figures() + scan_figures(megabytes) + pane_figures(megabytes)
+    """Every figure: the case kinds, the UI while the pane scans, the big scans (last: they set this
+    process's allocator as the pane's scanning process sets its own, which the window's does not)."""
+    figures = case_figures() + pane_figures(megabytes)
+    return figures + scan_figures(megabytes)
 
 
 def pane_only(megabytes: int = DEFAULT_MEGABYTES) -> list[Figure]:

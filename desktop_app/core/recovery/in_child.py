@@ -35,6 +35,7 @@ from desktop_app.core.limits import LIMITS
 from desktop_app.core.pagefile.image import parse_header
 from desktop_app.core.pagefile.snapshot_bytes import snapshot_bytes
 from desktop_app.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
+from desktop_app.core.recovery.allocator import keep_large_blocks_in_heap
 from desktop_app.core.recovery.model import RecoveredRecord, RecoveryResult
 from desktop_app.core.recovery.scan import recover
 from desktop_app.core.snapshot.memory_copy import available_memory_bytes
@@ -259,6 +260,7 @@ def _child_main(name: str, size: int, sending: Connection) -> None:
     """The child: scan the image in shared memory `name` and send what it finds to `sending`."""
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the parent's to handle
+    keep_large_blocks_in_heap()  # this process scans and exits
 
     def send(*message: Any) -> None:
         sending.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
