@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTableView
 
 from desktop_app.core.recovery.record import LOST
 from desktop_app.ui import theme
@@ -323,3 +323,23 @@ async def test_a_new_database_mid_scan_stops_the_child_and_leaves_nothing_behind
     with pytest.raises(FileNotFoundError):
         SharedMemory(str(last_run["shared_name"]))
     assert (sorted(source.iterdir()), folder_state(source)) == before
+
+
+async def test_row_numbers_are_the_records_and_their_header_as_wide_as_qts_own(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        header = pane.grid.verticalHeader()
+        plain = QTableView()  # Qt's own header, sized from the first and last hundred rows
+        qtbot.addWidget(plain)
+        plain.setModel(pane.proxy)
+        assert pane.model.rowCount() >= 100
+        assert header.sizeHint().width() == plain.verticalHeader().sizeHint().width() > 0
+        assert [pane.proxy.headerData(r, Qt.Orientation.Vertical) for r in (0, 99)] == ["1", "100"]
+        marker = pane.model.value(99, 1)
+        pane.filter_edit.setText(str(marker))
+        assert pane.proxy.rowCount() == 1
+        assert pane.proxy.headerData(0, Qt.Orientation.Vertical) == "100"  # the record's number, filtered
+        plain.setModel(pane.proxy)
+        assert header.sizeHint().width() == plain.verticalHeader().sizeHint().width()

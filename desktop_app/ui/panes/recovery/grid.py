@@ -11,9 +11,11 @@ from PySide6.QtCore import (
     QModelIndex,
     QModelRoleDataSpan,
     QPersistentModelIndex,
+    QSize,
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtWidgets import QHeaderView, QWidget
 
 from desktop_app.core.recovery.model import RecoveredRecord
 from desktop_app.core.recovery.output import LOST_TEXT, PROVENANCE_COLUMNS, export_columns
@@ -172,3 +174,22 @@ class RecordFilter(QSortFilterProxyModel):
     def set_text(self, text: str) -> None:
         """Filter by `text` ("" shows every record)."""
         self.setFilterFixedString(text.casefold())
+
+
+class RowNumbers(QHeaderView):
+    """The grid's vertical header, the records' numbers, sized from its first and last rows alone.
+
+    Qt's header sizes itself from its first and last 100 rows, each four calls into Python, and does so
+    three times when a scan's records are shown (2,500 calls, ~5 ms of the GUI thread). The numbers grow
+    down the rows, so the last row's is the widest."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self.setSectionsClickable(True)  # as QTableView's own vertical header
+        self.setHighlightSections(True)
+
+    def sizeHint(self) -> QSize:
+        hint = QSize(0, 0)
+        for section in {0, self.count() - 1} if self.count() else ():
+            hint = hint.expandedTo(self.sectionSizeFromContents(section))
+        return hint

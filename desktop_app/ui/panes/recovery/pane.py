@@ -24,7 +24,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.recovery.entries import ALL_RECORDS, UNKNOWN_TABLE, Entry, Shown, prepare
-from desktop_app.ui.panes.recovery.grid import PassThrough, RecordFilter, RecoveredModel
+from desktop_app.ui.panes.recovery.grid import PassThrough, RecordFilter, RecoveredModel, RowNumbers
 from desktop_app.ui.panes.recovery.live_view import LiveComparisonView
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
@@ -82,6 +82,7 @@ class RecoveryPane(Pane):
         self.unfiltered.setSourceModel(self.model)
         self.filtering = RecordFilter()
         self.grid = QTableView()
+        self.grid.setVerticalHeader(RowNumbers(self.grid))
         self.grid.setModel(self.unfiltered)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
