@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, QSettings, Qt
+from PySide6.QtCore import QEvent, QModelRoleData, QModelRoleDataSpan, QObject, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QTableView
 
 from desktop_app.core.recovery.record import LOST
@@ -323,6 +324,38 @@ async def test_a_new_database_mid_scan_stops_the_child_and_leaves_nothing_behind
     with pytest.raises(FileNotFoundError):
         SharedMemory(str(last_run["shared_name"]))
     assert (sorted(source.iterdir()), folder_state(source)) == before
+
+
+class _PaintCounter(QObject):
+    """Counts the paints of the widget it filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+async def test_the_rows_of_a_scan_are_painted_once_their_scroll_bar_included(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.on_database_changed()  # the grid empty again, with no scroll bar
+        await wait_for(lambda: not pane.grid.verticalScrollBar().isVisible(), message="grid emptied")
+        counter = _PaintCounter()
+        pane.grid.viewport().installEventFilter(counter)
+        pane.recovered.connect(lambda _: setattr(counter, "paints", 0))  # what the result's display paints
+        pane.scan()
+        await wait_for(lambda: pane.result is not None, message="the second scan")
+        await wait_for(lambda: counter.paints, message="the rows painted")
+        await asyncio.sleep(0.3)
+        assert pane.grid.verticalScrollBar().isVisible()
+        # Laid out at the paint, the scroll bar would appear after it and the grid be painted again.
+        assert counter.paints == 1
 
 
 async def test_row_numbers_are_the_records_and_their_header_as_wide_as_qts_own(

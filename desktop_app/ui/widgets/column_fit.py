@@ -22,6 +22,9 @@ def fit_columns_to_rows_in_view(view: QTableView) -> None:
     model = view.model()
     if model is None:
         return
+    # Lay the rows out now, not at the next paint: laid out then, the scroll bars appear after that paint
+    # and the grid is painted a second time.
+    view.executeDelayedItemsLayout()
     metrics = view.fontMetrics()
     first = max(view.rowAt(0), 0)
     row_height = max(view.verticalHeader().defaultSectionSize(), 1)
