@@ -85,7 +85,9 @@ async def test_scan_lists_each_table_and_shows_provenance(qtbot: Any, tmp_path: 
         assert model.value(0, 7) == "freeblock"
         # The grid paints through multiData (every role of a cell in one call): it answers as data does.
         roles = [*_PAINTED_ROLES, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.CheckStateRole]
-        for row, column in [(0, 0), (0, 7), (1, 2), (2, len(model.columns) - 1)]:
+        confidence = model.columns.index("confidence")
+        assert model.data(model.index(0, confidence)) == f"{model.records[0].confidence:.2f}"
+        for row, column in [(0, 0), (0, 7), (1, 2), (1, confidence), (2, len(model.columns) - 1)]:
             for view_model, index in [
                 (model, model.index(row, column)),
                 (pane.proxy, pane.proxy.index(row, column)),
