@@ -19,6 +19,7 @@ from desktop_app.ui import theme
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.recovery.pane import ALL_RECORDS, RecoveryPane
 from desktop_app.ui.theme import ThemeChoice
+from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
 from tests import recovery_cases as cases
 from tests.conftest import folder_state
 from tests.fixtures import database_over
@@ -378,3 +379,16 @@ async def test_row_numbers_are_the_records_and_their_header_as_wide_as_qts_own(
         assert pane.proxy.headerData(0, Qt.Orientation.Vertical) == "100"  # the record's number, filtered
         plain.setModel(pane.proxy)
         assert header.sizeHint().width() == plain.verticalHeader().sizeHint().width()
+
+
+async def test_columns_are_fitted_to_the_texts_the_cells_show(qtbot: Any, tmp_path: Path) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.grid.scrollTo(pane.proxy.index(40, 0))
+        for text in ("", "a"):
+            pane.filter_edit.setText(text)
+            fit_columns_to_rows_in_view(pane.grid, pane.grid_row_texts)
+            widths = [pane.grid.columnWidth(c) for c in range(pane.proxy.columnCount())]
+            fit_columns_to_rows_in_view(pane.grid)  # each cell's text read through Qt's data()
+            assert [pane.grid.columnWidth(c) for c in range(pane.proxy.columnCount())] == widths
+            assert len(set(widths)) > 3

@@ -92,6 +92,10 @@ class RecoveredModel(QAbstractTableModel):
             return ", ".join(record.columns[i] for i in record.lost)
         return getattr(record, field)
 
+    def shown_texts(self, row: int) -> list[str]:
+        """The texts of `row`'s cells as the grid shows them."""
+        return [self._cell_data(row, column, _DISPLAY) for column in range(len(self.columns))]
+
     def row_text(self, row: int) -> str:
         """The texts of `row`'s cells as the filter searches them: casefolded, one a line."""
         texts = []
