@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -10,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QModelRoleData, QModelRoleDataSpan, QObject, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QTableView
 
 from desktop_app.core.recovery.record import LOST
 from desktop_app.ui import theme
 from desktop_app.ui.context import AppContext
 from desktop_app.ui.panes.recovery.pane import ALL_RECORDS, RecoveryPane
 from desktop_app.ui.theme import ThemeChoice
+from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
 from tests import recovery_cases as cases
 from tests.conftest import folder_state
 from tests.fixtures import database_over
@@ -84,7 +86,9 @@ async def test_scan_lists_each_table_and_shows_provenance(qtbot: Any, tmp_path: 
         assert model.value(0, 7) == "freeblock"
         # The grid paints through multiData (every role of a cell in one call): it answers as data does.
         roles = [*_PAINTED_ROLES, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.CheckStateRole]
-        for row, column in [(0, 0), (0, 7), (1, 2), (2, len(model.columns) - 1)]:
+        confidence = model.columns.index("confidence")
+        assert model.data(model.index(0, confidence)) == f"{model.records[0].confidence:.2f}"
+        for row, column in [(0, 0), (0, 7), (1, 2), (1, confidence), (2, len(model.columns) - 1)]:
             for view_model, index in [
                 (model, model.index(row, column)),
                 (pane.proxy, pane.proxy.index(row, column)),
@@ -323,3 +327,68 @@ async def test_a_new_database_mid_scan_stops_the_child_and_leaves_nothing_behind
     with pytest.raises(FileNotFoundError):
         SharedMemory(str(last_run["shared_name"]))
     assert (sorted(source.iterdir()), folder_state(source)) == before
+
+
+class _PaintCounter(QObject):
+    """Counts the paints of the widget it filters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+async def test_the_rows_of_a_scan_are_painted_once_their_scroll_bar_included(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.on_database_changed()  # the grid empty again, with no scroll bar
+        await wait_for(lambda: not pane.grid.verticalScrollBar().isVisible(), message="grid emptied")
+        counter = _PaintCounter()
+        pane.grid.viewport().installEventFilter(counter)
+        pane.recovered.connect(lambda _: setattr(counter, "paints", 0))  # what the result's display paints
+        pane.scan()
+        await wait_for(lambda: pane.result is not None, message="the second scan")
+        await wait_for(lambda: counter.paints, message="the rows painted")
+        await asyncio.sleep(0.3)
+        assert pane.grid.verticalScrollBar().isVisible()
+        # Laid out at the paint, the scroll bar would appear after it and the grid be painted again.
+        assert counter.paints == 1
+
+
+async def test_row_numbers_are_the_records_and_their_header_as_wide_as_qts_own(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        header = pane.grid.verticalHeader()
+        plain = QTableView()  # Qt's own header, sized from the first and last hundred rows
+        qtbot.addWidget(plain)
+        plain.setModel(pane.proxy)
+        assert pane.model.rowCount() >= 100
+        assert header.sizeHint().width() == plain.verticalHeader().sizeHint().width() > 0
+        assert [pane.proxy.headerData(r, Qt.Orientation.Vertical) for r in (0, 99)] == ["1", "100"]
+        marker = pane.model.value(99, 1)
+        pane.filter_edit.setText(str(marker))
+        assert pane.proxy.rowCount() == 1
+        assert pane.proxy.headerData(0, Qt.Orientation.Vertical) == "100"  # the record's number, filtered
+        plain.setModel(pane.proxy)
+        assert header.sizeHint().width() == plain.verticalHeader().sizeHint().width()
+
+
+async def test_columns_are_fitted_to_the_texts_the_cells_show(qtbot: Any, tmp_path: Path) -> None:
+    case = cases.scattered(tmp_path, rows=1500)
+    async with pane_over(qtbot, case.path, tmp_path) as pane:
+        pane.grid.scrollTo(pane.proxy.index(40, 0))
+        for text in ("", "a"):
+            pane.filter_edit.setText(text)
+            fit_columns_to_rows_in_view(pane.grid, pane.grid_row_texts)
+            widths = [pane.grid.columnWidth(c) for c in range(pane.proxy.columnCount())]
+            fit_columns_to_rows_in_view(pane.grid)  # each cell's text read through Qt's data()
+            assert [pane.grid.columnWidth(c) for c in range(pane.proxy.columnCount())] == widths
+            assert len(set(widths)) > 3

@@ -8,6 +8,8 @@ blocked, so the grid is painted once, at its new widths.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QTableView
 
@@ -17,20 +19,35 @@ COLUMN_MIN_PX, COLUMN_MAX_PX = 40, 320
 _TEXT_PADDING_PX = 16
 
 
-def fit_columns_to_rows_in_view(view: QTableView) -> None:
-    """Give each column of `view` the width of its widest text among the header and the rows in view."""
+def fit_columns_to_rows_in_view(
+    view: QTableView, row_texts: Callable[[int], Sequence[str]] | None = None
+) -> None:
+    """Give each column of `view` the width of its widest text among the header and the rows in view.
+
+    `row_texts(row)`, when given, says what a row of the view's model shows, a text per column, quicker than
+    Qt's `data()` of each cell (a call into Python and back: 2 ms for the Recovered pane's 300 cells)."""
     model = view.model()
     if model is None:
         return
+    # Lay the rows out now, not at the next paint: laid out then, the scroll bars appear after that paint
+    # and the grid is painted a second time.
+    view.executeDelayedItemsLayout()
     metrics = view.fontMetrics()
     first = max(view.rowAt(0), 0)
     row_height = max(view.verticalHeader().defaultSectionSize(), 1)
     last = min(model.rowCount(), first + view.viewport().height() // row_height + 2)
+    columns = range(model.columnCount())
+    if row_texts is None:
+        rows = [
+            [str(model.index(row, column).data() or "") for column in columns] for row in range(first, last)
+        ]
+    else:
+        rows = [row_texts(row) for row in range(first, last)]
     header = view.horizontalHeader()
     with QSignalBlocker(header):
-        for column in range(model.columnCount()):
+        for column in columns:
             texts = [str(model.headerData(column, Qt.Orientation.Horizontal) or "")]
-            texts += [str(model.index(row, column).data() or "") for row in range(first, last)]
+            texts += [row[column] for row in rows]
             widest = max(metrics.horizontalAdvance(text) for text in texts) + _TEXT_PADDING_PX
             header.resizeSection(column, max(COLUMN_MIN_PX, min(widest, COLUMN_MAX_PX)))
     view.updateGeometries()

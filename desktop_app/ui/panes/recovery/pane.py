@@ -24,7 +24,7 @@ from desktop_app.ui.job_center import Job
 from desktop_app.ui.latest import LatestRequest
 from desktop_app.ui.panes.base import Pane
 from desktop_app.ui.panes.recovery.entries import ALL_RECORDS, UNKNOWN_TABLE, Entry, Shown, prepare
-from desktop_app.ui.panes.recovery.grid import PassThrough, RecordFilter, RecoveredModel
+from desktop_app.ui.panes.recovery.grid import PassThrough, RecordFilter, RecoveredModel, RowNumbers
 from desktop_app.ui.panes.recovery.live_view import LiveComparisonView
 from desktop_app.ui.theme import dim_style
 from desktop_app.ui.widgets.column_fit import fit_columns_to_rows_in_view
@@ -82,6 +82,7 @@ class RecoveryPane(Pane):
         self.unfiltered.setSourceModel(self.model)
         self.filtering = RecordFilter()
         self.grid = QTableView()
+        self.grid.setVerticalHeader(RowNumbers(self.grid))
         self.grid.setModel(self.unfiltered)
         self.grid.verticalHeader().setDefaultSectionSize(self.grid.fontMetrics().height() + 6)
         self.filter_edit.textChanged.connect(self._filter)
@@ -195,7 +196,7 @@ class RecoveryPane(Pane):
     def _show_selected(self) -> None:
         entry = self._current_entry()
         self.model.set_records(entry.records if entry else [], entry.columns if entry else None)
-        fit_columns_to_rows_in_view(self.grid)
+        fit_columns_to_rows_in_view(self.grid, self.grid_row_texts)
         self._compare(self.grid.currentIndex())
 
     # --- the selected record against its live row ---------------------------------------------
@@ -244,6 +245,10 @@ class RecoveryPane(Pane):
         assert isinstance(model, QAbstractProxyModel)
         return model
 
+    def grid_row_texts(self, row: int) -> list[str]:
+        """The texts of the grid's `row` as its cells show them."""
+        return self.model.shown_texts(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
+
     def _follow_selection(self) -> None:
         self.grid.selectionModel().currentRowChanged.connect(lambda current, _: self._compare(current))
 
@@ -256,7 +261,7 @@ class RecoveryPane(Pane):
         if self.grid.model() is not wanted:
             self.grid.setModel(wanted)  # a new selection model: the current row is gone
             self._follow_selection()
-            fit_columns_to_rows_in_view(self.grid)
+            fit_columns_to_rows_in_view(self.grid, self.grid_row_texts)
             self._compare(self.grid.currentIndex())
             if not text:
                 self.filtering.setSourceModel(None)  # it would map every row at each change of records
