@@ -29,8 +29,8 @@ def in_page_order(records: Iterable[RecoveredRecord]) -> list[RecoveredRecord]:
 
 def release(container: dict[Any, Any] | list[Any]) -> None:
     """Empty `container` an item at a time (nested dictionaries and lists too): freed at once, a big one
-    is freed in one C call that holds the GIL throughout. A small one is freed at once (item by item, its
-    freeing cost a sparse scan five times what freeing it took)."""
+    is freed in one C call that holds the GIL throughout. A small one is emptied at once: item by item, it
+    cost a sparse scan several times what freeing it does."""
     if _quick_to_free(container):
         container.clear()
     elif isinstance(container, dict):
