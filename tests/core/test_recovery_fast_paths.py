@@ -14,11 +14,11 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop_app.core.pagefile.btree import parse_btree_page, varint
+from desktop_app.core.pagefile.btree import parse_btree_page
 from desktop_app.core.pagefile.headers import page_headers
 from desktop_app.core.pagefile.image import DatabaseImage
 from desktop_app.core.progress import ignore_progress
-from desktop_app.core.recovery.carve import Region, _decoder, _parse_types, intact_cell
+from desktop_app.core.recovery.carve import Region, _decoder, _parse_types, _types_one_by_one, intact_cell
 from desktop_app.core.recovery.record import LOST
 from desktop_app.core.recovery.scan import _identity, _pointers_in_content, _Scan
 from desktop_app.core.recovery.shapes import shapes_of
@@ -240,20 +240,6 @@ def test_records_are_one_when_their_values_are_equal_and_of_one_kind() -> None:
     keys = {_identity("t", values) for values in kinds_apart}
     assert len(keys) == len(kinds_apart)
     assert _identity("t", (1,)) != _identity("u", (1,)) != _identity(None, (1,))
-
-
-def _types_one_by_one(types: bytes, most: int) -> tuple[int, ...] | None:
-    serials: list[int] = []
-    at = 0
-    while at < len(types):
-        try:
-            serial, at = varint(types, at, len(types))
-        except ValueError:
-            return None
-        if serial in (10, 11) or len(serials) == most:
-            return None
-        serials.append(serial)
-    return tuple(serials)
 
 
 @given(st.binary(max_size=24), st.integers(1, 12))

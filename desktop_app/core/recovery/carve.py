@@ -419,6 +419,11 @@ def _parse_types(types: bytes, most: int) -> tuple[int, ...] | None:
         if len(types) > most or 10 in types or 11 in types:
             return None
         return tuple(types)
+    return _types_one_by_one(types, most)
+
+
+def _types_one_by_one(types: bytes, most: int) -> tuple[int, ...] | None:
+    """`_parse_types` for any header: each serial type read as a varint."""
     serials: list[int] = []
     at = 0
     while at < len(types):
