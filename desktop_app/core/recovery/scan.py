@@ -442,8 +442,7 @@ class _Scan:
     def _carve_free_page(self, number: int, source: Source) -> bool:
         """Carve a free page that still reads as a leaf page; False when it must be scanned loose."""
         page = self.image.page(number)
-        self._count_free(page, 0, self.usable)
-        if not _nonzero(page, 0, self.usable):
+        if not self._count_free(page, 0, self.usable):
             return True
         btree = parse_btree_page(page, number, self.usable)
         if btree is None or not btree.kind.leaf:
@@ -530,12 +529,15 @@ class _Scan:
             defaulted,
         )
 
-    def _count_free(self, page: memoryview, start: int, end: int) -> None:
+    def _count_free(self, page: memoryview, start: int, end: int) -> bool:
+        """Count `page[start:end]` as free space; True when it holds a byte that is not zero."""
         if end <= start:
-            return
+            return False
         self.free_bytes += end - start
-        if _nonzero(page, start, end):
+        nonzero = _nonzero(page, start, end)
+        if nonzero:
             self.nonzero_free_bytes += end - start
+        return nonzero
 
     def _tick(self) -> None:
         # No explicit GIL hand-over here: CPython's forced switching gives a waiting GUI thread the GIL
